@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('./metalbeacon.js', import.meta.url));
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: '', ...env },
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('metalbeacon CLI', () => {
+  it('prints help listing the global options', () => {
+    const { status, stdout } = run(['--help']);
+    assert.equal(status, 0);
+    for (const flag of ['--log-level', '--kubeconfig', '--version', 'apiserver']) {
+      assert.match(stdout, new RegExp(flag));
+    }
+  });
+
+  it('prints the package version', () => {
+    const { status, stdout } = run(['--version']);
+    assert.equal(status, 0);
+    assert.match(stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('rejects an unknown flag with exit code 2 and one line, no stack trace', () => {
+    const { status, stderr } = run(['--no-such-flag']);
+    assert.equal(status, 2);
+    assert.match(stderr, /unknown option '--no-such-flag'/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('rejects a bad log level naming the allowed ones', () => {
+    const { status, stderr } = run(['--log-level', 'loud', '--help']);
+    assert.equal(status, 2);
+    assert.match(stderr, /loud/);
+    assert.match(stderr, /debug/);
+  });
+});
+
+describe('kubeconfig loading', () => {
+  it('names a missing kubeconfig file and how to fix it', async () => {
+    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
+    assert.throws(() => loadKubeConfig('/nonexistent/kubeconfig', {}), {
+      message: 'kubeconfig /nonexistent/kubeconfig does not exist',
+      hint: /--kubeconfig/,
+    });
+    assert.throws(() => loadKubeConfig(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
+      message: 'kubeconfig /nonexistent/from-env does not exist',
+    });
+  });
+
+  it('names an unreadable kubeconfig', async () => {
+    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
+    const file = join(dir, 'broken');
+    writeFileSync(file, ': this is : not yaml : [');
+    assert.throws(() => loadKubeConfig(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
+  });
+
+  it('loads a valid kubeconfig from KUBECONFIG', async () => {
+    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
+    const file = join(dir, 'ok');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]',
+        'users: [{name: u, user: {}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        'current-context: x',
+      ].join('\n'),
+    );
+    const kc = loadKubeConfig(undefined, { KUBECONFIG: file });
+    assert.equal(kc.getCurrentCluster()?.server, 'http://127.0.0.1:1');
+  });
+});
+
+describe('API server reachability', () => {
+  it('names the unreachable server in one line', async () => {
+    const { createServer } = await import('node:net');
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)),
+    );
+    await new Promise((resolve) => probe.close(resolve));
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const { ensureApiServerReachable } = await import('../shared/k8s/reachability.ts');
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    await assert.rejects(ensureApiServerReachable(kc, 2_000), {
+      message: `cannot reach the Kubernetes API server at http://127.0.0.1:${port}: ECONNREFUSED`,
+    });
+  });
+});
