@@ -1,0 +1,49 @@
+import { ErrorCode } from './constants.ts';
+
+/**
+ * What the receiver does about an error (RFC 7606 §2): `session-reset` sends the NOTIFICATION
+ * and closes; `treat-as-withdraw` keeps the session and handles the UPDATE's routes as
+ * withdrawn; `attribute-discard` drops the attribute and keeps the rest.
+ */
+export type ErrorAction = 'session-reset' | 'treat-as-withdraw' | 'attribute-discard';
+
+/**
+ * A malformed BGP message. It carries the NOTIFICATION that RFC 4271 §6 prescribes
+ * (code, subcode, data) and the RFC 7606 action, so a decode failure maps straight to what
+ * the session must send.
+ */
+export class BgpMessageError extends Error {
+  override readonly name = 'BgpMessageError';
+  readonly code: number;
+  readonly subcode: number;
+  readonly data: Uint8Array;
+  readonly action: ErrorAction;
+
+  constructor(
+    code: number,
+    subcode: number,
+    message: string,
+    options: { data?: Uint8Array; action?: ErrorAction } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.subcode = subcode;
+    this.data = options.data ?? new Uint8Array(0);
+    this.action = options.action ?? 'session-reset';
+  }
+}
+
+/** Raised by encoders when asked to encode something the wire format cannot hold (a caller bug). */
+export class BgpEncodeError extends Error {
+  override readonly name = 'BgpEncodeError';
+}
+
+/** Shorthand for UPDATE message errors (code 3). */
+export function updateError(
+  subcode: number,
+  message: string,
+  action: ErrorAction,
+  data?: Uint8Array,
+): BgpMessageError {
+  return new BgpMessageError(ErrorCode.UpdateMessage, subcode, message, data ? { data, action } : { action });
+}

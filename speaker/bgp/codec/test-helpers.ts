@@ -1,0 +1,20 @@
+/** Test helper: hex text with `#` comments and whitespace to bytes, so fixtures can be annotated. */
+export function hex(text: string): Uint8Array {
+  const clean = text
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, ''))
+    .join('')
+    .replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new Error(`bad hex fixture: ${clean}`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The 16-octet all-ones marker, in hex. */
+export const MARKER = 'ffffffffffffffffffffffffffffffff';
