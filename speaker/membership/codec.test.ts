@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  decodeMessage,
+  encodeMessage,
+  encodingLength,
+  MembershipEncodeError,
+  type MembershipMessage,
+} from './codec.ts';
+
+const key = Buffer.from('metalbeacon-test-key-0123456789ab');
+const otherKey = Buffer.from('another-key-of-the-wrong-cluster!');
+
+// One heartbeat, annotated; the MAC was computed with `openssl dgst -sha256 -hmac`, not by this code.
+const fixtureMessage: MembershipMessage = {
+  type: 'Heartbeat',
+  sender: 'node-a',
+  incarnation: 1_700_000_000_000n,
+  sequence: 7n,
+  sentAtMs: 1_700_000_000_123,
+};
+const fixtureHex = [
+  '4d42', // magic "MB"
+  '01', // version 1
+  '01', // type heartbeat
+  '0000018bcfe56800', // incarnation 1700000000000
+  '0000000000000007', // sequence 7
+  '0000018bcfe5687b', // sentAtMs 1700000000123
+  '06', // name length
+  '6e6f64652d61', // "node-a"
+  '468ac6bed79c25487cc1d2ab4a20c820bf75ee6c0adb183d5954f733dcdb45b1', // HMAC-SHA256
+].join('');
+
+test('a heartbeat encodes to the annotated fixture and decodes back', () => {
+  const bytes = encodeMessage(fixtureMessage, key);
+  assert.equal(Buffer.from(bytes).toString('hex'), fixtureHex);
+  assert.equal(bytes.length, encodingLength('node-a'));
+  assert.deepEqual(decodeMessage(Buffer.from(fixtureHex, 'hex'), [key]), {
+    ok: true,
+    message: fixtureMessage,
+  });
+});
+
+const messages = fc.record({
+  type: fc.constantFrom('Heartbeat' as const, 'Leave' as const),
+  sender: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
+  incarnation: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  sequence: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  sentAtMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+});
+
+test('property: every message round-trips', () => {
+  fc.assert(
+    fc.property(messages, (message) => {
+      assert.deepEqual(decodeMessage(encodeMessage(message, key), [key]), {
+        ok: true,
+        message: { ...message },
+      });
+    }),
+  );
+});
+
+test('a key rotation: a message signed with either configured key verifies', () => {
+  const signedWithOld = encodeMessage(fixtureMessage, otherKey);
+  assert.equal(decodeMessage(signedWithOld, [key, otherKey]).ok, true);
+  assert.equal(decodeMessage(signedWithOld, [key]).ok, false);
+});
+
+test('a message signed with another key, or any byte changed, is bad-mac', () => {
+  const forged = decodeMessage(encodeMessage(fixtureMessage, otherKey), [key]);
+  assert.deepEqual(forged.ok ? undefined : forged.reason, 'bad-mac');
+  const genuine = Buffer.from(fixtureHex, 'hex');
+  // Bytes 4..end: header fields, name and MAC. (Magic, version, type and length are checked before the MAC.)
+  for (let i = 4; i < genuine.length; i++) {
+    if (i === 28) continue;
+    const tampered = Buffer.from(genuine);
+    tampered[i]! ^= 0x01;
+    const result = decodeMessage(tampered, [key]);
+    assert.equal(result.ok ? 'ok' : result.reason, 'bad-mac', `byte ${i} flipped`);
+  }
+});
+
+test('structural damage is malformed with a reason, before any MAC work', () => {
+  const genuine = Buffer.from(fixtureHex, 'hex');
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['empty', Buffer.alloc(0), /too short/],
+    ['magic', Buffer.concat([Buffer.from('XX'), genuine.subarray(2)]), /magic/],
+    ['version', Buffer.from(genuine).fill(2, 2, 3), /version 2/],
+    ['type', Buffer.from(genuine).fill(9, 3, 4), /type 9/],
+    ['name length', Buffer.from(genuine).fill(7, 28, 29), /does not match name length 7/],
+    ['zero name length', Buffer.from(genuine).fill(0, 28, 29), /name length 0/],
+    ['trailing byte', Buffer.concat([genuine, Buffer.from([0])]), /does not match/],
+  ];
+  for (const [what, bytes, detail] of cases) {
+    const result = decodeMessage(bytes, [key]);
+    assert.equal(result.ok, false, what);
+    if (!result.ok) {
+      assert.equal(result.reason, 'malformed', what);
+      assert.match(result.detail, detail, what);
+    }
+  }
+  for (let length = 0; length < genuine.length; length++) {
+    const result = decodeMessage(genuine.subarray(0, length), [key]);
+    assert.equal(result.ok ? 'ok' : result.reason, 'malformed', `truncated to ${length}`);
+  }
+});
+
+test('a signed name that is not UTF-8 is malformed, not a crash', () => {
+  const header = Buffer.from(fixtureHex.slice(0, 56), 'hex');
+  const name = Buffer.from([0xff, 0xfe]);
+  const data = Buffer.concat([header, Buffer.from([name.length]), name]);
+  const bytes = Buffer.concat([data, createHmac('sha256', key).update(data).digest()]);
+  const result = decodeMessage(bytes, [key]);
+  assert.equal(result.ok ? 'ok' : result.detail, 'sender name is not UTF-8');
+});
+
+test('property: random datagrams are dropped with a reason, never thrown', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+      const result = decodeMessage(bytes, [key]);
+      return !result.ok && (result.reason === 'malformed' || result.reason === 'bad-mac');
+    }),
+  );
+});
+
+test('values that cannot go on the wire are typed encode errors', () => {
+  const bad: Array<[Partial<MembershipMessage>, string]> = [
+    [{ sender: '' }, 'sender'],
+    [{ sender: 'x'.repeat(254) }, 'sender'],
+    [{ incarnation: -1n }, 'incarnation'],
+    [{ sequence: 1n << 64n }, 'sequence'],
+    [{ sentAtMs: 1.5 }, 'sentAtMs'],
+  ];
+  for (const [change, field] of bad) {
+    assert.throws(
+      () => encodeMessage({ ...fixtureMessage, ...change }, key),
+      (e: unknown) => e instanceof MembershipEncodeError && e.field === field,
+      field,
+    );
+  }
+  assert.throws(() => encodeMessage(fixtureMessage, new Uint8Array(0)), MembershipEncodeError);
+});

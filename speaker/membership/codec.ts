@@ -1,0 +1,146 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Wire format of a membership datagram (version 1), all integers big-endian:
+ *
+ * | offset | size | field |
+ * |---|---|---|
+ * | 0 | 2 | magic `MB` (0x4d 0x42) |
+ * | 2 | 1 | version, 1 |
+ * | 3 | 1 | type: 1 heartbeat, 2 leave |
+ * | 4 | 8 | incarnation (u64): grows on every restart of the sender |
+ * | 12 | 8 | sequence (u64): grows on every message within an incarnation |
+ * | 20 | 8 | sentAtMs (u64): sender's wall clock, for the replay window |
+ * | 28 | 1 | n: length of the node name, 1..253 |
+ * | 29 | n | node name, UTF-8 (a Kubernetes Node name) |
+ * | 29+n | 32 | HMAC-SHA256 over bytes 0..29+n with the shared key |
+ *
+ * The MAC covers everything, so a host without the key can neither forge liveness nor a
+ * leave (which would force a takeover); sequence and timestamp make a captured datagram
+ * useless once replayed (the protocol module checks them).
+ */
+export const MessageType = { Heartbeat: 1, Leave: 2 } as const;
+export type MessageTypeName = keyof typeof MessageType;
+
+export const WIRE_VERSION = 1;
+const MAGIC_0 = 0x4d;
+const MAGIC_1 = 0x42;
+const HEADER_BYTES = 29;
+const MAC_BYTES = 32;
+const MAX_NAME_BYTES = 253;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A decoded, authenticated membership message. */
+export interface MembershipMessage {
+  readonly type: MessageTypeName;
+  readonly sender: string;
+  readonly incarnation: bigint;
+  readonly sequence: bigint;
+  readonly sentAtMs: number;
+}
+
+/** Why a datagram was dropped; each is a metric label. */
+export type RejectReason = 'malformed' | 'bad-mac' | 'replay' | 'stale' | 'unknown-sender' | 'self';
+
+export type DecodeResult =
+  | { readonly ok: true; readonly message: MembershipMessage }
+  | { readonly ok: false; readonly reason: 'malformed' | 'bad-mac'; readonly detail: string };
+
+/** Thrown by encode for values that cannot go on the wire (a programming or config error). */
+export class MembershipEncodeError extends Error {
+  readonly field: keyof MembershipMessage | 'key';
+  constructor(field: keyof MembershipMessage | 'key', message: string) {
+    super(`membership message: ${message}`);
+    this.name = 'MembershipEncodeError';
+    this.field = field;
+  }
+}
+
+/** Size on the wire of a message from `sender`. */
+export function encodingLength(sender: string): number {
+  return HEADER_BYTES + Buffer.byteLength(sender, 'utf8') + MAC_BYTES;
+}
+
+function mac(key: Uint8Array, bytes: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(bytes).digest();
+}
+
+/** Encodes and signs a message with `key` (the first of the configured keys). */
+export function encodeMessage(message: MembershipMessage, key: Uint8Array): Uint8Array {
+  if (key.length === 0) throw new MembershipEncodeError('key', 'the HMAC key is empty');
+  const name = Buffer.from(message.sender, 'utf8');
+  if (name.length < 1 || name.length > MAX_NAME_BYTES) {
+    throw new MembershipEncodeError(
+      'sender',
+      `sender name is ${name.length} bytes, must be 1..${MAX_NAME_BYTES}`,
+    );
+  }
+  for (const field of ['incarnation', 'sequence'] as const) {
+    const value = message[field];
+    if (value < 0n || value > U64_MAX)
+      throw new MembershipEncodeError(field, `${field} ${value} is not a u64`);
+  }
+  if (!Number.isSafeInteger(message.sentAtMs) || message.sentAtMs < 0) {
+    throw new MembershipEncodeError('sentAtMs', `sentAtMs ${message.sentAtMs} is not a non-negative integer`);
+  }
+  const out = new Uint8Array(HEADER_BYTES + name.length + MAC_BYTES);
+  const view = new DataView(out.buffer);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = WIRE_VERSION;
+  out[3] = MessageType[message.type];
+  view.setBigUint64(4, message.incarnation);
+  view.setBigUint64(12, message.sequence);
+  view.setBigUint64(20, BigInt(message.sentAtMs));
+  out[28] = name.length;
+  out.set(name, HEADER_BYTES);
+  const signed = HEADER_BYTES + name.length;
+  out.set(mac(key, out.subarray(0, signed)), signed);
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a datagram and verifies its MAC against each of `keys` (several during a key
+ * rotation). Never throws: anything wrong is a reason to drop and count.
+ */
+export function decodeMessage(bytes: Uint8Array, keys: readonly Uint8Array[]): DecodeResult {
+  const malformed = (detail: string): DecodeResult => ({ ok: false, reason: 'malformed', detail });
+  if (bytes.length < HEADER_BYTES + 1 + MAC_BYTES) return malformed(`${bytes.length} bytes is too short`);
+  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return malformed('bad magic');
+  if (bytes[2] !== WIRE_VERSION) return malformed(`unsupported version ${bytes[2]}`);
+  const typeCode = bytes[3];
+  const type =
+    typeCode === MessageType.Heartbeat ? 'Heartbeat' : typeCode === MessageType.Leave ? 'Leave' : undefined;
+  if (!type) return malformed(`unknown message type ${typeCode}`);
+  const nameLength = bytes[28]!;
+  const signed = HEADER_BYTES + nameLength;
+  if (nameLength === 0 || bytes.length !== signed + MAC_BYTES) {
+    return malformed(`length ${bytes.length} does not match name length ${nameLength}`);
+  }
+  const data = bytes.subarray(0, signed);
+  const received = bytes.subarray(signed);
+  if (!keys.some((key) => timingSafeEqual(mac(key, data), received))) {
+    return { ok: false, reason: 'bad-mac', detail: 'HMAC-SHA256 does not verify with any configured key' };
+  }
+  let sender: string;
+  try {
+    sender = utf8.decode(bytes.subarray(HEADER_BYTES, signed));
+  } catch {
+    return malformed('sender name is not UTF-8');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sentAt = view.getBigUint64(20);
+  if (sentAt > BigInt(Number.MAX_SAFE_INTEGER)) return malformed(`sentAtMs ${sentAt} is out of range`);
+  return {
+    ok: true,
+    message: {
+      type,
+      sender,
+      incarnation: view.getBigUint64(4),
+      sequence: view.getBigUint64(12),
+      sentAtMs: Number(sentAt),
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RejectReason } from './codec.ts';
+
+/** Where membership reports what the metrics page shows; injected, never global. */
+export interface MembershipMetrics {
+  aliveMembers(count: number): void;
+  failureDetected(peer: string): void;
+  messageRejected(reason: RejectReason): void;
+}
+
+/** For callers that do not collect metrics. */
+export const noMembershipMetrics: MembershipMetrics = {
+  aliveMembers() {},
+  failureDetected() {},
+  messageRejected() {},
+};
+
+/** Registers the membership metrics in `registry` (one per speaker process). */
+export function promMembershipMetrics(registry: Registry): MembershipMetrics {
+  const alive = new Gauge({
+    name: 'metalbeacon_membership_alive_members',
+    help: 'Speakers this speaker sees alive, itself included',
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'metalbeacon_membership_failures_detected_total',
+    help: 'Peers declared dead after missing heartbeats (a graceful leave is not counted)',
+    labelNames: ['peer'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'metalbeacon_membership_messages_rejected_total',
+    help: 'Membership datagrams dropped, by reason (malformed, bad-mac, replay, stale, unknown-sender, self)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  return {
+    aliveMembers: (count) => alive.set(count),
+    failureDetected: (peer) => failures.inc({ peer }),
+    messageRejected: (reason) => rejected.inc({ reason }),
+  };
+}

@@ -1,0 +1,270 @@
+import { decodeMessage, encodeMessage, type MembershipMessage, type RejectReason } from './codec.ts';
+import type { MembershipConfig } from './config.ts';
+
+/**
+ * The membership protocol as a pure state machine: every speaker sends a signed heartbeat
+ * to every peer each `heartbeatIntervalMs`, and declares a peer dead after `deadAfterMs`
+ * of silence (a timeout detector; why not SWIM or phi-accrual: docs/adr/0002-membership.md).
+ * The shell feeds it datagrams and timer ticks and carries out its actions.
+ */
+
+/** Two clocks: monotonic for timeouts (immune to NTP steps), wall clock for the replay window. */
+export interface Now {
+  readonly monoMs: number;
+  readonly wallMs: number;
+}
+
+/** unknown: never heard from (this incarnation of us); left: said goodbye. */
+export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left';
+
+export interface PeerRecord {
+  readonly status: PeerStatus;
+  readonly lastHeardMonoMs: number | undefined;
+  /** Highest (incarnation, sequence) accepted: anything not above it is a replay. */
+  readonly incarnation: bigint | undefined;
+  readonly sequence: bigint | undefined;
+  readonly changedAtMonoMs: number;
+}
+
+export interface MembershipState {
+  readonly config: MembershipConfig;
+  /** Ours; the shell picks one larger than any before (wall clock ms at start). */
+  readonly incarnation: bigint;
+  readonly nextSequence: bigint;
+  readonly startedAtMonoMs: number;
+  readonly lastTickMonoMs: number;
+  readonly nextHeartbeatMonoMs: number;
+  /** True once every peer was heard from or `deadAfterMs` passed: before that, the alive set is incomplete. */
+  readonly settled: boolean;
+  readonly leaving: boolean;
+  readonly peers: ReadonlyMap<string, PeerRecord>; // node name -> record
+}
+
+export type MembershipEvent =
+  | { readonly type: 'tick' }
+  | { readonly type: 'datagram'; readonly bytes: Uint8Array }
+  | { readonly type: 'set-peers'; readonly names: readonly string[] }
+  | { readonly type: 'leave' };
+
+export type MembershipAction =
+  /** Send these bytes to every peer in the list, alive or not (so returning peers hear us). */
+  | { readonly type: 'broadcast'; readonly bytes: Uint8Array }
+  /** The alive set changed: sorted node names, this node included. */
+  | { readonly type: 'alive-changed'; readonly alive: readonly string[] }
+  | { readonly type: 'settled'; readonly alive: readonly string[] }
+  | { readonly type: 'peer-failed'; readonly name: string; readonly silentForMs: number }
+  | { readonly type: 'peer-left'; readonly name: string }
+  | { readonly type: 'peer-joined'; readonly name: string; readonly incarnation: bigint }
+  | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string };
+
+export interface StepResult {
+  readonly state: MembershipState;
+  readonly actions: readonly MembershipAction[];
+}
+
+/**
+ * A fresh speaker with its peer list (node names; this node is skipped): no peer heard yet,
+ * the first tick sends a heartbeat.
+ */
+export function initialState(
+  config: MembershipConfig,
+  incarnation: bigint,
+  peerNames: readonly string[],
+  now: Now,
+): MembershipState {
+  const empty: MembershipState = {
+    config,
+    incarnation,
+    nextSequence: 1n,
+    startedAtMonoMs: now.monoMs,
+    lastTickMonoMs: now.monoMs,
+    nextHeartbeatMonoMs: now.monoMs,
+    settled: false,
+    leaving: false,
+    peers: new Map(),
+  };
+  return onSetPeers(empty, peerNames, now);
+}
+
+/** Sorted names of the alive members, this node first among equals (always alive to itself). */
+export function aliveMembers(state: MembershipState): string[] {
+  const alive = [state.config.nodeName];
+  for (const [name, peer] of state.peers) if (peer.status === 'alive') alive.push(name);
+  return alive.sort();
+}
+
+/** Advances the protocol by one event. Never throws on network input. */
+export function step(state: MembershipState, event: MembershipEvent, now: Now): StepResult {
+  const before = aliveMembers(state);
+  const actions: MembershipAction[] = [];
+  let next: MembershipState;
+  switch (event.type) {
+    case 'tick':
+      next = onTick(state, now, actions);
+      break;
+    case 'datagram':
+      next = onDatagram(state, event.bytes, now, actions);
+      break;
+    case 'set-peers':
+      next = onSetPeers(state, event.names, now);
+      break;
+    case 'leave':
+      next = onLeave(state, now, actions);
+      break;
+  }
+  next = settle(next, now, actions);
+  const after = aliveMembers(next);
+  if (state.settled && (before.length !== after.length || before.some((name, i) => name !== after[i]))) {
+    actions.push({ type: 'alive-changed', alive: after });
+  }
+  return { state: next, actions };
+}
+
+function sign(state: MembershipState, type: MembershipMessage['type'], now: Now): Uint8Array {
+  const message = {
+    type,
+    sender: state.config.nodeName,
+    incarnation: state.incarnation,
+    sequence: state.nextSequence,
+    sentAtMs: Math.max(0, Math.floor(now.wallMs)),
+  };
+  return encodeMessage(message, state.config.keys[0]!);
+}
+
+function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
+  const { tickMs, heartbeatIntervalMs, deadAfterMs, maxClockSkewMs } = state.config;
+  // A tick far later than scheduled means this process was not running (GC, a busy core,
+  // a stopped VM): datagrams that arrived meanwhile are still queued behind this timer, so
+  // the time we slept must not count as the peers' silence.
+  const gapMs = now.monoMs - state.lastTickMonoMs;
+  const sleptMs = gapMs > 2 * tickMs ? gapMs - tickMs : 0;
+  const peers = new Map<string, PeerRecord>();
+  for (const [name, peer] of state.peers) {
+    let record = peer;
+    if (sleptMs > 0 && record.lastHeardMonoMs !== undefined) {
+      record = { ...record, lastHeardMonoMs: Math.min(now.monoMs, record.lastHeardMonoMs + sleptMs) };
+    }
+    const silentForMs = now.monoMs - (record.lastHeardMonoMs ?? now.monoMs);
+    if (record.status === 'alive' && silentForMs > deadAfterMs) {
+      record = { ...record, status: 'dead', changedAtMonoMs: now.monoMs };
+      actions.push({ type: 'peer-failed', name, silentForMs });
+    }
+    // Once any datagram of a gone peer's last incarnation is outside the replay window,
+    // its counters are no longer needed, and forgetting them lets it rejoin even with a
+    // smaller incarnation (its clock went backwards across the restart).
+    if (
+      (record.status === 'dead' || record.status === 'left') &&
+      record.incarnation !== undefined &&
+      now.monoMs - record.changedAtMonoMs > 2 * maxClockSkewMs
+    ) {
+      record = { ...record, incarnation: undefined, sequence: undefined };
+    }
+    peers.set(name, record);
+  }
+  let next: MembershipState = { ...state, peers, lastTickMonoMs: now.monoMs };
+  if (!state.leaving && now.monoMs >= state.nextHeartbeatMonoMs) {
+    actions.push({ type: 'broadcast', bytes: sign(next, 'Heartbeat', now) });
+    // After a stall send one heartbeat, not a burst, and keep the rhythm from now.
+    const due = state.nextHeartbeatMonoMs + heartbeatIntervalMs;
+    next = {
+      ...next,
+      nextSequence: next.nextSequence + 1n,
+      nextHeartbeatMonoMs: due > now.monoMs ? due : now.monoMs + heartbeatIntervalMs,
+    };
+  }
+  return next;
+}
+
+function onDatagram(
+  state: MembershipState,
+  bytes: Uint8Array,
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  const reject = (reason: RejectReason, detail: string): MembershipState => {
+    actions.push({ type: 'rejected', reason, detail });
+    return state;
+  };
+  const decoded = decodeMessage(bytes, state.config.keys);
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail);
+  const message = decoded.message;
+  if (message.sender === state.config.nodeName) {
+    return reject(
+      'self',
+      `a message claims to come from this node (${message.sender}): reflected, or a duplicate node name`,
+    );
+  }
+  const peer = state.peers.get(message.sender);
+  if (!peer) return reject('unknown-sender', `${message.sender} is not in the peer list`);
+  const skewMs = now.wallMs - message.sentAtMs;
+  if (Math.abs(skewMs) > state.config.maxClockSkewMs) {
+    return reject('stale', `${message.sender} sent at ${message.sentAtMs}, ${skewMs} ms from our clock`);
+  }
+  if (
+    peer.incarnation !== undefined &&
+    peer.sequence !== undefined &&
+    (message.incarnation < peer.incarnation ||
+      (message.incarnation === peer.incarnation && message.sequence <= peer.sequence))
+  ) {
+    return reject(
+      'replay',
+      `${message.sender} incarnation ${message.incarnation} sequence ${message.sequence} is not after ${peer.incarnation}/${peer.sequence}`,
+    );
+  }
+  let record: PeerRecord = {
+    ...peer,
+    lastHeardMonoMs: now.monoMs,
+    incarnation: message.incarnation,
+    sequence: message.sequence,
+  };
+  if (message.type === 'Leave') {
+    if (record.status !== 'left') {
+      record = { ...record, status: 'left', changedAtMonoMs: now.monoMs };
+      actions.push({ type: 'peer-left', name: message.sender });
+    }
+  } else if (record.status !== 'alive') {
+    record = { ...record, status: 'alive', changedAtMonoMs: now.monoMs };
+    actions.push({ type: 'peer-joined', name: message.sender, incarnation: message.incarnation });
+  }
+  const peers = new Map(state.peers);
+  peers.set(message.sender, record);
+  return { ...state, peers };
+}
+
+function onSetPeers(state: MembershipState, names: readonly string[], now: Now): MembershipState {
+  const peers = new Map<string, PeerRecord>();
+  for (const name of names) {
+    if (name === state.config.nodeName || peers.has(name)) continue;
+    peers.set(name, state.peers.get(name) ?? newPeer(now));
+  }
+  return { ...state, peers };
+}
+
+function newPeer(now: Now): PeerRecord {
+  return {
+    status: 'unknown',
+    lastHeardMonoMs: undefined,
+    incarnation: undefined,
+    sequence: undefined,
+    changedAtMonoMs: now.monoMs,
+  };
+}
+
+function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
+  if (state.leaving) return state;
+  let next = state;
+  for (let i = 0; i < state.config.leaveRepeats; i++) {
+    actions.push({ type: 'broadcast', bytes: sign(next, 'Leave', now) });
+    next = { ...next, nextSequence: next.nextSequence + 1n };
+  }
+  return { ...next, leaving: true };
+}
+
+function settle(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
+  if (state.settled) return state;
+  const heardAll = [...state.peers.values()].every((peer) => peer.status !== 'unknown');
+  if (!heardAll && now.monoMs - state.startedAtMonoMs < state.config.deadAfterMs) return state;
+  const next = { ...state, settled: true };
+  actions.push({ type: 'settled', alive: aliveMembers(next) });
+  return next;
+}
