@@ -278,12 +278,12 @@ export class Lab {
   spawn(
     short: string,
     argv: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
+    options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
   ): LabDaemon {
     if (this.#destroyed) throw new Error('lab: already destroyed');
     const namespace = this.ns(short);
     const child = spawn('ip', ['netns', 'exec', namespace, ...argv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
     });
     let output = '';

@@ -1,0 +1,17 @@
+// One N-API module for all of MetalBeacon's native code (target metalbeacon_native in
+// binding.gyp). Each source file exports an Init function declared here and called from
+// addon.cc; add a new file by adding it to binding.gyp "sources", declaring its Init here
+// and calling it in addon.cc.
+#pragma once
+#include <napi.h>
+
+namespace metalbeacon {
+
+// native/packet-socket.cc: AF_PACKET sockets for ARP/NDP (speaker/l2).
+void InitPacketSocket(Napi::Env env, Napi::Object exports);
+
+// Throws a JS Error for a failed system call: message "<syscall>: <strerror>[: <hint>]",
+// with .code (e.g. "EPERM"), .errno and .syscall set, as Node's own errors do.
+void ThrowErrno(Napi::Env env, const char* syscall, int err, const char* hint = nullptr);
+
+}  // namespace metalbeacon

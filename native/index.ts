@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * TypeScript face of the N-API addon built from binding.gyp (target `metalbeacon_native`,
+ * sources in native/*.cc). `npm ci` builds it; `npm run build:native` rebuilds it.
+ * Code that needs native functions calls {@link loadNative} (cheap after the first call:
+ * Node caches the module per thread, and it loads in worker_threads Workers too).
+ */
+
+/** Options of an AF_PACKET socket (packet(7)). */
+export interface PacketSocketOptions {
+  /** Interface index to bind to. */
+  ifindex: number;
+  /** EtherType to bind to in host order (0x0003 ETH_P_ALL, 0x0806 ARP, ...). */
+  protocol: number;
+  /** Classic BPF program (8 bytes per instruction), attached before bind. */
+  filter?: Buffer;
+  /** SO_RCVBUF in bytes (best effort). */
+  receiveBufferBytes?: number;
+  /** Called on the opening thread's event loop with each received frame (a copy). */
+  onFrame: (frame: Buffer) => void;
+}
+
+/** An open AF_PACKET socket, bound to one interface; our own outgoing frames are not received. */
+export interface PacketSocket {
+  /** Sends one complete Ethernet frame; returns the bytes sent. Throws a system error (with `code`). */
+  send(frame: Uint8Array): number;
+  /** Joins a link-layer multicast group (PACKET_ADD_MEMBERSHIP, PACKET_MR_MULTICAST). */
+  addMembership(mac: Buffer): void;
+  /** Leaves a link-layer multicast group. */
+  dropMembership(mac: Buffer): void;
+  /** Kernel receive counters since the last call (PACKET_STATISTICS resets on read). */
+  statistics(): { packets: number; drops: number };
+  /** Stops receiving and closes the socket; idempotent. */
+  close(): void;
+}
+
+/** What the addon exports. BGP's TCP-MD5 support adds its functions here. */
+export interface NativeAddon {
+  PacketSocket: new (options: PacketSocketOptions) => PacketSocket;
+}
+
+/** The addon could not be loaded (not built, or built for another platform). */
+export class NativeAddonError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'NativeAddonError';
+    this.hint = hint;
+  }
+}
+
+/** Path of the built addon. */
+export const NATIVE_ADDON_PATH = fileURLToPath(
+  new URL('../build/Release/metalbeacon_native.node', import.meta.url),
+);
+
+/** Loads the addon; throws {@link NativeAddonError} with a hint when it is missing or broken. */
+export function loadNative(): NativeAddon {
+  if (process.platform !== 'linux') {
+    throw new NativeAddonError(
+      `the native addon needs Linux (this is ${process.platform})`,
+      'packet sockets (L2 mode) exist only on Linux',
+    );
+  }
+  if (!existsSync(NATIVE_ADDON_PATH)) {
+    throw new NativeAddonError(
+      `native addon not built: ${NATIVE_ADDON_PATH} is missing`,
+      'run `npm ci` (or `npm run build:native`); building needs g++, make, python3 and the Node headers',
+    );
+  }
+  try {
+    return createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+  } catch (error) {
+    throw new NativeAddonError(
+      `cannot load the native addon ${NATIVE_ADDON_PATH}: ${(error as Error).message}`,
+      'rebuild it with `npm run build:native`',
+      error,
+    );
+  }
+}
