@@ -1,4 +1,4 @@
-import type { IpFamily, IpRange } from '../net/ip.ts';
+import type { IpFamily, IpRange, IpValue } from '../net/ip.ts';
 
 /**
  * The validated, immutable configuration both programs run on: built by `buildConfig`
@@ -63,4 +63,101 @@ export interface ConfigError extends ConfigErrorLocation {
 export function formatConfigError(error: ConfigError): string {
   const object = error.namespace ? `${error.namespace}/${error.name}` : error.name;
   return `${error.kind} ${object} ${error.field}: ${error.message}`;
+}
+
+/** A BGP community: standard (RFC 1997, 32-bit value AA<<16|NN) or large (RFC 8092). `text` is canonical. */
+export type BgpCommunity =
+  | { readonly kind: 'standard'; readonly value: number; readonly text: string }
+  | {
+      readonly kind: 'large';
+      readonly globalAdmin: number;
+      readonly localData1: number;
+      readonly localData2: number;
+      readonly text: string;
+    };
+
+/** A validated L2Advertisement, with its pools and nodes resolved. */
+export interface L2AdvertisementConfig {
+  readonly name: string;
+  /** Names of the pools it covers (named, selected, or all when neither is given), sorted. */
+  readonly pools: readonly string[];
+  /** Names of the known nodes its nodeSelectors allow (all nodes when none), sorted. */
+  readonly nodes: readonly string[];
+  readonly nodeSelectors: readonly LabelSelector[];
+  /** Empty: every Service. */
+  readonly serviceSelectors: readonly LabelSelector[];
+  /** Empty: every suitable interface. */
+  readonly interfaces: readonly string[];
+}
+
+/** A validated BGPAdvertisement, with pools, nodes and communities resolved. */
+export interface BgpAdvertisementConfig {
+  readonly name: string;
+  readonly pools: readonly string[];
+  readonly nodes: readonly string[];
+  readonly nodeSelectors: readonly LabelSelector[];
+  readonly serviceSelectors: readonly LabelSelector[];
+  /** BGPPeer names; empty: every peer. */
+  readonly peers: readonly string[];
+  readonly aggregationLength: number;
+  readonly aggregationLengthV6: number;
+  /** LOCAL_PREF for iBGP sessions; undefined: not sent. */
+  readonly localPref: number | undefined;
+  /** Aliases already replaced by their values; no duplicates. */
+  readonly communities: readonly BgpCommunity[];
+}
+
+/** A validated BGPPeer: timers in seconds, password resolved from its Secret. */
+export interface PeerConfig {
+  readonly name: string;
+  readonly myAsn: number;
+  readonly peerAsn: number;
+  /** peerAsn === myAsn */
+  readonly ibgp: boolean;
+  readonly peerAddress: IpValue;
+  readonly peerPort: number;
+  readonly sourceAddress: IpValue | undefined;
+  /** BGP identifier as an IPv4 address; undefined: the speaker derives one per node. */
+  readonly routerId: IpValue | undefined;
+  /** 0 or >= 3 (RFC 4271 §4.2); default 90. */
+  readonly holdTimeSec: number;
+  /** <= holdTimeSec; default holdTimeSec / 3 rounded down. */
+  readonly keepaliveTimeSec: number;
+  /** Time between connection attempts; undefined: the speaker's default. */
+  readonly connectTimeSec: number | undefined;
+  readonly ebgpMultiHop: boolean;
+  readonly nodes: readonly string[];
+  readonly nodeSelectors: readonly LabelSelector[];
+  /** TCP MD5 key (RFC 2385), from spec.password or the Secret; undefined: none. */
+  readonly password: string | undefined;
+  readonly bfdProfile: string | undefined;
+  readonly enableGracefulRestart: boolean;
+  readonly dualStackAddressFamily: boolean;
+}
+
+/** A validated BFDProfile with MetalLB's documented defaults filled in (RFC 5880 timers). */
+export interface BfdProfileConfig {
+  readonly name: string;
+  readonly receiveIntervalMs: number;
+  readonly transmitIntervalMs: number;
+  readonly detectMultiplier: number;
+  readonly echoIntervalMs: number;
+  readonly echoMode: boolean;
+  readonly passiveMode: boolean;
+  readonly minimumTtl: number;
+}
+
+/** The whole validated configuration, deeply frozen. Lists are sorted by name. */
+export interface Config {
+  readonly pools: readonly Pool[];
+  readonly l2Advertisements: readonly L2AdvertisementConfig[];
+  readonly bgpAdvertisements: readonly BgpAdvertisementConfig[];
+  readonly peers: readonly PeerConfig[];
+  readonly bfdProfiles: readonly BfdProfileConfig[];
+  /** Community alias -> value. */
+  readonly communities: Readonly<Record<string, BgpCommunity>>;
+  /** Node name -> labels, as seen when the config was built. */
+  readonly nodeLabels: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Namespace name -> labels, for serviceAllocation.namespaceSelectors. */
+  readonly namespaceLabels: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bfdProfileDeletionErrors } from './bfd-profiles.ts';
+import { bfd, expectConfig, expectError, peer } from './test-helpers.ts';
+import { formatConfigError } from './types.ts';
+
+describe('BFDProfile validation', () => {
+  for (const [field, bad] of [
+    ['receiveInterval', 5],
+    ['transmitInterval', 60001],
+    ['detectMultiplier', 1],
+    ['echoInterval', 9],
+    ['minimumTtl', 255],
+  ] as const) {
+    it(`rejects ${field} ${bad} out of range`, () => {
+      expectError(
+        { bfdProfiles: [bfd('p', { [field]: bad })] },
+        {
+          kind: 'BFDProfile',
+          name: 'p',
+          field: `spec.${field}`,
+          message: new RegExp(`${bad} is out of range: expected a whole number from`),
+        },
+      );
+    });
+  }
+
+  it('fills in the documented defaults', () => {
+    const config = expectConfig({ bfdProfiles: [bfd('p', { receiveInterval: 100 })] });
+    assert.deepEqual(config.bfdProfiles[0], {
+      name: 'p',
+      receiveIntervalMs: 100,
+      transmitIntervalMs: 300,
+      detectMultiplier: 3,
+      echoIntervalMs: 50,
+      echoMode: false,
+      passiveMode: false,
+      minimumTtl: 254,
+    });
+  });
+});
+
+describe('bfdProfileDeletionErrors', () => {
+  const ref = { kind: 'BFDProfile', namespace: 'metalbeacon-system', name: 'fast' };
+
+  it('refuses to delete a profile a peer still references, naming the profile and the peer', () => {
+    const errors = bfdProfileDeletionErrors(ref, [
+      peer('r1', { bfdProfile: 'fast' }),
+      peer('r2', { bfdProfile: 'slow' }),
+      peer('r3', { bfdProfile: 'fast' }),
+    ]);
+    assert.deepEqual(errors.map(formatConfigError), [
+      'BFDProfile metalbeacon-system/fast metadata.name: still used by BGPPeer metalbeacon-system/r1 (spec.bfdProfile); remove the reference before deleting the profile',
+      'BFDProfile metalbeacon-system/fast metadata.name: still used by BGPPeer metalbeacon-system/r3 (spec.bfdProfile); remove the reference before deleting the profile',
+    ]);
+  });
+
+  it('allows deleting an unreferenced profile', () => {
+    assert.deepEqual(bfdProfileDeletionErrors(ref, [peer('r1', { bfdProfile: 'slow' }), peer('r2', {})]), []);
+  });
+});

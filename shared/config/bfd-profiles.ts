@@ -1,0 +1,75 @@
+import type { BFDProfile, BGPPeer } from '../api/resources.ts';
+import { configError, describeRef, type ObjectRef, refOf } from './errors.ts';
+import { uniqueObjects } from './names.ts';
+import type { BfdProfileConfig, ConfigError } from './types.ts';
+
+/** field -> [minimum, maximum, default] as MetalLB documents them (RFC 5880 timers in ms). */
+const LIMITS = {
+  receiveInterval: [10, 60000, 300],
+  transmitInterval: [10, 60000, 300],
+  detectMultiplier: [2, 255, 3],
+  echoInterval: [10, 60000, 50],
+  minimumTtl: [1, 254, 254],
+} as const;
+
+/** Validates BFDProfiles and fills in the defaults. Sorted by name. */
+export function buildBfdProfiles(
+  objects: readonly BFDProfile[],
+  namespace: string | undefined,
+  errors: ConfigError[],
+): BfdProfileConfig[] {
+  const out: BfdProfileConfig[] = [];
+  for (const { object, ref } of uniqueObjects('BFDProfile', objects, namespace, errors)) {
+    const spec = object.spec ?? {};
+    const before = errors.length;
+    const value = (field: keyof typeof LIMITS): number => {
+      const [min, max, fallback] = LIMITS[field];
+      const v = spec[field];
+      if (v === undefined) return fallback;
+      if (!Number.isInteger(v) || v < min || v > max) {
+        errors.push(
+          configError(
+            ref,
+            `spec.${field}`,
+            `${v} is out of range: expected a whole number from ${min} to ${max}`,
+          ),
+        );
+      }
+      return v;
+    };
+    const profile: BfdProfileConfig = {
+      name: object.metadata.name,
+      receiveIntervalMs: value('receiveInterval'),
+      transmitIntervalMs: value('transmitInterval'),
+      detectMultiplier: value('detectMultiplier'),
+      echoIntervalMs: value('echoInterval'),
+      echoMode: spec.echoMode ?? false,
+      passiveMode: spec.passiveMode ?? false,
+      minimumTtl: value('minimumTtl'),
+    };
+    if (errors.length === before) out.push(profile);
+  }
+  return out;
+}
+
+/**
+ * The errors that forbid deleting a BFDProfile: one per BGPPeer that still names it (MetalLB's
+ * webhook refuses such deletes). Empty when the delete is fine.
+ */
+export function bfdProfileDeletionErrors(profile: ObjectRef, peers: readonly BGPPeer[]): ConfigError[] {
+  return peers
+    .filter(
+      (p) =>
+        p.spec?.bfdProfile === profile.name &&
+        (profile.namespace === undefined ||
+          p.metadata.namespace === undefined ||
+          p.metadata.namespace === profile.namespace),
+    )
+    .map((p) =>
+      configError(
+        profile,
+        'metadata.name',
+        `still used by ${describeRef(refOf('BGPPeer', p.metadata))} (spec.bfdProfile); remove the reference before deleting the profile`,
+      ),
+    );
+}
