@@ -1,0 +1,3 @@
+/** BGP finite state machine (RFC 4271 §8) as a pure step function. */
+export * from './fsm.ts';
+export * from './types.ts';
