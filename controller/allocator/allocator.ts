@@ -1,3 +1,4 @@
+import { matchesSelector } from '../../shared/config/selectors.ts';
 import type { Pool } from '../../shared/config/types.ts';
 import {
   FAMILY_BITS,
@@ -7,7 +8,6 @@ import {
   type IpValue,
 } from '../../shared/net/ip.ts';
 import { IntervalSet } from './interval-set.ts';
-import { selectorMatches } from './selector.ts';
 
 /**
  * The IP allocator: pure state, no I/O, no clock. It holds which Service has which IPs from
@@ -227,7 +227,7 @@ export function poolRefusal(pool: Pool, facts: ServiceFacts): Refusal | undefine
   if (sa.namespaces.length > 0 || sa.namespaceSelectors.length > 0) {
     const allowed =
       sa.namespaces.includes(facts.namespace) ||
-      sa.namespaceSelectors.some((selector) => selectorMatches(selector, facts.namespaceLabels));
+      sa.namespaceSelectors.some((selector) => matchesSelector(selector, facts.namespaceLabels));
     if (!allowed) {
       return {
         pool: pool.name,
@@ -236,7 +236,7 @@ export function poolRefusal(pool: Pool, facts: ServiceFacts): Refusal | undefine
       };
     }
   }
-  if (sa.serviceSelectors.length > 0 && !sa.serviceSelectors.some((s) => selectorMatches(s, facts.labels))) {
+  if (sa.serviceSelectors.length > 0 && !sa.serviceSelectors.some((s) => matchesSelector(s, facts.labels))) {
     return {
       pool: pool.name,
       reason: RefusalReason.ServiceSelectorMismatch,
