@@ -6,6 +6,7 @@ import { configError, describeRef, type ObjectRef } from './errors.ts';
 import { compareText, uniqueObjects, uniqueStrings } from './names.ts';
 import { resolveNodes } from './nodes.ts';
 import { matchesSelector, selectorKey, validateSelectorList } from './selectors.ts';
+import { checkShape, SpecShapes } from './shapes.ts';
 import type {
   BgpAdvertisementConfig,
   BgpCommunity,
@@ -79,6 +80,7 @@ export function buildL2Advertisements(
 ): L2AdvertisementConfig[] {
   const out: L2AdvertisementConfig[] = [];
   for (const { object, ref } of uniqueObjects('L2Advertisement', objects, ctx.namespace, errors)) {
+    if (!checkShape(object.spec, SpecShapes.L2Advertisement, ref, 'spec', errors)) continue;
     const before = errors.length;
     const spec = object.spec ?? {};
     const common = commonParts(spec, ref, ctx, errors);
@@ -112,6 +114,7 @@ export function buildBgpAdvertisements(
 ): BgpAdvertisementConfig[] {
   const out: { ad: BgpAdvertisementConfig; ref: ObjectRef; specKey: string }[] = [];
   for (const { object, ref } of uniqueObjects('BGPAdvertisement', objects, ctx.namespace, errors)) {
+    if (!checkShape(object.spec, SpecShapes.BGPAdvertisement, ref, 'spec', errors)) continue;
     const before = errors.length;
     const spec = object.spec ?? {};
     const common = commonParts(spec, ref, ctx, errors);

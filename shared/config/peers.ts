@@ -5,6 +5,7 @@ import { configError, describeRef, type ObjectRef } from './errors.ts';
 import { uniqueObjects } from './names.ts';
 import { resolveNodes } from './nodes.ts';
 import { validateSelectorList } from './selectors.ts';
+import { checkShape, SpecShapes } from './shapes.ts';
 import type { ConfigError, PeerConfig } from './types.ts';
 
 /** What peers are checked against besides themselves. */
@@ -32,6 +33,7 @@ export function buildPeers(
 ): PeerConfig[] {
   const out: { peer: PeerConfig; ref: ObjectRef; everyNode: boolean }[] = [];
   for (const { object, ref } of uniqueObjects('BGPPeer', objects, ctx.namespace, errors)) {
+    if (!checkShape(object.spec, SpecShapes.BGPPeer, ref, 'spec', errors)) continue;
     const before = errors.length;
     const peer = buildPeer(object, ref, ctx, errors);
     if (!peer || errors.length > before) continue;
