@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  type BgpMessage,
+  type CodecContext,
+  decodeMessage,
+  endOfRibFamily,
+  formatPrefix,
+  type PathAttributes,
+  type UpdateMessage,
+} from '../codec/index.ts';
+import { RibOut, type RibSession, type RouteAttributes } from './rib-out.ts';
+
+const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
+const EBGP: RibSession = {
+  localAs: 65001,
+  peerAs: 65000,
+  context: CTX,
+  families: ['IPv4', 'IPv6'],
+  nextHopIpv4: '192.0.2.10',
+  nextHopIpv6: { global: '2001:db8:0:1::10', linkLocal: 'fe80::10' },
+};
+const IBGP: RibSession = { ...EBGP, peerAs: 65001 };
+
+function decodeAll(messages: Uint8Array[], context = CTX): UpdateMessage[] {
+  return messages.map((m) => {
+    const d = decodeMessage(m, context) as BgpMessage;
+    assert.equal(d.type, 'update');
+    assert.equal((d as UpdateMessage).errors, undefined);
+    return d as UpdateMessage;
+  });
+}
+
+/** A simulated peer Adj-RIB-In: applies UPDATEs the way a router would. */
+class PeerTable {
+  readonly routes = new Map<string, PathAttributes>();
+  endOfRib: number[] = [];
+  apply(update: UpdateMessage): void {
+    const eor = endOfRibFamily(update);
+    if (eor) {
+      this.endOfRib.push(eor.afi);
+      return;
+    }
+    for (const p of update.withdrawn) this.routes.delete(p);
+    for (const p of update.attributes.mpUnreach?.withdrawn ?? []) this.routes.delete(p);
+    const { mpReach, mpUnreach, ...rest } = update.attributes;
+    for (const p of update.nlri) this.routes.set(p, rest);
+    for (const p of mpReach?.nlri ?? []) this.routes.set(p, { ...rest, mpReach: { ...mpReach!, nlri: [] } });
+  }
+}
+
+const v6 = (i: number) =>
+  formatPrefix('IPv6', 64, Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, i >> 8, i & 0xff, 0, 0), 0);
+
+describe('RibOut', () => {
+  it('eBGP IPv4: one UPDATE for prefixes sharing attributes, AS_PATH = our AS, no LOCAL_PREF, then End-of-RIB', () => {
+    const rib = new RibOut(EBGP);
+    const desired = new Map<string, RouteAttributes>([
+      ['198.51.100.1/32', { communities: [0xfde80001] }],
+      ['198.51.100.2/32', { communities: [0xfde80001] }],
+      [
+        '198.51.100.3/32',
+        {
+          communities: [0xfde80001],
+          largeCommunities: [{ globalAdmin: 65001, localData1: 1, localData2: 2 }],
+        },
+      ],
+    ]);
+    const updates = decodeAll(rib.update(desired));
+    assert.equal(updates.length, 4);
+    assert.deepStrictEqual(updates[0]!.nlri, ['198.51.100.1/32', '198.51.100.2/32']);
+    assert.deepStrictEqual(updates[0]!.attributes, {
+      origin: 0,
+      asPath: [{ type: 'sequence', asns: [65001] }],
+      nextHop: '192.0.2.10',
+      communities: [0xfde80001],
+    });
+    assert.deepStrictEqual(updates[1]!.nlri, ['198.51.100.3/32']);
+    assert.deepStrictEqual(updates[1]!.attributes.largeCommunities, [
+      { globalAdmin: 65001, localData1: 1, localData2: 2 },
+    ]);
+    assert.deepStrictEqual(updates.slice(2).map(endOfRibFamily), [
+      { afi: 1, safi: 1 },
+      { afi: 2, safi: 1 },
+    ]);
+    assert.equal(rib.announcedCount, 3);
+    assert.deepStrictEqual(rib.update(desired), [], 'no change, nothing sent');
+  });
+
+  it('iBGP IPv6: empty AS_PATH, LOCAL_PREF, MP_REACH with global and link-local next hop', () => {
+    const rib = new RibOut(IBGP);
+    const updates = decodeAll(rib.update(new Map([['2001:db8:100::/120', { localPref: 200 }]])));
+    assert.deepStrictEqual(updates[0]!.attributes, {
+      origin: 0,
+      asPath: [],
+      localPref: 200,
+      mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8:0:1::10', 'fe80::10'], nlri: ['2001:db8:100::/120'] },
+    });
+    const plain = decodeAll(new RibOut(IBGP).update(new Map([['198.51.100.0/24', {}]])));
+    assert.equal(plain[0]!.attributes.localPref, 100);
+  });
+
+  it('toward a 2-octet peer a 4-octet AS goes as AS_TRANS with AS4_PATH (RFC 6793)', () => {
+    const ctx2: CodecContext = { fourOctetAs: false, extendedMessage: false };
+    const rib = new RibOut({ ...EBGP, localAs: 4200000001, context: ctx2 });
+    const [u] = decodeAll(rib.update(new Map([['198.51.100.0/24', {}]])), ctx2);
+    assert.deepStrictEqual(u!.attributes.asPath, [{ type: 'sequence', asns: [23456] }]);
+    assert.deepStrictEqual(u!.attributes.as4Path, [{ type: 'sequence', asns: [4200000001] }]);
+  });
+
+  it('packs 10,000 IPv6 /64s into the fewest UPDATEs that fit 4,096 octets, and 65,535 with extended messages', () => {
+    const desired = new Map<string, RouteAttributes>();
+    for (let i = 0; i < 10_000; i++) desired.set(v6(i), { communities: [0xfde80064] });
+    for (const [extended, max] of [
+      [false, 4096],
+      [true, 65535],
+    ] as const) {
+      const context = { fourOctetAs: true, extendedMessage: extended };
+      const rib = new RibOut({ ...EBGP, context });
+      const messages = rib.update(desired);
+      const announce = messages.slice(0, -2);
+      assert.ok(messages.every((m) => m.length <= max));
+      const updates = decodeAll(announce, context);
+      const all = updates.flatMap((u) => u.attributes.mpReach!.nlri);
+      assert.equal(all.length, 10_000);
+      assert.equal(new Set(all).size, 10_000);
+      // Each /64 is 9 octets; all but the last message are full to within one prefix.
+      const fixed = announce[0]!.length - 9 * updates[0]!.attributes.mpReach!.nlri.length;
+      const perMessage = Math.floor((max - fixed) / 9);
+      assert.equal(announce.length, Math.ceil(10_000 / perMessage));
+    }
+  });
+
+  it('sends only differences: changed attributes re-announced, removed prefixes withdrawn in one batch', () => {
+    const rib = new RibOut(EBGP);
+    const desired = new Map<string, RouteAttributes>();
+    for (let i = 0; i < 100; i++) desired.set(v6(i), {});
+    desired.set('198.51.100.1/32', {});
+    desired.set('198.51.100.2/32', {});
+    rib.update(desired);
+    const next = new Map(desired);
+    next.delete(v6(1));
+    next.delete(v6(2));
+    next.delete('198.51.100.2/32');
+    next.set(v6(3), { communities: [0xffff0000] });
+    const updates = decodeAll(rib.update(next));
+    assert.deepStrictEqual(
+      updates.map((u) => [
+        u.withdrawn,
+        u.attributes.mpUnreach?.withdrawn ?? [],
+        u.attributes.mpReach?.nlri ?? [],
+      ]),
+      [
+        [['198.51.100.2/32'], [], []],
+        [[], [v6(1), v6(2)], []],
+        [[], [], [v6(3)]],
+      ],
+    );
+    assert.deepStrictEqual(updates[2]!.attributes.communities, [0xffff0000]);
+  });
+
+  it('route refresh resends everything without End-of-RIB again', () => {
+    const rib = new RibOut(EBGP);
+    const desired = new Map<string, RouteAttributes>([
+      ['198.51.100.1/32', {}],
+      [v6(7), {}],
+    ]);
+    rib.update(desired);
+    const again = decodeAll(rib.refresh(desired));
+    assert.equal(again.length, 2);
+    assert.ok(again.every((u) => endOfRibFamily(u) === undefined));
+  });
+
+  it('skips families not negotiated on the session', () => {
+    const rib = new RibOut({ ...EBGP, families: ['IPv4'] });
+    const updates = decodeAll(
+      rib.update(
+        new Map([
+          [v6(1), {}],
+          ['198.51.100.1/32', {}],
+        ]),
+      ),
+    );
+    assert.equal(updates.length, 2);
+    assert.deepStrictEqual(updates[0]!.nlri, ['198.51.100.1/32']);
+    assert.deepStrictEqual(endOfRibFamily(updates[1]!), { afi: 1, safi: 1 });
+  });
+
+  it('property: after any sequence of desired sets the peer table equals the last one', () => {
+    const attrs = fc.record(
+      {
+        communities: fc.array(fc.constantFrom(0xfde80001, 0xfde80002, 0xffff0000), { maxLength: 2 }),
+        localPref: fc.constantFrom(100, 200),
+      },
+      { requiredKeys: [] },
+    );
+    const prefix = fc.oneof(
+      fc.integer({ min: 0, max: 255 }).map((i) => `198.51.100.${i}/32`),
+      fc.integer({ min: 0, max: 300 }).map(v6),
+    );
+    const desiredArb = fc.dictionary(prefix, attrs, { maxKeys: 40 });
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(desiredArb, { minLength: 1, maxLength: 5 }), (ibgp, steps) => {
+        const session = ibgp ? IBGP : EBGP;
+        const rib = new RibOut(session);
+        const peer = new PeerTable();
+        for (const step of steps) {
+          const desired = new Map(Object.entries(step));
+          for (const u of decodeAll(rib.update(desired))) peer.apply(u);
+          assert.deepStrictEqual([...peer.routes.keys()].sort(), [...desired.keys()].sort());
+          for (const [p, a] of desired) {
+            const got = peer.routes.get(p)!;
+            assert.deepStrictEqual(
+              got.communities ?? [],
+              [...new Set(a.communities ?? [])].sort((x, y) => x - y),
+            );
+            assert.equal(got.localPref, ibgp ? (a.localPref ?? 100) : undefined);
+          }
+          assert.equal(rib.announcedCount, desired.size);
+        }
+        assert.deepStrictEqual(peer.endOfRib, [1, 2], 'End-of-RIB once per family');
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
