@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bgpAd, community, expectConfig, expectError, l2, node, peer, pool } from './test-helpers.ts';
+import { bfd, bgpAd, community, expectConfig, expectError, l2, node, peer, pool } from './test-helpers.ts';
 
 const pools = [
   pool('v4', { addresses: ['198.51.100.0/26'] }, { mode: 'bgp' }),
@@ -285,6 +285,29 @@ describe('BGPAdvertisement validation (MetalLB webhook catalogue)', () => {
       },
       bgpAt('a', 'spec.serviceSelectors', /cannot be combined with an aggregation length/),
     );
+  });
+
+  it('rejects IPv6 pools advertised to a peer whose BFD profile uses echo mode', () => {
+    expectError(
+      {
+        pools,
+        bfdProfiles: [bfd('echo', { echoMode: true })],
+        peers: [peer('r1', { bfdProfile: 'echo' })],
+        bgpAdvertisements: [bgpAd('a', { ipAddressPools: ['v6'] })],
+      },
+      bgpAt(
+        'a',
+        'spec.peers',
+        /IPAddressPool v6 has IPv6 addresses but BGPPeer r1 uses BFDProfile echo with echoMode/,
+      ),
+    );
+    const ok = expectConfig({
+      pools,
+      bfdProfiles: [bfd('echo', { echoMode: true })],
+      peers: [peer('r1', { bfdProfile: 'echo' })],
+      bgpAdvertisements: [bgpAd('a', { ipAddressPools: ['v4'] })],
+    });
+    assert.equal(ok.bgpAdvertisements.length, 1);
   });
 
   it('resolves aliases to values and keeps disjoint LOCAL_PREFs', () => {
