@@ -8,6 +8,7 @@ import {
   reconcileService,
   requestedIps,
   restoreOrder,
+  restoreService,
   type ServiceObject,
   serviceFacts,
 } from './service.ts';
@@ -282,6 +283,25 @@ describe('service facts and helpers', () => {
     assert.deepEqual(
       order.map((s) => s.metadata?.name),
       ['b', 'y', 'a', 'z'],
+    );
+  });
+});
+
+describe('restoreService', () => {
+  it('claims only status IPs that are still allowed, never allocates', () => {
+    const a = new Allocator(pools());
+    const ctx = context(a);
+    assert.equal(restoreService(ctx, svc('a', {}, { ingress: ['198.51.100.2'] })), true);
+    assert.equal(restoreService(ctx, svc('dup', {}, { ingress: ['198.51.100.2'] })), false);
+    assert.equal(restoreService(ctx, svc('outside', {}, { ingress: ['203.0.113.1'] })), false);
+    assert.equal(restoreService(ctx, svc('none')), false);
+    assert.equal(
+      restoreService(ctx, svc('other', { loadBalancerClass: 'x' }, { ingress: ['198.51.100.3'] })),
+      false,
+    );
+    assert.deepEqual(
+      [...a.assignments()].map(([k]) => k),
+      ['default/a'],
     );
   });
 });

@@ -325,3 +325,18 @@ export function restoreOrder<S extends ServiceObject>(services: readonly S[]): S
     (a, b) => withIps(a) - withIps(b) || (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0),
   );
 }
+
+/**
+ * Start-up restore of one Service: claims exactly the IPs its status shows, if they are still
+ * allowed, and nothing else (no new allocation: that waits until every Service with IPs in its
+ * status has been restored). Returns whether the IPs were claimed.
+ */
+export function restoreService(context: ReconcileContext, service: ServiceObject): boolean {
+  if (!isOurClass(service, context.lbClass) || service.spec?.type !== 'LoadBalancer') return false;
+  const ips = statusIps(service);
+  if (ips.length === 0) return false;
+  const requested = requestedIps(service);
+  if (!requested.ok) return false;
+  const facts = serviceFacts(service, context.namespaceLabels(service.metadata?.namespace ?? ''));
+  return context.allocator.assign(facts, ips, { allowPartial: requested.ips === undefined }).ok;
+}

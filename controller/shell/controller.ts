@@ -1,0 +1,541 @@
+import { hostname } from 'node:os';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Namespace,
+  type V1Service,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Annotations, API_VERSION, GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
+import type { IPAddressPool, IPAddressPoolStatus } from '../../shared/api/resources.ts';
+import { buildConfig } from '../../shared/config/build-config.ts';
+import { nextConfig } from '../../shared/config/next-config.ts';
+import { type Config, type ConfigError, formatConfigError } from '../../shared/config/types.ts';
+import { Allocator } from '../allocator/allocator.ts';
+import { desiredPoolStatus, errorsByObject, objectKey, sameStatus } from '../reconcile/pools.ts';
+import {
+  keyOf,
+  reconcileService,
+  restoreOrder,
+  restoreService,
+  type ServiceObject,
+} from '../reconcile/service.ts';
+import { EventRecorder } from './events.ts';
+import { LeaderElector, statusOf } from './leader.ts';
+import { ControllerMetrics, serveMetrics } from './metrics.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/** How `metalbeacon controller` runs; tests start it with the same options. */
+export interface ControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Namespace of our CRs and of the Lease. */
+  readonly namespace: string;
+  /** `--lb-class`; undefined: only Services without a class. */
+  readonly lbClass?: string | undefined;
+  readonly leaderElect: boolean;
+  /** Identity in the Lease; default hostname + pid. */
+  readonly identity?: string;
+  /** `HOST:PORT` for /metrics, /healthz, /readyz; undefined: no server. */
+  readonly metricsListen?: string | undefined;
+  readonly log: Logger;
+  readonly lease?: { durationSec: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** Parallel API writes. */
+  readonly concurrency?: number;
+  readonly now?: () => number;
+}
+
+/** A running controller. */
+export interface ControllerHandle {
+  readonly metrics: ControllerMetrics;
+  /** Where /metrics listens, when enabled. */
+  readonly metricsAddress: string | undefined;
+  isLeader(): boolean;
+  /** Caches synced (and, when leading, every Service restored and queued). */
+  ready(): boolean;
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const COMPONENT = 'metalbeacon-controller';
+
+type PoolObject = IPAddressPool & KubernetesObject;
+
+/** Starts informers, leader election, the work queue and the metrics server. */
+export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
+  const { kubeConfig: kc, namespace, log } = options;
+  const now = options.now ?? Date.now;
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const metrics = new ControllerMetrics();
+  const recorder = new EventRecorder(core, log, COMPONENT, now);
+
+  let config: Config | undefined;
+  let configErrors: readonly ConfigError[] = [];
+  let configStale = false;
+  /** Errors already reported as events: `Kind/ns/name` -> formatted messages. */
+  const reportedErrors = new Map<string, string>();
+  let allocator: Allocator | undefined;
+  let leading = false;
+  let synced = false;
+  let restored = false;
+  let stopped = false;
+  /** key -> last failure fingerprint (see ReconcileResult.failureFingerprint) */
+  const failures = new Map<string, string>();
+  /** Keys that have no IP yet: retried when an IP frees up. */
+  const pending = new Set<string>();
+  /** key -> object returned by our last write, newer than the cache until the watch catches up */
+  const written = new Map<string, V1Service>();
+
+  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
+  const namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace());
+  const pools = makeInformer<PoolObject>(
+    kc,
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURALS.IPAddressPool}`,
+    () =>
+      custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURALS.IPAddressPool,
+      }),
+  );
+
+  const queue = new WorkQueue({
+    concurrency: options.concurrency ?? 16,
+    process: (key) => processKey(key),
+    onError: (key, error, attempt) => {
+      metrics.reconcileErrors.inc();
+      log.warn({ service: key, attempt, err: describe(error) }, 'reconcile failed; will retry');
+    },
+  });
+
+  function currentService(key: string): V1Service | undefined {
+    const [ns, name] = splitKey(key);
+    const cached = services.get(name, ns);
+    const mine = written.get(key);
+    if (!mine) return cached;
+    if (!cached || cached.metadata?.uid !== mine.metadata?.uid) return cached ?? undefined;
+    if (newerOrEqual(cached.metadata?.resourceVersion, mine.metadata?.resourceVersion)) {
+      written.delete(key);
+      return cached;
+    }
+    return mine;
+  }
+
+  function namespaceLabels(ns: string): Readonly<Record<string, string>> {
+    return namespaces.get(ns)?.metadata?.labels ?? {};
+  }
+
+  async function processKey(key: string): Promise<void> {
+    if (!leading || !allocator || stopped) return;
+    const started = performance.now();
+    const service = currentService(key);
+    const result = reconcileService(
+      { allocator, lbClass: options.lbClass, namespaceLabels, previousFailure: failures.get(key) },
+      key,
+      service as ServiceObject | undefined,
+    );
+    if (result.failureFingerprint === undefined) failures.delete(key);
+    else failures.set(key, result.failureFingerprint);
+    if (allocator.lookup(key) || !service) pending.delete(key);
+    else if (service.spec?.type === 'LoadBalancer') pending.add(key);
+    if (result.failureFingerprint !== undefined && result.events.length > 0) {
+      for (const failure of result.failures) metrics.allocationFailures.inc({ reason: failure.reason });
+    }
+    if (result.action === 'requeueAll') {
+      for (const waiting of pending) if (waiting !== key) queue.add(waiting);
+      schedulePoolStatus();
+    }
+    if (service && (result.desired.ingress !== undefined || result.desired.poolAnnotation !== undefined)) {
+      await writeService(key, service, result.desired.ingress, result.desired.poolAnnotation);
+      schedulePoolStatus();
+    }
+    for (const event of result.events) {
+      void recorder.post(
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          namespace: service?.metadata?.namespace ?? '',
+          name: service?.metadata?.name ?? '',
+          uid: service?.metadata?.uid,
+        },
+        event,
+      );
+    }
+    metrics.reconciles.inc({ result: result.failureFingerprint ? 'failed' : 'ok' });
+    metrics.reconcileDuration.observe((performance.now() - started) / 1000);
+  }
+
+  /** Status first (what speakers and users read), then the informational annotation. */
+  async function writeService(
+    key: string,
+    service: V1Service,
+    ingress: readonly string[] | undefined,
+    poolAnnotation: string | null | undefined,
+  ): Promise<void> {
+    const [ns, name] = splitKey(key);
+    let latest = service;
+    try {
+      if (ingress !== undefined) {
+        latest = await core.patchNamespacedServiceStatus(
+          {
+            name,
+            namespace: ns,
+            body: {
+              // The resourceVersion makes the patch conditional: a stale view gets 409 Conflict.
+              metadata: { resourceVersion: service.metadata?.resourceVersion },
+              status: { loadBalancer: { ingress: ingress.map((ip) => ({ ip })) } },
+            },
+          },
+          MERGE,
+        );
+        written.set(key, latest);
+      }
+      if (poolAnnotation !== undefined) {
+        latest = await core.patchNamespacedService(
+          {
+            name,
+            namespace: ns,
+            body: {
+              metadata: {
+                resourceVersion: latest.metadata?.resourceVersion,
+                annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation },
+              },
+            },
+          },
+          MERGE,
+        );
+        written.set(key, latest);
+      }
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return; // deleted meanwhile; the DELETE event follows
+      if (status === 409) {
+        // Someone changed the Service: read it again and reconcile that version.
+        try {
+          written.set(key, await core.readNamespacedService({ name, namespace: ns }));
+        } catch (readError) {
+          if (statusOf(readError) === 404) return;
+        }
+      }
+      throw error;
+    }
+  }
+
+  // ---- configuration --------------------------------------------------------------------------
+
+  function rebuildConfig(): void {
+    const result = buildConfig(
+      {
+        pools: pools.list() as IPAddressPool[],
+        namespaces: namespaces.list().map((n) => ({
+          metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} },
+        })),
+      },
+      { namespace },
+    );
+    const next = nextConfig(config, result);
+    // Status writes and unrelated edits rebuild an equal config: only real pool changes count.
+    const changed = next.config !== config && poolsFingerprint(next.config) !== poolsFingerprint(config);
+    config = next.config;
+    configErrors = next.errors;
+    configStale = next.stale;
+    metrics.configLoaded.set(config ? 1 : 0);
+    metrics.configStale.set(next.stale ? 1 : 0);
+    metrics.configErrors.set(next.errors.length);
+    if (next.errors.length > 0) {
+      log.warn(
+        { errors: next.errors.map(formatConfigError) },
+        'configuration rejected; the last good one stays',
+      );
+    }
+    reportConfigErrors();
+    if (changed && allocator && config) {
+      const change = allocator.setPools(config.pools);
+      log.info({ pools: config.pools.length, ...change }, 'pools changed');
+      requeueEverything();
+    }
+    schedulePoolStatus();
+  }
+
+  function reportConfigErrors(): void {
+    if (!leading) return;
+    const byObject = errorsByObject(configErrors);
+    for (const [key, errors] of byObject) {
+      const text = errors.map(formatConfigError).join('; ');
+      if (reportedErrors.get(key) === text) continue;
+      reportedErrors.set(key, text);
+      const first = errors[0]!;
+      const uid =
+        first.kind === 'IPAddressPool' ? pools.get(first.name, first.namespace)?.metadata?.uid : undefined;
+      void recorder.post(
+        {
+          apiVersion: first.kind === 'Namespace' ? 'v1' : API_VERSION,
+          kind: first.kind,
+          namespace: first.namespace ?? namespace,
+          name: first.name,
+          uid,
+        },
+        {
+          type: 'Warning',
+          reason: 'ConfigurationError',
+          message: `${text}; the last good configuration stays in force`,
+        },
+      );
+    }
+    for (const key of [...reportedErrors.keys()]) if (!byObject.has(key)) reportedErrors.delete(key);
+  }
+
+  // ---- pool status ----------------------------------------------------------------------------
+
+  let poolStatusTimer: NodeJS.Timeout | undefined;
+  let poolStatusRunning = false;
+  let poolStatusAgain = false;
+
+  function schedulePoolStatus(): void {
+    if (!leading || stopped) return;
+    if (poolStatusTimer) return;
+    poolStatusTimer = setTimeout(() => {
+      poolStatusTimer = undefined;
+      void writePoolStatuses();
+    }, 200);
+  }
+
+  async function writePoolStatuses(): Promise<void> {
+    if (poolStatusRunning) {
+      poolStatusAgain = true;
+      return;
+    }
+    poolStatusRunning = true;
+    try {
+      if (!allocator || !leading) return;
+      const byObject = errorsByObject(configErrors);
+      metrics.addressesTotal.reset();
+      metrics.addressesInUse.reset();
+      for (const pool of allocator.pools) {
+        const counts = allocator.counts(pool.name)!;
+        for (const family of ['IPv4', 'IPv6'] as const) {
+          if (!pool.ranges.some((r) => r.family === family)) continue;
+          metrics.addressesTotal.set(
+            { pool: pool.name, family },
+            Number(counts.available[family] + counts.assigned[family]),
+          );
+          metrics.addressesInUse.set({ pool: pool.name, family }, Number(counts.assigned[family]));
+        }
+      }
+      for (const object of pools.list()) {
+        const name = object.metadata?.name ?? '';
+        const errors = byObject.get(objectKey('IPAddressPool', object.metadata?.namespace, name)) ?? [];
+        const desired = desiredPoolStatus({
+          allocator,
+          name,
+          generation: object.metadata?.generation,
+          errors,
+          stale: configStale,
+          previous: object.status,
+          nowIso: new Date(now()).toISOString(),
+        });
+        if (sameStatus(object.status, desired)) continue;
+        const body: { status: Record<string, unknown> } = {
+          status: {
+            assignedIPv4: null,
+            assignedIPv6: null,
+            availableIPv4: null,
+            availableIPv6: null,
+            ...(desired as IPAddressPoolStatus),
+          },
+        };
+        try {
+          await custom.patchNamespacedCustomObjectStatus(
+            { group: GROUP, version: VERSION, namespace, plural: PLURALS.IPAddressPool, name, body },
+            MERGE,
+          );
+        } catch (error) {
+          if (statusOf(error) !== 404)
+            log.warn({ pool: name, err: describe(error) }, 'could not write pool status');
+        }
+      }
+    } finally {
+      poolStatusRunning = false;
+      if (poolStatusAgain) {
+        poolStatusAgain = false;
+        schedulePoolStatus();
+      }
+    }
+  }
+
+  // ---- leadership -----------------------------------------------------------------------------
+
+  function requeueEverything(): void {
+    if (!leading) return;
+    for (const service of restoreOrder(services.list() as ServiceObject[])) queue.add(keyOf(service));
+  }
+
+  /** Restore every assignment visible in status before serving anyone, then queue everything. */
+  function activate(): void {
+    if (stopped) return;
+    leading = true;
+    metrics.isLeader.set(1);
+    allocator = new Allocator(config?.pools ?? []);
+    failures.clear();
+    pending.clear();
+    const ordered = restoreOrder(services.list() as ServiceObject[]);
+    let restoredCount = 0;
+    for (const service of ordered) {
+      const ips = service.status?.loadBalancer?.ingress ?? [];
+      if (ips.length === 0) break;
+      // Pure and synchronous: every status IP is claimed before any pending Service is served.
+      const context = { allocator, lbClass: options.lbClass, namespaceLabels, previousFailure: undefined };
+      if (restoreService(context, service)) restoredCount++;
+    }
+    log.info(
+      { restored: restoredCount, services: ordered.length },
+      'restored assignments from Service status',
+    );
+    restored = true;
+    reportedErrors.clear();
+    reportConfigErrors();
+    for (const service of ordered) queue.add(keyOf(service));
+    queue.resume();
+    schedulePoolStatus();
+  }
+
+  function deactivate(): void {
+    leading = false;
+    restored = false;
+    metrics.isLeader.set(0);
+    queue.pause();
+    queue.clear();
+    allocator = undefined;
+  }
+
+  // ---- informers ------------------------------------------------------------------------------
+
+  function watchInformer<T extends KubernetesObject>(
+    name: string,
+    informer: Informer<T> & ObjectCache<T>,
+    onChange: (object: T) => void,
+  ): void {
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      informer.on(verb, (object) => {
+        if (synced && !stopped) onChange(object);
+      });
+    }
+    informer.on('error', (error) => {
+      if (stopped) return;
+      log.warn({ informer: name, err: describe(error) }, 'watch failed; relisting in 1 s');
+      setTimeout(() => {
+        if (!stopped) informer.start().catch(() => undefined);
+      }, 1000).unref();
+    });
+  }
+
+  watchInformer('services', services, (service) => {
+    if (leading) queue.add(keyOf(service as ServiceObject));
+  });
+  /** namespace -> its labels as last seen, to requeue only on label changes */
+  const namespaceLabelsSeen = new Map<string, string>();
+  watchInformer('namespaces', namespaces, (object) => {
+    const name = object.metadata?.name ?? '';
+    const labels = JSON.stringify(object.metadata?.labels ?? {});
+    if (namespaceLabelsSeen.get(name) === labels) return;
+    namespaceLabelsSeen.set(name, labels);
+    rebuildConfig();
+    requeueEverything();
+  });
+  watchInformer('ipaddresspools', pools, () => rebuildConfig());
+
+  await Promise.all([services.start(), namespaces.start(), pools.start()]);
+  for (const object of namespaces.list()) {
+    namespaceLabelsSeen.set(object.metadata?.name ?? '', JSON.stringify(object.metadata?.labels ?? {}));
+  }
+  synced = true;
+  rebuildConfig();
+  log.info(
+    { services: services.list().length, pools: pools.list().length, configLoaded: config !== undefined },
+    'caches synced',
+  );
+
+  const identity = options.identity ?? `${hostname()}_${process.pid}`;
+  const lease = options.lease ?? { durationSec: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+  let elector: LeaderElector | undefined;
+  if (options.leaderElect) {
+    elector = new LeaderElector({
+      api: coordination,
+      namespace,
+      name: COMPONENT,
+      identity,
+      leaseDurationSec: lease.durationSec,
+      renewDeadlineMs: lease.renewDeadlineMs,
+      retryPeriodMs: lease.retryPeriodMs,
+      now,
+      log,
+      onStartedLeading: activate,
+      onStoppedLeading: deactivate,
+    });
+    elector.start();
+  } else {
+    activate();
+  }
+
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  const ready = (): boolean => synced && (!leading || restored) && !stopped;
+  if (options.metricsListen !== undefined) {
+    metricsServer = await serveMetrics(metrics, options.metricsListen, ready);
+    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
+  }
+
+  return {
+    metrics,
+    metricsAddress: metricsServer?.address,
+    isLeader: () => leading,
+    ready,
+    idle: () => queue.idle(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      queue.stop();
+      if (poolStatusTimer) clearTimeout(poolStatusTimer);
+      await elector?.stop();
+      leading = false;
+      await Promise.all([services.stop(), namespaces.stop(), pools.stop()]);
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));
+    },
+  };
+}
+
+/** Everything of the pools that matters to allocation, as text. */
+function poolsFingerprint(config: Config | undefined): string {
+  if (!config) return '';
+  return JSON.stringify(config.pools, (_key, value) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** Compares resourceVersions numerically when both are integers (etcd revisions are). */
+function newerOrEqual(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a !== undefined;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b);
+  return a === b;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}

@@ -1,0 +1,93 @@
+import { type CoreV1Api, type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { statusOf } from './leader.ts';
+
+/** The object an event is about. */
+export interface EventTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string | undefined;
+}
+
+export interface EventSpec {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * Posts core/v1 Events the way client-go's recorder does: an identical event (same object,
+ * type, reason and message) bumps `count` and `lastTimestamp` of the existing Event instead of
+ * creating a new one. Failures are logged, never thrown: events are best effort.
+ */
+export class EventRecorder {
+  readonly #api: CoreV1Api;
+  readonly #log: Logger;
+  readonly #component: string;
+  readonly #now: () => number;
+  /** aggregation key -> the Event object's name, namespace and count */
+  readonly #seen = new Map<string, { name: string; namespace: string; count: number }>();
+  #sequence = 0;
+
+  constructor(api: CoreV1Api, log: Logger, component: string, now: () => number) {
+    this.#api = api;
+    this.#log = log;
+    this.#component = component;
+    this.#now = now;
+  }
+
+  async post(target: EventTarget, event: EventSpec): Promise<void> {
+    const key = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
+    const time = new Date(this.#now());
+    const seen = this.#seen.get(key);
+    try {
+      if (seen) {
+        seen.count++;
+        await this.#api.patchNamespacedEvent(
+          {
+            name: seen.name,
+            namespace: seen.namespace,
+            body: { count: seen.count, lastTimestamp: time.toISOString() },
+          },
+          MERGE,
+        );
+        return;
+      }
+    } catch (error) {
+      if (statusOf(error) !== 404) {
+        this.#log.warn({ err: String(error), reason: event.reason }, 'could not update event');
+        return;
+      }
+    }
+    const name = `${target.name}.${time.getTime().toString(16)}${(this.#sequence++).toString(16).padStart(4, '0')}`;
+    const body: CoreV1Event = {
+      metadata: { name, namespace: target.namespace },
+      involvedObject: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        namespace: target.namespace,
+        name: target.name,
+        ...(target.uid ? { uid: target.uid } : {}),
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      source: { component: this.#component },
+      reportingComponent: this.#component,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+    };
+    try {
+      await this.#api.createNamespacedEvent({ namespace: target.namespace, body });
+      this.#seen.set(key, { name, namespace: target.namespace, count: 1 });
+      if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.keys().next().value as string);
+    } catch (error) {
+      this.#log.warn({ err: String(error), reason: event.reason }, 'could not post event');
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The controller's Prometheus metrics, on a registry of its own (no global default registry). */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  readonly addressesTotal = new Gauge({
+    name: 'metalbeacon_allocator_addresses_total',
+    help: 'Usable addresses in the pool (exact up to 2^53; /64 pools read as a float)',
+    labelNames: ['pool', 'family'] as const,
+    registers: [this.registry],
+  });
+  readonly addressesInUse = new Gauge({
+    name: 'metalbeacon_allocator_addresses_in_use_total',
+    help: 'Addresses of the pool assigned to Services',
+    labelNames: ['pool', 'family'] as const,
+    registers: [this.registry],
+  });
+  readonly allocationFailures = new Counter({
+    name: 'metalbeacon_allocator_failures_total',
+    help: 'Failed allocations, by the reason of each refusing pool',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly reconciles = new Counter({
+    name: 'metalbeacon_controller_reconciles_total',
+    help: 'Service reconciles, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileErrors = new Counter({
+    name: 'metalbeacon_controller_reconcile_errors_total',
+    help: 'Reconciles that failed writing to the API server (retried)',
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'metalbeacon_controller_reconcile_duration_seconds',
+    help: 'Time to reconcile one Service, writes included',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly configLoaded = new Gauge({
+    name: 'metalbeacon_controller_config_loaded_bool',
+    help: '1 when a valid configuration is in force',
+    registers: [this.registry],
+  });
+  readonly configStale = new Gauge({
+    name: 'metalbeacon_controller_config_stale_bool',
+    help: '1 when the newest configuration was rejected and the last good one runs',
+    registers: [this.registry],
+  });
+  readonly configErrors = new Gauge({
+    name: 'metalbeacon_controller_config_errors',
+    help: 'Errors in the newest configuration',
+    registers: [this.registry],
+  });
+  readonly isLeader = new Gauge({
+    name: 'metalbeacon_controller_is_leader_bool',
+    help: '1 while this replica holds the leader lease',
+    registers: [this.registry],
+  });
+}
+
+/** Serves /metrics, /healthz and /readyz. */
+export async function serveMetrics(
+  metrics: ControllerMetrics,
+  listen: string,
+  ready: () => boolean,
+): Promise<{ server: Server; address: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
+        .catch((error: Error) => res.writeHead(500).end(error.message));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  const [host, portText] = splitHostPort(listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(portText), host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return { server, address: `${address.address}:${address.port}` };
+}
+
+/** `host:port` or `[v6]:port` -> [host, port]. */
+export function splitHostPort(text: string): [string, string] {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not HOST:PORT`);
+  return [match[1] === '' ? '0.0.0.0' : match[1]!, match[2]!];
+}
