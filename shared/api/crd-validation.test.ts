@@ -221,3 +221,78 @@ describe('validateAgainstCrd', () => {
     assert.match(r.errors[0]?.message ?? '', /supported values: "metalbeacon.io\/v1beta1"/);
   });
 });
+
+describe('validateAgainstCrd on Kubernetes schema extensions', () => {
+  const synthetic: CrdLike = {
+    spec: {
+      group: 'example.com',
+      names: { kind: 'Widget', plural: 'widgets' },
+      versions: [
+        {
+          name: 'v1',
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: {
+                  type: 'object',
+                  properties: {
+                    port: { 'x-kubernetes-int-or-string': true },
+                    note: { type: 'string', nullable: true },
+                    size: { type: 'integer', default: 3 },
+                    free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                    labels: { type: 'object', additionalProperties: { type: 'string' } },
+                    when: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const widget = (spec: unknown) => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w' },
+    spec,
+  });
+  const validate = compileCrdValidator(synthetic);
+
+  it('accepts int-or-string values and rejects anything else', () => {
+    assert.equal(validate(widget({ port: 8080 })).ok, true);
+    assert.equal(validate(widget({ port: 'http' })).ok, true);
+    assert.equal(validate(widget({ port: 1.5 })).ok, false);
+    assert.equal(validate(widget({ port: true })).ok, false);
+  });
+
+  it('keeps null on nullable fields and drops it elsewhere', () => {
+    const r = validate(widget({ note: null, size: null }));
+    assert.equal(r.ok, true);
+    assert.deepEqual((r.object as { spec: unknown }).spec, { note: null, size: 3 });
+  });
+
+  it('keeps unknown fields under x-kubernetes-preserve-unknown-fields and map values', () => {
+    const r = validate(widget({ free: { a: { b: 1 } }, labels: { x: 'y' } }));
+    assert.deepEqual(r.unknownFields, []);
+    assert.deepEqual((r.object as { spec: { free: unknown } }).spec.free, { a: { b: 1 } });
+    const bad = validate(widget({ labels: { x: 1 } }));
+    assert.deepEqual(
+      bad.errors.map((e) => e.field),
+      ['spec.labels.x'],
+    );
+  });
+
+  it('checks date-time formats', () => {
+    assert.equal(validate(widget({ when: '2026-11-22T04:00:00Z' })).ok, true);
+    const r = validate(widget({ when: 'yesterday' }));
+    assert.deepEqual(
+      r.errors.map((e) => e.field),
+      ['spec.when'],
+    );
+  });
+});
