@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../shared/log/logger.ts';
 import { apiserverCommand } from './commands/apiserver.ts';
+import { controllerCommand } from './commands/controller.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(apiserverCommand());
+  program.addCommand(controllerCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;
