@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../shared/log/logger.ts';
 import { apiserverCommand } from './commands/apiserver.ts';
+import { bgpCommand } from './commands/bgp.ts';
 import { controllerCommand } from './commands/controller.ts';
+import { l2Command } from './commands/l2.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(apiserverCommand());
   program.addCommand(controllerCommand());
+  program.addCommand(l2Command());
+  program.addCommand(bgpCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;

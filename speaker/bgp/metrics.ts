@@ -1,0 +1,123 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { FsmStateName } from './fsm/index.ts';
+
+/** Numeric session state for the gauge (RFC 4271 order; BGP4-MIB bgpPeerState uses 1..6). */
+export const STATE_VALUE: Record<FsmStateName, number> = {
+  Idle: 1,
+  Connect: 2,
+  Active: 3,
+  OpenSent: 4,
+  OpenConfirm: 5,
+  Established: 6,
+};
+
+/** Live numbers a session exposes at scrape time. */
+export interface SessionGauges {
+  readonly state: FsmStateName;
+  readonly uptimeSec: number;
+  readonly prefixesAnnounced: number;
+  readonly prefixesPending: number;
+}
+
+/**
+ * Per-peer BGP metrics (`metalbeacon_bgp_*`, label `peer`), registered once in a registry given
+ * by the caller; sessions report through it.
+ */
+export class BgpMetrics {
+  readonly messagesSent: Counter<'peer' | 'type'>;
+  readonly messagesReceived: Counter<'peer' | 'type'>;
+  readonly updatesSent: Counter<'peer'>;
+  readonly notificationsSent: Counter<'peer' | 'code' | 'subcode'>;
+  readonly notificationsReceived: Counter<'peer' | 'code' | 'subcode'>;
+  readonly holdTimerExpiries: Counter<'peer'>;
+  readonly connectionAttempts: Counter<'peer'>;
+  /** peer → reader of its live gauges. */
+  private readonly sessions = new Map<string, () => SessionGauges>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.messagesSent = new Counter({
+      name: 'metalbeacon_bgp_messages_sent_total',
+      help: 'BGP messages sent, by type',
+      labelNames: ['peer', 'type'] as const,
+      registers,
+    });
+    this.messagesReceived = new Counter({
+      name: 'metalbeacon_bgp_messages_received_total',
+      help: 'BGP messages received, by type',
+      labelNames: ['peer', 'type'] as const,
+      registers,
+    });
+    this.updatesSent = new Counter({
+      name: 'metalbeacon_bgp_updates_sent_total',
+      help: 'UPDATE messages sent (announcements, withdrawals, End-of-RIB)',
+      labelNames: ['peer'] as const,
+      registers,
+    });
+    this.notificationsSent = new Counter({
+      name: 'metalbeacon_bgp_notifications_sent_total',
+      help: 'NOTIFICATION messages sent, by error code and subcode',
+      labelNames: ['peer', 'code', 'subcode'] as const,
+      registers,
+    });
+    this.notificationsReceived = new Counter({
+      name: 'metalbeacon_bgp_notifications_received_total',
+      help: 'NOTIFICATION messages received, by error code and subcode',
+      labelNames: ['peer', 'code', 'subcode'] as const,
+      registers,
+    });
+    this.holdTimerExpiries = new Counter({
+      name: 'metalbeacon_bgp_hold_timer_expiries_total',
+      help: 'sessions closed because the peer stayed silent for the hold time',
+      labelNames: ['peer'] as const,
+      registers,
+    });
+    this.connectionAttempts = new Counter({
+      name: 'metalbeacon_bgp_connection_attempts_total',
+      help: 'outgoing TCP connection attempts',
+      labelNames: ['peer'] as const,
+      registers,
+    });
+    const sessions = this.sessions;
+    const gauge = (name: string, help: string, read: (g: SessionGauges) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['peer'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const [peer, get] of sessions) this.set({ peer }, read(get()));
+        },
+      });
+    };
+    gauge(
+      'metalbeacon_bgp_session_state',
+      'session state: 1 Idle .. 6 Established',
+      (g) => STATE_VALUE[g.state],
+    );
+    gauge('metalbeacon_bgp_session_established', '1 when the session is Established', (g) =>
+      g.state === 'Established' ? 1 : 0,
+    );
+    gauge(
+      'metalbeacon_bgp_session_uptime_seconds',
+      'time since the session became Established',
+      (g) => g.uptimeSec,
+    );
+    gauge(
+      'metalbeacon_bgp_prefixes_announced',
+      'prefixes the peer holds from us',
+      (g) => g.prefixesAnnounced,
+    );
+    gauge('metalbeacon_bgp_prefixes_pending', 'desired prefixes not yet announced', (g) => g.prefixesPending);
+  }
+
+  /** Makes a session's gauges visible under its peer label. */
+  track(peer: string, read: () => SessionGauges): void {
+    this.sessions.set(peer, read);
+  }
+
+  untrack(peer: string): void {
+    this.sessions.delete(peer);
+  }
+}

@@ -1,0 +1,519 @@
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import { isIPv4, isIPv6, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from '../../shared/log/logger.ts';
+import type { IpFamily } from '../../shared/net/ip.ts';
+import {
+  Afi,
+  BgpFramer,
+  type BgpMessage,
+  BgpMessageError,
+  CeaseSubcode,
+  type CodecContext,
+  DEFAULT_CONTEXT,
+  ErrorCode,
+  encodeMessage,
+  type NotificationMessage,
+  shutdownMessage,
+  shutdownNotification,
+  WellKnownCommunity,
+} from './codec/index.ts';
+import {
+  type ConnectionId,
+  type FsmAction,
+  type FsmConfig,
+  type FsmEvent,
+  type FsmState,
+  type FsmStateName,
+  initialState,
+  type Negotiated,
+  step,
+  type TimerName,
+  validateFsmConfig,
+} from './fsm/index.ts';
+import type { BgpMetrics } from './metrics.ts';
+import { RibOut, type RibSession, type RouteAttributes } from './rib/index.ts';
+import type { SocketOptions } from './socket-options.ts';
+
+/** One peer as the operator configures it (MetalLB's BGPPeer fields). */
+export interface PeerConfig {
+  readonly localAs: number;
+  readonly peerAs: number;
+  readonly peerAddress: string;
+  readonly peerPort?: number;
+  /** Local address to connect from (and to use as next hop). */
+  readonly sourceAddress?: string;
+  readonly routerId: string;
+  readonly holdTimeSec?: number;
+  readonly keepaliveSec?: number;
+  /** TCP connect timeout. */
+  readonly connectTimeMs?: number;
+  /** eBGP multihop: TTL of our packets; direct eBGP uses 1, iBGP 255. */
+  readonly ebgpMultiHop?: number;
+  readonly passive?: boolean;
+  /** TCP MD5 signature key (RFC 2385). */
+  readonly password?: string;
+  /** Offer graceful restart (RFC 4724) with this restart time. */
+  readonly gracefulRestartTimeSec?: number;
+  readonly extendedMessage?: boolean;
+  /** Next hop overrides; default the session's local address. */
+  readonly nextHopIpv4?: string;
+  readonly nextHopIpv6?: string;
+  readonly connectRetryMs?: number;
+  readonly connectRetryMaxMs?: number;
+}
+
+/** Dependencies handed in by the program (no singletons). */
+export interface SessionDeps {
+  readonly logger: Logger;
+  readonly metrics?: BgpMetrics;
+  /** TCP MD5 and TTL on sockets (native addon); required when a password is set. */
+  readonly socketOptions?: SocketOptions;
+  readonly jitterSeed?: number;
+  /** Whether this process has just started (RFC 4724 Restart State bit). */
+  readonly restarting?: boolean;
+}
+
+/** Milliseconds a closing socket gets to flush its last NOTIFICATION. */
+const CLOSE_GRACE_MS = 1000;
+
+interface Connection {
+  readonly socket: Socket;
+  readonly framer: BgpFramer;
+  context: CodecContext;
+}
+
+/** The TTL our packets carry: 1 for direct eBGP, N with multihop, 255 on iBGP (RFC 4271 §5.1.3 practice). */
+export function ttlFor(config: PeerConfig): number {
+  if (config.localAs === config.peerAs) return 255;
+  return config.ebgpMultiHop ?? 1;
+}
+
+/** Strips the IPv4-mapped prefix Node reports on dual-stack sockets. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
+/** The interface holding `address` and its other addresses (next hop of the other family, link-local). */
+function interfaceAddresses(address: string): { ipv4?: string; ipv6Global?: string; ipv6LinkLocal?: string } {
+  for (const entries of Object.values(networkInterfaces())) {
+    if (!entries?.some((e) => e.address === address)) continue;
+    const ipv4 = entries.find((e) => e.family === 'IPv4')?.address;
+    const ipv6Global = entries.find((e) => e.family === 'IPv6' && !e.address.startsWith('fe80'))?.address;
+    const ipv6LinkLocal = entries.find((e) => e.family === 'IPv6' && e.address.startsWith('fe80'))?.address;
+    return { ipv4, ipv6Global, ipv6LinkLocal };
+  }
+  return {};
+}
+
+/** FSM configuration for a peer; throws with every problem named. */
+export function fsmConfigFor(
+  config: PeerConfig,
+  deps: Pick<SessionDeps, 'jitterSeed' | 'restarting'>,
+): FsmConfig {
+  const fsm: FsmConfig = {
+    localAs: config.localAs,
+    peerAs: config.peerAs,
+    routerId: config.routerId,
+    holdTimeSec: config.holdTimeSec ?? 90,
+    ...(config.keepaliveSec !== undefined ? { keepaliveSec: config.keepaliveSec } : {}),
+    passive: config.passive ?? false,
+    connectRetryMs: config.connectRetryMs ?? 5_000,
+    connectRetryMaxMs: config.connectRetryMaxMs ?? 120_000,
+    families: [
+      { afi: Afi.Ipv4, safi: 1 },
+      { afi: Afi.Ipv6, safi: 1 },
+    ],
+    extendedMessage: config.extendedMessage ?? true,
+    ...(config.gracefulRestartTimeSec !== undefined
+      ? {
+          gracefulRestart: {
+            restartTimeSec: config.gracefulRestartTimeSec,
+            restarting: deps.restarting ?? true,
+          },
+        }
+      : {}),
+    jitterSeed: deps.jitterSeed ?? 1,
+  };
+  const problems = validateFsmConfig(fsm);
+  if (!isIPv4(config.peerAddress) && !isIPv6(config.peerAddress)) {
+    problems.push(`peerAddress "${config.peerAddress}" is not an IP address`);
+  }
+  if (problems.length > 0) throw new Error(`BGP peer ${config.peerAddress}: ${problems.join('; ')}`);
+  return fsm;
+}
+
+/**
+ * One BGP session (the shell around the pure FSM and RIB-out): owns the sockets and timers,
+ * feeds socket data and timer expiries to `step`, and carries out its actions. Emits
+ * `state` (name) on every state change.
+ */
+export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
+  readonly config: PeerConfig;
+  readonly peer: string;
+  private fsm: FsmState;
+  private readonly deps: SessionDeps;
+  private readonly log: Logger;
+  /** connection id → socket. */
+  private readonly connections = new Map<ConnectionId, Connection>();
+  /** timer → Node timer. */
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly queue: FsmEvent[] = [];
+  private dispatching = false;
+  private incomingCount = 0;
+  private rib: RibOut | undefined;
+  private established: { conn: ConnectionId; negotiated: Negotiated } | undefined;
+  /** prefix → attributes we want the peer to hold. */
+  private desired: ReadonlyMap<string, RouteAttributes> = new Map();
+
+  constructor(config: PeerConfig, deps: SessionDeps) {
+    super();
+    this.config = config;
+    this.deps = deps;
+    this.peer = config.peerAddress;
+    this.log = deps.logger.child({ peer: config.peerAddress });
+    this.fsm = initialState(fsmConfigFor(config, deps));
+    if (config.password !== undefined && !deps.socketOptions) {
+      throw new Error(`BGP peer ${config.peerAddress}: a password needs TCP MD5 support (the native addon)`);
+    }
+    deps.metrics?.track(this.peer, () => ({
+      state: this.fsm.name,
+      uptimeSec: this.fsm.establishedAtMs === undefined ? 0 : (Date.now() - this.fsm.establishedAtMs) / 1000,
+      prefixesAnnounced: this.rib?.announcedCount ?? 0,
+      prefixesPending: Math.max(0, this.desired.size - (this.rib?.announcedCount ?? 0)),
+    }));
+  }
+
+  /** Current FSM state name. */
+  get state(): FsmStateName {
+    return this.fsm.name;
+  }
+
+  /** Number of prefixes the peer holds from us. */
+  get announcedCount(): number {
+    return this.rib?.announcedCount ?? 0;
+  }
+
+  /** Starts the session (ManualStart). */
+  start(): void {
+    this.dispatch({ type: 'ManualStart' });
+  }
+
+  /** Sets what the peer should hold; when Established, sends only the difference at once. */
+  setRoutes(desired: ReadonlyMap<string, RouteAttributes>): void {
+    this.desired = desired;
+    if (this.rib && this.established) this.writeAll(this.established.conn, this.rib.update(desired));
+  }
+
+  /** Hands an accepted TCP connection from this peer to the session. */
+  accept(socket: Socket): void {
+    const conn = `in#${++this.incomingCount}`;
+    this.attach(conn, socket);
+    this.dispatch({ type: 'TcpConnectionConfirmed', conn });
+  }
+
+  /**
+   * Stops the session: NOTIFICATION Cease (the given one, e.g. with an RFC 9003 message), then
+   * close. Resolves when every socket is closed.
+   */
+  async stop(notification?: NotificationMessage): Promise<void> {
+    const closed = [...this.connections.values()].map(
+      (c) =>
+        new Promise<void>((resolve) =>
+          c.socket.closed ? resolve() : c.socket.once('close', () => resolve()),
+        ),
+    );
+    this.dispatch(notification ? { type: 'ManualStop', notification } : { type: 'ManualStop' });
+    await Promise.all(closed);
+    this.deps.metrics?.untrack(this.peer);
+  }
+
+  /**
+   * Graceful shutdown (RFC 8326): re-advertise everything with GRACEFUL_SHUTDOWN (and LOCAL_PREF 0
+   * on iBGP) so the peer moves traffic away, wait `drainMs`, then close with Cease /
+   * Administrative Shutdown carrying `message` (RFC 9003).
+   */
+  async gracefulShutdown(drainMs: number, message: string): Promise<void> {
+    if (this.state === 'Established') {
+      const ibgp = this.config.localAs === this.config.peerAs;
+      const draining = new Map<string, RouteAttributes>();
+      for (const [prefix, attrs] of this.desired) {
+        draining.set(prefix, {
+          ...attrs,
+          communities: [...(attrs.communities ?? []), WellKnownCommunity.GracefulShutdown],
+          ...(ibgp ? { localPref: 0 } : {}),
+        });
+      }
+      this.log.info({ drainMs, prefixes: draining.size }, 'graceful shutdown: advertising GRACEFUL_SHUTDOWN');
+      this.setRoutes(draining);
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+    }
+    await this.stop(shutdownNotification(CeaseSubcode.AdministrativeShutdown, message));
+  }
+
+  /**
+   * Drops every connection without a NOTIFICATION, as a crash would: with graceful restart
+   * negotiated the peer keeps our routes until we are back with End-of-RIB (RFC 4724 §4.2).
+   */
+  abort(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const c of this.connections.values()) c.socket.destroy();
+    this.connections.clear();
+    this.deps.metrics?.untrack(this.peer);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private dispatch(event: FsmEvent): void {
+    this.queue.push(event);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        const before = this.fsm.name;
+        const { state, actions } = step(this.fsm, e, Date.now());
+        this.fsm = state;
+        if (e.type === 'HoldTimerExpires') this.deps.metrics?.holdTimerExpiries.inc({ peer: this.peer });
+        for (const action of actions) this.perform(action);
+        if (state.name !== before) {
+          this.log.info({ from: before, to: state.name, event: e.type }, 'BGP state change');
+          this.emit('state', state.name);
+        }
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private perform(action: FsmAction): void {
+    switch (action.type) {
+      case 'connect':
+        this.connect(action.conn);
+        return;
+      case 'send':
+        this.send(action.conn, action.message);
+        return;
+      case 'close':
+        this.close(action.conn);
+        return;
+      case 'startTimer': {
+        clearTimeout(this.timers.get(action.timer));
+        const event = TIMER_EVENTS[action.timer];
+        this.timers.set(
+          action.timer,
+          setTimeout(() => {
+            this.timers.delete(action.timer);
+            this.dispatch({ type: event });
+          }, action.ms),
+        );
+        return;
+      }
+      case 'stopTimer':
+        clearTimeout(this.timers.get(action.timer));
+        this.timers.delete(action.timer);
+        return;
+      case 'setContext': {
+        const c = this.connections.get(action.conn);
+        if (c) {
+          c.context = action.negotiated.context;
+          c.framer.setContext(action.negotiated.context);
+        }
+        return;
+      }
+      case 'established':
+        this.onEstablished(action.conn, action.negotiated);
+        return;
+      case 'down':
+        this.log.warn({ reason: action.reason }, 'BGP session down');
+        this.rib = undefined;
+        this.established = undefined;
+        return;
+      case 'routeRefresh':
+        if (this.rib && this.established)
+          this.writeAll(this.established.conn, this.rib.refresh(this.desired));
+        return;
+      case 'update':
+        // We announce and do not learn: a received UPDATE is validated, counted and dropped.
+        return;
+    }
+  }
+
+  private onEstablished(conn: ConnectionId, negotiated: Negotiated): void {
+    const c = this.connections.get(conn);
+    if (!c) return;
+    const local = plainAddress(c.socket.localAddress);
+    const onLink = interfaceAddresses(local);
+    const v4 = this.config.nextHopIpv4 ?? (isIPv4(local) ? local : onLink.ipv4);
+    const v6 =
+      this.config.nextHopIpv6 ?? (isIPv6(local) && !local.startsWith('fe80') ? local : onLink.ipv6Global);
+    const direct = ttlFor(this.config) === 1;
+    const families: IpFamily[] = [];
+    for (const f of negotiated.families) {
+      if (f.afi === Afi.Ipv4 && v4) families.push('IPv4');
+      else if (f.afi === Afi.Ipv6 && v6) families.push('IPv6');
+      else this.log.warn({ afi: f.afi }, 'no next hop of this family on the session; not announcing it');
+    }
+    const session: RibSession = {
+      localAs: this.config.localAs,
+      peerAs: this.config.peerAs,
+      context: negotiated.context,
+      families,
+      ...(v4 ? { nextHopIpv4: v4 } : {}),
+      ...(v6
+        ? {
+            nextHopIpv6:
+              direct && onLink.ipv6LinkLocal
+                ? { global: v6, linkLocal: onLink.ipv6LinkLocal }
+                : { global: v6 },
+          }
+        : {}),
+    };
+    this.rib = new RibOut(session);
+    this.established = { conn, negotiated };
+    this.log.info(
+      {
+        holdTimeSec: negotiated.holdTimeSec,
+        families,
+        peerRouterId: negotiated.peerOpen.bgpId,
+        prefixes: this.desired.size,
+      },
+      'BGP session established',
+    );
+    this.writeAll(conn, this.rib.update(this.desired));
+  }
+
+  private connect(conn: ConnectionId): void {
+    this.deps.metrics?.connectionAttempts.inc({ peer: this.peer });
+    const { peerAddress, sourceAddress } = this.config;
+    const family = isIPv6(peerAddress) ? 6 : 4;
+    const port = this.config.peerPort ?? 179;
+    let socket: Socket;
+    try {
+      const opts = this.deps.socketOptions;
+      if (opts && (this.config.password !== undefined || ttlFor(this.config) !== 64)) {
+        // The native addon makes the socket so MD5 and TTL are set before the SYN.
+        socket = opts.connect({
+          family,
+          host: peerAddress,
+          port,
+          ...(sourceAddress ? { localAddress: sourceAddress } : {}),
+          ...(this.config.password !== undefined ? { password: this.config.password } : {}),
+          ttl: ttlFor(this.config),
+        });
+      } else {
+        socket = net.connect({
+          host: peerAddress,
+          port,
+          family,
+          ...(sourceAddress ? { localAddress: sourceAddress } : {}),
+        });
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'cannot open a connection');
+      setImmediate(() => this.dispatch({ type: 'TcpConnectionFails', conn }));
+      return;
+    }
+    this.attach(conn, socket);
+    const timeout = setTimeout(() => {
+      this.log.debug('connect timed out');
+      socket.destroy();
+    }, this.config.connectTimeMs ?? 5_000);
+    socket.once('connect', () => {
+      clearTimeout(timeout);
+      socket.setNoDelay(true);
+      this.dispatch({ type: 'TcpCRAcked', conn });
+    });
+    socket.once('close', () => clearTimeout(timeout));
+  }
+
+  private attach(conn: ConnectionId, socket: Socket): void {
+    const framer = new BgpFramer(DEFAULT_CONTEXT);
+    this.connections.set(conn, { socket, framer, context: DEFAULT_CONTEXT });
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.connections.has(conn)) return;
+      try {
+        for (const message of framer.push(chunk)) {
+          this.countReceived(message);
+          this.dispatch({ type: 'Message', conn, message });
+          if (!this.connections.has(conn)) break;
+        }
+      } catch (error) {
+        if (!(error instanceof BgpMessageError)) throw error;
+        this.log.warn(
+          { code: error.code, subcode: error.subcode, error: error.message },
+          'malformed message',
+        );
+        this.dispatch({
+          type: 'MessageError',
+          conn,
+          code: error.code,
+          subcode: error.subcode,
+          data: error.data,
+        });
+      }
+    });
+    socket.on('error', (error) => this.log.debug({ err: error, conn }, 'socket error'));
+    socket.on('close', () => {
+      if (this.connections.delete(conn)) this.dispatch({ type: 'TcpConnectionFails', conn });
+    });
+  }
+
+  private countReceived(message: BgpMessage): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    m.messagesReceived.inc({ peer: this.peer, type: message.type });
+    if (message.type === 'notification') {
+      m.notificationsReceived.inc({ peer: this.peer, code: message.code, subcode: message.subcode });
+      const text = shutdownMessage(message);
+      this.log.warn(
+        { code: message.code, subcode: message.subcode, ...(text ? { message: text } : {}) },
+        'NOTIFICATION received',
+      );
+    }
+  }
+
+  private send(conn: ConnectionId, message: BgpMessage): void {
+    const c = this.connections.get(conn);
+    if (!c || c.socket.destroyed) return;
+    const m = this.deps.metrics;
+    m?.messagesSent.inc({ peer: this.peer, type: message.type });
+    if (message.type === 'notification') {
+      m?.notificationsSent.inc({ peer: this.peer, code: message.code, subcode: message.subcode });
+      this.log.warn({ code: message.code, subcode: message.subcode }, 'NOTIFICATION sent');
+    }
+    c.socket.write(encodeMessage(message, c.context));
+  }
+
+  /** Writes pre-encoded UPDATEs in one go. */
+  private writeAll(conn: ConnectionId, messages: Uint8Array[]): void {
+    const c = this.connections.get(conn);
+    if (!c || messages.length === 0 || c.socket.destroyed) return;
+    this.deps.metrics?.messagesSent.inc({ peer: this.peer, type: 'update' }, messages.length);
+    this.deps.metrics?.updatesSent.inc({ peer: this.peer }, messages.length);
+    c.socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
+  }
+
+  private close(conn: ConnectionId): void {
+    const c = this.connections.get(conn);
+    if (!c) return;
+    this.connections.delete(conn);
+    c.socket.end();
+    setTimeout(() => c.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+const TIMER_EVENTS = {
+  connectRetry: 'ConnectRetryTimerExpires',
+  hold: 'HoldTimerExpires',
+  keepalive: 'KeepaliveTimerExpires',
+  idleHold: 'IdleHoldTimerExpires',
+} as const;
+
+/** The notification a Cease with a shutdown message carries, for logs. */
+export function describeNotification(n: NotificationMessage): string {
+  const text = shutdownMessage(n);
+  return `${n.code}/${n.subcode}${n.code === ErrorCode.Cease && text ? ` "${text}"` : ''}`;
+}
