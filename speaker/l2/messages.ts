@@ -1,0 +1,57 @@
+import type { RateLimit } from './responder/rate-limiter.ts';
+import type { AnnounceSchedule } from './responder/schedule.ts';
+
+/** An interface the worker may open a packet socket on. */
+export interface WorkerInterface {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly mac: string;
+}
+
+/** Messages from the announcer (main thread) to the packet worker; `id` pairs a request with its `done`. */
+export type ToWorker =
+  | { type: 'configure'; id: number; schedule: AnnounceSchedule; rateLimit: RateLimit }
+  | { type: 'interfaces'; id: number; interfaces: WorkerInterface[] }
+  /** `interfaces` undefined: every interface the worker knows. */
+  | { type: 'announce'; id: number; ip: string; interfaces: string[] | undefined }
+  | { type: 'withdraw'; id: number; ip: string }
+  | { type: 'counters'; id: number }
+  | { type: 'stop'; id: number };
+
+/** Counter names, as in the metrics (`metalbeacon_l2_<name>_total`). */
+export const CounterName = {
+  RequestsReceived: 'requests_received',
+  ResponsesSent: 'responses_sent',
+  GratuitousSent: 'gratuitous_sent',
+  MalformedDropped: 'malformed_dropped',
+  RateLimited: 'rate_limited',
+  Conflicts: 'conflicts',
+  SendErrors: 'send_errors',
+} as const;
+export type CounterName = (typeof CounterName)[keyof typeof CounterName];
+
+/** One counter value; `ip` is empty for per-interface counters, `reason` for malformed ones. */
+export interface CounterRow {
+  readonly name: CounterName;
+  readonly ip: string;
+  readonly interface: string;
+  readonly reason: string;
+  readonly value: number;
+}
+
+/** Where an IP is being announced right now. */
+export interface ActiveAnnouncement {
+  readonly ip: string;
+  readonly interfaces: string[];
+}
+
+/** Messages from the packet worker. */
+export type FromWorker =
+  | { type: 'done'; id: number; error?: { code: string | undefined; message: string } }
+  | { type: 'counters'; id: number; counters: CounterRow[]; active: ActiveAnnouncement[] }
+  | {
+      type: 'event';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      message: string;
+      fields: Record<string, string | number | boolean>;
+    };

@@ -1,0 +1,45 @@
+import { Counter, type Registry } from 'prom-client';
+import { type CounterName, type CounterRow, CounterName as Name } from './messages.ts';
+
+const HELP: Record<CounterName, string> = {
+  [Name.RequestsReceived]: 'ARP requests and neighbor solicitations received for an announced IP',
+  [Name.ResponsesSent]: 'ARP replies and neighbor advertisements sent in answer',
+  [Name.GratuitousSent]: 'gratuitous ARP (request and reply form) and unsolicited NA sent',
+  [Name.MalformedDropped]: 'malformed ARP/NDP frames counted and dropped, by reason',
+  [Name.RateLimited]: 'requests not answered because the requester exceeded its rate limit',
+  [Name.Conflicts]: 'frames in which another host claims an IP we announce',
+  [Name.SendErrors]: 'frames the kernel refused to send',
+};
+
+/**
+ * Registers `metalbeacon_l2_*_total` counters (labels ip, interface, reason) in `registry`,
+ * read from the packet worker at scrape time (the worker owns the numbers).
+ */
+export function registerL2Metrics(registry: Registry, read: () => Promise<CounterRow[]>): void {
+  let pending: Promise<CounterRow[]> | undefined;
+  // One worker round trip per scrape, shared by all counters.
+  const rows = () => {
+    pending ??= read().finally(() => {
+      setTimeout(() => {
+        pending = undefined;
+      }, 50);
+    });
+    return pending;
+  };
+  for (const name of Object.values(Name)) {
+    new Counter({
+      name: `metalbeacon_l2_${name}_total`,
+      help: HELP[name],
+      labelNames: ['ip', 'interface', 'reason'] as const,
+      registers: [registry],
+      async collect() {
+        const all = await rows();
+        this.reset();
+        for (const row of all) {
+          if (row.name === name)
+            this.inc({ ip: row.ip, interface: row.interface, reason: row.reason }, row.value);
+        }
+      },
+    });
+  }
+}
