@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Lab, type LabLink } from '../lab/netns.ts';
+import { Bird } from './bird.ts';
+import { eventually, logLines, startSpeaker } from './speaker.ts';
+
+// eBGP between `metalbeacon bgp` (AS 65001, 192.0.2.10) and BIRD 2 (AS 65000, 192.0.2.1)
+// over one IPv4 session carrying IPv4 and IPv6 unicast, on the lab LAN.
+describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 180_000 }, () => {
+  let lab: Lab;
+  let bird: Bird;
+  let nodeLink: LabLink;
+  let dir: string;
+  const neighbor = {
+    name: 'n1',
+    localAddress: '192.0.2.1',
+    localAs: 65000,
+    address: '192.0.2.10',
+    as: 65001,
+    holdTimeSec: 9,
+  };
+
+  before(async () => {
+    lab = await Lab.create('bgpbe');
+    await lab.addBridge();
+    await lab.addHost('router', { router: true });
+    await lab.addHost('node');
+    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
+    nodeLink = await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    bird = await Bird.start(lab, 'router', '192.0.2.1', [neighbor]);
+    dir = await mkdtemp(join(tmpdir(), 'mb-bgp-'));
+  });
+  after(async () => {
+    await bird?.stop();
+    await lab?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('announces IPv4 and IPv6 prefixes with communities; SIGHUP sends only the difference; withdraw', async () => {
+    const file = join(dir, 'announce');
+    await writeFile(file, '# pool\n198.51.100.1/32\n198.51.100.2/32\n2001:db8:100::/120\n');
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...['--announce-file', file, '--community', '65001:100', '--community', 'NO_EXPORT'],
+      ...['--large-community', '65001:7:8', '--drain-time', '0'],
+    ]);
+    try {
+      await eventually(
+        'routes in BIRD',
+        async () => (await bird.count('ipv4')) === 2 && (await bird.count('ipv6')) === 1,
+      );
+      const v4 = await bird.routes('ipv4');
+      assert.match(v4, /198\.51\.100\.1\/32\s+unicast \[n1/);
+      assert.match(v4, /BGP\.as_path: 65001\n/);
+      assert.match(v4, /BGP\.next_hop: 192\.0\.2\.10\n/);
+      assert.match(v4, /BGP\.community: \(65001,100\) \(65535,65281\)/);
+      assert.match(v4, /BGP\.large_community: \(65001, 7, 8\)/);
+      const v6 = await bird.routes('ipv6');
+      assert.match(v6, /2001:db8:100::\/120\s+unicast/);
+      // Global next hop plus our link-local one (a shared link, RFC 2545 §3).
+      assert.match(v6, /BGP\.next_hop: 2001:db8:0:1::10 fe80::/);
+      assert.doesNotMatch(
+        v4,
+        /local_pref: (?!100)/,
+        'eBGP carries no LOCAL_PREF (BIRD shows its default 100)',
+      );
+      const since = /n1\s+BGP\s+\S+\s+up\s+(\S+)/.exec(await bird.birdc(['show', 'protocols']))?.[1];
+
+      // New file: one prefix removed, one added.
+      await writeFile(file, '198.51.100.1/32\n198.51.100.3/32\n2001:db8:100::/120\n');
+      speaker.child.kill('SIGHUP');
+      await eventually('difference applied', async () => {
+        const t = await bird.routes('ipv4');
+        return t.includes('198.51.100.3/32') && !t.includes('198.51.100.2/32');
+      });
+      const info = await bird.protocolInfo('n1');
+      assert.match(info, /BGP state:\s+Established/);
+      assert.equal(
+        /n1\s+BGP\s+\S+\s+up\s+(\S+)/.exec(await bird.birdc(['show', 'protocols']))?.[1],
+        since,
+        'no session reset',
+      );
+      // BIRD saw exactly one withdraw and 2 + 1 + 1 announcements for IPv4: no resend of unchanged routes.
+      const ipv4Stats = info.split('Channel ipv6')[0]!;
+      assert.match(ipv4Stats, /Import updates:\s+3\s/);
+      assert.match(ipv4Stats, /Import withdraws:\s+1\s/);
+
+      // Empty file: everything withdrawn.
+      await writeFile(file, '');
+      speaker.child.kill('SIGHUP');
+      await eventually(
+        'all withdrawn',
+        async () => (await bird.count('ipv4')) === 0 && (await bird.count('ipv6')) === 0,
+      );
+    } finally {
+      await speaker.stop();
+    }
+  });
+
+  it('comes back with the routes after the peer restarts', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...[
+        '--announce',
+        '198.51.100.5/32',
+        '--connect-retry',
+        '1',
+        '--connect-retry-max',
+        '2',
+        '--drain-time',
+        '0',
+      ],
+    ]);
+    try {
+      await eventually('route in BIRD', async () => (await bird.count('ipv4')) === 1);
+      await bird.stop();
+      bird = await Bird.start(lab, 'router', '192.0.2.1', [neighbor]);
+      await eventually('route back after BIRD restart', async () => (await bird.count('ipv4')) === 1, 30_000);
+      assert.ok(
+        logLines(speaker).some((l) => l.msg === 'BGP session down'),
+        'the speaker saw the session go down',
+      );
+    } finally {
+      await speaker.stop();
+    }
+  });
+
+  it('a silent peer (link cut) is detected by our hold timer within the hold time', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...['--announce', '198.51.100.6/32', '--hold-time', '3', '--drain-time', '0'],
+    ]);
+    try {
+      await eventually('session up', async () => (await bird.protocolState('n1')) === 'Established');
+      const cutAt = Date.now();
+      await lab.cutLink(nodeLink);
+      const expired = await eventually(
+        'hold timer expiry',
+        () => logLines(speaker).find((l) => l.msg === 'NOTIFICATION sent' && l.code === 4),
+        10_000,
+        50,
+      );
+      const elapsedMs = (expired.time as number) - cutAt;
+      // Negotiated hold time min(3, 9) = 3 s; the last KEEPALIVE came at most 1 s before the cut.
+      assert.ok(elapsedMs <= 3_300, `hold timer fired ${elapsedMs} ms after the cut`);
+      assert.ok(elapsedMs >= 1_500, `hold timer fired too early: ${elapsedMs} ms`);
+    } finally {
+      await lab.restoreLink(nodeLink);
+      await speaker.stop();
+    }
+  });
+
+  it('graceful shutdown: GRACEFUL_SHUTDOWN lowers the preference before Cease with the RFC 9003 message', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...['--announce', '198.51.100.7/32', '--drain-time', '3', '--shutdown-message', 'maintenance window'],
+    ]);
+    try {
+      await eventually('route in BIRD', async () => /198\.51\.100\.7\/32/.test(await bird.routes('ipv4')));
+      assert.match(await bird.routes('ipv4'), /BGP\.local_pref: 100/);
+      speaker.child.kill('SIGTERM');
+      const drained = await eventually('GRACEFUL_SHUTDOWN seen', async () => {
+        const t = await bird.routes('ipv4');
+        return /\(65535,0\)/.test(t) && t;
+      });
+      assert.match(drained, /BGP\.local_pref: 0/, 'the import filter lowered the preference');
+      assert.equal(await bird.protocolState('n1'), 'Established', 'still up while draining');
+      await eventually('session closed', async () => (await bird.count('ipv4')) === 0, 10_000);
+      assert.match(bird.daemon.output(), /Received: Administrative shutdown: "maintenance window"/);
+      assert.equal((await speaker.exited).code, 0);
+    } finally {
+      await speaker.stop();
+    }
+  });
+});
