@@ -62,7 +62,8 @@ export interface ControllerHandle {
   ready(): boolean;
   /** Resolves when nothing is queued or running. */
   idle(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops; `releaseLease: false` leaves the Lease held, as a crashed process would. */
+  stop(options?: { releaseLease?: boolean }): Promise<void>;
 }
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -502,12 +503,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
     isLeader: () => leading,
     ready,
     idle: () => queue.idle(),
-    async stop() {
+    async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
       queue.stop();
       if (poolStatusTimer) clearTimeout(poolStatusTimer);
-      await elector?.stop();
+      await elector?.stop(stopOptions.releaseLease ?? true);
       leading = false;
       await Promise.all([services.stop(), namespaces.stop(), pools.stop()]);
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));

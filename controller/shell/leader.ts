@@ -43,12 +43,16 @@ export class LeaderElector {
     void this.#tick();
   }
 
-  /** Stops campaigning; a leader releases the lease so a successor takes over at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning; a leader releases the lease (unless `release` is false, which mimics
+   * a crash) so a successor takes over at once.
+   */
+  async stop(release = true): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#leading) {
       this.#setLeading(false);
+      if (!release) return;
       try {
         const lease = await this.#o.api.readNamespacedLease({
           name: this.#o.name,
