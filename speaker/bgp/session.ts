@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../../shared/log/logger.ts';
-import type { IpFamily } from '../../shared/net/ip.ts';
+import { type IpFamily, parseCidr, parseIp, rangeContains } from '../../shared/net/ip.ts';
 import {
   Afi,
   BgpFramer,
@@ -96,16 +96,28 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-/** The interface holding `address` and its other addresses (next hop of the other family, link-local). */
-function interfaceAddresses(address: string): { ipv4?: string; ipv6Global?: string; ipv6LinkLocal?: string } {
+/**
+ * The interface holding `address`: its other addresses (next hop of the other family,
+ * link-local) and whether `peer` is on one of its subnets (a shared link, RFC 2545 §3).
+ */
+function interfaceAddresses(
+  address: string,
+  peer: string,
+): { ipv4?: string; ipv6Global?: string; ipv6LinkLocal?: string; sharedLink: boolean } {
   for (const entries of Object.values(networkInterfaces())) {
     if (!entries?.some((e) => e.address === address)) continue;
     const ipv4 = entries.find((e) => e.family === 'IPv4')?.address;
     const ipv6Global = entries.find((e) => e.family === 'IPv6' && !e.address.startsWith('fe80'))?.address;
     const ipv6LinkLocal = entries.find((e) => e.family === 'IPv6' && e.address.startsWith('fe80'))?.address;
-    return { ipv4, ipv6Global, ipv6LinkLocal };
+    const peerIp = parseIp(peer);
+    const sharedLink = entries.some((e) => {
+      const cidr = e.cidr ? parseCidr(e.cidr) : undefined;
+      if (!cidr?.ok || !peerIp) return false;
+      return rangeContains(cidr.value, peerIp);
+    });
+    return { ipv4, ipv6Global, ipv6LinkLocal, sharedLink };
   }
-  return {};
+  return { sharedLink: false };
 }
 
 /** FSM configuration for a peer; throws with every problem named. */
@@ -345,11 +357,10 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     const c = this.connections.get(conn);
     if (!c) return;
     const local = plainAddress(c.socket.localAddress);
-    const onLink = interfaceAddresses(local);
+    const onLink = interfaceAddresses(local, this.config.peerAddress);
     const v4 = this.config.nextHopIpv4 ?? (isIPv4(local) ? local : onLink.ipv4);
     const v6 =
       this.config.nextHopIpv6 ?? (isIPv6(local) && !local.startsWith('fe80') ? local : onLink.ipv6Global);
-    const direct = ttlFor(this.config) === 1;
     const families: IpFamily[] = [];
     for (const f of negotiated.families) {
       if (f.afi === Afi.Ipv4 && v4) families.push('IPv4');
@@ -365,7 +376,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       ...(v6
         ? {
             nextHopIpv6:
-              direct && onLink.ipv6LinkLocal
+              onLink.sharedLink && onLink.ipv6LinkLocal
                 ? { global: v6, linkLocal: onLink.ipv6LinkLocal }
                 : { global: v6 },
           }

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Lab } from '../lab/netns.ts';
+import { Bird } from './bird.ts';
+import { eventually, logLines, startSpeaker } from './speaker.ts';
+
+// iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
+describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
+  timeout: 180_000,
+}, () => {
+  let lab: Lab;
+  let bird: Bird;
+
+  before(async () => {
+    lab = await Lab.create('bgpbi');
+    await lab.addBridge();
+    await lab.addHost('router', { router: true });
+    await lab.addHost('node');
+    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
+    await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    bird = await Bird.start(lab, 'router', '192.0.2.1', [
+      {
+        name: 'ibgp6',
+        localAddress: '2001:db8:0:1::1',
+        localAs: 4200000001,
+        address: '2001:db8:0:1::10',
+        as: 4200000001,
+        gracefulRestart: true,
+        // A directly connected iBGP neighbor (no IGP in this lab to resolve next hops).
+        extra: '  direct;',
+      },
+      // Expects AS 65001 from 192.0.2.10; the speaker will claim another AS.
+      { name: 'wrongas', localAddress: '192.0.2.1', localAs: 65000, address: '192.0.2.10', as: 65001 },
+    ]);
+  });
+  after(async () => {
+    await bird?.stop();
+    await lab?.destroy();
+  });
+
+  it('iBGP over IPv6 with a 4-octet AS: empty AS_PATH, LOCAL_PREF, large communities', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '4200000001', '--peer', '2001:db8:0:1::1', '--peer-as', '4200000001'],
+      ...[
+        '--router-id',
+        '192.0.2.10',
+        '--announce',
+        '2001:db8:100::/120,2001:db8:100::80/121',
+        '--local-pref',
+        '250',
+      ],
+      ...['--large-community', '4200000001:1:1', '--listen-port', '0', '--drain-time', '0'],
+    ]);
+    try {
+      await eventually('routes in BIRD', async () => (await bird.count('ipv6')) === 2);
+      const v6 = await bird.routes('ipv6');
+      assert.match(v6, /2001:db8:100::\/120\s+unicast \[ibgp6/);
+      assert.match(v6, /BGP\.as_path: \n/, 'empty AS_PATH on iBGP');
+      assert.match(v6, /BGP\.local_pref: 250/);
+      assert.match(v6, /BGP\.large_community: \(4200000001, 1, 1\)/);
+      assert.match(v6, /BGP\.next_hop: 2001:db8:0:1::10 fe80::/);
+      assert.match(
+        await bird.protocolInfo('ibgp6'),
+        /Session:\s+internal multihop AS4|Session:\s+internal AS4/,
+      );
+    } finally {
+      await speaker.stop();
+    }
+    await eventually('withdrawn after stop', async () => (await bird.count('ipv6')) === 0);
+  });
+
+  it('a wrong AS gets NOTIFICATION Bad Peer AS and reconnects with a capped backoff', async () => {
+    // We claim AS 65099; BIRD expects 65001 and answers OPEN with 2/2 (RFC 4271 §6.2).
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65099', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...[
+        '--announce',
+        '198.51.100.9/32',
+        '--connect-retry',
+        '1',
+        '--connect-retry-max',
+        '2',
+        '--listen-port',
+        '0',
+      ],
+      ...['--drain-time', '0'],
+    ]);
+    try {
+      const windowMs = 8_000;
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const received = logLines(speaker).filter((l) => l.msg === 'NOTIFICATION received');
+      assert.ok(received.length >= 2, `NOTIFICATIONs received: ${received.length}`);
+      assert.ok(received.every((l) => l.code === 2 && l.subcode === 2));
+      assert.match(bird.daemon.output(), /wrongas: Error: Bad peer AS: 65099/);
+      // Backoff 1 s, then 2 s (cap), jittered 75-100 %: at most ~6 attempts in 8 s, never a storm.
+      const attempts = logLines(speaker).filter((l) => l.to === 'Connect').length;
+      assert.ok(attempts >= 3 && attempts <= 7, `connection attempts in ${windowMs} ms: ${attempts}`);
+      assert.equal(await bird.count('ipv4'), 0);
+    } finally {
+      await speaker.stop();
+    }
+  });
+
+  it('graceful restart: BIRD keeps our routes across a speaker crash until our End-of-RIB', async () => {
+    const args = [
+      ...['--local-as', '4200000001', '--peer', '2001:db8:0:1::1', '--peer-as', '4200000001'],
+      ...['--router-id', '192.0.2.10', '--announce', '2001:db8:100::/120', '--graceful-restart-time', '60'],
+      ...['--listen-port', '0', '--drain-time', '0'],
+    ];
+    const first = startSpeaker(lab, 'node', args);
+    await eventually('route in BIRD', async () => (await bird.count('ipv6')) === 1);
+    assert.match(await bird.protocolInfo('ibgp6'), /Neighbor capabilities[\s\S]*Graceful restart/);
+    // A crash: no NOTIFICATION, the kernel closes the connection.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await eventually(
+      'BIRD notices the restart',
+      async () => (await bird.protocolState('ibgp6')) !== 'Established',
+    );
+    // The route stays (stale) for the restart time instead of being withdrawn.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(await bird.count('ipv6'), 1, 'route kept while we restart');
+    assert.match(await bird.routes('ipv6'), /2001:db8:100::\/120/);
+    const second = startSpeaker(lab, 'node', args);
+    try {
+      await eventually('session back', async () => (await bird.protocolState('ibgp6')) === 'Established');
+      await eventually(
+        'route fresh again',
+        async () => !/stale/i.test(await bird.routes('ipv6')) && (await bird.count('ipv6')) === 1,
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+});
