@@ -1,0 +1,356 @@
+import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
+
+/**
+ * The built-in resource types the server starts with. Generic storage serves them all; this
+ * file only says what is different per type (scope, status subresource, short names, table
+ * columns, field selectors), as the real server's per-type strategies and printers do.
+ * Further groups (apps/v1, rbac, policy) are one more entry each.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: printers read loosely typed JSON of a dozen kinds; a missing field prints as <none>
+type Obj = KubeObject & Record<string, any>;
+
+const name: PrinterColumn = { name: 'Name', type: 'string', format: 'name', jsonPath: '.metadata.name' };
+const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+const col = (n: string, priority = 0): PrinterColumn => ({ name: n, type: 'string', jsonPath: '', priority });
+
+const orNone = (v: unknown): string =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
+    ? '<none>'
+    : Array.isArray(v)
+      ? v.join(',')
+      : String(v);
+
+/** `k=v,k=v` sorted by key, as labels.FormatLabels prints a selector. */
+function formatMap(m: Record<string, string> | undefined): string {
+  if (!m || Object.keys(m).length === 0) return '<none>';
+  return Object.keys(m)
+    .sort()
+    .map((k) => `${k}=${m[k]}`)
+    .join(',');
+}
+
+function serviceCells(o: Obj): Record<string, unknown> {
+  const spec = o.spec ?? {};
+  const type = spec.type ?? 'ClusterIP';
+  const externalIPs: string[] = spec.externalIPs ?? [];
+  let external: string;
+  if (type === 'LoadBalancer') {
+    const ingress: string[] = (o.status?.loadBalancer?.ingress ?? []).map(
+      (i: { ip?: string; hostname?: string }) => i.ip ?? i.hostname ?? '',
+    );
+    const all = [...externalIPs, ...ingress];
+    external = all.length > 0 ? all.join(',') : '<pending>';
+  } else if (type === 'ExternalName') external = spec.externalName ?? '<none>';
+  else external = orNone(externalIPs);
+  const ports = (spec.ports ?? []) as { port: number; nodePort?: number; protocol?: string }[];
+  const portText =
+    ports.length === 0
+      ? '<none>'
+      : ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+  return {
+    Type: type,
+    'Cluster-IP': orNone(spec.clusterIP),
+    'External-IP': external,
+    'Port(s)': portText,
+    Selector: formatMap(spec.selector),
+  };
+}
+
+function nodeCells(o: Obj): Record<string, unknown> {
+  const ready = (o.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+  let status = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  if (o.spec?.unschedulable) status += ',SchedulingDisabled';
+  const roles = Object.keys(o.metadata.labels ?? {})
+    .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+    .map((l) => l.slice('node-role.kubernetes.io/'.length))
+    .sort();
+  const addr = (t: string) =>
+    orNone(
+      (o.status?.addresses ?? [])
+        .filter((a: { type: string }) => a.type === t)
+        .map((a: { address: string }) => a.address),
+    );
+  const info = o.status?.nodeInfo ?? {};
+  return {
+    Status: status,
+    Roles: orNone(roles),
+    Version: info.kubeletVersion ?? '',
+    'Internal-IP': addr('InternalIP'),
+    'External-IP': addr('ExternalIP'),
+    'OS-Image': info.osImage ?? '<unknown>',
+    'Kernel-Version': info.kernelVersion ?? '<unknown>',
+    'Container-Runtime': info.containerRuntimeVersion ?? '<unknown>',
+  };
+}
+
+function podCells(o: Obj): Record<string, unknown> {
+  const containers = o.spec?.containers ?? [];
+  const statuses = o.status?.containerStatuses ?? [];
+  const ready = statuses.filter((s: { ready?: boolean }) => s.ready).length;
+  const restarts = statuses.reduce((n: number, s: { restartCount?: number }) => n + (s.restartCount ?? 0), 0);
+  return {
+    Ready: `${ready}/${containers.length}`,
+    Status: o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.reason ?? o.status?.phase ?? 'Pending'),
+    Restarts: restarts,
+    IP: orNone(o.status?.podIP),
+    Node: orNone(o.spec?.nodeName),
+    'Nominated Node': orNone(o.status?.nominatedNodeName),
+    'Readiness Gates': '<none>',
+  };
+}
+
+function endpointsCells(o: Obj): Record<string, unknown> {
+  const parts: string[] = [];
+  for (const subset of o.subsets ?? []) {
+    for (const a of subset.addresses ?? []) {
+      for (const p of subset.ports ?? [{}]) parts.push(p.port ? `${a.ip}:${p.port}` : a.ip);
+    }
+  }
+  return { Endpoints: parts.length === 0 ? '<none>' : parts.join(',') };
+}
+
+function sliceCells(o: Obj): Record<string, unknown> {
+  const ports = (o.ports ?? []).map((p: { port?: number }) => p.port ?? '').join(',');
+  const addresses = (o.endpoints ?? []).flatMap((e: { addresses: string[] }) => e.addresses);
+  return { AddressType: o.addressType, Ports: orNone(ports), Endpoints: orNone(addresses) };
+}
+
+function eventCells(o: Obj): Record<string, unknown> {
+  const io = o.involvedObject ?? o.regarding ?? {};
+  return {
+    Type: o.type ?? '',
+    Reason: o.reason ?? '',
+    Object: `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
+    Message: o.message ?? o.note ?? '',
+  };
+}
+
+interface Spec {
+  group?: string;
+  version?: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  hasStatus?: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  columns?: PrinterColumn[];
+  cells?: (o: Obj) => Record<string, unknown>;
+  fieldSelectors?: Record<string, (o: Obj) => string | undefined>;
+}
+
+const involved = (field: string) => (o: Obj) => {
+  const v = (o.involvedObject ?? o.regarding)?.[field];
+  return v === undefined ? '' : String(v);
+};
+
+const SPECS: Spec[] = [
+  {
+    resource: 'services',
+    kind: 'Service',
+    namespaced: true,
+    hasStatus: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    columns: [
+      name,
+      col('Type'),
+      col('Cluster-IP'),
+      col('External-IP'),
+      col('Port(s)'),
+      age,
+      col('Selector', 1),
+    ],
+    cells: serviceCells,
+    fieldSelectors: {
+      'spec.clusterIP': (o) => o.spec?.clusterIP ?? '',
+      'spec.type': (o) => o.spec?.type ?? '',
+    },
+  },
+  {
+    resource: 'endpoints',
+    kind: 'Endpoints',
+    namespaced: true,
+    shortNames: ['ep'],
+    columns: [name, col('Endpoints'), age],
+    cells: endpointsCells,
+  },
+  {
+    resource: 'nodes',
+    kind: 'Node',
+    namespaced: false,
+    hasStatus: true,
+    shortNames: ['no'],
+    columns: [
+      name,
+      col('Status'),
+      col('Roles'),
+      age,
+      col('Version'),
+      col('Internal-IP', 1),
+      col('External-IP', 1),
+      col('OS-Image', 1),
+      col('Kernel-Version', 1),
+      col('Container-Runtime', 1),
+    ],
+    cells: nodeCells,
+    fieldSelectors: { 'spec.unschedulable': (o) => String(o.spec?.unschedulable ?? false) },
+  },
+  {
+    resource: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    hasStatus: true,
+    shortNames: ['ns'],
+    columns: [name, col('Status'), age],
+    cells: (o) => ({ Status: o.status?.phase ?? 'Active' }),
+    fieldSelectors: { 'status.phase': (o) => o.status?.phase ?? '' },
+  },
+  {
+    resource: 'secrets',
+    kind: 'Secret',
+    namespaced: true,
+    columns: [name, col('Type'), col('Data'), age],
+    cells: (o) => ({ Type: o.type ?? 'Opaque', Data: Object.keys(o.data ?? {}).length }),
+    fieldSelectors: { type: (o) => o.type ?? '' },
+  },
+  {
+    resource: 'configmaps',
+    kind: 'ConfigMap',
+    namespaced: true,
+    shortNames: ['cm'],
+    columns: [name, col('Data'), age],
+    cells: (o) => ({ Data: Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length }),
+  },
+  {
+    resource: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    namespaced: true,
+    shortNames: ['sa'],
+    columns: [name, col('Secrets'), age],
+    cells: (o) => ({ Secrets: (o.secrets ?? []).length }),
+  },
+  {
+    resource: 'pods',
+    kind: 'Pod',
+    namespaced: true,
+    hasStatus: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    columns: [
+      name,
+      col('Ready'),
+      col('Status'),
+      col('Restarts'),
+      age,
+      col('IP', 1),
+      col('Node', 1),
+      col('Nominated Node', 1),
+      col('Readiness Gates', 1),
+    ],
+    cells: podCells,
+    fieldSelectors: {
+      'spec.nodeName': (o) => o.spec?.nodeName ?? '',
+      'status.phase': (o) => o.status?.phase ?? '',
+      'status.podIP': (o) => o.status?.podIP ?? '',
+    },
+  },
+  {
+    resource: 'events',
+    kind: 'Event',
+    namespaced: true,
+    shortNames: ['ev'],
+    columns: [
+      { name: 'Last Seen', type: 'date', jsonPath: '.lastTimestamp' },
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Message'),
+    ],
+    cells: eventCells,
+    fieldSelectors: {
+      'involvedObject.kind': involved('kind'),
+      'involvedObject.name': involved('name'),
+      'involvedObject.namespace': involved('namespace'),
+      'involvedObject.uid': involved('uid'),
+      'involvedObject.apiVersion': involved('apiVersion'),
+      'involvedObject.resourceVersion': involved('resourceVersion'),
+      'involvedObject.fieldPath': involved('fieldPath'),
+      reason: (o) => o.reason ?? '',
+      type: (o) => o.type ?? '',
+      source: (o) => o.source?.component ?? '',
+    },
+  },
+  {
+    group: 'discovery.k8s.io',
+    resource: 'endpointslices',
+    kind: 'EndpointSlice',
+    namespaced: true,
+    columns: [name, col('AddressType'), col('Ports'), col('Endpoints'), age],
+    cells: sliceCells,
+  },
+  {
+    group: 'coordination.k8s.io',
+    resource: 'leases',
+    kind: 'Lease',
+    namespaced: true,
+    columns: [name, col('Holder'), age],
+    cells: (o) => ({ Holder: o.spec?.holderIdentity ?? '' }),
+  },
+  {
+    group: 'events.k8s.io',
+    resource: 'events',
+    kind: 'Event',
+    namespaced: true,
+    shortNames: ['ev'],
+    columns: [
+      { name: 'Last Seen', type: 'date', jsonPath: '.eventTime' },
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Message'),
+    ],
+    cells: eventCells,
+    fieldSelectors: {
+      'regarding.kind': involved('kind'),
+      'regarding.name': involved('name'),
+      'regarding.namespace': involved('namespace'),
+      reason: (o) => o.reason ?? '',
+      type: (o) => o.type ?? '',
+    },
+  },
+  {
+    group: 'apiextensions.k8s.io',
+    resource: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    hasStatus: true,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    columns: [name, { name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+    cells: (o) => ({ 'Created At': o.metadata.creationTimestamp }),
+  },
+];
+
+/** Fresh ResourceType records for the built-ins (a new array per server: no shared state). */
+export function builtinTypes(): ResourceType[] {
+  return SPECS.map(
+    (s): ResourceType => ({
+      group: s.group ?? '',
+      version: s.version ?? 'v1',
+      resource: s.resource,
+      singular: s.kind.toLowerCase(),
+      kind: s.kind,
+      listKind: `${s.kind}List`,
+      namespaced: s.namespaced,
+      hasStatus: s.hasStatus ?? false,
+      shortNames: s.shortNames ?? [],
+      categories: s.categories ?? [],
+      columns: s.columns ?? [name, age],
+      fieldSelectors: (s.fieldSelectors ?? {}) as ResourceType['fieldSelectors'],
+      ...(s.cells ? { cells: s.cells as ResourceType['cells'] } : {}),
+      custom: false,
+    }),
+  );
+}

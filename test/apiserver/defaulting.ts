@@ -1,0 +1,283 @@
+import {
+  formatIpValue,
+  type IpFamily,
+  type IpRange,
+  parseCidr,
+  parseIp,
+  rangeContains,
+} from '../../shared/net/ip.ts';
+import { invalid, type StatusCause } from './errors.ts';
+import type { KubeObject } from './types.ts';
+
+/**
+ * Service defaulting and allocation as kube-apiserver does it (pkg/registry/core/service):
+ * the controller relies on these fields (ipFamilies, clusterIPs, nodePorts,
+ * externalTrafficPolicy), so they must be filled exactly when a real server fills them.
+ * These addresses live only in the server's memory; nothing is sent to them.
+ */
+export interface ServiceNetwork {
+  /** Cluster families, primary first: ['IPv4'] (default) or ['IPv4', 'IPv6'] for dual-stack. */
+  families: IpFamily[];
+  /** Service CIDR per family. */
+  serviceCidrs: Record<IpFamily, IpRange>;
+  nodePortFirst: number;
+  nodePortLast: number;
+}
+
+/** The default service network: single-stack IPv4 unless `dualStack`. */
+export function defaultServiceNetwork(dualStack: boolean): ServiceNetwork {
+  const v4 = parseCidr('10.96.0.0/12');
+  const v6 = parseCidr('fd00:10:96::/112');
+  if (!v4.ok || !v6.ok) throw new Error('bad built-in service CIDR');
+  return {
+    families: dualStack ? ['IPv4', 'IPv6'] : ['IPv4'],
+    serviceCidrs: { IPv4: v4.value, IPv6: v6.value },
+    nodePortFirst: 30000,
+    nodePortLast: 32767,
+  };
+}
+
+/** What is taken already, across all other Services. */
+export interface Allocated {
+  ips: Set<string>;
+  nodePorts: Set<number>;
+}
+
+type Port = { port?: number; protocol?: string; targetPort?: unknown; nodePort?: number; name?: string };
+
+/** The core/v1 ServiceSpec fields the server defaults (others pass through untouched). */
+export interface ServiceSpec {
+  type?: string;
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ipFamilies?: IpFamily[];
+  ipFamilyPolicy?: string;
+  ports?: Port[];
+  sessionAffinity?: string;
+  externalTrafficPolicy?: string;
+  internalTrafficPolicy?: string;
+  allocateLoadBalancerNodePorts?: boolean;
+  healthCheckNodePort?: number;
+  externalName?: string;
+  [field: string]: unknown;
+}
+
+type Svc = KubeObject & { spec?: ServiceSpec; status?: { loadBalancer?: object; [field: string]: unknown } };
+
+function allocateIp(net: ServiceNetwork, family: IpFamily, taken: Set<string>): string | undefined {
+  const range = net.serviceCidrs[family];
+  // Skip the network address and the first host (".1" is the kubernetes Service in real clusters).
+  for (let v = range.first + 2n; v < range.last; v++) {
+    const text = formatIpValue(family, v);
+    if (!taken.has(text)) return text;
+  }
+  return undefined;
+}
+
+function allocatePort(net: ServiceNetwork, taken: Set<number>): number | undefined {
+  for (let p = net.nodePortFirst; p <= net.nodePortLast; p++) if (!taken.has(p)) return p;
+  return undefined;
+}
+
+/**
+ * Fills a Service's defaults and allocations in place, given the stored version on update.
+ * Throws 422 Invalid for what the real server rejects (unknown family, RequireDualStack on a
+ * single-stack cluster, an address outside the service CIDR or already taken, bad ports).
+ */
+export function defaultService(
+  svc: Svc,
+  old: Svc | undefined,
+  net: ServiceNetwork,
+  allocated: Allocated,
+): void {
+  const name = svc.metadata.name ?? '';
+  const fail = (causes: StatusCause[]) => invalid('', 'Service', name, causes);
+  svc.spec ??= {};
+  const spec = svc.spec;
+  const oldSpec = old?.spec;
+  spec.type ??= 'ClusterIP';
+  const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+  if (!types.includes(spec.type)) {
+    throw fail([
+      {
+        field: 'spec.type',
+        message: `Unsupported value: "${spec.type}": supported values: ${types.map((t) => `"${t}"`).join(', ')}`,
+        reason: 'FieldValueNotSupported',
+      },
+    ]);
+  }
+  spec.sessionAffinity ??= 'None';
+  const ports: Port[] = spec.ports ?? [];
+  const portCauses: StatusCause[] = [];
+  ports.forEach((p, i) => {
+    p.protocol ??= 'TCP';
+    if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535) {
+      portCauses.push({
+        field: `spec.ports[${i}].port`,
+        message:
+          p.port === undefined
+            ? 'Required value'
+            : `Invalid value: ${p.port}: must be between 1 and 65535, inclusive`,
+      });
+    }
+    if (spec.type !== 'ExternalName') p.targetPort ??= p.port;
+    if (ports.length > 1 && !p.name)
+      portCauses.push({ field: `spec.ports[${i}].name`, message: 'Required value' });
+  });
+  if (ports.length === 0 && spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
+    portCauses.push({ field: 'spec.ports', message: 'Required value' });
+  }
+  if (portCauses.length > 0) throw fail(portCauses);
+
+  if (spec.type === 'ExternalName') {
+    for (const f of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) delete spec[f];
+  } else {
+    spec.internalTrafficPolicy ??= 'Cluster';
+    // On update an omitted clusterIP keeps the allocated one (patchAllocatedValues).
+    if (oldSpec && oldSpec.type !== 'ExternalName' && !spec.clusterIP && !spec.clusterIPs) {
+      spec.clusterIP = oldSpec.clusterIP;
+      spec.clusterIPs = oldSpec.clusterIPs;
+      spec.ipFamilies ??= oldSpec.ipFamilies;
+      spec.ipFamilyPolicy ??= oldSpec.ipFamilyPolicy;
+    }
+    if (oldSpec?.clusterIP && spec.clusterIP !== oldSpec.clusterIP && oldSpec.type !== 'ExternalName') {
+      throw fail([
+        {
+          field: 'spec.clusterIPs[0]',
+          message: `Invalid value: "${spec.clusterIP}": may not change once set`,
+        },
+      ]);
+    }
+    assignClusterIps(spec, net, allocated, fail);
+  }
+
+  const wantsNodePorts =
+    spec.type === 'NodePort' ||
+    (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+  else delete spec.allocateLoadBalancerNodePorts;
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+    spec.externalTrafficPolicy ??= 'Cluster';
+  } else {
+    delete spec.externalTrafficPolicy;
+  }
+  const taken = new Set(allocated.nodePorts);
+  const oldPorts: Port[] = oldSpec?.ports ?? [];
+  for (const [i, p] of ports.entries()) {
+    if (!wantsNodePorts) {
+      if (spec.type === 'ClusterIP' || spec.type === 'ExternalName') delete p.nodePort;
+      continue;
+    }
+    // Keep a port's node port across updates when the user omitted it.
+    p.nodePort ??= oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === p.protocol)?.nodePort;
+    if (p.nodePort !== undefined) {
+      if (p.nodePort < net.nodePortFirst || p.nodePort > net.nodePortLast) {
+        throw fail([
+          {
+            field: `spec.ports[${i}].nodePort`,
+            message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${net.nodePortFirst}-${net.nodePortLast}`,
+          },
+        ]);
+      }
+      if (taken.has(p.nodePort)) {
+        throw fail([
+          {
+            field: `spec.ports[${i}].nodePort`,
+            message: `Invalid value: ${p.nodePort}: provided port is already allocated`,
+          },
+        ]);
+      }
+    } else {
+      const port = allocatePort(net, taken);
+      if (port === undefined)
+        throw fail([{ field: `spec.ports[${i}].nodePort`, message: 'Internal error: range is full' }]);
+      p.nodePort = port;
+    }
+    taken.add(p.nodePort);
+  }
+  if (spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local') {
+    spec.healthCheckNodePort ??= oldSpec?.healthCheckNodePort ?? allocatePort(net, taken);
+  } else delete spec.healthCheckNodePort;
+  svc.status ??= {};
+  svc.status.loadBalancer ??= {};
+}
+
+function assignClusterIps(
+  spec: ServiceSpec,
+  net: ServiceNetwork,
+  allocated: Allocated,
+  fail: (c: StatusCause[]) => Error,
+): void {
+  const headless = spec.clusterIP === 'None' || spec.clusterIPs?.[0] === 'None';
+  const given: string[] = spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []);
+  const policies = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
+  if (spec.ipFamilyPolicy !== undefined && !policies.includes(spec.ipFamilyPolicy)) {
+    throw fail([
+      {
+        field: 'spec.ipFamilyPolicy',
+        message: `Unsupported value: "${spec.ipFamilyPolicy}": supported values: ${policies.map((p) => `"${p}"`).join(', ')}`,
+      },
+    ]);
+  }
+  let families: IpFamily[] = spec.ipFamilies ?? [];
+  for (const [i, f] of families.entries()) {
+    if (!net.families.includes(f)) {
+      throw fail([
+        { field: `spec.ipFamilies[${i}]`, message: `Invalid value: "${f}": not configured on this cluster` },
+      ]);
+    }
+  }
+  if (families.length === 0 && !headless) {
+    families = given.map((ip) => parseIp(ip)?.family).filter((f): f is IpFamily => f !== undefined);
+  }
+  spec.ipFamilyPolicy ??= families.length > 1 ? 'RequireDualStack' : 'SingleStack';
+  if (spec.ipFamilyPolicy === 'RequireDualStack' && net.families.length < 2) {
+    throw fail([
+      {
+        field: 'spec.ipFamilyPolicy',
+        message: 'Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services',
+      },
+    ]);
+  }
+  if (families.length === 0) families = [net.families[0]!];
+  if (spec.ipFamilyPolicy !== 'SingleStack' && families.length === 1 && net.families.length > 1) {
+    families = [families[0]!, net.families.find((f) => f !== families[0])!];
+  }
+  if (spec.ipFamilyPolicy === 'SingleStack') families = families.slice(0, 1);
+  spec.ipFamilies = families;
+  if (headless) {
+    spec.clusterIP = 'None';
+    spec.clusterIPs = ['None'];
+    return;
+  }
+  const ips: string[] = [];
+  for (const [i, family] of families.entries()) {
+    const want = given[i];
+    if (want) {
+      const ip = parseIp(want);
+      if (!ip || ip.family !== family || !rangeContains(net.serviceCidrs[family], ip)) {
+        throw fail([
+          {
+            field: `spec.clusterIPs[${i}]`,
+            message: `Invalid value: "${want}": failed to allocate IP ${want}: the provided IP (${want}) is not in the valid range`,
+          },
+        ]);
+      }
+      if (allocated.ips.has(want)) {
+        throw fail([
+          {
+            field: `spec.clusterIPs[${i}]`,
+            message: `Invalid value: "${want}": failed to allocate IP ${want}: provided IP is already allocated`,
+          },
+        ]);
+      }
+      ips.push(want);
+    } else {
+      const ip = allocateIp(net, family, allocated.ips);
+      if (!ip) throw fail([{ field: `spec.clusterIPs[${i}]`, message: 'Internal error: range is full' }]);
+      ips.push(ip);
+    }
+  }
+  spec.clusterIP = ips[0];
+  spec.clusterIPs = ips;
+}
