@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Lab } from '../lab/netns.ts';
+import { Gobgp } from './gobgp.ts';
+import { eventually, startSpeaker } from './speaker.ts';
+
+// eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
+describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
+  let lab: Lab;
+  let gobgp: Gobgp;
+  let dir: string;
+
+  before(async () => {
+    lab = await Lab.create('bgpgo');
+    await lab.addBridge();
+    await lab.addHost('router', { router: true });
+    await lab.addHost('node');
+    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
+    await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    gobgp = await Gobgp.start(lab, 'router', {
+      as: 65000,
+      routerId: '192.0.2.1',
+      localAddress: '192.0.2.1',
+      neighbors: [{ address: '192.0.2.10', as: 4200000002 }],
+    });
+    dir = await mkdtemp(join(tmpdir(), 'mb-bgp-'));
+  });
+  after(async () => {
+    await gobgp?.stop();
+    await lab?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('announces with communities and large communities, then withdraws on SIGHUP', async () => {
+    const file = join(dir, 'announce');
+    await writeFile(file, '2001:db8:100::/120\n2001:db8:100::100/120\n198.51.100.0/25\n');
+    // Both sides connect actively: whichever connection survives the collision carries the session.
+    const speaker = startSpeaker(lab, 'node', [
+      ...[
+        '--local-as',
+        '4200000002',
+        '--peer',
+        '192.0.2.1',
+        '--peer-as',
+        '65000',
+        '--router-id',
+        '192.0.2.10',
+      ],
+      ...[
+        '--announce-file',
+        file,
+        '--community',
+        '65000:42',
+        '--large-community',
+        '4200000002:3:4',
+        '--med',
+        '7',
+      ],
+      ...['--drain-time', '0'],
+    ]);
+    try {
+      const v6 = await eventually('IPv6 routes in GoBGP', async () => {
+        const rib = await gobgp.rib('ipv6');
+        return Object.keys(rib).length === 2 && rib;
+      });
+      const path = v6['2001:db8:100::/120']![0]!;
+      const attr = (type: number) =>
+        path.attrs.find((a) => a.type === type) as Record<string, unknown> | undefined;
+      assert.deepStrictEqual(attr(2)?.as_paths, [{ segment_type: 2, num: 1, asns: [4200000002] }]);
+      assert.deepStrictEqual(attr(8)?.communities, [65000 * 65536 + 42]);
+      assert.deepStrictEqual(attr(32)?.value, [{ ASN: 4200000002, LocalData1: 3, LocalData2: 4 }]);
+      assert.equal(attr(4)?.metric, 7);
+      assert.equal(attr(14)?.nexthop, '2001:db8:0:1::10');
+      const v4 = await gobgp.rib('ipv4');
+      const hop = v4['198.51.100.0/25']![0]!.attrs.find((a) => a.type === 3) as
+        | { nexthop?: string }
+        | undefined;
+      assert.equal(hop?.nexthop, '192.0.2.10');
+
+      await writeFile(file, '2001:db8:100::/120\n');
+      speaker.child.kill('SIGHUP');
+      await eventually('withdrawn in GoBGP', async () => {
+        const [r6, r4] = [await gobgp.rib('ipv6'), await gobgp.rib('ipv4')];
+        return Object.keys(r6).length === 1 && Object.keys(r4).length === 0;
+      });
+    } finally {
+      await speaker.stop();
+    }
+  });
+});
