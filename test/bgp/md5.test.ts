@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Lab } from '../lab/netns.ts';
+import { Bird } from './bird.ts';
+import { eventually, logLines, startSpeaker } from './speaker.ts';
+
+// TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us
+// (our listener carries the key) and we connect to BIRD (our socket carries it before the SYN).
+describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
+  let lab: Lab;
+  let bird: Bird;
+
+  before(async () => {
+    lab = await Lab.create('bgpmd5');
+    await lab.addBridge();
+    await lab.addHost('router', { router: true });
+    await lab.addHost('node');
+    await lab.connect('router', { ipv4: '192.0.2.1/24' });
+    await lab.connect('node', { ipv4: '192.0.2.10/24' });
+    bird = await Bird.start(lab, 'router', '192.0.2.1', [
+      {
+        name: 'signed',
+        localAddress: '192.0.2.1',
+        localAs: 65000,
+        address: '192.0.2.10',
+        as: 65001,
+        password: 'right-key',
+      },
+    ]);
+  });
+  after(async () => {
+    await bird?.stop();
+    await lab?.destroy();
+  });
+
+  for (const passive of [false, true]) {
+    it(`the right password establishes (${passive ? 'BIRD connects to our listener' : 'we connect'})`, async () => {
+      const speaker = startSpeaker(lab, 'node', [
+        ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+        ...['--password', 'right-key', '--announce', '198.51.100.11/32', '--drain-time', '0'],
+        ...(passive ? ['--passive'] : ['--listen-port', '0']),
+      ]);
+      try {
+        await eventually('route in BIRD', async () => (await bird.count('ipv4')) === 1, 20_000);
+        assert.equal(await bird.protocolState('signed'), 'Established');
+      } finally {
+        await speaker.stop();
+      }
+      await eventually('withdrawn', async () => (await bird.count('ipv4')) === 0);
+    });
+  }
+
+  it('a wrong password never establishes', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...['--password', 'wrong-key', '--announce', '198.51.100.12/32', '--connect-time', '1'],
+      ...['--connect-retry', '1', '--connect-retry-max', '1', '--drain-time', '0'],
+    ]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const states = logLines(speaker).map((l) => l.to);
+      assert.ok(states.includes('Connect'), 'it tried');
+      assert.ok(
+        !states.includes('OpenSent') && !states.includes('Established'),
+        `states: ${states.join(',')}`,
+      );
+      assert.notEqual(await bird.protocolState('signed'), 'Established');
+      assert.equal(await bird.count('ipv4'), 0);
+    } finally {
+      await speaker.stop();
+    }
+  });
+});
