@@ -399,3 +399,15 @@ test('the peer list changes at runtime: removed peers leave the alive set, new o
   cluster.run(700);
   assert.deepEqual(aliveMembers(cluster.nodes.get('a')!.state), ['a', 'b', 'c']);
 });
+
+test('an empty peer list at start means "not known yet": settle only after the grace period', () => {
+  let state = initialState(config('a'), 1n, [], at(0));
+  const early = step(state, { type: 'tick' }, at(tickMs));
+  assert.equal(early.state.settled, false);
+  state = early.state;
+  const late = step(state, { type: 'tick' }, at(deadAfterMs));
+  assert.deepEqual(
+    late.actions.filter((a) => a.type === 'settled'),
+    [{ type: 'settled', alive: ['a'] }],
+  );
+});

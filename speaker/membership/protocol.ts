@@ -34,7 +34,10 @@ export interface MembershipState {
   readonly startedAtMonoMs: number;
   readonly lastTickMonoMs: number;
   readonly nextHeartbeatMonoMs: number;
-  /** True once every peer was heard from or `deadAfterMs` passed: before that, the alive set is incomplete. */
+  /**
+   * True once every peer (at least one) was heard from or `deadAfterMs` passed since start:
+   * before that, the alive set is incomplete and announcing from it would grab every IP.
+   */
   readonly settled: boolean;
   readonly leaving: boolean;
   readonly peers: ReadonlyMap<string, PeerRecord>; // node name -> record
@@ -262,7 +265,9 @@ function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]):
 
 function settle(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
   if (state.settled) return state;
-  const heardAll = [...state.peers.values()].every((peer) => peer.status !== 'unknown');
+  // An empty list at start usually means "not known yet" (the API not read), not "alone".
+  const heardAll =
+    state.peers.size > 0 && [...state.peers.values()].every((peer) => peer.status !== 'unknown');
   if (!heardAll && now.monoMs - state.startedAtMonoMs < state.config.deadAfterMs) return state;
   const next = { ...state, settled: true };
   actions.push({ type: 'settled', alive: aliveMembers(next) });

@@ -1,0 +1,246 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { RejectReason } from './codec.ts';
+import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from './config.ts';
+import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
+import {
+  aliveMembers,
+  initialState,
+  type MembershipEvent,
+  type MembershipState,
+  type Now,
+  step,
+} from './protocol.ts';
+
+/** A speaker to exchange heartbeats with. */
+export interface MembershipPeer {
+  /** Its Kubernetes Node name (what it signs its messages with). */
+  readonly name: string;
+  /** IPv4 or IPv6 address of its node. */
+  readonly address: string;
+  /** Defaults to our own port: every speaker of a DaemonSet listens on the same one. */
+  readonly port?: number;
+}
+
+export interface UdpMembershipOptions extends MembershipConfigInput {
+  /** Default `::` (IPv4 and IPv6 on a dual-stack host); an IPv4 address gives an IPv4-only socket. */
+  readonly bindAddress?: string;
+  /** Default 7951; 0 picks a free port (tests). */
+  readonly port?: number;
+  readonly peers: readonly MembershipPeer[];
+  readonly metrics?: MembershipMetrics;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Ours must grow across restarts; default the wall clock in ms at start. */
+  readonly incarnation?: bigint;
+}
+
+/** What the daemon listens to. `alive` lists node names, sorted, this node included. */
+export interface UdpMembershipEvents {
+  'alive-changed': [alive: readonly string[]];
+  settled: [alive: readonly string[]];
+  'peer-failed': [name: string, silentForMs: number];
+  'peer-left': [name: string];
+  'peer-joined': [name: string];
+  rejected: [reason: RejectReason, detail: string];
+}
+
+/** Binding the membership socket failed (port in use, address not on this host). */
+export class MembershipBindError extends Error {
+  constructor(address: string, port: number, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code ?? String(cause);
+    super(
+      `membership: cannot bind UDP ${address.includes(':') ? `[${address}]` : address}:${port}: ${code}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'MembershipBindError';
+  }
+}
+
+interface Destination {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * The membership protocol on a UDP socket: feeds datagrams and timer ticks into the pure
+ * core (protocol.ts), sends what it asks, and turns its actions into events and metrics.
+ */
+export class UdpMembership extends EventEmitter<UdpMembershipEvents> {
+  private state: MembershipState;
+  private readonly socket: Socket;
+  private readonly timer: NodeJS.Timeout;
+  private destinations = new Map<string, Destination>(); // node name -> where to send
+  private readonly metrics: MembershipMetrics;
+  private readonly logger: UdpMembershipOptions['logger'];
+  private readonly dualStack: boolean;
+  private readonly ipv4Only: boolean;
+  private closed = false;
+
+  private constructor(socket: Socket, state: MembershipState, options: UdpMembershipOptions) {
+    super();
+    this.socket = socket;
+    this.state = state;
+    this.metrics = options.metrics ?? noMembershipMetrics;
+    this.logger = options.logger;
+    this.dualStack = socket.address().address === '::';
+    this.ipv4Only = socket.address().family === 'IPv4';
+    socket.on('message', (bytes) => this.handle({ type: 'datagram', bytes }));
+    socket.on('error', (error) => this.logger?.warn({ err: error }, 'membership socket error'));
+    this.timer = setInterval(() => this.handle({ type: 'tick' }), state.config.tickMs);
+  }
+
+  /** Binds the socket and starts heartbeating. Throws MembershipConfigError or MembershipBindError. */
+  static async start(options: UdpMembershipOptions): Promise<UdpMembership> {
+    const config = membershipConfig(options);
+    const bindAddress = options.bindAddress ?? '::';
+    const port = options.port ?? DEFAULT_MEMBERSHIP_PORT;
+    const socket = createSocket({ type: isIP(bindAddress) === 4 ? 'udp4' : 'udp6', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (error) => reject(new MembershipBindError(bindAddress, port, error)));
+      socket.bind({ address: bindAddress, port, exclusive: true }, () => resolve());
+    }).catch((error: unknown) => {
+      socket.close();
+      throw error;
+    });
+    socket.removeAllListeners('error');
+    const incarnation = options.incarnation ?? BigInt(Date.now());
+    const membership = new UdpMembership(socket, initialState(config, incarnation, [], now()), options);
+    membership.setPeers(options.peers);
+    membership.handle({ type: 'tick' });
+    return membership;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  /** Alive node names, sorted, this node included. */
+  alive(): readonly string[] {
+    return aliveMembers(this.state);
+  }
+
+  /** Whether every peer was heard from or the startup grace passed: before, `alive()` is incomplete. */
+  get settled(): boolean {
+    return this.state.settled;
+  }
+
+  /**
+   * Replaces the peer list (from the API: the speaker Pods or Nodes). Entries with a bad
+   * address or port are skipped and returned, so one broken object cannot stop membership.
+   */
+  setPeers(peers: readonly MembershipPeer[]): string[] {
+    const problems: string[] = [];
+    const destinations = new Map<string, Destination>();
+    for (const peer of peers) {
+      if (peer.name === this.state.config.nodeName) continue; // the list may hold every speaker, us too
+      const family = isIP(peer.address);
+      const port = peer.port ?? this.socket.address().port;
+      if (family === 0) problems.push(`peer ${peer.name}: address "${peer.address}" is not an IP address`);
+      else if (!Number.isInteger(port) || port < 1 || port > 65535)
+        problems.push(`peer ${peer.name}: port ${port} is invalid`);
+      else if (family === 6 && this.ipv4Only)
+        problems.push(`peer ${peer.name}: IPv6 address on an IPv4 socket`);
+      else
+        destinations.set(peer.name, {
+          address: family === 4 && this.dualStack ? `::ffff:${peer.address}` : peer.address,
+          port,
+        });
+    }
+    for (const problem of problems) this.logger?.warn(problem);
+    this.destinations = destinations;
+    this.handle({ type: 'set-peers', names: [...destinations.keys()] });
+    return problems;
+  }
+
+  /** Tells the peers this node is leaving (graceful handover), then closes. */
+  async leave(): Promise<void> {
+    if (this.closed) return;
+    const sends = this.handle({ type: 'leave' });
+    await Promise.all(sends);
+    await this.close();
+  }
+
+  /** Stops without a goodbye: to the peers this looks like a crash. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private handle(event: MembershipEvent): Promise<void>[] {
+    if (this.closed) return [];
+    const result = step(this.state, event, now());
+    this.state = result.state;
+    const sends: Promise<void>[] = [];
+    for (const action of result.actions) {
+      switch (action.type) {
+        case 'broadcast':
+          for (const [name, to] of this.destinations) sends.push(this.send(name, to, action.bytes));
+          break;
+        case 'alive-changed':
+          this.metrics.aliveMembers(action.alive.length);
+          this.emit('alive-changed', action.alive);
+          break;
+        case 'settled':
+          this.metrics.aliveMembers(action.alive.length);
+          this.emit('settled', action.alive);
+          break;
+        case 'peer-failed':
+          this.metrics.failureDetected(action.name);
+          this.logger?.warn(
+            { peer: action.name, silentForMs: action.silentForMs },
+            'membership: peer failed',
+          );
+          this.emit('peer-failed', action.name, action.silentForMs);
+          break;
+        case 'peer-left':
+          this.logger?.info({ peer: action.name }, 'membership: peer left');
+          this.emit('peer-left', action.name);
+          break;
+        case 'peer-joined':
+          this.logger?.info(
+            { peer: action.name, incarnation: String(action.incarnation) },
+            'membership: peer alive',
+          );
+          this.emit('peer-joined', action.name);
+          break;
+        case 'rejected':
+          this.metrics.messageRejected(action.reason);
+          this.logger?.debug(
+            { reason: action.reason, detail: action.detail },
+            'membership: datagram dropped',
+          );
+          this.emit('rejected', action.reason, action.detail);
+          break;
+      }
+    }
+    return sends;
+  }
+
+  private send(name: string, to: Destination, bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve) => {
+      // An unreachable peer (link cut, node gone) is what membership is there to notice:
+      // a failed send is logged at debug level, never thrown.
+      const done = (error: unknown) => {
+        if (error) this.logger?.debug({ peer: name, err: error }, 'membership: send failed');
+        resolve();
+      };
+      try {
+        this.socket.send(bytes, to.port, to.address, done);
+      } catch (error) {
+        done(error);
+      }
+    });
+  }
+}
+
+function now(): Now {
+  return { monoMs: performance.now(), wallMs: Date.now() };
+}
