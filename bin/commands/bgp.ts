@@ -97,12 +97,16 @@ function defaultRouterId(): string {
   throw new CliError('no IPv4 address on this node to use as BGP router ID', { hint: 'set --router-id' });
 }
 
-/** Loads TCP MD5 / TTL support from the native addon (only when a password needs it). */
-async function loadSocketOptions(): Promise<SocketOptions> {
+/**
+ * TCP MD5 / TTL support from the native addon. Required with a password; otherwise used when
+ * built (so direct eBGP goes out with TTL 1), and without it the kernel's default TTL is used.
+ */
+async function loadSocketOptions(required: boolean): Promise<SocketOptions | undefined> {
   try {
     const { nativeSocketOptions } = await import('../../speaker/bgp/native-socket.ts');
     return nativeSocketOptions();
   } catch (error) {
+    if (!required) return undefined;
     throw new CliError(`TCP MD5 needs the native addon: ${(error as Error).message}`, {
       hint: 'build it with `npm run build:native` (or npm ci)',
     });
@@ -199,12 +203,13 @@ export function bgpCommand(): Command {
         return new Map(prefixes.map((p) => [p, attributes]));
       };
       const password = options.password;
-      const socketOptions = password !== undefined ? await loadSocketOptions() : undefined;
+      const socketOptions = await loadSocketOptions(password !== undefined);
       const logger = createLogger({
         level: globals.logLevel,
         ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
         name: 'bgp',
       });
+      if (!socketOptions) logger.warn('native addon not built: TTL for eBGP is left at the kernel default');
       const registry = new Registry();
       const metrics = new BgpMetrics(registry);
       const sessions = options.peer.map((peerAddress, index) => {

@@ -404,7 +404,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     let socket: Socket;
     try {
       const opts = this.deps.socketOptions;
-      if (opts && (this.config.password !== undefined || ttlFor(this.config) !== 64)) {
+      if (opts) {
         // The native addon makes the socket so MD5 and TTL are set before the SYN.
         socket = opts.connect({
           family,
