@@ -46,6 +46,8 @@ export interface ApiServerHandle {
   writeKubeconfig(file: string): void;
   /** Creates or updates objects from parsed manifests (CRDs first), as `kubectl apply` would. */
   applyObjects(objects: KubeObject[]): KubeObject[];
+  /** Deletes one object synchronously (fault tests change state between two client requests). */
+  deleteObject(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   /** Ends every open watch stream; clients re-watch from their last resourceVersion. */
   cutWatches(): void;
   /** Drops the watch history so every resumed watch gets 410 Gone and must relist. */
@@ -99,6 +101,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     kubeconfigYaml,
     writeKubeconfig: (file) => writeFileSync(file, kubeconfigYaml, { mode: 0o600 }),
     applyObjects: (objects) => applyObjects(ctx, objects),
+    deleteObject(apiVersion, kind, namespace, name) {
+      const t = registry.byKind(apiVersion, kind);
+      if (!t) throw badRequest(`no matches for kind "${kind}" in version "${apiVersion}"`);
+      store.delete(t, t.namespaced ? namespace : undefined, name);
+    },
     cutWatches: () => store.hub.cutAll(),
     compactHistory: () => store.hub.compact(store.resourceVersion),
     resourceVersion: () => store.resourceVersion,
@@ -138,6 +145,9 @@ function kubeconfigFor(url: string): string {
     '- name: metalbeacon',
     '  cluster:',
     `    server: ${url}`,
+    // Plain HTTP on loopback: @kubernetes/client-node refuses http:// unless TLS checks are
+    // off, and kubectl ignores the flag for http.
+    '    insecure-skip-tls-verify: true',
     'users:',
     '- name: metalbeacon',
     '  user: {}',
@@ -223,6 +233,9 @@ function deleteNamespace(ctx: Context, name: string, dryRun: boolean): KubeObjec
     marked.metadata.finalizers = [...(marked.metadata.finalizers ?? []), 'kubernetes'];
     ctx.store.update(nsType, undefined, name, marked);
     ctx.store.delete(nsType, undefined, name);
+    // Re-admit through /status so the phase follows the deletionTimestamp (Terminating).
+    const deleting = ctx.store.peek(nsType, undefined, name)!;
+    ctx.store.update(nsType, undefined, name, structuredClone(deleting), { subresource: 'status' });
   }
   for (const { key, obj } of ctx.store.namespaceContents(name)) {
     const t = ctx.registry.anyVersion(key);

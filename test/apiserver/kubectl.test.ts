@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { layerBinary } from '../tools/kubectl.ts';
+import { type ApiServerHandle, startApiServer } from './server.ts';
+import { eventually } from './test-helpers.ts';
+
+/**
+ * The done-when criterion of issue 2: a real client nobody here wrote (kubectl 1.34) against
+ * the embedded server, asserting on what kubectl prints, as against a real cluster.
+ */
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let server: ApiServerHandle;
+let home: string;
+let kubectlPath: string;
+
+before(async () => {
+  kubectlPath = layerBinary('kubectl');
+  server = await startApiServer();
+  // A private HOME keeps kubectl's discovery cache per test run.
+  home = mkdtempSync(join(tmpdir(), 'metalbeacon-kubectl-'));
+  server.writeKubeconfig(join(home, 'kubeconfig'));
+});
+after(async () => {
+  await server.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function start(args: string[]): ChildProcess {
+  return spawn(kubectlPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: join(home, 'kubeconfig') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs kubectl asynchronously (the server lives in this process, so never block it). */
+function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = start(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await kubectl(...args);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Table output → rows of whitespace-separated cells (column texts have no double spaces). */
+function table(text: string): string[][] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s{2,}/));
+}
+
+describe('kubectl round trip', () => {
+  test('kubectl apply -f config/crd/ -f config/samples/ behaves as on a real cluster; a repeat changes nothing', async () => {
+    // kubectl maps every object to a resource before applying any, so on a fresh cluster the
+    // custom resources of the same command fail ("resource mapping not found") while the
+    // CRDs are created; running the same command again creates them. Real clusters do this.
+    const first = await kubectl('apply', '-f', 'config/crd/', '-f', 'config/samples/');
+    assert.equal(first.code, 1);
+    assert.match(
+      first.stdout,
+      /^customresourcedefinition\.apiextensions\.k8s\.io\/ipaddresspools\.metalbeacon\.io created$/m,
+    );
+    assert.match(first.stdout, /^namespace\/metalbeacon-system created$/m);
+    assert.match(first.stdout, /^service\/ingress-nginx-controller created$/m);
+    assert.match(
+      first.stderr,
+      /resource mapping not found for name: "ingress" namespace: "metalbeacon-system"/,
+    );
+    await ok('wait', '--for', 'condition=established', '--timeout=10s', 'crd/ipaddresspools.metalbeacon.io');
+    const out = await ok('apply', '-f', 'config/crd/', '-f', 'config/samples/');
+    assert.match(out, /^ipaddresspool\.metalbeacon\.io\/ingress created$/m);
+    assert.match(out, /^bgppeer\.metalbeacon\.io\/router-a created$/m);
+    assert.match(
+      out,
+      /^customresourcedefinition\.apiextensions\.k8s\.io\/ipaddresspools\.metalbeacon\.io unchanged$/m,
+    );
+    const again = await ok('apply', '-f', 'config/crd/', '-f', 'config/samples/');
+    assert.match(again, /^ipaddresspool\.metalbeacon\.io\/ingress unchanged$/m);
+    assert.match(again, /^service\/ingress-nginx-controller unchanged$/m);
+    assert.doesNotMatch(again, /created|configured/);
+  });
+
+  test('kubectl get ipaddresspools -o wide shows the CRD printer columns from the server Table', async () => {
+    const wide = table(await ok('get', 'ipaddresspools', '-A', '-o', 'wide'));
+    assert.deepEqual(wide[0], [
+      'NAMESPACE',
+      'NAME',
+      'AUTO ASSIGN',
+      'AVOID BUGGY IPS',
+      'ADDRESSES',
+      'ASSIGNED IPV4',
+      'AVAILABLE IPV4',
+      'ASSIGNED IPV6',
+      'AVAILABLE IPV6',
+      'PRIORITY',
+      'AGE',
+    ]);
+    const ingress = wide.find((row) => row[1] === 'ingress');
+    assert.ok(ingress, 'the ingress pool is listed');
+    assert.equal(ingress[0], 'metalbeacon-system');
+    assert.equal(ingress[2], 'false');
+    assert.match(ingress[4]!, /198\.51\.100\.0\/26/);
+    assert.match(ingress.at(-1)!, /^\d+s$/);
+    const narrow = table(await ok('get', 'ipaddresspools', '-n', 'metalbeacon-system'));
+    assert.ok(!narrow[0]!.includes('PRIORITY'), 'priority-1 columns only with -o wide');
+    const services = table(await ok('get', 'svc', '-n', 'ingress-nginx'));
+    assert.deepEqual(services[0], ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    const controller = services.find((r) => r[0] === 'ingress-nginx-controller')!;
+    assert.equal(controller[1], 'LoadBalancer');
+    assert.match(controller[2]!, /^10\.9[6-9]\.|^10\.1[01]\d\./);
+    assert.equal(controller[3], '<pending>');
+    assert.match(controller[4]!, /^80:3\d{4}\/TCP,443:3\d{4}\/TCP$/);
+  });
+
+  test('kubectl get svc -A -w streams a change', async () => {
+    const watcher = start(['get', 'svc', '-A', '-w']);
+    let output = '';
+    watcher.stdout!.on('data', (d) => {
+      output += d;
+    });
+    try {
+      await eventually('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
+      await ok(
+        'patch',
+        'svc',
+        '-n',
+        'ingress-nginx',
+        'ingress-nginx-controller-udp',
+        '--type',
+        'merge',
+        '-p',
+        '{"spec":{"type":"ClusterIP"}}',
+      );
+      await eventually('the watched change', () =>
+        output.split('\n').some((l) => /ingress-nginx-controller-udp\s+ClusterIP\s+/.test(l)),
+      );
+    } finally {
+      watcher.kill('SIGTERM');
+    }
+    const lines = output.trim().split('\n');
+    assert.match(lines[0]!, /^NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/);
+    assert.equal(lines.filter((l) => l.startsWith('NAMESPACE')).length, 1, 'one header for the whole stream');
+  });
+
+  test('kubectl describe shows objects as on a real cluster', async () => {
+    const pool = await ok('describe', 'ipaddresspool', 'ingress', '-n', 'metalbeacon-system');
+    assert.match(pool, /^Name:\s+ingress$/m);
+    assert.match(pool, /^Namespace:\s+metalbeacon-system$/m);
+    assert.match(pool, /^Kind:\s+IPAddressPool$/m);
+    assert.match(pool, /^API Version:\s+metalbeacon\.io\/v1beta1$/m);
+    assert.match(pool, /198\.51\.100\.0\/26/);
+    const svc = await ok('describe', 'svc', 'ingress-nginx-controller', '-n', 'ingress-nginx');
+    assert.match(svc, /^Type:\s+LoadBalancer$/m);
+    assert.match(svc, /^IP Family Policy:\s+SingleStack$/m);
+    assert.match(svc, /^IP Families:\s+IPv4$/m);
+    assert.match(svc, /^NodePort:\s+http\s+3\d{4}\/TCP$/m);
+  });
+
+  test('kubectl patch --type merge, json and strategic', async () => {
+    const svc = ['-n', 'ingress-nginx', 'svc/ingress-nginx-controller'];
+    assert.equal(
+      (
+        await ok(
+          'patch',
+          ...svc,
+          '--type',
+          'strategic',
+          '-p',
+          '{"spec":{"ports":[{"name":"metrics","port":10254}]}}',
+        )
+      ).trim(),
+      'service/ingress-nginx-controller patched',
+    );
+    const ports = await ok('get', ...svc, '-o', 'jsonpath={.spec.ports[*].port}');
+    assert.equal(ports, '80 443 10254', 'strategic merge adds to the list by port');
+    await ok('patch', ...svc, '--type', 'json', '-p', '[{"op":"remove","path":"/spec/ports/2"}]');
+    assert.equal(await ok('get', ...svc, '-o', 'jsonpath={.spec.ports[*].port}'), '80 443');
+    const pool = ['-n', 'metalbeacon-system', 'ipaddresspool/reserved'];
+    assert.equal(
+      (await ok('patch', ...pool, '--type', 'merge', '-p', '{"spec":{"autoAssign":true}}')).trim(),
+      'ipaddresspool.metalbeacon.io/reserved patched',
+    );
+    assert.equal(
+      await ok('get', ...pool, '-o', 'jsonpath={.spec.autoAssign} {.metadata.generation}'),
+      'true 2',
+    );
+    assert.equal(
+      (await ok('patch', ...pool, '--type', 'merge', '-p', '{"spec":{"autoAssign":true}}')).trim(),
+      'ipaddresspool.metalbeacon.io/reserved patched (no change)',
+    );
+    const bad = await kubectl('patch', ...pool, '--type', 'merge', '-p', '{"spec":{"autoAssign":"yes"}}');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /is invalid: spec\.autoAssign: Invalid value: "yes"/);
+  });
+
+  test('kubectl apply of an invalid object prints the server 422 naming the field', async () => {
+    const file = join(home, 'bad-pool.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: metalbeacon.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bad, namespace: default}\nspec:\n  addresses: 5\n',
+    );
+    const r = await kubectl('apply', '-f', file);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /IPAddressPool "bad" is invalid/);
+    assert.match(
+      r.stderr,
+      /spec\.addresses: Invalid value: 5: spec\.addresses in body must be of type array/,
+    );
+  });
+
+  test('kubectl delete removes objects; a later get is NotFound', async () => {
+    assert.equal(
+      (await ok('delete', 'ipaddresspool', 'reserved', '-n', 'metalbeacon-system')).trim(),
+      'ipaddresspool.metalbeacon.io "reserved" deleted from metalbeacon-system namespace',
+    );
+    const gone = await kubectl('get', 'ipaddresspool', 'reserved', '-n', 'metalbeacon-system');
+    assert.equal(gone.code, 1);
+    assert.equal(
+      gone.stderr.trim(),
+      'Error from server (NotFound): ipaddresspools.metalbeacon.io "reserved" not found',
+    );
+    await ok('delete', 'namespace', 'ingress-nginx');
+    const none = await kubectl('get', 'svc', '-n', 'ingress-nginx');
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr.trim(), 'No resources found in ingress-nginx namespace.');
+  });
+});
