@@ -5,6 +5,7 @@ import { apiserverCommand } from './commands/apiserver.ts';
 import { bgpCommand } from './commands/bgp.ts';
 import { controllerCommand } from './commands/controller.ts';
 import { l2Command } from './commands/l2.ts';
+import { migrateCommand } from './commands/migrate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   program.addCommand(controllerCommand());
   program.addCommand(l2Command());
   program.addCommand(bgpCommand());
+  program.addCommand(migrateCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;

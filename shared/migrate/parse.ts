@@ -1,0 +1,73 @@
+import { LineCounter, parseAllDocuments } from 'yaml';
+
+/** One object of the input stream, before any interpretation. */
+export interface SourceDocument {
+  /** 1-based document index in the stream. */
+  readonly document: number;
+  /** 1-based line where the document (or the List item) starts. */
+  readonly line: number;
+  /** For an item of a `kind: List` document: `items[3]`. */
+  readonly entry?: string;
+  readonly value: unknown;
+}
+
+/** The input is not a readable YAML stream; `message` names the document and the problem. */
+export class MigrateInputError extends Error {
+  readonly code = 'MIGRATE_INPUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrateInputError';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Splits a multi-document YAML stream into objects. Empty documents are ignored; `List`
+ * documents (what `kubectl get -o yaml` prints for several objects) are flattened into their
+ * items. A syntax error anywhere throws {@link MigrateInputError} naming the document and line:
+ * converting the rest of a half-readable file would hide what was lost.
+ */
+export function parseManifestStream(text: string, sourceName: string): SourceDocument[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // An empty stream parses to an empty result, not a list.
+  const list = Array.isArray(docs) ? docs : [];
+  const out: SourceDocument[] = [];
+  list.forEach((doc, i) => {
+    const index = i + 1;
+    const start = doc.contents?.range[0] ?? doc.range[0];
+    const line = lineCounter.linePos(start).line;
+    const error = doc.errors[0];
+    if (error) {
+      const at = lineCounter.linePos(error.pos[0]);
+      throw new MigrateInputError(
+        `${sourceName} document ${index} (line ${at.line}, column ${at.col}): YAML syntax error: ${firstLine(error.message)}`,
+      );
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) return;
+    if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
+      const items = value.items as unknown[];
+      const itemNodes = (doc.get('items', true) as { items?: { range?: [number, number, number] }[] })?.items;
+      items.forEach((item, j) => {
+        const itemStart = itemNodes?.[j]?.range?.[0];
+        out.push({
+          document: index,
+          line: itemStart === undefined ? line : lineCounter.linePos(itemStart).line,
+          entry: `items[${j}]`,
+          value: item,
+        });
+      });
+      return;
+    }
+    out.push({ document: index, line, value });
+  });
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
