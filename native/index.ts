@@ -31,6 +31,8 @@ export interface PacketSocket {
   addMembership(mac: Buffer): void;
   /** Leaves a link-layer multicast group. */
   dropMembership(mac: Buffer): void;
+  /** Replaces the BPF program on the live socket. */
+  setFilter(filter: Buffer): void;
   /** Kernel receive counters since the last call (PACKET_STATISTICS resets on read). */
   statistics(): { packets: number; drops: number };
   /** Stops receiving and closes the socket; idempotent. */

@@ -39,6 +39,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod<&PacketSocket::AddMembership>("addMembership"),
                            InstanceMethod<&PacketSocket::DropMembership>("dropMembership"),
                            InstanceMethod<&PacketSocket::Statistics>("statistics"),
+                           InstanceMethod<&PacketSocket::SetFilter>("setFilter"),
                            InstanceMethod<&PacketSocket::Close>("close"),
                        });
   }
@@ -180,12 +181,14 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     if (status < 0) return;  // spurious; the next readable event retries
+    // One callback scope per batch: microtasks run once per wakeup, not once per frame.
+    Napi::CallbackScope callbackScope(env, *self->context_);
     for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
       ssize_t n = recv(self->fd_, self->buffer_.data(), self->buffer_.size(), MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) break;  // EAGAIN: drained; other errors (ENETDOWN) clear on their own
       size_t length = static_cast<size_t>(n) < self->buffer_.size() ? static_cast<size_t>(n) : self->buffer_.size();
       Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, self->buffer_.data(), length);
-      self->onFrame_.MakeCallback(env.Global(), {frame}, *self->context_);
+      self->onFrame_.Call(env.Global(), {frame});
       if (env.IsExceptionPending()) {
         // Route the callback's exception to process 'uncaughtException' like any callback.
         Napi::Error error = env.GetAndClearPendingException();
@@ -193,6 +196,30 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
         break;
       }
     }
+  }
+
+  // Replaces the BPF program (SO_ATTACH_FILTER swaps it atomically on a live socket).
+  Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) {
+      Napi::Error::New(env, "PacketSocket.setFilter: socket is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (info.Length() < 1 || !info[0].IsBuffer() ||
+        info[0].As<Napi::Buffer<uint8_t>>().Length() % sizeof(sock_filter) != 0 ||
+        info[0].As<Napi::Buffer<uint8_t>>().Length() == 0) {
+      Napi::TypeError::New(env, "PacketSocket.setFilter: expected a Buffer of 8-byte BPF instructions")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Buffer<uint8_t> code = info[0].As<Napi::Buffer<uint8_t>>();
+    sock_fprog program;
+    program.len = static_cast<unsigned short>(code.Length() / sizeof(sock_filter));
+    program.filter = reinterpret_cast<sock_filter*>(code.Data());
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) < 0) {
+      ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+    }
+    return env.Undefined();
   }
 
   Napi::Value Send(const Napi::CallbackInfo& info) {

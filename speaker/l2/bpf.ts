@@ -6,9 +6,13 @@
 
 /** Classic BPF opcodes used below (linux/bpf_common.h). */
 export const BpfOp = {
+  LoadWordAbsolute: 0x20, // BPF_LD | BPF_W | BPF_ABS
   LoadHalfAbsolute: 0x28, // BPF_LD | BPF_H | BPF_ABS
   LoadByteAbsolute: 0x30, // BPF_LD | BPF_B | BPF_ABS
+  LoadLength: 0x80, // BPF_LD | BPF_W | BPF_LEN
+  JumpAlways: 0x05, // BPF_JMP | BPF_JA
   JumpIfEqual: 0x15, // BPF_JMP | BPF_JEQ | BPF_K
+  JumpIfGreaterOrEqual: 0x35, // BPF_JMP | BPF_JGE | BPF_K
   Return: 0x06, // BPF_RET | BPF_K
 } as const;
 
@@ -48,6 +52,88 @@ export function arpAndNeighborSolicitationFilter(): BpfInstruction[] {
   ];
 }
 
+const ACCEPT = 0x40000;
+const op = (code: number, k = 0, jt = 0, jf = 0): BpfInstruction => ({ code, jt, jf, k });
+
+/** Most instructions a socket filter may have (BPF_MAXINSNS). */
+export const BPF_MAX_INSTRUCTIONS = 4096;
+
+function ipv4Word(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
+}
+
+function ipv6Words(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
+  return [0, 4, 8, 12].map((offset) => view.getUint32(offset));
+}
+
+/**
+ * The filter for an interface answering `ipv4` and `ipv6` (16-byte addresses): the kernel
+ * passes only ARP naming an owned IP (as target, or as sender: a conflict), NS whose
+ * target is owned, and anything that is not well-formed enough to judge (too short,
+ * not Ethernet/IPv4 ARP) so userspace counts it as malformed. A storm of requests for
+ * other IPs then costs no userspace time at all. Undefined when the program would be too
+ * long (use {@link arpAndNeighborSolicitationFilter} then).
+ */
+export function ownedAddressFilter(
+  ipv4: readonly string[],
+  ipv6: readonly Uint8Array[],
+): BpfInstruction[] | undefined {
+  const arp: BpfInstruction[] = [
+    op(BpfOp.LoadLength),
+    op(BpfOp.JumpIfGreaterOrEqual, 42, 1, 0),
+    op(BpfOp.Return, ACCEPT), // short: malformed, for userspace to count
+    op(BpfOp.LoadWordAbsolute, 14),
+    op(BpfOp.JumpIfEqual, 0x00010800, 1, 0),
+    op(BpfOp.Return, ACCEPT), // not Ethernet/IPv4 ARP: for userspace to count
+    op(BpfOp.LoadHalfAbsolute, 18),
+    op(BpfOp.JumpIfEqual, 0x0604, 1, 0),
+    op(BpfOp.Return, ACCEPT),
+  ];
+  for (const offset of [38, 28]) {
+    arp.push(op(BpfOp.LoadWordAbsolute, offset)); // target IP, then sender IP
+    for (const ip of ipv4) arp.push(op(BpfOp.JumpIfEqual, ipv4Word(ip), 0, 1), op(BpfOp.Return, ACCEPT));
+  }
+  arp.push(op(BpfOp.Return, 0));
+  const ns: BpfInstruction[] = [
+    op(BpfOp.LoadByteAbsolute, 20),
+    op(BpfOp.JumpIfEqual, 58, 1, 0),
+    op(BpfOp.Return, 0),
+    op(BpfOp.LoadByteAbsolute, 54),
+    op(BpfOp.JumpIfEqual, 135, 1, 0),
+    op(BpfOp.Return, 0),
+    op(BpfOp.LoadLength),
+    op(BpfOp.JumpIfGreaterOrEqual, 78, 1, 0),
+    op(BpfOp.Return, ACCEPT), // short NS: malformed, for userspace to count
+  ];
+  for (const address of ipv6) {
+    const [w0, w1, w2, w3] = ipv6Words(address) as [number, number, number, number];
+    ns.push(
+      op(BpfOp.LoadWordAbsolute, 62),
+      op(BpfOp.JumpIfEqual, w0, 0, 7),
+      op(BpfOp.LoadWordAbsolute, 66),
+      op(BpfOp.JumpIfEqual, w1, 0, 5),
+      op(BpfOp.LoadWordAbsolute, 70),
+      op(BpfOp.JumpIfEqual, w2, 0, 3),
+      op(BpfOp.LoadWordAbsolute, 74),
+      op(BpfOp.JumpIfEqual, w3, 0, 1),
+      op(BpfOp.Return, ACCEPT),
+    );
+  }
+  ns.push(op(BpfOp.Return, 0));
+  const head: BpfInstruction[] = [
+    op(BpfOp.LoadHalfAbsolute, 12),
+    op(BpfOp.JumpIfEqual, 0x0806, 0, 1),
+    op(BpfOp.JumpAlways, 3), // → ARP block at 6
+    op(BpfOp.JumpIfEqual, 0x86dd, 0, 1),
+    op(BpfOp.JumpAlways, 1 + arp.length), // → NS block
+    op(BpfOp.Return, 0),
+  ];
+  const program = [...head, ...arp, ...ns];
+  return program.length <= BPF_MAX_INSTRUCTIONS ? program : undefined;
+}
+
 /** Interpreter for the subset above, so the filter's logic is tested without a kernel. */
 export function runBpf(program: readonly BpfInstruction[], packet: Uint8Array): number {
   let accumulator = 0;
@@ -64,8 +150,28 @@ export function runBpf(program: readonly BpfInstruction[], packet: Uint8Array): 
         accumulator = packet[instruction.k]!;
         pc++;
         break;
+      case BpfOp.LoadWordAbsolute:
+        if (instruction.k + 4 > packet.length) return 0;
+        accumulator =
+          ((packet[instruction.k]! << 24) |
+            (packet[instruction.k + 1]! << 16) |
+            (packet[instruction.k + 2]! << 8) |
+            packet[instruction.k + 3]!) >>>
+          0;
+        pc++;
+        break;
+      case BpfOp.LoadLength:
+        accumulator = packet.length;
+        pc++;
+        break;
+      case BpfOp.JumpAlways:
+        pc += 1 + instruction.k;
+        break;
       case BpfOp.JumpIfEqual:
-        pc += 1 + (accumulator === instruction.k ? instruction.jt : instruction.jf);
+        pc += 1 + (accumulator === instruction.k >>> 0 ? instruction.jt : instruction.jf);
+        break;
+      case BpfOp.JumpIfGreaterOrEqual:
+        pc += 1 + (accumulator >= instruction.k >>> 0 ? instruction.jt : instruction.jf);
         break;
       case BpfOp.Return:
         return instruction.k;

@@ -1,4 +1,5 @@
-import { multicastMac, parseMac, solicitedNodeAddress } from './frames/addr.ts';
+import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter } from './bpf.ts';
+import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from './frames/addr.ts';
 import {
   gratuitousArpReplyFrame,
   gratuitousArpRequestFrame,
@@ -20,6 +21,7 @@ export interface EngineSocket {
   send(frame: Uint8Array): number;
   addMembership(mac: Buffer): void;
   dropMembership(mac: Buffer): void;
+  setFilter(filter: Buffer): void;
   close(): void;
 }
 
@@ -39,6 +41,8 @@ interface OpenInterface {
   readonly owned: Set<string>;
   /** multicast MAC → number of owned IPv6 addresses needing it. */
   readonly groups: Map<string, number>;
+  /** The owned set the kernel filter was last built for. */
+  filterFor: string;
 }
 
 const isIpv6 = (ip: string) => ip.includes(':');
@@ -187,7 +191,29 @@ export class L2Engine {
       this.#startBurst(key, ip, open);
       this.#event('info', 'announcing', { ip, interface: iface.name, mac: iface.mac });
     }
+    for (const open of this.#open.values()) this.#updateFilter(open);
     if (errors.length > 0) throw Object.assign(new Error(errors.join('; ')), { code });
+  }
+
+  /** Lets the kernel drop requests for IPs we do not own on this interface (see bpf.ts). */
+  #updateFilter(open: OpenInterface): void {
+    const owned = [...open.owned].sort();
+    const signature = owned.join(',');
+    if (signature === open.filterFor) return;
+    const program =
+      ownedAddressFilter(
+        owned.filter((ip) => !isIpv6(ip)),
+        owned.filter(isIpv6).map((ip) => parseIpv6(ip)!),
+      ) ?? arpAndNeighborSolicitationFilter();
+    try {
+      open.socket.setFilter(assembleBpf(program));
+      open.filterFor = signature;
+    } catch (error) {
+      this.#event('warn', 'could not narrow the kernel filter; answering from the generic one', {
+        interface: open.info.name,
+        error: (error as Error).message,
+      });
+    }
   }
 
   #openInterface(iface: WorkerInterface): OpenInterface {
@@ -195,6 +221,7 @@ export class L2Engine {
       info: iface,
       owned: new Set(),
       groups: new Map(),
+      filterFor: '',
       socket: this.#deps.openSocket(iface, (frame) => this.#onFrame(open, frame)),
     };
     this.#open.set(iface.name, open);
