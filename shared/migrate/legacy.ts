@@ -9,6 +9,7 @@ import {
   unconverted,
   uniqueName,
 } from './context.ts';
+import { GO_YAML_OPTIONS } from './parse.ts';
 import type { SourceRef } from './types.ts';
 
 /**
@@ -245,7 +246,7 @@ export function convertLegacyConfigMap(
   }
   let config: unknown;
   try {
-    config = parseYaml(String(data.config), { prettyErrors: false, uniqueKeys: true });
+    config = parseYaml(String(data.config), { ...GO_YAML_OPTIONS, prettyErrors: false, uniqueKeys: true });
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     unconverted(ctx, from, `not valid YAML (${message}); nothing converted`, 'data.config');

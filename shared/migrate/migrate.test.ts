@@ -617,6 +617,66 @@ describe('migrate: what cannot be converted', () => {
   });
 });
 
+describe('migrate: details', () => {
+  it('reads YAML as kubectl and MetalLB do (go-yaml v2): yes/no/on/off are booleans, AA:NN stays text', () => {
+    const text = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: config, namespace: metallb-system}
+data:
+  config: |
+    bgp-communities:
+      short: 64512:30
+    address-pools:
+    - name: p
+      protocol: bgp
+      auto-assign: no
+      avoid-buggy-ips: yes
+      addresses: [198.51.100.0/28]
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: r, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.1, ebgpMultiHop: on}
+`;
+    const r = migrateText(text, 'x', { crds: CRDS });
+    assert.deepEqual(
+      r.objects.map((o) => o.object.spec),
+      [
+        { communities: [{ name: 'short', value: '64512:30' }] },
+        { autoAssign: false, avoidBuggyIPs: true, addresses: ['198.51.100.0/28'] },
+        { ipAddressPools: ['p'] },
+        { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', ebgpMultiHop: true },
+      ],
+    );
+    assert.ok(migrationComplete(r), renderReport(r, { source: 'x', namespace: NS }));
+  });
+
+  it('warns when a passwordSecret is not in the input, and buildConfig says it is missing (transient)', () => {
+    const text = `apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: r, namespace: metallb-system}
+spec:
+  myASN: 64512
+  peerASN: 64513
+  peerAddress: 192.0.2.1
+  passwordSecret: {name: md5, namespace: other-ns}
+`;
+    const r = migrateText(text, 'x', { crds: CRDS });
+    assert.deepEqual(
+      r.warnings.map((w) => `${w.field}: ${w.reason}`),
+      [
+        'spec.passwordSecret.namespace: the Secret was in namespace "other-ns"; MetalBeacon reads it from "metalbeacon-system"',
+        'spec.passwordSecret: Secret "md5" is not in the input: copy it to namespace "metalbeacon-system" (type kubernetes.io/basic-auth, key "password")',
+      ],
+    );
+    assert.deepEqual(
+      r.configErrors.map((e) => [e.field, e.transient]),
+      [['spec.passwordSecret', true]],
+    );
+    assert.equal(migrationComplete(r), true, 'a Secret still to copy does not fail the migration');
+  });
+});
+
 describe('migrate: input errors', () => {
   it('a YAML syntax error names the document and line', () => {
     const text = 'apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: [Service\n';

@@ -1,4 +1,19 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
+
+/**
+ * YAML as Kubernetes tools and MetalLB read it (go-yaml v2, YAML 1.1 scalars): `yes`/`no`/`on`/
+ * `off` are booleans and `0777` is octal, but unlike YAML 1.1 proper there are no sexagesimal
+ * numbers (`64512:30` stays a string) and timestamps stay strings.
+ */
+export const GO_YAML_OPTIONS = {
+  version: '1.1',
+  customTags: (tags: Tags) =>
+    tags.filter((t) =>
+      typeof t === 'string'
+        ? !['intTime', 'floatTime', 'timestamp'].includes(t)
+        : t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp',
+    ),
+} as const;
 
 /** One object of the input stream, before any interpretation. */
 export interface SourceDocument {
@@ -32,7 +47,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function parseManifestStream(text: string, sourceName: string): SourceDocument[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, {
+    ...GO_YAML_OPTIONS,
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   // An empty stream parses to an empty result, not a list.
   const list = Array.isArray(docs) ? docs : [];
   const out: SourceDocument[] = [];

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
+import type { KubeObject } from '../apiserver/types.ts';
+import { layerBinary } from '../tools/kubectl.ts';
+
+/**
+ * The output of `metalbeacon migrate` is what a user pipes into `kubectl apply`: checked here
+ * with real kubectl 1.34 (strict field validation) against the embedded API server, which
+ * enforces the CRD schemas. A migration that printed something kubectl refuses would fail.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+let server: ApiServerHandle;
+let home: string;
+let kubectlPath: string;
+
+before(async () => {
+  kubectlPath = layerBinary('kubectl');
+  server = await startApiServer({ dualStack: true });
+  home = mkdtempSync(join(tmpdir(), 'metalbeacon-migrate-kubectl-'));
+  server.writeKubeconfig(join(home, 'kubeconfig'));
+  const crdDir = join(ROOT, 'config/crd');
+  const crds = readdirSync(crdDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => parseYaml(readFileSync(join(crdDir, f), 'utf8')) as KubeObject);
+  const namespaces = ['metalbeacon-system', 'ingress-nginx', 'infra'].map(
+    (name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) as KubeObject,
+  );
+  server.applyObjects([...crds, ...namespaces]);
+});
+after(async () => {
+  await server?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+function migrate(args: string[]): string {
+  const r = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['bin/metalbeacon.js', 'migrate', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.ok(r.status === 0 || r.status === 1, r.stderr);
+  return r.stdout;
+}
+
+/** kubectl, asynchronously: the API server runs in this process. */
+function kubectl(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlPath, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: join(home, 'kubeconfig') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('kubectl apply of the migrated configuration', () => {
+  for (const [fixture, extra] of [
+    ['crs.yaml', []],
+    ['legacy-configmap.yaml', []],
+    ['legacy-addresspool.yaml', []],
+    ['services.yaml', ['--rewrite-services']],
+  ] as const) {
+    it(`${fixture}: every object is accepted with --validate=strict`, async () => {
+      const yaml = migrate([...extra, `shared/migrate/fixtures/${fixture}`]);
+      const expected = parseAllDocuments(yaml).map((d) => {
+        const o = d.toJS() as { kind: string; metadata: { name: string } };
+        return `${o.kind.toLowerCase()}/${o.metadata.name}`;
+      });
+      assert.ok(expected.length > 0);
+      const r = await kubectl(['apply', '--validate=strict', '-f', '-'], yaml);
+      assert.equal(r.code, 0, r.stderr);
+      const applied = r.stdout
+        .trim()
+        .split('\n')
+        .map((line) =>
+          line.replace(/\.metalbeacon\.io\//, '/').replace(/ (created|configured|unchanged)$/, ''),
+        );
+      assert.deepEqual(applied, expected);
+    });
+  }
+});
