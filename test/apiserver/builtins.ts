@@ -1,4 +1,4 @@
-import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
+import type { KubeObject, NameRule, PrinterColumn, ResourceType } from './types.ts';
 
 /**
  * The built-in resource types the server starts with. Generic storage serves them all; this
@@ -138,6 +138,7 @@ interface Spec {
   columns?: PrinterColumn[];
   cells?: (o: Obj) => Record<string, unknown>;
   fieldSelectors?: Record<string, (o: Obj) => string | undefined>;
+  nameRule?: NameRule;
 }
 
 const involved = (field: string) => (o: Obj) => {
@@ -149,6 +150,7 @@ const SPECS: Spec[] = [
   {
     resource: 'services',
     kind: 'Service',
+    nameRule: 'label1035',
     namespaced: true,
     hasStatus: true,
     shortNames: ['svc'],
@@ -200,6 +202,7 @@ const SPECS: Spec[] = [
   {
     resource: 'namespaces',
     kind: 'Namespace',
+    nameRule: 'label1123',
     namespaced: false,
     hasStatus: true,
     shortNames: ['ns'],
@@ -321,6 +324,97 @@ const SPECS: Spec[] = [
     },
   },
   {
+    group: 'apps',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+    hasStatus: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+    columns: [name, col('Ready'), col('Up-to-date'), col('Available'), age],
+    cells: (o) => ({
+      Ready: `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}`,
+      'Up-to-date': o.status?.updatedReplicas ?? 0,
+      Available: o.status?.availableReplicas ?? 0,
+    }),
+  },
+  {
+    group: 'apps',
+    resource: 'daemonsets',
+    kind: 'DaemonSet',
+    namespaced: true,
+    hasStatus: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    columns: [
+      name,
+      col('Desired'),
+      col('Current'),
+      col('Ready'),
+      col('Up-to-date'),
+      col('Available'),
+      col('Node Selector'),
+      age,
+    ],
+    cells: (o) => ({
+      Desired: o.status?.desiredNumberScheduled ?? 0,
+      Current: o.status?.currentNumberScheduled ?? 0,
+      Ready: o.status?.numberReady ?? 0,
+      'Up-to-date': o.status?.updatedNumberScheduled ?? 0,
+      Available: o.status?.numberAvailable ?? 0,
+      'Node Selector': formatMap(o.spec?.template?.spec?.nodeSelector),
+    }),
+  },
+  ...(['Role', 'ClusterRole'] as const).map(
+    (kind): Spec => ({
+      group: 'rbac.authorization.k8s.io',
+      resource: `${kind.toLowerCase()}s`,
+      kind,
+      nameRule: 'pathSegment',
+      namespaced: kind === 'Role',
+      columns: [name, { name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+    }),
+  ),
+  ...(['RoleBinding', 'ClusterRoleBinding'] as const).map(
+    (kind): Spec => ({
+      group: 'rbac.authorization.k8s.io',
+      resource: `${kind.toLowerCase()}s`,
+      kind,
+      nameRule: 'pathSegment',
+      namespaced: kind === 'RoleBinding',
+      columns: [name, col('Role'), age, col('Users', 1), col('Groups', 1), col('ServiceAccounts', 1)],
+      cells: (o) => {
+        const subjects = (o.subjects ?? []) as { kind: string; name: string; namespace?: string }[];
+        const of = (k: string) =>
+          orNone(
+            subjects
+              .filter((x) => x.kind === k)
+              .map((x) => (x.namespace ? `${x.namespace}/${x.name}` : x.name)),
+          );
+        return {
+          Role: `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}`,
+          Users: of('User'),
+          Groups: of('Group'),
+          ServiceAccounts: of('ServiceAccount'),
+        };
+      },
+    }),
+  ),
+  {
+    group: 'policy',
+    resource: 'poddisruptionbudgets',
+    kind: 'PodDisruptionBudget',
+    namespaced: true,
+    hasStatus: true,
+    shortNames: ['pdb'],
+    columns: [name, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions'), age],
+    cells: (o) => ({
+      'Min Available': o.spec?.minAvailable ?? 'N/A',
+      'Max Unavailable': o.spec?.maxUnavailable ?? 'N/A',
+      'Allowed Disruptions': o.status?.disruptionsAllowed ?? 0,
+    }),
+  },
+  {
     group: 'apiextensions.k8s.io',
     resource: 'customresourcedefinitions',
     kind: 'CustomResourceDefinition',
@@ -350,6 +444,7 @@ export function builtinTypes(): ResourceType[] {
       columns: s.columns ?? [name, age],
       fieldSelectors: (s.fieldSelectors ?? {}) as ResourceType['fieldSelectors'],
       ...(s.cells ? { cells: s.cells as ResourceType['cells'] } : {}),
+      ...(s.nameRule ? { nameRule: s.nameRule } : {}),
       custom: false,
     }),
   );

@@ -228,6 +228,17 @@ describe('kubectl round trip', () => {
     );
   });
 
+  test('kubectl apply -f config/rbac/ (RBAC names such as metalbeacon:controller are path segments)', async () => {
+    const out = await ok('apply', '-f', 'config/rbac/');
+    assert.match(out, /^clusterrole\.rbac\.authorization\.k8s\.io\/metalbeacon:controller created$/m);
+    const bindings = table(await ok('get', 'clusterrolebindings', '-o', 'wide'));
+    assert.deepEqual(bindings[0], ['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+    const controller = bindings.find((r) => r[0] === 'metalbeacon:controller');
+    assert.ok(controller);
+    assert.equal(controller[1], 'ClusterRole/metalbeacon:controller');
+    assert.equal(controller[5], 'metalbeacon-system/controller');
+  });
+
   test('kubectl delete removes objects; a later get is NotFound', async () => {
     assert.equal(
       (await ok('delete', 'ipaddresspool', 'reserved', '-n', 'metalbeacon-system')).trim(),

@@ -54,8 +54,12 @@ export interface ApiServerHandle {
   compactHistory(): void;
   /** The current global resourceVersion. */
   resourceVersion(): number;
-  /** Stops listening (dropping all connections) for `downMs`, then serves the same data again. */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Stops listening (dropping every connection and watch) for `downMs`, then serves the same
+   * data again. Like a real kube-apiserver, whose watch cache starts empty after a restart,
+   * the watch history is lost unless `keepWatchHistory`: resumed watches then get 410 Gone.
+   */
+  restart(options?: { downMs?: number; keepWatchHistory?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -109,8 +113,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     cutWatches: () => store.hub.cutAll(),
     compactHistory: () => store.hub.compact(store.resourceVersion),
     resourceVersion: () => store.resourceVersion,
-    async restart(downMs = 0) {
+    async restart({ downMs = 0, keepWatchHistory = false } = {}) {
+      store.hub.cutAll();
       await close(server);
+      if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
       port = await listen(server, host, port);
@@ -324,6 +330,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function parseBody(text: string, contentType: string): unknown {
+  // Only JSON and YAML are spoken; 415 makes client-go fall back from protobuf/CBOR to JSON.
+  if (!/json|yaml/.test(contentType)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
+  }
   if (text.trim() === '') throw badRequest('the request body is empty');
   try {
     return contentType.includes('yaml') ? parseYaml(text) : JSON.parse(text);

@@ -10,7 +10,7 @@ import {
   notFound,
   type StatusCause,
 } from './errors.ts';
-import { apiVersionOf, type KubeObject, type ResourceType, storageKey } from './types.ts';
+import { apiVersionOf, type KubeObject, type NameRule, type ResourceType, storageKey } from './types.ts';
 import { WatchHub } from './watch-hub.ts';
 
 /** Hooks the server plugs into generic storage for per-type behaviour. */
@@ -36,7 +36,25 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** name rule → [pattern, max length, the real server's message] */
+const NAME_RULES: Record<NameRule, [RegExp, number, string]> = {
+  subdomain: [
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    253,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+  ],
+  label1123: [
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    63,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  ],
+  label1035: [
+    /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    63,
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+  ],
+  pathSegment: [/^(?!\.\.?$)[^/%]+$/, 253, `may not be '.' or '..' and may not contain '/' or '%'`],
+};
 
 /**
  * Generic object storage with the real server's write semantics: one global, monotonically
@@ -195,11 +213,16 @@ export class ObjectStore {
         message: 'Required value: name or generateName is required',
         reason: 'FieldValueRequired',
       });
-    else if (!NAME.test(name) || name.length > 253) {
-      causes.push({
-        field: 'metadata.name',
-        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      });
+    else {
+      const [pattern, max, rule] = NAME_RULES[t.nameRule ?? 'subdomain'];
+      if (!pattern.test(name))
+        causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": ${rule}` });
+      else if (name.length > max) {
+        causes.push({
+          field: 'metadata.name',
+          message: `Invalid value: "${name}": must be no more than ${max} characters`,
+        });
+      }
     }
     if (causes.length > 0) throw invalid(t.group, t.kind, name ?? '', causes);
   }

@@ -65,6 +65,8 @@ export interface ResourceType {
   openApiSchema?: Record<string, unknown>;
   /** Custom cell values for built-in tables (e.g. Service PORT(S)); column name → cell. */
   cells?: (obj: KubeObject) => Record<string, unknown>;
+  /** Which name syntax the type's validation enforces (default: RFC 1123 subdomain). */
+  nameRule?: NameRule;
   /** True for types defined by a CustomResourceDefinition (merge patch only, no strategic). */
   custom: boolean;
 }
@@ -78,3 +80,9 @@ export function storageKey(t: { group: string; resource: string }): string {
 export function apiVersionOf(t: { group: string; version: string }): string {
   return t.group === '' ? t.version : `${t.group}/${t.version}`;
 }
+
+/**
+ * Name syntaxes of apimachinery validation: most kinds take an RFC 1123 subdomain, Services a
+ * DNS-1035 label, Namespaces a DNS-1123 label, RBAC objects any path segment ("system:foo").
+ */
+export type NameRule = 'subdomain' | 'label1035' | 'label1123' | 'pathSegment';
