@@ -231,37 +231,36 @@ describe('ARP flood', () => {
     const rssEarly = rssKb();
     // A legitimate client (its own MAC, its own rate bucket) keeps asking during the flood.
     // The node's own address, answered by its kernel, is the anchor: what the stack carries.
-    const [during, kernel] = await Promise.all([
-      lab.exec('client2', ['arping', '-c', '20', '-W', '0.25', '-w', '1', '-I', 'eth0', VIP4], {
-        allowFailure: true,
-      }),
-      lab.exec('client', ['arping', '-c', '20', '-W', '0.25', '-w', '1', '-I', 'eth0', '192.0.2.32'], {
-        allowFailure: true,
-      }),
-    ]);
-    const kernelReceived = Number(/(\d+) packets received/.exec(kernel.stdout)?.[1] ?? 0);
+    const ask = (ns: string, ip: string) =>
+      lab.exec(ns, ['arping', '-c', '40', '-W', '0.15', '-w', '8', '-I', 'eth0', ip], { allowFailure: true });
+    const counts = (stdout: string) => ({
+      sent: Number(/(\d+) packets transmitted/.exec(stdout)?.[1] ?? 0),
+      received: Number(/(\d+) packets received/.exec(stdout)?.[1] ?? 0),
+    });
+    const [during, kernel] = (await Promise.all([ask('client2', VIP4), ask('client', '192.0.2.32')])).map(
+      (r) => counts(r.stdout),
+    ) as [{ sent: number; received: number }, { sent: number; received: number }];
     await flood.exited;
     const rssLate = rssKb();
     const floodStats = JSON.parse(flood.output().trim().split('\n').at(-1) ?? '{}') as { sent?: number };
-    const received = Number(/(\d+) packets received/.exec(during.stdout)?.[1] ?? 0);
+    const received = during.received;
     const { stdout: metrics } = await lab.exec('node', ['curl', '-sS', 'http://127.0.0.1:7474/metrics']);
     const value = (name: string) =>
       metrics
         .split('\n')
         .filter((l) => l.startsWith(`metalbeacon_l2_${name}_total{`) && l.includes(`ip="${VIP4}"`))
         .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-    const diagnostics = `flood sent ${floodStats.sent}; legit replies ${received}/40 (kernel for its own address, same flood: ${kernelReceived}/40); send errors ${metrics
-      .split('\n')
-      .filter((l) => l.startsWith('metalbeacon_l2_send_errors'))
-      .join(
-        ' ',
-      )}; RSS ${rssEarly} → ${rssLate} kB; requests ${value('requests_received')}, responses ${value('responses_sent')}, rate-limited ${value('rate_limited')}`;
+    const diagnostics =
+      `flood sent ${floodStats.sent}; legit client answered ${during.received}/${during.sent} ` +
+      `(the kernel for its own address, same flood: ${kernel.received}/${kernel.sent}); ` +
+      `RSS ${rssEarly} → ${rssLate} kB; requests ${value('requests_received')}, ` +
+      `responses ${value('responses_sent')}, rate-limited ${value('rate_limited')}`;
     t.diagnostic(diagnostics);
     assert.ok((floodStats.sent ?? 0) > 100_000, diagnostics);
     assert.equal(l2.child.exitCode, null, `the responder is still running; ${diagnostics}`);
-    // The node's receive path (per-CPU backlog, 1000 frames) loses requests under this storm
-    // for the kernel's own answers too; the responder must keep answering what reaches it.
-    assert.ok(received >= 1, `owned IP still answered during the flood; ${diagnostics}`);
+    // Most of a legitimate client's requests are answered while the storm goes on (the
+    // kernel answering its own address in the same storm is printed alongside).
+    assert.ok(during.sent >= 30 && received >= during.sent / 2, `owned IP still answered; ${diagnostics}`);
     assert.ok(rssLate - rssEarly < 50_000, `memory flat (< 50 MB growth); ${diagnostics}`);
     assert.ok(value('rate_limited') > 0, `per-requester limit engaged; ${diagnostics}`);
     assert.equal((await arping(VIP4, 1, 'client2')).code, 0, 'answers after the flood');
