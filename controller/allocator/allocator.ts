@@ -8,6 +8,7 @@ import {
   type IpValue,
 } from '../../shared/net/ip.ts';
 import { IntervalSet } from './interval-set.ts';
+import { ReleasedQueue } from './released-queue.ts';
 
 /**
  * The IP allocator: pure state, no I/O, no clock. It holds which Service has which IPs from
@@ -140,8 +141,8 @@ interface ServiceRecord {
 
 interface PoolState {
   readonly pool: Pool;
-  /** address -> release sequence number, in release order */
-  readonly released: Record<IpFamily, Map<bigint, number>>;
+  /** released addresses, oldest release first */
+  readonly released: Record<IpFamily, ReleasedQueue>;
   readonly usable: Record<IpFamily, bigint>;
   readonly assignedUsable: Record<IpFamily, bigint>;
   readonly assigned: Record<IpFamily, bigint>;
@@ -318,7 +319,7 @@ export class Allocator {
     for (const pool of pools) {
       next.set(pool.name, {
         pool,
-        released: { IPv4: new Map(), IPv6: new Map() },
+        released: { IPv4: new ReleasedQueue(), IPv6: new ReleasedQueue() },
         usable: { IPv4: usableSize(pool, 'IPv4'), IPv6: usableSize(pool, 'IPv6') },
         assignedUsable: familyCounts(),
         assigned: familyCounts(),
@@ -330,7 +331,8 @@ export class Allocator {
     const history: { family: IpFamily; value: bigint; sequence: number }[] = [];
     for (const state of old.values()) {
       for (const family of FAMILIES) {
-        for (const [value, sequence] of state.released[family]) history.push({ family, value, sequence });
+        for (const [value, sequence] of state.released[family].entries())
+          history.push({ family, value, sequence });
       }
     }
     history.sort((a, b) => a.sequence - b.sequence);
@@ -541,7 +543,6 @@ export class Allocator {
     }
     const seen = new Set<IpFamily>();
     for (const ip of ips) {
-      const text = formatIpOf(ip);
       if (seen.has(ip.family)) {
         return {
           pool: undefined,
@@ -555,7 +556,7 @@ export class Allocator {
         return {
           pool: undefined,
           reason: RefusalReason.WrongFamily,
-          message: `${text} is ${ip.family} but the Service's ipFamilies are [${allowed.join(', ')}] (${facts.familyPolicy})`,
+          message: `${formatIpOf(ip)} is ${ip.family} but the Service's ipFamilies are [${allowed.join(', ')}] (${facts.familyPolicy})`,
         };
       }
     }
@@ -568,20 +569,21 @@ export class Allocator {
     }
     let pool: PoolState | undefined;
     for (const ip of ips) {
-      const text = formatIpOf(ip);
+      // Formatting an address is costly: only error paths do it.
+      const text = (): string => formatIpOf(ip);
       const state = this.#poolContaining(ip.family, ip.value);
       if (!state) {
         return {
           pool: undefined,
           reason: RefusalReason.NotInAnyPool,
-          message: `${text} is in no IPAddressPool`,
+          message: `${text()} is in no IPAddressPool`,
         };
       }
       if (pool && pool !== state) {
         return {
           pool: state.pool.name,
           reason: RefusalReason.DifferentPools,
-          message: `${formatIpOf(ips[0]!)} is in pool ${pool.pool.name} but ${text} is in pool ${state.pool.name}; a Service's IPs come from one pool`,
+          message: `${formatIpOf(ips[0]!)} is in pool ${pool.pool.name} but ${text()} is in pool ${state.pool.name}; a Service's IPs come from one pool`,
         };
       }
       pool = state;
@@ -589,22 +591,22 @@ export class Allocator {
         return {
           pool: facts.pool,
           reason: RefusalReason.NotInRequestedPool,
-          message: `${text} is in pool ${state.pool.name}, not in pool ${facts.pool} named by metalbeacon.io/address-pool`,
+          message: `${text()} is in pool ${state.pool.name}, not in pool ${facts.pool} named by metalbeacon.io/address-pool`,
         };
       }
       const refused = poolRefusal(state.pool, facts);
-      if (refused) return { ...refused, message: `${text}: ${refused.message}` };
+      if (refused) return { ...refused, message: `${text()}: ${refused.message}` };
       if (state.pool.avoidBuggyIPs && isBuggyIp(ip.family, ip.value)) {
         return {
           pool: state.pool.name,
           reason: RefusalReason.BuggyIp,
-          message: `${text} ends in .0 or .255 and the pool sets avoidBuggyIPs`,
+          message: `${text()} ends in .0 or .255 and the pool sets avoidBuggyIPs`,
         };
       }
       const holder = this.#held[ip.family].get(ip.value);
       if (holder) {
         const conflict = sharingRefusal(holder, facts);
-        if (conflict) return { ...conflict, message: `${text} ${conflict.message}` };
+        if (conflict) return { ...conflict, message: `${text()} ${conflict.message}` };
       }
     }
     return undefined;
@@ -638,7 +640,7 @@ export class Allocator {
         }
       }
     }
-    for (const value of state.released[family].keys()) {
+    for (const value of state.released[family].values()) {
       if (!(state.pool.avoidBuggyIPs && isBuggyIp(family, value))) return value;
     }
     return undefined;
@@ -692,10 +694,10 @@ export class Allocator {
 
   #pushReleased(state: PoolState, family: IpFamily, value: bigint, sequence: number): void {
     const queue = state.released[family];
-    queue.set(value, sequence);
+    queue.push(value, sequence);
     while (queue.size > this.#historyLimit) {
-      const oldest = queue.keys().next().value as bigint;
-      queue.delete(oldest);
+      const oldest = queue.shift();
+      if (oldest === undefined) break;
       this.#evicted[family].add(oldest);
     }
   }
