@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import {
   emit,
   type FieldRule,
@@ -213,16 +213,17 @@ function eachEntry(
   from: SourceRef,
   value: unknown,
   section: string,
+  lineOf: (path: readonly (string | number)[]) => number,
   convert: (entry: Record<string, unknown>, entryFrom: SourceRef, field: string) => void,
 ): void {
   if (value === null || value === undefined) return;
-  const sectionFrom = { ...from, entry: `data.config ${section}` };
+  const sectionFrom = { ...from, line: lineOf([section]), entry: `data.config ${section}` };
   if (!Array.isArray(value)) {
     unconverted(ctx, sectionFrom, `must be a list, not ${JSON.stringify(value)}; nothing converted from it`);
     return;
   }
   value.forEach((entry: unknown, i) => {
-    const entryFrom = { ...from, entry: `data.config ${section}[${i}]` };
+    const entryFrom = { ...from, line: lineOf([section, i]), entry: `data.config ${section}[${i}]` };
     if (!isRecord(entry)) {
       unconverted(ctx, entryFrom, `must be a mapping, not ${JSON.stringify(entry)}`);
       return;
@@ -232,26 +233,43 @@ function eachEntry(
 }
 
 /**
- * A legacy MetalLB ConfigMap. Returns false when the ConfigMap is not a MetalLB configuration
- * (no `config` key), so the caller can report it as an unknown object.
+ * A legacy MetalLB ConfigMap (`data.config`). `configLine` is the line of the input where the
+ * text of data.config starts, when it is a literal block (`config: |`), so that each entry is
+ * reported at its own line; otherwise entries point at the ConfigMap.
  */
 export function convertLegacyConfigMap(
   ctx: MigrationContext,
   from: SourceRef,
   data: Record<string, unknown>,
+  configLine: number | undefined,
 ): void {
   for (const key of Object.keys(data)) {
     if (key !== 'config')
       unconverted(ctx, from, 'not part of the MetalLB configuration; ignored', `data.${key}`);
   }
-  let config: unknown;
-  try {
-    config = parseYaml(String(data.config), { ...GO_YAML_OPTIONS, prettyErrors: false, uniqueKeys: true });
-  } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    unconverted(ctx, from, `not valid YAML (${message}); nothing converted`, 'data.config');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(String(data.config), {
+    ...GO_YAML_OPTIONS,
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  const lineOf = (path: readonly (string | number)[]): number => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const start = node?.range?.[0];
+    return configLine === undefined || start === undefined
+      ? from.line
+      : configLine + lineCounter.linePos(start).line - 1;
+  };
+  const error = doc.errors[0];
+  if (error) {
+    const message = error.message.split('\n')[0];
+    const at =
+      configLine === undefined ? '' : ` at line ${configLine + lineCounter.linePos(error.pos[0]).line - 1}`;
+    unconverted(ctx, from, `not valid YAML${at} (${message}); nothing converted`, 'data.config');
     return;
   }
+  const config: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (config === null || config === undefined) {
     ctx.skipped.push({ from, reason: 'data.config is empty: MetalLB had no configuration' });
     return;
@@ -264,12 +282,12 @@ export function convertLegacyConfigMap(
     if (!['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'].includes(key)) {
       unconverted(
         ctx,
-        { ...from, entry: `data.config ${key}` },
+        { ...from, line: lineOf([key]), entry: `data.config ${key}` },
         'unknown section of the MetalLB configuration; ignored',
       );
     }
   }
-  eachEntry(ctx, from, config['bfd-profiles'], 'bfd-profiles', (entry, entryFrom) => {
+  eachEntry(ctx, from, config['bfd-profiles'], 'bfd-profiles', lineOf, (entry, entryFrom) => {
     const { name, ...rest } = entry;
     if (typeof name !== 'string' || name === '') {
       unconverted(ctx, entryFrom, 'a BFD profile needs a name; not converted');
@@ -284,7 +302,7 @@ export function convertLegacyConfigMap(
   });
   const aliases = config['bgp-communities'];
   if (aliases !== undefined && aliases !== null) {
-    const aliasFrom = { ...from, entry: 'data.config bgp-communities' };
+    const aliasFrom = { ...from, line: lineOf(['bgp-communities']), entry: 'data.config bgp-communities' };
     if (!isRecord(aliases)) {
       unconverted(ctx, aliasFrom, `must be a mapping of alias: value, not ${JSON.stringify(aliases)}`);
     } else if (Object.keys(aliases).length > 0) {
@@ -296,7 +314,7 @@ export function convertLegacyConfigMap(
       emit(ctx, aliasFrom, ourObject(ctx, 'Community', objectName, { communities }));
     }
   }
-  eachEntry(ctx, from, config.peers, 'peers', (entry, entryFrom) => {
+  eachEntry(ctx, from, config.peers, 'peers', lineOf, (entry, entryFrom) => {
     if (entry['peer-address'] === undefined || entry['peer-address'] === null) {
       unconverted(ctx, entryFrom, 'a peer needs a peer-address (MetalLB rejects it too); not converted');
       return;
@@ -305,7 +323,7 @@ export function convertLegacyConfigMap(
     const spec = mapFields(ctx, entryFrom, entry, peerRules(ctx, entryFrom), '');
     emit(ctx, entryFrom, ourObject(ctx, 'BGPPeer', name, spec));
   });
-  eachEntry(ctx, from, config['address-pools'], 'address-pools', (entry, entryFrom) => {
+  eachEntry(ctx, from, config['address-pools'], 'address-pools', lineOf, (entry, entryFrom) => {
     const name = entry.name;
     if (typeof name !== 'string' || name === '') {
       unconverted(ctx, entryFrom, 'an address pool needs a name (MetalLB rejects it too); not converted');

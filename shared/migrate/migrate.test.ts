@@ -346,6 +346,11 @@ describe('migrate: legacy ConfigMap (MetalLB <= 0.12)', () => {
         'data.config address-pools[2]',
       ],
     );
+    // Each entry at its own line of the input file (data.config is a literal block).
+    assert.deepEqual(
+      result.objects.map((o) => o.from.line),
+      [63, 32, 10, 28, 35, 35, 40, 40, 40, 58, 58],
+    );
   });
 
   it('is complete and round-trips through buildConfig', () => {

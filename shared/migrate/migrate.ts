@@ -58,7 +58,7 @@ export function migrate(documents: readonly SourceDocument[], options: MigrateOp
       );
       continue;
     }
-    convertDocument(ctx, from, doc.value);
+    convertDocument(ctx, from, doc.value, doc.configLine);
   }
   for (const [name, refs] of ctx.referencedSecrets) {
     const present = ctx.objects.some((o) => o.object.kind === 'Secret' && o.object.metadata.name === name);
@@ -113,7 +113,12 @@ function sourceRef(doc: SourceDocument): SourceRef | undefined {
   };
 }
 
-function convertDocument(ctx: MigrationContext, from: SourceRef, value: Record<string, unknown>): void {
+function convertDocument(
+  ctx: MigrationContext,
+  from: SourceRef,
+  value: Record<string, unknown>,
+  configLine: number | undefined,
+): void {
   const group = groupOf(from.apiVersion);
   if (group === METALLB_GROUP) {
     convertMetallbResource(ctx, from, value, (spec, name, metadata) =>
@@ -126,7 +131,7 @@ function convertDocument(ctx: MigrationContext, from: SourceRef, value: Record<s
     return;
   }
   if (from.apiVersion === 'v1' && from.kind === 'ConfigMap') {
-    convertConfigMap(ctx, from, value);
+    convertConfigMap(ctx, from, value, configLine);
     return;
   }
   if (from.apiVersion === 'v1' && from.kind === 'Service') {
@@ -140,10 +145,15 @@ function convertDocument(ctx: MigrationContext, from: SourceRef, value: Record<s
   unconverted(ctx, from, `${from.apiVersion} ${from.kind} is not MetalLB configuration; nothing to convert`);
 }
 
-function convertConfigMap(ctx: MigrationContext, from: SourceRef, value: Record<string, unknown>): void {
+function convertConfigMap(
+  ctx: MigrationContext,
+  from: SourceRef,
+  value: Record<string, unknown>,
+  configLine: number | undefined,
+): void {
   const data = isRecord(value.data) ? value.data : {};
   if (Object.hasOwn(data, 'config')) {
-    convertLegacyConfigMap(ctx, from, data);
+    convertLegacyConfigMap(ctx, from, data, configLine);
   } else if (Object.hasOwn(data, 'excludel2.yaml')) {
     unconverted(
       ctx,

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
+import { type Document, isScalar, LineCounter, parseAllDocuments, type Tags } from 'yaml';
 
 /**
  * YAML as Kubernetes tools and MetalLB read it (go-yaml v2, YAML 1.1 scalars): `yes`/`no`/`on`/
@@ -24,6 +24,8 @@ export interface SourceDocument {
   /** For an item of a `kind: List` document: `items[3]`. */
   readonly entry?: string;
   readonly value: unknown;
+  /** For a ConfigMap whose `data.config` is a literal block: the line its text starts on. */
+  readonly configLine?: number;
 }
 
 /** The input is not a readable YAML stream; `message` names the document and the problem. */
@@ -74,18 +76,33 @@ export function parseManifestStream(text: string, sourceName: string): SourceDoc
       const itemNodes = (doc.get('items', true) as { items?: { range?: [number, number, number] }[] })?.items;
       items.forEach((item, j) => {
         const itemStart = itemNodes?.[j]?.range?.[0];
+        const configLine = blockLine(doc, ['items', j, 'data', 'config'], lineCounter);
         out.push({
           document: index,
           line: itemStart === undefined ? line : lineCounter.linePos(itemStart).line,
           entry: `items[${j}]`,
           value: item,
+          ...(configLine === undefined ? {} : { configLine }),
         });
       });
       return;
     }
-    out.push({ document: index, line, value });
+    const configLine = blockLine(doc, ['data', 'config'], lineCounter);
+    out.push({ document: index, line, value, ...(configLine === undefined ? {} : { configLine }) });
   });
   return out;
+}
+
+/** The first content line of the literal block scalar at `path`, if that is what it is. */
+function blockLine(
+  doc: Document,
+  path: readonly (string | number)[],
+  lineCounter: LineCounter,
+): number | undefined {
+  const node = doc.getIn(path, true);
+  if (!isScalar(node) || node.type !== 'BLOCK_LITERAL' || !node.range) return undefined;
+  // The range starts at the `|` indicator; the text starts on the next line.
+  return lineCounter.linePos(node.range[0]).line + 1;
 }
 
 function firstLine(message: string): string {
