@@ -167,6 +167,13 @@ const MERGE_KEYS: Record<string, Record<string, string>> = {
   ServiceAccount: { secrets: 'name' },
 };
 
+// Workloads embed a Pod spec under spec.template.
+for (const workload of ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job']) {
+  MERGE_KEYS[workload] = Object.fromEntries(
+    Object.entries(MERGE_KEYS.Pod!).map(([path, key]) => [`spec.template.${path}`, key]),
+  );
+}
+
 function mergeKeyFor(kind: string, path: string): string | undefined {
   return MERGE_KEYS[kind]?.[path] ?? MERGE_KEYS['*']?.[path];
 }

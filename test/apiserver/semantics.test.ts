@@ -560,3 +560,39 @@ describe('patch types', () => {
     assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'dry', namespace: 'default' })), 404);
   });
 });
+
+describe('garbage collection', () => {
+  test('deleting an owner deletes dependents whose owners are all gone (background propagation)', async () => {
+    const namespace = 'default';
+    const owner = await core.createNamespacedService({ namespace, body: lbService('owner') });
+    const other = await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'other-owner' } },
+    });
+    const ref = (o: { metadata?: { name?: string; uid?: string } }, kind: string) => ({
+      apiVersion: 'v1',
+      kind,
+      name: o.metadata!.name!,
+      uid: o.metadata!.uid!,
+    });
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'dep-only', ownerReferences: [ref(owner, 'Service')] } },
+    });
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: {
+        metadata: { name: 'dep-shared', ownerReferences: [ref(owner, 'Service'), ref(other, 'ConfigMap')] },
+      },
+    });
+    await core.deleteNamespacedService({ name: 'owner', namespace });
+    assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'dep-only', namespace })), 404);
+    assert.equal(
+      await apiCode(core.readNamespacedConfigMap({ name: 'dep-shared', namespace })),
+      200,
+      'another owner still exists',
+    );
+    await core.deleteNamespacedConfigMap({ name: 'other-owner', namespace });
+    assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'dep-shared', namespace })), 404);
+  });
+});

@@ -209,9 +209,43 @@ function installHooks(ctx: Context): void {
           for (const nt of typesFromCrd(obj)) registry.add(nt);
         }
       }
+      if (type === 'DELETED') collectGarbage(ctx, obj.metadata.uid);
       if (type === 'DELETED' && obj.metadata.namespace) finishNamespace(ctx, obj.metadata.namespace);
     },
   };
+}
+
+/**
+ * The garbage collector, background propagation: once an owner is gone, dependents whose
+ * every ownerReference points at a missing object are deleted (finalizers still apply).
+ * The controller relies on this for objects it owns (e.g. status objects of a Service).
+ */
+function collectGarbage(ctx: Context, deletedUid: string | undefined): void {
+  if (!deletedUid) return;
+  const live = new Set<string>();
+  const dependents: { t: ResourceType; obj: KubeObject }[] = [];
+  for (const t of uniqueStorageTypes(ctx.registry)) {
+    for (const obj of ctx.store.scan(t)) {
+      if (obj.metadata.uid) live.add(obj.metadata.uid);
+      const refs = obj.metadata.ownerReferences as { uid?: string }[] | undefined;
+      if (refs?.some((r) => r.uid === deletedUid)) dependents.push({ t, obj });
+    }
+  }
+  for (const { t, obj } of dependents) {
+    const refs = obj.metadata.ownerReferences as { uid?: string }[];
+    if (refs.some((r) => r.uid && live.has(r.uid))) continue;
+    if (obj.metadata.deletionTimestamp) continue;
+    if (ctx.store.peek(t, obj.metadata.namespace, obj.metadata.name!)) {
+      ctx.store.delete(t, obj.metadata.namespace, obj.metadata.name!);
+    }
+  }
+}
+
+/** One type per storage key (a CRD's versions share storage). */
+function uniqueStorageTypes(registry: TypeRegistry): ResourceType[] {
+  const seen = new Map<string, ResourceType>();
+  for (const t of registry.all()) if (!seen.has(storageKey(t))) seen.set(storageKey(t), t);
+  return [...seen.values()];
 }
 
 /** A terminating namespace goes away once its last object is gone (the namespace controller). */

@@ -118,8 +118,10 @@ export class ObjectStore {
   }
 
   /**
-   * A consistent page of a list. The continue token carries the list's resourceVersion and the
-   * last key; it expires (410) when that version has left the history, like etcd compaction.
+   * One page of a list, in key order. The continue token carries the first page's
+   * resourceVersion and the last key; it expires (410) once that version has left the history,
+   * like etcd compaction. Unlike etcd we keep no snapshots: later pages show the current state
+   * after the last key (objects are never repeated or skipped, but may be newer than the RV).
    */
   list(
     t: ResourceType,
