@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { L2Engine } from './engine.ts';
+import { decodeFrame, encodeArpFrame } from './frames/frame.ts';
+import type { FromWorker, WorkerInterface } from './messages.ts';
+
+// The engine with an in-memory socket and a manual clock: which frames go out when. The
+// real socket and timers are exercised by the namespace tests (test/l2).
+function harness() {
+  let nowMs = 0;
+  const timers: { at: number; callback: () => void; id: number }[] = [];
+  let nextId = 1;
+  const sockets: {
+    iface: string;
+    sent: { at: number; frame: Uint8Array }[];
+    groups: Set<string>;
+    closed: boolean;
+    deliver: (frame: Buffer) => void;
+  }[] = [];
+  const events: FromWorker[] = [];
+  const engine = new L2Engine({
+    openSocket(iface, onFrame) {
+      const record = {
+        iface: iface.name,
+        sent: [] as { at: number; frame: Uint8Array }[],
+        groups: new Set<string>(),
+        closed: false,
+        deliver: onFrame,
+      };
+      sockets.push(record);
+      return {
+        send: (frame) => {
+          record.sent.push({ at: nowMs, frame });
+          return frame.length;
+        },
+        addMembership: (mac) => record.groups.add(mac.toString('hex')),
+        dropMembership: (mac) => record.groups.delete(mac.toString('hex')),
+        setFilter: () => {},
+        close: () => {
+          record.closed = true;
+        },
+      };
+    },
+    post: (message) => events.push(message),
+    nowMs: () => nowMs,
+    setTimer: (callback, ms) => {
+      const id = nextId++;
+      timers.push({ at: nowMs + ms, callback, id });
+      return id;
+    },
+    clearTimer: (id) => {
+      const index = timers.findIndex((t) => t.id === id);
+      if (index >= 0) timers.splice(index, 1);
+    },
+  });
+  const advance = (ms: number) => {
+    const until = nowMs + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers[0];
+      if (!next || next.at > until) break;
+      timers.shift();
+      nowMs = next.at;
+      next.callback();
+    }
+    nowMs = until;
+  };
+  return { engine, sockets, events, advance, pendingTimers: () => timers.length };
+}
+
+const ETH0: WorkerInterface = { name: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01' };
+const ETH1: WorkerInterface = { name: 'eth1', ifindex: 3, mac: '02:00:00:00:00:02' };
+
+const kinds = (frames: { frame: Uint8Array }[]) =>
+  frames.map(({ frame }) => {
+    const decoded = decodeFrame(frame);
+    assert.ok(decoded.ok);
+    return decoded.value.kind === 'arp'
+      ? `arp-${decoded.value.arp.operation}`
+      : `na-${decoded.value.ndp.type}`;
+  });
+
+describe('L2Engine', () => {
+  test('takeover burst: both gratuitous ARP forms at 0, 500, 1000, 1500, 2000 ms, then silence', () => {
+    const { engine, sockets, advance } = harness();
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    advance(5000);
+    const sent = sockets[0]!.sent;
+    assert.deepEqual(
+      sent.map((s) => s.at),
+      [0, 0, 500, 500, 1000, 1000, 1500, 1500, 2000, 2000],
+    );
+    assert.deepEqual(kinds(sent.slice(0, 2)), ['arp-1', 'arp-2']);
+  });
+
+  test('IPv6: unsolicited NA burst and the solicited-node multicast group joined, then left on withdraw', () => {
+    const { engine, sockets, advance } = harness();
+    engine.setInterfaces([ETH0]);
+    engine.announce('2001:db8:100::7', ['eth0']);
+    assert.deepEqual([...sockets[0]!.groups], ['3333ff000007']);
+    advance(3000);
+    assert.equal(sockets[0]!.sent.length, 5);
+    assert.deepEqual(kinds(sockets[0]!.sent), ['na-na', 'na-na', 'na-na', 'na-na', 'na-na']);
+    engine.withdraw('2001:db8:100::7');
+    assert.deepEqual([...sockets[0]!.groups], []);
+    assert.equal(sockets[0]!.closed, true, 'no IP left: socket closed');
+  });
+
+  test('withdraw stops answering and cancels the rest of the burst at once', () => {
+    const { engine, sockets, advance, pendingTimers } = harness();
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    advance(600);
+    engine.withdraw('198.51.100.7');
+    assert.equal(pendingTimers(), 0);
+    const before = sockets[0]!.sent.length;
+    sockets[0]!.deliver(
+      Buffer.from(
+        encodeArpFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:0a', {
+          operation: 1,
+          senderMac: '02:00:00:00:00:0a',
+          senderIp: '192.0.2.10',
+          targetMac: '00:00:00:00:00:00',
+          targetIp: '198.51.100.7',
+        }),
+      ),
+    );
+    advance(3000);
+    assert.equal(sockets[0]!.sent.length, before);
+  });
+
+  test('answers only on the interfaces asked for, with that interface MAC', () => {
+    const { engine, sockets } = harness();
+    engine.setInterfaces([ETH0, ETH1]);
+    engine.announce('198.51.100.7', ['eth1']);
+    assert.deepEqual(
+      sockets.map((s) => s.iface),
+      ['eth1'],
+    );
+    const request = encodeArpFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:0a', {
+      operation: 1,
+      senderMac: '02:00:00:00:00:0a',
+      senderIp: '192.0.2.10',
+      targetMac: '00:00:00:00:00:00',
+      targetIp: '198.51.100.7',
+    });
+    sockets[0]!.deliver(Buffer.from(request));
+    const reply = decodeFrame(sockets[0]!.sent.at(-1)!.frame);
+    assert.ok(reply.ok && reply.value.kind === 'arp');
+    assert.equal(reply.value.arp.operation, 2);
+    assert.equal(reply.value.arp.senderMac, ETH1.mac);
+    const counters = engine.counters();
+    assert.ok(
+      counters.some((c) => c.name === 'responses_sent' && c.ip === '198.51.100.7' && c.interface === 'eth1'),
+    );
+  });
+
+  test('an interface whose MAC changes gets a new socket and a new burst; one that goes away is closed', () => {
+    const { engine, sockets, advance } = harness();
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', undefined);
+    advance(3000);
+    engine.setInterfaces([{ ...ETH0, mac: '02:00:00:00:00:99' }]);
+    assert.equal(sockets[0]!.closed, true);
+    const second = sockets[1]!;
+    assert.equal(second.sent.length, 2, 'immediate announcement with the new MAC');
+    const frame = decodeFrame(second.sent[0]!.frame);
+    assert.ok(frame.ok && frame.value.kind === 'arp' && frame.value.arp.senderMac === '02:00:00:00:00:99');
+    engine.setInterfaces([]);
+    assert.equal(second.closed, true);
+    assert.deepEqual(engine.active(), []);
+  });
+
+  test('optional periodic refresh re-announces every owned IP', () => {
+    const { engine, sockets, advance } = harness();
+    engine.configure(
+      { burstCount: 1, burstIntervalMs: 500, refreshIntervalMs: 10_000 },
+      { perSecond: 100, burst: 50 },
+    );
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    advance(30_000);
+    assert.deepEqual(
+      sockets[0]!.sent.map((s) => s.at),
+      [0, 0, 10_000, 10_000, 20_000, 20_000, 30_000, 30_000],
+    );
+  });
+
+  test('a socket that cannot be opened is reported with its code; nothing is half-announced', () => {
+    const events: FromWorker[] = [];
+    const engine = new L2Engine({
+      openSocket: () => {
+        throw Object.assign(new Error('socket(AF_PACKET): Operation not permitted'), { code: 'EPERM' });
+      },
+      post: (m) => events.push(m),
+      nowMs: () => 0,
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    engine.setInterfaces([ETH0]);
+    assert.throws(() => engine.announce('198.51.100.7', ['eth0']), {
+      code: 'EPERM',
+      message: /eth0: .*not permitted/,
+    });
+    assert.deepEqual(engine.active(), []);
+  });
+});
