@@ -59,7 +59,7 @@ export interface ApiServerHandle {
    * data again. Like a real kube-apiserver, whose watch cache starts empty after a restart,
    * the watch history is lost unless `keepWatchHistory`: resumed watches then get 410 Gone.
    */
-  restart(options?: { downMs?: number; keepWatchHistory?: boolean }): Promise<void>;
+  restart(options?: number | { downMs?: number; keepWatchHistory?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -113,7 +113,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     cutWatches: () => store.hub.cutAll(),
     compactHistory: () => store.hub.compact(store.resourceVersion),
     resourceVersion: () => store.resourceVersion,
-    async restart({ downMs = 0, keepWatchHistory = false } = {}) {
+    async restart(how = {}) {
+      // A bare number is the down time (the first form of this hook; tests use both).
+      const { downMs = 0, keepWatchHistory = false } = typeof how === 'number' ? { downMs: how } : how;
       store.hub.cutAll();
       await close(server);
       if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
