@@ -269,7 +269,15 @@ export function convertLegacyConfigMap(
     unconverted(ctx, from, `not valid YAML${at} (${message}); nothing converted`, 'data.config');
     return;
   }
-  const config: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let config: unknown;
+  try {
+    // Alias problems (an alias before its anchor, too many aliases) surface only here.
+    config = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    unconverted(ctx, from, `not valid YAML (${message}); nothing converted`, 'data.config');
+    return;
+  }
   if (config === null || config === undefined) {
     ctx.skipped.push({ from, reason: 'data.config is empty: MetalLB had no configuration' });
     return;
@@ -278,6 +286,19 @@ export function convertLegacyConfigMap(
     unconverted(ctx, from, `must hold a YAML mapping, not ${JSON.stringify(config)}`, 'data.config');
     return;
   }
+  const before = ctx.objects.length + ctx.unconverted.length;
+  convertSections(ctx, from, config, lineOf);
+  if (ctx.objects.length + ctx.unconverted.length === before) {
+    ctx.skipped.push({ from, reason: 'data.config defines no pools, peers, communities or BFD profiles' });
+  }
+}
+
+function convertSections(
+  ctx: MigrationContext,
+  from: SourceRef,
+  config: Record<string, unknown>,
+  lineOf: (path: readonly (string | number)[]) => number,
+): void {
   for (const key of Object.keys(config)) {
     if (!['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'].includes(key)) {
       unconverted(

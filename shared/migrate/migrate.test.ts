@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import type { CrdLike } from '../api/crd-validation.ts';
 import { buildConfig, type ConfigInputs } from '../config/build-config.ts';
-import { type MigrateOptions, migrate, migrateText } from './migrate.ts';
+import { compileValidators, type MigrateOptions, migrate, migrateText } from './migrate.ts';
 import { MigrateInputError, parseManifestStream } from './parse.ts';
 import { renderJson, renderReport, renderYaml } from './render.ts';
 import { type MigrationResult, migrationComplete } from './types.ts';
@@ -14,10 +14,12 @@ const CRDS = readdirSync(CRD_DIR)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => parseYaml(readFileSync(new URL(f, CRD_DIR), 'utf8')) as CrdLike);
 
+const VALIDATORS = compileValidators(CRDS);
+
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
 function run(name: string, options: MigrateOptions = {}): MigrationResult {
-  return migrateText(fixture(name), name, { crds: CRDS, ...options });
+  return migrateText(fixture(name), name, { validators: VALIDATORS, ...options });
 }
 
 const NS = 'metalbeacon-system';
@@ -380,7 +382,7 @@ kind: L2Advertisement
 metadata: {name: lan, namespace: metallb-system}
 spec: {ipAddressPools: [other]}
 `;
-    const names = migrateText(text, 'x', { crds: CRDS })
+    const names = migrateText(text, 'x', { validators: VALIDATORS })
       .objects.filter((o) => o.object.kind === 'L2Advertisement')
       .map((o) => o.object.metadata.name);
     assert.deepEqual(names, ['lan-2', 'lan']);
@@ -603,7 +605,7 @@ describe('migrate: what cannot be converted', () => {
   it('accounts for every input document: converted, listed, skipped or reported', () => {
     for (const name of readdirSync(new URL('fixtures/', import.meta.url))) {
       const docs = parseManifestStream(fixture(name), name);
-      const r = migrate(docs, { crds: CRDS });
+      const r = migrate(docs, { validators: VALIDATORS });
       // A legacy ConfigMap's entries count for the ConfigMap; a List's items count one by one.
       const key = (document: number, entry: string | undefined) =>
         `${document} ${entry?.startsWith('items[') ? entry : ''}`;
@@ -643,7 +645,7 @@ kind: BGPPeer
 metadata: {name: r, namespace: metallb-system}
 spec: {myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.1, ebgpMultiHop: on}
 `;
-    const r = migrateText(text, 'x', { crds: CRDS });
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
     assert.deepEqual(
       r.objects.map((o) => o.object.spec),
       [
@@ -666,7 +668,7 @@ spec:
   peerAddress: 192.0.2.1
   passwordSecret: {name: md5, namespace: other-ns}
 `;
-    const r = migrateText(text, 'x', { crds: CRDS });
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
     assert.deepEqual(
       r.warnings.map((w) => `${w.field}: ${w.reason}`),
       [
@@ -704,7 +706,7 @@ apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: {name: ok, namespace: metallb-system}
 `;
-    const r = migrateText(text, 'x', { crds: CRDS });
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
     assert.deepEqual(issueKeys(r.unconverted), ['ConfigMap config data.config']);
     assert.match(r.unconverted[0]?.reason ?? '', /^not valid YAML/);
     assert.deepEqual(

@@ -23,6 +23,13 @@ export interface MigrateOptions {
   readonly rewriteServices?: boolean;
   /** The metalbeacon.io CRDs (config/crd) to validate the output against; none: no schema check. */
   readonly crds?: readonly CrdLike[];
+  /** The same, compiled once by {@link compileValidators} (for callers that migrate many times). */
+  readonly validators?: ReadonlyMap<string, CrdValidator>;
+}
+
+/** kind -> validator for each CRD, for {@link MigrateOptions.validators}. */
+export function compileValidators(crds: readonly CrdLike[]): Map<string, CrdValidator> {
+  return new Map(crds.map((crd) => [crd.spec.names.kind, compileCrdValidator(crd)]));
 }
 
 /**
@@ -72,7 +79,10 @@ export function migrate(documents: readonly SourceDocument[], options: MigrateOp
       );
     }
   }
-  const validated = validateObjects(ctx, options.crds);
+  const validated = validateObjects(
+    ctx,
+    options.validators ?? (options.crds ? compileValidators(options.crds) : undefined),
+  );
   const built = buildConfig(configInputs(ctx, validated.stored), { namespace: ctx.targetNamespace });
   return {
     objects: ctx.objects,
@@ -199,15 +209,22 @@ function convertSecret(ctx: MigrationContext, from: SourceRef, value: Record<str
   emit(ctx, from, out as unknown as Manifest);
 }
 
-/** Removes `spec.a[0].b` from `object` (paths as validateAgainstCrd reports unknown fields). */
-function deletePath(object: unknown, path: string): void {
-  const parts = path.match(/[^.[\]]+/g) ?? [];
-  let node: unknown = object;
-  for (const part of parts.slice(0, -1)) {
-    node = Array.isArray(node) ? node[Number(part)] : isRecord(node) ? node[part] : undefined;
+/**
+ * Removes from `object` every key its pruned copy (as the API server would store it) lacks.
+ * Pruning only removes keys and defaulting only adds them, so this drops exactly the unknown
+ * fields, whatever characters their names contain.
+ */
+function removePruned(object: unknown, pruned: unknown): void {
+  if (Array.isArray(object) && Array.isArray(pruned)) {
+    object.forEach((item, i) => {
+      removePruned(item, pruned[i]);
+    });
+  } else if (isRecord(object) && isRecord(pruned)) {
+    for (const key of Object.keys(object)) {
+      if (Object.hasOwn(pruned, key)) removePruned(object[key], pruned[key]);
+      else delete object[key];
+    }
   }
-  const last = parts.at(-1);
-  if (last !== undefined && isRecord(node)) delete node[last];
 }
 
 /**
@@ -217,15 +234,11 @@ function deletePath(object: unknown, path: string): void {
  */
 function validateObjects(
   ctx: MigrationContext,
-  crds: readonly CrdLike[] | undefined,
+  validators: ReadonlyMap<string, CrdValidator> | undefined,
 ): { stored: Map<Manifest, unknown>; errors: SchemaIssue[] } {
   const stored = new Map<Manifest, unknown>();
   const errors: SchemaIssue[] = [];
-  if (!crds) return { stored, errors };
-  // kind -> validator
-  const validators = new Map<string, CrdValidator>(
-    crds.map((crd) => [crd.spec.names.kind, compileCrdValidator(crd)]),
-  );
+  if (!validators) return { stored, errors };
   for (const { from, object } of ctx.objects) {
     if (object.apiVersion !== API_VERSION) continue;
     const validate = validators.get(object.kind);
@@ -236,8 +249,8 @@ function validateObjects(
     }
     let result = validate(object);
     if (result.unknownFields.length > 0) {
+      removePruned(object, result.object);
       for (const field of result.unknownFields) {
-        deletePath(object, field);
         unconverted(
           ctx,
           from,

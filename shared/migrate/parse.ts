@@ -69,7 +69,15 @@ export function parseManifestStream(text: string, sourceName: string): SourceDoc
         `${sourceName} document ${index} (line ${at.line}, column ${at.col}): YAML syntax error: ${firstLine(error.message)}`,
       );
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      // Alias problems (an alias before its anchor, too many aliases) surface only here.
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      throw new MigrateInputError(
+        `${sourceName} document ${index} (line ${line}): YAML error: ${firstLine(e instanceof Error ? e.message : String(e))}`,
+      );
+    }
     if (value === null || value === undefined) return;
     if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
       const items = value.items as unknown[];

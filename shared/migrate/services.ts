@@ -84,7 +84,10 @@ export function convertService(ctx: MigrationContext, from: SourceRef, value: Re
     }
   }
   if (renames.length === 0 && removals.length === 0) {
-    ctx.servicesUnchanged++;
+    // Only Services without any MetalLB annotation are "unchanged"; the others were reported.
+    if (!Object.keys(annotations).some((key) => OLD_PREFIXES.some((p) => key.startsWith(p)))) {
+      ctx.servicesUnchanged++;
+    }
     return;
   }
   ctx.services.push({ from, namespace: from.namespace ?? 'default', name: from.name, renames, removals });
