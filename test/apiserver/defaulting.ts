@@ -37,10 +37,66 @@ export function defaultServiceNetwork(dualStack: boolean): ServiceNetwork {
   };
 }
 
-/** What is taken already, across all other Services. */
+/** What other Services hold, and where the next search for a free value starts. */
 export interface Allocated {
-  ips: Set<string>;
-  nodePorts: Set<number>;
+  ipTaken(ip: string): boolean;
+  portTaken(port: number): boolean;
+  /**
+   * Offsets into the service CIDRs / node port range after the last allocation: the search
+   * rotates from there (like the real allocator's random start), so allocating is O(1)
+   * amortised instead of a scan from the start of the range.
+   */
+  cursor: { IPv4: bigint; IPv6: bigint; port: number };
+}
+
+/**
+ * Who holds which clusterIP and node port (ip/port → Service uid), maintained from committed
+ * writes so admission does not scan every Service.
+ */
+export class AllocationIndex {
+  /** ip → owner uid */
+  private readonly ips = new Map<string, string>();
+  /** node port → owner uid */
+  private readonly ports = new Map<number, string>();
+  /** owner uid → what it holds */
+  private readonly held = new Map<string, { ips: string[]; ports: number[] }>();
+  private readonly cursor = { IPv4: 0n, IPv6: 0n, port: 0 };
+
+  /** Records what a stored Service holds (replacing what it held before). */
+  record(uid: string, spec: ServiceSpec | undefined): void {
+    this.release(uid);
+    const ips = (spec?.clusterIPs ?? []).filter((ip) => ip !== 'None');
+    const ports = [
+      ...(spec?.ports ?? []).map((p) => p.nodePort).filter((p): p is number => p !== undefined),
+      ...(spec?.healthCheckNodePort ? [spec.healthCheckNodePort] : []),
+    ];
+    for (const ip of ips) this.ips.set(ip, uid);
+    for (const port of ports) this.ports.set(port, uid);
+    this.held.set(uid, { ips, ports });
+  }
+
+  release(uid: string): void {
+    const held = this.held.get(uid);
+    if (!held) return;
+    for (const ip of held.ips) if (this.ips.get(ip) === uid) this.ips.delete(ip);
+    for (const port of held.ports) if (this.ports.get(port) === uid) this.ports.delete(port);
+    this.held.delete(uid);
+  }
+
+  /** The view admission uses for one Service: its own holdings do not count as taken. */
+  viewFor(uid: string | undefined): Allocated {
+    return {
+      ipTaken: (ip) => {
+        const owner = this.ips.get(ip);
+        return owner !== undefined && owner !== uid;
+      },
+      portTaken: (port) => {
+        const owner = this.ports.get(port);
+        return owner !== undefined && owner !== uid;
+      },
+      cursor: this.cursor,
+    };
+  }
 }
 
 type Port = { port?: number; protocol?: string; targetPort?: unknown; nodePort?: number; name?: string };
@@ -64,18 +120,32 @@ export interface ServiceSpec {
 
 type Svc = KubeObject & { spec?: ServiceSpec; status?: { loadBalancer?: object; [field: string]: unknown } };
 
-function allocateIp(net: ServiceNetwork, family: IpFamily, taken: Set<string>): string | undefined {
+function allocateIp(net: ServiceNetwork, family: IpFamily, allocated: Allocated): string | undefined {
   const range = net.serviceCidrs[family];
-  // Skip the network address and the first host (".1" is the kubernetes Service in real clusters).
-  for (let v = range.first + 2n; v < range.last; v++) {
-    const text = formatIpValue(family, v);
-    if (!taken.has(text)) return text;
+  // Usable offsets skip the network address and the first host (".1" is the kubernetes
+  // Service in real clusters) and the last address.
+  const first = 2n;
+  const size = range.last - range.first - first;
+  for (let i = 0n; i < size; i++) {
+    const offset = first + ((allocated.cursor[family] + i) % size);
+    const text = formatIpValue(family, range.first + offset);
+    if (!allocated.ipTaken(text)) {
+      allocated.cursor[family] = offset - first + 1n;
+      return text;
+    }
   }
   return undefined;
 }
 
-function allocatePort(net: ServiceNetwork, taken: Set<number>): number | undefined {
-  for (let p = net.nodePortFirst; p <= net.nodePortLast; p++) if (!taken.has(p)) return p;
+function allocatePort(net: ServiceNetwork, allocated: Allocated, mine: Set<number>): number | undefined {
+  const size = net.nodePortLast - net.nodePortFirst + 1;
+  for (let i = 0; i < size; i++) {
+    const port = net.nodePortFirst + ((allocated.cursor.port + i) % size);
+    if (!allocated.portTaken(port) && !mine.has(port)) {
+      allocated.cursor.port = port - net.nodePortFirst + 1;
+      return port;
+    }
+  }
   return undefined;
 }
 
@@ -161,7 +231,7 @@ export function defaultService(
   } else {
     delete spec.externalTrafficPolicy;
   }
-  const taken = new Set(allocated.nodePorts);
+  const mine = new Set<number>();
   const oldPorts: Port[] = oldSpec?.ports ?? [];
   for (const [i, p] of ports.entries()) {
     if (!wantsNodePorts) {
@@ -179,7 +249,7 @@ export function defaultService(
           },
         ]);
       }
-      if (taken.has(p.nodePort)) {
+      if (allocated.portTaken(p.nodePort) || mine.has(p.nodePort)) {
         throw fail([
           {
             field: `spec.ports[${i}].nodePort`,
@@ -188,15 +258,15 @@ export function defaultService(
         ]);
       }
     } else {
-      const port = allocatePort(net, taken);
+      const port = allocatePort(net, allocated, mine);
       if (port === undefined)
         throw fail([{ field: `spec.ports[${i}].nodePort`, message: 'Internal error: range is full' }]);
       p.nodePort = port;
     }
-    taken.add(p.nodePort);
+    mine.add(p.nodePort);
   }
   if (spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local') {
-    spec.healthCheckNodePort ??= oldSpec?.healthCheckNodePort ?? allocatePort(net, taken);
+    spec.healthCheckNodePort ??= oldSpec?.healthCheckNodePort ?? allocatePort(net, allocated, mine);
   } else delete spec.healthCheckNodePort;
   svc.status ??= {};
   svc.status.loadBalancer ??= {};
@@ -263,7 +333,7 @@ function assignClusterIps(
           },
         ]);
       }
-      if (allocated.ips.has(want)) {
+      if (allocated.ipTaken(want)) {
         throw fail([
           {
             field: `spec.clusterIPs[${i}]`,
@@ -273,7 +343,7 @@ function assignClusterIps(
       }
       ips.push(want);
     } else {
-      const ip = allocateIp(net, family, allocated.ips);
+      const ip = allocateIp(net, family, allocated);
       if (!ip) throw fail([{ field: `spec.clusterIPs[${i}]`, message: 'Internal error: range is full' }]);
       ips.push(ip);
     }

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { builtinTypes } from './builtins.ts';
 import { crdStatus, typesFromCrd, validateCrd } from './crd.ts';
 import {
+  AllocationIndex,
   defaultService,
   defaultServiceNetwork,
   type ServiceNetwork,
@@ -67,6 +68,8 @@ interface Context {
   registry: TypeRegistry;
   store: ObjectStore;
   network: ServiceNetwork;
+  allocations: AllocationIndex;
+  owners: OwnerIndex;
   bookmarkIntervalMs: number;
   serverAddress: () => string;
 }
@@ -80,6 +83,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     registry,
     store,
     network: defaultServiceNetwork(options.dualStack ?? false),
+    allocations: new AllocationIndex(),
+    owners: new OwnerIndex(),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     serverAddress: () => `${host}:${port}`,
   };
@@ -176,16 +181,7 @@ function installHooks(ctx: Context): void {
   store.hooks = {
     admit(t, obj, old) {
       if (t.group === '' && t.resource === 'services') {
-        const ips = new Set<string>();
-        const nodePorts = new Set<number>();
-        for (const other of store.scan(t)) {
-          if (other.metadata.uid === obj.metadata.uid) continue;
-          const spec = (other as { spec?: ServiceSpec }).spec ?? {};
-          for (const ip of spec.clusterIPs ?? []) ips.add(ip);
-          for (const p of spec.ports ?? []) if (p.nodePort) nodePorts.add(p.nodePort);
-          if (spec.healthCheckNodePort) nodePorts.add(spec.healthCheckNodePort);
-        }
-        defaultService(obj, old, ctx.network, { ips, nodePorts });
+        defaultService(obj, old, ctx.network, ctx.allocations.viewFor(obj.metadata.uid));
       }
       if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') {
         validateCrd(obj);
@@ -200,6 +196,14 @@ function installHooks(ctx: Context): void {
       }
     },
     committed(t, type, obj) {
+      const uid = obj.metadata.uid ?? '';
+      if (t.group === '' && t.resource === 'services') {
+        if (type === 'DELETED') ctx.allocations.release(uid);
+        else ctx.allocations.record(uid, (obj as { spec?: ServiceSpec }).spec);
+      }
+      const ref = { key: storageKey(t), namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' };
+      if (type === 'DELETED') ctx.owners.forget(uid);
+      else ctx.owners.record(uid, ref, (obj.metadata.ownerReferences ?? []) as { uid?: string }[]);
       if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') {
         const spec = obj.spec as { group: string; names: { plural: string } };
         const previous = registry.anyVersion(`${spec.group}/${spec.names.plural}`);
@@ -211,7 +215,7 @@ function installHooks(ctx: Context): void {
           for (const nt of typesFromCrd(obj)) registry.add(nt);
         }
       }
-      if (type === 'DELETED') collectGarbage(ctx, obj.metadata.uid);
+      if (type === 'DELETED') collectGarbage(ctx, uid);
       if (type === 'DELETED' && obj.metadata.namespace) finishNamespace(ctx, obj.metadata.namespace);
     },
   };
@@ -222,32 +226,65 @@ function installHooks(ctx: Context): void {
  * every ownerReference points at a missing object are deleted (finalizers still apply).
  * The controller relies on this for objects it owns (e.g. status objects of a Service).
  */
-function collectGarbage(ctx: Context, deletedUid: string | undefined): void {
-  if (!deletedUid) return;
-  const live = new Set<string>();
-  const dependents: { t: ResourceType; obj: KubeObject }[] = [];
-  for (const t of uniqueStorageTypes(ctx.registry)) {
-    for (const obj of ctx.store.scan(t)) {
-      if (obj.metadata.uid) live.add(obj.metadata.uid);
-      const refs = obj.metadata.ownerReferences as { uid?: string }[] | undefined;
-      if (refs?.some((r) => r.uid === deletedUid)) dependents.push({ t, obj });
-    }
-  }
-  for (const { t, obj } of dependents) {
-    const refs = obj.metadata.ownerReferences as { uid?: string }[];
-    if (refs.some((r) => r.uid && live.has(r.uid))) continue;
-    if (obj.metadata.deletionTimestamp) continue;
-    if (ctx.store.peek(t, obj.metadata.namespace, obj.metadata.name!)) {
-      ctx.store.delete(t, obj.metadata.namespace, obj.metadata.name!);
-    }
+function collectGarbage(ctx: Context, deletedUid: string): void {
+  for (const dep of ctx.owners.orphansOf(deletedUid)) {
+    const t = ctx.registry.anyVersion(dep.key);
+    const obj = t && ctx.store.peek(t, dep.namespace, dep.name);
+    if (t && obj && !obj.metadata.deletionTimestamp) ctx.store.delete(t, dep.namespace, dep.name);
   }
 }
 
-/** One type per storage key (a CRD's versions share storage). */
-function uniqueStorageTypes(registry: TypeRegistry): ResourceType[] {
-  const seen = new Map<string, ResourceType>();
-  for (const t of registry.all()) if (!seen.has(storageKey(t))) seen.set(storageKey(t), t);
-  return [...seen.values()];
+interface ObjectRef {
+  key: string;
+  namespace: string | undefined;
+  name: string;
+}
+
+/** Live objects and their owner edges, kept from committed writes for the garbage collector. */
+class OwnerIndex {
+  /** uid → where the object is stored */
+  private readonly live = new Map<string, ObjectRef>();
+  /** dependent uid → owner uids */
+  private readonly ownersOf = new Map<string, string[]>();
+  /** owner uid → dependent uids */
+  private readonly dependents = new Map<string, Set<string>>();
+
+  record(uid: string, ref: ObjectRef, ownerReferences: { uid?: string }[]): void {
+    this.live.set(uid, ref);
+    this.unlink(uid);
+    const owners = ownerReferences.map((r) => r.uid).filter((u): u is string => !!u);
+    if (owners.length === 0) return;
+    this.ownersOf.set(uid, owners);
+    for (const owner of owners) {
+      let set = this.dependents.get(owner);
+      if (!set) {
+        set = new Set();
+        this.dependents.set(owner, set);
+      }
+      set.add(uid);
+    }
+  }
+
+  forget(uid: string): void {
+    this.live.delete(uid);
+    this.unlink(uid);
+  }
+
+  /** Dependents of a deleted owner whose owners are now all gone. */
+  orphansOf(ownerUid: string): ObjectRef[] {
+    const found: ObjectRef[] = [];
+    for (const dep of this.dependents.get(ownerUid) ?? []) {
+      const owners = this.ownersOf.get(dep) ?? [];
+      const ref = this.live.get(dep);
+      if (ref && owners.every((o) => !this.live.has(o))) found.push(ref);
+    }
+    return found;
+  }
+
+  private unlink(uid: string): void {
+    for (const owner of this.ownersOf.get(uid) ?? []) this.dependents.get(owner)?.delete(uid);
+    this.ownersOf.delete(uid);
+  }
 }
 
 /** A terminating namespace goes away once its last object is gone (the namespace controller). */

@@ -29,7 +29,9 @@ export interface WatchListener {
  * which is what makes informers relist (the real server's watch cache behaves the same way).
  */
 export class WatchHub {
-  private readonly history: Change[] = [];
+  /** Kept changes are history[head..]; dropping advances head (Array.shift is O(n)). */
+  private history: Change[] = [];
+  private head = 0;
   private readonly listeners = new Set<WatchListener>();
   private readonly limit: number;
   /** Changes at or below this version are no longer in the history. */
@@ -41,10 +43,11 @@ export class WatchHub {
 
   publish(change: Change): void {
     this.history.push(change);
-    while (this.history.length > this.limit) {
-      const dropped = this.history.shift();
+    while (this.history.length - this.head > this.limit) {
+      const dropped = this.history[this.head++];
       if (dropped) this.compactedThrough = dropped.resourceVersion;
     }
+    this.trim();
     for (const listener of this.listeners) deliver(listener, change);
   }
 
@@ -56,7 +59,8 @@ export class WatchHub {
     if (fromVersion < this.compactedThrough) {
       throw gone(`too old resource version: ${fromVersion} (${this.compactedThrough + 1})`);
     }
-    for (const change of this.history) {
+    for (let i = this.head; i < this.history.length; i++) {
+      const change = this.history[i]!;
       if (change.resourceVersion > fromVersion) deliver(listener, change);
     }
     this.listeners.add(listener);
@@ -75,6 +79,14 @@ export class WatchHub {
     for (const listener of [...this.listeners]) {
       this.listeners.delete(listener);
       listener.cut();
+    }
+  }
+
+  /** Drops the consumed prefix once it is as long as the kept part (amortised O(1)). */
+  private trim(): void {
+    if (this.head > 1024 && this.head * 2 > this.history.length) {
+      this.history = this.history.slice(this.head);
+      this.head = 0;
     }
   }
 
