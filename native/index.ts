@@ -19,8 +19,10 @@ export interface PacketSocketOptions {
   filter?: Buffer;
   /** SO_RCVBUF in bytes (best effort). */
   receiveBufferBytes?: number;
+  /** Kernel receive timestamps (SO_TIMESTAMPNS): onFrame then gets µs since the epoch, -1 if missing. */
+  timestamps?: boolean;
   /** Called on the opening thread's event loop with each received frame (a copy). */
-  onFrame: (frame: Buffer) => void;
+  onFrame: (frame: Buffer, timestampUs?: number) => void;
 }
 
 /** An open AF_PACKET socket, bound to one interface; our own outgoing frames are not received. */

@@ -104,6 +104,12 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       Fail(env, "setsockopt(PACKET_IGNORE_OUTGOING)");
       return;
     }
+    // Kernel receive timestamps (SO_TIMESTAMPNS), passed to onFrame as a second argument.
+    timestamps_ = options.Get("timestamps").ToBoolean().Value();
+    if (timestamps_ && setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+      Fail(env, "setsockopt(SO_TIMESTAMPNS)");
+      return;
+    }
     if (rcvbuf.IsNumber()) {
       int bytes = rcvbuf.As<Napi::Number>().Int32Value();
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));  // best effort
@@ -184,11 +190,33 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     // One callback scope per batch: microtasks run once per wakeup, not once per frame.
     Napi::CallbackScope callbackScope(env, *self->context_);
     for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
-      ssize_t n = recv(self->fd_, self->buffer_.data(), self->buffer_.size(), MSG_DONTWAIT | MSG_TRUNC);
+      iovec io = {self->buffer_.data(), self->buffer_.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr message;
+      memset(&message, 0, sizeof(message));
+      message.msg_iov = &io;
+      message.msg_iovlen = 1;
+      if (self->timestamps_) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof(control);
+      }
+      ssize_t n = recvmsg(self->fd_, &message, MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) break;  // EAGAIN: drained; other errors (ENETDOWN) clear on their own
       size_t length = static_cast<size_t>(n) < self->buffer_.size() ? static_cast<size_t>(n) : self->buffer_.size();
       Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, self->buffer_.data(), length);
-      self->onFrame_.Call(env.Global(), {frame});
+      if (!self->timestamps_) {
+        self->onFrame_.Call(env.Global(), {frame});
+      } else {
+        double micros = -1;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            micros = static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+          }
+        }
+        self->onFrame_.Call(env.Global(), {frame, Napi::Number::New(env, micros)});
+      }
       if (env.IsExceptionPending()) {
         // Route the callback's exception to process 'uncaughtException' like any callback.
         Napi::Error error = env.GetAndClearPendingException();
@@ -307,6 +335,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int ifindex_ = 0;
   uv_poll_t* poll_ = nullptr;
   bool cleanupHookActive_ = true;
+  bool timestamps_ = false;
   Napi::FunctionReference onFrame_;
   std::unique_ptr<Napi::AsyncContext> context_;
   std::vector<uint8_t> buffer_;

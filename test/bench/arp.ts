@@ -1,11 +1,13 @@
 // `npm run bench:arp`: ARP request→reply latency seen by a client (arping), MetalBeacon's
 // responder vs the kernel answering for an address on the interface, in the same run,
-// interleaved in blocks so drift affects both alike; then again with the speaker's main
+// interleaved in blocks so drift affects both alike, seen by arping and on the wire (kernel
+// timestamps at the bridge ports); then again with the speaker's main
 // thread kept busy. Prints figures; asserts nothing (speed targets are not tests).
-import { Lab, type LabDaemon, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
 
 const NODE = process.execPath;
 const CLI = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
+const WIRE_PROBE = new URL('../l2/fixtures/wire-probe.ts', import.meta.url).pathname;
 const VIP = '198.51.100.77';
 const NODE_IP = '192.0.2.41';
 const REQUESTS = Number(process.env.BENCH_ARP_REQUESTS ?? 1000);
@@ -49,20 +51,50 @@ async function arping(lab: Lab, ip: string, count: number): Promise<number[]> {
   return samples;
 }
 
-async function measure(lab: Lab): Promise<{ ours: Stats; kernel: Stats }> {
+interface Phase {
+  client: { ours: Stats; kernel: Stats };
+  wire: { ours: Stats; kernel: Stats };
+}
+
+/** The wire probe's latencies since the last dump (which resets them). */
+async function dumpWire(wire: LabDaemon): Promise<Record<string, number[]>> {
+  const dumpLines = () =>
+    wire
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{"dump"'));
+  const before = dumpLines().length;
+  wire.child.stdin?.write('dump\n');
+  await waitFor('wire dump', () => (dumpLines().length > before ? true : undefined));
+  return (JSON.parse(dumpLines().at(-1) ?? '{"dump":{}}') as { dump: Record<string, number[]> }).dump;
+}
+
+async function measure(lab: Lab, wire: LabDaemon): Promise<Phase> {
+  await arping(lab, VIP, 20); // warm-up, not counted
+  await dumpWire(wire);
   const ours: number[] = [];
   const kernel: number[] = [];
   for (let done = 0; done < REQUESTS; done += BLOCK) {
     ours.push(...(await arping(lab, VIP, BLOCK)));
     kernel.push(...(await arping(lab, NODE_IP, BLOCK)));
   }
-  return { ours: stats(ours, REQUESTS), kernel: stats(kernel, REQUESTS) };
+  const onWire = await dumpWire(wire);
+  return {
+    client: { ours: stats(ours, REQUESTS), kernel: stats(kernel, REQUESTS) },
+    wire: { ours: stats(onWire[VIP] ?? [], REQUESTS), kernel: stats(onWire[NODE_IP] ?? [], REQUESTS) },
+  };
 }
 
 const ms = (us: number) => (us / 1000).toFixed(3);
 
-function report(title: string, { ours, kernel }: { ours: Stats; kernel: Stats }): void {
+function report(title: string, phase: Phase, busy: boolean): void {
   console.log(`\n${title} (${REQUESTS} requests each, arping -W 0.005)`);
+  table('seen by the client (arping)', phase.client, busy);
+  table('on the wire (kernel timestamps at the bridge ports)', phase.wire, busy);
+}
+
+function table(title: string, { ours, kernel }: { ours: Stats; kernel: Stats }, busy: boolean): void {
+  console.log(`  ${title}`);
   console.log('                      median ms    p99 ms    max ms   lost');
   for (const [name, s] of [
     ['MetalBeacon', ours],
@@ -75,6 +107,7 @@ function report(title: string, { ours, kernel }: { ours: Stats; kernel: Stats })
   console.log(
     `  ratio ours/kernel    median ${(ours.medianUs / kernel.medianUs).toFixed(2)}x, p99 ${(ours.p99Us / kernel.p99Us).toFixed(2)}x, max ${(ours.maxUs / kernel.maxUs).toFixed(2)}x`,
   );
+  if (!busy) return;
   console.log(
     `  target (busy main thread): median <= 0.5 ms ${ours.medianUs <= 500 ? 'met' : 'NOT met'}, p99 <= 2 ms ${ours.p99Us <= 2000 ? 'met' : 'NOT met'}`,
   );
@@ -111,8 +144,10 @@ try {
   await lab.addBridge();
   await lab.addHost('client');
   await lab.addHost('node');
-  await lab.connect('client', { ipv4: '192.0.2.40/24' });
-  await lab.connect('node', { ipv4: `${NODE_IP}/24` });
+  const clientLink = await lab.connect('client', { ipv4: '192.0.2.40/24' });
+  const nodeLink = await lab.connect('node', { ipv4: `${NODE_IP}/24` });
+  const wire = lab.spawn('lan', [NODE, WIRE_PROBE, clientLink.portName, nodeLink.portName], { stdin: true });
+  await waitForOutput(wire, /"ready":true/);
   await lab.exec('node', [
     'sysctl',
     '-qw',
@@ -122,12 +157,10 @@ try {
   await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
   console.log('ARP request→reply latency seen by the client (arping), lab namespaces over a bridge');
   await withResponder(lab, [], async () => {
-    await arping(lab, VIP, 20); // warm-up
-    report('idle main thread', await measure(lab));
+    report('idle main thread', await measure(lab, wire), false);
   });
   await withResponder(lab, ['--debug-busy-main-thread-ms', '50'], async () => {
-    await arping(lab, VIP, 20);
-    report('main thread busy (blocked in 50 ms slices)', await measure(lab));
+    report('main thread busy (blocked in 50 ms slices)', await measure(lab, wire), true);
   });
 } finally {
   await lab.destroy();
