@@ -544,24 +544,43 @@ describe('migrate: what cannot be converted', () => {
       'ConfigMap config data.config peers[1] vrf',
       'ConfigMap config data.config speakers',
       'ConfigMap metallb-excludel2 data[excludel2.yaml]',
-      'Deployment controller',
       'Frobnicator x',
       'IPAddressPool Bad_Name spec.serviceAllocation.colour',
       'IPAddressPool too-old apiVersion',
       'L2Advertisement preferred spec.frobnicate',
       'L2Advertisement preferred spec.preferredNodeSelectors',
-      'Secret memberlist',
     ]);
     for (const issue of result.unconverted) assert.ok(issue.reason.length > 20, issue.reason);
     const vrf = result.unconverted.find((i) => i.field === 'spec.vrf');
     assert.match(vrf?.reason ?? '', /VRF "red" is not supported.*not converted/);
   });
 
-  it('skips MetalLB status objects with a reason, without failing', () => {
+  it('skips status objects, the installation and unneeded Secrets with a reason, without failing', () => {
     assert.deepEqual(issueKeys(result.skipped), [
       'ConfigurationState controller',
+      'Deployment controller',
+      'Secret memberlist',
       'ServiceL2Status l2-abcde',
     ]);
+    for (const issue of result.skipped) assert.ok(issue.reason.length > 20, issue.reason);
+    const onlySkipped = migrateText(
+      `apiVersion: v1
+kind: Namespace
+metadata: {name: metallb-system}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kube-root-ca.crt, namespace: metallb-system}
+data: {ca.crt: x}
+`,
+      'x',
+      { validators: VALIDATORS },
+    );
+    assert.deepEqual(issueKeys(onlySkipped.skipped), [
+      'ConfigMap kube-root-ca.crt',
+      'Namespace metallb-system',
+    ]);
+    assert.equal(migrationComplete(onlySkipped), true);
   });
 
   it('still outputs what it could convert, without the unsupported fields', () => {

@@ -152,8 +152,43 @@ function convertDocument(
     convertSecret(ctx, from, value);
     return;
   }
+  if (INSTALLATION_KINDS.has(from.kind)) {
+    // What `kubectl get all,... -n metallb-system -o yaml` also prints: not configuration.
+    ctx.skipped.push({
+      from,
+      reason: `${from.kind} belongs to an installation, not to MetalLB's configuration; MetalBeacon installs its own (deploy/)`,
+    });
+    return;
+  }
   unconverted(ctx, from, `${from.apiVersion} ${from.kind} is not MetalLB configuration; nothing to convert`);
 }
+
+/** Kinds of an installation (workloads, RBAC, webhooks, CRDs, monitoring, run-time objects). */
+const INSTALLATION_KINDS = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Deployment',
+  'DaemonSet',
+  'ReplicaSet',
+  'Pod',
+  'PodDisruptionBudget',
+  'NetworkPolicy',
+  'PodSecurityPolicy',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'CustomResourceDefinition',
+  'ServiceMonitor',
+  'PodMonitor',
+  'PrometheusRule',
+  'Endpoints',
+  'EndpointSlice',
+  'Event',
+  'Lease',
+]);
 
 function convertConfigMap(
   ctx: MigrationContext,
@@ -178,6 +213,8 @@ function convertConfigMap(
       "raw FRR configuration for MetalLB's FRR mode; MetalBeacon has its own BGP speaker and no equivalent",
       'data.extras',
     );
+  } else if (from.name === 'kube-root-ca.crt') {
+    ctx.skipped.push({ from, reason: 'the cluster CA bundle Kubernetes puts in every namespace' });
   } else {
     unconverted(ctx, from, 'not a MetalLB configuration ConfigMap (it has no data.config)');
   }
@@ -189,8 +226,8 @@ function convertSecret(ctx: MigrationContext, from: SourceRef, value: Record<str
     const reason =
       from.name === 'memberlist'
         ? "MetalLB's memberlist key; MetalBeacon's installation creates its own membership Secret"
-        : 'no converted BGPPeer refers to this Secret (passwordSecret); not needed by MetalBeacon';
-    unconverted(ctx, from, reason);
+        : 'no BGPPeer of the input refers to this Secret (passwordSecret); MetalBeacon does not need it';
+    ctx.skipped.push({ from, reason });
     return;
   }
   const metadata = isRecord(value.metadata) ? value.metadata : {};
