@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { decodeMessage, encodeMessage } from '../../speaker/membership/codec.ts';
 import { MembershipDefaults, MembershipFastest } from '../../speaker/membership/config.ts';
 import { UdpMembership } from '../../speaker/membership/udp-membership.ts';
 import { startStalls } from './membership-stalls.ts';
@@ -135,7 +136,32 @@ async function measure(profile: Profile) {
   return { sorted, falseAlarms };
 }
 
+/** CPU per received heartbeat (decode + HMAC verify), and what that costs a speaker among 50. */
+function codecCost(): string {
+  const key = Buffer.from(keyHex, 'hex');
+  const bytes = encodeMessage(
+    {
+      type: 'Heartbeat',
+      sender: 'worker-node-17.example',
+      incarnation: 1n,
+      sequence: 1n,
+      sentAtMs: Date.now(),
+    },
+    key,
+  );
+  const n = 50_000;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) decodeMessage(bytes, [key]);
+  const perMessageUs = ((performance.now() - start) * 1000) / n;
+  const perSecond = 49 * (1000 / MembershipDefaults.heartbeatIntervalMs);
+  return (
+    `codec: ${bytes.length}-byte heartbeat, decode + verify ${perMessageUs.toFixed(1)} µs; a speaker among 50 ` +
+    `receives ${perSecond}/s = ${((perSecond * perMessageUs) / 10_000).toFixed(1)}% of a core at default settings`
+  );
+}
+
 async function main() {
+  console.log(codecCost());
   let spinner: ChildProcess | undefined;
   if (values['busy-core']) {
     spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
