@@ -112,9 +112,9 @@ export function crName(value: Record<string, unknown>): string | undefined {
   return isRecord(metadata) && typeof metadata.name === 'string' ? metadata.name : undefined;
 }
 
-/** The peers' passwordSecret names, collected before Secrets are looked at. */
+/** The peers' passwordSecret names, collected before Secrets are looked at (converted peers only). */
 export function notePasswordSecret(ctx: MigrationContext, from: SourceRef, spec: unknown): void {
-  if (!isRecord(spec) || !isRecord(spec.passwordSecret)) return;
+  if (!isRecord(spec) || !isRecord(spec.passwordSecret) || peerBlocker(spec)) return;
   const name = spec.passwordSecret.name;
   if (typeof name !== 'string') return;
   const refs = ctx.referencedSecrets.get(name) ?? [];
@@ -173,36 +173,38 @@ export function convertMetallbResource(
   emit(ctx, from, ourObject(ctx, from.kind, from.name, out, metadata));
 }
 
-/** False (and reported) when the peer cannot be carried over without changing where it connects. */
-function peerConvertible(ctx: MigrationContext, from: SourceRef, spec: Record<string, unknown>): boolean {
+/**
+ * Why a BGPPeer spec cannot be carried over without changing where it connects (field and
+ * reason), or undefined when it can.
+ */
+export function peerBlocker(spec: unknown): { field: string; reason: string } | undefined {
+  if (!isRecord(spec)) return undefined;
   if (typeof spec.vrf === 'string' && spec.vrf !== '') {
-    unconverted(
-      ctx,
-      from,
-      `VRF "${spec.vrf}" is not supported by MetalBeacon, which opens sessions in the node's default routing table only; the peer is not converted, because without its VRF it could reach a different router`,
-      'spec.vrf',
-    );
-    return false;
+    return {
+      field: 'spec.vrf',
+      reason: `VRF "${spec.vrf}" is not supported by MetalBeacon, which opens sessions in the node's default routing table only; the peer is not converted, because without its VRF it could reach a different router`,
+    };
   }
   if (spec.interface !== undefined && spec.interface !== null && spec.peerAddress === undefined) {
-    unconverted(
-      ctx,
-      from,
-      `unnumbered BGP over interface ${JSON.stringify(spec.interface)} is not supported by MetalBeacon; the peer is not converted: create it with the router's peerAddress`,
-      'spec.interface',
-    );
-    return false;
+    return {
+      field: 'spec.interface',
+      reason: `unnumbered BGP over interface ${JSON.stringify(spec.interface)} is not supported by MetalBeacon; the peer is not converted: create it with the router's peerAddress`,
+    };
   }
   if (spec.dynamicASN !== undefined && spec.dynamicASN !== null && spec.peerASN === undefined) {
-    unconverted(
-      ctx,
-      from,
-      `dynamicASN "${String(spec.dynamicASN)}" is not supported by MetalBeacon, which needs the router's AS; the peer is not converted: create it with peerASN`,
-      'spec.dynamicASN',
-    );
-    return false;
+    return {
+      field: 'spec.dynamicASN',
+      reason: `dynamicASN "${String(spec.dynamicASN)}" is not supported by MetalBeacon, which needs the router's AS; the peer is not converted: create it with peerASN`,
+    };
   }
-  return true;
+  return undefined;
+}
+
+/** False (and reported) when the peer cannot be carried over. */
+function peerConvertible(ctx: MigrationContext, from: SourceRef, spec: Record<string, unknown>): boolean {
+  const blocker = peerBlocker(spec);
+  if (blocker) unconverted(ctx, from, blocker.reason, blocker.field);
+  return blocker === undefined;
 }
 
 /** The speaker reads Secrets of its own namespace only: the object's namespace is implied. */

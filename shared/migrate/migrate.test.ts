@@ -701,6 +701,53 @@ spec:
     );
     assert.equal(migrationComplete(r), true, 'a Secret still to copy does not fail the migration');
   });
+
+  it('a Secret of a peer that is not converted stays behind', () => {
+    const text = `apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: r, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64513, peerAddress: 192.0.2.1, vrf: red, passwordSecret: {name: md5}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: md5, namespace: metallb-system}
+type: kubernetes.io/basic-auth
+stringData: {password: x}
+`;
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
+    assert.deepEqual(r.objects, []);
+    assert.deepEqual(issueKeys(r.unconverted), ['BGPPeer r spec.vrf']);
+    assert.deepEqual(issueKeys(r.skipped), ['Secret md5']);
+    assert.deepEqual(r.warnings, []);
+  });
+
+  it('warns about a Service that asks for a pool the input does not define', () => {
+    const text = `${fixture('crs.yaml')}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  annotations: {metallb.io/address-pool: ingres, metallb.io/allow-shared-ip: web}
+spec: {type: LoadBalancer}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+  annotations: {metallb.universe.tf/address-pool: dual}
+spec: {type: LoadBalancer}
+`;
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
+    assert.deepEqual(
+      r.warnings.map((w) => `${w.from.name} ${w.field}: ${w.reason}`),
+      [
+        'web metadata.annotations[metallb.io/address-pool]: asks for pool "ingres", which is not among the converted pools (dual, ingress); the Service will get no IP until such a pool exists',
+      ],
+    );
+    assert.equal(migrationComplete(r), true, 'a warning does not fail the migration');
+  });
 });
 
 describe('migrate: input errors', () => {

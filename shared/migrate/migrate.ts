@@ -1,5 +1,5 @@
 import { type CrdLike, type CrdValidator, compileCrdValidator } from '../api/crd-validation.ts';
-import { API_VERSION, DEFAULT_NAMESPACE, GROUP } from '../api/names.ts';
+import { Annotations, API_VERSION, DEFAULT_NAMESPACE, GROUP } from '../api/names.ts';
 import { buildConfig, type ConfigInputs } from '../config/build-config.ts';
 import {
   emit,
@@ -79,6 +79,7 @@ export function migrate(documents: readonly SourceDocument[], options: MigrateOp
       );
     }
   }
+  checkRequestedPools(ctx);
   const validated = validateObjects(
     ctx,
     options.validators ?? (options.crds ? compileValidators(options.crds) : undefined),
@@ -99,6 +100,29 @@ export function migrate(documents: readonly SourceDocument[], options: MigrateOp
 /** {@link migrate} over a YAML stream; throws MigrateInputError when the text is not YAML. */
 export function migrateText(text: string, sourceName: string, options: MigrateOptions = {}): MigrationResult {
   return migrate(parseManifestStream(text, sourceName), options);
+}
+
+/** A Service that asks for a pool the converted configuration lacks would get no IP: say so. */
+function checkRequestedPools(ctx: MigrationContext): void {
+  const pools = new Set(
+    ctx.objects
+      .filter((o) => o.object.apiVersion === API_VERSION && o.object.kind === 'IPAddressPool')
+      .map((o) => o.object.metadata.name),
+  );
+  // Only Services given without any pool: nothing to compare with.
+  if (pools.size === 0) return;
+  for (const plan of ctx.services) {
+    for (const rename of plan.renames) {
+      if (rename.to === Annotations.AddressPool && !pools.has(rename.value)) {
+        warn(
+          ctx,
+          plan.from,
+          `asks for pool "${rename.value}", which is not among the converted pools (${[...pools].sort().join(', ')}); the Service will get no IP until such a pool exists`,
+          `metadata.annotations[${rename.from}]`,
+        );
+      }
+    }
+  }
 }
 
 function groupOf(apiVersion: string): string {
