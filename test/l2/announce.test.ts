@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { encodeNdpFrame } from '../../speaker/l2/frames/frame.ts';
 import { Lab, type LabDaemon, type LabLink, waitFor, waitForOutput } from '../lab/netns.ts';
 
 // `metalbeacon l2` end to end against the kernel's own ARP/NDP clients (issue 5):
@@ -139,6 +140,22 @@ describe('one node announcing IPv4 and IPv6', () => {
       for (let j = 0; j < 3; j++) bytes[14 + (random() % 28)] = random() & 0xff;
       frames.push(bytes.subarray(0, 14 + (random() % 29)).toString('hex'));
     }
+    // NS for the owned IPv6 address: one with a broken checksum, one with hop limit 64, one cut short.
+    const ns = Buffer.from(
+      encodeNdpFrame('33:33:ff:00:00:07', '02:f1:00:00:00:aa', {
+        type: 'ns',
+        source: '2001:db8:0:1::250',
+        destination: 'ff02::1:ff00:7',
+        hopLimit: 255,
+        target: VIP6,
+        sourceLinkLayer: '02:f1:00:00:00:aa',
+      }),
+    );
+    const corrupted = Buffer.from(ns);
+    corrupted[57] = (corrupted[57] ?? 0) ^ 0xff;
+    const lowHopLimit = Buffer.from(ns);
+    lowHopLimit[21] = 64;
+    frames.push(corrupted.toString('hex'), lowHopLimit.toString('hex'), ns.subarray(0, 70).toString('hex'));
     // Not padded to 60 bytes: veth carries short frames, so truncation really reaches the responder.
     for (const hex of frames) injector.child.stdin?.write(`${JSON.stringify({ send: hex })}\n`);
     await waitFor('all frames sent', () =>
@@ -160,10 +177,18 @@ describe('one node announcing IPv4 and IPv6', () => {
       7473,
       /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-hardware-type"/,
     );
-    assert.ok(
-      truncated >= 2 && badHardware >= 1,
-      `malformed ${malformed}, truncated ${truncated}, bad hw ${badHardware}`,
+    const badChecksum = await metric(
+      'node1',
+      7473,
+      /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-checksum"/,
     );
+    const badHopLimit = await metric(
+      'node1',
+      7473,
+      /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-hop-limit"/,
+    );
+    const counts = `malformed ${malformed}, truncated ${truncated}, bad hw ${badHardware}, bad checksum ${badChecksum}, bad hop limit ${badHopLimit}`;
+    assert.ok(truncated >= 3 && badHardware >= 1 && badChecksum === 1 && badHopLimit === 1, counts);
     assert.equal(l2.child.exitCode, null, 'the responder is still running');
     assert.equal((await arping(VIP4)).code, 0);
   });
