@@ -1,0 +1,33 @@
+import { isolationVerdict } from '../../speaker/membership/split-brain.ts';
+import { type MembershipPeer, UdpMembership } from '../../speaker/membership/udp-membership.ts';
+
+// One speaker's membership inside a lab namespace, for netns-partition.test.ts: prints one
+// JSON line per event, with the split-brain verdict (no API server here: unreachable), and
+// leaves gracefully on SIGTERM as the speaker daemon will.
+
+interface NodeArgs {
+  name: string;
+  keyHex: string;
+  peers: MembershipPeer[];
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as NodeArgs;
+const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const membership = await UdpMembership.start({
+  nodeName: args.name,
+  keys: [Buffer.from(args.keyHex, 'hex')],
+  peers: args.peers,
+});
+const report = (alive: readonly string[]) => {
+  const others = args.peers.filter((p) => p.name !== args.name).length;
+  const verdict = isolationVerdict({ knownPeers: others, alivePeers: alive.length - 1, apiReachable: false });
+  print({ event: 'alive', alive, ...verdict });
+};
+membership.on('settled', report);
+membership.on('alive-changed', report);
+membership.on('peer-failed', (name) => print({ event: 'peer-failed', name }));
+membership.on('peer-left', (name) => print({ event: 'peer-left', name }));
+process.once('SIGTERM', () => {
+  void membership.leave().then(() => print({ event: 'left' }));
+});
+print({ event: 'ready', port: membership.port });
