@@ -6,7 +6,7 @@ import {
   parseIp,
   rangeContains,
 } from '../../shared/net/ip.ts';
-import { invalid, type StatusCause } from './errors.ts';
+import { badRequest, invalid, type StatusCause } from './errors.ts';
 import type { KubeObject } from './types.ts';
 
 /**
@@ -149,6 +149,74 @@ function allocatePort(net: ServiceNetwork, allocated: Allocated, mine: Set<numbe
   return undefined;
 }
 
+const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+
+/**
+ * The JSON decoding the real server does before any defaulting: a wrong type for a field is a
+ * 400 BadRequest ("cannot unmarshal"), never a crash further down.
+ */
+function checkServiceShape(svc: KubeObject): void {
+  const fail = (field: string, want: string, got: unknown) =>
+    badRequest(
+      `Service in version "v1" cannot be handled as a Service: json: cannot unmarshal ${kindOf(got)} into Go struct field ${field} of type ${want}`,
+    );
+  const spec = svc.spec as Record<string, unknown> | undefined | null;
+  if (spec === undefined || spec === null) return;
+  if (kindOf(spec) !== 'object') throw fail('Service.spec', 'v1.ServiceSpec', spec);
+  const strings = [
+    'type',
+    'clusterIP',
+    'ipFamilyPolicy',
+    'sessionAffinity',
+    'externalTrafficPolicy',
+    'internalTrafficPolicy',
+    'externalName',
+    'loadBalancerIP',
+  ];
+  for (const f of strings)
+    if (spec[f] != null && typeof spec[f] !== 'string')
+      throw fail(`ServiceSpec.spec.${f}`, 'string', spec[f]);
+  for (const f of ['clusterIPs', 'ipFamilies', 'externalIPs', 'loadBalancerSourceRanges']) {
+    const v = spec[f];
+    if (v != null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string')))
+      throw fail(`ServiceSpec.spec.${f}`, '[]string', v);
+  }
+  if (spec.healthCheckNodePort != null && typeof spec.healthCheckNodePort !== 'number') {
+    throw fail('ServiceSpec.spec.healthCheckNodePort', 'int32', spec.healthCheckNodePort);
+  }
+  if (spec.allocateLoadBalancerNodePorts != null && typeof spec.allocateLoadBalancerNodePorts !== 'boolean') {
+    throw fail('ServiceSpec.spec.allocateLoadBalancerNodePorts', 'bool', spec.allocateLoadBalancerNodePorts);
+  }
+  if (
+    spec.selector != null &&
+    (kindOf(spec.selector) !== 'object' || Object.values(spec.selector).some((v) => typeof v !== 'string'))
+  ) {
+    throw fail('ServiceSpec.spec.selector', 'map[string]string', spec.selector);
+  }
+  if (spec.ports != null) {
+    if (!Array.isArray(spec.ports)) throw fail('ServiceSpec.spec.ports', '[]v1.ServicePort', spec.ports);
+    for (const p of spec.ports as unknown[]) {
+      if (kindOf(p) !== 'object') throw fail('ServiceSpec.spec.ports', 'v1.ServicePort', p);
+      const port = p as Record<string, unknown>;
+      for (const f of ['port', 'nodePort'])
+        if (port[f] != null && typeof port[f] !== 'number')
+          throw fail(`ServicePort.spec.ports.${f}`, 'int32', port[f]);
+      for (const f of ['name', 'protocol', 'appProtocol'])
+        if (port[f] != null && typeof port[f] !== 'string')
+          throw fail(`ServicePort.spec.ports.${f}`, 'string', port[f]);
+      if (
+        port.targetPort != null &&
+        typeof port.targetPort !== 'number' &&
+        typeof port.targetPort !== 'string'
+      ) {
+        throw fail('ServicePort.spec.ports.targetPort', 'intstr.IntOrString', port.targetPort);
+      }
+    }
+  }
+  if (svc.status != null && kindOf(svc.status) !== 'object')
+    throw fail('Service.status', 'v1.ServiceStatus', svc.status);
+}
+
 /**
  * Fills a Service's defaults and allocations in place, given the stored version on update.
  * Throws 422 Invalid for what the real server rejects (unknown family, RequireDualStack on a
@@ -162,6 +230,7 @@ export function defaultService(
 ): void {
   const name = svc.metadata.name ?? '';
   const fail = (causes: StatusCause[]) => invalid('', 'Service', name, causes);
+  checkServiceShape(svc);
   svc.spec ??= {};
   const spec = svc.spec;
   const oldSpec = old?.spec;

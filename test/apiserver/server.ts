@@ -426,7 +426,59 @@ function asObject(value: unknown): KubeObject {
     throw badRequest('the request body must be a JSON object');
   const obj = value as KubeObject;
   obj.metadata ??= {};
+  checkMetadataShape(obj.metadata);
   return obj;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What the real server's JSON decoding into ObjectMeta rejects (400): wrong types for the
+ * fields the storage layer relies on.
+ */
+function checkMetadataShape(meta: unknown): void {
+  const fail = (field: string, want: string) =>
+    badRequest(
+      `unable to decode the object: json: cannot unmarshal ${field} into Go struct field ObjectMeta of type ${want}`,
+    );
+  if (!isPlainObject(meta)) throw fail('metadata', 'v1.ObjectMeta');
+  for (const f of [
+    'name',
+    'generateName',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'creationTimestamp',
+    'deletionTimestamp',
+  ]) {
+    if (meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string')
+      throw fail(`metadata.${f}`, 'string');
+    if (meta[f] === null) delete meta[f];
+  }
+  for (const f of ['labels', 'annotations']) {
+    const m = meta[f];
+    if (m === undefined || m === null) {
+      delete meta[f];
+      continue;
+    }
+    if (!isPlainObject(m) || Object.values(m).some((v) => typeof v !== 'string'))
+      throw fail(`metadata.${f}`, 'map[string]string');
+  }
+  for (const f of ['finalizers', 'ownerReferences', 'managedFields']) {
+    const l = meta[f];
+    if (l === undefined || l === null) {
+      delete meta[f];
+      continue;
+    }
+    if (!Array.isArray(l)) throw fail(`metadata.${f}`, 'array');
+    if (f === 'finalizers' && l.some((v) => typeof v !== 'string'))
+      throw fail('metadata.finalizers', '[]string');
+    if (f === 'ownerReferences' && l.some((v) => !isPlainObject(v)))
+      throw fail('metadata.ownerReferences', '[]v1.OwnerReference');
+  }
+  if (meta.generation !== undefined && typeof meta.generation !== 'number')
+    throw fail('metadata.generation', 'int64');
 }
 
 async function handle(
@@ -652,13 +704,18 @@ async function resourceRequest(
   }
   if (method === 'DELETE' && name) {
     const text = await readBody(req);
-    const options = text.trim()
-      ? (JSON.parse(text) as {
-          preconditions?: { uid?: string; resourceVersion?: string };
-          dryRun?: string[];
-        })
+    let parsedOptions: unknown = {};
+    if (text.trim()) {
+      try {
+        parsedOptions = JSON.parse(text);
+      } catch {
+        throw badRequest('the DeleteOptions body is not valid JSON');
+      }
+    }
+    const options = isPlainObject(parsedOptions)
+      ? (parsedOptions as { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] })
       : {};
-    const dry = dryRun || (options.dryRun ?? []).includes('All');
+    const dry = dryRun || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
     if (t.group === '' && t.resource === 'namespaces') return send(res, 200, deleteNamespace(ctx, name, dry));
     const { object } = ctx.store.delete(t, ns, name, {
       dryRun: dry,

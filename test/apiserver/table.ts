@@ -79,7 +79,13 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 /** One row: cells in column order and the object (PartialObjectMetadata by default). */
 export function tableRow(t: ResourceType, obj: KubeObject, include: IncludeObject, nowMs: number) {
-  const custom = t.cells?.(obj) ?? {};
+  let custom: Record<string, unknown> = {};
+  try {
+    custom = t.cells?.(obj) ?? {};
+  } catch {
+    // Printing never fails a request: an object of unexpected shape prints as <unknown>.
+    custom = Object.fromEntries(t.columns.map((c) => [c.name, '<unknown>']));
+  }
   const cells = t.columns.map((c) =>
     c.name in custom && c.type !== 'date'
       ? custom[c.name]
