@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/log/logger.ts';
 import { canonicalIp } from './frames/addr.ts';
-import { type LinkInfo, readLinks, selectInterfaces } from './interfaces.ts';
+import { DEFAULT_EXCLUDE, type LinkInfo, readLinks, selectInterfaces } from './interfaces.ts';
 import { findKernelArpAnswers, setStrictArp } from './kernel-arp.ts';
 import type { ActiveAnnouncement, CounterRow, WorkerInterface } from './messages.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './responder/rate-limiter.ts';
@@ -190,10 +190,11 @@ export class L2Announcer {
   }
 
   async #rescan(): Promise<void> {
-    const links: LinkInfo[] = await readLinks();
-    this.#links = links;
     const listed = new Set<string>();
     for (const names of this.#desired.values()) for (const n of names ?? []) listed.add(n);
+    const exclude = this.#options.excludeInterfaces ?? DEFAULT_EXCLUDE;
+    const links: LinkInfo[] = await readLinks(undefined, (name) => listed.has(name) || !exclude.test(name));
+    this.#links = links;
     // Explicitly named interfaces bypass the exclude pattern; IPs without names use the rest.
     const byName = selectInterfaces(links, { listed: [...listed], exclude: /$^/ }).selected;
     const byPattern = selectInterfaces(links, { exclude: this.#options.excludeInterfaces }).selected;

@@ -92,6 +92,11 @@ test('readLinks reads flags, operstate, MAC and master from a sysfs tree', async
     { ifindex: '4', address: '02:aa:00:00:00:03', type: '1', flags: '0x1003', operstate: 'up' },
     true,
   );
+  assert.deepEqual(
+    (await readLinks(root, (name) => name.startsWith('e'))).map((l) => l.name),
+    ['enp1', 'eth0'],
+    'names not wanted are not read',
+  );
   const links = await readLinks(root);
   assert.deepEqual(links, [
     {

@@ -77,11 +77,18 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** Reads every interface of this network namespace from sysfs (no extra tools needed). */
-export async function readLinks(sysfsNet = '/sys/class/net'): Promise<LinkInfo[]> {
+/**
+ * Reads the interfaces of this network namespace from sysfs (no extra tools needed).
+ * `wanted` skips names early: a node with hundreds of pod veths need not read them all.
+ */
+export async function readLinks(
+  sysfsNet = '/sys/class/net',
+  wanted: (name: string) => boolean = () => true,
+): Promise<LinkInfo[]> {
   const names = await readdir(sysfsNet);
   const links: LinkInfo[] = [];
   for (const name of names.sort()) {
+    if (!wanted(name)) continue;
     const dir = `${sysfsNet}/${name}`;
     const [ifindex, mac, type, flags, operstate, master] = await Promise.all([
       readText(`${dir}/ifindex`),
