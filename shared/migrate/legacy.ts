@@ -107,7 +107,7 @@ function convertPool(
     unconverted(
       ctx,
       from,
-      `protocol ${JSON.stringify(protocol ?? null)} is neither layer2 nor bgp: the pool is converted, but no advertisement announces it; add an L2Advertisement or a BGPAdvertisement`,
+      `${protocol === undefined ? 'no protocol' : `protocol ${JSON.stringify(protocol)}`} (must be layer2 or bgp): the pool is converted, but no advertisement announces it${Array.isArray(adList) && adList.length > 0 ? ' (its bgp-advertisements are not converted either)' : ''}; add an L2Advertisement or a BGPAdvertisement`,
       join(spelling.protocol),
     );
     return;
