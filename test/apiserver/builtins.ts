@@ -1,3 +1,4 @@
+import { eventFromCore, eventToCore } from './event-conversion.ts';
 import type { KubeObject, NameRule, PrinterColumn, ResourceType } from './types.ts';
 
 /**
@@ -445,6 +446,9 @@ export function builtinTypes(): ResourceType[] {
       fieldSelectors: (s.fieldSelectors ?? {}) as ResourceType['fieldSelectors'],
       ...(s.cells ? { cells: s.cells as ResourceType['cells'] } : {}),
       ...(s.nameRule ? { nameRule: s.nameRule } : {}),
+      ...(s.group === 'events.k8s.io'
+        ? { storage: { key: '/events', toStorage: eventToCore, fromStorage: eventFromCore } }
+        : {}),
       custom: false,
     }),
   );

@@ -169,7 +169,42 @@ describe('kubectl round trip', () => {
     assert.match(pool, /^Kind:\s+IPAddressPool$/m);
     assert.match(pool, /^API Version:\s+metalbeacon\.io\/v1beta1$/m);
     assert.match(pool, /198\.51\.100\.0\/26/);
+    const uid = await ok(
+      'get',
+      'svc',
+      'ingress-nginx-controller',
+      '-n',
+      'ingress-nginx',
+      '-o',
+      'jsonpath={.metadata.uid}',
+    );
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    server.applyObjects([
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'ingress-nginx-controller.1', namespace: 'ingress-nginx' },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: 'ingress-nginx-controller',
+          namespace: 'ingress-nginx',
+          uid,
+        },
+        reason: 'IPAllocated',
+        message: 'Assigned IP ["198.51.100.10"]',
+        type: 'Normal',
+        source: { component: 'metalbeacon-controller' },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    ]);
     const svc = await ok('describe', 'svc', 'ingress-nginx-controller', '-n', 'ingress-nginx');
+    assert.match(
+      svc,
+      /^ {2}Normal\s+IPAllocated\s+\d+s\s+metalbeacon-controller\s+Assigned IP \["198\.51\.100\.10"\]$/m,
+    );
     assert.match(svc, /^Type:\s+LoadBalancer$/m);
     assert.match(svc, /^IP Family Policy:\s+SingleStack$/m);
     assert.match(svc, /^IP Families:\s+IPv4$/m);

@@ -596,3 +596,47 @@ describe('garbage collection', () => {
     assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'dep-shared', namespace })), 404);
   });
 });
+
+describe('events under two APIs', () => {
+  test('an Event written as events.k8s.io/v1 is the same object as core/v1, and the other way round', async () => {
+    const created = await http('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'e1' },
+      eventTime: '2026-01-01T00:00:00.000000Z',
+      regarding: { kind: 'Service', name: 'split', namespace: 'default' },
+      reason: 'IPAllocated',
+      note: 'Assigned IP',
+      type: 'Normal',
+      action: 'Allocate',
+      reportingController: 'metalbeacon.io/controller',
+      reportingInstance: 'controller-0',
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.note, 'Assigned IP');
+    const core = await http('GET', '/api/v1/namespaces/default/events/e1');
+    assert.deepEqual(
+      [core.body.apiVersion, core.body.message, core.body.involvedObject.name, core.body.reportingComponent],
+      ['v1', 'Assigned IP', 'split', 'metalbeacon.io/controller'],
+    );
+    const byField = await http(
+      'GET',
+      '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dsplit',
+    );
+    assert.deepEqual(
+      byField.body.items.map((e: Wire) => e.metadata.name),
+      ['e1'],
+    );
+    await http(
+      'PATCH',
+      '/api/v1/namespaces/default/events/e1',
+      { message: 'changed' },
+      'application/merge-patch+json',
+    );
+    const again = await http('GET', '/apis/events.k8s.io/v1/namespaces/default/events/e1');
+    assert.deepEqual(
+      [again.body.apiVersion, again.body.note, again.body.message],
+      ['events.k8s.io/v1', 'changed', undefined],
+    );
+  });
+});

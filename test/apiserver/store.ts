@@ -98,7 +98,7 @@ export class ObjectStore {
 
   /** The object as served under a type's version (storage is version-independent). */
   out(t: ResourceType, obj: KubeObject): KubeObject {
-    const copy = structuredClone(obj);
+    const copy = t.storage ? t.storage.fromStorage(structuredClone(obj)) : structuredClone(obj);
     return { apiVersion: apiVersionOf(t), kind: t.kind, ...copy, metadata: copy.metadata } as KubeObject;
   }
 
@@ -235,7 +235,7 @@ export class ObjectStore {
     input: KubeObject,
     options: WriteOptions = {},
   ): KubeObject {
-    const obj = structuredClone(input);
+    const obj = t.storage ? t.storage.toStorage(structuredClone(input)) : structuredClone(input);
     obj.metadata ??= {};
     if (input.kind && input.kind !== t.kind) {
       throw badRequest(`the kind "${input.kind}" does not match the resource ${t.resource} (kind ${t.kind})`);
@@ -287,7 +287,7 @@ export class ObjectStore {
   ): KubeObject {
     const old = this.peek(t, t.namespaced ? namespace : undefined, name);
     if (!old) throw notFound(t.group, t.resource, name, t.kind);
-    const obj = structuredClone(input);
+    const obj = t.storage ? t.storage.toStorage(structuredClone(input)) : structuredClone(input);
     obj.metadata ??= {};
     if (obj.metadata.name && obj.metadata.name !== name) {
       throw badRequest(

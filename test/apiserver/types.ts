@@ -67,13 +67,22 @@ export interface ResourceType {
   cells?: (obj: KubeObject) => Record<string, unknown>;
   /** Which name syntax the type's validation enforces (default: RFC 1123 subdomain). */
   nameRule?: NameRule;
+  /**
+   * Storage shared with another type (key as from storageKey) plus converters, for kinds the
+   * real server serves under two groups (events.k8s.io/v1 Event = core/v1 Event).
+   */
+  storage?: {
+    key: string;
+    toStorage: (obj: KubeObject) => KubeObject;
+    fromStorage: (obj: KubeObject) => KubeObject;
+  };
   /** True for types defined by a CustomResourceDefinition (merge patch only, no strategic). */
   custom: boolean;
 }
 
 /** The `group/resource` key under which a type's objects are stored (version-independent). */
-export function storageKey(t: { group: string; resource: string }): string {
-  return `${t.group}/${t.resource}`;
+export function storageKey(t: { group: string; resource: string; storage?: { key: string } }): string {
+  return t.storage?.key ?? `${t.group}/${t.resource}`;
 }
 
 /** `v1` or `group/version`, as in an object's apiVersion. */
