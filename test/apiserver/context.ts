@@ -1,0 +1,15 @@
+import type { AllocationIndex, ServiceNetwork } from './defaulting.ts';
+import type { OwnerIndex } from './lifecycle.ts';
+import type { TypeRegistry } from './registry.ts';
+import type { ObjectStore } from './store.ts';
+
+/** Everything a request handler needs; one per server (no module-level state). */
+export interface Context {
+  registry: TypeRegistry;
+  store: ObjectStore;
+  network: ServiceNetwork;
+  allocations: AllocationIndex;
+  owners: OwnerIndex;
+  bookmarkIntervalMs: number;
+  serverAddress: () => string;
+}

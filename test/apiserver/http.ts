@@ -1,0 +1,374 @@
+/** HTTP routing: discovery, OpenAPI and the REST verbs on resources, bodies in and Status errors out. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import type { Context } from './context.ts';
+import { apiVersions, groupDocument, groupList, resourceList, SERVER_VERSION } from './discovery.ts';
+import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.ts';
+import { create, deleteNamespace } from './lifecycle.ts';
+import { openApiV2, openApiV2Protobuf, openApiV3Document, openApiV3Root } from './openapi.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchType } from './patch.ts';
+import { parseResourcePath, type ResourceTarget } from './routes.ts';
+import { compileFilter } from './selectors.ts';
+import { type IncludeObject, toTable } from './table.ts';
+import { apiVersionOf, type KubeObject, type ResourceType } from './types.ts';
+import { watch } from './watch-stream.ts';
+
+export function send(res: ServerResponse, code: number, body: unknown): number {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+  return code;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 3 * 1024 * 1024)
+      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string, contentType: string): unknown {
+  // Only JSON and YAML are spoken; 415 makes client-go fall back from protobuf/CBOR to JSON.
+  if (!/json|yaml/.test(contentType)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
+  }
+  if (text.trim() === '') throw badRequest('the request body is empty');
+  try {
+    return contentType.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw badRequest(
+      `the request body is not valid ${contentType.includes('yaml') ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+    );
+  }
+}
+
+function asObject(value: unknown): KubeObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badRequest('the request body must be a JSON object');
+  const obj = value as KubeObject;
+  obj.metadata ??= {};
+  checkMetadataShape(obj.metadata);
+  return obj;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What the real server's JSON decoding into ObjectMeta rejects (400): wrong types for the
+ * fields the storage layer relies on.
+ */
+function checkMetadataShape(meta: unknown): void {
+  const fail = (field: string, want: string) =>
+    badRequest(
+      `unable to decode the object: json: cannot unmarshal ${field} into Go struct field ObjectMeta of type ${want}`,
+    );
+  if (!isPlainObject(meta)) throw fail('metadata', 'v1.ObjectMeta');
+  for (const f of [
+    'name',
+    'generateName',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'creationTimestamp',
+    'deletionTimestamp',
+  ]) {
+    if (meta[f] !== undefined && meta[f] !== null && typeof meta[f] !== 'string')
+      throw fail(`metadata.${f}`, 'string');
+    if (meta[f] === null) delete meta[f];
+  }
+  for (const f of ['labels', 'annotations']) {
+    const m = meta[f];
+    if (m === undefined || m === null) {
+      delete meta[f];
+      continue;
+    }
+    if (!isPlainObject(m) || Object.values(m).some((v) => typeof v !== 'string'))
+      throw fail(`metadata.${f}`, 'map[string]string');
+  }
+  for (const f of ['finalizers', 'ownerReferences', 'managedFields']) {
+    const l = meta[f];
+    if (l === undefined || l === null) {
+      delete meta[f];
+      continue;
+    }
+    if (!Array.isArray(l)) throw fail(`metadata.${f}`, 'array');
+    if (f === 'finalizers' && l.some((v) => typeof v !== 'string'))
+      throw fail('metadata.finalizers', '[]string');
+    if (f === 'ownerReferences' && l.some((v) => !isPlainObject(v)))
+      throw fail('metadata.ownerReferences', '[]v1.OwnerReference');
+  }
+  if (meta.generation !== undefined && typeof meta.generation !== 'number')
+    throw fail('metadata.generation', 'int64');
+}
+
+/** Serves one request; every failure becomes a Status body (a 500 only for a server bug). */
+export async function handle(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onRequest: ((method: string, path: string, status: number) => void) | undefined,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  let code = 500;
+  try {
+    code = await route(ctx, req, res, url);
+  } catch (error) {
+    const apiError =
+      error instanceof ApiError
+        ? error
+        : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+    if (!res.headersSent) code = send(res, apiError.code, apiError.toStatus());
+    else res.end();
+  }
+  onRequest?.(req.method ?? 'GET', url.pathname + url.search, code);
+}
+
+async function route(ctx: Context, req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  if (method === 'GET') {
+    if (path === '/version') return send(res, 200, SERVER_VERSION);
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return 200;
+    }
+    if (path === '/api') return send(res, 200, apiVersions(ctx.serverAddress()));
+    if (path === '/apis') return send(res, 200, groupList(ctx.registry));
+    if (path === '/openapi/v2') {
+      if (!(req.headers.accept ?? '').includes('protobuf')) return send(res, 200, openApiV2(ctx.registry));
+      const body = openApiV2Protobuf();
+      res.writeHead(200, {
+        'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+        'Content-Length': body.length,
+      });
+      res.end(body);
+      return 200;
+    }
+    if (path === '/openapi/v3') return send(res, 200, openApiV3Root(ctx.registry));
+    const oa = /^\/openapi\/v3\/(api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (oa) {
+      const doc =
+        oa[1] === 'api/v1'
+          ? openApiV3Document(ctx.registry, '', 'v1')
+          : openApiV3Document(ctx.registry, oa[2]!, oa[3]!);
+      if (doc) return send(res, 200, doc);
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (gv) {
+      const group = gv[1] ? '' : gv[2]!;
+      const version = gv[1] ?? gv[3]!;
+      if (ctx.registry.inGroupVersion(group, version).length === 0) {
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      }
+      return send(res, 200, resourceList(ctx.registry, group, version));
+    }
+    const g = /^\/apis\/([^/]+)$/.exec(path);
+    if (g) {
+      const doc = groupDocument(ctx.registry, g[1]!);
+      if (doc) return send(res, 200, doc);
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+  }
+  const target = parseResourcePath(path);
+  const t = target && ctx.registry.lookup(target.group, target.version, target.resource);
+  if (!target || !t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (
+    target.subresource &&
+    !(target.subresource === 'status' && t.hasStatus) &&
+    target.subresource !== 'finalize'
+  ) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  if (!t.namespaced && target.namespace !== undefined) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  return resourceRequest(ctx, t, target, method, req, res, url);
+}
+
+async function resourceRequest(
+  ctx: Context,
+  t: ResourceType,
+  target: ResourceTarget,
+  method: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<number> {
+  const q = url.searchParams;
+  const ns = t.namespaced ? target.namespace : undefined;
+  const accept = req.headers.accept ?? '';
+  const asTable = /as=Table/.test(accept);
+  const include = (q.get('includeObject') ?? 'Metadata') as IncludeObject;
+  const dryRun = q.getAll('dryRun').includes('All');
+  const strict = q.get('fieldValidation') === 'Strict';
+  const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  const name = target.name;
+  const sub = target.subresource === 'status' ? ('status' as const) : undefined;
+  const now = Date.now();
+
+  if (method === 'GET' && (target.watchPath || q.get('watch') === 'true' || q.get('watch') === '1')) {
+    const filter = compileFilter(
+      q.get('labelSelector') ?? undefined,
+      name
+        ? `metadata.name=${name}${q.get('fieldSelector') ? `,${q.get('fieldSelector')}` : ''}`
+        : (q.get('fieldSelector') ?? undefined),
+      t.fieldSelectors,
+      t.kind,
+    );
+    return watch(ctx, t, ns, filter, q, res, asTable ? include : undefined);
+  }
+  if (method === 'GET' && !name) {
+    const filter = compileFilter(
+      q.get('labelSelector') ?? undefined,
+      q.get('fieldSelector') ?? undefined,
+      t.fieldSelectors,
+      t.kind,
+    );
+    const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+    const list = ctx.store.list(
+      t,
+      ns,
+      filter,
+      limit,
+      q.get('continue') ?? undefined,
+      (rv) => rv < ctx.store.hub.oldestKept(),
+    );
+    const meta = {
+      resourceVersion: list.resourceVersion,
+      ...(list.continue ? { continue: list.continue, remainingItemCount: list.remainingItemCount } : {}),
+    };
+    if (asTable) return send(res, 200, toTable(t, list.items, meta, include, now));
+    return send(res, 200, {
+      kind: t.listKind,
+      apiVersion: apiVersionOf(t),
+      metadata: meta,
+      items: list.items,
+    });
+  }
+  if (method === 'GET' && name) {
+    const obj = ctx.store.get(t, ns, name);
+    if (asTable)
+      return send(
+        res,
+        200,
+        toTable(t, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, now),
+      );
+    return send(res, 200, obj);
+  }
+  if (method === 'POST' && !name) {
+    if (t.namespaced && ns === undefined)
+      throw methodNotAllowed('the server does not allow this method on the requested resource');
+    const obj = asObject(parseBody(await readBody(req), contentType));
+    return send(res, 201, create(ctx, t, ns, obj, { dryRun, strict }));
+  }
+  if (method === 'PUT' && name) {
+    const obj = asObject(parseBody(await readBody(req), contentType));
+    if (t.group === '' && t.resource === 'namespaces' && target.subresource === 'finalize') {
+      return send(res, 200, ctx.store.update(t, undefined, name, obj, { dryRun }));
+    }
+    return send(
+      res,
+      200,
+      ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
+    );
+  }
+  if (method === 'PATCH' && name) {
+    const patch = parseBody(await readBody(req), contentType);
+    const existing = ctx.store.peek(t, ns, name);
+    if (!existing) {
+      if (contentType === PatchType.Apply) {
+        return send(res, 201, create(ctx, t, ns, asObject(patch), { dryRun, strict }));
+      }
+      throw notFound(t.group, t.resource, name, t.kind);
+    }
+    const current = ctx.store.get(t, ns, name);
+    let patched: unknown;
+    switch (contentType) {
+      case PatchType.Merge:
+      case PatchType.Apply:
+        patched = applyMergePatch(current, patch);
+        break;
+      case PatchType.Json:
+        patched = applyJsonPatch(current, patch);
+        break;
+      case PatchType.Strategic:
+        if (t.custom) {
+          throw new ApiError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+          );
+        }
+        patched = applyStrategicMergePatch(current, patch, t.kind);
+        break;
+      default:
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+        );
+    }
+    const obj = asObject(patched);
+    // A patch applies to the version it read unless it names a resourceVersion itself.
+    const patchRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+    obj.metadata.resourceVersion =
+      contentType === PatchType.Merge || contentType === PatchType.Strategic
+        ? (patchRv ?? current.metadata.resourceVersion)
+        : current.metadata.resourceVersion;
+    return send(
+      res,
+      200,
+      ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
+    );
+  }
+  if (method === 'DELETE' && name) {
+    const text = await readBody(req);
+    let parsedOptions: unknown = {};
+    if (text.trim()) {
+      try {
+        parsedOptions = JSON.parse(text);
+      } catch {
+        throw badRequest('the DeleteOptions body is not valid JSON');
+      }
+    }
+    const options = isPlainObject(parsedOptions)
+      ? (parsedOptions as { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] })
+      : {};
+    const dry = dryRun || (Array.isArray(options.dryRun) && options.dryRun.includes('All'));
+    if (t.group === '' && t.resource === 'namespaces') return send(res, 200, deleteNamespace(ctx, name, dry));
+    const { object } = ctx.store.delete(t, ns, name, {
+      dryRun: dry,
+      ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+    });
+    return send(res, 200, object);
+  }
+  if (method === 'DELETE' && !name) {
+    const filter = compileFilter(
+      q.get('labelSelector') ?? undefined,
+      q.get('fieldSelector') ?? undefined,
+      t.fieldSelectors,
+      t.kind,
+    );
+    const list = ctx.store.list(t, ns, filter, undefined, undefined, () => false);
+    for (const obj of list.items) ctx.store.delete(t, obj.metadata.namespace, obj.metadata.name!, { dryRun });
+    return send(res, 200, {
+      kind: t.listKind,
+      apiVersion: apiVersionOf(t),
+      metadata: { resourceVersion: String(ctx.store.resourceVersion) },
+      items: list.items,
+    });
+  }
+  throw methodNotAllowed('the server does not allow this method on the requested resource');
+}
