@@ -2,10 +2,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import type { RejectReason } from './codec.ts';
 import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from './config.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
+import { type Destination, type LocalSocket, type MembershipPeer, resolvePeers } from './peers.ts';
 import {
   aliveMembers,
   initialState,
@@ -15,15 +15,7 @@ import {
   step,
 } from './protocol.ts';
 
-/** A speaker to exchange heartbeats with. */
-export interface MembershipPeer {
-  /** Its Kubernetes Node name (what it signs its messages with). */
-  readonly name: string;
-  /** IPv4 or IPv6 address of its node. */
-  readonly address: string;
-  /** Defaults to our own port: every speaker of a DaemonSet listens on the same one. */
-  readonly port?: number;
-}
+export type { MembershipPeer };
 
 export interface UdpMembershipOptions extends MembershipConfigInput {
   /** Default `::` (IPv4 and IPv6 on a dual-stack host); an IPv4 address gives an IPv4-only socket. */
@@ -32,7 +24,7 @@ export interface UdpMembershipOptions extends MembershipConfigInput {
   readonly port?: number;
   readonly peers: readonly MembershipPeer[];
   readonly metrics?: MembershipMetrics;
-  readonly logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  readonly logger?: MembershipLogger;
   /** Ours must grow across restarts; default the wall clock in ms at start. */
   readonly incarnation?: bigint;
 }
@@ -45,40 +37,61 @@ export interface UdpMembershipEvents {
   'peer-left': [name: string];
   'peer-joined': [name: string];
   rejected: [reason: RejectReason, detail: string];
+  /** Only from WorkerMembership, when its Worker dies; unhandled, it throws (the speaker restarts). */
+  error: [error: Error];
+}
+
+/** The part of a pino logger membership uses (a pino Logger fits). */
+export interface MembershipLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** Membership as the speaker uses it, on its own thread or in a Worker (worker-membership.ts). */
+export interface Membership extends EventEmitter<UdpMembershipEvents> {
+  /** The bound UDP port. */
+  readonly port: number;
+  /** Whether every peer was heard from or the startup grace passed: before, `alive()` is incomplete. */
+  readonly settled: boolean;
+  /** Alive node names, sorted, this node included. */
+  alive(): readonly string[];
+  /** Replaces the peer list; returns the entries skipped, with the reason. */
+  setPeers(peers: readonly MembershipPeer[]): string[];
+  /** Tells the peers this node is leaving (graceful handover), then stops. */
+  leave(): Promise<void>;
+  /** Stops without a goodbye: to the peers this looks like a crash. */
+  close(): Promise<void>;
 }
 
 /** Binding the membership socket failed (port in use, address not on this host). */
 export class MembershipBindError extends Error {
-  constructor(address: string, port: number, cause: unknown) {
-    const code = (cause as NodeJS.ErrnoException)?.code ?? String(cause);
-    super(
-      `membership: cannot bind UDP ${address.includes(':') ? `[${address}]` : address}:${port}: ${code}`,
-      {
-        cause,
-      },
-    );
-    this.name = 'MembershipBindError';
-  }
-}
-
-interface Destination {
+  /** The errno code, e.g. EADDRINUSE, EADDRNOTAVAIL. */
+  readonly code: string;
   readonly address: string;
   readonly port: number;
+  constructor(address: string, port: number, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code ?? String(cause);
+    const where = address.includes(':') ? `[${address}]` : address;
+    super(`membership: cannot bind UDP ${where}:${port}: ${code}`, { cause });
+    this.name = 'MembershipBindError';
+    this.code = code;
+    this.address = address;
+    this.port = port;
+  }
 }
 
 /**
  * The membership protocol on a UDP socket: feeds datagrams and timer ticks into the pure
  * core (protocol.ts), sends what it asks, and turns its actions into events and metrics.
  */
-export class UdpMembership extends EventEmitter<UdpMembershipEvents> {
+export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements Membership {
   private state: MembershipState;
   private readonly socket: Socket;
   private readonly timer: NodeJS.Timeout;
   private destinations = new Map<string, Destination>(); // node name -> where to send
   private readonly metrics: MembershipMetrics;
   private readonly logger: UdpMembershipOptions['logger'];
-  private readonly dualStack: boolean;
-  private readonly ipv4Only: boolean;
   private closed = false;
 
   private constructor(socket: Socket, state: MembershipState, options: UdpMembershipOptions) {
@@ -87,8 +100,6 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> {
     this.state = state;
     this.metrics = options.metrics ?? noMembershipMetrics;
     this.logger = options.logger;
-    this.dualStack = socket.address().address === '::';
-    this.ipv4Only = socket.address().family === 'IPv4';
     socket.on('message', (bytes) => this.handle({ type: 'datagram', bytes }));
     socket.on('error', (error) => this.logger?.warn({ err: error }, 'membership socket error'));
     this.timer = setInterval(() => this.handle({ type: 'tick' }), state.config.tickMs);
@@ -135,27 +146,22 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> {
    * address or port are skipped and returned, so one broken object cannot stop membership.
    */
   setPeers(peers: readonly MembershipPeer[]): string[] {
-    const problems: string[] = [];
-    const destinations = new Map<string, Destination>();
-    for (const peer of peers) {
-      if (peer.name === this.state.config.nodeName) continue; // the list may hold every speaker, us too
-      const family = isIP(peer.address);
-      const port = peer.port ?? this.socket.address().port;
-      if (family === 0) problems.push(`peer ${peer.name}: address "${peer.address}" is not an IP address`);
-      else if (!Number.isInteger(port) || port < 1 || port > 65535)
-        problems.push(`peer ${peer.name}: port ${port} is invalid`);
-      else if (family === 6 && this.ipv4Only)
-        problems.push(`peer ${peer.name}: IPv6 address on an IPv4 socket`);
-      else
-        destinations.set(peer.name, {
-          address: family === 4 && this.dualStack ? `::ffff:${peer.address}` : peer.address,
-          port,
-        });
-    }
-    for (const problem of problems) this.logger?.warn(problem);
+    const { destinations, problems } = resolvePeers(peers, this.localSocket());
+    for (const problem of problems) this.logger?.warn({ problem }, 'membership: peer skipped');
     this.destinations = destinations;
     this.handle({ type: 'set-peers', names: [...destinations.keys()] });
     return problems;
+  }
+
+  /** What peer resolution needs to know of the bound socket. */
+  localSocket(): LocalSocket {
+    const bound = this.socket.address();
+    return {
+      nodeName: this.state.config.nodeName,
+      port: bound.port,
+      family: bound.family === 'IPv4' ? 'IPv4' : 'IPv6',
+      dualStack: bound.address === '::',
+    };
   }
 
   /** Tells the peers this node is leaving (graceful handover), then closes. */

@@ -1,14 +1,17 @@
 import { isolationVerdict } from '../../speaker/membership/split-brain.ts';
 import { type MembershipPeer, UdpMembership } from '../../speaker/membership/udp-membership.ts';
 
-// One speaker's membership inside a lab namespace, for netns-partition.test.ts: prints one
-// JSON line per event, with the split-brain verdict (no API server here: unreachable), and
-// leaves gracefully on SIGTERM as the speaker daemon will.
+// One speaker's membership in its own process: inside a lab namespace for
+// netns-partition.test.ts, on loopback for worker-loopback.test.ts. Prints one JSON line
+// per event, with the split-brain verdict (no API server here: unreachable), and leaves
+// gracefully on SIGTERM as the speaker daemon will.
 
 interface NodeArgs {
   name: string;
   keyHex: string;
   peers: MembershipPeer[];
+  bindAddress?: string;
+  port?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as NodeArgs;
@@ -17,6 +20,13 @@ const membership = await UdpMembership.start({
   nodeName: args.name,
   keys: [Buffer.from(args.keyHex, 'hex')],
   peers: args.peers,
+  ...(args.bindAddress ? { bindAddress: args.bindAddress } : {}),
+  ...(args.port !== undefined ? { port: args.port } : {}),
+});
+// Started with an IPC channel (fork), the peer list may be replaced at runtime.
+process.on('message', (message: { peers: MembershipPeer[] }) => {
+  args.peers = message.peers;
+  membership.setPeers(message.peers);
 });
 const report = (alive: readonly string[]) => {
   const others = args.peers.filter((p) => p.name !== args.name).length;

@@ -1,0 +1,55 @@
+import { isIP } from 'node:net';
+
+/** A speaker to exchange heartbeats with. */
+export interface MembershipPeer {
+  /** Its Kubernetes Node name (what it signs its messages with). */
+  readonly name: string;
+  /** IPv4 or IPv6 address of its node. */
+  readonly address: string;
+  /** Defaults to our own port: every speaker of a DaemonSet listens on the same one. */
+  readonly port?: number;
+}
+
+/** Where datagrams for one peer go, in the form the socket needs. */
+export interface Destination {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What of our socket decides how a peer is reached. */
+export interface LocalSocket {
+  readonly nodeName: string;
+  readonly port: number;
+  /** Family of the bound address. */
+  readonly family: 'IPv4' | 'IPv6';
+  /** Bound to `::`: IPv4 peers are reached as IPv4-mapped IPv6 addresses. */
+  readonly dualStack: boolean;
+}
+
+/**
+ * Turns a peer list into destinations (node name → address and port). Entries with a bad
+ * address or port are skipped and reported, so one broken object cannot stop membership;
+ * this node's own entry is skipped silently (the list may hold every speaker).
+ */
+export function resolvePeers(
+  peers: readonly MembershipPeer[],
+  local: LocalSocket,
+): { destinations: Map<string, Destination>; problems: string[] } {
+  const problems: string[] = [];
+  const destinations = new Map<string, Destination>(); // node name -> where to send
+  for (const peer of peers) {
+    if (peer.name === local.nodeName) continue;
+    const family = isIP(peer.address);
+    const port = peer.port ?? local.port;
+    if (family === 0) problems.push(`peer ${peer.name}: address "${peer.address}" is not an IP address`);
+    else if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`peer ${peer.name}: port ${port} is invalid`);
+    } else if (family === 6 && local.family === 'IPv4') {
+      problems.push(`peer ${peer.name}: IPv6 address on an IPv4 socket`);
+    } else {
+      const address = family === 4 && local.dualStack ? `::ffff:${peer.address}` : peer.address;
+      destinations.set(peer.name, { address, port });
+    }
+  }
+  return { destinations, problems };
+}

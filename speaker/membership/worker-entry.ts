@@ -1,0 +1,60 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RejectReason } from './codec.ts';
+import type { MembershipMetrics } from './metrics.ts';
+import { MembershipBindError, UdpMembership, type UdpMembershipEvents } from './udp-membership.ts';
+import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts';
+
+// Runs UdpMembership on its own thread, so that the speaker's main thread (API watches,
+// JSON of large lists, GC of the main heap) can neither delay a detection nor stop our
+// heartbeats long enough for the peers to raise a false alarm.
+
+const port = parentPort;
+if (!port) throw new Error('membership worker-entry.ts runs only as a Worker');
+const post = (message: FromWorker) => port.postMessage(message);
+const data = workerData as WorkerStartData & { bindAddress?: string; port?: number };
+
+const metrics: MembershipMetrics = {
+  aliveMembers: (value) => post({ type: 'metric', metric: 'aliveMembers', value }),
+  failureDetected: (value) => post({ type: 'metric', metric: 'failureDetected', value }),
+  messageRejected: (value: RejectReason) => post({ type: 'metric', metric: 'messageRejected', value }),
+};
+// Debug lines (one per dropped datagram) stay here: a flood must not become a message flood.
+const logger = {
+  info: (obj: object, msg: string) => post({ type: 'log', level: 'info', obj, msg }),
+  warn: (obj: object, msg: string) => post({ type: 'log', level: 'warn', obj, msg }),
+  debug: () => {},
+};
+
+let membership: UdpMembership;
+try {
+  membership = await UdpMembership.start({ ...data, metrics, logger });
+} catch (error) {
+  const bind =
+    error instanceof MembershipBindError
+      ? { address: data.bindAddress ?? '::', port: data.port ?? 0, code: error.code }
+      : undefined;
+  post({
+    type: 'start-failed',
+    message: error instanceof Error ? error.message : String(error),
+    ...(bind ? { bind } : {}),
+  });
+  port.close();
+  process.exit(0);
+}
+
+const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined', 'rejected'] as const;
+for (const event of events) {
+  membership.on(event, (...args: UdpMembershipEvents[typeof event]) => post({ type: 'event', event, args }));
+}
+post({ type: 'started', local: membership.localSocket() });
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'set-peers') membership.setPeers(message.peers);
+  else {
+    const stop = message.type === 'leave' ? membership.leave() : membership.close();
+    void stop.then(() => {
+      post({ type: 'stopped' });
+      port.close();
+    });
+  }
+});

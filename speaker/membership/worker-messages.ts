@@ -1,0 +1,33 @@
+import type { LocalSocket, MembershipPeer } from './peers.ts';
+import type { UdpMembershipEvents, UdpMembershipOptions } from './udp-membership.ts';
+
+/** Start options that cross into the Worker (metrics and logger stay on the caller's thread). */
+export type WorkerStartData = Omit<UdpMembershipOptions, 'metrics' | 'logger'>;
+
+/** Caller → Worker. */
+export type ToWorker =
+  | { readonly type: 'set-peers'; readonly peers: readonly MembershipPeer[] }
+  | { readonly type: 'leave' }
+  | { readonly type: 'close' };
+
+/** Worker → caller. Metrics and log lines travel as messages so the caller's registry and logger are used. */
+export type FromWorker =
+  | { readonly type: 'started'; readonly local: LocalSocket }
+  | {
+      readonly type: 'start-failed';
+      readonly bind?: { readonly address: string; readonly port: number; readonly code: string };
+      readonly message: string;
+    }
+  | {
+      readonly type: 'event';
+      readonly event: keyof UdpMembershipEvents;
+      readonly args: readonly unknown[];
+    }
+  | { readonly type: 'metric'; readonly metric: 'aliveMembers'; readonly value: number }
+  | {
+      readonly type: 'metric';
+      readonly metric: 'failureDetected' | 'messageRejected';
+      readonly value: string;
+    }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly obj: object; readonly msg: string }
+  | { readonly type: 'stopped' };
