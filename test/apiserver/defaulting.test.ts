@@ -183,3 +183,33 @@ describe('dual-stack cluster', () => {
     assert.deepEqual(v6first.spec!.ipFamilies, ['IPv6', 'IPv4']);
   });
 });
+
+describe('IPv6-primary dual-stack cluster', () => {
+  let server: ApiServerHandle;
+  let core: CoreV1Api;
+  before(async () => {
+    server = await startApiServer({
+      families: ['IPv6', 'IPv4'],
+      apply: [new URL('../../config/crd/', import.meta.url).pathname],
+    });
+    core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
+  });
+  after(() => server.stop());
+
+  test('the primary family is IPv6; PreferDualStack adds IPv4 second; the apply option loaded the CRDs', async () => {
+    const single = await core.createNamespacedService({
+      namespace: 'default',
+      body: svc('single', { ports: [{ port: 80 }] }),
+    });
+    assert.deepEqual(single.spec!.ipFamilies, ['IPv6']);
+    assert.match(single.spec!.clusterIP!, /^fd00:10:96::/);
+    const dual = await core.createNamespacedService({
+      namespace: 'default',
+      body: svc('dual', { ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80 }] }),
+    });
+    assert.deepEqual(dual.spec!.ipFamilies, ['IPv6', 'IPv4']);
+    assert.ok(inV4Cidr(dual.spec!.clusterIPs![1]!));
+    const crds = await fetch(`${server.url}/apis/metalbeacon.io/v1beta1`);
+    assert.equal(crds.status, 200);
+  });
+});

@@ -24,13 +24,13 @@ export interface ServiceNetwork {
   nodePortLast: number;
 }
 
-/** The default service network: single-stack IPv4 unless `dualStack`. */
-export function defaultServiceNetwork(dualStack: boolean): ServiceNetwork {
+/** The service network for the cluster's families (primary first); memory-only CIDRs. */
+export function defaultServiceNetwork(families: IpFamily[]): ServiceNetwork {
   const v4 = parseCidr('10.96.0.0/12');
   const v6 = parseCidr('fd00:10:96::/112');
   if (!v4.ok || !v6.ok) throw new Error('bad built-in service CIDR');
   return {
-    families: dualStack ? ['IPv4', 'IPv6'] : ['IPv4'],
+    families,
     serviceCidrs: { IPv4: v4.value, IPv6: v6.value },
     nodePortFirst: 30000,
     nodePortLast: 32767,

@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IpFamily } from '../../shared/net/ip.ts';
 import { builtinTypes } from './builtins.ts';
 import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
 import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
+import { readManifests } from './manifests.ts';
 import { TypeRegistry } from './registry.ts';
 import { ObjectStore } from './store.ts';
 import type { KubeObject } from './types.ts';
@@ -18,6 +20,10 @@ export interface ApiServerOptions {
   port?: number;
   /** Serve dual-stack Services (IPv4 primary, IPv6 secondary); default single-stack IPv4. */
   dualStack?: boolean;
+  /** Cluster IP families, primary first (overrides `dualStack`): e.g. ['IPv6'] or ['IPv6', 'IPv4']. */
+  families?: IpFamily[];
+  /** Manifest files or directories applied at start (CRDs first), e.g. ['config/crd']. */
+  apply?: string[];
   /** How many changes the watch history keeps before older watches get 410 Gone. */
   historyLimit?: number;
   /** Interval of BOOKMARK events for watches that allow them (the real server: about a minute). */
@@ -61,7 +67,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const ctx: Context = {
     registry,
     store,
-    network: defaultServiceNetwork(options.dualStack ?? false),
+    network: defaultServiceNetwork(options.families ?? (options.dualStack ? ['IPv4', 'IPv6'] : ['IPv4'])),
     allocations: new AllocationIndex(),
     owners: new OwnerIndex(),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -76,6 +82,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       status: { phase: 'Active' },
     });
   }
+  if (options.apply) applyObjects(ctx, readManifests(options.apply));
 
   let server: Server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
   let port = await listen(server, host, options.port ?? 0);
