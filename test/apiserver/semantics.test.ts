@@ -640,3 +640,27 @@ describe('events under two APIs', () => {
     );
   });
 });
+
+describe('delete collection', () => {
+  test('DELETE on a collection removes what the selector matches and nothing else', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'bulk' } } });
+    for (const [name, tier] of [
+      ['one', 'a'],
+      ['two', 'a'],
+      ['three', 'b'],
+    ]) {
+      await core.createNamespacedConfigMap({
+        namespace: 'bulk',
+        body: { metadata: { name, labels: { tier: tier! } } },
+      });
+    }
+    const res = await http('DELETE', '/api/v1/namespaces/bulk/configmaps?labelSelector=tier%3Da');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.kind, 'ConfigMapList');
+    const left = await core.listNamespacedConfigMap({ namespace: 'bulk' });
+    assert.deepEqual(
+      left.items.map((c) => c.metadata!.name),
+      ['three'],
+    );
+  });
+});
