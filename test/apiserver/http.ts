@@ -321,12 +321,11 @@ async function resourceRequest(
         );
     }
     const obj = asObject(patched);
-    // A patch applies to the version it read unless it names a resourceVersion itself.
-    const patchRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-    obj.metadata.resourceVersion =
-      contentType === PatchType.Merge || contentType === PatchType.Strategic
-        ? (patchRv ?? current.metadata.resourceVersion)
-        : current.metadata.resourceVersion;
+    // A patch applies to the version it read unless it sets metadata.resourceVersion itself,
+    // which then is a precondition (409 when stale), as on the real server.
+    if (contentType === PatchType.Apply || obj.metadata.resourceVersion === undefined) {
+      obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    }
     return send(
       res,
       200,

@@ -664,3 +664,40 @@ describe('delete collection', () => {
     );
   });
 });
+
+describe('patch preconditions', () => {
+  test('a patch naming a stale resourceVersion is 409; without one it applies to the current version', async () => {
+    const cm = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'pre' }, data: { a: '1' } },
+    });
+    const path = '/api/v1/namespaces/default/configmaps/pre';
+    const stale = cm.metadata!.resourceVersion!;
+    assert.equal(
+      (await http('PATCH', path, { data: { a: '2' } }, 'application/merge-patch+json')).status,
+      200,
+    );
+    const merge = await http(
+      'PATCH',
+      path,
+      { metadata: { resourceVersion: stale }, data: { a: '3' } },
+      'application/merge-patch+json',
+    );
+    assert.equal(merge.status, 409);
+    const json = await http(
+      'PATCH',
+      path,
+      [{ op: 'replace', path: '/metadata/resourceVersion', value: stale }],
+      'application/json-patch+json',
+    );
+    assert.equal(json.status, 409);
+    const smp = await http(
+      'PATCH',
+      path,
+      { metadata: { resourceVersion: stale }, data: { a: '4' } },
+      'application/strategic-merge-patch+json',
+    );
+    assert.equal(smp.status, 409);
+    assert.equal((await core.readNamespacedConfigMap({ name: 'pre', namespace: 'default' })).data?.a, '2');
+  });
+});
