@@ -146,8 +146,8 @@ export class RibOut {
   readonly session: RibSession;
   /** prefix → attribute key of what the peer holds from us. */
   private readonly sent = new Map<string, string>();
-  /** prefix → its NLRI encoding (parsed once). */
-  private readonly parsed = new Map<string, WirePrefix>();
+  /** attributes object → its key, so equal objects share one key string (100k routes, one key). */
+  private readonly keys = new WeakMap<RouteAttributes, string>();
   private endOfRibSent = false;
 
   constructor(session: RibSession) {
@@ -164,13 +164,18 @@ export class RibOut {
     return this.endOfRibSent;
   }
 
+  /** NLRI encoding of a prefix; parsed when needed rather than kept (memory at 100k prefixes). */
   private wire(prefix: string): WirePrefix {
-    let p = this.parsed.get(prefix);
-    if (!p) {
-      p = parsePrefix(prefix);
-      this.parsed.set(prefix, p);
+    return parsePrefix(prefix);
+  }
+
+  private keyOf(route: RouteAttributes): string {
+    let key = this.keys.get(route);
+    if (key === undefined) {
+      key = attributeKey(route);
+      this.keys.set(route, key);
     }
-    return p;
+    return key;
   }
 
   /** Route refresh (RFC 2918 §4): forget what was sent so the next update resends everything. */
@@ -192,7 +197,8 @@ export class RibOut {
     const withdraw: Record<IpFamily, WirePrefix[]> = { IPv4: [], IPv6: [] };
     for (const prefix of this.sent.keys()) {
       if (!desired.has(prefix)) {
-        withdraw[this.wire(prefix).family].push(this.wire(prefix));
+        const wire = this.wire(prefix);
+        withdraw[wire.family].push(wire);
         this.sent.delete(prefix);
       }
     }
@@ -223,10 +229,10 @@ export class RibOut {
     // Announcements, grouped by family and attributes.
     const groups = new Map<string, { family: IpFamily; route: RouteAttributes; prefixes: WirePrefix[] }>();
     for (const [prefix, route] of desired) {
+      const key = this.keyOf(route);
+      if (this.sent.get(prefix) === key) continue;
       const wire = this.wire(prefix);
       if (!session.families.includes(wire.family)) continue;
-      const key = attributeKey(route);
-      if (this.sent.get(prefix) === key) continue;
       this.sent.set(prefix, key);
       const groupKey = `${wire.family} ${key}`;
       let group = groups.get(groupKey);

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import {
+  BgpFramer,
+  type BgpMessage,
+  type CodecContext,
+  encodeMessage,
+  endOfRibFamily,
+  frameMessage,
+  type OpenMessage,
+  shutdownMessage,
+  type UpdateMessage,
+} from './codec/index.ts';
+import { BgpListener } from './listener.ts';
+import { BgpMetrics } from './metrics.ts';
+import { BgpSession, type PeerConfig } from './session.ts';
+
+// The session shell against a scripted peer on loopback: real sockets and timers, the peer
+// written with our codec so every byte it sees can be checked.
+
+const logger = pino({ level: 'silent' });
+const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
+
+function peerOpen(holdTimeSec: number, as = 65000): OpenMessage {
+  return {
+    type: 'open',
+    version: 4,
+    myAs: as,
+    holdTimeSec,
+    bgpId: '192.0.2.1',
+    capabilities: [
+      { kind: 'multiprotocol', afi: 1, safi: 1 },
+      { kind: 'multiprotocol', afi: 2, safi: 1 },
+      { kind: 'route-refresh' },
+      { kind: 'four-octet-as', asn: as },
+    ],
+  };
+}
+
+/** A peer that records what it receives and answers as the test says. */
+class ScriptedPeer {
+  readonly received: BgpMessage[] = [];
+  socket: net.Socket | undefined;
+  closed = false;
+  private readonly framer = new BgpFramer({ fourOctetAs: true, extendedMessage: true });
+  private waiters: (() => void)[] = [];
+
+  attach(socket: net.Socket, onOpen: (peer: ScriptedPeer) => void): void {
+    this.socket = socket;
+    socket.on('data', (chunk) => {
+      for (const m of this.framer.push(chunk)) {
+        this.received.push(m);
+        if (m.type === 'open') onOpen(this);
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('error', () => {});
+  }
+
+  send(message: BgpMessage): void {
+    this.socket?.write(encodeMessage(message, CTX));
+  }
+
+  async until<T>(what: string, check: () => T | undefined, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; got ${this.received.map((m) => m.type)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  updates(): UpdateMessage[] {
+    return this.received.filter((m): m is UpdateMessage => m.type === 'update');
+  }
+
+  notification(): Extract<BgpMessage, { type: 'notification' }> | undefined {
+    return this.received.find((m) => m.type === 'notification') as Extract<
+      BgpMessage,
+      { type: 'notification' }
+    >;
+  }
+}
+
+/** Listens on 127.0.0.1:0 as the peer; the session connects to it. */
+async function listeningPeer(
+  onOpen: (peer: ScriptedPeer) => void,
+): Promise<{ peer: ScriptedPeer; port: number; server: net.Server }> {
+  const peer = new ScriptedPeer();
+  const server = net.createServer((socket) => peer.attach(socket, onOpen));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { peer, port: (server.address() as net.AddressInfo).port, server };
+}
+
+const established = (hold: number) => (p: ScriptedPeer) => {
+  p.send(peerOpen(hold));
+  p.send({ type: 'keepalive' });
+};
+
+function config(port: number, extra: Partial<PeerConfig> = {}): PeerConfig {
+  return {
+    localAs: 65001,
+    peerAs: 65000,
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+    routerId: '192.0.2.10',
+    holdTimeSec: 90,
+    connectRetryMs: 200,
+    connectRetryMaxMs: 400,
+    nextHopIpv6: '2001:db8:0:1::10',
+    ...extra,
+  };
+}
+
+describe('BgpSession over loopback', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  it('establishes, announces with End-of-RIB, then sends only the difference', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const registry = new Registry();
+    const metrics = new BgpMetrics(registry);
+    const session = new BgpSession(config(port), { logger, metrics });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.setRoutes(
+      new Map([
+        ['198.51.100.1/32', { communities: [0xfde80001] }],
+        ['2001:db8:100::/120', {}],
+      ]),
+    );
+    session.start();
+    await peer.until('two End-of-RIBs', () =>
+      peer.updates().filter((u) => endOfRibFamily(u)).length === 2 ? true : undefined,
+    );
+    assert.equal(session.state, 'Established');
+    const [v4, v6] = peer.updates();
+    assert.deepStrictEqual(v4!.nlri, ['198.51.100.1/32']);
+    assert.equal(v4!.attributes.nextHop, '127.0.0.1', 'NEXT_HOP is the session address');
+    assert.deepStrictEqual(v4!.attributes.asPath, [{ type: 'sequence', asns: [65001] }]);
+    assert.deepStrictEqual(v6!.attributes.mpReach?.nlri, ['2001:db8:100::/120']);
+    const sentOpen = peer.received[0] as OpenMessage;
+    assert.equal(sentOpen.type, 'open');
+    assert.equal(sentOpen.bgpId, '192.0.2.10');
+
+    const before = peer.updates().length;
+    session.setRoutes(new Map([['2001:db8:100::/120', {}]]));
+    await peer.until('withdrawal', () => (peer.updates().length > before ? true : undefined));
+    assert.deepStrictEqual(
+      peer
+        .updates()
+        .slice(before)
+        .map((u) => u.withdrawn),
+      [['198.51.100.1/32']],
+    );
+    const text = await registry.metrics();
+    assert.match(text, /metalbeacon_bgp_session_state\{peer="127.0.0.1"\} 6/);
+    assert.match(text, /metalbeacon_bgp_prefixes_announced\{peer="127.0.0.1"\} 1/);
+    assert.match(text, /metalbeacon_bgp_updates_sent_total\{peer="127.0.0.1"\} 5/);
+  });
+
+  it('answers a peer OPEN with hold time 2 with NOTIFICATION 2/6 and closes', async () => {
+    const { peer, port, server } = await listeningPeer((p) => {
+      // Hand-made: our encoder would refuse nothing here, but say it in bytes anyway.
+      const open = encodeMessage(peerOpen(90));
+      open[22] = 0;
+      open[23] = 2; // hold time field (after header 19, version 1, my AS 2)
+      p.socket?.write(open);
+    });
+    const session = new BgpSession(config(port), { logger });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.start();
+    const n = await peer.until('NOTIFICATION', () => peer.notification());
+    assert.deepStrictEqual([n.code, n.subcode], [2, 6]);
+    await peer.until('close', () => (peer.closed ? true : undefined));
+  });
+
+  it('answers a malformed UPDATE (session reset) with its NOTIFICATION', async () => {
+    const { peer, port, server } = await listeningPeer((p) => {
+      established(90)(p);
+      // Withdrawn routes length 16 in a 4-octet body: 3/1 Malformed Attribute List.
+      setTimeout(() => p.socket?.write(frameMessage(2, Uint8Array.of(0, 16, 0, 0))), 50);
+    });
+    const session = new BgpSession(config(port), { logger });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.start();
+    const n = await peer.until('NOTIFICATION', () => peer.notification());
+    assert.deepStrictEqual([n.code, n.subcode], [3, 1]);
+  });
+
+  it('enforces the hold timer on a silent peer: NOTIFICATION 4/0 within the hold time', async () => {
+    const { peer, port, server } = await listeningPeer(established(3));
+    const registry = new Registry();
+    const metrics = new BgpMetrics(registry);
+    const session = new BgpSession(config(port), { logger, metrics });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.start();
+    await peer.until('established', () => (session.state === 'Established' ? true : undefined));
+    const t0 = Date.now();
+    const n = await peer.until('NOTIFICATION', () => peer.notification(), 6000);
+    const elapsed = Date.now() - t0;
+    assert.deepStrictEqual([n.code, n.subcode], [4, 0]);
+    assert.ok(elapsed >= 2500 && elapsed <= 3500, `hold timer fired after ${elapsed} ms`);
+    // We kept sending KEEPALIVEs every second meanwhile.
+    assert.ok(peer.received.filter((m) => m.type === 'keepalive').length >= 3);
+    assert.match(await registry.metrics(), /metalbeacon_bgp_hold_timer_expiries_total\{peer="127.0.0.1"\} 1/);
+  });
+
+  it('graceful shutdown re-advertises with GRACEFUL_SHUTDOWN, then Cease 6/2 with the RFC 9003 message', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const session = new BgpSession(config(port, { localAs: 65000 }), { logger });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.setRoutes(new Map([['198.51.100.1/32', { localPref: 300 }]]));
+    session.start();
+    await peer.until('announced', () => (peer.updates().length >= 1 ? true : undefined));
+    const before = peer.updates().length;
+    await session.gracefulShutdown(100, 'planned maintenance');
+    const drain = peer.updates().slice(before)[0]!;
+    assert.deepStrictEqual(drain.nlri, ['198.51.100.1/32']);
+    assert.deepStrictEqual(drain.attributes.communities, [0xffff0000]);
+    assert.equal(drain.attributes.localPref, 0, 'iBGP: LOCAL_PREF lowered as well');
+    const n = await peer.until('NOTIFICATION', () => peer.notification());
+    assert.deepStrictEqual([n.code, n.subcode], [6, 2]);
+    assert.equal(shutdownMessage(n), 'planned maintenance');
+    assert.equal(session.state, 'Idle');
+  });
+
+  it('accepts a connection from the peer through the listener (passive)', async () => {
+    const listener = new BgpListener({ logger });
+    const session = new BgpSession(config(179, { passive: true }), { logger });
+    listener.add(session);
+    await listener.listen(0, '127.0.0.1');
+    cleanups.push(
+      () => session.abort(),
+      () => listener.close(),
+    );
+    session.setRoutes(new Map([['198.51.100.9/32', {}]]));
+    session.start();
+    assert.equal(session.state, 'Active');
+    const peer = new ScriptedPeer();
+    const socket = net.connect({ host: '127.0.0.1', port: listener.port, localAddress: '127.0.0.1' });
+    peer.attach(socket, () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    peer.send(peerOpen(90));
+    await peer.until('our OPEN', () => (peer.received[0]?.type === 'open' ? true : undefined));
+    peer.send({ type: 'keepalive' });
+    await peer.until('route', () => peer.updates().find((u) => u.nlri.includes('198.51.100.9/32')));
+    assert.equal(session.state, 'Established');
+  });
+});
