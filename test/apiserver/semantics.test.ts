@@ -235,6 +235,39 @@ describe('CRD schema enforcement', () => {
     assert.equal(pruned.body.spec.autoAssign, true, 'schema defaults are applied');
   });
 
+  test('a malformed CRD is 422 naming the field; a CRD whose name does not match is refused', async () => {
+    const base = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.org' },
+      spec: {
+        group: 'example.org',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', kind: 'Widget' },
+        versions: [],
+      },
+    };
+    const noVersions = await http('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', base);
+    assert.equal(noVersions.status, 422);
+    assert.deepEqual(
+      noVersions.body.details.causes.map((c: { field: string }) => c.field),
+      ['spec.versions'],
+    );
+    const badName = await http('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      ...base,
+      metadata: { name: 'gadgets.example.org' },
+      spec: {
+        ...base.spec,
+        versions: [
+          { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } },
+        ],
+      },
+    });
+    assert.equal(badName.status, 422);
+    assert.equal(badName.body.details.causes[0].field, 'metadata.name');
+    assert.equal((await http('GET', '/apis/example.org/v1/widgets')).status, 404, 'nothing was registered');
+  });
+
   test('deleting a CRD removes its endpoints and objects', async () => {
     const crd = readManifests([CRD_DIR]).find((o) => o.metadata.name === 'communities.metalbeacon.io')!;
     const before = await http('GET', '/apis/metalbeacon.io/v1beta1');
