@@ -62,7 +62,12 @@ try {
       families: ['ipv6'],
     },
   ]);
-  const results: { n: number; ours: number[]; gobgp: number[]; rss?: number }[] = [];
+  const results: {
+    n: number;
+    ours: number[];
+    gobgp: number[];
+    rss?: { idle: number; peak: number; settled: number };
+  }[] = [];
   try {
     for (const n of SIZES) {
       const file = join(dir, `announce-${n}`);
@@ -104,12 +109,17 @@ try {
           async () => (await bird.protocolState('mb')) === 'Established',
           20_000,
         );
+        const idleRss = await rssMb(speaker.pid);
         await writeFile(empty, await readFile(file));
         const t0 = performance.now();
         speaker.child.kill('SIGHUP');
         const t1 = await waitCount(bird, n, 120_000);
         row.ours.push(t1 - t0);
-        if (n === Math.max(...SIZES) && run === 0) row.rss = await rssMb(speaker.pid);
+        if (n === Math.max(...SIZES) && run === 0) {
+          const peak = await rssMb(speaker.pid);
+          await new Promise((resolve) => setTimeout(resolve, 5000));
+          row.rss = { idle: idleRss, peak, settled: await rssMb(speaker.pid) };
+        }
         await speaker.stop(10_000);
         await eventually('routes gone', async () => (await bird.count('ipv6')) === 0, 60_000);
 
@@ -150,7 +160,13 @@ try {
     );
   }
   const big = results.find((r) => r.rss !== undefined);
-  if (big) process.stdout.write(`speaker RSS holding ${big.n} prefixes: ${big.rss!.toFixed(1)} MB\n`);
+  if (big?.rss) {
+    const { idle, peak, settled } = big.rss;
+    process.stdout.write(
+      `speaker RSS: ${idle.toFixed(1)} MB with the session up and no prefixes; holding ${big.n} prefixes ` +
+        `${peak.toFixed(1)} MB when BIRD has them all, ${settled.toFixed(1)} MB 5 s later\n`,
+    );
+  }
 } finally {
   await lab.destroy();
   await rm(dir, { recursive: true, force: true });

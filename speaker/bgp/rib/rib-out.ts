@@ -17,7 +17,6 @@ import {
   parsePrefix,
   Safi,
   toTwoOctetPath,
-  type WirePrefix,
 } from '../codec/index.ts';
 
 /** What we attach to one announced prefix. */
@@ -118,22 +117,31 @@ const UPDATE_OVERHEAD = Limits.HeaderLength + 4;
 /** MP_(UN)REACH header with extended length (4) + AFI/SAFI (3). */
 const MP_OVERHEAD = 4 + 3;
 
-/** Packs encoded prefixes into chunks of at most `room` octets. */
-function pack(prefixes: readonly WirePrefix[], room: number): Uint8Array[] {
+/**
+ * Packs prefixes, encoded as NLRI (RFC 4271 §4.3), into chunks of at most `room` octets. Each
+ * prefix is parsed here, straight into the chunk, so no per-prefix object outlives the call
+ * (at 100k prefixes that keeps the heap, and the resident size, small).
+ */
+function pack(prefixes: readonly string[], room: number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  let buffer = new Uint8Array(room);
+  const buffer = new Uint8Array(room);
   let used = 0;
-  for (const p of prefixes) {
-    if (used + p.nlri.length > room) {
+  for (const text of prefixes) {
+    const nlri = parsePrefix(text).nlri;
+    if (used + nlri.length > room) {
       chunks.push(buffer.slice(0, used));
-      buffer = new Uint8Array(room);
       used = 0;
     }
-    buffer.set(p.nlri, used);
-    used += p.nlri.length;
+    buffer.set(nlri, used);
+    used += nlri.length;
   }
   if (used > 0) chunks.push(buffer.slice(0, used));
   return chunks;
+}
+
+/** Family of a prefix text (validated when packed). */
+function familyOfText(prefix: string): IpFamily {
+  return prefix.includes(':') ? 'IPv6' : 'IPv4';
 }
 
 /**
@@ -164,11 +172,6 @@ export class RibOut {
     return this.endOfRibSent;
   }
 
-  /** NLRI encoding of a prefix; parsed when needed rather than kept (memory at 100k prefixes). */
-  private wire(prefix: string): WirePrefix {
-    return parsePrefix(prefix);
-  }
-
   private keyOf(route: RouteAttributes): string {
     let key = this.keys.get(route);
     if (key === undefined) {
@@ -194,11 +197,10 @@ export class RibOut {
     const out: Uint8Array[] = [];
 
     // Withdrawals: what the peer holds that is no longer desired.
-    const withdraw: Record<IpFamily, WirePrefix[]> = { IPv4: [], IPv6: [] };
+    const withdraw: Record<IpFamily, string[]> = { IPv4: [], IPv6: [] };
     for (const prefix of this.sent.keys()) {
       if (!desired.has(prefix)) {
-        const wire = this.wire(prefix);
-        withdraw[wire.family].push(wire);
+        withdraw[familyOfText(prefix)].push(prefix);
         this.sent.delete(prefix);
       }
     }
@@ -227,20 +229,20 @@ export class RibOut {
     }
 
     // Announcements, grouped by family and attributes.
-    const groups = new Map<string, { family: IpFamily; route: RouteAttributes; prefixes: WirePrefix[] }>();
+    const groups = new Map<string, { family: IpFamily; route: RouteAttributes; prefixes: string[] }>();
     for (const [prefix, route] of desired) {
       const key = this.keyOf(route);
       if (this.sent.get(prefix) === key) continue;
-      const wire = this.wire(prefix);
-      if (!session.families.includes(wire.family)) continue;
+      const family = familyOfText(prefix);
+      if (!session.families.includes(family)) continue;
       this.sent.set(prefix, key);
-      const groupKey = `${wire.family} ${key}`;
+      const groupKey = family === 'IPv4' ? `4${key}` : `6${key}`;
       let group = groups.get(groupKey);
       if (!group) {
-        group = { family: wire.family, route, prefixes: [] };
+        group = { family, route, prefixes: [] };
         groups.set(groupKey, group);
       }
-      group.prefixes.push(wire);
+      group.prefixes.push(prefix);
     }
     for (const group of groups.values()) {
       const attributes = pathAttributesFor(session, group.family, group.route);
