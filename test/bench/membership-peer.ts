@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { UdpMembership } from '../../speaker/membership/udp-membership.ts';
+import { WorkerMembership } from '../../speaker/membership/worker-membership.ts';
 import { startStalls } from './membership-stalls.ts';
 
 // One speaker of the membership benchmark, in its own process so that killing it is a real
@@ -10,11 +11,13 @@ interface PeerArgs {
   keyHex: string;
   settings: Record<string, number>;
   stallMaxMs: number;
+  thread: 'main' | 'worker';
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as PeerArgs;
 const send = (message: object) => process.send?.(message);
-const membership = await UdpMembership.start({
+const start = args.thread === 'worker' ? WorkerMembership.start : UdpMembership.start;
+const membership = await start({
   nodeName: args.name,
   keys: [Buffer.from(args.keyHex, 'hex')],
   bindAddress: '127.0.0.1',

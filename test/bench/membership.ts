@@ -6,26 +6,31 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeMessage, encodeMessage } from '../../speaker/membership/codec.ts';
 import { MembershipDefaults, MembershipFastest } from '../../speaker/membership/config.ts';
-import { UdpMembership } from '../../speaker/membership/udp-membership.ts';
+import { type Membership, UdpMembership } from '../../speaker/membership/udp-membership.ts';
+import { WorkerMembership } from '../../speaker/membership/worker-membership.ts';
 import { startStalls } from './membership-stalls.ts';
 
 // Failure detection of the membership protocol on loopback: an observer (this process,
 // its main thread stalled like a GC-heavy speaker), a steady peer (its own process, also
 // stalled) and a victim process that is killed with SIGKILL and restarted, again and
-// again. Figures: kill -> observer's "peer failed" (median, p99, max), and false alarms
-// (any failure reported of a process that was not killed).
+// again. Figures: kill -> the observer's main thread learns "peer failed" (median, p99,
+// max), and false alarms (any failure reported of a process that was not killed). Thread
+// "main" runs membership on the stalled main thread, "worker" in a Worker beside it.
 //
-//   npm run bench:membership -- [--runs 20] [--stall-max-ms 150] [--busy-core]
+//   npm run bench:membership -- [--runs 20] [--stall-max-ms 150] [--busy-core] [--thread main|worker|both]
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' },
     'stall-max-ms': { type: 'string', default: '150' },
     'busy-core': { type: 'boolean', default: false },
+    thread: { type: 'string', default: 'both' },
   },
 });
 const runs = Number(values.runs);
 const stallMaxMs = Number(values['stall-max-ms']);
+type Thread = 'main' | 'worker';
+const threads: Thread[] = values.thread === 'both' ? ['main', 'worker'] : [values.thread as Thread];
 const keyHex = randomBytes(32).toString('hex');
 const peerScript = fileURLToPath(new URL('./membership-peer.ts', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -43,15 +48,12 @@ function pick(d: typeof MembershipDefaults) {
   return { heartbeatIntervalMs: d.heartbeatIntervalMs, deadAfterMs: d.deadAfterMs, tickMs: d.tickMs };
 }
 
-async function startPeer(name: string, profile: Profile, stalls: number) {
-  const child = fork(
-    peerScript,
-    [JSON.stringify({ name, keyHex, settings: profile.settings, stallMaxMs: stalls })],
-    {
-      execPath: process.execPath,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+async function startPeer(name: string, profile: Profile, thread: Thread, stalls: number) {
+  const args = { name, keyHex, settings: profile.settings, stallMaxMs: stalls, thread };
+  const child = fork(peerScript, [JSON.stringify(args)], {
+    execPath: process.execPath,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const failures: string[] = [];
@@ -69,8 +71,9 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
 
-async function measure(profile: Profile) {
-  const observer = await UdpMembership.start({
+async function measure(profile: Profile, thread: Thread) {
+  const start = thread === 'worker' ? WorkerMembership.start : UdpMembership.start;
+  const observer: Membership = await start({
     nodeName: 'observer',
     keys: [Buffer.from(keyHex, 'hex')],
     bindAddress: '127.0.0.1',
@@ -78,7 +81,7 @@ async function measure(profile: Profile) {
     peers: [],
     ...profile.settings,
   });
-  const steady = await startPeer('steady', profile, stallMaxMs);
+  const steady = await startPeer('steady', profile, thread, stallMaxMs);
   const falseAlarms: string[] = [];
   let victimName = '';
   observer.on('peer-failed', (name) => {
@@ -88,7 +91,7 @@ async function measure(profile: Profile) {
   const latencies: number[] = [];
   for (let run = 0; run < runs; run++) {
     victimName = `victim-${run}`;
-    const victim = await startPeer(victimName, profile, 0);
+    const victim = await startPeer(victimName, profile, thread, 0);
     const peers = [
       { name: 'observer', address: '127.0.0.1', port: observer.port },
       { name: 'steady', address: '127.0.0.1', port: steady.port },
@@ -172,18 +175,26 @@ async function main() {
     `membership failure detection on loopback: ${runs} SIGKILLs per profile; observer and steady peer stalled ` +
       `(0–30 ms often, up to ${stallMaxMs} ms one time in ten)${spinner ? '; one extra process spinning on a core' : ''}`,
   );
-  console.log('profile   hb/dead/tick ms   min    median  p99    max    median/deadAfter  false alarms');
+  console.log(
+    'profile   thread  hb/dead/tick ms   min    median  p99    max    median/deadAfter  false alarms',
+  );
   for (const profile of profiles) {
-    const { sorted, falseAlarms } = await measure(profile);
-    const s = profile.settings;
-    const f = (n: number) => n.toFixed(0).padStart(5);
-    console.log(
-      `${profile.name.padEnd(9)} ${`${s.heartbeatIntervalMs}/${s.deadAfterMs}/${s.tickMs}`.padEnd(17)} ` +
-        `${f(sorted[0]!)}  ${f(quantile(sorted, 0.5))}   ${f(quantile(sorted, 0.99))}  ${f(sorted.at(-1)!)}  ` +
-        `${(quantile(sorted, 0.5) / s.deadAfterMs).toFixed(2).padStart(16)}  ${falseAlarms.length}` +
-        (falseAlarms.length ? ` (${falseAlarms.join(', ')})` : ''),
-    );
+    for (const thread of threads) {
+      const { sorted, falseAlarms } = await measure(profile, thread);
+      report(profile, thread, sorted, falseAlarms);
+    }
   }
+}
+
+function report(profile: Profile, thread: Thread, sorted: readonly number[], falseAlarms: readonly string[]) {
+  const s = profile.settings;
+  const f = (n: number) => n.toFixed(0).padStart(5);
+  console.log(
+    `${profile.name.padEnd(9)} ${thread.padEnd(7)} ${`${s.heartbeatIntervalMs}/${s.deadAfterMs}/${s.tickMs}`.padEnd(17)} ` +
+      `${f(sorted[0]!)}  ${f(quantile(sorted, 0.5))}   ${f(quantile(sorted, 0.99))}  ${f(sorted.at(-1)!)}  ` +
+      `${(quantile(sorted, 0.5) / s.deadAfterMs).toFixed(2).padStart(16)}  ${falseAlarms.length}` +
+      (falseAlarms.length ? ` (${falseAlarms.join(', ')})` : ''),
+  );
 }
 
 /** Kills what we started, by PID, and waits for each exit (nobody else reaps them). */
