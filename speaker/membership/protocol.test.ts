@@ -411,3 +411,29 @@ test('an empty peer list at start means "not known yet": settle only after the g
     [{ type: 'settled', alive: ['a'] }],
   );
 });
+
+test('a peer removed and re-added keeps its replay counters: an old datagram of it stays a replay', () => {
+  const cluster = new Cluster(['a', 'b']);
+  cluster.run(500);
+  const captured = cluster
+    .actions('b', 'broadcast')
+    .filter((e) => e.atMs < 499)
+    .at(-1)!.action;
+  assert.ok(captured.type === 'broadcast');
+  cluster.deliver('a', { type: 'set-peers', names: ['a'] });
+  assert.deepEqual(aliveMembers(cluster.nodes.get('a')!.state), ['a']);
+  cluster.deliver('a', { type: 'set-peers', names: ['a', 'b'] });
+  const replayed = cluster.deliver('a', { type: 'datagram', bytes: captured.bytes });
+  assert.deepEqual(
+    replayed.map((a) => a.type === 'rejected' && a.reason),
+    ['replay'],
+  );
+  cluster.run(600);
+  assert.deepEqual(cluster.actions('a', 'peer-joined').at(-1)!.action, {
+    type: 'peer-joined',
+    name: 'b',
+    incarnation: 1000n,
+  });
+  assert.deepEqual(aliveMembers(cluster.nodes.get('a')!.state), ['a', 'b']);
+  assert.deepEqual(failedPeers(cluster, 'a'), [], 'removal and re-adding are not failures');
+});

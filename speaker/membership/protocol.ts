@@ -18,6 +18,12 @@ export interface Now {
 export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left';
 
 export interface PeerRecord {
+  /**
+   * In the current peer list. A removed peer's record stays, unlisted, for the replay
+   * window, so that re-adding it soon (an API list flapping) does not reset its counters
+   * and let an old datagram of it be replayed.
+   */
+  readonly listed: boolean;
   readonly status: PeerStatus;
   readonly lastHeardMonoMs: number | undefined;
   /** Highest (incarnation, sequence) accepted: anything not above it is a replay. */
@@ -92,7 +98,7 @@ export function initialState(
 /** Sorted names of the alive members, this node first among equals (always alive to itself). */
 export function aliveMembers(state: MembershipState): string[] {
   const alive = [state.config.nodeName];
-  for (const [name, peer] of state.peers) if (peer.status === 'alive') alive.push(name);
+  for (const [name, peer] of state.peers) if (peer.listed && peer.status === 'alive') alive.push(name);
   return alive.sort();
 }
 
@@ -143,6 +149,10 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
   const sleptMs = gapMs > 2 * tickMs ? gapMs - tickMs : 0;
   const peers = new Map<string, PeerRecord>();
   for (const [name, peer] of state.peers) {
+    if (!peer.listed) {
+      if (now.monoMs - peer.changedAtMonoMs <= 2 * maxClockSkewMs) peers.set(name, peer);
+      continue;
+    }
     let record = peer;
     if (sleptMs > 0 && record.lastHeardMonoMs !== undefined) {
       record = { ...record, lastHeardMonoMs: Math.min(now.monoMs, record.lastHeardMonoMs + sleptMs) };
@@ -198,7 +208,7 @@ function onDatagram(
     );
   }
   const peer = state.peers.get(message.sender);
-  if (!peer) return reject('unknown-sender', `${message.sender} is not in the peer list`);
+  if (!peer?.listed) return reject('unknown-sender', `${message.sender} is not in the peer list`);
   const skewMs = now.wallMs - message.sentAtMs;
   if (Math.abs(skewMs) > state.config.maxClockSkewMs) {
     return reject('stale', `${message.sender} sent at ${message.sentAtMs}, ${skewMs} ms from our clock`);
@@ -235,16 +245,28 @@ function onDatagram(
 }
 
 function onSetPeers(state: MembershipState, names: readonly string[], now: Now): MembershipState {
+  const wanted = new Set(names.filter((name) => name !== state.config.nodeName));
   const peers = new Map<string, PeerRecord>();
-  for (const name of names) {
-    if (name === state.config.nodeName || peers.has(name)) continue;
-    peers.set(name, state.peers.get(name) ?? newPeer(now));
+  for (const [name, record] of state.peers) {
+    if (wanted.has(name) === record.listed) peers.set(name, record);
+    else if (record.listed) peers.set(name, { ...record, listed: false, changedAtMonoMs: now.monoMs });
+    // Back in the list: its replay counters stand, its liveness must be heard anew.
+    else
+      peers.set(name, {
+        ...record,
+        listed: true,
+        status: 'unknown',
+        lastHeardMonoMs: undefined,
+        changedAtMonoMs: now.monoMs,
+      });
   }
+  for (const name of wanted) if (!peers.has(name)) peers.set(name, newPeer(now));
   return { ...state, peers };
 }
 
 function newPeer(now: Now): PeerRecord {
   return {
+    listed: true,
     status: 'unknown',
     lastHeardMonoMs: undefined,
     incarnation: undefined,
@@ -266,8 +288,8 @@ function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]):
 function settle(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
   if (state.settled) return state;
   // An empty list at start usually means "not known yet" (the API not read), not "alone".
-  const heardAll =
-    state.peers.size > 0 && [...state.peers.values()].every((peer) => peer.status !== 'unknown');
+  const listed = [...state.peers.values()].filter((peer) => peer.listed);
+  const heardAll = listed.length > 0 && listed.every((peer) => peer.status !== 'unknown');
   if (!heardAll && now.monoMs - state.startedAtMonoMs < state.config.deadAfterMs) return state;
   const next = { ...state, settled: true };
   actions.push({ type: 'settled', alive: aliveMembers(next) });
