@@ -92,6 +92,8 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private destinations = new Map<string, Destination>(); // node name -> where to send
   private readonly metrics: MembershipMetrics;
   private readonly logger: UdpMembershipOptions['logger'];
+  /** Read once: `socket.address()` throws after close. */
+  private readonly local: LocalSocket;
   private closed = false;
 
   private constructor(socket: Socket, state: MembershipState, options: UdpMembershipOptions) {
@@ -100,6 +102,13 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     this.state = state;
     this.metrics = options.metrics ?? noMembershipMetrics;
     this.logger = options.logger;
+    const bound = socket.address();
+    this.local = {
+      nodeName: state.config.nodeName,
+      port: bound.port,
+      family: bound.family === 'IPv4' ? 'IPv4' : 'IPv6',
+      dualStack: bound.address === '::',
+    };
     socket.on('message', (bytes) => this.handle({ type: 'datagram', bytes }));
     socket.on('error', (error) => this.logger?.warn({ err: error }, 'membership socket error'));
     this.timer = setInterval(() => this.handle({ type: 'tick' }), state.config.tickMs);
@@ -128,7 +137,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    return this.socket.address().port;
+    return this.local.port;
   }
 
   /** Alive node names, sorted, this node included. */
@@ -155,13 +164,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
 
   /** What peer resolution needs to know of the bound socket. */
   localSocket(): LocalSocket {
-    const bound = this.socket.address();
-    return {
-      nodeName: this.state.config.nodeName,
-      port: bound.port,
-      family: bound.family === 'IPv4' ? 'IPv4' : 'IPv6',
-      dualStack: bound.address === '::',
-    };
+    return this.local;
   }
 
   /** Tells the peers this node is leaving (graceful handover), then closes. */
