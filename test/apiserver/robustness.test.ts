@@ -185,3 +185,46 @@ test('malformed requests are 4xx: bad JSON, bad YAML, unknown paths and content 
   assert.equal((await request('POST', '/apis/nope.io/v1/things', '{}')).status, 404);
   assert.equal((await request('PUT', '/api/v1/namespaces/default/configmaps', '{}')).status, 405);
 });
+
+test('a watcher that stops reading is dropped instead of buffering without bound', async () => {
+  const { get } = await import('node:http');
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve) =>
+    get(
+      `${server.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${server.resourceVersion()}`,
+      resolve,
+    ),
+  );
+  res.pause();
+  const big = 'x'.repeat(1024 * 1024);
+  const updates = 48;
+  for (let i = 0; i < updates; i++) {
+    server.applyObjects([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'big', namespace: 'default' },
+        data: { v: `${i}${big}` },
+      },
+    ]);
+    await new Promise((r) => setImmediate(r));
+  }
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => {
+    text += d;
+  });
+  res.resume();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      res.destroy();
+      reject(new Error('the stuck watcher was never dropped'));
+    }, 10_000);
+    res.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const events = text.split('\n').filter((l) => l.length > 0);
+  assert.ok(events.length > 0, 'it received what was buffered');
+  assert.ok(events.length < updates, `the stream ended early (${events.length} of ${updates} events)`);
+});

@@ -5,6 +5,9 @@ import { ApiError, badRequest } from './errors.ts';
 import { columnDefinitions, type IncludeObject, tableRow } from './table.ts';
 import { apiVersionOf, type KubeObject, type ResourceType, storageKey } from './types.ts';
 
+/** Unsent bytes after which a watcher counts as stuck and its stream is ended. */
+const SLOW_WATCHER_BYTES = 16 * 1024 * 1024;
+
 /**
  * A watch stream: JSON lines of {type, object}. Without a resourceVersion (or with "0") the
  * current state is sent first as ADDED; with one, the kept history after it is replayed; a
@@ -26,6 +29,13 @@ export function watch(
   });
   res.flushHeaders();
   let first = true;
+  const timers: NodeJS.Timeout[] = [];
+  let unsubscribe = () => {};
+  const finish = () => {
+    unsubscribe();
+    for (const timer of timers) clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
   const write = (type: string, obj: KubeObject) => {
     if (res.writableEnded) return;
     let object: unknown = { ...obj, apiVersion: apiVersionOf(t), kind: t.kind };
@@ -41,6 +51,9 @@ export function watch(
     }
     if (type === 'ERROR') object = obj;
     res.write(`${JSON.stringify({ type, object })}\n`);
+    // A watcher that stopped reading would make us buffer without bound; like the real
+    // server's watch cache we drop it instead, and the client re-watches from its version.
+    if (res.writableLength > SLOW_WATCHER_BYTES) finish();
   };
   const rvParam = q.get('resourceVersion') ?? '';
   const bookmarks = q.get('allowWatchBookmarks') === 'true';
@@ -65,13 +78,7 @@ export function watch(
       return 200;
     }
   }
-  const timers: NodeJS.Timeout[] = [];
-  let unsubscribe = () => {};
-  const finish = () => {
-    unsubscribe();
-    for (const timer of timers) clearTimeout(timer);
-    if (!res.writableEnded) res.end();
-  };
+
   try {
     unsubscribe = ctx.store.hub.subscribe(
       {
