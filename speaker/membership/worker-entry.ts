@@ -10,7 +10,13 @@ import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts
 
 const port = parentPort;
 if (!port) throw new Error('membership worker-entry.ts runs only as a Worker');
-const post = (message: FromWorker) => port.postMessage(message);
+// Until 'started' is out, the caller expects nothing else: hold logs and metrics of the start.
+let started = false;
+const held: FromWorker[] = [];
+const post = (message: FromWorker) => {
+  if (started || message.type === 'start-failed') port.postMessage(message);
+  else held.push(message);
+};
 const data = workerData as WorkerStartData & { bindAddress?: string; port?: number };
 
 const metrics: MembershipMetrics = {
@@ -46,7 +52,9 @@ const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-jo
 for (const event of events) {
   membership.on(event, (...args: UdpMembershipEvents[typeof event]) => post({ type: 'event', event, args }));
 }
-post({ type: 'started', local: membership.localSocket() });
+port.postMessage({ type: 'started', local: membership.localSocket() } satisfies FromWorker);
+started = true;
+for (const message of held.splice(0)) port.postMessage(message);
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'set-peers') membership.setPeers(message.peers);

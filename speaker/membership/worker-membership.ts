@@ -41,11 +41,24 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
     const { metrics: _metrics, logger: _logger, ...data } = options;
     const workerData: WorkerStartData = data;
     const worker = new Worker(new URL('./worker-entry.ts', import.meta.url), { workerData });
-    const [first] = (await Promise.race([
-      once(worker, 'message'),
-      once(worker, 'error').then(([error]) => [{ type: 'start-failed', message: String(error) }]),
-    ])) as [FromWorker];
+    // Whatever arrives after 'started' but before the instance listens is kept and replayed.
+    const early: FromWorker[] = [];
+    let onStartMessage: (message: FromWorker) => void = () => {};
+    const first = await new Promise<FromWorker>((resolve) => {
+      onStartMessage = (message) => {
+        if (message.type === 'started' || message.type === 'start-failed') resolve(message);
+        else early.push(message);
+      };
+      worker.on('message', onStartMessage);
+      worker.once('error', (error) =>
+        resolve({ type: 'start-failed', message: `membership worker: ${error}` }),
+      );
+      worker.once('exit', (code) =>
+        resolve({ type: 'start-failed', message: `membership worker exited with ${code}` }),
+      );
+    });
     if (first.type !== 'started') {
+      worker.off('message', onStartMessage);
       await worker.terminate();
       if (first.type === 'start-failed' && first.bind) {
         throw new MembershipBindError(first.bind.address, first.bind.port, { code: first.bind.code });
@@ -54,7 +67,10 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
         first.type === 'start-failed' ? first.message : `membership worker sent ${first.type} first`,
       );
     }
-    return new WorkerMembership(worker, first.local, options);
+    const membership = new WorkerMembership(worker, first.local, options);
+    worker.off('message', onStartMessage);
+    for (const message of early) worker.emit('message', message);
+    return membership;
   }
 
   get port(): number {

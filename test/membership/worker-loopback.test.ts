@@ -160,4 +160,17 @@ test('start errors surface on the caller thread with their type', async () => {
     'peer z: address "nowhere" is not an IP address',
   ]);
   await first.close();
+  // A bad peer in the start options is a warning on the caller's logger, not a failed start.
+  const warnings: object[] = [];
+  const logger = { info() {}, debug() {}, warn: (obj: object) => warnings.push(obj) };
+  const withBadPeer = await WorkerMembership.start({
+    nodeName: 'w',
+    keys,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    peers: [{ name: 'v', address: '::1' }],
+    logger,
+  });
+  await withBadPeer.close();
+  assert.deepEqual(warnings, [{ problem: 'peer v: IPv6 address on an IPv4 socket' }]);
 });
