@@ -16,6 +16,8 @@ export interface BirdNeighbor {
   readonly families?: readonly ('ipv4' | 'ipv6')[];
   /** Long-lived stale routes on peer restart (RFC 4724 receiving side). */
   readonly gracefulRestart?: boolean;
+  /** Export BIRD's static routes to this neighbor (for captures of BIRD's UPDATEs). */
+  readonly exportStatic?: boolean;
   /** Extra lines inside the protocol block. */
   readonly extra?: string;
 }
@@ -38,13 +40,23 @@ export class Bird {
     this.daemon = daemon;
   }
 
-  static config(routerId: string, neighbors: readonly BirdNeighbor[]): string {
+  static config(
+    routerId: string,
+    neighbors: readonly BirdNeighbor[],
+    statics: { ipv4?: readonly string[]; ipv6?: readonly string[] } = {},
+  ): string {
     const lines = [
       `router id ${routerId};`,
       'log stderr all;',
       'protocol device { scan time 10; }',
       'filter gshut { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }',
     ];
+    if (statics.ipv4?.length) {
+      lines.push(`protocol static { ipv4; ${statics.ipv4.map((p) => `route ${p} blackhole;`).join(' ')} }`);
+    }
+    if (statics.ipv6?.length) {
+      lines.push(`protocol static { ipv6; ${statics.ipv6.map((p) => `route ${p} blackhole;`).join(' ')} }`);
+    }
     for (const n of neighbors) {
       const families = n.families ?? ['ipv4', 'ipv6'];
       lines.push(
@@ -57,7 +69,10 @@ export class Bird {
         ...(n.holdTimeSec !== undefined ? [`  hold time ${n.holdTimeSec};`, '  startup hold time 240;'] : []),
         ...(n.password !== undefined ? [`  password "${n.password}";`] : []),
         ...(n.gracefulRestart ? ['  graceful restart on;', '  graceful restart time 120;'] : []),
-        ...families.map((f) => `  ${f} { import filter gshut; export none; };`),
+        ...families.map(
+          (f) =>
+            `  ${f} { import filter gshut; export ${n.exportStatic ? 'where source = RTS_STATIC' : 'none'}; };`,
+        ),
         ...(n.extra ? [n.extra] : []),
         '}',
       );
@@ -71,9 +86,10 @@ export class Bird {
     ns: string,
     routerId: string,
     neighbors: readonly BirdNeighbor[],
+    statics: { ipv4?: readonly string[]; ipv6?: readonly string[] } = {},
   ): Promise<Bird> {
     const dir = await mkdtemp(join(tmpdir(), 'mb-bird-'));
-    await writeFile(join(dir, 'bird.conf'), Bird.config(routerId, neighbors));
+    await writeFile(join(dir, 'bird.conf'), Bird.config(routerId, neighbors, statics));
     const daemon = lab.spawn(ns, ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl')]);
     const bird = new Bird(lab, ns, dir, daemon);
     const deadline = Date.now() + 10_000;
