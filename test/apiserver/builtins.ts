@@ -1,4 +1,5 @@
 import { eventFromCore, eventToCore } from './event-conversion.ts';
+import { GENERIC_SHAPE, pruneUnknown, SERVICE_SHAPE } from './known-fields.ts';
 import type { KubeObject, NameRule, PrinterColumn, ResourceType } from './types.ts';
 
 /**
@@ -446,6 +447,8 @@ export function builtinTypes(): ResourceType[] {
       fieldSelectors: (s.fieldSelectors ?? {}) as ResourceType['fieldSelectors'],
       ...(s.cells ? { cells: s.cells as ResourceType['cells'] } : {}),
       ...(s.nameRule ? { nameRule: s.nameRule } : {}),
+      prune: (obj: KubeObject) =>
+        pruneUnknown(obj, s.kind === 'Service' && !s.group ? SERVICE_SHAPE : GENERIC_SHAPE),
       ...(s.group === 'events.k8s.io'
         ? { storage: { key: '/events', toStorage: eventToCore, fromStorage: eventFromCore } }
         : {}),

@@ -261,6 +261,17 @@ describe('kubectl round trip', () => {
       r.stderr,
       /spec\.addresses: Invalid value: 5: spec\.addresses in body must be of type array/,
     );
+    const svcFile = join(home, 'typo-service.yaml');
+    writeFileSync(
+      svcFile,
+      'apiVersion: v1\nkind: Service\nmetadata: {name: typo, namespace: default}\nspec:\n  type: LoadBalancer\n  loadBalancerIp: 198.51.100.9\n  ports: [{port: 80}]\n',
+    );
+    const typo = await kubectl('apply', '-f', svcFile);
+    assert.equal(typo.code, 1);
+    assert.match(
+      typo.stderr,
+      /Error from server \(BadRequest\): error when creating ".*typo-service\.yaml": Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec\.loadBalancerIp"/,
+    );
   });
 
   test('kubectl apply -f config/rbac/ (RBAC names such as metalbeacon:controller are path segments)', async () => {

@@ -734,3 +734,32 @@ describe('patch preconditions', () => {
     assert.equal((await core.readNamespacedConfigMap({ name: 'pre', namespace: 'default' })).data?.a, '2');
   });
 });
+
+describe('built-in field decoding', () => {
+  test('unknown Service fields are dropped, or a 400 with fieldValidation=Strict, as the real decoder does', async () => {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'typo', bogusMeta: 1 },
+      spec: { type: 'LoadBalancer', loadBalancerIp: '198.51.100.9', ports: [{ port: 80, nodPort: 30080 }] },
+    };
+    const strict = await http('POST', '/api/v1/namespaces/default/services?fieldValidation=Strict', body);
+    assert.equal(strict.status, 400);
+    assert.match(
+      strict.body.message,
+      /strict decoding error: unknown field "metadata\.bogusMeta", unknown field "spec\.loadBalancerIp", unknown field "spec\.ports\[0\]\.nodPort"/,
+    );
+    const lax = await http('POST', '/api/v1/namespaces/default/services', body);
+    assert.equal(lax.status, 201);
+    assert.equal(lax.body.spec.loadBalancerIp, undefined);
+    assert.equal(lax.body.spec.ports[0].nodPort, undefined);
+    assert.equal(lax.body.metadata.bogusMeta, undefined);
+    const status = await http(
+      'PATCH',
+      '/api/v1/namespaces/default/services/typo/status',
+      { status: { loadBalancer: { ingress: [{ ip: '198.51.100.9', bogus: true }] } } },
+      'application/merge-patch+json',
+    );
+    assert.deepEqual(status.body.status.loadBalancer.ingress, [{ ip: '198.51.100.9' }]);
+  });
+});

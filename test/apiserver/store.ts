@@ -191,10 +191,9 @@ export class ObjectStore {
 
   /** CRD schema: prune, default, validate (422), and Strict field validation (400). */
   private checkSchema(t: ResourceType, obj: KubeObject, options: WriteOptions): void {
-    if (!t.validate) return;
-    if (options.strict && t.prune) {
+    if (t.prune) {
       const pruned = t.prune(obj);
-      if (pruned.length > 0) {
+      if (options.strict && pruned.length > 0) {
         throw badRequest(
           `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${pruned
             .map((p) => `unknown field "${p}"`)
@@ -202,7 +201,7 @@ export class ObjectStore {
         );
       }
     }
-    const problems = t.validate(obj);
+    const problems = t.validate?.(obj) ?? [];
     if (problems.length > 0) throw invalid(t.group, t.kind, obj.metadata.name ?? '', problems);
   }
 
@@ -344,11 +343,8 @@ export class ObjectStore {
         ]);
       }
     }
-    if (options.subresource !== 'status') this.checkSchema(t, next, options);
-    else if (t.validate) {
-      const problems = t.validate(next);
-      if (problems.length > 0) throw invalid(t.group, t.kind, name, problems);
-    }
+    // Through /status only status can differ from the stored (valid) object.
+    this.checkSchema(t, next, options);
     this.hooks.admit?.(t, next, old);
     // generation counts changes of everything but metadata and status.
     const strip = (o: KubeObject) => {
