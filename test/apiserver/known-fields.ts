@@ -22,8 +22,9 @@ export function pruneUnknown(value: unknown, shape: Shape, path = ''): string[] 
       pruned.push(here);
     } else if (Array.isArray(rule)) {
       const items = value[key];
-      if (Array.isArray(items))
-        items.forEach((item, i) => pruned.push(...pruneUnknown(item, rule[0], `${here}[${i}]`)));
+      if (Array.isArray(items)) {
+        for (const [i, item] of items.entries()) pruned.push(...pruneUnknown(item, rule[0], `${here}[${i}]`));
+      }
     } else if (rule !== true) {
       pruned.push(...pruneUnknown(value[key], rule, here));
     }
