@@ -14,7 +14,7 @@ export interface Now {
   readonly wallMs: number;
 }
 
-/** unknown: never heard from (this incarnation of us); left: said goodbye. */
+/** unknown: not heard from since we started or it was (re)listed; left: said goodbye. */
 export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left';
 
 export interface PeerRecord {

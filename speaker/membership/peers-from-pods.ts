@@ -1,0 +1,52 @@
+import { isIP } from 'node:net';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { MembershipPeer } from './peers.ts';
+
+/**
+ * The membership peer list from the speaker DaemonSet's Pods (hostNetwork, so a Pod's IPs
+ * are its node's). The identity is the Node name (`spec.nodeName`), which is also what the
+ * L2 owner election ranks. A terminating Pod stays a peer: it still heartbeats during the
+ * graceful handover and says when it leaves. Pods that cannot be peers are returned in
+ * `skipped` with the reason.
+ *
+ * `family` picks the address family when a Pod has both (the socket's family; a
+ * dual-stack socket takes the first listed).
+ */
+export function peersFromPods(
+  pods: readonly V1Pod[],
+  family: 'IPv4' | 'IPv6' | 'any' = 'any',
+): { peers: MembershipPeer[]; skipped: string[] } {
+  const peers = new Map<string, MembershipPeer>(); // node name -> peer
+  const skipped: string[] = [];
+  const sorted = [...pods].sort((a, b) => podKey(a).localeCompare(podKey(b)));
+  for (const pod of sorted) {
+    const key = podKey(pod);
+    const nodeName = pod.spec?.nodeName;
+    const phase = pod.status?.phase;
+    if (!nodeName) {
+      skipped.push(`pod ${key}: not scheduled to a node yet`);
+      continue;
+    }
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      skipped.push(`pod ${key}: ${phase}`);
+      continue;
+    }
+    const ips = (pod.status?.podIPs?.map((p) => p.ip) ?? [pod.status?.podIP]).filter(
+      (ip): ip is string => typeof ip === 'string' && isIP(ip) !== 0,
+    );
+    const wanted = family === 'any' ? ips : ips.filter((ip) => isIP(ip) === (family === 'IPv4' ? 4 : 6));
+    const address = wanted[0];
+    if (address === undefined) {
+      skipped.push(`pod ${key}: no ${family === 'any' ? '' : `${family} `}address yet`);
+      continue;
+    }
+    // During a rolling update two Pods may sit on one node: with hostNetwork they share
+    // its address, so one entry per node is the truth.
+    if (!peers.has(nodeName)) peers.set(nodeName, { name: nodeName, address });
+  }
+  return { peers: [...peers.values()], skipped };
+}
+
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
