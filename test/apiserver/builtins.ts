@@ -141,6 +141,7 @@ interface Spec {
   cells?: (o: Obj) => Record<string, unknown>;
   fieldSelectors?: Record<string, (o: Obj) => string | undefined>;
   nameRule?: NameRule;
+  tracksGeneration?: boolean;
 }
 
 const involved = (field: string) => (o: Obj) => {
@@ -238,6 +239,7 @@ const SPECS: Spec[] = [
   },
   {
     resource: 'pods',
+    tracksGeneration: true,
     kind: 'Pod',
     namespaced: true,
     hasStatus: true,
@@ -328,6 +330,7 @@ const SPECS: Spec[] = [
   {
     group: 'apps',
     resource: 'deployments',
+    tracksGeneration: true,
     kind: 'Deployment',
     namespaced: true,
     hasStatus: true,
@@ -343,6 +346,7 @@ const SPECS: Spec[] = [
   {
     group: 'apps',
     resource: 'daemonsets',
+    tracksGeneration: true,
     kind: 'DaemonSet',
     namespaced: true,
     hasStatus: true,
@@ -405,6 +409,7 @@ const SPECS: Spec[] = [
   {
     group: 'policy',
     resource: 'poddisruptionbudgets',
+    tracksGeneration: true,
     kind: 'PodDisruptionBudget',
     namespaced: true,
     hasStatus: true,
@@ -419,6 +424,7 @@ const SPECS: Spec[] = [
   {
     group: 'apiextensions.k8s.io',
     resource: 'customresourcedefinitions',
+    tracksGeneration: true,
     kind: 'CustomResourceDefinition',
     namespaced: false,
     hasStatus: true,
@@ -453,6 +459,7 @@ export function builtinTypes(): ResourceType[] {
         ? { storage: { key: '/events', toStorage: eventToCore, fromStorage: eventFromCore } }
         : {}),
       custom: false,
+      tracksGeneration: s.tracksGeneration ?? false,
     }),
   );
 }

@@ -118,6 +118,7 @@ export function typesFromCrd(obj: KubeObject): ResourceType[] {
       prune: (o) => [...run(o, v.name).unknownFields],
       openApiSchema: schema,
       custom: true,
+      tracksGeneration: true,
     } satisfies ResourceType;
   });
 }

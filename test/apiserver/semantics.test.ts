@@ -107,6 +107,7 @@ describe('status subresource and generation', () => {
       body: { ...svc, spec: { ...svc.spec, sessionAffinity: 'ClientIP' }, status: lb },
     });
     assert.equal(put.spec?.sessionAffinity, 'ClientIP');
+    assert.equal(put.metadata?.generation, undefined, 'Services have no generation on a real cluster');
     assert.equal(put.status?.loadBalancer?.ingress, undefined);
     // Status subresource: spec and labels in the body are ignored.
     const status = await core.replaceNamespacedServiceStatus({
@@ -761,5 +762,27 @@ describe('built-in field decoding', () => {
       'application/merge-patch+json',
     );
     assert.deepEqual(status.body.status.loadBalancer.ingress, [{ ip: '198.51.100.9' }]);
+  });
+});
+
+describe('generation per kind', () => {
+  test('Pods (since 1.34) track generation, ConfigMaps do not', async () => {
+    const pod = await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'gen-pod' }, spec: { containers: [{ name: 'c', image: 'a' }] } },
+    });
+    assert.equal(pod.metadata?.generation, 1);
+    const patched = await http(
+      'PATCH',
+      '/api/v1/namespaces/default/pods/gen-pod',
+      { spec: { containers: [{ name: 'c', image: 'b' }] } },
+      'application/strategic-merge-patch+json',
+    );
+    assert.equal(patched.body.metadata.generation, 2);
+    const cm = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'gen-cm', generation: 7 } },
+    });
+    assert.equal(cm.metadata?.generation, undefined);
   });
 });

@@ -259,11 +259,9 @@ export class ObjectStore {
     delete obj.apiVersion;
     delete obj.kind;
     this.checkSchema(t, obj, options);
-    Object.assign(obj.metadata, {
-      uid: this.newUid(),
-      creationTimestamp: this.timestamp(),
-      generation: 1,
-    });
+    Object.assign(obj.metadata, { uid: this.newUid(), creationTimestamp: this.timestamp() });
+    if (t.tracksGeneration) obj.metadata.generation = 1;
+    else delete obj.metadata.generation;
     delete obj.metadata.deletionTimestamp;
     delete obj.metadata.managedFields;
     this.hooks.admit?.(t, obj, undefined);
@@ -351,8 +349,9 @@ export class ObjectStore {
       const { metadata: _m, status: _s, ...rest } = o;
       return t.hasStatus ? rest : { ...rest, status: _s };
     };
-    if (!isDeepStrictEqual(strip(old), strip(next)))
+    if (t.tracksGeneration && !isDeepStrictEqual(strip(old), strip(next))) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     // A no-op write does not bump resourceVersion and sends no event, like the real server.
     if (isDeepStrictEqual(old, next)) return this.out(t, old);
@@ -400,7 +399,7 @@ export class ObjectStore {
       const next = structuredClone(old);
       next.metadata.deletionTimestamp = this.timestamp();
       next.metadata.deletionGracePeriodSeconds = 0;
-      next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+      if (t.tracksGeneration) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
       if (!options.dryRun) this.commit(t, 'MODIFIED', next, old);
       return { object: this.out(t, next), deleted: false };
     }

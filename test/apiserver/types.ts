@@ -65,6 +65,11 @@ export interface ResourceType {
   openApiSchema?: Record<string, unknown>;
   /** Custom cell values for built-in tables (e.g. Service PORT(S)); column name → cell. */
   cells?: (obj: KubeObject) => Record<string, unknown>;
+  /**
+   * The server maintains metadata.generation (CRDs, workloads, Pods since 1.34). Services,
+   * Nodes, ConfigMaps and other older kinds have none on a real cluster (kubernetes#113961).
+   */
+  tracksGeneration: boolean;
   /** Which name syntax the type's validation enforces (default: RFC 1123 subdomain). */
   nameRule?: NameRule;
   /**
