@@ -12,6 +12,7 @@ declare -A needed=(
   [ndisc6]=ndisc6
   [ping]=iputils-ping
   [curl]=curl
+  [tcpdump]=tcpdump
   [unzip]=unzip
 )
 

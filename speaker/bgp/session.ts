@@ -343,10 +343,14 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         this.rib = undefined;
         this.established = undefined;
         return;
-      case 'routeRefresh':
-        if (this.rib && this.established)
-          this.writeAll(this.established.conn, this.rib.refresh(this.desired));
+      case 'routeRefresh': {
+        // RFC 2918 §4: resend the requested family only.
+        const family = action.afi === Afi.Ipv4 ? 'IPv4' : action.afi === Afi.Ipv6 ? 'IPv6' : undefined;
+        if (this.rib && this.established && family) {
+          this.writeAll(this.established.conn, this.rib.refresh(this.desired, family));
+        }
         return;
+      }
       case 'update':
         // We announce and do not learn: a received UPDATE is validated, counted and dropped.
         return;

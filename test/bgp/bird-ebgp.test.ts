@@ -100,6 +100,35 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
     }
   });
 
+  it('answers ROUTE-REFRESH by resending everything; direct eBGP packets carry TTL 1', async () => {
+    const speaker = startSpeaker(lab, 'node', [
+      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...['--announce', '198.51.100.21/32,198.51.100.22/32', '--keepalive-time', '1', '--drain-time', '0'],
+    ]);
+    try {
+      await eventually('routes in BIRD', async () => (await bird.count('ipv4')) === 2);
+      const updates = async () => Number(/Import updates:\s+(\d+)/.exec(await bird.protocolInfo('n1'))?.[1]);
+      const before = await updates();
+      // `reload in` makes BIRD send ROUTE-REFRESH (RFC 2918) for each channel.
+      await bird.birdc(['reload', 'in', 'n1']);
+      await eventually('routes resent', async () => (await updates()) === before + 2);
+      const dump = await lab.exec(
+        'router',
+        ['timeout', '5', 'tcpdump', '-i', 'eth0', '-c', '2', '-nv', 'src 192.0.2.10 and tcp port 179'],
+        {
+          allowFailure: true,
+        },
+      );
+      assert.match(
+        dump.stdout,
+        /ttl 1,/,
+        'RFC 4271 §5.1.3 practice: TTL 1 toward a directly connected eBGP peer',
+      );
+    } finally {
+      await speaker.stop();
+    }
+  });
+
   it('comes back with the routes after the peer restarts', async () => {
     const speaker = startSpeaker(lab, 'node', [
       ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],

@@ -160,13 +160,18 @@ describe('RibOut', () => {
     assert.deepStrictEqual(updates[2]!.attributes.communities, [0xffff0000]);
   });
 
-  it('route refresh resends everything without End-of-RIB again', () => {
+  it('route refresh resends the requested family (or all) without End-of-RIB again', () => {
     const rib = new RibOut(EBGP);
     const desired = new Map<string, RouteAttributes>([
       ['198.51.100.1/32', {}],
       [v6(7), {}],
     ]);
     rib.update(desired);
+    const v6only = decodeAll(rib.refresh(desired, 'IPv6'));
+    assert.deepStrictEqual(
+      v6only.map((u) => u.attributes.mpReach?.nlri),
+      [[v6(7)]],
+    );
     const again = decodeAll(rib.refresh(desired));
     assert.equal(again.length, 2);
     assert.ok(again.every((u) => endOfRibFamily(u) === undefined));

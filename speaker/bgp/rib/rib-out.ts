@@ -181,9 +181,14 @@ export class RibOut {
     return key;
   }
 
-  /** Route refresh (RFC 2918 §4): forget what was sent so the next update resends everything. */
-  refresh(desired: ReadonlyMap<string, RouteAttributes>): Uint8Array[] {
-    this.sent.clear();
+  /**
+   * Route refresh (RFC 2918 §4): resend every route of the requested family (all families
+   * when none is given), as if the peer held nothing of it.
+   */
+  refresh(desired: ReadonlyMap<string, RouteAttributes>, family?: IpFamily): Uint8Array[] {
+    for (const prefix of [...this.sent.keys()]) {
+      if (family === undefined || familyOfText(prefix) === family) this.sent.delete(prefix);
+    }
     return this.update(desired);
   }
 
