@@ -184,10 +184,11 @@ async function route(ctx: Context, req: IncomingMessage, res: ServerResponse, ur
   const target = parseResourcePath(path);
   const t = target && ctx.registry.lookup(target.group, target.version, target.resource);
   if (!target || !t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  const isNamespaces = t.group === '' && t.resource === 'namespaces';
   if (
     target.subresource &&
     !(target.subresource === 'status' && t.hasStatus) &&
-    target.subresource !== 'finalize'
+    !(target.subresource === 'finalize' && isNamespaces)
   ) {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -211,6 +212,9 @@ async function resourceRequest(
   const accept = req.headers.accept ?? '';
   const asTable = /as=Table/.test(accept);
   const include = (q.get('includeObject') ?? 'Metadata') as IncludeObject;
+  if (!['None', 'Metadata', 'Object'].includes(include)) {
+    throw badRequest(`includeObject must be None, Metadata or Object, not "${include}"`);
+  }
   const dryRun = q.getAll('dryRun').includes('All');
   const strict = q.get('fieldValidation') === 'Strict';
   const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
