@@ -174,7 +174,8 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       );
       const elapsedMs = (expired.time as number) - cutAt;
       // Negotiated hold time min(3, 9) = 3 s; the last KEEPALIVE came at most 1 s before the cut.
-      assert.ok(elapsedMs <= 3_300, `hold timer fired ${elapsedMs} ms after the cut`);
+      // Up to 1.5 s of slack for a loaded machine (timers, birdc polling); far below the 90 s default.
+      assert.ok(elapsedMs <= 4_500, `hold timer fired ${elapsedMs} ms after the cut`);
       assert.ok(elapsedMs >= 1_500, `hold timer fired too early: ${elapsedMs} ms`);
     } finally {
       await lab.restoreLink(nodeLink);
