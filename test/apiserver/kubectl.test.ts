@@ -248,6 +248,32 @@ describe('kubectl round trip', () => {
     assert.match(bad.stderr, /is invalid: spec\.autoAssign: Invalid value: "yes"/);
   });
 
+  test('kubectl apply computes strategic merge patches the server applies: a port removed from the file goes', async () => {
+    const file = join(home, 'web.yaml');
+    const manifest = (ports: string) =>
+      `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default, labels: {app: web}}\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports:\n${ports}`;
+    writeFileSync(
+      file,
+      manifest('  - {name: http, port: 80}\n  - {name: https, port: 443}\n  - {name: admin, port: 9000}\n'),
+    );
+    assert.equal((await ok('apply', '-f', file)).trim(), 'service/web created');
+    const nodePorts = await ok('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[*].nodePort}');
+    writeFileSync(file, manifest('  - {name: https, port: 443}\n  - {name: http, port: 80}\n'));
+    assert.equal((await ok('apply', '-f', file)).trim(), 'service/web configured');
+    assert.equal(
+      await ok('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[*].port}'),
+      '443 80',
+      'in file order',
+    );
+    const [http, https] = nodePorts.split(' ');
+    assert.equal(
+      await ok('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[*].nodePort}'),
+      `${https} ${http}`,
+      'node ports survive the apply',
+    );
+    assert.equal((await ok('apply', '-f', file)).trim(), 'service/web unchanged');
+  });
+
   test('kubectl apply of an invalid object prints the server 422 naming the field', async () => {
     const file = join(home, 'bad-pool.yaml');
     writeFileSync(

@@ -163,3 +163,18 @@ test('strategic merge patch: lists merge by key, $patch directives, primitives, 
     { spec: { ports: [{ port: 2 }] } },
   );
 });
+
+test('strategic merge patch: $setElementOrder orders merged lists, server-only elements follow', () => {
+  const out = applyStrategicMergePatch(
+    { spec: { ports: [{ port: 1 }, { port: 2 }, { port: 3 }] }, metadata: { finalizers: ['a', 'b', 'c'] } },
+    {
+      spec: { '$setElementOrder/ports': [{ port: 3 }, { port: 1 }], ports: [{ port: 3, name: 'x' }] },
+      metadata: { '$setElementOrder/finalizers': ['c', 'a'] },
+    },
+    'Service',
+  );
+  assert.deepEqual(out, {
+    spec: { ports: [{ port: 3, name: 'x' }, { port: 1 }, { port: 2 }] },
+    metadata: { finalizers: ['c', 'a', 'b'] },
+  });
+});

@@ -183,8 +183,8 @@ const DIRECTIVE = '$patch';
 /**
  * Strategic merge patch (k8s.io/apimachinery/pkg/util/strategicpatch), the subset kubectl
  * sends: maps merge, lists with a merge key merge by that key, `$patch: replace|delete` in maps
- * and list items, `$deleteFromPrimitiveList/<field>`, `$retainKeys`; `$setElementOrder/<field>`
- * only orders elements, which we ignore (the merged order is already stable).
+ * and list items, `$deleteFromPrimitiveList/<field>`, `$retainKeys`, `$setElementOrder/<field>`
+ * (the listed elements take that order; elements only the server has follow, in their order).
  */
 export function applyStrategicMergePatch(target: unknown, patch: unknown, kind: string): unknown {
   return smp(isObject(target) ? structuredClone(target) : {}, patch, kind, '');
@@ -221,10 +221,35 @@ function smp(target: JsonObject, patch: unknown, kind: string, path: string): Js
       result[key] = value;
     }
   }
+  for (const [key, order] of Object.entries(patch)) {
+    if (!key.startsWith('$setElementOrder/') || !Array.isArray(order)) continue;
+    const field = key.slice('$setElementOrder/'.length);
+    const list = result[field];
+    if (Array.isArray(list)) {
+      const childPath = path ? `${path}.${field}` : field;
+      result[field] = applyElementOrder(list, order, mergeKeyFor(kind, childPath));
+    }
+  }
   if (Array.isArray(retain)) {
     for (const key of Object.keys(result)) if (!retain.includes(key)) delete result[key];
   }
   return result;
+}
+
+/** Orders a merged list as `$setElementOrder` says (by merge key, or by value for primitives). */
+function applyElementOrder(list: Json[], order: Json[], mergeKey: string | undefined): Json[] {
+  const identity = (item: Json): Json => (mergeKey && isObject(item) ? (item[mergeKey] ?? null) : item);
+  const wanted = order.map((o) => (mergeKey && isObject(o) ? (o[mergeKey] ?? null) : o));
+  const ordered: Json[] = [];
+  const rest: Json[] = [];
+  for (const item of list)
+    (wanted.some((w) => isDeepStrictEqual(w, identity(item))) ? ordered : rest).push(item);
+  ordered.sort(
+    (a, b) =>
+      wanted.findIndex((w) => isDeepStrictEqual(w, identity(a))) -
+      wanted.findIndex((w) => isDeepStrictEqual(w, identity(b))),
+  );
+  return [...ordered, ...rest];
 }
 
 function mergeList(current: Json | undefined, patch: Json[], kind: string, path: string): Json[] {
