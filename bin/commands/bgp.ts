@@ -126,7 +126,10 @@ export function bgpCommand(): Command {
     .option('--peer-port <port>', 'peer TCP port', '179')
     .option('--router-id <ipv4>', 'BGP identifier (default: an IPv4 address of this node)')
     .option('--hold-time <sec>', 'hold time to propose: 0 or 3..65535', '90')
-    .option('--keepalive-time <sec>', 'keepalive interval (default: a third of the negotiated hold time)')
+    .option(
+      '--keepalive-time <sec>',
+      'keepalive interval, at most a third of the negotiated hold time (the default)',
+    )
     .option('--connect-time <sec>', 'TCP connect timeout', '5')
     .option('--connect-retry <sec>', 'first reconnect delay; doubles per failure', '5')
     .option('--connect-retry-max <sec>', 'reconnect delay cap', '120')
@@ -221,7 +224,7 @@ export function bgpCommand(): Command {
           routerId,
           holdTimeSec,
           ...(options.keepaliveTime !== undefined
-            ? { keepaliveSec: integer('--keepalive-time', options.keepaliveTime, 0, 65535) }
+            ? { keepaliveSec: integer('--keepalive-time', options.keepaliveTime, 1, 65535) }
             : {}),
           connectTimeMs: integer('--connect-time', options.connectTime, 1, 3600) * 1000,
           connectRetryMs: integer('--connect-retry', options.connectRetry, 1, 3600) * 1000,

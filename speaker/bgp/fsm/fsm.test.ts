@@ -315,9 +315,14 @@ describe('timers and negotiation', () => {
     assert.deepStrictEqual(timers(r.actions), { hold: 'stop', keepalive: 'stop' });
   });
 
-  it('a configured keepalive wins over a third of the hold time', () => {
-    const n = negotiate({ ...CONFIG, keepaliveSec: 3 }, PEER_OPEN) as Negotiated;
-    assert.equal(n.keepaliveMs, 3000);
+  it('a configured keepalive shortens a third of the hold time, never lengthens it', () => {
+    assert.equal((negotiate({ ...CONFIG, keepaliveSec: 3 }, PEER_OPEN) as Negotiated).keepaliveMs, 3000);
+    // Peer hold 30 s: even with 60 s configured, KEEPALIVEs go every 10 s.
+    assert.equal((negotiate({ ...CONFIG, keepaliveSec: 60 }, PEER_OPEN) as Negotiated).keepaliveMs, 10_000);
+    assert.match(
+      validateFsmConfig({ ...CONFIG, keepaliveSec: 0 }).join(),
+      /keepaliveTime 0 s must be at least 1 s/,
+    );
   });
 
   it('a peer hold time of 1 or 2 s gets NOTIFICATION 2/6', () => {

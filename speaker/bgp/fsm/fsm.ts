@@ -37,8 +37,11 @@ export function validateFsmConfig(config: FsmConfig): string[] {
   if (!Number.isInteger(h) || h < 0 || h > 65535 || h === 1 || h === 2) {
     problems.push(`holdTime ${h} s must be 0 or 3..65535 (RFC 4271 §4.2)`);
   }
-  if (config.keepaliveSec !== undefined && (config.keepaliveSec < 0 || (h > 0 && config.keepaliveSec > h))) {
-    problems.push(`keepaliveTime ${config.keepaliveSec} s must be between 0 and the hold time ${h} s`);
+  if (
+    config.keepaliveSec !== undefined &&
+    (!Number.isInteger(config.keepaliveSec) || config.keepaliveSec < 1)
+  ) {
+    problems.push(`keepaliveTime ${config.keepaliveSec} s must be at least 1 s`);
   }
   if (!(config.connectRetryMs > 0) || config.connectRetryMaxMs < config.connectRetryMs) {
     problems.push('connectRetry must be positive and not above its maximum');
@@ -140,8 +143,10 @@ export function negotiate(config: FsmConfig, open: OpenMessage): Negotiated | No
   if (open.bgpId === config.routerId)
     return notification(ErrorCode.OpenMessage, OpenSubcode.BadBgpIdentifier);
   const holdTimeSec = Math.min(config.holdTimeSec, open.holdTimeSec);
-  const keepaliveSec =
-    holdTimeSec === 0 ? 0 : Math.min(config.keepaliveSec ?? Math.floor(holdTimeSec / 3), holdTimeSec);
+  // RFC 4271 §10: a third of the hold time; a configured interval only ever shortens it, so
+  // a peer with a short hold time is never starved of KEEPALIVEs.
+  const third = Math.max(1, Math.floor(holdTimeSec / 3));
+  const keepaliveSec = holdTimeSec === 0 ? 0 : Math.min(config.keepaliveSec ?? third, third);
   const peerFamilies = open.capabilities.flatMap((c) => (c.kind === 'multiprotocol' ? [c] : []));
   // RFC 4760 §8: without MP capabilities the peer does IPv4 unicast only.
   const offered = peerFamilies.length > 0 ? peerFamilies : [{ afi: 1, safi: 1 }];
