@@ -45,7 +45,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
     const speaker = startSpeaker(lab, 'node', [
       ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
       ...['--announce-file', file, '--community', '65001:100', '--community', 'NO_EXPORT'],
-      ...['--large-community', '65001:7:8', '--drain-time', '0'],
+      ...['--large-community', '65001:7:8', '--drain-time', '0', '--metrics-listen', '127.0.0.1:7474'],
     ]);
     try {
       await eventually(
@@ -67,6 +67,11 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
         /local_pref: (?!100)/,
         'eBGP carries no LOCAL_PREF (BIRD shows its default 100)',
       );
+      const metrics = (await lab.exec('node', ['curl', '-sf', 'http://127.0.0.1:7474/metrics'])).stdout;
+      assert.match(metrics, /metalbeacon_bgp_session_established\{peer="192\.0\.2\.1"\} 1/);
+      assert.match(metrics, /metalbeacon_bgp_prefixes_announced\{peer="192\.0\.2\.1"\} 3/);
+      assert.match(metrics, /metalbeacon_bgp_connection_attempts_total\{peer="192\.0\.2\.1"\} 1/);
+      assert.match(metrics, /metalbeacon_bgp_messages_received_total\{peer="192\.0\.2\.1",type="open"\} 1/);
       const since = /n1\s+BGP\s+\S+\s+up\s+(\S+)/.exec(await bird.birdc(['show', 'protocols']))?.[1];
 
       // New file: one prefix removed, one added.
