@@ -62,6 +62,7 @@ try {
       families: ['ipv6'],
     },
   ]);
+  let smallYoung: { n: number; seconds: number; rss: number } | undefined;
   const results: {
     n: number;
     ours: number[];
@@ -147,6 +148,33 @@ try {
       }
       results.push(row);
     }
+    // One more run of ours at the largest N with a smaller V8 young generation, to show how
+    // much of the RSS is transient garbage room rather than held routes.
+    const n = Math.max(...SIZES);
+    const file = join(dir, `announce-${n}`);
+    const empty = join(dir, 'empty');
+    await writeFile(empty, '');
+    const speaker = startSpeaker(
+      lab,
+      'node',
+      [
+        ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+        ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
+      ],
+      { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' },
+    );
+    await eventually(
+      'our session up',
+      async () => (await bird.protocolState('mb')) === 'Established',
+      20_000,
+    );
+    await writeFile(empty, await readFile(file));
+    const t0 = performance.now();
+    speaker.child.kill('SIGHUP');
+    const t1 = await waitCount(bird, n, 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    smallYoung = { n, seconds: (t1 - t0) / 1000, rss: await rssMb(speaker.pid) };
+    await speaker.stop(10_000);
   } finally {
     await bird.stop();
   }
@@ -160,6 +188,12 @@ try {
     );
   }
   const big = results.find((r) => r.rss !== undefined);
+  if (smallYoung) {
+    process.stdout.write(
+      `with NODE_OPTIONS=--max-semi-space-size=4: ${smallYoung.n} prefixes in ${smallYoung.seconds.toFixed(3)} s, ` +
+        `RSS ${smallYoung.rss.toFixed(1)} MB holding them\n`,
+    );
+  }
   if (big?.rss) {
     const { idle, peak, settled } = big.rss;
     process.stdout.write(

@@ -7,8 +7,15 @@ export const NODE = `${ROOT}node_modules/.bin/node`;
 export const METALBEACON = `${ROOT}bin/metalbeacon.js`;
 
 /** Starts `metalbeacon bgp ARGS` in a lab namespace with JSON logs. */
-export function startSpeaker(lab: Lab, ns: string, args: readonly string[]): LabDaemon {
-  return lab.spawn(ns, [NODE, METALBEACON, '--log-format', 'json', '--log-level', 'debug', 'bgp', ...args]);
+export function startSpeaker(
+  lab: Lab,
+  ns: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): LabDaemon {
+  return lab.spawn(ns, [NODE, METALBEACON, '--log-format', 'json', '--log-level', 'debug', 'bgp', ...args], {
+    env,
+  });
 }
 
 /** The speaker's JSON log lines parsed (non-JSON lines skipped). */
