@@ -102,12 +102,12 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
   });
 
   it('graceful restart: BIRD keeps our routes across a speaker crash until our End-of-RIB', async () => {
-    const args = [
+    const args = (announce: string) => [
       ...['--local-as', '4200000001', '--peer', '2001:db8:0:1::1', '--peer-as', '4200000001'],
-      ...['--router-id', '192.0.2.10', '--announce', '2001:db8:100::/120', '--graceful-restart-time', '60'],
+      ...['--router-id', '192.0.2.10', '--announce', announce, '--graceful-restart-time', '60'],
       ...['--listen-port', '0', '--drain-time', '0'],
     ];
-    const first = startSpeaker(lab, 'node', args);
+    const first = startSpeaker(lab, 'node', args('2001:db8:100::/120'));
     await eventually('route in BIRD', async () => (await bird.count('ipv6')) === 1);
     assert.match(await bird.protocolInfo('ibgp6'), /Neighbor capabilities[\s\S]*Graceful restart/);
     // A crash: no NOTIFICATION, the kernel closes the connection.
@@ -121,13 +121,15 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(await bird.count('ipv6'), 1, 'route kept while we restart');
     assert.match(await bird.routes('ipv6'), /2001:db8:100::\/120/);
-    const second = startSpeaker(lab, 'node', args);
+    // Back with another prefix only: our End-of-RIB tells BIRD to drop what we did not resend.
+    const second = startSpeaker(lab, 'node', args('2001:db8:100::80/121'));
     try {
       await eventually('session back', async () => (await bird.protocolState('ibgp6')) === 'Established');
-      await eventually(
-        'route fresh again',
-        async () => !/stale/i.test(await bird.routes('ipv6')) && (await bird.count('ipv6')) === 1,
-      );
+      const table = await eventually('stale route flushed after End-of-RIB', async () => {
+        const t = await bird.routes('ipv6');
+        return !t.includes('2001:db8:100::/120') && t.includes('2001:db8:100::80/121') && t;
+      });
+      assert.equal(await bird.count('ipv6'), 1, table);
     } finally {
       await second.stop();
     }
