@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from '../lab/netns.ts';
 import { Gobgp } from './gobgp.ts';
-import { eventually, startSpeaker } from './speaker.ts';
+import { eventually, logLines, startSpeaker } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
 describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
@@ -86,6 +86,55 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
         const [r6, r4] = [await gobgp.rib('ipv6'), await gobgp.rib('ipv4')];
         return Object.keys(r6).length === 1 && Object.keys(r4).length === 0;
       });
+    } finally {
+      await speaker.stop();
+    }
+  });
+
+  it('a peer proposing hold time 2 s gets NOTIFICATION 2/6 and a capped backoff', async () => {
+    await gobgp.stop();
+    gobgp = await Gobgp.start(lab, 'router', {
+      as: 65000,
+      routerId: '192.0.2.1',
+      localAddress: '192.0.2.1',
+      neighbors: [{ address: '192.0.2.10', as: 4200000002, holdTimeSec: 2, passive: true }],
+    });
+    const speaker = startSpeaker(lab, 'node', [
+      ...[
+        '--local-as',
+        '4200000002',
+        '--peer',
+        '192.0.2.1',
+        '--peer-as',
+        '65000',
+        '--router-id',
+        '192.0.2.10',
+      ],
+      ...[
+        '--announce',
+        '198.51.100.0/25',
+        '--connect-retry',
+        '1',
+        '--connect-retry-max',
+        '2',
+        '--listen-port',
+        '0',
+      ],
+      ...['--drain-time', '0'],
+    ]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      const sent = logLines(speaker).filter((l) => l.msg === 'NOTIFICATION sent');
+      assert.ok(sent.length >= 2, `NOTIFICATIONs sent: ${sent.length}`);
+      assert.ok(
+        sent.every((l) => l.code === 2 && l.subcode === 6),
+        JSON.stringify(sent),
+      );
+      // 1 s, then 2 s (cap), jittered: a handful of attempts in 7 s, never established.
+      const states = logLines(speaker).map((l) => l.to);
+      const attempts = states.filter((s) => s === 'Connect').length;
+      assert.ok(attempts >= 3 && attempts <= 6, `attempts: ${attempts}`);
+      assert.ok(!states.includes('Established'));
     } finally {
       await speaker.stop();
     }

@@ -9,6 +9,8 @@ export interface GobgpNeighbor {
   readonly as: number;
   readonly password?: string;
   readonly passive?: boolean;
+  /** Hold time GoBGP proposes (it accepts values RFC 4271 forbids, handy for error tests). */
+  readonly holdTimeSec?: number;
 }
 
 /** gobgpd in a lab namespace; its gRPC API on the namespace's own loopback. */
@@ -49,6 +51,7 @@ export class Gobgp {
         ...(n.password !== undefined ? [`    auth-password = "${n.password}"`] : []),
         '  [neighbors.timers.config]',
         '    connect-retry = 1',
+        ...(n.holdTimeSec !== undefined ? [`    hold-time = ${n.holdTimeSec}`] : []),
         ...(n.passive ? ['  [neighbors.transport.config]', '    passive-mode = true'] : []),
         '  [[neighbors.afi-safis]]',
         '    [neighbors.afi-safis.config]',
