@@ -11,5 +11,7 @@ export interface Context {
   allocations: AllocationIndex;
   owners: OwnerIndex;
   bookmarkIntervalMs: number;
+  /** Delay before a terminating namespace's contents are deleted (0: at once). */
+  namespaceDeletionDelayMs: number;
   serverAddress: () => string;
 }

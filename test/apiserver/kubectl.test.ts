@@ -327,4 +327,20 @@ describe('kubectl round trip', () => {
     assert.equal(none.stdout, '');
     assert.equal(none.stderr.trim(), 'No resources found in ingress-nginx namespace.');
   });
+
+  test('kubectl delete -f config/samples/ deletes everything, namespaces first, without errors', async () => {
+    await ok('apply', '-f', 'config/samples/');
+    const out = await ok('delete', '-f', 'config/samples/');
+    assert.match(out, /^namespace "metalbeacon-system" deleted$/m);
+    assert.match(
+      out,
+      /^ipaddresspool\.metalbeacon\.io "ingress" deleted from metalbeacon-system namespace$/m,
+    );
+    assert.match(out, /^service "ingress-nginx-controller" deleted from ingress-nginx namespace$/m);
+    const none = await kubectl('get', 'ipaddresspools,l2advertisements,bgppeers', '-A');
+    assert.equal(none.stdout, '', `still listed:\n${none.stdout}`);
+    assert.equal(none.stderr.trim(), 'No resources found');
+    const ns = await kubectl('get', 'namespace', 'ingress-nginx');
+    assert.match(ns.stderr, /namespaces "ingress-nginx" not found/);
+  });
 });

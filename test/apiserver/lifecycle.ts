@@ -131,30 +131,36 @@ function finishNamespace(ctx: Context, namespace: string): void {
   if (still) ctx.store.delete(nsType, undefined, namespace);
 }
 
-/** Namespace deletion: mark Terminating, delete the contents, then the namespace itself. */
+/**
+ * Namespace deletion: mark Terminating now, delete the contents a little later (like the
+ * namespace controller, so `kubectl delete -f` can still delete the objects it lists after
+ * their namespace), then the namespace itself once empty.
+ */
 export function deleteNamespace(ctx: Context, name: string, dryRun: boolean): KubeObject {
   const nsType = ctx.registry.lookup('', 'v1', 'namespaces')!;
   const ns = ctx.store.peek(nsType, undefined, name);
   if (!ns) throw notFound('', 'namespaces', name, 'Namespace');
-  if (dryRun) return ctx.store.get(nsType, undefined, name);
-  if (!ns.metadata.deletionTimestamp) {
-    const marked = structuredClone(ns);
-    marked.metadata.finalizers = [...(marked.metadata.finalizers ?? []), 'kubernetes'];
-    ctx.store.update(nsType, undefined, name, marked);
-    ctx.store.delete(nsType, undefined, name);
-    // Re-admit through /status so the phase follows the deletionTimestamp (Terminating).
-    const deleting = ctx.store.peek(nsType, undefined, name)!;
-    ctx.store.update(nsType, undefined, name, structuredClone(deleting), { subresource: 'status' });
-  }
-  for (const { key, obj } of ctx.store.namespaceContents(name)) {
-    const t = ctx.registry.anyVersion(key);
-    if (t && !obj.metadata.deletionTimestamp) ctx.store.delete(t, name, obj.metadata.name!);
-  }
-  finishNamespace(ctx, name);
-  const after = ctx.store.peek(nsType, undefined, name);
-  return after
-    ? ctx.store.get(nsType, undefined, name)
-    : { ...structuredClone(ns), apiVersion: 'v1', kind: 'Namespace' };
+  if (dryRun || ns.metadata.deletionTimestamp) return ctx.store.get(nsType, undefined, name);
+  const marked = structuredClone(ns);
+  marked.metadata.finalizers = [...(marked.metadata.finalizers ?? []), 'kubernetes'];
+  ctx.store.update(nsType, undefined, name, marked);
+  ctx.store.delete(nsType, undefined, name);
+  // Re-admit through /status so the phase follows the deletionTimestamp (Terminating).
+  const deleting = ctx.store.peek(nsType, undefined, name)!;
+  const result = ctx.store.update(nsType, undefined, name, structuredClone(deleting), {
+    subresource: 'status',
+  });
+  const purge = () => {
+    if (!ctx.store.peek(nsType, undefined, name)?.metadata.deletionTimestamp) return;
+    for (const { key, obj } of ctx.store.namespaceContents(name)) {
+      const t = ctx.registry.anyVersion(key);
+      if (t && !obj.metadata.deletionTimestamp) ctx.store.delete(t, name, obj.metadata.name!);
+    }
+    finishNamespace(ctx, name);
+  };
+  if (ctx.namespaceDeletionDelayMs <= 0) purge();
+  else setTimeout(purge, ctx.namespaceDeletionDelayMs).unref();
+  return result;
 }
 
 /** Creates or replaces objects (CRDs first so their kinds resolve), as a simple `kubectl apply`. */

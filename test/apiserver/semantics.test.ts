@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type V1Service } from '@kubernetes/client-node';
 import { readManifests } from './manifests.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
-import { apiCode, apiStatus, kubeConfigFor, type Wire } from './test-helpers.ts';
+import { apiCode, apiStatus, eventually, kubeConfigFor, type Wire } from './test-helpers.ts';
 
 const CRD_DIR = new URL('../../config/crd/', import.meta.url).pathname;
 
@@ -342,7 +342,13 @@ describe('finalizers and deletion', () => {
     await core.deleteNamespace({ name: 'doomed' });
     const ns = await core.readNamespace({ name: 'doomed' });
     assert.equal(ns.status?.phase, 'Terminating');
-    assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'free', namespace: 'doomed' })), 404);
+    // Like the namespace controller, contents go shortly after, not within the DELETE.
+    assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'free', namespace: 'doomed' })), 200);
+    await eventually(
+      'the contents are deleted',
+      async () =>
+        (await apiCode(core.readNamespacedConfigMap({ name: 'free', namespace: 'doomed' }))) === 404,
+    );
     const refused = await apiStatus(
       core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } }),
     );

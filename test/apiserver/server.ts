@@ -28,6 +28,11 @@ export interface ApiServerOptions {
   historyLimit?: number;
   /** Interval of BOOKMARK events for watches that allow them (the real server: about a minute). */
   bookmarkIntervalMs?: number;
+  /**
+   * How long a deleted namespace stays Terminating before its contents are deleted (the real
+   * namespace controller takes seconds); default 500 ms.
+   */
+  namespaceDeletionDelayMs?: number;
   /** Called for each request (method, path, status) — the CLI logs through it. */
   onRequest?: (method: string, path: string, status: number) => void;
 }
@@ -71,6 +76,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     allocations: new AllocationIndex(),
     owners: new OwnerIndex(),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 500,
     serverAddress: () => `${host}:${port}`,
   };
   installHooks(ctx);
