@@ -422,6 +422,14 @@ const SPECS: Spec[] = [
     }),
   },
   {
+    // Not stored: a POST answers "allowed" (the server does no authorization), so
+    // `kubectl auth can-i` works as against a cluster where the user may do everything.
+    group: 'authorization.k8s.io',
+    resource: 'selfsubjectaccessreviews',
+    kind: 'SelfSubjectAccessReview',
+    namespaced: false,
+  },
+  {
     group: 'apiextensions.k8s.io',
     resource: 'customresourcedefinitions',
     tracksGeneration: true,

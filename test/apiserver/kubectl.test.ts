@@ -162,6 +162,30 @@ describe('kubectl round trip', () => {
     assert.equal(lines.filter((l) => l.startsWith('NAMESPACE')).length, 1, 'one header for the whole stream');
   });
 
+  test('kubectl create namespace|configmap|secret (typed commands that send protobuf)', async () => {
+    assert.equal((await ok('create', 'namespace', 'demo')).trim(), 'namespace/demo created');
+    assert.equal(
+      (await ok('create', 'configmap', 'settings', '-n', 'demo', '--from-literal=mode=l2')).trim(),
+      'configmap/settings created',
+    );
+    assert.equal(
+      (
+        await ok('create', 'secret', 'generic', 'bgp-auth', '-n', 'demo', '--from-literal=password=s3cret')
+      ).trim(),
+      'secret/bgp-auth created',
+    );
+    assert.equal(await ok('get', 'configmap', 'settings', '-n', 'demo', '-o', 'jsonpath={.data.mode}'), 'l2');
+    const password = await ok('get', 'secret', 'bgp-auth', '-n', 'demo', '-o', 'jsonpath={.data.password}');
+    assert.equal(Buffer.from(password, 'base64').toString(), 's3cret');
+    const again = await kubectl('create', 'namespace', 'demo');
+    assert.equal(again.stderr.trim(), 'Error from server (AlreadyExists): namespaces "demo" already exists');
+  });
+
+  test('kubectl version and auth can-i answer as a cluster without authorization', async () => {
+    assert.match(await ok('version'), /^Server Version: v1\.34\./m);
+    assert.equal((await ok('auth', 'can-i', 'patch', 'services/status')).trim(), 'yes');
+  });
+
   test('kubectl describe shows objects as on a real cluster', async () => {
     const pool = await ok('describe', 'ipaddresspool', 'ingress', '-n', 'metalbeacon-system');
     assert.match(pool, /^Name:\s+ingress$/m);
