@@ -125,6 +125,29 @@ describe('single-stack IPv4 cluster', () => {
     );
     assert.equal(badPort.code, 422);
     assert.equal(badPort.body.details.causes[0].field, 'spec.ports[0].port');
+    const badIp = await apiStatus(
+      core.createNamespacedService({
+        namespace: 'default',
+        body: svc('bad-ip', { externalIPs: ['192.0.2.300'], ports: [{ port: 80 }] }),
+      }),
+    );
+    assert.equal(badIp.code, 422);
+    assert.equal(badIp.body.details.causes[0].field, 'spec.externalIPs[0]');
+    const badStatus = await apiStatus(
+      core.replaceNamespacedServiceStatus({
+        name: 'plain',
+        namespace: 'default',
+        body: {
+          metadata: { name: 'plain' },
+          status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }, { ip: 'nope' }] } },
+        },
+      }),
+    );
+    assert.equal(badStatus.code, 422);
+    assert.match(
+      badStatus.body.message,
+      /status\.loadBalancer\.ingress\[1\]\.ip: Invalid value: "nope": must be a valid IP address/,
+    );
     const immutable = await apiStatus(
       core.patchNamespacedService({
         name: 'plain',

@@ -339,6 +339,49 @@ export function defaultService(
   } else delete spec.healthCheckNodePort;
   svc.status ??= {};
   svc.status.loadBalancer ??= {};
+  checkAddresses(svc, fail);
+}
+
+/** The address fields the real validation checks (ValidateService / ValidateServiceStatus). */
+function checkAddresses(svc: Svc, fail: (causes: StatusCause[]) => Error): void {
+  const causes: StatusCause[] = [];
+  const mustBeIp = (field: string, value: unknown) => {
+    if (typeof value !== 'string' || !parseIp(value)) {
+      causes.push({ field, message: `Invalid value: ${JSON.stringify(value)}: must be a valid IP address` });
+    }
+  };
+  const spec = svc.spec ?? {};
+  if (spec.loadBalancerIP) mustBeIp('spec.loadBalancerIP', spec.loadBalancerIP);
+  for (const [i, ip] of ((spec.externalIPs as unknown[] | undefined) ?? []).entries())
+    mustBeIp(`spec.externalIPs[${i}]`, ip);
+  const ingress = (svc.status?.loadBalancer as { ingress?: unknown } | undefined)?.ingress;
+  if (ingress !== undefined && !Array.isArray(ingress)) {
+    causes.push({ field: 'status.loadBalancer.ingress', message: 'Invalid value: must be a list' });
+  }
+  for (const [i, entry] of (Array.isArray(ingress) ? ingress : []).entries()) {
+    const e = entry as { ip?: unknown; hostname?: unknown; ipMode?: unknown } | null;
+    if (e === null || typeof e !== 'object') {
+      causes.push({
+        field: `status.loadBalancer.ingress[${i}]`,
+        message: 'Invalid value: must be an object',
+      });
+      continue;
+    }
+    if (e.ip !== undefined) mustBeIp(`status.loadBalancer.ingress[${i}].ip`, e.ip);
+    if (e.ipMode !== undefined && e.ipMode !== 'VIP' && e.ipMode !== 'Proxy') {
+      causes.push({
+        field: `status.loadBalancer.ingress[${i}].ipMode`,
+        message: `Unsupported value: ${JSON.stringify(e.ipMode)}: supported values: "Proxy", "VIP"`,
+      });
+    }
+    if (e.ipMode !== undefined && e.ip === undefined) {
+      causes.push({
+        field: `status.loadBalancer.ingress[${i}].ipMode`,
+        message: 'Forbidden: may not be specified when `ip` is not',
+      });
+    }
+  }
+  if (causes.length > 0) throw fail(causes);
 }
 
 function assignClusterIps(
