@@ -148,6 +148,37 @@ describe('single-stack IPv4 cluster', () => {
       badStatus.body.message,
       /status\.loadBalancer\.ingress\[1\]\.ip: Invalid value: "nope": must be a valid IP address/,
     );
+    const classOnClusterIp = await apiStatus(
+      core.createNamespacedService({
+        namespace: 'default',
+        body: svc('cls', { loadBalancerClass: 'metalbeacon.io/lb', ports: [{ port: 80 }] }),
+      }),
+    );
+    assert.equal(classOnClusterIp.code, 422);
+    assert.equal(classOnClusterIp.body.details.causes[0].field, 'spec.loadBalancerClass');
+    await core.createNamespacedService({
+      namespace: 'default',
+      body: svc('cls-lb', {
+        type: 'LoadBalancer',
+        loadBalancerClass: 'metalbeacon.io/lb',
+        ports: [{ port: 80 }],
+      }),
+    });
+    const changed = await apiStatus(
+      core.patchNamespacedService({
+        name: 'cls-lb',
+        namespace: 'default',
+        body: [{ op: 'replace', path: '/spec/loadBalancerClass', value: 'other.io/lb' }],
+      }),
+    );
+    assert.equal(changed.code, 422);
+    const toClusterIp = await core.patchNamespacedService({
+      name: 'cls-lb',
+      namespace: 'default',
+      body: [{ op: 'replace', path: '/spec/type', value: 'ClusterIP' }],
+    });
+    assert.equal(toClusterIp.spec?.loadBalancerClass, undefined, 'dropped with the type');
+    assert.equal(toClusterIp.spec?.ports?.[0]?.nodePort, undefined);
     const immutable = await apiStatus(
       core.patchNamespacedService({
         name: 'plain',

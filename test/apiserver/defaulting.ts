@@ -289,6 +289,7 @@ export function defaultService(
     }
     assignClusterIps(spec, net, allocated, fail);
   }
+  checkLoadBalancerClass(spec, oldSpec, fail);
 
   const wantsNodePorts =
     spec.type === 'NodePort' ||
@@ -340,6 +341,39 @@ export function defaultService(
   svc.status ??= {};
   svc.status.loadBalancer ??= {};
   checkAddresses(svc, fail);
+}
+
+/**
+ * spec.loadBalancerClass (MetalLB-style implementations filter on it): only for type
+ * LoadBalancer, immutable while the type stays LoadBalancer, dropped with the type.
+ */
+function checkLoadBalancerClass(
+  spec: ServiceSpec,
+  oldSpec: ServiceSpec | undefined,
+  fail: (c: StatusCause[]) => Error,
+) {
+  const cls = spec.loadBalancerClass;
+  if (oldSpec?.type === 'LoadBalancer' && spec.type !== 'LoadBalancer' && cls === oldSpec.loadBalancerClass) {
+    delete spec.loadBalancerClass; // dropTypeDependentFields
+    return;
+  }
+  if (cls === undefined || cls === null) return;
+  if (spec.type !== 'LoadBalancer') {
+    throw fail([
+      {
+        field: 'spec.loadBalancerClass',
+        message: "Forbidden: may only be used when `type` is 'LoadBalancer'",
+      },
+    ]);
+  }
+  if (oldSpec?.type === 'LoadBalancer' && oldSpec.loadBalancerClass !== cls) {
+    throw fail([
+      {
+        field: 'spec.loadBalancerClass',
+        message: `Invalid value: ${JSON.stringify(cls)}: may not change once set`,
+      },
+    ]);
+  }
 }
 
 /** The address fields the real validation checks (ValidateService / ValidateServiceStatus). */
