@@ -28,6 +28,7 @@ import {
   restoreService,
   type ServiceObject,
 } from '../reconcile/service.ts';
+import { reuseConnections } from './connection-reuse.ts';
 import { EventRecorder } from './events.ts';
 import { LeaderElector, statusOf } from './leader.ts';
 import { ControllerMetrics, serveMetrics } from './metrics.ts';
@@ -60,7 +61,7 @@ export interface ControllerHandle {
   isLeader(): boolean;
   /** Caches synced (and, when leading, every Service restored and queued). */
   ready(): boolean;
-  /** Resolves when nothing is queued or running. */
+  /** Resolves when no Service is queued or being written and no event waits to be sent. */
   idle(): Promise<void>;
   /** Stops; `releaseLease: false` leaves the Lease held, as a crashed process would. */
   stop(options?: { releaseLease?: boolean }): Promise<void>;
@@ -73,7 +74,8 @@ type PoolObject = IPAddressPool & KubernetesObject;
 
 /** Starts informers, leader election, the work queue and the metrics server. */
 export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
-  const { kubeConfig: kc, namespace, log } = options;
+  const { namespace, log } = options;
+  const kc = reuseConnections(options.kubeConfig);
   const now = options.now ?? Date.now;
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -113,7 +115,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   );
 
   const queue = new WorkQueue({
-    concurrency: options.concurrency ?? 16,
+    concurrency: options.concurrency ?? 64,
     process: (key) => processKey(key),
     onError: (key, error, attempt) => {
       metrics.reconcileErrors.inc();
@@ -163,7 +165,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       schedulePoolStatus();
     }
     for (const event of result.events) {
-      void recorder.post(
+      recorder.post(
         {
           apiVersion: 'v1',
           kind: 'Service',
@@ -186,10 +188,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     poolAnnotation: string | null | undefined,
   ): Promise<void> {
     const [ns, name] = splitKey(key);
-    let latest = service;
     try {
       if (ingress !== undefined) {
-        latest = await core.patchNamespacedServiceStatus(
+        const latest = await core.patchNamespacedServiceStatus(
           {
             name,
             namespace: ns,
@@ -204,16 +205,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
         written.set(key, latest);
       }
       if (poolAnnotation !== undefined) {
-        latest = await core.patchNamespacedService(
+        // After the status, so it cannot make the conditional status write conflict; a merge
+        // of one informational key needs no precondition.
+        const latest = await core.patchNamespacedService(
           {
             name,
             namespace: ns,
-            body: {
-              metadata: {
-                resourceVersion: latest.metadata?.resourceVersion,
-                annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation },
-              },
-            },
+            body: { metadata: { annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation } } },
           },
           MERGE,
         );
@@ -280,7 +278,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       const first = errors[0]!;
       const uid =
         first.kind === 'IPAddressPool' ? pools.get(first.name, first.namespace)?.metadata?.uid : undefined;
-      void recorder.post(
+      recorder.post(
         {
           apiVersion: first.kind === 'Namespace' ? 'v1' : API_VERSION,
           kind: first.kind,
@@ -443,7 +441,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
   }
 
   watchInformer('services', services, (service) => {
-    if (leading) queue.add(keyOf(service as ServiceObject));
+    const key = keyOf(service as ServiceObject);
+    // The cache caught up with our last write: drop the overlay copy.
+    const mine = written.get(key);
+    if (mine && newerOrEqual(service.metadata?.resourceVersion, mine.metadata?.resourceVersion))
+      written.delete(key);
+    if (leading) queue.add(key);
   });
   /** namespace -> its labels as last seen, to requeue only on label changes */
   const namespaceLabelsSeen = new Map<string, string>();
@@ -502,12 +505,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metricsAddress: metricsServer?.address,
     isLeader: () => leading,
     ready,
-    idle: () => queue.idle(),
+    idle: async () => {
+      await queue.idle();
+      await recorder.drained();
+    },
     async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
       queue.stop();
       if (poolStatusTimer) clearTimeout(poolStatusTimer);
+      // Events already decided are still sent (bounded), so none is lost or sent twice later.
+      if (stopOptions.releaseLease !== false) await recorder.drained(5_000);
+      else recorder.discard();
       await elector?.stop(stopOptions.releaseLease ?? true);
       leading = false;
       await Promise.all([services.stop(), namespaces.stop(), pools.stop()]);

@@ -32,6 +32,10 @@ export class EventRecorder {
   /** aggregation key -> the Event object's name, namespace and count */
   readonly #seen = new Map<string, { name: string; namespace: string; count: number }>();
   #sequence = 0;
+  /** Events waiting to be sent: status writes come first, events must not starve them. */
+  readonly #backlog: { target: EventTarget; event: EventSpec }[] = [];
+  #inFlight = 0;
+  #dropped = 0;
 
   constructor(api: CoreV1Api, log: Logger, component: string, now: () => number) {
     this.#api = api;
@@ -40,7 +44,48 @@ export class EventRecorder {
     this.#now = now;
   }
 
-  async post(target: EventTarget, event: EventSpec): Promise<void> {
+  /**
+   * Queues an event; at most 8 are sent at once and at most 20,000 wait (beyond that they are
+   * dropped and counted, as client-go's broadcaster does under pressure).
+   */
+  post(target: EventTarget, event: EventSpec): void {
+    if (this.#backlog.length >= 20_000) {
+      if (this.#dropped++ % 1000 === 0)
+        this.#log.warn({ dropped: this.#dropped }, 'event backlog full; dropping');
+      return;
+    }
+    this.#backlog.push({ target, event });
+    this.#pump();
+  }
+
+  /** Resolves when no event waits or is in flight (or after `timeoutMs`). */
+  async drained(timeoutMs = 10_000): Promise<void> {
+    const deadline = this.#now() + timeoutMs;
+    while (this.pending > 0 && this.#now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Drops every waiting event (in-flight ones finish). */
+  discard(): void {
+    this.#backlog.length = 0;
+  }
+
+  /** Events waiting or in flight. */
+  get pending(): number {
+    return this.#backlog.length + this.#inFlight;
+  }
+
+  #pump(): void {
+    while (this.#inFlight < 8 && this.#backlog.length > 0) {
+      const next = this.#backlog.shift()!;
+      this.#inFlight++;
+      void this.#send(next.target, next.event).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #send(target: EventTarget, event: EventSpec): Promise<void> {
     const key = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
     const time = new Date(this.#now());
     const seen = this.#seen.get(key);

@@ -1,10 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The controller's Prometheus metrics, on a registry of its own (no global default registry). */
 export class ControllerMetrics {
   readonly registry = new Registry();
+
+  constructor() {
+    // Process metrics (RSS, heap, event-loop lag) on our registry only.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
   readonly addressesTotal = new Gauge({
     name: 'metalbeacon_allocator_addresses_total',
     help: 'Usable addresses in the pool (exact up to 2^53; /64 pools read as a float)',

@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { Allocator } from '../../controller/allocator/allocator.ts';
 import { makeFacts, makePool } from '../../controller/allocator/test-helpers.ts';
+import { reuseConnections } from '../../controller/shell/connection-reuse.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { startApiServer } from '../apiserver/server.ts';
 
@@ -56,6 +57,15 @@ function allocatorBench(label: string, poolAddresses: string, family: 'IPv4' | '
   }
 }
 
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
@@ -80,6 +90,7 @@ async function endToEnd(total: number): Promise<void> {
   );
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
+  reuseConnections(kc);
   const core = kc.makeApiClient(CoreV1Api);
   kc.makeApiClient(CustomObjectsApi);
 
@@ -103,9 +114,11 @@ async function endToEnd(total: number): Promise<void> {
   informer.on('update', seen);
   await informer.start();
 
+  const metricsPort = await freePort();
   const controller = spawn(
     process.execPath,
     [
+      ...(process.env.CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       new URL('../../bin/metalbeacon.js', import.meta.url).pathname,
       '--kubeconfig',
       kubeconfig,
@@ -114,7 +127,7 @@ async function endToEnd(total: number): Promise<void> {
       'controller',
       '--no-leader-elect',
       '--metrics-listen',
-      '127.0.0.1:0',
+      `127.0.0.1:${metricsPort}`,
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -161,6 +174,12 @@ async function endToEnd(total: number): Promise<void> {
     const createdSeconds = (performance.now() - start) / 1000;
     await Promise.race([allServed, new Promise((r) => setTimeout(r, 300_000))]);
     const seconds = (performance.now() - start) / 1000;
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(scraped)?.[1] ?? Number.NaN) / 1e6;
+    console.log(
+      `controller memory at the end: RSS ${metric('process_resident_memory_bytes').toFixed(0)} MB, heap used ${metric('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${metric('nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${metric('nodejs_external_memory_bytes').toFixed(0)} MB`,
+    );
     const latencies = [...served].map(([name, at]) => at - (created.get(name) ?? at)).sort((a, b) => a - b);
     console.log(
       `end to end ${total} Services: created in ${createdSeconds.toFixed(1)} s, all with status after ${seconds.toFixed(1)} s ` +

@@ -6,6 +6,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { reuseConnections } from '../../controller/shell/connection-reuse.ts';
 import {
   type ControllerHandle,
   type ControllerOptions,
@@ -47,6 +48,7 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
     contexts: [{ name: 'bed', cluster: 'bed', user: 'bed' }],
     currentContext: 'bed',
   });
+  reuseConnections(kc);
   const controllers: ControllerHandle[] = [];
   /** identity -> controller */
   const byIdentity = new Map<string, ControllerHandle>();
