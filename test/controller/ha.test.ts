@@ -99,6 +99,14 @@ describe(`controller HA: ${COUNT} Services keep exactly their IPs`, () => {
     const follower = await bed.startController();
     await new Promise((r) => setTimeout(r, FAST_LEASE.retryPeriodMs * 3));
     assert.equal(follower.isLeader(), false, 'two leaders');
+    // A follower keeps its caches warm but reconciles and writes nothing.
+    await createService(bed, 'while-following');
+    await waitFor('served by the leader', async () => (await ipsOf(bed, 'while-following')).length > 0);
+    const followerReconciles = (await follower.metrics.reconciles.get()).values.reduce(
+      (n, v) => n + v.value,
+      0,
+    );
+    assert.equal(followerReconciles, 0, 'the follower reconciled');
     const crashedAt = Date.now();
     await bed.crash(leader);
     await waitFor('follower leads', async () => follower.isLeader(), 10_000);
