@@ -60,8 +60,9 @@ export class EventRecorder {
 
   /** Resolves when no event waits or is in flight (or after `timeoutMs`). */
   async drained(timeoutMs = 10_000): Promise<void> {
-    const deadline = this.#now() + timeoutMs;
-    while (this.pending > 0 && this.#now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // Real elapsed time, not the injected clock (which stamps events and may be frozen in tests).
+    const deadline = performance.now() + timeoutMs;
+    while (this.pending > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Drops every waiting event (in-flight ones finish). */

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { EventRecorder } from '../../controller/shell/events.ts';
+import { startBed } from './harness.ts';
+
+describe('EventRecorder against the API server', () => {
+  it('aggregates identical events into one Event with a count', async () => {
+    const bed = await startBed();
+    try {
+      let now = Date.parse('2026-11-22T05:00:00Z');
+      const recorder = new EventRecorder(
+        bed.core,
+        pino({ level: 'silent' }),
+        'metalbeacon-controller',
+        () => now,
+      );
+      const target = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web', uid: 'u1' };
+      const failed = {
+        type: 'Warning' as const,
+        reason: 'AllocationFailed',
+        message: 'no IP available: pool p: Exhausted',
+      };
+      recorder.post(target, failed);
+      await recorder.drained();
+      now += 60_000;
+      recorder.post(target, failed);
+      recorder.post(target, {
+        type: 'Normal',
+        reason: 'IPAllocated',
+        message: 'Assigned IP 198.51.100.1 from pool p',
+      });
+      await recorder.drained();
+      const events = (await bed.core.listNamespacedEvent({ namespace: 'default' })).items;
+      const byReason = new Map(events.map((e) => [e.reason, e]));
+      assert.equal(events.length, 2);
+      const aggregated = byReason.get('AllocationFailed');
+      assert.equal(aggregated?.count, 2);
+      assert.equal(aggregated?.type, 'Warning');
+      assert.equal(aggregated?.involvedObject.name, 'web');
+      assert.equal(new Date(aggregated?.lastTimestamp ?? 0).toISOString(), '2026-11-22T05:01:00.000Z');
+      assert.equal(new Date(aggregated?.firstTimestamp ?? 0).toISOString(), '2026-11-22T05:00:00.000Z');
+      assert.equal(byReason.get('IPAllocated')?.count, 1);
+    } finally {
+      await bed.close();
+    }
+  });
+});
