@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ControllerHandle } from '../../controller/shell/controller.ts';
 import {
   type Bed,
   createNamespace,
@@ -18,6 +19,7 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** MetalLB's assignment checklist, against the embedded API server through the real client. */
 describe('controller against the API server: assignment checklist', () => {
   let bed: Bed;
+  let controller: ControllerHandle;
 
   before(async () => {
     bed = await startBed({ dualStack: true });
@@ -38,7 +40,7 @@ describe('controller against the API server: assignment checklist', () => {
     await createPool(bed, 'v6only', { addresses: ['2001:db8:100::80/124'], autoAssign: false });
     for (const ns of ['tiny', 'blue', 'other'])
       await createNamespace(bed, ns, ns === 'blue' ? { team: 'blue' } : {});
-    await bed.startController();
+    controller = await bed.startController();
   });
 
   after(() => bed.close());
@@ -289,6 +291,10 @@ describe('controller against the API server: assignment checklist', () => {
       )[0]!,
       /^198\.51\.100\./,
     );
+    const gauge = async (g: { get(): Promise<{ values: { value: number }[] }> }) =>
+      (await g.get()).values[0]?.value;
+    assert.equal(await gauge(controller.metrics.configStale), 1);
+    assert.equal(await gauge(controller.metrics.configLoaded), 1);
     await bed.custom.deleteNamespacedCustomObject({
       group: 'metalbeacon.io',
       version: 'v1beta1',
@@ -296,6 +302,7 @@ describe('controller against the API server: assignment checklist', () => {
       plural: 'ipaddresspools',
       name: 'overlap',
     });
+    await waitFor('config no longer stale', async () => (await gauge(controller.metrics.configStale)) === 0);
   });
 });
 
