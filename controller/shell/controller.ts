@@ -387,7 +387,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     leading = true;
     metrics.isLeader.set(1);
     allocator = new Allocator(config?.pools ?? []);
-    failures.clear();
+    // `failures` survives a lost-and-regained leadership: an unchanged failure is not reported again.
     pending.clear();
     const ordered = restoreOrder(services.list() as ServiceObject[]);
     let restoredCount = 0;

@@ -103,3 +103,39 @@ describe('controller under API server faults', () => {
     });
   });
 });
+
+describe('controller leadership across an API server outage longer than the renew deadline', () => {
+  it('steps down, leads again after the outage, and changes no IP nor repeats an event', async () => {
+    const bed = await startBed();
+    try {
+      await createPool(bed, 'p', { addresses: ['198.51.100.0/28'] });
+      for (let i = 0; i < 20; i++) await createService(bed, `svc-${i}`);
+      const controller = await bed.startController();
+      const before = await waitFor('all assigned', async () => {
+        const ips = await allIps(bed);
+        return [...ips.values()].filter((v) => v.length === 1).length === 16 && ips;
+      });
+      await controller.idle();
+      const ledger = await eventLedger(bed);
+      let steppedDown = false;
+      const watcher = setInterval(() => {
+        if (!controller.isLeader()) steppedDown = true;
+      }, 20);
+      await bed.server.restart({ downMs: 3000 });
+      await waitFor('leading again', async () => controller.isLeader() && controller.ready(), 15_000);
+      clearInterval(watcher);
+      assert.ok(steppedDown, 'the leader kept leading without being able to renew');
+      await createService(bed, 'extra');
+      await new Promise((r) => setTimeout(r, 500));
+      await controller.idle();
+      const after = await allIps(bed);
+      for (const [key, ips] of before) assert.deepEqual(after.get(key), ips, key);
+      for (const [event, count] of await eventLedger(bed)) {
+        if (event.startsWith('extra/')) continue;
+        assert.equal(count, ledger.get(event), `event repeated or new: ${event}`);
+      }
+    } finally {
+      await bed.close();
+    }
+  });
+});
