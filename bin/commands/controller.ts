@@ -1,9 +1,6 @@
 import { Command } from 'commander';
-import { startController } from '../../controller/shell/controller.ts';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import { loadKubeConfig } from '../../shared/k8s/kubeconfig.ts';
-import { ensureApiServerReachable } from '../../shared/k8s/reachability.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
 
@@ -33,6 +30,10 @@ export function controllerCommand(): Command {
         ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
         name: 'controller',
       });
+      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
+      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const { startController } = await import('../../controller/shell/controller.ts');
       const kubeConfig = loadKubeConfig(globals.kubeconfig);
       await ensureApiServerReachable(kubeConfig);
       let controller: Awaited<ReturnType<typeof startController>>;
