@@ -211,6 +211,41 @@ describe('validateAgainstCrd', () => {
     );
   });
 
+  it('BGPSessionState: accepts what the speaker writes, rejects unknown states, bad times and negative counts', () => {
+    const v = compileCrdValidator(crd('BGPSessionState'));
+    const session = (status: Record<string, unknown>) => ({
+      apiVersion: API_VERSION,
+      kind: 'BGPSessionState',
+      metadata: { name: 'node-a.r1', namespace: 'metalbeacon-system' },
+      status,
+    });
+    const good = {
+      node: 'node-a',
+      peer: 'r1',
+      peerAddress: '2001:db8:0:1::1',
+      state: 'Established',
+      since: '2026-11-22T09:00:00Z',
+      prefixesAdvertised: 3,
+      lastError: 'received NOTIFICATION 6/2 (Cease, Administrative Shutdown)',
+    };
+    assert.deepEqual(v(session(good)).errors, []);
+    const bad = v(session({ ...good, state: 'Up', since: 'now', prefixesAdvertised: -1 }));
+    assert.deepEqual(bad.errors.map((e) => e.field).sort(), [
+      'status.prefixesAdvertised',
+      'status.since',
+      'status.state',
+    ]);
+    const columns = (
+      crd('BGPSessionState') as unknown as {
+        spec: { versions: { additionalPrinterColumns: { name: string; priority?: number }[] }[] };
+      }
+    ).spec.versions[0]?.additionalPrinterColumns.filter((c) => !c.priority);
+    assert.deepEqual(
+      columns?.map((c) => c.name),
+      ['Node', 'Peer', 'State', 'Since', 'Prefixes'],
+    );
+  });
+
   it('rejects an apiVersion the CRD does not serve', () => {
     const r = validateAgainstCrd(
       crd('IPAddressPool'),

@@ -21,6 +21,7 @@ export const PLURALS = {
   BFDProfile: 'bfdprofiles',
   ServiceL2Status: 'servicel2statuses',
   ServiceBGPStatus: 'servicebgpstatuses',
+  BGPSessionState: 'bgpsessionstates',
 } as const;
 
 export type MetalBeaconKind = keyof typeof PLURALS;
@@ -37,11 +38,17 @@ export const Annotations = {
   IpAllocatedFromPool: `${GROUP}/ip-allocated-from-pool`,
 } as const;
 
-/** Labels on ServiceL2Status / ServiceBGPStatus objects, for lookups by node and Service. */
+/**
+ * Labels on the status objects, for lookups by node, Service and peer: ServiceL2Status and
+ * ServiceBGPStatus carry Node, ServiceName and ServiceNamespace; BGPSessionState carries Node
+ * and Peer.
+ */
 export const StatusLabels = {
   Node: `${GROUP}/node`,
   ServiceName: `${GROUP}/service-name`,
   ServiceNamespace: `${GROUP}/service-namespace`,
+  /** The BGPPeer name, on BGPSessionState objects. */
+  Peer: `${GROUP}/peer`,
 } as const;
 
 /** A node with this label (any value) announces nothing, as in Kubernetes' service controller. */

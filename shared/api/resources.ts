@@ -145,6 +145,37 @@ export interface ServiceBGPStatusStatus {
 
 export type ServiceBGPStatus = Resource<'ServiceBGPStatus', Record<string, never>, ServiceBGPStatusStatus>;
 
+/** BGP session states of RFC 4271 §8.2.2, as BGPSessionState.status.state spells them. */
+export const BgpSessionStates = [
+  'Idle',
+  'Connect',
+  'Active',
+  'OpenSent',
+  'OpenConfirm',
+  'Established',
+] as const;
+
+export type BgpSessionStateName = (typeof BgpSessionStates)[number];
+
+/**
+ * BGPSessionState.status: one node's session with one BGPPeer, written by that node's speaker
+ * (object name `<node>.<peer>`, labels StatusLabels.Node and StatusLabels.Peer).
+ */
+export interface BGPSessionStateStatus {
+  readonly node?: string;
+  /** The BGPPeer's name. */
+  readonly peer?: string;
+  readonly peerAddress?: string;
+  readonly state?: BgpSessionStateName;
+  /** RFC 3339 time of the last state change. */
+  readonly since?: string;
+  readonly prefixesAdvertised?: number;
+  /** The last error described, e.g. a NOTIFICATION sent or received. */
+  readonly lastError?: string;
+}
+
+export type BGPSessionState = Resource<'BGPSessionState', Record<string, never>, BGPSessionStateStatus>;
+
 /** The core/v1 objects the configuration reads besides our CRs. */
 export interface NodeLike {
   readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
