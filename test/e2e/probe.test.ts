@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Lab, type LabLink, waitForOutput } from '../lab/netns.ts';
+import { analyzeProbe, type ProbeRecord, startProbe } from './probe.ts';
+
+const NAME_SERVER = fileURLToPath(new URL('./name-server.ts', import.meta.url));
+
+/** Records every 20 ms; `pattern` says per request: 'a'/'b' good from that node, 'x' timed out. */
+function records(pattern: string, latency = 2): ProbeRecord[] {
+  return [...pattern].map((c, seq) => {
+    const start = 1_000 + seq * 20;
+    return c === 'x'
+      ? { seq, start, end: start + 500, ok: false, error: 'timeout' }
+      : { seq, start, end: start + latency, ok: true, status: 200, body: `node-${c}` };
+  });
+}
+
+describe('analyzeProbe', () => {
+  it('finds no outage when every request is good', () => {
+    const report = analyzeProbe(records('aaaaa'));
+    assert.deepEqual(report.outages, []);
+    assert.equal(report.worstOutageMs, 0);
+    assert.equal(report.lost, 0);
+    assert.deepEqual(report.answeredBy, { 'node-a': 5 });
+  });
+
+  it('measures from the first failed request to the end of the first good one after it', () => {
+    const report = analyzeProbe(records('aaxxxxbbb', 3));
+    assert.equal(report.outages.length, 1);
+    // first failure starts at 1040, first good after it (seq 6) starts 1120 and ends 1123
+    assert.equal(report.outages[0]?.ms, 83);
+    assert.equal(report.outages[0]?.lost, 4);
+    assert.equal(report.lost, 4);
+    assert.deepEqual(report.servers, ['node-a', 'node-b']);
+    assert.deepEqual(report.answeredBy, { 'node-a': 2, 'node-b': 3 });
+  });
+
+  it('lets a held-back request end the outage only when it is answered', () => {
+    const rs = records('axxab');
+    // seq 3 started during the outage but was answered late (e.g. queued behind ARP)
+    rs[3] = { ...(rs[3] as ProbeRecord), end: 1_060 + 200 };
+    const report = analyzeProbe(rs);
+    assert.equal(report.outages.length, 1);
+    // seq 4 (start 1080, end 1082) ends it before the held-back seq 3 does
+    assert.equal(report.outages[0]?.ms, 1_082 - 1_020);
+  });
+
+  it('reports separate outages and an outage that never ends', () => {
+    const report = analyzeProbe(records('axaaaxx'));
+    assert.equal(report.outages.length, 2);
+    assert.equal(report.outages[0]?.ms, 22);
+    assert.equal(report.outages[1]?.end, undefined);
+    assert.equal(report.worstOutageMs, undefined);
+  });
+
+  it('selects records by start time', () => {
+    const report = analyzeProbe(records('xxaaa'), { from: 1_040 });
+    assert.equal(report.requests, 3);
+    assert.equal(report.lost, 0);
+  });
+});
+
+describe('probe in a network namespace', { timeout: 60_000 }, () => {
+  let lab: Lab;
+  let serverLink: LabLink;
+  before(async () => {
+    lab = await Lab.create('e2eprobe');
+    await lab.addBridge();
+    await lab.addHost('client');
+    await lab.addHost('server');
+    await lab.connect('client', { ipv4: '192.0.2.101/24', ipv6: '2001:db8:0:1::101/64' });
+    serverLink = await lab.connect('server', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' });
+    const server = lab.spawn('server', [process.execPath, NAME_SERVER, 'node-x', '80']);
+    await waitForOutput(server, /listening/);
+  });
+  after(() => lab.destroy());
+
+  for (const url of ['http://192.0.2.11/', 'http://[2001:db8:0:1::11]/']) {
+    it(`sees a cut link as an outage with lost requests (${url})`, async () => {
+      const probe = await startProbe({ namespace: lab.ns('client'), url });
+      try {
+        await probe.waitForGood(5);
+        const cutAt = Date.now();
+        await lab.cutLink(serverLink);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await lab.restoreLink(serverLink);
+        await probe.waitForGood(5, { from: Date.now() });
+        const report = analyzeProbe(await probe.stop(), { from: cutAt - 100 });
+        assert.ok(report.lost >= 5, `lost ${report.lost}`);
+        assert.equal(report.outages.length, 1, JSON.stringify(report.outages));
+        assert.ok((report.outages[0]?.ms ?? 0) >= 250, `outage ${report.outages[0]?.ms} ms`);
+        assert.deepEqual(Object.keys(report.answeredBy), ['node-x']);
+      } finally {
+        await probe.stop();
+      }
+    });
+  }
+
+  it('reports a client process that cannot start', async () => {
+    await assert.rejects(
+      startProbe({ namespace: `${lab.prefix}-missing`, url: 'http://192.0.2.11/' }),
+      /exited at start/,
+    );
+  });
+});
