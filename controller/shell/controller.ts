@@ -19,6 +19,7 @@ import type { IPAddressPool, IPAddressPoolStatus } from '../../shared/api/resour
 import { buildConfig } from '../../shared/config/build-config.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, type ConfigError, formatConfigError } from '../../shared/config/types.ts';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
 import { Allocator } from '../allocator/allocator.ts';
 import { desiredPoolStatus, errorsByObject, objectKey, sameStatus } from '../reconcile/pools.ts';
 import {
@@ -28,7 +29,6 @@ import {
   restoreService,
   type ServiceObject,
 } from '../reconcile/service.ts';
-import { reuseConnections } from './connection-reuse.ts';
 import { EventRecorder } from './events.ts';
 import { LeaderElector, statusOf } from './leader.ts';
 import { ControllerMetrics, serveMetrics } from './metrics.ts';

@@ -19,7 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { Allocator } from '../../controller/allocator/allocator.ts';
 import { makeFacts, makePool } from '../../controller/allocator/test-helpers.ts';
-import { reuseConnections } from '../../controller/shell/connection-reuse.ts';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { startApiServer } from '../apiserver/server.ts';
 

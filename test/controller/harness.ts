@@ -6,12 +6,12 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { reuseConnections } from '../../controller/shell/connection-reuse.ts';
 import {
   type ControllerHandle,
   type ControllerOptions,
   startController,
 } from '../../controller/shell/controller.ts';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 
