@@ -76,11 +76,44 @@ export interface PeerPlan {
   readonly routes: readonly BgpRoute[];
 }
 
+/**
+ * Stable codes of Skipped.reason, for metrics and event reasons (MetalLB's reasons where it has one).
+ * - noEndpoints: no ready or serving endpoint anywhere.
+ * - invalidIp: an ingress IP that is not an address.
+ * - noPool: the IP is in no IPAddressPool (pool deleted or shrunk).
+ * - noAdvertisement: no L2Advertisement nor BGPAdvertisement covers the IP's pool and the Service.
+ * - nodeUnknown: this node has no Node object in the snapshot.
+ * - nodeExcluded: this node carries NODE_EXCLUSION_LABEL.
+ * - nodeNetworkUnavailable: this node's NetworkUnavailable condition is True.
+ * - notSelected: the advertisements' nodeSelectors leave this node out.
+ * - noLocalEndpoints: externalTrafficPolicy Local and no serving endpoint on this node.
+ * - notOwner: L2, another node was elected for the IP.
+ * - noCandidate: L2, no node is eligible and alive for the IP.
+ * - noPeers: BGP, the advertisements name no BGPPeer this node has a session with (or none of its family).
+ */
+export type SkipCode =
+  | 'noEndpoints'
+  | 'invalidIp'
+  | 'noPool'
+  | 'noAdvertisement'
+  | 'nodeUnknown'
+  | 'nodeExcluded'
+  | 'nodeNetworkUnavailable'
+  | 'notSelected'
+  | 'noLocalEndpoints'
+  | 'notOwner'
+  | 'noCandidate'
+  | 'noPeers';
+
 /** Why a Service (or one of its IPs) is not announced from this node; for logs, events and status. */
 export interface Skipped {
   readonly service: ServiceKey;
   readonly ip: string | undefined;
   readonly reason: string;
+  /** Added after the first version (optional so existing literals still compile); always set by planNode. */
+  readonly code?: SkipCode;
+  /** The mode the entry is about; undefined: both (e.g. no endpoints). Always set by planNode when it applies. */
+  readonly protocol?: 'L2' | 'BGP';
 }
 
 /** What this node announces, and nothing else. Deterministic for a given input. */

@@ -1,0 +1,131 @@
+import { compareText } from '../../shared/config/names.ts';
+import { matchesAnySelector } from '../../shared/config/selectors.ts';
+import type { L2AdvertisementConfig } from '../../shared/config/types.ts';
+import { chooseAnnouncer } from '../l2/owner/choose-announcer.ts';
+import { nodeProblem, type PlanIndex, type ServiceIp } from './eligibility.ts';
+import { compareIpText } from './order.ts';
+import type { L2Announcement, ServiceFacts, Skipped } from './types.ts';
+
+/** One Service wanting one IP announced in L2 mode, with the L2Advertisements that cover it. */
+export interface L2Demand {
+  readonly service: ServiceFacts;
+  readonly ip: ServiceIp;
+  /** L2Advertisements of the IP's pool whose serviceSelectors match the Service; not empty. */
+  readonly ads: readonly L2AdvertisementConfig[];
+}
+
+/**
+ * The L2 half of the plan: one election per IP (rendezvous hash of node#ip, see
+ * ../l2/owner/choose-announcer.ts), so Services sharing an IP share its owner.
+ *
+ * A node is eligible for one Service's IP when it has no node problem (exclusion label,
+ * NetworkUnavailable), one of the Service's L2Advertisements selects it, and, for
+ * externalTrafficPolicy Local, it hosts a serving endpoint. The candidates of an IP are the
+ * alive nodes eligible for EVERY Service sharing it (so a Local Service sharing with a Cluster
+ * one lands where both are served). When no alive node is eligible for all of them (two Local
+ * Services with endpoints on different nodes, or the only common node is down), the candidates
+ * fall back to the alive nodes eligible for ANY of them: the IP then still reaches the Services
+ * the owner can serve instead of going dark for all. Both sets are computed alike on every
+ * speaker, so they agree, and removing a node that is not the owner never moves the IP.
+ */
+export function planL2(
+  index: PlanIndex,
+  demandsByIp: ReadonlyMap<string, readonly L2Demand[]>,
+  skipped: Skipped[],
+): L2Announcement[] {
+  const eligibleFor = eligibilityCache(index);
+  const out: L2Announcement[] = [];
+  for (const ip of [...demandsByIp.keys()].sort(compareIpText)) {
+    const demands = demandsByIp.get(ip)!;
+    const owner = electOwner(index, ip, demands.map(eligibleFor));
+    const served = demands.filter((d) => eligibleFor(d).has(index.self));
+    for (const demand of demands) {
+      const skip = (code: Skipped['code'] & string, reason: string) =>
+        skipped.push({ service: demand.service.key, ip, reason, code, protocol: 'L2' });
+      if (index.selfProblem) skip(index.selfProblem.code, index.selfProblem.reason);
+      else if (!eligibleFor(demand).has(index.self)) {
+        const [code, why] = notEligibleReason(index, demand);
+        const also =
+          owner === index.self
+            ? '; the IP is announced from this node for the other Services sharing it'
+            : '';
+        skip(code, `${why}${also}`);
+      } else if (owner !== index.self) {
+        if (owner === undefined) skip('noCandidate', `no node is alive and eligible for ${ip}`);
+        else skip('notOwner', `${ip} is announced by node ${owner}`);
+      }
+    }
+    if (owner !== index.self || served.length === 0) continue;
+    const selfLabels = index.selfNode?.labels ?? {};
+    const ads = new Map<string, L2AdvertisementConfig>(); // name -> ad selecting this node
+    for (const demand of served) {
+      for (const ad of demand.ads) if (matchesAnySelector(ad.nodeSelectors, selfLabels)) ads.set(ad.name, ad);
+    }
+    out.push({
+      ip,
+      interfaces: unionOfInterfaces([...ads.values()]),
+      services: served.map((d) => d.service.key).sort(compareText),
+      advertisements: [...ads.keys()].sort(compareText),
+    });
+  }
+  return out;
+}
+
+/** Union of the interface lists; empty (every interface) as soon as one advertisement says all. */
+function unionOfInterfaces(ads: readonly L2AdvertisementConfig[]): string[] {
+  if (ads.some((ad) => ad.interfaces.length === 0)) return [];
+  return [...new Set(ads.flatMap((ad) => ad.interfaces))].sort(compareText);
+}
+
+/** The owner among the alive nodes eligible for every demand, else for any (see planL2). */
+function electOwner(
+  index: PlanIndex,
+  ip: string,
+  eligibleSets: readonly ReadonlySet<string>[],
+): string | undefined {
+  const aliveSets = eligibleSets.map((set) => [...set].filter(index.alive));
+  const [first = [], ...rest] = aliveSets;
+  let candidates = first.filter((node) => rest.every((set) => set.includes(node)));
+  if (candidates.length === 0) candidates = [...new Set(aliveSets.flat())];
+  return chooseAnnouncer(
+    ip,
+    candidates.map((name) => ({ name, alive: true, eligible: true })),
+  );
+}
+
+/** Per demand, the names of the eligible nodes (alive or not); selection results are shared between demands. */
+function eligibilityCache(index: PlanIndex): (demand: L2Demand) => ReadonlySet<string> {
+  const usable = index.nodes.filter((node) => nodeProblem(node) === undefined);
+  const selected = new Map<string, ReadonlySet<string>>(); // advertisement names -> nodes they select
+  const perDemand = new Map<L2Demand, ReadonlySet<string>>();
+  return (demand) => {
+    const cached = perDemand.get(demand);
+    if (cached) return cached;
+    const adsKey = demand.ads.map((ad) => ad.name).join('\n');
+    let nodes = selected.get(adsKey);
+    if (!nodes) {
+      nodes = new Set(
+        usable
+          .filter((node) => demand.ads.some((ad) => matchesAnySelector(ad.nodeSelectors, node.labels)))
+          .map((node) => node.name),
+      );
+      selected.set(adsKey, nodes);
+    }
+    let result: ReadonlySet<string> = nodes;
+    if (demand.service.externalTrafficPolicy === 'Local') {
+      const all = nodes;
+      result = new Set(demand.service.endpointNodes.filter((n) => all.has(n)));
+    }
+    perDemand.set(demand, result);
+    return result;
+  };
+}
+
+function notEligibleReason(index: PlanIndex, demand: L2Demand): [Skipped['code'] & string, string] {
+  const labels = index.selfNode?.labels ?? {};
+  if (!demand.ads.some((ad) => matchesAnySelector(ad.nodeSelectors, labels))) {
+    const names = demand.ads.map((ad) => ad.name).join(', ');
+    return ['notSelected', `the nodeSelectors of L2Advertisement ${names} do not select node ${index.self}`];
+  }
+  return ['noLocalEndpoints', `externalTrafficPolicy Local and no serving endpoint on node ${index.self}`];
+}
