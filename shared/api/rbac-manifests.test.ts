@@ -131,7 +131,7 @@ describe('config/rbac', () => {
       ...read('', 'secrets', NS),
       ...CONFIG_KINDS.flatMap((k) => read(GROUP, k, NS)),
       ...['create', 'update', 'patch', 'delete', 'list', 'watch'].flatMap((verb) =>
-        ['servicel2statuses', 'servicebgpstatuses'].map((resource) => ({
+        ['servicel2statuses', 'servicebgpstatuses', 'bgpsessionstates'].map((resource) => ({
           group: GROUP,
           resource,
           verb,
@@ -139,6 +139,9 @@ describe('config/rbac', () => {
         })),
       ),
       { group: GROUP, resource: 'servicel2statuses/status', verb: 'update', namespace: NS },
+      { group: GROUP, resource: 'bgpsessionstates/status', verb: 'patch', namespace: NS },
+      // The membership Secret, when the install did not pre-create it (speaker contract).
+      { group: '', resource: 'secrets', verb: 'create', namespace: NS },
       { group: '', resource: 'events', verb: 'create', namespace: 'default' },
     ];
     for (const req of needs) assert.ok(allowed(ServiceAccounts.Speaker, req), JSON.stringify(req));
@@ -185,7 +188,8 @@ describe('config/rbac', () => {
       // Secrets are readable in our namespace only.
       [ServiceAccounts.Controller, { group: '', resource: 'secrets', verb: 'get', namespace: 'default' }],
       [ServiceAccounts.Speaker, { group: '', resource: 'secrets', verb: 'list' }],
-      [ServiceAccounts.Speaker, { group: '', resource: 'secrets', verb: 'create', namespace: NS }],
+      [ServiceAccounts.Speaker, { group: '', resource: 'secrets', verb: 'create', namespace: 'default' }],
+      [ServiceAccounts.Speaker, { group: '', resource: 'secrets', verb: 'update', namespace: NS }],
       [ServiceAccounts.Speaker, { group: '', resource: 'pods', verb: 'list', namespace: 'default' }],
     ];
     for (const [sa, req] of forbidden) assert.equal(allowed(sa, req), false, `${sa} ${JSON.stringify(req)}`);
