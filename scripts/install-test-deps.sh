@@ -14,6 +14,7 @@ declare -A needed=(
   [curl]=curl
   [tcpdump]=tcpdump
   [unzip]=unzip
+  [socat]=socat
 )
 
 missing=()
