@@ -1,0 +1,59 @@
+{{/* Labels on every object (metadata only; selectors use metalbeacon.selectorLabels). */}}
+{{- define "metalbeacon.labels" -}}
+app.kubernetes.io/name: metalbeacon
+app.kubernetes.io/part-of: metalbeacon
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component: fixed by the speaker contract, no release name. */}}
+{{- define "metalbeacon.selectorLabels" -}}
+app.kubernetes.io/name: metalbeacon
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Image of a component: its own override, else the chart-wide image. Arg: dict root, component values. */}}
+{{- define "metalbeacon.image" -}}
+{{- $image := merge (dict) (.values.image | default dict) .root.Values.image -}}
+{{- printf "%s:%s" $image.repository (($image.tag | toString) | default .root.Chart.AppVersion) -}}
+{{- end -}}
+
+{{/*
+Objects from config/ (files/crd and files/rbac link there, so the chart always ships the
+repository's CRDs and RBAC): each YAML document with the chart's labels added, the
+namespace set to the release namespace (also in ServiceAccount subjects), and the
+Namespace object dropped (Helm installs into an existing or --create-namespace namespace).
+Arg: dict root, glob, annotations.
+*/}}
+{{- define "metalbeacon.configObjects" -}}
+{{- $root := .root -}}
+{{- $annotations := .annotations -}}
+{{- range $path, $_ := $root.Files.Glob .glob }}
+{{- range $doc := regexSplit "(?m)^---[ \t]*$" ($root.Files.Get $path) -1 }}
+{{- $obj := fromYaml $doc }}
+{{- if hasKey $obj "Error" }}
+{{- fail (printf "%s: %s" $path $obj.Error) }}
+{{- end }}
+{{- if and $obj.kind (ne $obj.kind "Namespace") }}
+{{- $meta := $obj.metadata }}
+{{- $_ := set $meta "labels" (merge (dict) (include "metalbeacon.labels" $root | fromYaml) ($meta.labels | default dict)) }}
+{{- if $annotations }}
+{{- $_ := set $meta "annotations" (merge (dict) $annotations ($meta.annotations | default dict)) }}
+{{- end }}
+{{- if hasKey $meta "namespace" }}
+{{- $_ := set $meta "namespace" $root.Release.Namespace }}
+{{- end }}
+{{- range $subject := ($obj.subjects | default list) }}
+{{- if eq $subject.kind "ServiceAccount" }}
+{{- $_ := set $subject "namespace" $root.Release.Namespace }}
+{{- end }}
+{{- end }}
+---
+# Source: {{ $path }}
+{{ toYaml $obj }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
