@@ -1,5 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { type LabState, processStartTime, writeLabState } from './state.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,8 +43,12 @@ export interface LabLink {
 
 /** A long-running process started inside a namespace, kept as our direct child. */
 export interface LabDaemon {
+  /** Full namespace name; empty for a host-namespace daemon ({@link Lab.spawnHost}). */
   readonly namespace: string;
   readonly pid: number;
+  /** Start time of the process in clock ticks since boot (/proc/PID/stat field 22). */
+  readonly startTime: number;
+  readonly argv: readonly string[];
   readonly child: ChildProcess;
   /** Everything written to stdout/stderr so far (for diagnostics in failing tests). */
   output(): string;
@@ -50,6 +56,11 @@ export interface LabDaemon {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, wait up to `graceMs` (default 5 s), then SIGKILL; always waits for the exit. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal`, SIGKILL after `graceMs` (default 5 s) if still running; always waits for the exit. */
+  kill(
+    signal: NodeJS.Signals,
+    graceMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Per-namespace sysctls the DESIGN "facts" call for, applied before any interface is made. */
@@ -101,7 +112,7 @@ export async function listNamespaces(prefix: string): Promise<string[]> {
  * Deletes a namespace and ends the processes still inside it. Only used on namespaces of
  * our own prefix, so every process in them was started by a run of the same test.
  */
-async function removeNamespace(name: string): Promise<void> {
+export async function removeNamespace(name: string): Promise<void> {
   const pids = await run(['ip', 'netns', 'pids', name], { allowFailure: true });
   for (const pid of pids.stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
     try {
@@ -129,24 +140,57 @@ export class Lab {
   readonly #daemons = new Set<LabDaemon>();
   /** Bridge namespace short name → number of ports made so far (for port names). */
   readonly #ports = new Map<string, number>();
+  /** Paths (files, directories, sockets) removed on destroy, recorded in the state file. */
+  readonly #paths = new Set<string>();
+  readonly #stateFile: string | undefined;
   #destroyed = false;
 
-  private constructor(prefix: string) {
+  private constructor(prefix: string, stateFile: string | undefined) {
     this.prefix = prefix;
+    this.#stateFile = stateFile;
   }
 
   /**
    * Makes an empty lab. Removes namespaces `PREFIX-*` left by a crashed run first, so use a
    * prefix unique to the test file (parallel test files must not share one).
    */
-  static async create(prefix: string): Promise<Lab> {
+  static async create(prefix: string, options: { stateFile?: string } = {}): Promise<Lab> {
     if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) {
       throw new Error(
         `lab: prefix "${prefix}" must be 2-12 lower-case letters/digits, starting with a letter`,
       );
     }
     for (const stale of await listNamespaces(prefix)) await removeNamespace(stale);
-    return new Lab(prefix);
+    const lab = new Lab(prefix, options.stateFile);
+    lab.#saveState();
+    return lab;
+  }
+
+  /**
+   * The state file (when the lab was created with one): every namespace, daemon PID (with
+   * its start time, so a recycled PID is never killed) and path of this lab, rewritten on
+   * each change, so `cleanupLabState` can undo a run whose process died.
+   */
+  #saveState(): void {
+    if (this.#stateFile === undefined) return;
+    const state: LabState = {
+      prefix: this.prefix,
+      owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? 0 },
+      namespaces: [...this.#namespaces.values()],
+      daemons: [...this.#daemons].map((d) => ({
+        pid: d.pid,
+        startTime: d.startTime,
+        argv: d.argv,
+      })),
+      paths: [...this.#paths],
+    };
+    writeLabState(this.#stateFile, state);
+  }
+
+  /** Registers a file or directory to delete on destroy (and in `lab down` after a crash). */
+  track(path: string): void {
+    this.#paths.add(path);
+    this.#saveState();
   }
 
   /** Full namespace name of a short name. */
@@ -228,6 +272,36 @@ export class Lab {
     return { namespace: this.ns(host), ifName, portName, mac: await this.mac(host, ifName) };
   }
 
+  /**
+   * A point-to-point link between two hosts (a veth pair made directly inside both
+   * namespaces, no bridge), both ends up, with the given addresses (without DAD).
+   */
+  async connectPair(
+    a: { host: string; ifName: string } & LinkAddresses,
+    b: { host: string; ifName: string } & LinkAddresses,
+  ): Promise<void> {
+    await run([
+      'ip',
+      'link',
+      'add',
+      a.ifName,
+      'netns',
+      this.ns(a.host),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      b.ifName,
+      'netns',
+      this.ns(b.host),
+    ]);
+    for (const end of [a, b]) {
+      if (end.ipv4) await this.ip(end.host, ['addr', 'add', end.ipv4, 'dev', end.ifName]);
+      if (end.ipv6) await this.ip(end.host, ['-6', 'addr', 'add', end.ipv6, 'dev', end.ifName, 'nodad']);
+      await this.ip(end.host, ['link', 'set', end.ifName, 'up']);
+    }
+  }
+
   /** MAC address of an interface, lower-case. */
   async mac(host: string, ifName: string): Promise<string> {
     const { stdout } = await this.ip(host, ['-j', 'link', 'show', 'dev', ifName]);
@@ -280,9 +354,27 @@ export class Lab {
     argv: readonly string[],
     options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
   ): LabDaemon {
-    if (this.#destroyed) throw new Error('lab: already destroyed');
     const namespace = this.ns(short);
-    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], {
+    return this.#start(namespace, ['ip', 'netns', 'exec', namespace, ...argv], options);
+  }
+
+  /**
+   * Starts a long-running process in the host namespace (e.g. the controller, which talks to
+   * the API server on the host's loopback), kept and stopped like namespace daemons.
+   */
+  spawnHost(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): LabDaemon {
+    return this.#start('', argv, options);
+  }
+
+  #start(
+    namespace: string,
+    argv: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; stdin?: boolean },
+  ): LabDaemon {
+    if (this.#destroyed) throw new Error('lab: already destroyed');
+    const [file, ...args] = argv;
+    if (file === undefined) throw new Error('lab: empty command');
+    const child = spawn(file, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
     });
@@ -293,34 +385,46 @@ export class Lab {
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
+    const daemons = this.#daemons;
+    const forget = (): void => {
+      if (daemons.delete(daemon)) this.#saveState();
+    };
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('exit', (code, signal) => resolve({ code, signal }));
+      child.on('exit', (code, signal) => {
+        forget();
+        resolve({ code, signal });
+      });
       child.on('error', (error) => {
         output += `spawn error: ${error.message}\n`;
+        forget();
         resolve({ code: -1, signal: null });
       });
     });
-    const daemons = this.#daemons;
+    const pid = child.pid ?? -1;
     const daemon: LabDaemon = {
       namespace,
-      pid: child.pid ?? -1,
+      pid,
+      startTime: pid > 0 ? (processStartTime(pid) ?? 0) : 0,
+      argv: [...argv],
       child,
       exited,
       output: () => output,
       async stop(graceMs = 5_000) {
+        return daemon.kill('SIGTERM', graceMs);
+      },
+      async kill(signal: NodeJS.Signals, graceMs = 5_000) {
         if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
+          child.kill(signal);
           const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
           const result = await exited;
           clearTimeout(timer);
-          daemons.delete(daemon);
           return result;
         }
-        daemons.delete(daemon);
         return exited;
       },
     };
     this.#daemons.add(daemon);
+    this.#saveState();
     return daemon;
   }
 
@@ -331,6 +435,9 @@ export class Lab {
     await Promise.all([...this.#daemons].map((d) => d.stop(2_000)));
     for (const name of [...this.#namespaces.values()].reverse()) await removeNamespace(name);
     this.#namespaces.clear();
+    for (const path of this.#paths) await rm(path, { recursive: true, force: true });
+    this.#paths.clear();
+    if (this.#stateFile !== undefined) await rm(this.#stateFile, { force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -344,6 +451,7 @@ export class Lab {
     const name = `${this.prefix}-${short}`;
     await run(['ip', 'netns', 'add', name]);
     this.#namespaces.set(short, name);
+    this.#saveState();
     await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
     return name;
   }

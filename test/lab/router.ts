@@ -1,0 +1,120 @@
+/**
+ * The lab router: BIRD 2 in the router namespace, one eBGP session per node (IPv4 and IPv6
+ * routes over the node's IPv4 session, as the speaker sends them), every BGP route imported,
+ * and equal paths merged into one ECMP route in the router's kernel table (`merge paths`), so
+ * traffic from the far side spreads across the announcing nodes. Pure config text and
+ * `birdc` output parsing; the topology runs the daemon.
+ */
+
+/** One node the router peers with. */
+export interface RouterNeighbor {
+  /** BIRD protocol name (letters, digits, underscores). */
+  name: string;
+  /** The node's LAN IPv4 address (the session runs over IPv4, both families in it). */
+  address: string;
+}
+
+/** Options of the router's BIRD config. */
+export interface RouterConfigOptions {
+  routerId: string;
+  /** The router's LAN IPv4 address, bound by BIRD (`strict bind`). */
+  localAddress: string;
+  localAs: number;
+  peerAs: number;
+  neighbors: readonly RouterNeighbor[];
+  /** Hold time BIRD proposes (seconds; the smaller of both sides wins). */
+  holdTimeSec?: number;
+}
+
+/** BIRD 2 configuration text of the lab router. */
+export function routerBirdConfig(o: RouterConfigOptions): string {
+  const lines = [
+    `router id ${o.routerId};`,
+    'log stderr all;',
+    'protocol device { scan time 2; }',
+    // ECMP: the best routes of equal preference from several nodes become one multipath route.
+    'protocol kernel kernel4 { ipv4 { import none; export all; }; merge paths on limit 16; }',
+    'protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths on limit 16; }',
+  ];
+  for (const n of o.neighbors) {
+    lines.push(
+      `protocol bgp ${n.name} {`,
+      `  local ${o.localAddress} as ${o.localAs};`,
+      `  neighbor ${n.address} as ${o.peerAs};`,
+      '  strict bind on;',
+      '  connect retry time 1;',
+      '  error wait time 1, 5;',
+      ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
+      // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
+      '  ipv4 { import all; export none; };',
+      '  ipv6 { import all; export none; };',
+      '}',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One path BIRD holds for a prefix. */
+export interface BirdPath {
+  /** The BGP protocol (neighbor) it came from. */
+  protocol: string;
+  /** Next hop address (`via`). */
+  via: string | undefined;
+  /** BIRD marks the selected best path with `*`. */
+  best: boolean;
+}
+
+/** A prefix in BIRD's table with all its paths. */
+export interface BirdRoute {
+  prefix: string;
+  paths: BirdPath[];
+}
+
+/**
+ * Parses `birdc show route [...]` output (BIRD 2.0): a prefix line, further paths of the same
+ * prefix on lines starting with blanks, each followed by a `via ADDR on IF` line.
+ */
+export function parseBirdRoutes(text: string): BirdRoute[] {
+  const routes: BirdRoute[] = [];
+  let current: BirdRoute | undefined;
+  for (const line of text.split('\n')) {
+    const pathMatch = /^(\S+)?\s+\S+\s+\[(\S+)\s[^\]]*\]\s+(\*)?/.exec(line);
+    if (pathMatch && /\[\S+\s[^\]]*\]/.test(line) && !line.startsWith('Table') && !line.startsWith('BIRD')) {
+      const prefix = pathMatch[1];
+      if (prefix !== undefined) {
+        current = { prefix, paths: [] };
+        routes.push(current);
+      }
+      current?.paths.push({ protocol: pathMatch[2] ?? '', via: undefined, best: pathMatch[3] === '*' });
+      continue;
+    }
+    const via = /^\s+via\s+(\S+)/.exec(line);
+    const last = current?.paths.at(-1);
+    if (via && last && last.via === undefined) last.via = via[1];
+  }
+  return routes;
+}
+
+/** A route in a kernel table, with its next hops (several for ECMP). */
+export interface KernelRoute {
+  prefix: string;
+  nextHops: string[];
+}
+
+/** Parses `ip -j route show ...` (single next hop `gateway`, or multipath `nexthops`). */
+export function parseKernelRoutes(json: string, family: 'IPv4' | 'IPv6'): KernelRoute[] {
+  const entries = JSON.parse(json || '[]') as {
+    dst: string;
+    gateway?: string;
+    nexthops?: { gateway?: string }[];
+  }[];
+  return entries.map((e) => {
+    const prefix = e.dst.includes('/') ? e.dst : `${e.dst}/${family === 'IPv4' ? 32 : 128}`;
+    const hops = e.nexthops
+      ? e.nexthops.map((h) => h.gateway).filter((g): g is string => g !== undefined)
+      : e.gateway
+        ? [e.gateway]
+        : [];
+    return { prefix, nextHops: hops };
+  });
+}
