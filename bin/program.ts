@@ -6,6 +6,8 @@ import { bgpCommand } from './commands/bgp.ts';
 import { controllerCommand } from './commands/controller.ts';
 import { l2Command } from './commands/l2.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { speakerCommand } from './commands/speaker.ts';
+import { statusCommand } from './commands/status.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   program.addCommand(l2Command());
   program.addCommand(bgpCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(speakerCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
   for (const command of program.commands) command.exitOverride().showHelpAfterError();
   return program;

@@ -1,0 +1,188 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
+import { CliError } from '../../shared/cli/errors.ts';
+import { createLogger } from '../../shared/log/logger.ts';
+import type { GlobalOptions } from '../program.ts';
+
+interface SpeakerCliOptions {
+  nodeName?: string;
+  namespace: string;
+  metricsListen: string;
+  membershipPort: string;
+  membershipBindAddress?: string;
+  membershipSecret: string;
+  speakerSelector: string;
+  membershipProfile: 'default' | 'fast';
+  lbClass?: string;
+  excludeInterfaces?: string;
+  bgpShutdownDrain: string;
+  bgpListenPort: string;
+  handoverMs: string;
+}
+
+/** RFC 1123 subdomain: what a Kubernetes Node name is. */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CliError(`${flag}: "${text}" is not an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** `metalbeacon speaker`: announces this node's share of the Service IPs (speaker/shell). */
+export function speakerCommand(): Command {
+  return new Command('speaker')
+    .description('announce assigned Service IPs from this node by ARP/NDP (L2) or BGP; one per node')
+    .option('--node-name <name>', "this node's Kubernetes Node name (default: $NODE_NAME)")
+    .option(
+      '--namespace <ns>',
+      'namespace of the CRs, the membership Secret, the speaker Pods and the status objects (default: $POD_NAMESPACE or metalbeacon-system)',
+    )
+    .option('--metrics-listen <host:port>', 'serve /metrics, /healthz and /readyz here', '0.0.0.0:7473')
+    .option('--membership-port <n>', 'UDP port of the membership protocol', '7951')
+    .addOption(
+      new Option('--membership-bind-address <ip>', 'membership socket address (default ::)').hideHelp(),
+    )
+    .option('--membership-secret <name>', 'Secret holding the membership HMAC keys', 'metalbeacon-membership')
+    .option(
+      '--speaker-selector <selector>',
+      'label selector of the speaker Pods (membership peers)',
+      'app.kubernetes.io/name=metalbeacon,app.kubernetes.io/component=speaker',
+    )
+    .addOption(
+      new Option('--membership-profile <profile>', 'membership timing')
+        .choices(['default', 'fast'])
+        .default('default'),
+    )
+    .option(
+      '--lb-class <class>',
+      'announce only Services of this spec.loadBalancerClass (default: only those without one)',
+    )
+    .option('--exclude-interfaces <regex>', 'interfaces never used for L2')
+    .option(
+      '--bgp-shutdown-drain <seconds>',
+      'on SIGTERM: GRACEFUL_SHUTDOWN, wait this long, then Cease',
+      '5',
+    )
+    .addOption(
+      new Option('--bgp-listen-port <n>', 'port for incoming BGP connections (0: none)').default('179'),
+    )
+    .addOption(
+      new Option('--handover-ms <ms>', 'on SIGTERM: keep answering this long after leaving').default('1000'),
+    )
+    .action(async (options: SpeakerCliOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions & SpeakerCliOptions>();
+      const nodeName = options.nodeName ?? process.env.NODE_NAME;
+      if (!nodeName) {
+        throw new CliError('no node name', {
+          hint: 'pass --node-name NAME or set NODE_NAME (the Pod spec.nodeName)',
+        });
+      }
+      if (nodeName.length > 253 || !NODE_NAME.test(nodeName)) {
+        throw new CliError(`--node-name: "${nodeName}" is not a Kubernetes Node name (RFC 1123 subdomain)`);
+      }
+      const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
+      const membershipPort = integer('--membership-port', options.membershipPort, 1, 65535);
+      const drainSec = integer('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
+      const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
+      const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
+      let excludeInterfaces: RegExp | undefined;
+      if (options.excludeInterfaces !== undefined) {
+        try {
+          excludeInterfaces = new RegExp(options.excludeInterfaces);
+        } catch (error) {
+          throw new CliError(`--exclude-interfaces: ${(error as Error).message}`);
+        }
+      }
+      const log = createLogger({
+        level: globals.logLevel,
+        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
+        name: 'speaker',
+      });
+      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
+      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const { startSpeaker } = await import('../../speaker/shell/speaker.ts');
+      const { planNode } = await import('../../speaker/announce/plan.ts');
+      const kubeConfig = loadKubeConfig(globals.kubeconfig);
+      await ensureApiServerReachable(kubeConfig);
+      let socketOptions: Awaited<ReturnType<typeof loadSocketOptions>> | undefined;
+      try {
+        socketOptions = await loadSocketOptions();
+      } catch (error) {
+        log.warn(
+          { err: String(error) },
+          'native addon without TCP MD5: BGP passwords and eBGP TTL unavailable',
+        );
+      }
+      let speaker: Awaited<ReturnType<typeof startSpeaker>>;
+      try {
+        speaker = await startSpeaker({
+          kubeConfig,
+          nodeName,
+          namespace,
+          log,
+          planner: planNode,
+          metricsListen: options.metricsListen,
+          membershipPort,
+          membershipBindAddress: options.membershipBindAddress,
+          membershipSecret: options.membershipSecret,
+          speakerSelector: options.speakerSelector,
+          membershipProfile: options.membershipProfile,
+          lbClass: options.lbClass,
+          excludeInterfaces,
+          bgpShutdownDrainSec: drainSec,
+          bgpListenPort,
+          handoverMs,
+          socketOptions,
+        });
+      } catch (error) {
+        throw await asCliError(error, options);
+      }
+      await new Promise<void>((resolve) => {
+        const shutdown = (): void => {
+          void speaker.stop().then(resolve);
+        };
+        process.once('SIGTERM', shutdown);
+        process.once('SIGINT', shutdown);
+      });
+      log.flush();
+    });
+}
+
+async function loadSocketOptions() {
+  const { nativeSocketOptions } = await import('../../speaker/bgp/native-socket.ts');
+  return nativeSocketOptions();
+}
+
+/** Start-up failures a user can fix, as one line; anything else stays a crash (a bug). */
+async function asCliError(error: unknown, options: SpeakerCliOptions): Promise<unknown> {
+  const { MembershipBindError } = await import('../../speaker/membership/udp-membership.ts');
+  const { MembershipSecretError } = await import('../../speaker/shell/membership-secret.ts');
+  const { L2AnnouncerError } = await import('../../speaker/l2/announcer.ts');
+  if (error instanceof MembershipBindError) {
+    return new CliError(error.message, { hint: 'another speaker on this node? choose --membership-port' });
+  }
+  if (error instanceof MembershipSecretError) {
+    return new CliError(error.message, {
+      hint: `fix or delete Secret ${options.membershipSecret} (a speaker recreates it with a random key)`,
+    });
+  }
+  if (error instanceof L2AnnouncerError) return new CliError(error.message);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+    return new CliError(`cannot listen on --metrics-listen ${options.metricsListen}: ${code}`, {
+      hint: 'choose another address with --metrics-listen HOST:PORT',
+    });
+  }
+  const status = (error as { code?: unknown }).code;
+  if (typeof status === 'number') {
+    return new CliError(`the API server refused a start-up request: HTTP ${status}`, {
+      hint: 'check the speaker RBAC (config/rbac/speaker.yaml) and that the CRDs are installed',
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,206 @@
+import type { Logger } from '../../shared/log/logger.ts';
+import { peerChanges } from '../announce/peer-changes.ts';
+import type { PeerPlan } from '../announce/types.ts';
+import { CeaseSubcode, shutdownNotification } from '../bgp/codec/index.ts';
+import type { FsmStateName } from '../bgp/fsm/index.ts';
+import { BgpListener } from '../bgp/listener.ts';
+import type { BgpMetrics } from '../bgp/metrics.ts';
+import { BgpSession } from '../bgp/session.ts';
+import type { SocketOptions } from '../bgp/socket-options.ts';
+import { routerIdFor, routesFor, sessionPeerConfig } from './bgp-peers.ts';
+
+/** What the status writer needs of one session (BGPSessionState). */
+export interface SessionReport {
+  readonly peer: string;
+  readonly peerAddress: string;
+  readonly state: FsmStateName;
+  /** ms since epoch of the last state change. */
+  readonly sinceMs: number;
+  readonly prefixesAdvertised: number;
+  readonly lastError: string;
+}
+
+interface Running {
+  readonly session: BgpSession;
+  sinceMs: number;
+  lastError: string;
+}
+
+export interface BgpManagerOptions {
+  readonly log: Logger;
+  readonly metrics: BgpMetrics;
+  /** TCP MD5 / TTL support from the native addon, when built. */
+  readonly socketOptions: SocketOptions | undefined;
+  /** Listen for incoming sessions on this port (179); 0: active only. */
+  readonly listenPort: number;
+  /** IPv4 addresses of this node, for the router ID when a peer sets none. */
+  readonly nodeAddresses: () => readonly string[];
+  /** Called on every session state change and peer set change. */
+  readonly onChange: () => void;
+  readonly now: () => number;
+}
+
+/**
+ * Runs the BGP sessions the plan asks for: starts new peers, restarts only the session whose
+ * BGPPeer changed, stops removed ones (Cease / Peer De-configured, RFC 4486), and hands each
+ * session its desired routes (the RIB-out sends only differences).
+ */
+export class BgpManager {
+  readonly #o: BgpManagerOptions;
+  /** BGPPeer name -> its running session */
+  readonly #sessions = new Map<string, Running>();
+  #listener: BgpListener | undefined;
+  #listening: Promise<void> | undefined;
+  /** The peers of the last plan applied (those running). */
+  #previous: readonly PeerPlan[] | undefined;
+  readonly #startedAtMs: number;
+
+  constructor(options: BgpManagerOptions) {
+    this.#o = options;
+    this.#startedAtMs = options.now();
+  }
+
+  /** Sessions as they are now, sorted by peer name. */
+  reports(): SessionReport[] {
+    return [...this.#sessions.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([peer, r]) => ({
+        peer,
+        peerAddress: r.session.peer,
+        state: r.session.state,
+        sinceMs: r.sinceMs,
+        prefixesAdvertised: r.session.announcedCount,
+        lastError: r.lastError,
+      }));
+  }
+
+  /**
+   * Applies the plan's peers through peerChanges (speaker/announce): new peers start, a changed
+   * peer restarts only its own session, removed peers close, and a peer whose routes alone
+   * changed gets the difference as UPDATEs. Returns problems (peer name -> message) for peers
+   * it cannot run; they are tried again on the next plan.
+   */
+  async apply(peers: readonly PeerPlan[]): Promise<Map<string, string>> {
+    const problems = new Map<string, string>(); // peer name -> why it does not run
+    const changes = peerChanges(this.#previous, peers);
+    for (const plan of changes.stop) {
+      const running = this.#sessions.get(plan.peer.name);
+      this.#sessions.delete(plan.peer.name);
+      this.#o.log.info(
+        { peer: plan.peer.name },
+        'BGP peer no longer selected for this node; closing its session',
+      );
+      if (running) await closeSession(running.session, CeaseSubcode.PeerDeconfigured, 'peer removed');
+    }
+    for (const plan of changes.restart) {
+      const running = this.#sessions.get(plan.peer.name);
+      this.#sessions.delete(plan.peer.name);
+      this.#o.log.info({ peer: plan.peer.name }, 'BGPPeer changed; restarting only its session');
+      if (running) {
+        await closeSession(
+          running.session,
+          CeaseSubcode.OtherConfigurationChange,
+          'peer configuration changed',
+        );
+      }
+    }
+    for (const plan of [...changes.start, ...changes.restart]) {
+      const problem = await this.#start(plan);
+      if (problem) problems.set(plan.peer.name, problem);
+    }
+    for (const plan of changes.update)
+      this.#sessions.get(plan.peer.name)?.session.setRoutes(routesFor(plan.routes));
+    // Peers that could not start stay out, so the next plan starts them again.
+    this.#previous = peers.filter((p) => this.#sessions.has(p.peer.name));
+    return problems;
+  }
+
+  async #start(plan: PeerPlan): Promise<string | undefined> {
+    const routerId = routerIdFor(plan.peer, this.#o.nodeAddresses());
+    if (routerId === undefined)
+      return 'no IPv4 address on this node for the BGP router ID; set spec.routerID';
+    let session: BgpSession;
+    try {
+      session = new BgpSession(sessionPeerConfig(plan.peer, routerId), {
+        logger: this.#o.log.child({ bgpPeer: plan.peer.name }),
+        metrics: this.#o.metrics,
+        ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
+        // RFC 4724: a speaker up for less than a minute is restarting (its routes were kept).
+        restarting: this.#o.now() - this.#startedAtMs < 60_000,
+      });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    const entry: Running = { session, sinceMs: this.#o.now(), lastError: '' };
+    session.on('state', (state) => {
+      entry.sinceMs = this.#o.now();
+      if (state === 'Idle' && entry.lastError === '') entry.lastError = 'session went down';
+      if (state === 'Established') entry.lastError = '';
+      this.#o.onChange();
+    });
+    this.#sessions.set(plan.peer.name, entry);
+    await this.#ensureListener(session);
+    session.setRoutes(routesFor(plan.routes));
+    session.start();
+    this.#o.onChange();
+    return undefined;
+  }
+
+  async #ensureListener(session: BgpSession): Promise<void> {
+    if (this.#o.listenPort === 0) return;
+    if (!this.#listener) {
+      const listener = new BgpListener({
+        logger: this.#o.log,
+        ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
+      });
+      this.#listener = listener;
+      listener.add(session);
+      this.#listening = listener.listen(this.#o.listenPort).catch((error: unknown) => {
+        this.#o.log.warn(
+          { port: this.#o.listenPort, err: String(error) },
+          'cannot listen for BGP connections; sessions connect actively only',
+        );
+      });
+      await this.#listening;
+      return;
+    }
+    this.#listener.add(session);
+  }
+
+  /**
+   * Graceful shutdown of every session (RFC 8326 then RFC 9003): GRACEFUL_SHUTDOWN community,
+   * `drainMs` for the routers to move traffic, then Cease / Administrative Shutdown.
+   */
+  async shutdown(drainMs: number, message: string): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    this.#previous = undefined;
+    await Promise.all(
+      all.map(async (r) => {
+        await r.session.gracefulShutdown(drainMs, message);
+        // A session stopped while Idle keeps its idle-hold timer in the FSM: abort clears every timer.
+        r.session.abort();
+      }),
+    );
+    await this.#closeListener();
+  }
+
+  /** Drops every session without a NOTIFICATION (as a crash; graceful restart keeps routes). */
+  async abort(): Promise<void> {
+    for (const r of this.#sessions.values()) r.session.abort();
+    this.#sessions.clear();
+    await this.#closeListener();
+  }
+
+  async #closeListener(): Promise<void> {
+    await this.#listening;
+    if (this.#listener) await this.#listener.close().catch(() => undefined);
+    this.#listener = undefined;
+  }
+}
+
+/** Cease with an RFC 9003 message, then drop whatever timer the FSM left running. */
+async function closeSession(session: BgpSession, subcode: number, message: string): Promise<void> {
+  await session.stop(shutdownNotification(subcode, message));
+  session.abort();
+}

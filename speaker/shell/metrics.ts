@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/**
+ * The speaker's own Prometheus metrics, on a registry of its own; the L2 worker's counters,
+ * the BGP session metrics and membership register into the same registry.
+ */
+export class SpeakerMetrics {
+  readonly registry = new Registry();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  readonly announcedServices = new Gauge({
+    name: 'metalbeacon_speaker_announced_services',
+    help: 'Services this node announces, by protocol (layer2, bgp)',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  readonly announcedIps = new Gauge({
+    name: 'metalbeacon_speaker_announced_ips',
+    help: 'IPs this node answers ARP/NDP for (layer2) or prefixes it advertises (bgp)',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  readonly plansApplied = new Counter({
+    name: 'metalbeacon_speaker_plans_applied_total',
+    help: 'Plans computed and applied (only differences reach the announcers)',
+    registers: [this.registry],
+  });
+  readonly announceFailures = new Counter({
+    name: 'metalbeacon_speaker_announce_failures_total',
+    help: 'Announcements that failed, by protocol',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  readonly isolated = new Gauge({
+    name: 'metalbeacon_speaker_isolated_bool',
+    help: '1 while the split-brain guard withholds every announcement (no peer alive and no API server)',
+    registers: [this.registry],
+  });
+  readonly isolations = new Counter({
+    name: 'metalbeacon_speaker_isolations_total',
+    help: 'Times the split-brain guard withdrew everything',
+    registers: [this.registry],
+  });
+  readonly configLoaded = new Gauge({
+    name: 'metalbeacon_speaker_config_loaded_bool',
+    help: '1 when a valid configuration is in force',
+    registers: [this.registry],
+  });
+  readonly configStale = new Gauge({
+    name: 'metalbeacon_speaker_config_stale_bool',
+    help: '1 when the newest configuration was rejected and the last good one runs',
+    registers: [this.registry],
+  });
+  readonly statusWrites = new Counter({
+    name: 'metalbeacon_speaker_status_writes_total',
+    help: 'Writes of ServiceL2Status / ServiceBGPStatus / BGPSessionState, by verb and result',
+    labelNames: ['verb', 'result'] as const,
+    registers: [this.registry],
+  });
+}
+
+/** Serves /metrics, /healthz and /readyz. */
+export async function serveMetrics(
+  registry: Registry,
+  listen: string,
+  ready: () => boolean,
+): Promise<{ server: Server; address: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+        .catch((error: Error) => res.writeHead(500).end(error.message));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  const [host, port] = splitHostPort(listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return { server, address: `${address.address}:${address.port}` };
+}
+
+/** `host:port` or `[v6]:port` -> [host, port]; throws naming the text. */
+export function splitHostPort(text: string): [string, number] {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || !(port >= 0 && port < 65536)) throw new Error(`"${text}" is not HOST:PORT`);
+  return [match[1] === '' ? '0.0.0.0' : match[1]!, port];
+}

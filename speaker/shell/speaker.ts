@@ -1,0 +1,837 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+  type V1EndpointSlice,
+  type V1Node,
+  type V1Pod,
+  type V1Secret,
+  type V1Service,
+  VersionApi,
+} from '@kubernetes/client-node';
+import { GROUP, PLURALS, StatusLabels, VERSION } from '../../shared/api/names.ts';
+import type {
+  BFDProfile,
+  BGPAdvertisement,
+  BGPPeer,
+  Community,
+  IPAddressPool,
+  L2Advertisement,
+  NodeLike,
+  SecretLike,
+} from '../../shared/api/resources.ts';
+import { buildConfig } from '../../shared/config/build-config.ts';
+import { nextConfig } from '../../shared/config/next-config.ts';
+import { type Config, formatConfigError } from '../../shared/config/types.ts';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import { statusLabelValue } from '../announce/statuses.ts';
+import type { NodePlan, PlanInput } from '../announce/types.ts';
+import { BgpMetrics } from '../bgp/metrics.ts';
+import type { SocketOptions } from '../bgp/socket-options.ts';
+import { L2Announcer } from '../l2/announcer.ts';
+import { registerL2Metrics } from '../l2/metrics.ts';
+import { MembershipDefaults, MembershipFastest } from '../membership/config.ts';
+import { promMembershipMetrics } from '../membership/metrics.ts';
+import { peersFromPods } from '../membership/peers-from-pods.ts';
+import { isolationVerdict } from '../membership/split-brain.ts';
+import { WorkerMembership } from '../membership/worker-membership.ts';
+import { BgpManager, type SessionReport } from './bgp-manager.ts';
+import { ServiceEvents } from './events.ts';
+import { handlesService, nodeFacts, SERVICE_NAME_LABEL, serviceFacts } from './facts.ts';
+import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
+import { SpeakerMetrics, serveMetrics } from './metrics.ts';
+import { type CachedObject, describe, type StatusObject, StatusObjects, statusOf } from './objects.ts';
+import { desiredStatusObjects, nodeSelector, sessionStateObject } from './status-objects.ts';
+
+/** The planner: facts in, this node's plan out (speaker/announce). */
+export type Planner = (input: PlanInput) => NodePlan;
+
+/** How `metalbeacon speaker` runs; tests start it with the same options. */
+export interface SpeakerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly nodeName: string;
+  /** Namespace of the CRs, the membership Secret, the speaker Pods and the status objects. */
+  readonly namespace: string;
+  readonly log: Logger;
+  readonly planner: Planner;
+  /** `HOST:PORT` for /metrics, /healthz, /readyz; undefined: no server. */
+  readonly metricsListen?: string | undefined;
+  readonly membershipPort: number;
+  /** Default `::`. */
+  readonly membershipBindAddress?: string | undefined;
+  readonly membershipSecret: string;
+  readonly speakerSelector: string;
+  readonly membershipProfile: 'default' | 'fast';
+  readonly lbClass?: string | undefined;
+  readonly excludeInterfaces?: RegExp | undefined;
+  /** Seconds between GRACEFUL_SHUTDOWN and Cease on SIGTERM. */
+  readonly bgpShutdownDrainSec: number;
+  /** Port for incoming BGP connections; 0: active only. Default 179. */
+  readonly bgpListenPort?: number;
+  /** After telling the peers we leave, how long we keep answering while the new owner takes over. */
+  readonly handoverMs?: number;
+  /** Quiet time after an API change before the plan is recomputed. Membership changes replan at once. */
+  readonly debounceMs?: number;
+  readonly socketOptions?: SocketOptions | undefined;
+  readonly now?: () => number;
+}
+
+/** A running speaker. */
+export interface SpeakerHandle {
+  readonly metrics: SpeakerMetrics;
+  readonly metricsAddress: string | undefined;
+  /** The first plan has been applied. */
+  ready(): boolean;
+  /** The plan last applied (after the split-brain guard). */
+  lastPlan(): NodePlan | undefined;
+  /** Resolves when no plan and no status write is pending. */
+  idle(): Promise<void>;
+  /** Graceful: leave, handover window, BGP drain, withdraw, delete own objects. */
+  stop(): Promise<void>;
+  /** Stops without goodbye or cleanup, as a crash would look to the others. */
+  kill(): Promise<void>;
+}
+
+const COMPONENT = 'metalbeacon-speaker';
+/** BGPSessionState plural; the CRD is config/crd/metalbeacon.io_bgpsessionstates.yaml. */
+const SESSION_STATES = PLURALS.BGPSessionState;
+/** The API server counts as reachable when it answered this recently (split-brain guard). */
+const API_FRESH_MS = 3000;
+const API_PROBE_TIMEOUT_MS = 1000;
+
+type Cr<T> = T & KubernetesObject;
+
+/** Starts informers, membership, the announcers and the metrics server; applies plans until stopped. */
+export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHandle> {
+  const { namespace, nodeName } = options;
+  const log = options.log.child({ node: nodeName });
+  const now = options.now ?? Date.now;
+  const kc = reuseConnections(options.kubeConfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const versionApi = kc.makeApiClient(VersionApi);
+  const metrics = new SpeakerMetrics();
+  const events = new ServiceEvents(core, log, COMPONENT, now);
+  const objects = new StatusObjects(custom, namespace, (verb, ok) =>
+    metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
+  );
+  const debounceMs = options.debounceMs ?? 100;
+  const handoverMs = options.handoverMs ?? 1000;
+
+  let stopping = false;
+  let synced = false;
+  let readyFlag = false;
+  let config: Config | undefined;
+  let configStale = false;
+  let lastPlan: NodePlan | undefined;
+  let isolated = false;
+  let apiOkAtMs = now();
+  let knownPeers = 0;
+  /** IP -> interfaces (joined) announced now */
+  const l2Current = new Map<string, string>();
+
+  // ---- membership key, before anything that depends on it ------------------------------------
+  const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
+  if (created)
+    log.info({ secret: options.membershipSecret }, 'created the membership Secret with a random key');
+  const keys = keysFromSecret(secret);
+
+  // ---- informers ------------------------------------------------------------------------------
+  const crPath = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
+  const crList = (plural: string) => () =>
+    custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as never;
+  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
+  const slices = makeInformer<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () =>
+    discovery.listEndpointSliceForAllNamespaces(),
+  );
+  const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
+  const pods = makeInformer<V1Pod>(
+    kc,
+    `/api/v1/namespaces/${namespace}/pods`,
+    () => core.listNamespacedPod({ namespace, labelSelector: options.speakerSelector }),
+    options.speakerSelector,
+  );
+  const secrets = makeInformer<V1Secret>(kc, `/api/v1/namespaces/${namespace}/secrets`, () =>
+    core.listNamespacedSecret({ namespace }),
+  );
+  const crs = {
+    pools: makeInformer<Cr<IPAddressPool>>(kc, crPath(PLURALS.IPAddressPool), crList(PLURALS.IPAddressPool)),
+    l2: makeInformer<Cr<L2Advertisement>>(
+      kc,
+      crPath(PLURALS.L2Advertisement),
+      crList(PLURALS.L2Advertisement),
+    ),
+    bgp: makeInformer<Cr<BGPAdvertisement>>(
+      kc,
+      crPath(PLURALS.BGPAdvertisement),
+      crList(PLURALS.BGPAdvertisement),
+    ),
+    peers: makeInformer<Cr<BGPPeer>>(kc, crPath(PLURALS.BGPPeer), crList(PLURALS.BGPPeer)),
+    communities: makeInformer<Cr<Community>>(kc, crPath(PLURALS.Community), crList(PLURALS.Community)),
+    bfd: makeInformer<Cr<BFDProfile>>(kc, crPath(PLURALS.BFDProfile), crList(PLURALS.BFDProfile)),
+  };
+  const l2Statuses = makeInformer<CachedObject>(
+    kc,
+    crPath(PLURALS.ServiceL2Status),
+    crList(PLURALS.ServiceL2Status),
+  );
+  const bgpStatuses = makeInformer<CachedObject>(
+    kc,
+    crPath(PLURALS.ServiceBGPStatus),
+    crList(PLURALS.ServiceBGPStatus),
+  );
+  const allInformers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[] = [
+    services,
+    slices,
+    nodes,
+    pods,
+    secrets,
+    ...Object.values(crs),
+    l2Statuses,
+    bgpStatuses,
+  ] as never;
+
+  function watch<T extends KubernetesObject>(
+    name: string,
+    informer: Informer<T> & ObjectCache<T>,
+    onChange: (object: T) => void,
+  ): void {
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      informer.on(verb, (object) => {
+        apiOkAtMs = now();
+        if (synced && !stopping) onChange(object);
+      });
+    }
+    // client-node's informers stop on a connection error: restart them (test/apiserver/README.md).
+    informer.on('error', (error) => {
+      if (stopping) return;
+      log.warn({ informer: name, err: describe(error) }, 'watch failed; relisting in 1 s');
+      setTimeout(() => {
+        if (!stopping) informer.start().catch(() => undefined);
+      }, 1000).unref();
+    });
+  }
+
+  // ---- configuration --------------------------------------------------------------------------
+  function rebuildConfig(): void {
+    const result = buildConfig(
+      {
+        pools: crs.pools.list(),
+        l2Advertisements: crs.l2.list(),
+        bgpAdvertisements: crs.bgp.list(),
+        peers: crs.peers.list(),
+        communities: crs.communities.list(),
+        bfdProfiles: crs.bfd.list(),
+        nodes: nodes.list().map(
+          (n): NodeLike => ({
+            metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} },
+          }),
+        ),
+        secrets: secrets.list() as unknown as SecretLike[],
+      },
+      { namespace },
+    );
+    const next = nextConfig(config, result);
+    const wasStale = configStale;
+    config = next.config;
+    configStale = next.stale;
+    metrics.configLoaded.set(config ? 1 : 0);
+    metrics.configStale.set(next.stale ? 1 : 0);
+    if (next.errors.length > 0 && !wasStale) {
+      log.warn(
+        { errors: next.errors.map(formatConfigError) },
+        config
+          ? 'configuration rejected; the last good one stays'
+          : 'configuration rejected; none loaded yet',
+      );
+    } else if (next.errors.length === 0 && wasStale) {
+      log.info('configuration valid again');
+    }
+  }
+
+  // ---- membership -----------------------------------------------------------------------------
+  const profile = options.membershipProfile === 'fast' ? MembershipFastest : MembershipDefaults;
+  function currentPeers() {
+    const { peers, skipped } = peersFromPods(pods.list());
+    for (const reason of skipped) log.debug({ reason }, 'speaker Pod is not a membership peer');
+    knownPeers = peers.filter((p) => p.name !== nodeName).length;
+    return peers;
+  }
+
+  watch('services', services, () => schedulePlan(debounceMs));
+  watch('endpointslices', slices, () => schedulePlan(debounceMs));
+  watch('nodes', nodes, () => {
+    rebuildConfig();
+    schedulePlan(debounceMs);
+  });
+  watch('secrets', secrets, (object) => {
+    if (object.metadata?.name === options.membershipSecret) {
+      log.warn('the membership Secret changed; speakers use the new keys after a restart');
+    }
+    rebuildConfig();
+    schedulePlan(debounceMs);
+  });
+  for (const [name, informer] of Object.entries(crs)) {
+    watch(name, informer as Informer<KubernetesObject> & ObjectCache<KubernetesObject>, () => {
+      rebuildConfig();
+      schedulePlan(debounceMs);
+    });
+  }
+  watch('servicel2statuses', l2Statuses, () => scheduleStatus());
+  watch('servicebgpstatuses', bgpStatuses, () => scheduleStatus());
+
+  await Promise.all(allInformers.map((i) => i.start()));
+  synced = true;
+  rebuildConfig();
+  log.info(
+    {
+      services: services.list().length,
+      nodes: nodes.list().length,
+      speakers: pods.list().length,
+      configLoaded: config !== undefined,
+    },
+    'caches synced',
+  );
+
+  const membership = await WorkerMembership.start({
+    nodeName,
+    keys,
+    port: options.membershipPort,
+    ...(options.membershipBindAddress ? { bindAddress: options.membershipBindAddress } : {}),
+    peers: currentPeers(),
+    heartbeatIntervalMs: profile.heartbeatIntervalMs,
+    deadAfterMs: profile.deadAfterMs,
+    tickMs: profile.tickMs,
+    metrics: promMembershipMetrics(metrics.registry),
+    logger: log,
+  });
+  membership.on('error', (error) => log.error({ err: describe(error) }, 'membership worker failed'));
+  membership.on('alive-changed', (alive) => {
+    log.info({ alive }, 'alive speakers changed');
+    schedulePlan(0);
+  });
+  membership.on('settled', (alive) => {
+    log.info({ alive }, 'membership settled');
+    schedulePlan(0);
+  });
+  membership.on('peer-failed', (peer, silentForMs) => log.warn({ peer, silentForMs }, 'speaker failed'));
+  membership.on('peer-left', (peer) => log.info({ peer }, 'speaker left'));
+  watch('pods', pods, () => {
+    for (const problem of membership.setPeers(currentPeers()))
+      log.warn({ problem }, 'membership peer skipped');
+    schedulePlan(debounceMs);
+    scheduleStatus();
+  });
+
+  // ---- announcers -----------------------------------------------------------------------------
+  let fatal: Error | undefined;
+  const l2 = await L2Announcer.start({
+    logger: log.child({ component: 'l2' }),
+    ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
+    onFatal: (error) => {
+      fatal = error;
+      log.fatal({ err: describe(error) }, 'L2 announcer died; exiting so the DaemonSet restarts the speaker');
+      process.exitCode = 1;
+      void kill();
+    },
+  });
+  registerL2Metrics(metrics.registry, async () => (await l2.snapshot()).counters);
+  const bgp = new BgpManager({
+    log: log.child({ component: 'bgp' }),
+    metrics: new BgpMetrics(metrics.registry),
+    socketOptions: options.socketOptions,
+    listenPort: options.bgpListenPort ?? 179,
+    nodeAddresses: () => nodeAddresses(),
+    onChange: () => scheduleStatus(),
+    now,
+  });
+
+  function nodeAddresses(): string[] {
+    const node = nodes.get(nodeName);
+    const fromNode = (node?.status?.addresses ?? [])
+      .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+      .map((a) => a.address);
+    const fromPod = pods
+      .list()
+      .filter((p) => p.spec?.nodeName === nodeName)
+      .flatMap((p) => (p.status?.podIPs ?? []).map((i) => i.ip));
+    return [...fromNode, ...fromPod];
+  }
+
+  // ---- planning -------------------------------------------------------------------------------
+  let planTimer: NodeJS.Timeout | undefined;
+  let planDueAt = Number.POSITIVE_INFINITY;
+  let planning: Promise<void> | undefined;
+  let planAgain = false;
+
+  function schedulePlan(delayMs: number): void {
+    if (stopping) return;
+    const due = performance.now() + delayMs;
+    if (planTimer && due >= planDueAt) return;
+    if (planTimer) clearTimeout(planTimer);
+    planDueAt = due;
+    planTimer = setTimeout(() => {
+      planTimer = undefined;
+      planDueAt = Number.POSITIVE_INFINITY;
+      void runPlan();
+    }, delayMs);
+  }
+
+  async function runPlan(): Promise<void> {
+    if (planning) {
+      planAgain = true;
+      return planning;
+    }
+    planning = (async () => {
+      try {
+        await planOnce();
+      } catch (error) {
+        log.error({ err: describe(error) }, 'applying the plan failed; retrying in 1 s');
+        schedulePlan(1000);
+      }
+    })();
+    await planning;
+    planning = undefined;
+    if (planAgain) {
+      planAgain = false;
+      schedulePlan(0);
+    }
+  }
+
+  function planInput(): PlanInput | undefined {
+    if (!config) return undefined;
+    /** `ns/service-name` -> its EndpointSlices */
+    const slicesByService = new Map<string, V1EndpointSlice[]>();
+    for (const slice of slices.list()) {
+      const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (!service) continue;
+      const key = `${slice.metadata?.namespace ?? ''}/${service}`;
+      const list = slicesByService.get(key);
+      if (list) list.push(slice);
+      else slicesByService.set(key, [slice]);
+    }
+    const facts = services
+      .list()
+      .filter((s) => handlesService(s, options.lbClass))
+      .map((s) =>
+        serviceFacts(
+          s,
+          slicesByService.get(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`) ?? [],
+        ),
+      )
+      .sort((a, b) => a.key.localeCompare(b.key));
+    return {
+      nodeName,
+      config,
+      services: facts,
+      nodes: nodes.list().map(nodeFacts),
+      aliveNodes: new Set(membership.alive()),
+    };
+  }
+
+  async function probeApi(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        versionApi.getCode(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), API_PROBE_TIMEOUT_MS);
+        }),
+      ]);
+      apiOkAtMs = now();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** While no peer is alive, the API server's reachability decides; keep it fresh. */
+  let probeTimer: NodeJS.Timeout | undefined;
+  function keepProbing(): void {
+    if (probeTimer || stopping) return;
+    probeTimer = setInterval(() => {
+      const alivePeers = membership.alive().length - 1;
+      if (stopping || knownPeers === 0 || alivePeers > 0) {
+        clearInterval(probeTimer);
+        probeTimer = undefined;
+        return;
+      }
+      const before = now() - apiOkAtMs < API_FRESH_MS;
+      void probeApi().then((reachable) => {
+        if (reachable !== before || reachable === isolated) schedulePlan(0);
+      });
+    }, 500);
+    probeTimer.unref();
+  }
+
+  async function planOnce(): Promise<void> {
+    if (stopping || !membership.settled) return;
+    const input = planInput();
+    if (!input) {
+      if (!readyFlag) log.info('waiting for a valid configuration');
+      return;
+    }
+    let plan: NodePlan;
+    try {
+      plan = options.planner(input);
+    } catch (error) {
+      log.error({ err: describe(error) }, 'the planner refused the input; keeping the current announcements');
+      return;
+    }
+    const alivePeers = input.aliveNodes.size - (input.aliveNodes.has(nodeName) ? 1 : 0);
+    if (knownPeers > 0 && alivePeers === 0) {
+      if (now() - apiOkAtMs > API_FRESH_MS / 3) await probeApi();
+      keepProbing();
+    }
+    const verdict = isolationVerdict({
+      knownPeers,
+      alivePeers,
+      apiReachable: now() - apiOkAtMs < API_FRESH_MS,
+    });
+    if (!verdict.shouldAnnounce) {
+      if (!isolated) {
+        log.warn(
+          { knownPeers },
+          'split-brain guard: no peer alive and the API server unreachable; withdrawing everything',
+        );
+        metrics.isolations.inc();
+      }
+      isolated = true;
+      metrics.isolated.set(1);
+      plan = { l2: [], peers: plan.peers.map((p) => ({ peer: p.peer, routes: [] })), skipped: plan.skipped };
+    } else if (isolated) {
+      isolated = false;
+      metrics.isolated.set(0);
+      log.info({ reason: verdict.reason }, 'split-brain guard lifted; announcing again');
+    }
+    if (stopping) return;
+    await applyL2(plan);
+    const problems = await bgp.apply(plan.peers);
+    for (const [peer, message] of problems) log.warn({ peer, problem: message }, 'BGP peer not started');
+    lastPlan = plan;
+    metrics.plansApplied.inc();
+    updateAnnouncedMetrics(plan);
+    if (!isolated) postAssignedEvents(plan);
+    scheduleStatus();
+    if (!readyFlag) {
+      readyFlag = true;
+      log.info(
+        { l2: plan.l2.length, peers: plan.peers.length, alive: [...input.aliveNodes] },
+        'speaker ready',
+      );
+    }
+  }
+
+  async function applyL2(plan: NodePlan): Promise<void> {
+    const desired = new Map(plan.l2.map((a) => [a.ip, a])); // IP -> announcement
+    for (const [ip] of l2Current) {
+      if (desired.has(ip)) continue;
+      await l2.withdraw(ip);
+      l2Current.delete(ip);
+      log.info({ ip }, 'L2: withdrawn');
+    }
+    for (const [ip, announcement] of desired) {
+      const interfaces = announcement.interfaces.join(',');
+      if (l2Current.get(ip) === interfaces) continue;
+      try {
+        await l2.announce(ip, announcement.interfaces);
+        l2Current.set(ip, interfaces);
+        log.info({ ip, interfaces: interfaces || 'all', services: announcement.services }, 'L2: announcing');
+        for (const key of announcement.services) events.forget(key, 'announceFailed');
+      } catch (error) {
+        metrics.announceFailures.inc({ protocol: 'layer2' });
+        log.warn({ ip, err: describe(error) }, 'L2: cannot announce; retrying in 5 s');
+        for (const key of announcement.services) {
+          const ref = serviceRef(key);
+          if (ref) events.post(ref, 'Warning', 'announceFailed', `layer2 on ${nodeName}: ${describe(error)}`);
+        }
+        schedulePlan(5000);
+      }
+    }
+  }
+
+  function serviceRef(key: string) {
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const service = services.get(name, ns);
+    return service ? { namespace: ns, name, uid: service.metadata?.uid } : undefined;
+  }
+
+  /** Service key -> the nodeAssigned message last posted; only changes are posted. */
+  function postAssignedEvents(plan: NodePlan): void {
+    /** Service key -> what this node does for it */
+    const doing = new Map<string, string[]>();
+    const add = (key: string, text: string) => {
+      const list = doing.get(key) ?? [];
+      if (!list.includes(text)) list.push(text);
+      doing.set(key, list);
+    };
+    for (const a of plan.l2) {
+      for (const key of a.services)
+        add(key, `layer2 ${a.ip}${a.interfaces.length > 0 ? ` on ${a.interfaces.join(',')}` : ''}`);
+    }
+    for (const p of plan.peers) {
+      for (const route of p.routes)
+        for (const key of route.services) add(key, `bgp ${route.prefix} to ${p.peer.name}`);
+    }
+    for (const [key, texts] of doing) {
+      const ref = serviceRef(key);
+      if (ref)
+        events.post(
+          ref,
+          'Normal',
+          'nodeAssigned',
+          `announcing from node ${nodeName}: ${texts.sort().join('; ')}`,
+        );
+    }
+  }
+
+  function updateAnnouncedMetrics(plan: NodePlan): void {
+    const l2Services = new Set(plan.l2.flatMap((a) => a.services));
+    const bgpServices = new Set(plan.peers.flatMap((p) => p.routes.flatMap((r) => r.services)));
+    const prefixes = new Set(plan.peers.flatMap((p) => p.routes.map((r) => r.prefix)));
+    metrics.announcedServices.set({ protocol: 'layer2' }, l2Services.size);
+    metrics.announcedServices.set({ protocol: 'bgp' }, bgpServices.size);
+    metrics.announcedIps.set({ protocol: 'layer2' }, plan.l2.length);
+    metrics.announcedIps.set({ protocol: 'bgp' }, prefixes.size);
+  }
+
+  // ---- status objects -------------------------------------------------------------------------
+  let statusTimer: NodeJS.Timeout | undefined;
+  let statusRunning: Promise<void> | undefined;
+  let statusAgain = false;
+  let sessionStatesMissing = false;
+  /** BGPSessionState name -> status last written */
+  const sessionStates = new Map<string, Record<string, unknown>>();
+  /** Nodes whose speaker Pods we saw last time (for garbage collection of their objects) */
+  let speakerNodesSeen = new Set<string>();
+
+  function scheduleStatus(): void {
+    if (stopping || statusTimer) return;
+    statusTimer = setTimeout(() => {
+      statusTimer = undefined;
+      void runStatus();
+    }, 50);
+  }
+
+  async function runStatus(): Promise<void> {
+    if (statusRunning) {
+      statusAgain = true;
+      return statusRunning;
+    }
+    statusRunning = syncStatus().catch((error: unknown) => {
+      log.warn({ err: describe(error) }, 'status write failed; retrying in 2 s');
+      setTimeout(() => scheduleStatus(), 2000).unref();
+    });
+    await statusRunning;
+    statusRunning = undefined;
+    if (statusAgain) {
+      statusAgain = false;
+      scheduleStatus();
+    }
+  }
+
+  async function syncStatus(): Promise<void> {
+    if (stopping || !lastPlan || isolated) return;
+    const desired = desiredStatusObjects(lastPlan, nodeName);
+    const speakerNodes = new Set(pods.list().map((p) => p.spec?.nodeName ?? ''));
+    speakerNodes.add(nodeName);
+    // Status objects carry the node as a label value (hashed when too long for one).
+    const speakerLabels = new Set([...speakerNodes].map(statusLabelValue));
+    const myLabel = statusLabelValue(nodeName);
+    for (const [informer, plural] of [
+      [l2Statuses, PLURALS.ServiceL2Status],
+      [bgpStatuses, PLURALS.ServiceBGPStatus],
+    ] as const) {
+      const wanted = new Map<string, StatusObject>();
+      for (const o of desired) if (o.plural === plural) wanted.set(o.name, o);
+      for (const cached of informer.list()) {
+        const name = cached.metadata?.name ?? '';
+        const owner = cached.metadata?.labels?.[StatusLabels.Node];
+        const mine = owner === myLabel;
+        // Ours and no longer wanted, or a node's whose speaker is gone (garbage collection).
+        if ((mine && !wanted.has(name)) || (owner !== undefined && !speakerLabels.has(owner))) {
+          await objects.delete(plural, name);
+        }
+      }
+      for (const object of wanted.values()) await objects.put(object, informer.get(object.name));
+    }
+    await syncSessionStates(speakerNodes);
+    speakerNodesSeen = speakerNodes;
+  }
+
+  async function syncSessionStates(speakerNodes: Set<string>): Promise<void> {
+    if (sessionStatesMissing) return;
+    try {
+      const reports = bgp.reports();
+      const wanted = new Map(reports.map((r) => [`${nodeName}.${r.peer}`, r])); // name -> report
+      for (const name of [...sessionStates.keys()]) {
+        if (wanted.has(name)) continue;
+        await objects.delete(SESSION_STATES, name);
+        sessionStates.delete(name);
+      }
+      for (const [name, report] of wanted) {
+        const object = sessionStateObject(nodeName, report);
+        const previous = sessionStates.get(name);
+        if (previous && JSON.stringify(previous) === JSON.stringify(object.status)) continue;
+        await objects.put(
+          object,
+          previous ? { metadata: { name, labels: object.labels }, status: previous } : undefined,
+        );
+        sessionStates.set(name, { ...object.status });
+      }
+      const gone = [...speakerNodesSeen].filter((n) => !speakerNodes.has(n));
+      for (const node of gone) {
+        for (const o of await objects.list(SESSION_STATES, nodeSelector(node))) {
+          await objects.delete(SESSION_STATES, o.metadata?.name ?? '');
+        }
+      }
+    } catch (error) {
+      if (statusOf(error) === 404 && (await sessionStateTypeMissing())) {
+        sessionStatesMissing = true;
+        log.warn('BGPSessionState CRD not installed; session states are not published');
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async function sessionStateTypeMissing(): Promise<boolean> {
+    try {
+      await objects.list(SESSION_STATES, nodeSelector(nodeName));
+      return false;
+    } catch (error) {
+      return statusOf(error) === 404;
+    }
+  }
+
+  /** Prefix counts change without state changes: publish them at most once a second. */
+  const prefixTimer = setInterval(() => {
+    for (const r of bgp.reports()) {
+      const last = sessionStates.get(`${nodeName}.${r.peer}`);
+      if (last && last.prefixesAdvertised !== r.prefixesAdvertised) {
+        scheduleStatus();
+        return;
+      }
+    }
+  }, 1000);
+  prefixTimer.unref();
+
+  // Objects a previous run of this speaker left behind are deleted by the first status sync
+  // (they are ours and not wanted); session states are listed so the same happens to them.
+  try {
+    for (const o of await objects.list(SESSION_STATES, nodeSelector(nodeName))) {
+      sessionStates.set(o.metadata?.name ?? '', { stale: true });
+    }
+  } catch (error) {
+    if (statusOf(error) === 404) sessionStatesMissing = true;
+    else throw error;
+  }
+
+  // ---- metrics server -------------------------------------------------------------------------
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (options.metricsListen !== undefined) {
+    metricsServer = await serveMetrics(metrics.registry, options.metricsListen, () => readyFlag && !stopping);
+    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
+  }
+
+  schedulePlan(0);
+
+  async function idle(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      if (!planTimer && !planning && !statusTimer && !statusRunning) break;
+      await (planning ?? statusRunning ?? new Promise((resolve) => setTimeout(resolve, 20)));
+    }
+    await events.drained();
+  }
+
+  async function shutdownCommon(): Promise<void> {
+    stopping = true;
+    if (planTimer) clearTimeout(planTimer);
+    if (statusTimer) clearTimeout(statusTimer);
+    if (probeTimer) clearInterval(probeTimer);
+    clearInterval(prefixTimer);
+    await planning;
+    await statusRunning;
+  }
+
+  async function closeRest(): Promise<void> {
+    await Promise.all(allInformers.map((i) => i.stop()));
+    if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));
+  }
+
+  let stopped: Promise<void> | undefined;
+  async function kill(): Promise<void> {
+    stopped ??= (async () => {
+      await shutdownCommon();
+      await membership.close();
+      await bgp.abort();
+      await l2.close();
+      await closeRest();
+    })();
+    return stopped;
+  }
+
+  async function stop(): Promise<void> {
+    stopped ??= (async () => {
+      await shutdownCommon();
+      log.info(
+        { handoverMs, bgpDrainSec: options.bgpShutdownDrainSec },
+        'leaving: handing over to the other speakers',
+      );
+      // BGP drains while L2 hands over: both bounded, in parallel.
+      const drained = bgp.shutdown(options.bgpShutdownDrainSec * 1000, 'metalbeacon speaker shutting down');
+      await membership.leave();
+      // The new owners recompute on the leave at once and send gratuitous ARP / NA; we keep
+      // answering meanwhile, so no request finds nobody.
+      await new Promise((resolve) => setTimeout(resolve, handoverMs));
+      await l2.close();
+      l2Current.clear();
+      await drained;
+      await deleteOwnObjects();
+      await events.drained();
+      await closeRest();
+      log.info('speaker stopped');
+    })();
+    return stopped;
+  }
+
+  async function deleteOwnObjects(): Promise<void> {
+    const selector = nodeSelector(nodeName);
+    const plurals = [
+      PLURALS.ServiceL2Status,
+      PLURALS.ServiceBGPStatus,
+      ...(sessionStatesMissing ? [] : [SESSION_STATES]),
+    ];
+    for (const plural of plurals) {
+      try {
+        for (const o of await objects.list(plural, selector))
+          await objects.delete(plural, o.metadata?.name ?? '');
+      } catch (error) {
+        log.warn({ plural, err: describe(error) }, 'could not delete own status objects');
+      }
+    }
+  }
+
+  return {
+    metrics,
+    metricsAddress: metricsServer?.address,
+    ready: () => readyFlag && !stopping && fatal === undefined,
+    lastPlan: () => lastPlan,
+    idle,
+    stop,
+    kill,
+  };
+}
+
+export type { SessionReport };

@@ -1,0 +1,56 @@
+import { PLURALS, StatusLabels } from '../../shared/api/names.ts';
+import { desiredStatuses, statusLabelValue } from '../announce/statuses.ts';
+import type { NodePlan } from '../announce/types.ts';
+import type { SessionReport } from './bgp-manager.ts';
+import type { StatusObject } from './objects.ts';
+
+/**
+ * The ServiceL2Status / ServiceBGPStatus objects this node's plan implies (names, labels and
+ * contents decided by speaker/announce desiredStatuses), in the writer's form.
+ */
+export function desiredStatusObjects(plan: NodePlan, node: string): StatusObject[] {
+  const { l2, bgp } = desiredStatuses(plan, node);
+  return [
+    ...l2.map((o) => ({
+      kind: 'ServiceL2Status',
+      plural: PLURALS.ServiceL2Status,
+      name: o.metadata.name,
+      labels: o.metadata.labels ?? {},
+      status: (o.status ?? {}) as Record<string, unknown>,
+    })),
+    ...bgp.map((o) => ({
+      kind: 'ServiceBGPStatus',
+      plural: PLURALS.ServiceBGPStatus,
+      name: o.metadata.name,
+      labels: o.metadata.labels ?? {},
+      status: (o.status ?? {}) as Record<string, unknown>,
+    })),
+  ];
+}
+
+/** Label selector of every status object of `node`. */
+export function nodeSelector(node: string): string {
+  return `${StatusLabels.Node}=${statusLabelValue(node)}`;
+}
+
+/** The BGPSessionState of one session (speaker contract): `<node>.<peer>`, everything in status. */
+export function sessionStateObject(node: string, report: SessionReport): StatusObject {
+  return {
+    kind: 'BGPSessionState',
+    plural: PLURALS.BGPSessionState,
+    name: `${node}.${report.peer}`,
+    labels: {
+      [StatusLabels.Node]: statusLabelValue(node),
+      [StatusLabels.Peer]: statusLabelValue(report.peer),
+    },
+    status: {
+      node,
+      peer: report.peer,
+      peerAddress: report.peerAddress,
+      state: report.state,
+      since: new Date(report.sinceMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      prefixesAdvertised: report.prefixesAdvertised,
+      lastError: report.lastError,
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { createSocket } from 'node:dgram';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import { planNode } from '../../speaker/announce/plan.ts';
+import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
+import { readManifests } from '../apiserver/manifests.ts';
+import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
+
+export const NS = 'metalbeacon-system';
+export const GROUP = 'metalbeacon.io';
+export const VERSION = 'v1beta1';
+const CRDS = new URL('../../config/crd/', import.meta.url).pathname;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+export const SPEAKER_LABELS = {
+  'app.kubernetes.io/name': 'metalbeacon',
+  'app.kubernetes.io/component': 'speaker',
+};
+
+/** The embedded API server with our CRDs and namespace, clients, and speakers to start in this process. */
+export interface Bed {
+  readonly server: ApiServerHandle;
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly discovery: DiscoveryV1Api;
+  /** A UDP port free on loopback, shared by the speakers of this bed (as in a DaemonSet). */
+  readonly membershipPort: number;
+  /**
+   * Starts a speaker of `node` in this process, bound to `address` for membership. L2 uses no
+   * interface at all (`--exclude-interfaces .*`: nothing leaves loopback) and BGP listens nowhere.
+   */
+  startSpeaker(node: string, address: string, extra?: Partial<SpeakerOptions>): Promise<SpeakerHandle>;
+  close(): Promise<void>;
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export async function startBed(): Promise<Bed> {
+  const server = await startApiServer({ dualStack: false });
+  server.applyObjects(readManifests([CRDS]));
+  server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'bed', server: server.url, skipTLSVerify: true }],
+    users: [{ name: 'bed' }],
+    contexts: [{ name: 'bed', cluster: 'bed', user: 'bed' }],
+    currentContext: 'bed',
+  });
+  reuseConnections(kc);
+  const membershipPort = await freeUdpPort();
+  const speakers: SpeakerHandle[] = [];
+  return {
+    server,
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    membershipPort,
+    async startSpeaker(node, address, extra = {}) {
+      const speaker = await startSpeaker({
+        kubeConfig: kc,
+        nodeName: node,
+        namespace: NS,
+        log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+        planner: planNode,
+        membershipPort,
+        membershipBindAddress: address,
+        membershipSecret: 'metalbeacon-membership',
+        speakerSelector: 'app.kubernetes.io/name=metalbeacon,app.kubernetes.io/component=speaker',
+        membershipProfile: 'default',
+        excludeInterfaces: /.*/,
+        bgpShutdownDrainSec: 0,
+        bgpListenPort: 0,
+        handoverMs: 100,
+        debounceMs: 20,
+        ...extra,
+      });
+      speakers.push(speaker);
+      return speaker;
+    },
+    async close() {
+      for (const s of speakers) await s.kill();
+      await server.stop();
+    },
+  };
+}
+
+/** A Node with an InternalIP (documentation range; used only as the BGP router ID). */
+export async function createNode(
+  bed: Bed,
+  name: string,
+  internalIp: string,
+  labels: Record<string, string> = {},
+) {
+  await bed.core.createNode({ body: { metadata: { name, labels } } });
+  await bed.core.patchNodeStatus(
+    { name, body: { status: { addresses: [{ type: 'InternalIP', address: internalIp }] } } },
+    MERGE,
+  );
+}
+
+/** A running, ready speaker Pod on `node` with `ip` (hostNetwork: the node's address). */
+export async function createSpeakerPod(bed: Bed, node: string, ip: string): Promise<void> {
+  const name = `speaker-${node}`;
+  await bed.core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name, labels: SPEAKER_LABELS },
+      spec: { nodeName: node, hostNetwork: true, containers: [{ name: 'speaker', image: 'metalbeacon' }] },
+    },
+  });
+  await bed.core.patchNamespacedPodStatus(
+    {
+      name,
+      namespace: NS,
+      body: {
+        status: {
+          phase: 'Running',
+          podIP: ip,
+          podIPs: [{ ip }],
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      },
+    },
+    MERGE,
+  );
+}
+
+export async function deleteSpeakerPod(bed: Bed, node: string): Promise<void> {
+  await bed.core.deleteNamespacedPod({ name: `speaker-${node}`, namespace: NS, gracePeriodSeconds: 0 });
+}
+
+/** Creates one of our CRs in NS. */
+export async function createCr(bed: Bed, kind: string, plural: string, name: string, spec: object) {
+  await bed.custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural,
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec },
+  });
+}
+
+/** A LoadBalancer Service whose status already holds `ips` (what the controller would write). */
+export async function createService(
+  bed: Bed,
+  name: string,
+  ips: readonly string[],
+  spec: Record<string, unknown> = {},
+): Promise<void> {
+  await bed.core.createNamespacedService({
+    namespace: 'default',
+    body: {
+      metadata: { name },
+      spec: {
+        type: 'LoadBalancer',
+        ports: [{ port: 80, protocol: 'TCP' }],
+        selector: { app: name },
+        ...spec,
+      },
+    },
+  });
+  await bed.core.patchNamespacedServiceStatus(
+    {
+      name,
+      namespace: 'default',
+      body: { status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } },
+    },
+    MERGE,
+  );
+}
+
+/** Sets the Service's EndpointSlice: one ready endpoint per listed node (none: no endpoints). */
+export async function setEndpoints(bed: Bed, service: string, nodes: readonly string[]): Promise<void> {
+  const body = {
+    metadata: {
+      name: `${service}-slice`,
+      namespace: 'default',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: nodes.map((node, i) => ({
+      addresses: [`10.244.${i}.10`],
+      nodeName: node,
+      conditions: { ready: true, serving: true, terminating: false },
+    })),
+    ports: [{ port: 8080, protocol: 'TCP' }],
+  };
+  try {
+    await bed.discovery.replaceNamespacedEndpointSlice({
+      name: `${service}-slice`,
+      namespace: 'default',
+      body: body as never,
+    });
+  } catch {
+    await bed.discovery.createNamespacedEndpointSlice({ namespace: 'default', body: body as never });
+  }
+}
+
+/** Every object of one of our plurals in NS. */
+export async function listCrs(
+  bed: Bed,
+  plural: string,
+): Promise<
+  { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, unknown> }[]
+> {
+  const result = (await bed.custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural,
+  })) as { items: never[] };
+  return result.items;
+}
+
+/** Polls until `check` returns a value other than undefined; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  while (performance.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import {
+  type Bed,
+  createCr,
+  createNode,
+  createService,
+  createSpeakerPod,
+  eventually,
+  listCrs,
+  NS,
+  setEndpoints,
+  startBed,
+} from './harness.ts';
+
+// One speaker (node-a, a one-node cluster) against the embedded API server through the real
+// client: configuration and Services in, ServiceL2Status / ServiceBGPStatus / BGPSessionState out.
+// L2 uses no interface (nothing leaves loopback); the BGP peer is a closed port on loopback.
+
+let bed: Bed;
+let closedPort = 0;
+before(async () => {
+  bed = await startBed();
+  // A port nobody listens on: the session keeps trying (Connect/Active), no traffic leaves loopback.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+});
+after(async () => {
+  await bed.close();
+});
+
+const statusOf = (items: Awaited<ReturnType<typeof listCrs>>) =>
+  items.map((o) => ({ node: o.status?.node, service: o.status?.serviceName, peers: o.status?.peers })).sort();
+
+test('config + Services + EndpointSlices give the right status objects, a bad CR keeps the last good config, SIGTERM deletes them', async () => {
+  await createNode(bed, 'node-a', '192.0.2.11');
+  await createSpeakerPod(bed, 'node-a', '127.0.0.1');
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'l2pool', { addresses: ['198.51.100.0/28'] });
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'bgppool', { addresses: ['198.51.100.64/28'] });
+  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', { ipAddressPools: ['l2pool'] });
+  await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'bgp', { ipAddressPools: ['bgppool'] });
+  await createCr(bed, 'BGPPeer', 'bgppeers', 'router', {
+    myASN: 64512,
+    peerASN: 64513,
+    peerAddress: '127.0.0.1',
+    peerPort: closedPort,
+  });
+  await createService(bed, 'web', ['198.51.100.1']);
+  await setEndpoints(bed, 'web', ['node-a']);
+  await createService(bed, 'api', ['198.51.100.65']);
+  await setEndpoints(bed, 'api', ['node-a']);
+  await createService(bed, 'idle', ['198.51.100.2']); // no endpoints: not announced
+  await createService(bed, 'other-class', ['198.51.100.3'], { loadBalancerClass: 'example.com/other' });
+  await setEndpoints(bed, 'other-class', ['node-a']);
+  // Left behind by an earlier run of this node (nothing wants it) and by a node with no speaker.
+  for (const [name, node] of [
+    ['stale-mine', 'node-a'],
+    ['stale-gone', 'node-z'],
+  ] as const) {
+    await bed.custom.createNamespacedCustomObject({
+      group: 'metalbeacon.io',
+      version: 'v1beta1',
+      namespace: NS,
+      plural: 'servicel2statuses',
+      body: {
+        apiVersion: 'metalbeacon.io/v1beta1',
+        kind: 'ServiceL2Status',
+        metadata: { name, labels: { 'metalbeacon.io/node': node } },
+      },
+    });
+  }
+
+  const speaker = await bed.startSpeaker('node-a', '127.0.0.1');
+
+  const l2 = await eventually('ServiceL2Status for web only', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items.length === 1 && items[0]?.status?.serviceName === 'web' ? items : undefined;
+  });
+  assert.deepEqual(l2[0]?.metadata.labels, {
+    'metalbeacon.io/node': 'node-a',
+    'metalbeacon.io/service-name': 'web',
+    'metalbeacon.io/service-namespace': 'default',
+  });
+  assert.equal(l2[0]?.status?.node, 'node-a');
+  const bgp = await eventually('ServiceBGPStatus for api', async () => {
+    const items = await listCrs(bed, 'servicebgpstatuses');
+    return items.length === 1 ? items : undefined;
+  });
+  assert.deepEqual(statusOf(bgp), [{ node: 'node-a', service: 'api', peers: ['router'] }]);
+  const session = await eventually('BGPSessionState node-a.router', async () => {
+    const items = await listCrs(bed, 'bgpsessionstates');
+    return items.find((o) => o.metadata.name === 'node-a.router' && o.status?.state !== undefined);
+  });
+  assert.equal(session.status?.peer, 'router');
+  assert.equal(session.status?.peerAddress, '127.0.0.1');
+  assert.notEqual(session.status?.state, 'Established');
+  assert.equal(session.metadata.labels?.['metalbeacon.io/peer'], 'router');
+  assert.ok(speaker.ready());
+  const plan = speaker.lastPlan();
+  assert.deepEqual(
+    plan?.l2.map((a) => a.ip),
+    ['198.51.100.1'],
+  );
+
+  // The controller's events: nodeAssigned once per Service, not per plan.
+  const events = await eventually('nodeAssigned on web', async () => {
+    const list = await bed.core.listNamespacedEvent({ namespace: 'default' });
+    const mine = list.items.filter((e) => e.involvedObject.name === 'web' && e.reason === 'nodeAssigned');
+    return mine.length > 0 ? mine : undefined;
+  });
+  assert.match(events[0]?.message ?? '', /node-a.*layer2 198\.51\.100\.1/);
+
+  // A bad CR (overlapping pool) is rejected: the last good config stays, announcements too.
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'overlap', { addresses: ['198.51.100.0/24'] });
+  await eventually('config_stale', async () => {
+    const text = await speaker.metrics.registry.getSingleMetricAsString(
+      'metalbeacon_speaker_config_stale_bool',
+    );
+    return /config_stale_bool 1/.test(text) ? true : undefined;
+  });
+  await setEndpoints(bed, 'idle', ['node-a']); // still planned on the last good config
+  await eventually('idle announced on the last good config', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items.length === 2 ? items : undefined;
+  });
+
+  // The Service loses its endpoints: its status object goes.
+  await setEndpoints(bed, 'web', []);
+  await eventually('web no longer announced', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items.length === 1 && items[0]?.status?.serviceName === 'idle' ? true : undefined;
+  });
+
+  const metrics = await speaker.metrics.registry.metrics();
+  assert.match(metrics, /metalbeacon_speaker_announced_services\{protocol="layer2"\} 1/);
+  assert.match(metrics, /metalbeacon_speaker_announced_services\{protocol="bgp"\} 1/);
+  assert.match(metrics, /metalbeacon_bgp_session_state\{peer="127.0.0.1"\} [1-3]/);
+
+  // SIGTERM path: every object of this node is deleted.
+  await speaker.stop();
+  assert.deepEqual(await listCrs(bed, 'servicel2statuses'), []);
+  assert.deepEqual(await listCrs(bed, 'servicebgpstatuses'), []);
+  assert.deepEqual(await listCrs(bed, 'bgpsessionstates'), []);
+});
