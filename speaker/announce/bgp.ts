@@ -1,8 +1,8 @@
 import { compareText } from '../../shared/config/names.ts';
 import { matchesAnySelector } from '../../shared/config/selectors.ts';
 import type { BgpAdvertisementConfig, BgpCommunity, PeerConfig } from '../../shared/config/types.ts';
-import { type PlanIndex, prefixOf, type ServiceIp } from './eligibility.ts';
-import { comparePrefixText } from './order.ts';
+import { FAMILY_BITS, type IpValue } from '../../shared/net/ip.ts';
+import { compareIpValues, type PlanIndex, prefixOf, type ServiceIp } from './eligibility.ts';
 import type { BgpRoute, PeerPlan, ServiceFacts, Skipped } from './types.ts';
 
 /** One Service wanting one IP advertised over BGP, with the BGPAdvertisements that cover it. */
@@ -28,6 +28,9 @@ export function peersOfNode(index: PlanIndex): PeerConfig[] {
 
 /** A route being merged from several advertisements and Services. */
 interface RouteAcc {
+  /** The prefix's network address and length, to sort without parsing text. */
+  readonly network: IpValue;
+  readonly length: number;
   localPref: number | undefined;
   /** community text -> community */
   readonly communities: Map<string, BgpCommunity>;
@@ -69,7 +72,8 @@ export function planBgp(index: PlanIndex, demands: readonly BgpDemand[], skipped
     }
     let advertised = false;
     for (const ad of here) {
-      const prefix = prefixOf(ip.ip, ip.ip.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6);
+      const length = ip.ip.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6;
+      const prefix = prefixOf(ip, length);
       for (const peer of peers) {
         if (ad.peers.length > 0 && !ad.peers.includes(peer.name)) continue;
         if (peer.peerAddress.family !== ip.ip.family && !peer.dualStackAddressFamily) continue;
@@ -77,7 +81,10 @@ export function planBgp(index: PlanIndex, demands: readonly BgpDemand[], skipped
         const byPrefix = routes.get(peer.name)!;
         let acc = byPrefix.get(prefix);
         if (!acc) {
+          const hostBits = BigInt(FAMILY_BITS[ip.ip.family] - length);
           acc = {
+            network: { family: ip.ip.family, value: (ip.ip.value >> hostBits) << hostBits },
+            length,
             localPref: undefined,
             communities: new Map(),
             services: new Set(),
@@ -104,8 +111,10 @@ export function planBgp(index: PlanIndex, demands: readonly BgpDemand[], skipped
 }
 
 function toRoutes(byPrefix: ReadonlyMap<string, RouteAcc>): BgpRoute[] {
-  return [...byPrefix.keys()].sort(comparePrefixText).map((prefix) => {
-    const acc = byPrefix.get(prefix)!;
+  const sorted = [...byPrefix.entries()].sort(
+    ([, a], [, b]) => compareIpValues(a.network, b.network) || a.length - b.length,
+  );
+  return sorted.map(([prefix, acc]) => {
     return {
       prefix,
       localPref: acc.localPref,

@@ -114,7 +114,16 @@ export function poolOfIp(
 }
 
 /** The CIDR text of the `length`-bit prefix holding the IP (MetalLB: `lbIP.Mask(aggregationLength)`). */
-export function prefixOf(ip: IpValue, length: number): string {
-  const hostBits = BigInt(FAMILY_BITS[ip.family] - length);
-  return `${formatIpValue(ip.family, (ip.value >> hostBits) << hostBits)}/${length}`;
+export function prefixOf(ip: ServiceIp, length: number): string {
+  const bits = FAMILY_BITS[ip.ip.family];
+  // A host route keeps the canonical text: formatting an IPv6 value again is the costly part.
+  if (length === bits) return `${ip.text}/${length}`;
+  const hostBits = BigInt(bits - length);
+  return `${formatIpValue(ip.ip.family, (ip.ip.value >> hostBits) << hostBits)}/${length}`;
+}
+
+/** Address order: IPv4 before IPv6, then by value. */
+export function compareIpValues(a: IpValue, b: IpValue): number {
+  if (a.family !== b.family) return a.family === 'IPv4' ? -1 : 1;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }

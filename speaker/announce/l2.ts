@@ -2,8 +2,7 @@ import { compareText } from '../../shared/config/names.ts';
 import { matchesAnySelector } from '../../shared/config/selectors.ts';
 import type { L2AdvertisementConfig } from '../../shared/config/types.ts';
 import { chooseAnnouncer } from '../l2/owner/choose-announcer.ts';
-import { nodeProblem, type PlanIndex, type ServiceIp } from './eligibility.ts';
-import { compareIpText } from './order.ts';
+import { compareIpValues, nodeProblem, type PlanIndex, type ServiceIp } from './eligibility.ts';
 import type { L2Announcement, ServiceFacts, Skipped } from './types.ts';
 
 /** One Service wanting one IP announced in L2 mode, with the L2Advertisements that cover it. */
@@ -35,10 +34,13 @@ export function planL2(
 ): L2Announcement[] {
   const eligibleFor = eligibilityCache(index);
   const out: L2Announcement[] = [];
-  for (const ip of [...demandsByIp.keys()].sort(compareIpText)) {
-    const demands = demandsByIp.get(ip)!;
-    const owner = electOwner(index, ip, demands.map(eligibleFor));
+  const byAddress = [...demandsByIp.entries()].sort(([, [a]], [, [b]]) =>
+    compareIpValues(a!.ip.ip, b!.ip.ip),
+  );
+  for (const [ip, demands] of byAddress) {
     const served = demands.filter((d) => eligibleFor(d).has(index.self));
+    // A node eligible for none of the IP's Services cannot be its owner: skip the hashing.
+    const owner = served.length > 0 ? electOwner(index, ip, demands.map(eligibleFor)) : undefined;
     for (const demand of demands) {
       const skip = (code: Skipped['code'] & string, reason: string) =>
         skipped.push({ service: demand.service.key, ip, reason, code, protocol: 'L2' });
