@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { PeerConfig } from '../../shared/config/types.ts';
 import { peerChanges, sessionChanged } from './peer-changes.ts';
 import { planNode } from './plan.ts';
@@ -90,4 +91,46 @@ test('sessionChanged: every session field restarts, node placement does not', ()
     false,
   );
   assert.equal(sessionChanged(base, { ...base }), false);
+});
+
+test('property: start/stop/restart/update partition the peers, and only what differs is touched', () => {
+  const template = peersOf({ pools: [bgpPool], peers: [a], bgpAdvertisements: ads })[0]!;
+  const route = (i: number) => ({ ...template.routes[0]!, prefix: `198.51.100.${128 + i}/32` });
+  const planArb = fc
+    .uniqueArray(
+      fc.record({
+        name: fc.constantFrom('p1', 'p2', 'p3', 'p4'),
+        hold: fc.constantFrom(90, 30),
+        routes: fc.subarray([0, 1, 2]),
+      }),
+      { selector: (p) => p.name, maxLength: 4 },
+    )
+    .map((specs) =>
+      specs.map(
+        (s): PeerPlan => ({
+          peer: { ...template.peer, name: s.name, holdTimeSec: s.hold },
+          routes: s.routes.map(route),
+        }),
+      ),
+    );
+  fc.assert(
+    fc.property(planArb, planArb, (before, after) => {
+      const changes = peerChanges(before, after);
+      const had = new Set(names(before));
+      const has = new Set(names(after));
+      assert.deepEqual(names(changes.start), [...has].filter((n) => !had.has(n)).sort());
+      assert.deepEqual(names(changes.stop), [...had].filter((n) => !has.has(n)).sort());
+      for (const plan of after) {
+        const old = before.find((p) => p.peer.name === plan.peer.name);
+        if (!old) continue;
+        const restarted = names(changes.restart).includes(plan.peer.name);
+        const updated = names(changes.update).includes(plan.peer.name);
+        assert.equal(restarted, old.peer.holdTimeSec !== plan.peer.holdTimeSec, plan.peer.name);
+        const sameRoutes = JSON.stringify(old.routes) === JSON.stringify(plan.routes);
+        assert.equal(updated, !restarted && !sameRoutes, plan.peer.name);
+      }
+      const none = peerChanges(after, after);
+      assert.equal(none.start.length + none.stop.length + none.restart.length + none.update.length, 0);
+    }),
+  );
 });

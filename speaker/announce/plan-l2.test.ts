@@ -210,3 +210,18 @@ test('L2: interfaces are the union over the matching advertisements, empty when 
   const notHere = run([onlyA('x', { interfaces: ['eth1'] }), elsewhere]);
   assert.deepEqual([notHere.interfaces, notHere.advertisements], [['eth1'], ['x']]);
 });
+
+test('L2, ETP Local: the owner is chosen among the nodes with a serving endpoint', () => {
+  const ip = '198.51.100.13';
+  const [first, second, third] = rankAnnouncers(ip, all) as [string, string, string];
+  const plans = planAll({
+    config: basic,
+    services: [service('s', [ip], { etp: 'Local', endpoints: [third, second] })],
+  });
+  assert.deepEqual(l2Owners(plans).get(ip), [second]);
+  assert.deepEqual(
+    plans.get(first)!.skipped.map((s) => [s.code, s.protocol]),
+    [['noLocalEndpoints', 'L2']],
+  );
+  assert.equal(plans.get(third)!.skipped[0]?.code, 'notOwner');
+});
