@@ -3,7 +3,7 @@ import { matchesAnySelector } from '../../shared/config/selectors.ts';
 import type { BgpAdvertisementConfig, BgpCommunity, PeerConfig } from '../../shared/config/types.ts';
 import { FAMILY_BITS, type IpValue } from '../../shared/net/ip.ts';
 import { compareIpValues, type PlanIndex, prefixOf, type ServiceIp } from './eligibility.ts';
-import type { BgpRoute, PeerPlan, ServiceFacts, Skipped } from './types.ts';
+import type { BgpRoute, PeerPlan, ServiceFacts, SkipCode, Skipped } from './types.ts';
 
 /** One Service wanting one IP advertised over BGP, with the BGPAdvertisements that cover it. */
 export interface BgpDemand {
@@ -54,7 +54,7 @@ export function planBgp(index: PlanIndex, demands: readonly BgpDemand[], skipped
   const selfLabels = index.selfNode?.labels ?? {};
   for (const demand of demands) {
     const { service, ip } = demand;
-    const skip = (code: Skipped['code'] & string, reason: string) =>
+    const skip = (code: SkipCode, reason: string) =>
       skipped.push({ service: service.key, ip: ip.text, reason, code, protocol: 'BGP' });
     if (index.selfProblem) {
       skip(index.selfProblem.code, index.selfProblem.reason);

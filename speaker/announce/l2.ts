@@ -3,7 +3,7 @@ import { matchesAnySelector } from '../../shared/config/selectors.ts';
 import type { L2AdvertisementConfig } from '../../shared/config/types.ts';
 import { chooseAnnouncer } from '../l2/owner/choose-announcer.ts';
 import { compareIpValues, nodeProblem, type PlanIndex, type ServiceIp } from './eligibility.ts';
-import type { L2Announcement, ServiceFacts, Skipped } from './types.ts';
+import type { L2Announcement, ServiceFacts, SkipCode, Skipped } from './types.ts';
 
 /** One Service wanting one IP announced in L2 mode, with the L2Advertisements that cover it. */
 export interface L2Demand {
@@ -42,7 +42,7 @@ export function planL2(
     // A node eligible for none of the IP's Services cannot be its owner: skip the hashing.
     const owner = served.length > 0 ? electOwner(index, ip, demands.map(eligibleFor)) : undefined;
     for (const demand of demands) {
-      const skip = (code: Skipped['code'] & string, reason: string) =>
+      const skip = (code: SkipCode, reason: string) =>
         skipped.push({ service: demand.service.key, ip, reason, code, protocol: 'L2' });
       if (index.selfProblem) skip(index.selfProblem.code, index.selfProblem.reason);
       else if (!eligibleFor(demand).has(index.self)) {
@@ -85,10 +85,12 @@ function electOwner(
   ip: string,
   eligibleSets: readonly ReadonlySet<string>[],
 ): string | undefined {
-  const aliveSets = eligibleSets.map((set) => [...set].filter(index.alive));
-  const [first = [], ...rest] = aliveSets;
-  let candidates = first.filter((node) => rest.every((set) => set.includes(node)));
-  if (candidates.length === 0) candidates = [...new Set(aliveSets.flat())];
+  const [first, ...rest] = eligibleSets;
+  const alive = [...(first ?? [])].filter(index.alive);
+  let candidates = alive.filter((node) => rest.every((set) => set.has(node)));
+  if (candidates.length === 0) {
+    candidates = [...new Set(eligibleSets.flatMap((set) => [...set]))].filter(index.alive);
+  }
   return chooseAnnouncer(
     ip,
     candidates.map((name) => ({ name, alive: true, eligible: true })),
@@ -123,7 +125,7 @@ function eligibilityCache(index: PlanIndex): (demand: L2Demand) => ReadonlySet<s
   };
 }
 
-function notEligibleReason(index: PlanIndex, demand: L2Demand): [Skipped['code'] & string, string] {
+function notEligibleReason(index: PlanIndex, demand: L2Demand): [SkipCode, string] {
   const labels = index.selfNode?.labels ?? {};
   if (!demand.ads.some((ad) => matchesAnySelector(ad.nodeSelectors, labels))) {
     const names = demand.ads.map((ad) => ad.name).join(', ');

@@ -1,5 +1,6 @@
 import { compareText } from '../../shared/config/names.ts';
 import { matchesAnySelector } from '../../shared/config/selectors.ts';
+import type { LabelSelector } from '../../shared/config/types.ts';
 import { type BgpDemand, planBgp } from './bgp.ts';
 import { indexInput, parseServiceIp, poolOfIp } from './eligibility.ts';
 import { type L2Demand, planL2 } from './l2.ts';
@@ -14,6 +15,9 @@ import type { NodePlan, PlanInput, Skipped } from './types.ts';
  * - L2 (./l2.ts): one owner per IP among the eligible alive nodes;
  * - BGP (./bgp.ts): every selected node, or with externalTrafficPolicy Local the endpoint nodes;
  * - an excluded or NetworkUnavailable node announces nothing and is no L2 candidate.
+ * Node selectors (of advertisements and BGPPeers) are matched against the labels in
+ * `input.nodes`, not read from the Config's resolved `nodes` lists: a Config kept as last good
+ * after a rejected edit would otherwise freeze node labels as they were when it was built.
  * Everything not announced from this node is listed in `skipped` with a reason.
  * Throws PlanInputError on duplicate Service keys or Node names.
  */
@@ -58,8 +62,8 @@ export function planNode(input: PlanInput): NodePlan {
         continue;
       }
       const covers = (ad: {
-        pools: readonly string[];
-        serviceSelectors: Parameters<typeof matchesAnySelector>[0];
+        readonly pools: readonly string[];
+        readonly serviceSelectors: readonly LabelSelector[];
       }) => ad.pools.includes(pool.name) && matchesAnySelector(ad.serviceSelectors, service.labels);
       const l2Ads = config.l2Advertisements.filter(covers);
       const bgpAds = config.bgpAdvertisements.filter(covers);
