@@ -225,3 +225,16 @@ test('L2, ETP Local: the owner is chosen among the nodes with a serving endpoint
   );
   assert.equal(plans.get(third)!.skipped[0]?.code, 'notOwner');
 });
+
+test('node selectors follow the Node facts, not the labels the Config was built with', () => {
+  const ip = '198.51.100.14';
+  // Built when no node had the label (a last-good Config kept after a rejected edit).
+  const config = configOf({
+    pools: [l2Pool],
+    l2Advertisements: [l2('sel', { nodeSelectors: [{ matchLabels: { l2: 'yes' } }] })],
+  });
+  assert.deepEqual(config.l2Advertisements[0]!.nodes, []);
+  const nodes = three.map((n) => nodeFacts(n.name, n.name === 'node-c' ? { l2: 'yes' } : {}));
+  const plans = planAll({ config, services: [service('s', [ip])], nodes });
+  assert.deepEqual(l2Owners(plans).get(ip), ['node-c']);
+});
