@@ -5,6 +5,7 @@ import { apiserverCommand } from './commands/apiserver.ts';
 import { bgpCommand } from './commands/bgp.ts';
 import { controllerCommand } from './commands/controller.ts';
 import { l2Command } from './commands/l2.ts';
+import { labCommand } from './commands/lab.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { speakerCommand } from './commands/speaker.ts';
 import { statusCommand } from './commands/status.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   program.addCommand(l2Command());
   program.addCommand(bgpCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(labCommand());
   program.addCommand(statusCommand());
   program.addCommand(speakerCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.

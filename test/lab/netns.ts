@@ -377,6 +377,9 @@ export class Lab {
     const child = spawn(file, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
+      // Own process group: a Ctrl-C at the terminal reaches only us, and we stop the daemons
+      // in order (speakers hand over, then the rest) instead of all dying at once.
+      detached: true,
     });
     let output = '';
     const append = (chunk: Buffer) => {

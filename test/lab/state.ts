@@ -132,6 +132,7 @@ export async function cleanupLabState(
     if (!existing.has(ns)) continue;
     const pids = await execFileAsync('ip', ['netns', 'pids', ns]).catch(() => ({ stdout: '' }));
     for (const pid of pids.stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
+      if (report.killed.includes(Number(pid))) continue;
       try {
         process.kill(Number(pid), 'SIGKILL');
         report.killed.push(Number(pid));

@@ -78,6 +78,8 @@ export interface TopologyOptions {
   log?: (line: string) => void;
   /** Directory for sockets, kubeconfigs, BIRD config and the state file. Default /run/metalbeacon-lab/PREFIX. */
   runDir?: string;
+  /** Aborts the build between steps (Ctrl-C in `metalbeacon lab`); what was made is removed. */
+  signal?: AbortSignal;
 }
 
 /** A node of the topology. */
@@ -189,7 +191,11 @@ const NODE_SYSCTLS = [
 
 /** Builds the topology; on any failure everything made so far is removed before the throw. */
 export async function startTopology(options: TopologyOptions): Promise<Topology> {
-  const log = options.log ?? (() => undefined);
+  const say = options.log ?? (() => undefined);
+  const log = (line: string): void => {
+    options.signal?.throwIfAborted();
+    say(line);
+  };
   const prefix = options.prefix;
   const runDir = options.runDir ?? `${LAB_RUN_DIR}/${prefix}`;
   const nodeCount = options.nodes ?? 3;
@@ -237,6 +243,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     const nodeInfos: LabNodeInfo[] = [];
     const links: LabLink[] = [];
     for (let n = 1; n <= nodeCount; n++) {
+      options.signal?.throwIfAborted();
       const name = `node-${n}`;
       const addr = A.node(n);
       await lab.addHost(name);
@@ -343,6 +350,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     ]);
     if (options.manifests?.length) api.applyObjects(readManifests([...options.manifests]));
 
+    options.signal?.throwIfAborted();
     return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc });
   } catch (error) {
     for (const f of forwarders) await f.close();

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { listNamespaces, waitFor } from './netns.ts';
+import { LAB_RUN_DIR, processStartTime, writeLabState } from './state.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
+
+/** Runs `metalbeacon ARGS` to completion (optionally as another user) and returns its output. */
+function run(
+  args: readonly string[],
+  options: { uid?: number; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const argv = [process.execPath, BIN, ...args];
+  const [file, ...rest] =
+    options.uid === undefined
+      ? argv
+      : ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...argv];
+  const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    options.onStdout?.(stdout, child);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('metalbeacon lab (command line)', () => {
+  it('says in one line that it needs root, and how to run it', async () => {
+    const r = await run(['lab'], { uid: 65534 });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr);
+    assert.match(r.stderr, /^error: metalbeacon lab needs root/);
+    assert.match(r.stderr, /^hint: run it as root, e\.g\. sudo npm run metalbeacon -- lab$/m);
+    assert.equal(r.stdout, '');
+  });
+
+  it('rejects an unknown action', async () => {
+    const r = await run(['lab', 'sideways']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: unknown lab action "sideways"/);
+  });
+
+  it('Ctrl-C while building removes everything and exits 130', async () => {
+    let sent = false;
+    const r = await run(['lab', '--prefix', 'labint'], {
+      onStdout: (text, child) => {
+        // Interrupt once the namespaces are being made, mid-build.
+        if (!sent && /network: LAN bridge/.test(text)) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 150);
+        }
+      },
+    });
+    assert.ok(sent, `the build started: ${r.stdout}${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stdout, /SIGINT: stopping and removing the lab/);
+    assert.match(r.stderr, /^error: interrupted; the lab was removed/);
+    assert.deepEqual(await listNamespaces('labint'), []);
+    assert.equal(existsSync(`${LAB_RUN_DIR}/labint`), false);
+  });
+
+  it('lab down removes what a crashed run left: recorded daemons, namespaces, files', async () => {
+    const prefix = 'labdown';
+    assert.match((await run(['lab', 'down', '--prefix', prefix])).stdout, /nothing to clean up/);
+    const dir = `${LAB_RUN_DIR}/${prefix}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/api-node-1.sock`, '');
+    execFileSync('ip', ['netns', 'add', `${prefix}-node-1`]);
+    execFileSync('ip', ['netns', 'add', `${prefix}-stray`]);
+    // A daemon of the "crashed" run; our own child so that we reap it once lab down kills it.
+    const daemon = spawn('ip', ['netns', 'exec', `${prefix}-node-1`, 'sleep', '300'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => daemon.on('exit', (_c, s) => resolve(s)));
+    const pid = daemon.pid ?? -1;
+    const startTime = await waitFor('sleep to start', () => processStartTime(pid));
+    // The owner: a process that has exited (pid 1 with an impossible start time stands for it).
+    writeLabState(`${dir}/state.json`, {
+      prefix,
+      owner: { pid: 1, startTime: -1 },
+      namespaces: [`${prefix}-node-1`],
+      daemons: [{ pid, startTime, argv: ['sleep', '300'] }],
+      paths: [dir],
+    });
+    const r = await run(['lab', 'down', '--prefix', prefix]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`killed 1 leftover process\\(es\\): ${pid}`));
+    assert.match(r.stdout, /deleted namespaces labdown-node-1/);
+    assert.match(r.stdout, /deleted unrecorded namespaces labdown-stray/);
+    assert.equal(await exited, 'SIGKILL');
+    assert.deepEqual(await listNamespaces(prefix), []);
+    assert.equal(existsSync(dir), false);
+  });
+});
