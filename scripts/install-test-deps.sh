@@ -15,6 +15,7 @@ declare -A needed=(
   [tcpdump]=tcpdump
   [unzip]=unzip
   [socat]=socat
+  [setcap]=libcap2-bin
 )
 
 missing=()
