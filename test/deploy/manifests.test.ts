@@ -324,6 +324,19 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     }
   });
 
+  test('helm package stores the files config/ links to: the packaged chart renders the same objects', async () => {
+    const out = await runTool('helm', ['package', CHART, '--destination', home], { home });
+    assert.equal(out.code, 0, out.stderr);
+    const pkgVersion = (
+      JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const archive = join(home, `metalbeacon-${pkgVersion}.tgz`);
+    const packaged = await helmTemplate(home, [], archive);
+    const withoutKey = (objects: Manifest[]) =>
+      objects.map((o) => (o.kind === 'Secret' ? { ...o, data: undefined } : o));
+    assert.deepEqual(withoutKey(packaged), withoutKey(helmDefault));
+  });
+
   test('chart version, appVersion and the kustomize image tag follow package.json', () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const chart = parse(readFileSync(join(REPO_ROOT, CHART, 'Chart.yaml'), 'utf8')) as Record<string, string>;

@@ -136,9 +136,13 @@ export async function kustomizeBuild(dir: string, home: string): Promise<Manifes
 /** The chart's path, relative to the repository root. */
 export const CHART = 'deploy/helm/metalbeacon';
 
-/** `helm template` of the chart in namespace metalbeacon-system, parsed. */
-export async function helmTemplate(home: string, extraArgs: readonly string[] = []): Promise<Manifest[]> {
-  const args = ['template', 'metalbeacon', CHART, '--namespace', 'metalbeacon-system', ...extraArgs];
+/** `helm template` of the chart (or a packaged chart) in namespace metalbeacon-system, parsed. */
+export async function helmTemplate(
+  home: string,
+  extraArgs: readonly string[] = [],
+  chart: string = CHART,
+): Promise<Manifest[]> {
+  const args = ['template', 'metalbeacon', chart, '--namespace', 'metalbeacon-system', ...extraArgs];
   return parseManifests(await runOk('helm', args, { home }), `helm ${args.join(' ')}`);
 }
 
