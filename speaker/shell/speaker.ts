@@ -101,8 +101,6 @@ export interface SpeakerHandle {
 const COMPONENT = 'metalbeacon-speaker';
 /** BGPSessionState plural; the CRD is config/crd/metalbeacon.io_bgpsessionstates.yaml. */
 const SESSION_STATES = PLURALS.BGPSessionState;
-/** The API server counts as reachable when it answered this recently (split-brain guard). */
-const API_FRESH_MS = 3000;
 const API_PROBE_TIMEOUT_MS = 1000;
 
 type Cr<T> = T & KubernetesObject;
@@ -132,10 +130,24 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let configStale = false;
   let lastPlan: NodePlan | undefined;
   let isolated = false;
-  let apiOkAtMs = now();
   let knownPeers = 0;
   /** IP -> interfaces (joined) announced now */
   const l2Current = new Map<string, string>();
+  let planTimer: NodeJS.Timeout | undefined;
+  let planDueAt = Number.POSITIVE_INFINITY;
+  let planning: Promise<void> | undefined;
+  let planAgain = false;
+  let statusTimer: NodeJS.Timeout | undefined;
+  let statusRunning: Promise<void> | undefined;
+  let statusAgain = false;
+  let sessionStatesMissing = false;
+  /** BGPSessionState name -> status last written */
+  const sessionStates = new Map<string, Record<string, unknown>>();
+  /** Nodes whose speaker Pods we saw last time (for garbage collection of their objects) */
+  let speakerNodesSeen = new Set<string>();
+  /** While no peer is alive, the API server's reachability decides; keep it fresh. */
+  let probeTimer: NodeJS.Timeout | undefined;
+  let stopped: Promise<void> | undefined;
 
   // ---- membership key, before anything that depends on it ------------------------------------
   const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
@@ -205,7 +217,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   ): void {
     for (const verb of ['add', 'update', 'delete'] as const) {
       informer.on(verb, (object) => {
-        apiOkAtMs = now();
         if (synced && !stopping) onChange(object);
       });
     }
@@ -287,7 +298,17 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   watch('servicel2statuses', l2Statuses, () => scheduleStatus());
   watch('servicebgpstatuses', bgpStatuses, () => scheduleStatus());
 
-  await Promise.all(allInformers.map((i) => i.start()));
+  /** Start-up failed after the informers started: stop them, or their watches keep the process alive. */
+  async function abandon(error: unknown, ...closers: (() => Promise<unknown>)[]): Promise<never> {
+    stopping = true;
+    if (planTimer) clearTimeout(planTimer);
+    if (statusTimer) clearTimeout(statusTimer);
+    for (const close of closers) await close().catch(() => undefined);
+    await Promise.all(allInformers.map((i) => i.stop()));
+    throw error;
+  }
+
+  await Promise.all(allInformers.map((i) => i.start())).catch((error: unknown) => abandon(error));
   synced = true;
   rebuildConfig();
   log.info(
@@ -300,6 +321,29 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     'caches synced',
   );
 
+  // ---- announcers -----------------------------------------------------------------------------
+  let fatal: Error | undefined;
+  const l2 = await L2Announcer.start({
+    logger: log.child({ component: 'l2' }),
+    ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
+    onFatal: (error) => {
+      fatal = error;
+      log.fatal({ err: describe(error) }, 'L2 announcer died; exiting so the DaemonSet restarts the speaker');
+      process.exitCode = 1;
+      void kill();
+    },
+  }).catch((error: unknown) => abandon(error));
+  registerL2Metrics(metrics.registry, async () => (await l2.snapshot()).counters);
+  const bgp = new BgpManager({
+    log: log.child({ component: 'bgp' }),
+    metrics: new BgpMetrics(metrics.registry),
+    socketOptions: options.socketOptions,
+    listenPort: options.bgpListenPort ?? 179,
+    nodeAddresses: () => nodeAddresses(),
+    onChange: () => scheduleStatus(),
+    now,
+  });
+
   const membership = await WorkerMembership.start({
     nodeName,
     keys,
@@ -311,7 +355,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     tickMs: profile.tickMs,
     metrics: promMembershipMetrics(metrics.registry),
     logger: log,
-  });
+  }).catch((error: unknown) => abandon(error, () => l2.close()));
   membership.on('error', (error) => log.error({ err: describe(error) }, 'membership worker failed'));
   membership.on('alive-changed', (alive) => {
     log.info({ alive }, 'alive speakers changed');
@@ -330,29 +374,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     scheduleStatus();
   });
 
-  // ---- announcers -----------------------------------------------------------------------------
-  let fatal: Error | undefined;
-  const l2 = await L2Announcer.start({
-    logger: log.child({ component: 'l2' }),
-    ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
-    onFatal: (error) => {
-      fatal = error;
-      log.fatal({ err: describe(error) }, 'L2 announcer died; exiting so the DaemonSet restarts the speaker');
-      process.exitCode = 1;
-      void kill();
-    },
-  });
-  registerL2Metrics(metrics.registry, async () => (await l2.snapshot()).counters);
-  const bgp = new BgpManager({
-    log: log.child({ component: 'bgp' }),
-    metrics: new BgpMetrics(metrics.registry),
-    socketOptions: options.socketOptions,
-    listenPort: options.bgpListenPort ?? 179,
-    nodeAddresses: () => nodeAddresses(),
-    onChange: () => scheduleStatus(),
-    now,
-  });
-
   function nodeAddresses(): string[] {
     const node = nodes.get(nodeName);
     const fromNode = (node?.status?.addresses ?? [])
@@ -366,10 +387,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   }
 
   // ---- planning -------------------------------------------------------------------------------
-  let planTimer: NodeJS.Timeout | undefined;
-  let planDueAt = Number.POSITIVE_INFINITY;
-  let planning: Promise<void> | undefined;
-  let planAgain = false;
 
   function schedulePlan(delayMs: number): void {
     if (stopping) return;
@@ -445,7 +462,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
           timer = setTimeout(() => reject(new Error('timeout')), API_PROBE_TIMEOUT_MS);
         }),
       ]);
-      apiOkAtMs = now();
       return true;
     } catch {
       return false;
@@ -454,8 +470,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     }
   }
 
-  /** While no peer is alive, the API server's reachability decides; keep it fresh. */
-  let probeTimer: NodeJS.Timeout | undefined;
   function keepProbing(): void {
     if (probeTimer || stopping) return;
     probeTimer = setInterval(() => {
@@ -465,9 +479,9 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
         probeTimer = undefined;
         return;
       }
-      const before = now() - apiOkAtMs < API_FRESH_MS;
       void probeApi().then((reachable) => {
-        if (reachable !== before || reachable === isolated) schedulePlan(0);
+        // Replan only when the verdict would change.
+        if (reachable === isolated) schedulePlan(0);
       });
     }, 500);
     probeTimer.unref();
@@ -488,15 +502,14 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       return;
     }
     const alivePeers = input.aliveNodes.size - (input.aliveNodes.has(nodeName) ? 1 : 0);
+    let apiReachable = true;
     if (knownPeers > 0 && alivePeers === 0) {
-      if (now() - apiOkAtMs > API_FRESH_MS / 3) await probeApi();
+      // Every peer looks dead: either they are, or we are the one cut off. Only a fresh answer
+      // from the API server tells (watch events from before the cut prove nothing).
+      apiReachable = await probeApi();
       keepProbing();
     }
-    const verdict = isolationVerdict({
-      knownPeers,
-      alivePeers,
-      apiReachable: now() - apiOkAtMs < API_FRESH_MS,
-    });
+    const verdict = isolationVerdict({ knownPeers, alivePeers, apiReachable });
     if (!verdict.shouldAnnounce) {
       if (!isolated) {
         log.warn(
@@ -607,14 +620,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   }
 
   // ---- status objects -------------------------------------------------------------------------
-  let statusTimer: NodeJS.Timeout | undefined;
-  let statusRunning: Promise<void> | undefined;
-  let statusAgain = false;
-  let sessionStatesMissing = false;
-  /** BGPSessionState name -> status last written */
-  const sessionStates = new Map<string, Record<string, unknown>>();
-  /** Nodes whose speaker Pods we saw last time (for garbage collection of their objects) */
-  let speakerNodesSeen = new Set<string>();
 
   function scheduleStatus(): void {
     if (stopping || statusTimer) return;
@@ -741,7 +746,18 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // ---- metrics server -------------------------------------------------------------------------
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   if (options.metricsListen !== undefined) {
-    metricsServer = await serveMetrics(metrics.registry, options.metricsListen, () => readyFlag && !stopping);
+    metricsServer = await serveMetrics(
+      metrics.registry,
+      options.metricsListen,
+      () => readyFlag && !stopping,
+    ).catch((error: unknown) => {
+      clearInterval(prefixTimer);
+      return abandon(
+        error,
+        () => membership.close(),
+        () => l2.close(),
+      );
+    });
     log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }
 
@@ -770,7 +786,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));
   }
 
-  let stopped: Promise<void> | undefined;
   async function kill(): Promise<void> {
     stopped ??= (async () => {
       await shutdownCommon();

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
+import {
+  type Bed,
+  createCr,
+  createNode,
+  createService,
+  createSpeakerPod,
+  deleteSpeakerPod,
+  eventually,
+  listCrs,
+  setEndpoints,
+  startBed,
+} from './harness.ts';
+
+// Two speakers in this process on loopback membership (node-a on 127.0.0.1, node-b on
+// 127.0.0.2, one port as in a DaemonSet): one announces the IP; it leaves (SIGTERM path) or
+// dies and the other takes over, which the status object shows. Then the split-brain guard.
+
+let bed: Bed;
+before(async () => {
+  bed = await startBed();
+  await createNode(bed, 'node-a', '192.0.2.11');
+  await createNode(bed, 'node-b', '192.0.2.12');
+  await createSpeakerPod(bed, 'node-a', '127.0.0.1');
+  await createSpeakerPod(bed, 'node-b', '127.0.0.2');
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
+  await createService(bed, 'web', ['198.51.100.5']);
+  await setEndpoints(bed, 'web', ['node-a', 'node-b']);
+});
+after(async () => {
+  await bed.close();
+});
+
+const ADDRESS = { 'node-a': '127.0.0.1', 'node-b': '127.0.0.2' } as const;
+type NodeName = keyof typeof ADDRESS;
+
+/** The node named by the only ServiceL2Status of web, once there is exactly one. */
+async function announcingNode(except?: string): Promise<string> {
+  return eventually(`one ServiceL2Status for web${except ? ` not on ${except}` : ''}`, async () => {
+    const items = (await listCrs(bed, 'servicel2statuses')).filter((o) => o.status?.serviceName === 'web');
+    const node = items[0]?.status?.node as string | undefined;
+    return items.length === 1 && node !== except ? node : undefined;
+  });
+}
+
+const owns = (speaker: SpeakerHandle) => speaker.lastPlan()?.l2.some((a) => a.ip === '198.51.100.5') ?? false;
+
+test('the owner leaves: the other takes the IP over and the status object moves', async () => {
+  const speakers = new Map<NodeName, SpeakerHandle>();
+  for (const node of ['node-a', 'node-b'] as const)
+    speakers.set(node, await bed.startSpeaker(node, ADDRESS[node]));
+  const owner = (await announcingNode()) as NodeName;
+  const other: NodeName = owner === 'node-a' ? 'node-b' : 'node-a';
+  await eventually('both agree on the owner', async () =>
+    owns(speakers.get(owner)!) && !owns(speakers.get(other)!) ? true : undefined,
+  );
+
+  await speakers.get(owner)!.stop();
+  assert.equal(await announcingNode(owner), other);
+  assert.ok(owns(speakers.get(other)!));
+  const metrics = await speakers.get(other)!.metrics.registry.metrics();
+  assert.match(metrics, /metalbeacon_membership_alive_members 1/);
+  // A graceful leave is not a failure.
+  assert.doesNotMatch(metrics, /metalbeacon_membership_failures_detected_total\{peer="/);
+
+  // The leaver comes back (a rolling restart): both run again; then the owner crashes.
+  speakers.set(owner, await bed.startSpeaker(owner, ADDRESS[owner]));
+  await eventually('two alive members again', async () => {
+    const text = await speakers
+      .get(other)!
+      .metrics.registry.getSingleMetricAsString('metalbeacon_membership_alive_members');
+    return /alive_members 2/.test(text) ? true : undefined;
+  });
+  // The owner may have moved back (the ranking is by node and IP): ask the plans, not the status.
+  const second = await eventually('one owner among the two', async () => {
+    const [x, y] = [owns(speakers.get('node-a')!), owns(speakers.get('node-b')!)];
+    return x !== y ? (x ? 'node-a' : 'node-b') : undefined;
+  });
+  const survivor: NodeName = second === 'node-a' ? 'node-b' : 'node-a';
+  await speakers.get(second)!.kill();
+  await eventually('the survivor owns the IP', async () =>
+    owns(speakers.get(survivor)!) ? true : undefined,
+  );
+  const failures = await speakers
+    .get(survivor)!
+    .metrics.registry.getSingleMetricAsString('metalbeacon_membership_failures_detected_total');
+  assert.match(failures, new RegExp(`peer="${second}"\\} 1`));
+  // The crashed speaker could not clean up; once its Pod is gone the survivor collects its object.
+  await deleteSpeakerPod(bed, second);
+  assert.equal(await announcingNode(second), survivor);
+  await speakers.get(survivor)!.stop();
+});
+
+test('split-brain guard: no peer alive and no API server -> withdraw everything until one is back', async () => {
+  await createSpeakerPod(bed, 'node-a', '127.0.0.1').catch(() => undefined);
+  await createSpeakerPod(bed, 'node-b', '127.0.0.2').catch(() => undefined);
+  const a = await bed.startSpeaker('node-a', ADDRESS['node-a']);
+  const b = await bed.startSpeaker('node-b', ADDRESS['node-b']);
+  await eventually('one of them announces', async () => (owns(a) !== owns(b) ? true : undefined));
+  const [lonely, crashing] = owns(a) ? [a, b] : [b, a];
+  // The API server goes away, then the peer: the lonely one cannot tell it is not the isolated one.
+  const outage = bed.server.restart({ downMs: 3000 });
+  await crashing.kill();
+  await eventually('isolated: nothing announced', async () =>
+    lonely.lastPlan()?.l2.length === 0 ? true : undefined,
+  );
+  const isolated = await lonely.metrics.registry.getSingleMetricAsString('metalbeacon_speaker_isolated_bool');
+  assert.match(isolated, /isolated_bool 1/);
+  await outage;
+  await eventually('announcing again once the API server answers', async () =>
+    owns(lonely) ? true : undefined,
+  );
+  await lonely.stop();
+});
