@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import {
+  type Bed,
+  createCr,
+  createNode,
+  createService,
+  createSpeakerPod,
+  eventually,
+  listCrs,
+  setEndpoints,
+  startBed,
+} from './harness.ts';
+
+// `metalbeacon speaker` with L2 inside a node namespace (as the lab runs it), reaching the
+// embedded API server through a unix-socket forwarder: a client namespace's arping gets the
+// node's MAC for the assigned VIP, and no answer once the Service loses its endpoints. Then
+// SIGTERM: exit 0 and the node's status object deleted. Documentation addresses only.
+
+const BIN = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
+const VIP = '198.51.100.7';
+const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-l2-'));
+let lab: Lab;
+let bed: Bed;
+let forwarder: Server;
+let speaker: LabDaemon | undefined;
+
+before(async () => {
+  bed = await startBed();
+  // Host side: a unix socket in front of the API server (unix sockets cross namespaces).
+  const socketPath = join(dir, 'api.sock');
+  forwarder = createServer((client) => {
+    const upstream = connect(bed.server.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => forwarder.listen(socketPath, () => resolve()));
+  lab = await Lab.create('spkl2');
+  await lab.addBridge();
+  await lab.addHost('client');
+  await lab.addHost('node1');
+  await lab.connect('client', { ipv4: '192.0.2.100/24' });
+  await lab.connect('node1', { ipv4: '192.0.2.11/24' });
+  // Node side: 127.0.0.1:6443 inside the namespace leads to the unix socket.
+  // lab.destroy() stops it.
+  lab.spawn('node1', [
+    'socat',
+    'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr',
+    `UNIX-CONNECT:${socketPath}`,
+  ]);
+  await waitFor('the relay listening', async () => {
+    const r = await lab.exec('node1', ['ss', '-ltnH', 'sport = :6443'], { allowFailure: true });
+    return r.stdout.includes('6443') ? true : undefined;
+  });
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    bed.server.kubeconfigYaml.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:6443'),
+  );
+  await createNode(bed, 'node1', '192.0.2.11');
+  await createSpeakerPod(bed, 'node1', '192.0.2.11');
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', { interfaces: ['eth0'] });
+  await createService(bed, 'web', [VIP]);
+  await setEndpoints(bed, 'web', ['node1']);
+});
+
+after(async () => {
+  await speaker?.stop();
+  await lab?.destroy();
+  await new Promise<void>((resolve) => forwarder?.close(() => resolve()));
+  await bed?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function arping(): Promise<string | undefined> {
+  const r = await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', VIP], {
+    allowFailure: true,
+  });
+  if (r.code !== 0) return undefined;
+  return (
+    /\[([0-9a-f:]{17})\]/i.exec(r.stdout)?.[1]?.toLowerCase() ?? /from ([0-9a-f:]{17})/i.exec(r.stdout)?.[1]
+  );
+}
+
+test('answers arping for the assigned VIP with its MAC, stops when the Service loses its endpoints, SIGTERM exits 0 and cleans up', async () => {
+  speaker = lab.spawn('node1', [
+    process.execPath,
+    BIN,
+    '--log-format',
+    'json',
+    'speaker',
+    '--kubeconfig',
+    join(dir, 'kubeconfig'),
+    '--node-name',
+    'node1',
+    '--membership-bind-address',
+    '192.0.2.11',
+    '--metrics-listen',
+    '127.0.0.1:7473',
+    '--bgp-listen-port',
+    '0',
+    '--handover-ms',
+    '100',
+    '--bgp-shutdown-drain',
+    '0',
+  ]);
+  await waitForOutput(speaker, /"msg":"speaker ready"/, 20_000);
+  const mac = await lab.mac('node1', 'eth0');
+  const answered = await waitFor('an ARP reply for the VIP', () => arping(), { timeoutMs: 10_000 });
+  assert.equal(answered, mac);
+  const status = await eventually('the ServiceL2Status of node1', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items[0];
+  });
+  assert.deepEqual(status.status?.interfaces, [{ name: 'eth0' }]);
+  // The L2 worker's counters reach /metrics.
+  const metrics = await lab.exec('node1', ['curl', '-sf', 'http://127.0.0.1:7473/metrics']);
+  assert.match(
+    metrics.stdout,
+    new RegExp(`metalbeacon_l2_responses_sent_total\\{ip="${VIP.replaceAll('.', '\\.')}"`),
+  );
+  assert.match(metrics.stdout, /metalbeacon_speaker_announced_services\{protocol="layer2"\} 1/);
+  const readyz = await lab.exec('node1', ['curl', '-sf', 'http://127.0.0.1:7473/readyz']);
+  assert.equal(readyz.stdout.trim(), 'ok');
+
+  await setEndpoints(bed, 'web', []);
+  await waitFor('no more ARP replies', async () => ((await arping()) === undefined ? true : undefined), {
+    timeoutMs: 10_000,
+  });
+  assert.deepEqual(await listCrs(bed, 'servicel2statuses'), []);
+
+  await setEndpoints(bed, 'web', ['node1']);
+  await waitFor('ARP replies again', () => arping(), { timeoutMs: 10_000 });
+  await eventually('the status object again', async () => (await listCrs(bed, 'servicel2statuses'))[0]);
+  const exit = await speaker.stop(10_000);
+  speaker = undefined;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.deepEqual(await listCrs(bed, 'servicel2statuses'), []);
+  assert.equal(await arping(), undefined);
+});
