@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type {
   V1Container,
@@ -21,6 +21,7 @@ import {
   normalise,
   objectKey,
   parseManifests,
+  runOk,
   runTool,
 } from './render.ts';
 import { plannedFiles, REPO_ROOT } from './sync-config.ts';
@@ -180,6 +181,28 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.deepEqual(speaker.spec?.selector, SPEAKER_SELECTOR);
     assert.equal(speaker.spec?.clusterIP, 'None');
     for (const svc of [controller, speaker]) assert.equal(svc.spec?.ports?.[0]?.targetPort, 'metrics');
+  });
+
+  test('an overlay with another namespace moves every object and ServiceAccount subject there', async () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'mb-deploy-overlay-'));
+    try {
+      const base = relative(overlay, join(REPO_ROOT, 'deploy/kustomize/default'));
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: lb-system\nresources:\n  - ${base}\n`,
+      );
+      const text = await runOk('kubectl', ['kustomize', overlay], { home });
+      // Nothing names the default namespace any more: the programs read theirs from the downward API.
+      assert.doesNotMatch(text, /metalbeacon-system/);
+      const objects = parseManifests(text, 'overlay');
+      assert.equal(findObject(objects, 'Namespace', 'lb-system').kind, 'Namespace');
+      for (const binding of objects.filter((o) => o.kind.endsWith('Binding'))) {
+        for (const subject of binding.subjects as { namespace: string }[])
+          assert.equal(subject.namespace, 'lb-system');
+      }
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
   });
 
   test('the ServiceMonitor overlay adds exactly one ServiceMonitor over both metrics Services', async () => {
