@@ -1,4 +1,8 @@
 import { createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -13,6 +17,7 @@ import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
+import { type Lab, type LabDaemon, waitFor } from '../lab/netns.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';
@@ -245,4 +250,62 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * Makes the embedded API server reachable from inside lab namespaces, as the lab does: a unix
+ * socket in front of it here (unix sockets cross namespaces), and per namespace a socat relay
+ * from 127.0.0.1:6443 to that socket. Returns the kubeconfig path to use inside; `close()`
+ * ends the host side (lab.destroy() stops the relays).
+ */
+export async function apiRelay(
+  bed: Bed,
+  dir: string,
+): Promise<{ kubeconfig: string; into(lab: Lab, host: string): Promise<void>; close(): Promise<void> }> {
+  const socketPath = join(dir, 'api.sock');
+  const forwarder = createServer((client) => {
+    const upstream = connect(bed.server.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => forwarder.listen(socketPath, () => resolve()));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    bed.server.kubeconfigYaml.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:6443'),
+  );
+  return {
+    kubeconfig,
+    async into(lab, host) {
+      lab.spawn(host, [
+        'socat',
+        'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr',
+        `UNIX-CONNECT:${socketPath}`,
+      ]);
+      await waitFor(`the API relay in ${host}`, async () => {
+        const r = await lab.exec(host, ['ss', '-ltnH', 'sport = :6443'], { allowFailure: true });
+        return r.stdout.includes('6443') ? true : undefined;
+      });
+    },
+    close: () => new Promise<void>((resolve) => forwarder.close(() => resolve())),
+  };
+}
+
+/** `metalbeacon speaker` inside a lab namespace, JSON logs, metrics on 127.0.0.1:7473 there. */
+export function spawnSpeaker(lab: Lab, host: string, kubeconfig: string, args: readonly string[]): LabDaemon {
+  return lab.spawn(host, [
+    process.execPath,
+    fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url)),
+    '--log-format',
+    'json',
+    'speaker',
+    '--kubeconfig',
+    kubeconfig,
+    '--node-name',
+    host,
+    '--metrics-listen',
+    '127.0.0.1:7473',
+    ...args,
+  ]);
 }

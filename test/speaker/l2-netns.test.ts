@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
 import {
+  apiRelay,
   type Bed,
   createCr,
   createNode,
@@ -15,6 +14,7 @@ import {
   eventually,
   listCrs,
   setEndpoints,
+  spawnSpeaker,
   startBed,
 } from './harness.ts';
 
@@ -23,46 +23,23 @@ import {
 // node's MAC for the assigned VIP, and no answer once the Service loses its endpoints. Then
 // SIGTERM: exit 0 and the node's status object deleted. Documentation addresses only.
 
-const BIN = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
 const VIP = '198.51.100.7';
 const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-l2-'));
 let lab: Lab;
 let bed: Bed;
-let forwarder: Server;
+let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
 let speaker: LabDaemon | undefined;
 
 before(async () => {
   bed = await startBed();
-  // Host side: a unix socket in front of the API server (unix sockets cross namespaces).
-  const socketPath = join(dir, 'api.sock');
-  forwarder = createServer((client) => {
-    const upstream = connect(bed.server.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => forwarder.listen(socketPath, () => resolve()));
   lab = await Lab.create('spkl2');
   await lab.addBridge();
   await lab.addHost('client');
   await lab.addHost('node1');
   await lab.connect('client', { ipv4: '192.0.2.100/24' });
   await lab.connect('node1', { ipv4: '192.0.2.11/24' });
-  // Node side: 127.0.0.1:6443 inside the namespace leads to the unix socket.
-  // lab.destroy() stops it.
-  lab.spawn('node1', [
-    'socat',
-    'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr',
-    `UNIX-CONNECT:${socketPath}`,
-  ]);
-  await waitFor('the relay listening', async () => {
-    const r = await lab.exec('node1', ['ss', '-ltnH', 'sport = :6443'], { allowFailure: true });
-    return r.stdout.includes('6443') ? true : undefined;
-  });
-  writeFileSync(
-    join(dir, 'kubeconfig'),
-    bed.server.kubeconfigYaml.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:6443'),
-  );
+  relay = await apiRelay(bed, dir);
+  await relay.into(lab, 'node1');
   await createNode(bed, 'node1', '192.0.2.11');
   await createSpeakerPod(bed, 'node1', '192.0.2.11');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
@@ -74,7 +51,7 @@ before(async () => {
 after(async () => {
   await speaker?.stop();
   await lab?.destroy();
-  await new Promise<void>((resolve) => forwarder?.close(() => resolve()));
+  await relay?.close();
   await bed?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -90,26 +67,9 @@ async function arping(): Promise<string | undefined> {
 }
 
 test('answers arping for the assigned VIP with its MAC, stops when the Service loses its endpoints, SIGTERM exits 0 and cleans up', async () => {
-  speaker = lab.spawn('node1', [
-    process.execPath,
-    BIN,
-    '--log-format',
-    'json',
-    'speaker',
-    '--kubeconfig',
-    join(dir, 'kubeconfig'),
-    '--node-name',
-    'node1',
-    '--membership-bind-address',
-    '192.0.2.11',
-    '--metrics-listen',
-    '127.0.0.1:7473',
-    '--bgp-listen-port',
-    '0',
-    '--handover-ms',
-    '100',
-    '--bgp-shutdown-drain',
-    '0',
+  speaker = spawnSpeaker(lab, 'node1', relay!.kubeconfig, [
+    ...['--membership-bind-address', '192.0.2.11', '--bgp-listen-port', '0'],
+    ...['--handover-ms', '100', '--bgp-shutdown-drain', '0'],
   ]);
   await waitForOutput(speaker, /"msg":"speaker ready"/, 20_000);
   const mac = await lab.mac('node1', 'eth0');

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Bird } from '../bgp/bird.ts';
+import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import {
+  apiRelay,
+  type Bed,
+  createCr,
+  createNode,
+  createService,
+  createSpeakerPod,
+  eventually,
+  listCrs,
+  setEndpoints,
+  spawnSpeaker,
+  startBed,
+} from './harness.ts';
+
+// `metalbeacon speaker` in BGP mode inside a node namespace, peering with BIRD 2 in a router
+// namespace: the Service's /32 reaches BIRD with the advertisement's community, the
+// BGPSessionState says Established with the prefix count, the route goes with the endpoints and
+// comes back, and SIGTERM drains (GRACEFUL_SHUTDOWN while still up) before Cease.
+
+const VIP = '198.51.100.9';
+const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-bgp-'));
+let lab: Lab;
+let bed: Bed;
+let bird: Bird | undefined;
+let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
+let speaker: LabDaemon | undefined;
+
+before(async () => {
+  bed = await startBed();
+  lab = await Lab.create('spkbgp');
+  await lab.addBridge();
+  await lab.addHost('router', { router: true });
+  await lab.addHost('node1');
+  await lab.connect('router', { ipv4: '192.0.2.1/24' });
+  await lab.connect('node1', { ipv4: '192.0.2.11/24' });
+  bird = await Bird.start(lab, 'router', '192.0.2.1', [
+    {
+      name: 'n1',
+      localAddress: '192.0.2.1',
+      localAs: 65000,
+      address: '192.0.2.11',
+      as: 65001,
+      families: ['ipv4'],
+    },
+  ]);
+  relay = await apiRelay(bed, dir);
+  await relay.into(lab, 'node1');
+  await createNode(bed, 'node1', '192.0.2.11');
+  await createSpeakerPod(bed, 'node1', '192.0.2.11');
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+  await createCr(bed, 'BGPPeer', 'bgppeers', 'router', {
+    myASN: 65001,
+    peerASN: 65000,
+    peerAddress: '192.0.2.1',
+    holdTime: '9s',
+  });
+  await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'ads', { communities: ['65001:100'] });
+  await createService(bed, 'api', [VIP]);
+  await setEndpoints(bed, 'api', ['node1']);
+});
+
+after(async () => {
+  await speaker?.stop();
+  await bird?.stop();
+  await lab?.destroy();
+  await relay?.close();
+  await bed?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const hasRoute = async () => (await bird!.routes('ipv4')).includes(`${VIP}/32`);
+
+test('advertises the VIP to BIRD with its community, follows the endpoints, drains on SIGTERM', async () => {
+  speaker = spawnSpeaker(lab, 'node1', relay!.kubeconfig, [
+    ...['--membership-bind-address', '192.0.2.11', '--handover-ms', '100', '--bgp-shutdown-drain', '2'],
+  ]);
+  await waitForOutput(speaker, /"msg":"speaker ready"/, 20_000);
+  await waitFor('the route in BIRD', async () => ((await hasRoute()) ? true : undefined), {
+    timeoutMs: 20_000,
+  });
+  assert.match(await bird!.routes('ipv4'), /\(65001,100\)/);
+  const state = await eventually('BGPSessionState Established with 1 prefix', async () => {
+    const items = await listCrs(bed, 'bgpsessionstates');
+    const s = items.find((o) => o.metadata.name === 'node1.router');
+    return s?.status?.state === 'Established' && s.status.prefixesAdvertised === 1 ? s : undefined;
+  });
+  assert.equal(state.status?.peerAddress, '192.0.2.1');
+  const bgpStatus = await eventually(
+    'ServiceBGPStatus',
+    async () => (await listCrs(bed, 'servicebgpstatuses'))[0],
+  );
+  assert.deepEqual(bgpStatus.status?.peers, ['router']);
+
+  await setEndpoints(bed, 'api', []);
+  await waitFor('the route withdrawn', async () => ((await hasRoute()) ? undefined : true), {
+    timeoutMs: 10_000,
+  });
+  await setEndpoints(bed, 'api', ['node1']);
+  await waitFor('the route back', async () => ((await hasRoute()) ? true : undefined), { timeoutMs: 10_000 });
+  assert.equal(await bird!.protocolState('n1'), 'Established', 'no session reset for route changes');
+
+  speaker.child.kill('SIGTERM');
+  const drained = await waitFor(
+    'GRACEFUL_SHUTDOWN in BIRD',
+    async () => {
+      const routes = await bird!.routes('ipv4');
+      return /\(65535,0\)/.test(routes) ? routes : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
+  assert.match(drained, /\(65001,100\)/, 'the advertisement community stays while draining');
+  const exit = await speaker.exited;
+  speaker = undefined;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.match(bird!.daemon.output(), /Administrative shutdown/);
+  assert.equal(await hasRoute(), false);
+  assert.deepEqual(await listCrs(bed, 'bgpsessionstates'), []);
+  assert.deepEqual(await listCrs(bed, 'servicebgpstatuses'), []);
+});
