@@ -96,4 +96,67 @@ describe('metalbeacon lab (command line)', () => {
     assert.deepEqual(await listNamespaces(prefix), []);
     assert.equal(existsSync(dir), false);
   });
+
+  it('runs the whole demo: L2 (IPv4 + IPv6), BGP with ECMP over the three nodes, a timed failover; leaves nothing', async () => {
+    const r = await run(['lab', '--mode', 'both', '--no-keep', '--prefix', 'labe2e']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const report = r.stdout;
+    // The client was served through the L2 IPv4 and IPv6 addresses, by the node that answered ARP / NDP.
+    assert.match(
+      report,
+      /curl http:\/\/198\.51\.100\.\d+\/\s+-> (node-\d) \(\d+ ms\); ARP: \S+ is at \S+ \(\1\)/,
+    );
+    assert.match(
+      report,
+      /curl http:\/\/\[2001:db8:100::[0-9a-f]+\]\/\s+-> (node-\d) \(\d+ ms\); NDP: \S+ is at \S+ \(\1\)/,
+    );
+    // BGP: three paths in BIRD and three next hops in the router's kernel, for both families.
+    assert.match(report, /BIRD 198\.51\.100\.\d+\/32: 3 path\(s\) via 192\.0\.2\.1[1-3]/);
+    assert.match(
+      report,
+      /router kernel: 198\.51\.100\.\d+\/32 nexthops 192\.0\.2\.11, 192\.0\.2\.12, 192\.0\.2\.13/,
+    );
+    assert.match(
+      report,
+      /router kernel: 2001:db8:100::[0-9a-f]+\/128 nexthops 2001:db8:0:1::11, 2001:db8:0:1::12, 2001:db8:0:1::13/,
+    );
+    const spread = [
+      ...report.matchAll(/12 x curl \S+ from the client's far-side leg, through the router: (.*)/g),
+    ];
+    assert.equal(spread.length, 2, report);
+    for (const [, counts] of spread) {
+      assert.doesNotMatch(counts ?? '', /failed/);
+      assert.ok((counts ?? '').split(', ').length >= 2, `ECMP spreads requests over nodes: ${counts}`);
+    }
+    const failover =
+      /failover: (node-\d) owns [\d.]+; .*\n.*failover: served again by (node-\d) after (\d+) ms/.exec(
+        report,
+      );
+    assert.ok(failover, report);
+    assert.notEqual(failover[2], failover[1], 'another node serves after the cut');
+    assert.match(report, new RegExp(`^RESULT l2=ok bgp=ok failover=${failover[3]}ms$`, 'm'));
+    assert.match(report, /removed the lab/);
+    assert.deepEqual(await listNamespaces('labe2e'), []);
+    assert.equal(existsSync(`${LAB_RUN_DIR}/labe2e`), false);
+  });
+
+  it('--keep stays up for exploration until lab down stops it from elsewhere', async () => {
+    let down: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+    const r = await run(['lab', '--keep', '--mode', 'l2', '--no-failover', '--prefix', 'labkeep'], {
+      onStdout: (text) => {
+        if (!down && /The lab keeps running/.test(text)) down = run(['lab', 'down', '--prefix', 'labkeep']);
+      },
+    });
+    assert.ok(down, r.stdout);
+    const d = await down;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /ip netns exec labkeep-client curl http:\/\/198\.51\.100\.\d+\//);
+    assert.match(r.stdout, /KUBECONFIG=\/run\/metalbeacon-lab\/labkeep\/host\.kubeconfig kubectl get svc -A/);
+    assert.match(r.stdout, /RESULT l2=ok bgp=skipped failover=skipped/);
+    assert.match(r.stdout, /SIGTERM: stopping and removing the lab/);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /a lab is running \(pid \d+\): asking it to stop\nstopped the running lab/);
+    assert.deepEqual(await listNamespaces('labkeep'), []);
+    assert.equal(existsSync(`${LAB_RUN_DIR}/labkeep`), false);
+  });
 });
