@@ -211,6 +211,17 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
       [],
     );
     assert.ok(sources.length > 50);
+    const modules = files(join(tree, 'node_modules'));
+    assert.deepEqual(
+      modules.filter((f) => /\.(d\.[cm]?ts|map)$/.test(f)).map((f) => relative(tree, f)),
+      [],
+      'no type declarations or source maps',
+    );
+    const bytes = (list: string[]) => list.reduce((sum, f) => sum + statSync(f).size, 0);
+    // Figures for the README (printed, not asserted): the image's application layers.
+    process.stdout.write(
+      `# image tree: node_modules ${(bytes(modules) / 1e6).toFixed(1)} MB, sources and addon ${(bytes(sources) / 1e6).toFixed(1)} MB\n`,
+    );
   });
 
   test('the entrypoint runs: --version, --help and a subcommand help', async () => {
