@@ -80,6 +80,8 @@ export interface TopologyOptions {
   runDir?: string;
   /** Aborts the build between steps (Ctrl-C in `metalbeacon lab`); what was made is removed. */
   signal?: AbortSignal;
+  /** Called for each request the embedded API server answers (the benchmark counts them). */
+  onApiRequest?: (method: string, path: string, status: number) => void;
 }
 
 /** A node of the topology. */
@@ -293,7 +295,13 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     );
 
     log('embedded Kubernetes API server');
-    api = await startApiServer({ host: '127.0.0.1', port: 0, dualStack: true, apply: [`${REPO}config/crd`] });
+    api = await startApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      dualStack: true,
+      apply: [`${REPO}config/crd`],
+      onRequest: options.onApiRequest,
+    });
     const kubeconfig = `${runDir}/host.kubeconfig`;
     api.writeKubeconfig(kubeconfig);
     const nodeKubeconfigYaml = api.kubeconfigYaml.replace(api.url, 'http://127.0.0.1:6443');
