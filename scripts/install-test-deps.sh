@@ -17,6 +17,7 @@ declare -A needed=(
   [socat]=socat
   [setcap]=libcap2-bin
 )
+[[ " $* " == *" --bench "* ]] && needed[keepalived]=keepalived  # npm run bench:failover's VRRP anchor only
 
 missing=()
 for cmd in "${!needed[@]}"; do
