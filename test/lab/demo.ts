@@ -381,6 +381,7 @@ function explore(t: Topology, ips: Map<string, string[]>, out: (line: string) =>
   out(`  ip netns exec ${ns('client')} ip neigh                          # who answered ARP/NDP`);
   out(`  ip netns exec ${ns('router')} birdc -s ${t.runDir}/bird.ctl show route all`);
   out(`  ip netns exec ${ns('router')} ip route show proto bird`);
+  out(`  tail -f ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
   out(`  KUBECONFIG=${t.kubeconfig} kubectl get svc -A`);
   out(
     `  KUBECONFIG=${t.kubeconfig} kubectl get ipaddresspools,servicel2statuses,servicebgpstatuses -n metalbeacon-system`,

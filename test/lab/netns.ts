@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { type LabState, processStartTime, writeLabState } from './state.ts';
@@ -61,6 +62,14 @@ export interface LabDaemon {
     signal: NodeJS.Signals,
     graceMs?: number,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Options of {@link Lab.spawn} / {@link Lab.spawnHost}. */
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  stdin?: boolean;
+  /** Also append everything the daemon writes to this file (for people exploring a kept lab). */
+  logFile?: string;
 }
 
 /** Per-namespace sysctls the DESIGN "facts" call for, applied before any interface is made. */
@@ -349,11 +358,7 @@ export class Lab {
    * Starts a long-running process inside a namespace. `ip netns exec` execs the command
    * itself, so the child's PID is the daemon's PID; stopping by that PID ends the daemon.
    */
-  spawn(
-    short: string,
-    argv: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
-  ): LabDaemon {
+  spawn(short: string, argv: readonly string[], options: SpawnOptions = {}): LabDaemon {
     const namespace = this.ns(short);
     return this.#start(namespace, ['ip', 'netns', 'exec', namespace, ...argv], options);
   }
@@ -362,15 +367,11 @@ export class Lab {
    * Starts a long-running process in the host namespace (e.g. the controller, which talks to
    * the API server on the host's loopback), kept and stopped like namespace daemons.
    */
-  spawnHost(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): LabDaemon {
+  spawnHost(argv: readonly string[], options: SpawnOptions = {}): LabDaemon {
     return this.#start('', argv, options);
   }
 
-  #start(
-    namespace: string,
-    argv: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; stdin?: boolean },
-  ): LabDaemon {
+  #start(namespace: string, argv: readonly string[], options: SpawnOptions): LabDaemon {
     if (this.#destroyed) throw new Error('lab: already destroyed');
     const [file, ...args] = argv;
     if (file === undefined) throw new Error('lab: empty command');
@@ -382,12 +383,15 @@ export class Lab {
       detached: true,
     });
     let output = '';
+    const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
     const append = (chunk: Buffer) => {
+      log?.write(chunk);
       output += chunk.toString('utf8');
       if (output.length > 4_000_000) output = output.slice(-2_000_000);
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
+    child.on('close', () => log?.end());
     const daemons = this.#daemons;
     const forget = (): void => {
       if (daemons.delete(daemon)) this.#saveState();

@@ -78,14 +78,15 @@ export function parseBirdRoutes(text: string): BirdRoute[] {
   const routes: BirdRoute[] = [];
   let current: BirdRoute | undefined;
   for (const line of text.split('\n')) {
-    const pathMatch = /^(\S+)?\s+\S+\s+\[(\S+)\s[^\]]*\]\s+(\*)?/.exec(line);
-    if (pathMatch && /\[\S+\s[^\]]*\]/.test(line) && !line.startsWith('Table') && !line.startsWith('BIRD')) {
+    // "PREFIX  unicast [PROTO TIME ...] * (100) ..." or, for further paths, the same without PREFIX.
+    const pathMatch = /^(\S+)?\s+\S+\s+\[(\S+) [^\]]*\](\s+\*)?/.exec(line);
+    if (pathMatch) {
       const prefix = pathMatch[1];
       if (prefix !== undefined) {
         current = { prefix, paths: [] };
         routes.push(current);
       }
-      current?.paths.push({ protocol: pathMatch[2] ?? '', via: undefined, best: pathMatch[3] === '*' });
+      current?.paths.push({ protocol: pathMatch[2] ?? '', via: undefined, best: pathMatch[3] !== undefined });
       continue;
     }
     const via = /^\s+via\s+(\S+)/.exec(line);

@@ -205,8 +205,9 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     throw new Error(`topology: nodes must be 1-9, got ${nodeCount}`);
   }
   const lab = await Lab.create(prefix, { stateFile: `${runDir}/state.json` });
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  mkdirSync(`${runDir}/logs`, { recursive: true, mode: 0o700 });
   lab.track(runDir);
+  const logFile = (name: string): string => `${runDir}/logs/${name}.log`;
   let api: ApiServerHandle | undefined;
   const forwarders: ApiForwarder[] = [];
   try {
@@ -279,7 +280,9 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         holdTimeSec: options.birdHoldTimeSec ?? 9,
       }),
     );
-    const bird = lab.spawn('router', ['bird', '-f', '-c', birdConf, '-s', birdSocket]);
+    const bird = lab.spawn('router', ['bird', '-f', '-c', birdConf, '-s', birdSocket], {
+      logFile: logFile('bird'),
+    });
     const birdc = async (args: readonly string[]): Promise<string> =>
       (await lab.exec('router', ['birdc', '-s', birdSocket, ...args])).stdout;
     await waitFor(
@@ -320,7 +323,9 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr',
         `UNIX-CONNECT:${forwarder.socketPath}`,
       ]);
-      const ingress = lab.spawn(info.name, [process.execPath, INGRESS_SERVER, info.name, '80']);
+      const ingress = lab.spawn(info.name, [process.execPath, INGRESS_SERVER, info.name, '80'], {
+        logFile: logFile(`ingress-${info.name}`),
+      });
       const nodeKubeconfig = `${runDir}/${info.name}.kubeconfig`;
       writeFileSync(nodeKubeconfig, nodeKubeconfigYaml, { mode: 0o600 });
       nodes.push({
@@ -455,18 +460,21 @@ function makeTopology(parts: {
     async startController(extraArgs = ['--no-leader-elect']) {
       if (controller && controller.child.exitCode === null)
         throw new Error('topology: the controller runs already');
-      controller = lab.spawnHost([
-        process.execPath,
-        METALBEACON_BIN,
-        '--kubeconfig',
-        parts.kubeconfig,
-        '--log-format',
-        'json',
-        'controller',
-        '--metrics-listen',
-        '127.0.0.1:0',
-        ...extraArgs,
-      ]);
+      controller = lab.spawnHost(
+        [
+          process.execPath,
+          METALBEACON_BIN,
+          '--kubeconfig',
+          parts.kubeconfig,
+          '--log-format',
+          'json',
+          'controller',
+          '--metrics-listen',
+          '127.0.0.1:0',
+          ...extraArgs,
+        ],
+        { logFile: `${parts.runDir}/logs/controller.log` },
+      );
       return controller;
     },
     async stopController(signal = 'SIGTERM') {
@@ -478,18 +486,22 @@ function makeTopology(parts: {
         throw new Error(`topology: the speaker on ${name} runs already (pid ${node.speaker.pid})`);
       }
       speakerArgs.set(name, extraArgs);
-      const speaker = lab.spawn(name, [
-        process.execPath,
-        METALBEACON_BIN,
-        '--kubeconfig',
-        node.kubeconfig,
-        '--log-format',
-        'json',
-        'speaker',
-        '--node-name',
+      const speaker = lab.spawn(
         name,
-        ...extraArgs,
-      ]);
+        [
+          process.execPath,
+          METALBEACON_BIN,
+          '--kubeconfig',
+          node.kubeconfig,
+          '--log-format',
+          'json',
+          'speaker',
+          '--node-name',
+          name,
+          ...extraArgs,
+        ],
+        { logFile: `${parts.runDir}/logs/speaker-${name}.log` },
+      );
       node.speaker = speaker;
       if (options.wait !== false)
         await waitForOutput(speaker, /"msg":"speaker ready"/, options.timeoutMs ?? 30_000);

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseBirdRoutes, parseKernelRoutes, routerBirdConfig } from './router.ts';
+
+// Output captured from BIRD 2.0.12 (`birdc show route` in the lab router) with three nodes
+// announcing one IPv4 and one IPv6 Service IP.
+const SHOW_ROUTE = `BIRD 2.0.12 ready.
+Table master4:
+198.51.100.64/32     unicast [node_1 09:20:56.799] * (100) [AS64512i]
+\tvia 192.0.2.11 on eth0
+                     unicast [node_2 09:20:56.789] (100) [AS64512i]
+\tvia 192.0.2.12 on eth0
+                     unicast [node_3 09:20:56.817] (100) [AS64512i]
+\tvia 192.0.2.13 on eth0
+198.51.100.65/32     unicast [node_2 09:21:00.001] * (100) [AS64512i]
+\tvia 192.0.2.12 on eth0
+
+Table master6:
+2001:db8:100::40/128 unicast [node_1 09:20:56.799 from 192.0.2.11] * (100) [AS64512i]
+\tvia 2001:db8:0:1::11 on eth0
+                     unicast [node_2 09:20:56.789 from 192.0.2.12] (100) [AS64512i]
+\tvia 2001:db8:0:1::12 on eth0
+`;
+
+describe('lab router', () => {
+  it('parses every path of every prefix from birdc show route', () => {
+    assert.deepEqual(parseBirdRoutes(SHOW_ROUTE), [
+      {
+        prefix: '198.51.100.64/32',
+        paths: [
+          { protocol: 'node_1', via: '192.0.2.11', best: true },
+          { protocol: 'node_2', via: '192.0.2.12', best: false },
+          { protocol: 'node_3', via: '192.0.2.13', best: false },
+        ],
+      },
+      { prefix: '198.51.100.65/32', paths: [{ protocol: 'node_2', via: '192.0.2.12', best: true }] },
+      {
+        prefix: '2001:db8:100::40/128',
+        paths: [
+          { protocol: 'node_1', via: '2001:db8:0:1::11', best: true },
+          { protocol: 'node_2', via: '2001:db8:0:1::12', best: false },
+        ],
+      },
+    ]);
+    assert.deepEqual(parseBirdRoutes('BIRD 2.0.12 ready.\nTable master4:\n'), []);
+  });
+
+  it('parses ECMP and single next hops from ip -j route', () => {
+    const json =
+      '[{"dst":"198.51.100.64","metric":32,"flags":[],"nexthops":[{"gateway":"192.0.2.11","dev":"eth0","weight":1,"flags":[]},' +
+      '{"gateway":"192.0.2.12","dev":"eth0","weight":1,"flags":[]}]},' +
+      '{"dst":"198.51.100.0/26","gateway":"192.0.2.13","dev":"eth0","flags":[]}]';
+    assert.deepEqual(parseKernelRoutes(json, 'IPv4'), [
+      { prefix: '198.51.100.64/32', nextHops: ['192.0.2.11', '192.0.2.12'] },
+      { prefix: '198.51.100.0/26', nextHops: ['192.0.2.13'] },
+    ]);
+    assert.deepEqual(parseKernelRoutes('[{"dst":"2001:db8:100::40","gateway":"2001:db8:0:1::11"}]', 'IPv6'), [
+      { prefix: '2001:db8:100::40/128', nextHops: ['2001:db8:0:1::11'] },
+    ]);
+    assert.deepEqual(parseKernelRoutes('', 'IPv4'), []);
+  });
+
+  it('configures eBGP per node with both families, explicit import and ECMP kernel export', () => {
+    const conf = routerBirdConfig({
+      routerId: '192.0.2.1',
+      localAddress: '192.0.2.1',
+      localAs: 64513,
+      peerAs: 64512,
+      neighbors: [
+        { name: 'node_1', address: '192.0.2.11' },
+        { name: 'node_2', address: '192.0.2.12' },
+      ],
+      holdTimeSec: 9,
+    });
+    assert.equal(conf.match(/protocol bgp node_\d \{/g)?.length, 2);
+    assert.match(conf, /neighbor 192\.0\.2\.12 as 64512;/);
+    assert.equal(conf.match(/ipv4 \{ import all; export none; \};/g)?.length, 2);
+    assert.equal(conf.match(/ipv6 \{ import all; export none; \};/g)?.length, 2);
+    assert.equal(conf.match(/merge paths on/g)?.length, 2);
+    assert.match(conf, /hold time 9;/);
+  });
+});
