@@ -335,10 +335,11 @@ async function failoverDemo(
       step('failover: not served again within 15 s  FAILED');
       return 'failed';
     }
+    // Requests still in flight when the client was served again end within their 250 ms timeout.
+    await pause(300);
     const lost = lines().filter((l) => l.start >= cutAt && l.start < back.start && !l.ok).length;
     const ms = Math.round(back.end - cutAt);
     step(`failover: served again by ${back.body} after ${ms} ms (${lost} request(s) failed meanwhile)`);
-    await pause(300);
     return ms;
   } finally {
     await prober.stop(2_000);
