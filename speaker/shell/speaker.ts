@@ -148,6 +148,8 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   /** While no peer is alive, the API server's reachability decides; keep it fresh. */
   let probeTimer: NodeJS.Timeout | undefined;
   let stopped: Promise<void> | undefined;
+  /** Services this node announced at the last plan (for nodeAssigned events) */
+  let assigned = new Set<string>();
 
   // ---- membership key, before anything that depends on it ------------------------------------
   const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
@@ -529,7 +531,16 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     if (stopping) return;
     await applyL2(plan);
     const problems = await bgp.apply(plan.peers);
-    for (const [peer, message] of problems) log.warn({ peer, problem: message }, 'BGP peer not started');
+    for (const [peer, message] of problems) {
+      log.warn({ peer, problem: message }, 'BGP peer not started; retrying with the next plan');
+      metrics.announceFailures.inc({ protocol: 'bgp' });
+      const routes = plan.peers.find((p) => p.peer.name === peer)?.routes ?? [];
+      for (const key of new Set(routes.flatMap((r) => r.services))) {
+        const ref = serviceRef(key);
+        if (ref) events.post(ref, 'Warning', 'announceFailed', `bgp to ${peer} on ${nodeName}: ${message}`);
+      }
+    }
+    if (problems.size > 0) schedulePlan(5000);
     lastPlan = plan;
     metrics.plansApplied.inc();
     updateAnnouncedMetrics(plan);
@@ -607,6 +618,9 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
           `announcing from node ${nodeName}: ${texts.sort().join('; ')}`,
         );
     }
+    // A Service this node stopped announcing gets a fresh event if it comes back.
+    for (const key of assigned) if (!doing.has(key)) events.forget(key, 'nodeAssigned');
+    assigned = new Set(doing.keys());
   }
 
   function updateAnnouncedMetrics(plan: NodePlan): void {
