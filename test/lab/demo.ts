@@ -84,6 +84,25 @@ export async function labDown(
   return done;
 }
 
+/** Settles with `promise`, or rejects as soon as `signal` aborts (Ctrl-C need not wait for a timeout). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -145,8 +164,9 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     step('controller (assigns IPs)');
     const controller = await t.startController();
     step('speakers on node-1, node-2, node-3 (each in its namespace, API via 127.0.0.1:6443)');
-    await Promise.all(
-      t.nodes.map((n) => t.startSpeaker(n.name, o.speakerArgs ?? [], { timeoutMs: 40_000 })),
+    await abortable(
+      Promise.all(t.nodes.map((n) => t.startSpeaker(n.name, o.speakerArgs ?? [], { timeoutMs: 40_000 }))),
+      o.signal,
     ).catch((error: unknown) => {
       o.signal.throwIfAborted();
       const exited = t.nodes.filter((n) => n.speaker && n.speaker.child.exitCode !== null);
@@ -175,11 +195,14 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     for (const s of services) t.createIngressService(s.name, { pool: s.pool, families: s.families });
     const ips = new Map<string, string[]>();
     for (const s of services) {
-      const assigned = await t.waitForServiceIps(s.name, { timeoutMs: 20_000 }).catch(() => {
-        throw new CliError(`the controller assigned no IP to ${s.name} within 20 s`, {
-          hint: `controller log: ${lastLines(controller.output())}`,
-        });
-      });
+      const assigned = await abortable(t.waitForServiceIps(s.name, { timeoutMs: 20_000 }), o.signal).catch(
+        () => {
+          o.signal.throwIfAborted();
+          throw new CliError(`the controller assigned no IP to ${s.name} within 20 s`, {
+            hint: `controller log: ${lastLines(controller.output())}`,
+          });
+        },
+      );
       ips.set(s.name, assigned);
     }
     o.out('');

@@ -47,24 +47,28 @@ describe('metalbeacon lab (command line)', () => {
     assert.match(r.stderr, /^error: unknown lab action "sideways"/);
   });
 
-  it('Ctrl-C while building removes everything and exits 130', async () => {
-    let sent = false;
-    const r = await run(['lab', '--prefix', 'labint'], {
-      onStdout: (text, child) => {
-        // Interrupt once the namespaces are being made, mid-build.
-        if (!sent && /network: LAN bridge/.test(text)) {
-          sent = true;
-          setTimeout(() => child.kill('SIGINT'), 150);
-        }
-      },
+  for (const [stage, pattern] of [
+    ['while the namespaces are made', /network: LAN bridge/],
+    ['while the speakers start', /speakers on node-1/],
+  ] as const) {
+    it(`Ctrl-C ${stage} removes everything and exits 130`, async () => {
+      let sent = false;
+      const r = await run(['lab', '--prefix', 'labint'], {
+        onStdout: (text, child) => {
+          if (!sent && pattern.test(text)) {
+            sent = true;
+            setTimeout(() => child.kill('SIGINT'), 150);
+          }
+        },
+      });
+      assert.ok(sent, `the stage was reached: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stdout, /SIGINT: stopping and removing the lab/);
+      assert.match(r.stderr, /^error: interrupted; the lab was removed/);
+      assert.deepEqual(await listNamespaces('labint'), []);
+      assert.equal(existsSync(`${LAB_RUN_DIR}/labint`), false);
     });
-    assert.ok(sent, `the build started: ${r.stdout}${r.stderr}`);
-    assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stdout, /SIGINT: stopping and removing the lab/);
-    assert.match(r.stderr, /^error: interrupted; the lab was removed/);
-    assert.deepEqual(await listNamespaces('labint'), []);
-    assert.equal(existsSync(`${LAB_RUN_DIR}/labint`), false);
-  });
+  }
 
   it('lab down removes what a crashed run left: recorded daemons, namespaces, files', async () => {
     const prefix = 'labdown';
