@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
+import { waitFor } from '../lab/netns.ts';
+import type { Topology } from '../lab/topology.ts';
+import {
+  announcers,
+  birdNextHops,
+  listObjects,
+  patchNodeLabels,
+  startE2eTopology,
+  urlOf,
+  waitForAnnouncers,
+} from './harness.ts';
+import { analyzeProbe, startProbe } from './probe.ts';
+
+// End to end on the lab topology (controller + three speakers + BIRD): what gets announced,
+// from which nodes, and that removing everything leaves nothing announced.
+// The lab pools (test/lab/manifests): lab-l2 (L2, IPv4), lab-dual (L2, both families),
+// lab-bgp (BGP to BIRD, both families).
+describe('announcements end to end', { timeout: 240_000 }, () => {
+  let topo: Topology;
+  const nodeIpv4 = (name: string) => topo.node(name).ipv4;
+  const nodeIpv6 = (name: string) => topo.node(name).ipv6;
+  const hostPrefix = (ip: string) => (ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+
+  before(async () => {
+    topo = await startE2eTopology('e2eann');
+  });
+  after(() => topo?.stop());
+
+  it('serves the ingress through the L2 VIP over IPv4 and IPv6, announced by one node', async () => {
+    topo.createIngressService('l2-web', { pool: 'lab-dual', families: ['IPv4', 'IPv6'] });
+    const ips = await topo.waitForServiceIps('l2-web');
+    assert.equal(ips.length, 2);
+    for (const ip of ips) {
+      const [owner] = await waitForAnnouncers(topo, ip, (n) => n.length === 1, `one announcer of ${ip}`);
+      const answer = await topo.curlFrom('client', urlOf(ip));
+      assert.ok(answer.ok, `${ip}: ${JSON.stringify(answer)}`);
+      // The node answering ARP/NDP is the node the client's traffic reaches.
+      assert.equal(answer.body, owner, `${ip} announced by ${owner}, served by ${answer.body}`);
+    }
+    // Services sharing an IP share the owner; both families of one Service may differ.
+    const statuses = await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicel2statuses');
+    const ours = statuses.filter(
+      (s) =>
+        (s.metadata as { labels?: Record<string, string> }).labels?.['metalbeacon.io/service-name'] ===
+        'l2-web',
+    );
+    assert.ok(ours.length >= 1, `ServiceL2Status objects for l2-web: ${JSON.stringify(statuses)}`);
+  });
+
+  it('serves the ingress through BGP over IPv4 and IPv6 with ECMP across the three nodes', async () => {
+    topo.createIngressService('bgp-web', { pool: 'lab-bgp', families: ['IPv4', 'IPv6'] });
+    const ips = await topo.waitForServiceIps('bgp-web');
+    assert.equal(ips.length, 2);
+    for (const ip of ips) {
+      const v6 = ip.includes(':');
+      const expected = topo.nodes.map((n) => (v6 ? n.ipv6 : n.ipv4)).sort();
+      await waitFor(
+        `three BGP next hops for ${ip} in BIRD`,
+        async () => {
+          const hops = await birdNextHops(topo, hostPrefix(ip));
+          return JSON.stringify(hops) === JSON.stringify(expected) ? hops : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      const kernel = await waitFor(`an ECMP kernel route for ${ip} on the router`, async () => {
+        const routes = await topo.kernelRoutes(v6 ? 'IPv6' : 'IPv4', hostPrefix(ip));
+        const route = routes.find((r) => r.prefix === hostPrefix(ip) || r.prefix === ip);
+        return route && route.nextHops.length === 3 ? route : undefined;
+      });
+      assert.deepEqual([...kernel.nextHops].sort(), expected);
+      // Every request is a new connection (new source port): the router's L4 hash spreads them.
+      const probe = await startProbe({ namespace: topo.lab.ns('client'), url: urlOf(ip) });
+      try {
+        await probe.waitForGood(60);
+      } finally {
+        await probe.stop();
+      }
+      const report = analyzeProbe(probe.records());
+      assert.ok(
+        Object.keys(report.answeredBy).length >= 2,
+        `${ip}: requests reached only ${JSON.stringify(report.answeredBy)}`,
+      );
+      // No node answers ARP/NDP for a BGP-only IP.
+      assert.deepEqual(await announcers(topo, ip), []);
+    }
+  });
+
+  it('ETP Local announces only from nodes with a serving endpoint (L2 and BGP)', async () => {
+    // Four L2 Services with their only endpoint on node-2: without ETP Local the ranking would
+    // spread them over the nodes; with it every one is announced by node-2.
+    const names = ['local-a', 'local-b', 'local-c', 'local-d'];
+    for (const name of names)
+      topo.createIngressService(name, { pool: 'lab-l2', etp: 'Local', endpointNodes: ['node-2'] });
+    await Promise.all(
+      names.map(async (name) => {
+        const [ip] = await topo.waitForServiceIps(name);
+        await waitForAnnouncers(
+          topo,
+          ip as string,
+          (n) => n.join() === 'node-2',
+          `node-2 alone announcing ${ip}`,
+        );
+        assert.equal((await topo.curlFrom('client', urlOf(ip as string))).body, 'node-2');
+      }),
+    );
+    // The endpoint moves to node-3: so does the announcement.
+    topo.setEndpoints('local-a', ['node-3'], { pool: 'lab-l2', etp: 'Local' });
+    const [movedIp] = await topo.serviceIps('local-a');
+    await waitForAnnouncers(
+      topo,
+      movedIp as string,
+      (n) => n.join() === 'node-3',
+      `node-3 alone announcing ${movedIp}`,
+    );
+
+    // BGP: endpoints on node-2 and node-3 only -> BIRD has exactly their two next hops.
+    topo.createIngressService('local-bgp', {
+      pool: 'lab-bgp',
+      families: ['IPv4', 'IPv6'],
+      etp: 'Local',
+      endpointNodes: ['node-2', 'node-3'],
+    });
+    for (const ip of await topo.waitForServiceIps('local-bgp')) {
+      const expected = ['node-2', 'node-3'].map(ip.includes(':') ? nodeIpv6 : nodeIpv4).sort();
+      const hops = await waitFor(
+        `BIRD next hops of ${ip} = node-2, node-3`,
+        async () => {
+          const h = await birdNextHops(topo, hostPrefix(ip));
+          return JSON.stringify(h) === JSON.stringify(expected) ? h : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      assert.equal(hops.length, 2);
+    }
+  });
+
+  it(`a node labelled ${NODE_EXCLUSION_LABEL} announces nothing`, async () => {
+    await patchNodeLabels(topo, 'node-1', { [NODE_EXCLUSION_LABEL]: '' });
+    try {
+      // BGP: node-1's next hop leaves every route.
+      for (const ip of await topo.serviceIps('bgp-web')) {
+        const expected = ['node-2', 'node-3'].map(ip.includes(':') ? nodeIpv6 : nodeIpv4).sort();
+        await waitFor(
+          `node-1 gone from the BIRD paths of ${ip}`,
+          async () => {
+            const h = await birdNextHops(topo, hostPrefix(ip));
+            return JSON.stringify(h) === JSON.stringify(expected) ? h : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 200 },
+        );
+      }
+      // L2: six Services spread by the ranking; none is announced by node-1, each by one node.
+      const names = ['ex-1', 'ex-2', 'ex-3', 'ex-4', 'ex-5', 'ex-6'];
+      for (const name of names) topo.createIngressService(name, { pool: 'lab-l2' });
+      const l2Ips: string[] = [];
+      for (const name of names) l2Ips.push(...(await topo.waitForServiceIps(name)));
+      const all = [...l2Ips, ...(await topo.serviceIps('l2-web'))];
+      const seen = await Promise.all(
+        all.map((ip) =>
+          waitForAnnouncers(
+            topo,
+            ip,
+            (n) => n.length === 1 && n[0] !== 'node-1',
+            `one announcer other than node-1 for ${ip}`,
+          ),
+        ),
+      );
+      assert.ok(
+        seen.every((n) => n.length === 1 && n[0] !== 'node-1'),
+        JSON.stringify(seen),
+      );
+    } finally {
+      await patchNodeLabels(topo, 'node-1', { [NODE_EXCLUSION_LABEL]: null });
+    }
+    // Label removed: node-1 is back in the BGP paths.
+    const [bgpIp] = await topo.serviceIps('bgp-web');
+    await waitFor(
+      'node-1 back in the BIRD paths',
+      async () => {
+        const h = await birdNextHops(topo, hostPrefix(bgpIp as string));
+        return h.includes(nodeIpv4('node-1')) ? h : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+  });
+
+  it('uninstall: deleting the Services and the configuration and stopping the speakers leaves no announcement', async () => {
+    const services = (await listObjects(topo, '/api/v1/namespaces/default/services')).filter(
+      (s) => (s.spec as { type?: string }).type === 'LoadBalancer',
+    );
+    const ips: string[] = [];
+    for (const s of services) {
+      const name = (s.metadata as { name: string }).name;
+      ips.push(...(await topo.serviceIps(name)));
+    }
+    assert.ok(ips.length >= 10, `expected the earlier tests' Service IPs, got ${ips.join(', ')}`);
+    for (const s of services)
+      topo.api.deleteObject('v1', 'Service', 'default', (s.metadata as { name: string }).name);
+    for (const [kind, plural] of [
+      ['BGPAdvertisement', 'bgpadvertisements'],
+      ['L2Advertisement', 'l2advertisements'],
+      ['BGPPeer', 'bgppeers'],
+      ['IPAddressPool', 'ipaddresspools'],
+    ] as const) {
+      for (const o of await listObjects(
+        topo,
+        `/apis/metalbeacon.io/v1beta1/namespaces/metalbeacon-system/${plural}`,
+      )) {
+        topo.api.deleteObject(
+          'metalbeacon.io/v1beta1',
+          kind,
+          'metalbeacon-system',
+          (o.metadata as { name: string }).name,
+        );
+      }
+    }
+    // Stopped together, as `kubectl delete daemonset` would (each drains BGP for 5 s).
+    const exits = await Promise.all(topo.nodes.map((n) => topo.stopSpeaker(n.name)));
+    exits.forEach((exit, i) => {
+      const node = topo.nodes[i];
+      assert.equal(
+        exit.code,
+        0,
+        `speaker on ${node?.name} exited ${JSON.stringify(exit)}:\n${node?.speaker?.output().slice(-2000)}`,
+      );
+    });
+    await waitFor(
+      'BIRD without routes from the speakers',
+      async () => {
+        const routes = await topo.birdRoutes('198.51.100.0/24');
+        const routes6 = await topo.birdRoutes('2001:db8:100::/120');
+        return routes.length + routes6.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const answers = await Promise.all(ips.map(async (ip) => ({ ip, nodes: await announcers(topo, ip) })));
+    assert.deepEqual(
+      answers.filter((a) => a.nodes.length > 0),
+      [],
+      'ARP/NDP answers after uninstall',
+    );
+    assert.deepEqual(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicel2statuses'), []);
+    assert.deepEqual(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicebgpstatuses'), []);
+  });
+});

@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../lab/netns.ts';
+import { startTopology, type Topology } from '../lab/topology.ts';
+import { neighbourResponders } from './neighbours.ts';
+
+const LAB_MANIFESTS = fileURLToPath(new URL('../lab/manifests', import.meta.url));
+
+/**
+ * The lab topology with the lab pools (lab-l2, lab-dual, lab-bgp with BIRD as peer), the
+ * controller and a speaker on every node, all ready. One per test file (unique `prefix`).
+ */
+export async function startE2eTopology(
+  prefix: string,
+  speakerArgs: readonly string[] = [],
+): Promise<Topology> {
+  const topo = await startTopology({ prefix, manifests: [LAB_MANIFESTS] });
+  try {
+    await topo.startController();
+    await Promise.all(topo.nodes.map((n) => topo.startSpeaker(n.name, speakerArgs, { timeoutMs: 60_000 })));
+    return topo;
+  } catch (error) {
+    await topo.stop();
+    throw error;
+  }
+}
+
+/** `http://IP/` with brackets for IPv6. */
+export function urlOf(ip: string): string {
+  return ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+}
+
+/** The node whose LAN MAC this is, or the MAC itself when it is no node's. */
+export function nodeOfMac(topo: Topology, mac: string): string {
+  return topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
+}
+
+/** Node names answering ARP/NDP for `ip` on the LAN, as seen from the client, sorted. */
+export async function announcers(topo: Topology, ip: string): Promise<string[]> {
+  const macs = await neighbourResponders(topo.lab, topo.client, ip);
+  return [...macs].map((mac) => nodeOfMac(topo, mac)).sort();
+}
+
+/** Waits until exactly `expected` (sorted node names) answer ARP/NDP for `ip`; returns the last view. */
+export async function waitForAnnouncers(
+  topo: Topology,
+  ip: string,
+  expected: (nodes: string[]) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<string[]> {
+  let last: string[] = [];
+  try {
+    return await waitFor(
+      what,
+      async () => {
+        last = await announcers(topo, ip);
+        return expected(last) ? last : undefined;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; ARP/NDP answers for ${ip} from: [${last.join(', ')}]`);
+  }
+}
+
+/** BGP next hops BIRD holds for exactly `prefix` (e.g. `198.51.100.64/32`), sorted. */
+export async function birdNextHops(topo: Topology, prefix: string): Promise<string[]> {
+  const routes = await topo.birdRoutes(prefix);
+  const route = routes.find((r) => r.prefix === prefix);
+  return (route?.paths ?? []).map((p) => p.via ?? '').sort();
+}
+
+/** Merge-patches a Node's labels (null removes a label) through the API server. */
+export async function patchNodeLabels(topo: Topology, node: string, labels: Record<string, string | null>) {
+  const res = await fetch(`${topo.api.url}/api/v1/nodes/${node}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ metadata: { labels } }),
+  });
+  if (!res.ok) throw new Error(`PATCH node ${node}: ${res.status} ${await res.text()}`);
+}
+
+/** Lists objects at an API path (e.g. `/apis/metalbeacon.io/v1beta1/servicel2statuses`). */
+export async function listObjects(topo: Topology, path: string): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${topo.api.url}${path}`);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { items: Record<string, unknown>[] }).items;
+}
+
+/**
+ * Cuts every packet between `node` and the other nodes (blackhole routes to each other's LAN
+ * addresses, both directions, both families) while the node stays on the LAN for clients:
+ * membership sees it as gone, a client still hears it.
+ */
+export async function isolateFromPeers(topo: Topology, node: string, undo = false): Promise<void> {
+  const self = topo.node(node);
+  const verb = undo ? 'del' : 'add';
+  for (const peer of topo.nodes) {
+    if (peer.name === node) continue;
+    for (const [from, to] of [
+      [self, peer],
+      [peer, self],
+    ] as const) {
+      await topo.lab.ip(from.short, ['route', verb, 'blackhole', `${to.ipv4}/32`]);
+      await topo.lab.ip(from.short, ['-6', 'route', verb, 'blackhole', `${to.ipv6}/128`]);
+    }
+  }
+}
