@@ -15,6 +15,7 @@ declare -A needed=(
   [tcpdump]=tcpdump
   [unzip]=unzip
   [socat]=socat
+  [sysctl]=procps
   [setcap]=libcap2-bin
 )
 [[ " $* " == *" --bench "* ]] && needed[keepalived]=keepalived  # npm run bench:failover's VRRP anchor only

@@ -158,7 +158,13 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
   const withBgp = o.mode !== 'l2';
   let topo: Topology | undefined;
   try {
-    topo = await startTopology({ prefix, manifests: [MANIFESTS], log: step, signal: o.signal });
+    topo = await startTopology({
+      prefix,
+      manifests: [MANIFESTS],
+      log: step,
+      signal: o.signal,
+      detachDaemons: true,
+    });
     const t = topo;
     step(`namespaces ${t.lab.namespaces().join(' ')}`);
     step('controller (assigns IPs)');

@@ -18,7 +18,8 @@ function run(
     options.uid === undefined
       ? argv
       : ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...argv];
-  const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group, like a command started from a shell, so a test can "press Ctrl-C" (SIGINT to the group).
+  const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -57,7 +58,8 @@ describe('metalbeacon lab (command line)', () => {
         onStdout: (text, child) => {
           if (!sent && pattern.test(text)) {
             sent = true;
-            setTimeout(() => child.kill('SIGINT'), 150);
+            // The terminal sends SIGINT to the whole foreground process group.
+            setTimeout(() => process.kill(-(child.pid ?? 0), 'SIGINT'), 150);
           }
         },
       });

@@ -64,6 +64,18 @@ export interface LabDaemon {
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Options of {@link Lab.create}. */
+export interface LabOptions {
+  /** Record namespaces, daemons and paths here, for cleanup after a crash. */
+  stateFile?: string;
+  /**
+   * Start daemons in their own process groups, so a terminal's Ctrl-C reaches only the lab
+   * process, which then stops them in order (`metalbeacon lab`). Tests keep the default (off):
+   * there a Ctrl-C of the test run also ends the daemons.
+   */
+  detachDaemons?: boolean;
+}
+
 /** Options of {@link Lab.spawn} / {@link Lab.spawnHost}. */
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
@@ -152,25 +164,27 @@ export class Lab {
   /** Paths (files, directories, sockets) removed on destroy, recorded in the state file. */
   readonly #paths = new Set<string>();
   readonly #stateFile: string | undefined;
+  readonly #detach: boolean;
   #destroyed = false;
 
-  private constructor(prefix: string, stateFile: string | undefined) {
+  private constructor(prefix: string, stateFile: string | undefined, detach: boolean) {
     this.prefix = prefix;
     this.#stateFile = stateFile;
+    this.#detach = detach;
   }
 
   /**
    * Makes an empty lab. Removes namespaces `PREFIX-*` left by a crashed run first, so use a
    * prefix unique to the test file (parallel test files must not share one).
    */
-  static async create(prefix: string, options: { stateFile?: string } = {}): Promise<Lab> {
+  static async create(prefix: string, options: LabOptions = {}): Promise<Lab> {
     if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) {
       throw new Error(
         `lab: prefix "${prefix}" must be 2-12 lower-case letters/digits, starting with a letter`,
       );
     }
     for (const stale of await listNamespaces(prefix)) await removeNamespace(stale);
-    const lab = new Lab(prefix, options.stateFile);
+    const lab = new Lab(prefix, options.stateFile, options.detachDaemons ?? false);
     lab.#saveState();
     return lab;
   }
@@ -380,7 +394,7 @@ export class Lab {
       env: options.env ?? process.env,
       // Own process group: a Ctrl-C at the terminal reaches only us, and we stop the daemons
       // in order (speakers hand over, then the rest) instead of all dying at once.
-      detached: true,
+      detached: this.#detach,
     });
     let output = '';
     const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;

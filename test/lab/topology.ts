@@ -19,7 +19,7 @@ import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import type { KubeObject } from '../apiserver/types.ts';
 import { ApiForwarder } from './api-forwarder.ts';
-import { Lab, type LabDaemon, type LabLink, waitFor, waitForOutput } from './netns.ts';
+import { Lab, type LabDaemon, type LabLink, type LabOptions, waitFor, waitForOutput } from './netns.ts';
 import {
   type IngressServiceOptions,
   ingressServiceObjects,
@@ -80,6 +80,8 @@ export interface TopologyOptions {
   runDir?: string;
   /** Aborts the build between steps (Ctrl-C in `metalbeacon lab`); what was made is removed. */
   signal?: AbortSignal;
+  /** Daemons in their own process groups (see {@link LabOptions.detachDaemons}); `metalbeacon lab` sets it. */
+  detachDaemons?: boolean;
   /** Called for each request the embedded API server answers (the benchmark counts them). */
   onApiRequest?: (method: string, path: string, status: number) => void;
 }
@@ -204,7 +206,10 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 9) {
     throw new Error(`topology: nodes must be 1-9, got ${nodeCount}`);
   }
-  const lab = await Lab.create(prefix, { stateFile: `${runDir}/state.json` });
+  const lab = await Lab.create(prefix, {
+    stateFile: `${runDir}/state.json`,
+    detachDaemons: options.detachDaemons ?? false,
+  });
   mkdirSync(`${runDir}/logs`, { recursive: true, mode: 0o700 });
   lab.track(runDir);
   const logFile = (name: string): string => `${runDir}/logs/${name}.log`;
