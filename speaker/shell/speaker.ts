@@ -824,6 +824,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       // The new owners recompute on the leave at once and send gratuitous ARP / NA; we keep
       // answering meanwhile, so no request finds nobody.
       await new Promise((resolve) => setTimeout(resolve, handoverMs));
+      log.info({ ips: [...l2Current.keys()] }, 'handover window over; withdrawing L2');
       await l2.close();
       l2Current.clear();
       await drained;

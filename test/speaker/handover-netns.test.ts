@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import {
+  apiRelay,
+  type Bed,
+  createCr,
+  createNode,
+  createService,
+  createSpeakerPod,
+  eventually,
+  listCrs,
+  setEndpoints,
+  spawnSpeaker,
+  startBed,
+} from './harness.ts';
+
+// Graceful handover between two speakers in node namespaces: the owner gets SIGTERM while a
+// client pings the VIP every 20 ms; the other node takes the IP over (the client's neighbour
+// entry moves to its MAC through the gratuitous ARP) and not one ping is lost. Both nodes
+// accept the VIP (routed `local`, with arp_ignore/arp_announce so only the speaker answers ARP),
+// as every node running the ingress does.
+
+const VIP = '198.51.100.7';
+const NODES = { node1: '192.0.2.11', node2: '192.0.2.12' } as const;
+type NodeName = keyof typeof NODES;
+const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-ho-'));
+let lab: Lab;
+let bed: Bed;
+let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
+const speakers = new Map<NodeName, LabDaemon>();
+
+before(async () => {
+  bed = await startBed();
+  lab = await Lab.create('spkho');
+  await lab.addBridge();
+  await lab.addHost('client');
+  await lab.connect('client', { ipv4: '192.0.2.100/24' });
+  // L2 mode: the service pool is reached on-link, as when it is part of the LAN's range.
+  await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
+  relay = await apiRelay(bed, dir);
+  for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
+    await lab.addHost(node);
+    await lab.connect(node, { ipv4: `${ip}/24` });
+    await lab.exec(node, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.arp_ignore=1',
+      'net.ipv4.conf.all.arp_announce=2',
+    ]);
+    await lab.ip(node, ['route', 'add', 'local', `${VIP}/32`, 'dev', 'lo']);
+    await relay.into(lab, node);
+    await createNode(bed, node, ip);
+    await createSpeakerPod(bed, node, ip);
+  }
+  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});
+  await createService(bed, 'web', [VIP]);
+  await setEndpoints(bed, 'web', Object.keys(NODES));
+});
+
+after(async () => {
+  for (const s of speakers.values()) await s.stop();
+  await lab?.destroy();
+  await relay?.close();
+  await bed?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('SIGTERM on the owner: the other node takes over before it stops answering, no ping lost', async () => {
+  for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
+    speakers.set(node, spawnSpeaker(lab, node, relay!.kubeconfig, ['--membership-bind-address', ip]));
+  }
+  for (const s of speakers.values()) await waitForOutput(s, /"msg":"speaker ready"/, 20_000);
+  const owner = await eventually('one ServiceL2Status', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items.length === 1 ? (items[0]?.status?.node as NodeName) : undefined;
+  });
+  const other: NodeName = owner === 'node1' ? 'node2' : 'node1';
+  const [ownerMac, otherMac] = [await lab.mac(owner, 'eth0'), await lab.mac(other, 'eth0')];
+  await lab.exec('client', ['ping', '-c', '1', '-W', '2', VIP]);
+  assert.equal((await lab.neighbour('client', VIP))?.mac, ownerMac);
+
+  // 4 s of pings every 20 ms across the handover.
+  const pinging = lab.exec('client', ['ping', '-q', '-i', '0.02', '-c', '200', '-W', '1', VIP], {
+    allowFailure: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const leaving = speakers.get(owner)!;
+  speakers.delete(owner);
+  const exit = await leaving.stop(15_000);
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.match(leaving.output(), /"msg":"leaving: handing over to the other speakers"/);
+  await waitFor('the client follows the gratuitous ARP', async () =>
+    (await lab.neighbour('client', VIP))?.mac === otherMac ? true : undefined,
+  );
+  const result = await pinging;
+  const summary = /(\d+) packets transmitted, (\d+) received/.exec(result.stdout);
+  assert.ok(summary, result.stdout);
+  assert.equal(summary[2], summary[1], `lost pings during the handover: ${result.stdout}`);
+  // The order that makes it lossless for clients resolving meanwhile: the new owner announced
+  // (and sent its gratuitous ARP) before the leaver stopped answering.
+  const lineTime = (daemon: LabDaemon, pattern: RegExp) => {
+    const line = daemon
+      .output()
+      .split('\n')
+      .find((l) => pattern.test(l));
+    return line ? (JSON.parse(line) as { time: number }).time : undefined;
+  };
+  const announcedAt = lineTime(speakers.get(other)!, /"ip":"198\.51\.100\.7".*"msg":"L2: announcing"/);
+  const withdrawnAt = lineTime(leaving, /"msg":"handover window over; withdrawing L2"/);
+  assert.ok(announcedAt !== undefined && withdrawnAt !== undefined, leaving.output());
+  assert.ok(
+    announcedAt < withdrawnAt,
+    `new owner announced at ${announcedAt}, old withdrew at ${withdrawnAt}`,
+  );
+  const status = await eventually('the status object on the other node', async () => {
+    const items = await listCrs(bed, 'servicel2statuses');
+    return items.length === 1 && items[0]?.status?.node === other ? items[0] : undefined;
+  });
+  assert.equal(status.status?.serviceName, 'web');
+});
