@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../lab/netns.ts';
+import type { Topology } from '../lab/topology.ts';
+import { isolateFromPeers, startE2eTopology, urlOf, waitForAnnouncers } from './harness.ts';
+import { analyzeProbe, type Probe, startProbe } from './probe.ts';
+
+// Failures and restarts under client load, on the lab topology (controller + three speakers),
+// one L2 Service (lab-l2, IPv4) probed from the client every 20 ms. These tests assert what
+// happens (another node serves, nothing is lost), never how fast: times are for bench:failover.
+describe('L2 failover end to end', { timeout: 240_000 }, () => {
+  let topo: Topology;
+  let vip: string;
+  let probe: Probe;
+
+  /** The node answering the client now (after `count` good requests in a row). */
+  async function currentOwner(count = 10): Promise<string> {
+    const run = await probe.waitForGood(count, { from: Date.now(), timeoutMs: 20_000 });
+    const owner = run.at(-1)?.body;
+    assert.ok(owner && topo.nodes.some((n) => n.name === owner), `answer from ${owner}`);
+    return owner;
+  }
+
+  /**
+   * After a failure at `since`: waits until the last 25 requests were all answered by nodes
+   * other than `failed` (a killed speaker's node may go on serving through the client's ARP
+   * cache until the new owner's gratuitous ARP), and returns the node answering.
+   */
+  async function servedByAnother(failed: string, since: number): Promise<string> {
+    const node = await waitFor(
+      `25 requests in a row answered by a node other than ${failed}`,
+      () => {
+        const recent = probe
+          .records()
+          .filter((r) => r.start >= since)
+          .sort((a, b) => a.seq - b.seq)
+          .slice(-25);
+        if (recent.length < 25 || !recent.every((r) => r.ok && r.body !== failed)) return undefined;
+        return recent.at(-1)?.body;
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+    assert.ok(
+      topo.nodes.some((n) => n.name === node),
+      `answer from ${node}`,
+    );
+    return node;
+  }
+
+  before(async () => {
+    topo = await startE2eTopology('e2efail');
+    topo.createIngressService('web', { pool: 'lab-l2' });
+    [vip] = (await topo.waitForServiceIps('web')) as [string];
+    probe = await startProbe({ namespace: topo.lab.ns('client'), url: urlOf(vip) });
+  });
+  after(async () => {
+    await probe?.stop();
+    await topo?.stop();
+  });
+
+  it("the owner's link cut: another node serves the VIP", async () => {
+    const owner = await currentOwner();
+    const since = Date.now();
+    await topo.cutLink(owner);
+    try {
+      const next = await servedByAnother(owner, since);
+      assert.notEqual(next, owner);
+      const report = analyzeProbe(probe.records(), { from: since - 20 });
+      assert.equal(report.outages.length >= 1, true, 'a cut link must cost the requests in flight');
+    } finally {
+      await topo.restoreLink(owner);
+    }
+    // Back on the LAN, the node rejoins; the client is served throughout the settling.
+    await probe.waitForGood(25, { from: Date.now(), timeoutMs: 30_000 });
+  });
+
+  it("the owner's speaker killed with SIGKILL: another node serves the VIP", async () => {
+    const owner = await currentOwner();
+    const since = Date.now();
+    const exit = await topo.stopSpeaker(owner, 'SIGKILL');
+    assert.equal(exit.signal, 'SIGKILL');
+    try {
+      assert.notEqual(await servedByAnother(owner, since), owner);
+      // Nobody but the new owner answers ARP for the VIP.
+      const seen = await waitForAnnouncers(topo, vip, (n) => n.length === 1, `one announcer of ${vip}`);
+      assert.notEqual(seen[0], owner);
+    } finally {
+      await topo.startSpeaker(owner, [], { timeoutMs: 60_000 });
+    }
+    await probe.waitForGood(25, { from: Date.now(), timeoutMs: 30_000 });
+  });
+
+  it('a rolling restart of all three speakers (SIGTERM, wait, start) loses no request', async () => {
+    await currentOwner(25);
+    const since = Date.now();
+    const moves: string[] = [];
+    for (const node of topo.nodes) {
+      const exit = await topo.stopSpeaker(node.name, 'SIGTERM');
+      assert.equal(exit.code, 0, `speaker on ${node.name}: ${JSON.stringify(exit)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      moves.push(`${node.name} restarted`);
+    }
+    await probe.waitForGood(25, { from: Date.now(), timeoutMs: 30_000 });
+    const report = analyzeProbe(probe.records(), { from: since });
+    assert.ok(report.requests > 200, `only ${report.requests} requests during the restart`);
+    assert.equal(
+      report.lost,
+      0,
+      `lost ${report.lost} of ${report.requests} requests; outages ${JSON.stringify(report.outages)}; served by ${report.servers.join(' -> ')}`,
+    );
+    // The VIP did move while its owner restarted.
+    assert.ok(report.servers.length >= 2, `served by ${report.servers.join(' -> ')} only`);
+  });
+
+  it('split-brain guard: the owner cut off from every peer and from the API server stops announcing', async () => {
+    const owner = await currentOwner();
+    const ownerMac = topo.node(owner).link.mac;
+    await isolateFromPeers(topo, owner);
+    await topo.isolateFromApi(owner);
+    try {
+      // The others see it gone and one of them takes over; the isolated node, seeing no peer and
+      // no API server, assumes it is the one cut off and goes silent, though still on the LAN.
+      const seen = await waitForAnnouncers(
+        topo,
+        vip,
+        (n) => n.length === 1 && n[0] !== owner,
+        `only a node other than ${owner} answering ARP for ${vip}`,
+        30_000,
+      );
+      assert.notEqual(seen[0], owner);
+      assert.notEqual(seen[0], ownerMac);
+      await servedByAnother(owner, Date.now());
+    } finally {
+      await topo.reconnectApi(owner);
+      await isolateFromPeers(topo, owner, true);
+    }
+  });
+});
