@@ -1,0 +1,56 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
+import { CliError } from '../../shared/cli/errors.ts';
+import type { GlobalOptions } from '../program.ts';
+
+interface StatusCliOptions {
+  output: 'table' | 'json';
+  namespace: string;
+  lbClass?: string;
+}
+
+/**
+ * `metalbeacon status`: one screen of what MetalBeacon does in a cluster: LoadBalancer Services
+ * with IP, pool and announcing nodes, BGP sessions, pool usage, and the problems to look at.
+ */
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show LoadBalancer Services, announcing nodes, BGP sessions, pool usage and problems')
+    .addOption(
+      new Option('-o, --output <format>', 'table for people, json for scripts')
+        .choices(['table', 'json'])
+        .default('table'),
+    )
+    .option('-n, --namespace <ns>', 'namespace of the MetalBeacon objects', DEFAULT_NAMESPACE)
+    .option('--lb-class <class>', 'show Services of this spec.loadBalancerClass (default: those without one)')
+    .action(async (options: StatusCliOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions & StatusCliOptions>();
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63) {
+        throw new CliError(`--namespace ${options.namespace} is not a valid namespace name`, {
+          hint: 'use lower case letters, digits and -, for example metalbeacon-system',
+          exitCode: 2,
+        });
+      }
+      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
+      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const { listStatusObjects } = await import('../../shared/k8s/status-objects.ts');
+      const { buildStatusReport } = await import('../../shared/status/report.ts');
+      const { renderStatusJson, renderStatusText } = await import('../../shared/status/render.ts');
+
+      const kubeConfig = loadKubeConfig(globals.kubeconfig);
+      await ensureApiServerReachable(kubeConfig);
+      const report = buildStatusReport(
+        await listStatusObjects(kubeConfig, options.namespace, options.lbClass),
+      );
+      // A terminal gets a table that fits it; a pipe or file gets full lines, as kubectl does.
+      const text =
+        options.output === 'json'
+          ? renderStatusJson(report)
+          : renderStatusText(report, {
+              nowMs: Date.now(),
+              width: process.stdout.isTTY ? process.stdout.columns : Number.POSITIVE_INFINITY,
+            });
+      process.stdout.write(text);
+    });
+}

@@ -1,0 +1,149 @@
+import { CoreV1Api, type CoreV1Event, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { MetalBeaconKind } from '../api/names.ts';
+import { GROUP, PLURALS, VERSION } from '../api/names.ts';
+import type { BGPSessionState, IPAddressPool, ServiceBGPStatus, ServiceL2Status } from '../api/resources.ts';
+import { CliError } from '../cli/errors.ts';
+import type { EventInput, ServiceInput, StatusInput } from '../status/report.ts';
+
+/** The kinds `metalbeacon status` lists from the MetalBeacon namespace. */
+const STATUS_KINDS = ['IPAddressPool', 'ServiceL2Status', 'ServiceBGPStatus', 'BGPSessionState'] as const;
+
+function httpStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The server's own message from an ApiException body (a Status object), else the error's first line. */
+function serverMessage(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: fall through
+    }
+  }
+  return error instanceof Error ? (error.message.split('\n')[0] ?? String(error)) : String(error);
+}
+
+function toIso(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The Event fields the report reads, times as RFC 3339 strings (the client hands out Dates). */
+function eventInput(e: CoreV1Event): EventInput {
+  return {
+    metadata: { creationTimestamp: toIso(e.metadata?.creationTimestamp) },
+    involvedObject: {
+      kind: e.involvedObject?.kind,
+      namespace: e.involvedObject?.namespace,
+      name: e.involvedObject?.name,
+      uid: e.involvedObject?.uid,
+    },
+    type: e.type,
+    reason: e.reason,
+    message: e.message,
+    firstTimestamp: toIso(e.firstTimestamp),
+    lastTimestamp: toIso(e.lastTimestamp),
+    eventTime: toIso(e.eventTime),
+  };
+}
+
+/**
+ * Lists what `metalbeacon status` shows: LoadBalancer Services and their Warning events in every
+ * namespace, pools and status objects in `namespace`. A missing CRD (404 on the list) or a
+ * refused list (403) becomes one CliError naming what is missing or refused.
+ */
+export async function listStatusObjects(
+  kc: KubeConfig,
+  namespace: string,
+  lbClass: string | undefined,
+): Promise<StatusInput> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+
+  const listCustom = async (kind: (typeof STATUS_KINDS)[number]): Promise<unknown[]> => {
+    const list = (await custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURALS[kind],
+    })) as { items?: unknown[] };
+    return list.items ?? [];
+  };
+
+  const results = await Promise.allSettled([
+    core.listServiceForAllNamespaces(),
+    ...STATUS_KINDS.map((kind) => listCustom(kind)),
+  ]);
+
+  const missing: MetalBeaconKind[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') return;
+    const what = i === 0 ? 'services' : `${PLURALS[STATUS_KINDS[i - 1]!]}.${GROUP}`;
+    const code = httpStatus(r.reason);
+    if (i > 0 && code === 404) {
+      missing.push(STATUS_KINDS[i - 1]!);
+      return;
+    }
+    throw refused(what, code, r.reason, i === 0 ? undefined : namespace);
+  });
+  if (missing.length > 0) {
+    const crds = missing.map((k) => `${PLURALS[k]}.${GROUP}`).join(', ');
+    throw new CliError(
+      missing.length === STATUS_KINDS.length
+        ? `the MetalBeacon CRDs are not installed in this cluster (${crds} not found)`
+        : `MetalBeacon CRD${missing.length > 1 ? 's' : ''} ${crds} not installed in this cluster`,
+      { hint: 'install them with kubectl apply -f config/crd/ (or the deploy/ manifests or Helm chart)' },
+    );
+  }
+
+  const [services, pools, l2, bgp, sessions] = results.map(
+    (r) => (r as PromiseFulfilledResult<unknown>).value,
+  ) as [{ items: ServiceInput[] }, IPAddressPool[], ServiceL2Status[], ServiceBGPStatus[], BGPSessionState[]];
+  const lbServices = services.items.filter((s) => s.spec?.type === 'LoadBalancer');
+
+  // Failure events matter only for Services without an IP; skip the list when there are none.
+  let events: EventInput[] = [];
+  if (lbServices.some((s) => !(s.status?.loadBalancer?.ingress ?? []).some((i) => i.ip))) {
+    try {
+      const list = await core.listEventForAllNamespaces({
+        fieldSelector: 'involvedObject.kind=Service,type=Warning',
+      });
+      events = list.items.map(eventInput);
+    } catch (error) {
+      throw refused('events', httpStatus(error), error, undefined);
+    }
+  }
+
+  return {
+    namespace,
+    lbClass,
+    services: lbServices,
+    events,
+    pools,
+    l2Statuses: l2,
+    bgpStatuses: bgp,
+    sessions,
+  };
+}
+
+function refused(
+  what: string,
+  code: number | undefined,
+  error: unknown,
+  namespace: string | undefined,
+): CliError {
+  const where = namespace ? ` in namespace ${namespace}` : ' in all namespaces';
+  if (code === 401 || code === 403) {
+    return new CliError(`not allowed to list ${what}${where}: ${serverMessage(error)}`, {
+      hint: 'metalbeacon status needs get/list on Services and Events cluster-wide and on the metalbeacon.io objects',
+      cause: error,
+    });
+  }
+  return new CliError(`cannot list ${what}${where}: ${code ? `HTTP ${code}: ` : ''}${serverMessage(error)}`, {
+    cause: error,
+  });
+}
