@@ -6,6 +6,7 @@
  * report. Everything is removed on return, on failure and on abort (Ctrl-C).
  */
 import { fileURLToPath } from 'node:url';
+import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
@@ -167,6 +168,9 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     });
     const t = topo;
     step(`namespaces ${t.lab.namespaces().join(' ')}`);
+    step(
+      `pools applied: lab-l2 (198.51.100.0/26), lab-dual (198.51.100.128/26 + 2001:db8:100::80/122), lab-bgp (198.51.100.64/26 + 2001:db8:100::40/122)`,
+    );
     step('controller (assigns IPs)');
     const controller = await t.startController();
     step('speakers on node-1, node-2, node-3 (each in its namespace, API via 127.0.0.1:6443)');
@@ -183,6 +187,7 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
         hint: 'metalbeacon speaker --help; the speaker logs JSON lines to stdout',
       });
     });
+    step('speakers ready');
     if (controller.child.exitCode !== null) {
       throw new CliError(`the controller exited: ${lastLines(controller.output())}`);
     }
@@ -194,9 +199,6 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     }
     if (withBgp)
       services.push({ name: 'ingress-bgp', pool: 'lab-bgp', mode: 'BGP', families: ['IPv4', 'IPv6'] });
-    step(
-      `pools lab-l2 (198.51.100.0/26), lab-dual (198.51.100.128/26 + 2001:db8:100::80/122), lab-bgp (198.51.100.64/26 + 2001:db8:100::40/122)`,
-    );
     step(`ingress Services: ${services.map((s) => s.name).join(', ')} (endpoints on every node)`);
     for (const s of services) t.createIngressService(s.name, { pool: s.pool, families: s.families });
     const ips = new Map<string, string[]>();
@@ -339,7 +341,9 @@ async function failoverDemo(
     return 'failed';
   }
   const owner = first.body;
-  step(`failover: ${owner} owns ${ip}; the client requests ${url} every 20 ms; cutting ${owner}'s LAN link`);
+  step(
+    `failover: ${owner} owns ${ip}; the client requests ${url} every 20 ms; pulling ${owner}'s cable (LAN and API)`,
+  );
   const prober: LabDaemon = t.lab.spawn('client', [process.execPath, PROBER, url, '20', '250']);
   try {
     const lines = () => parseProbes(prober.output());
@@ -352,7 +356,9 @@ async function failoverDemo(
       step(`failover: the request stream did not start: ${lastLines(prober.output())}  FAILED`);
       return 'failed';
     }
+    // A pulled cable: the node loses the LAN and, with it, the API server.
     await t.cutLink(owner);
+    await t.isolateFromApi(owner);
     // The link is down once `ip` returns; a request started just before may still get through.
     const cutAt = performance.timeOrigin + performance.now();
     const back = await poll(
@@ -369,12 +375,35 @@ async function failoverDemo(
     const lost = lines().filter((l) => l.start >= cutAt && l.start < back.start && !l.ok).length;
     const ms = Math.round(back.end - cutAt);
     step(`failover: served again by ${back.body} after ${ms} ms (${lost} request(s) failed meanwhile)`);
+    // The API shows it too (kubectl get servicel2statuses): the status object names the new node.
+    const nodes = await poll(async () => {
+      const names = await l2StatusNodes(t, 'ingress-l2');
+      return back.body !== undefined && names.includes(back.body) ? names : undefined;
+    }, 5_000);
+    const stale = nodes?.includes(owner) ? ` (${owner}'s is stale: cut off, it cannot update the API)` : '';
+    step(
+      nodes
+        ? `ServiceL2Status objects of ingress-l2 name ${nodes.join(', ')}${stale}`
+        : `ServiceL2Status of ingress-l2 does not name ${back.body} after 5 s`,
+    );
     return ms;
   } finally {
     await prober.stop(2_000);
     await t.restoreLink(owner);
+    await t.reconnectApi(owner);
     step(`restored ${owner}'s link`);
   }
+}
+
+/** Nodes named by the ServiceL2Status objects of a Service in the default namespace. */
+async function l2StatusNodes(t: Topology, service: string): Promise<string[]> {
+  const selector = encodeURIComponent(
+    `${StatusLabels.ServiceName}=${service},${StatusLabels.ServiceNamespace}=default`,
+  );
+  const list = (await t.getObject(
+    `/apis/${API_VERSION}/namespaces/${DEFAULT_NAMESPACE}/${PLURALS.ServiceL2Status}?labelSelector=${selector}`,
+  )) as unknown as { items?: { metadata: { labels?: Record<string, string> } }[] } | undefined;
+  return (list?.items ?? []).map((o) => o.metadata.labels?.[StatusLabels.Node] ?? '?');
 }
 
 interface Probe {

@@ -140,6 +140,8 @@ describe('metalbeacon lab (command line)', () => {
       );
     assert.ok(failover, report);
     assert.notEqual(failover[2], failover[1], 'another node serves after the cut');
+    // The API tells the same story: a ServiceL2Status object names the new owner.
+    assert.match(report, new RegExp(`ServiceL2Status objects of ingress-l2 name [^\\n]*${failover[2]}`));
     assert.match(report, new RegExp(`^RESULT l2=ok bgp=ok failover=${failover[3]}ms$`, 'm'));
     assert.match(report, /removed the lab/);
     assert.deepEqual(await listNamespaces('labe2e'), []);
