@@ -187,6 +187,41 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
     );
   });
 
+  it('upgrade in BGP mode: a rolling restart of all speakers under client load loses no request', async () => {
+    // Each stopping speaker sends GRACEFUL_SHUTDOWN (RFC 8326) and waits out the drain before it
+    // closes its session, so BIRD moves the flows to the other next hops first.
+    const [ip] = (await topo.serviceIps('bgp-web')).filter((a) => !a.includes(':'));
+    assert.ok(ip, 'bgp-web has an IPv4 address');
+    const probe = await startProbe({ namespace: topo.lab.ns('client'), url: urlOf(ip) });
+    try {
+      await probe.waitForGood(25);
+      const since = Date.now();
+      for (const node of topo.nodes) {
+        const exit = await topo.stopSpeaker(node.name, 'SIGTERM');
+        assert.equal(exit.code, 0, `speaker on ${node.name}: ${JSON.stringify(exit)}`);
+        await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
+        await waitFor(
+          `${node.name} back in the BIRD paths of ${ip}`,
+          async () => {
+            const h = await birdNextHops(topo, hostPrefix(ip));
+            return h.length === 3 ? h : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 200 },
+        );
+      }
+      await probe.waitForGood(25, { from: Date.now() });
+      const report = analyzeProbe(probe.records(), { from: since });
+      assert.ok(report.requests > 200, `only ${report.requests} requests during the restart`);
+      assert.equal(
+        report.lost,
+        0,
+        `lost ${report.lost} of ${report.requests}; outages ${JSON.stringify(report.outages)}`,
+      );
+    } finally {
+      await probe.stop();
+    }
+  });
+
   it('uninstall: deleting the Services and the configuration and stopping the speakers leaves no announcement', async () => {
     const services = (await listObjects(topo, '/api/v1/namespaces/default/services')).filter(
       (s) => (s.spec as { type?: string }).type === 'LoadBalancer',
