@@ -54,8 +54,13 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export async function startBed(): Promise<Bed> {
-  const server = await startApiServer({ dualStack: false });
+export async function startBed(
+  options: { onRequest?: (method: string, path: string, status: number) => void } = {},
+): Promise<Bed> {
+  const server = await startApiServer({
+    dualStack: false,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   server.applyObjects(readManifests([CRDS]));
   server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
   const kc = new KubeConfig();

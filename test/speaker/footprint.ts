@@ -1,0 +1,94 @@
+// Speaker footprint (figures, not a test): `node test/speaker/footprint.ts [SERVICES]`.
+// Starts the embedded API server with SERVICES LoadBalancer Services (IPs assigned, one ready
+// endpoint each on node-a, one L2Advertisement), runs `metalbeacon speaker` for node-a as a
+// child process (L2 on no interface: nothing is sent), and prints the time until every
+// ServiceL2Status exists, the speaker's RSS and main-thread heap after 5 s, and the API
+// requests it makes in 30 s at rest. CHILD_NODE_OPTIONS passes V8 flags to the speaker.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCr, createNode, createSpeakerPod, listCrs, startBed } from './harness.ts';
+
+const count = Number(process.argv[2] ?? 1000);
+let requests = 0;
+const bed = await startBed({
+  onRequest: (method, path) => {
+    requests++;
+    if (process.env.FOOTPRINT_TRACE) console.error(method, path);
+  },
+});
+await createNode(bed, 'node-a', '192.0.2.11');
+await createSpeakerPod(bed, 'node-a', '127.0.0.1');
+await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', {
+  addresses: ['198.51.100.0/24', '2001:db8:100::/120'],
+});
+await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
+const objects: object[] = [];
+for (let i = 0; i < count; i++) {
+  // Documentation ranges only: 254 IPv4 addresses, then IPv6 (several Services may share one).
+  const ip = i < 254 ? `198.51.100.${i + 1}` : `2001:db8:100::${((i % 254) + 1).toString(16)}`;
+  const name = `svc-${i}`;
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 80 + Math.floor(i / 254), protocol: 'TCP' }] },
+    status: { loadBalancer: { ingress: [{ ip }] } },
+  });
+  objects.push({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-a', conditions: { ready: true } }],
+  });
+}
+bed.server.applyObjects(objects as never);
+const dir = mkdtempSync(join(tmpdir(), 'mb-footprint-'));
+bed.server.writeKubeconfig(join(dir, 'kubeconfig'));
+const metricsPort = 17000 + (process.pid % 1000);
+const started = performance.now();
+const child = spawn(
+  process.execPath,
+  [
+    fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url)),
+    ...['--log-format', 'json', '--log-level', 'warn', 'speaker', '--kubeconfig', join(dir, 'kubeconfig')],
+    ...['--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
+    ...['--membership-port', String(bed.membershipPort), '--metrics-listen', `127.0.0.1:${metricsPort}`],
+    ...['--exclude-interfaces', '.*', '--bgp-listen-port', '0'],
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: process.env.CHILD_NODE_OPTIONS ?? '' },
+  },
+);
+try {
+  for (;;) {
+    if ((await listCrs(bed, 'servicel2statuses')).length >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const readyMs = performance.now() - started;
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const heapMb = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1]) / 2 ** 20;
+  const before = requests;
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  console.log(
+    JSON.stringify({
+      services: count,
+      allStatusObjectsMs: Math.round(readyMs),
+      rssMb: Math.round(rssMb),
+      mainHeapUsedMb: Math.round(heapMb),
+      apiRequestsIn30sAtRest: requests - before,
+      nodeOptions: process.env.CHILD_NODE_OPTIONS ?? '',
+    }),
+  );
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await bed.close();
+  rmSync(dir, { recursive: true, force: true });
+}
