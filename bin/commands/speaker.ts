@@ -141,14 +141,18 @@ export function speakerCommand(): Command {
       } catch (error) {
         throw await asCliError(error, options);
       }
-      await new Promise<void>((resolve) => {
-        const shutdown = (): void => {
-          void speaker.stop().then(resolve);
-        };
-        process.once('SIGTERM', shutdown);
-        process.once('SIGINT', shutdown);
-      });
+      const failure = await Promise.race([
+        new Promise<undefined>((resolve) => {
+          const shutdown = (): void => {
+            void speaker.stop().then(() => resolve(undefined));
+          };
+          process.once('SIGTERM', shutdown);
+          process.once('SIGINT', shutdown);
+        }),
+        speaker.failed,
+      ]);
       log.flush();
+      if (failure) throw new CliError(`speaker stopped: ${failure.message}`);
     });
 }
 

@@ -96,6 +96,8 @@ export interface SpeakerHandle {
   stop(): Promise<void>;
   /** Stops without goodbye or cleanup, as a crash would look to the others. */
   kill(): Promise<void>;
+  /** Resolves (after stopping) if a worker dies; the program should then exit non-zero. */
+  readonly failed: Promise<Error>;
 }
 
 const COMPONENT = 'metalbeacon-speaker';
@@ -325,15 +327,25 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
 
   // ---- announcers -----------------------------------------------------------------------------
   let fatal: Error | undefined;
+  let reportFailure: (error: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => {
+    reportFailure = resolve;
+  });
+  /**
+   * A worker died: without heartbeats the peers take our IPs over, and without the L2 worker we
+   * answer nothing, so staying up half-working would only hide it. Stop (no goodbye) and report;
+   * the program exits non-zero and the DaemonSet restarts the speaker.
+   */
+  function die(what: string, error: Error): void {
+    if (fatal) return;
+    fatal = new Error(`${what}: ${describe(error)}`);
+    log.fatal({ err: fatal.message }, `${what}; stopping so the speaker is restarted`);
+    void kill().then(() => reportFailure(fatal!));
+  }
   const l2 = await L2Announcer.start({
     logger: log.child({ component: 'l2' }),
     ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
-    onFatal: (error) => {
-      fatal = error;
-      log.fatal({ err: describe(error) }, 'L2 announcer died; exiting so the DaemonSet restarts the speaker');
-      process.exitCode = 1;
-      void kill();
-    },
+    onFatal: (error) => die('the L2 packet worker died', error),
   }).catch((error: unknown) => abandon(error));
   registerL2Metrics(metrics.registry, async () => (await l2.snapshot()).counters);
   const bgp = new BgpManager({
@@ -358,7 +370,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     metrics: promMembershipMetrics(metrics.registry),
     logger: log,
   }).catch((error: unknown) => abandon(error, () => l2.close()));
-  membership.on('error', (error) => log.error({ err: describe(error) }, 'membership worker failed'));
+  membership.on('error', (error) => die('the membership worker died', error));
   membership.on('alive-changed', (alive) => {
     log.info({ alive }, 'alive speakers changed');
     schedulePlan(0);
@@ -857,6 +869,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     metrics,
     metricsAddress: metricsServer?.address,
     ready: () => readyFlag && !stopping && fatal === undefined,
+    failed,
     lastPlan: () => lastPlan,
     idle,
     stop,
