@@ -132,10 +132,21 @@ export class BgpManager {
       return (error as Error).message;
     }
     const entry: Running = { session, sinceMs: this.#o.now(), lastError: '' };
+    let errorsSeen = this.#errorCounts(session.peer);
     session.on('state', (state) => {
       entry.sinceMs = this.#o.now();
-      if (state === 'Idle' && entry.lastError === '') entry.lastError = 'session went down';
       if (state === 'Established') entry.lastError = '';
+      // Which error counter moved since the last change names the cause (the session itself
+      // reports it only in its logs and metrics).
+      void this.#errorCounts(session.peer).then(async (now) => {
+        const before = await errorsSeen;
+        errorsSeen = Promise.resolve(now);
+        const cause = describeChange(before, now);
+        if (cause && state !== 'Established') {
+          entry.lastError = cause;
+          this.#o.onChange();
+        }
+      });
       this.#o.onChange();
     });
     this.#sessions.set(plan.peer.name, entry);
@@ -144,6 +155,25 @@ export class BgpManager {
     session.start();
     this.#o.onChange();
     return undefined;
+  }
+
+  /** NOTIFICATIONs sent/received (by code/subcode) and hold-timer expiries of one peer, as text -> count. */
+  async #errorCounts(peer: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const m = this.#o.metrics;
+    for (const [counter, verb] of [
+      [m.notificationsReceived, 'NOTIFICATION received'],
+      [m.notificationsSent, 'NOTIFICATION sent'],
+      [m.holdTimerExpiries, 'hold timer expired'],
+    ] as const) {
+      for (const v of (await counter.get()).values) {
+        const labels = v.labels as Partial<Record<'peer' | 'code' | 'subcode', string | number>>;
+        if (labels.peer !== peer) continue;
+        const code = labels.code === undefined ? '' : ` ${labels.code}/${labels.subcode}`;
+        counts.set(`${verb}${code}`, v.value);
+      }
+    }
+    return counts;
   }
 
   async #ensureListener(session: BgpSession): Promise<void> {
@@ -203,4 +233,10 @@ export class BgpManager {
 async function closeSession(session: BgpSession, subcode: number, message: string): Promise<void> {
   await session.stop(shutdownNotification(subcode, message));
   session.abort();
+}
+
+/** The error that happened between two counter snapshots, e.g. `NOTIFICATION received 6/2`. */
+function describeChange(before: Map<string, number>, after: Map<string, number>): string | undefined {
+  for (const [text, count] of after) if (count > (before.get(text) ?? 0)) return text;
+  return undefined;
 }

@@ -61,7 +61,15 @@ before(async () => {
     peerAddress: '192.0.2.1',
     holdTime: '9s',
   });
-  await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'ads', { communities: ['65001:100'] });
+  await createCr(bed, 'BGPPeer', 'bgppeers', 'strict', {
+    myASN: 65001,
+    peerASN: 65000,
+    peerAddress: '192.0.2.2',
+  });
+  await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'ads', {
+    communities: ['65001:100'],
+    peers: ['router'],
+  });
   await createService(bed, 'api', [VIP]);
   await setEndpoints(bed, 'api', ['node1']);
 });
