@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
+import { analyzeFailover, parseProbes } from './failover.ts';
 import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
 import { cleanupLabState, isSameProcess, LAB_RUN_DIR, readLabState } from './state.ts';
@@ -346,9 +347,9 @@ async function failoverDemo(
   );
   const prober: LabDaemon = t.lab.spawn('client', [process.execPath, PROBER, url, '20', '250']);
   try {
-    const lines = () => parseProbes(prober.output());
+    const probes = () => parseProbes(prober.output());
     const warm = await poll(
-      async () => (lines().filter((l) => l.ok).length >= 5 ? true : undefined),
+      async () => (probes().filter((l) => l.ok).length >= 5 ? true : undefined),
       5_000,
       50,
     );
@@ -361,30 +362,28 @@ async function failoverDemo(
     await t.isolateFromApi(owner);
     // The link is down once `ip` returns; a request started just before may still get through.
     const cutAt = performance.timeOrigin + performance.now();
-    const back = await poll(
-      async () => lines().find((l) => l.start >= cutAt && l.ok && l.body !== owner),
-      15_000,
-      20,
-    );
-    if (!back) {
+    const outcome = await poll(async () => analyzeFailover(probes(), cutAt, owner), 15_000, 20);
+    if (!outcome) {
       step('failover: not served again within 15 s  FAILED');
       return 'failed';
     }
     // Requests still in flight when the client was served again end within their 250 ms timeout.
     await pause(300);
-    const lost = lines().filter((l) => l.start >= cutAt && l.start < back.start && !l.ok).length;
-    const ms = Math.round(back.end - cutAt);
-    step(`failover: served again by ${back.body} after ${ms} ms (${lost} request(s) failed meanwhile)`);
+    const final = analyzeFailover(probes(), cutAt, owner) ?? outcome;
+    const ms = Math.round(final.servedAgainMs);
+    step(
+      `failover: served again by ${final.servedBy} after ${ms} ms (${final.failedRequests} request(s) failed meanwhile)`,
+    );
     // The API shows it too (kubectl get servicel2statuses): the status object names the new node.
     const nodes = await poll(async () => {
       const names = await l2StatusNodes(t, 'ingress-l2');
-      return back.body !== undefined && names.includes(back.body) ? names : undefined;
+      return names.includes(final.servedBy) ? names : undefined;
     }, 5_000);
     const stale = nodes?.includes(owner) ? ` (${owner}'s is stale: cut off, it cannot update the API)` : '';
     step(
       nodes
         ? `ServiceL2Status objects of ingress-l2 name ${nodes.join(', ')}${stale}`
-        : `ServiceL2Status of ingress-l2 does not name ${back.body} after 5 s`,
+        : `ServiceL2Status of ingress-l2 does not name ${final.servedBy} after 5 s`,
     );
     return ms;
   } finally {
@@ -404,27 +403,6 @@ async function l2StatusNodes(t: Topology, service: string): Promise<string[]> {
     `/apis/${API_VERSION}/namespaces/${DEFAULT_NAMESPACE}/${PLURALS.ServiceL2Status}?labelSelector=${selector}`,
   )) as unknown as { items?: { metadata: { labels?: Record<string, string> } }[] } | undefined;
   return (list?.items ?? []).map((o) => o.metadata.labels?.[StatusLabels.Node] ?? '?');
-}
-
-interface Probe {
-  start: number;
-  end: number;
-  ok: boolean;
-  body?: string;
-  error?: string;
-}
-
-function parseProbes(output: string): Probe[] {
-  const out: Probe[] = [];
-  for (const line of output.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line) as Probe);
-    } catch {
-      // A line still being written.
-    }
-  }
-  return out;
 }
 
 function explore(t: Topology, ips: Map<string, string[]>, out: (line: string) => void): void {

@@ -1,0 +1,61 @@
+/**
+ * What a client saw during a failover, from the prober's lines (`prober.ts`): pure, so the
+ * lab, tests and benchmarks agree on one definition of "served again".
+ */
+
+/** One request of the prober: wall-clock epoch ms with sub-ms resolution. */
+export interface Probe {
+  start: number;
+  end: number;
+  ok: boolean;
+  /** Response body (the ingress stand-in answers its node name). */
+  body?: string;
+  error?: string;
+}
+
+/** Parses the prober's JSON lines; partial or foreign lines are skipped. */
+export function parseProbes(output: string): Probe[] {
+  const probes: Probe[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const p = JSON.parse(line) as Partial<Probe>;
+      if (typeof p.start === 'number' && typeof p.end === 'number' && typeof p.ok === 'boolean') {
+        probes.push(p as Probe);
+      }
+    } catch {
+      // A line still being written.
+    }
+  }
+  return probes;
+}
+
+/** The client's view of one failover. */
+export interface FailoverOutcome {
+  /** From the cut to the end of the first request served by another node (ms). */
+  servedAgainMs: number;
+  /** The node that served it. */
+  servedBy: string;
+  /** Requests started after the cut and before that one that failed. */
+  failedRequests: number;
+}
+
+/**
+ * The first request started at or after `cutAtMs` that succeeded from a node other than the
+ * cut `owner` (a request started just before the cut may still be answered by the owner),
+ * and how many failed before it; undefined while the client has not been served again.
+ */
+export function analyzeFailover(
+  probes: readonly Probe[],
+  cutAtMs: number,
+  owner: string,
+): FailoverOutcome | undefined {
+  const sorted = [...probes].sort((a, b) => a.start - b.start);
+  const back = sorted.find((p) => p.start >= cutAtMs && p.ok && p.body !== owner);
+  if (!back) return undefined;
+  return {
+    servedAgainMs: back.end - cutAtMs,
+    servedBy: back.body ?? '',
+    failedRequests: sorted.filter((p) => p.start >= cutAtMs && p.start < back.start && !p.ok).length,
+  };
+}
