@@ -92,6 +92,13 @@ describe('lab topology', () => {
         { timeoutMs: 30_000, intervalMs: 200 },
       );
       assert.deepEqual([...v4.nextHops].sort(), topo.nodes.map((n) => n.ipv4).sort());
+      // A covering prefix lists the routes inside it.
+      const within = await topo.kernelRoutes('IPv4', '198.51.100.64/26');
+      assert.deepEqual(
+        within.map((r) => r.prefix),
+        ['198.51.100.65/32'],
+      );
+      assert.deepEqual(await topo.kernelRoutes('IPv4', '198.51.100.128/26'), []);
       const [birdRoute] = await topo.birdRoutes('198.51.100.64/26');
       assert.equal(birdRoute?.prefix, '198.51.100.65/32');
       assert.deepEqual(birdRoute.paths.map((p) => p.via).sort(), topo.nodes.map((n) => n.ipv4).sort());

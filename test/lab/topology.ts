@@ -560,7 +560,7 @@ function makeTopology(parts: {
     async kernelRoutes(family, prefix) {
       const flag = family === 'IPv4' ? '-4' : '-6';
       const args = [flag, '-j', 'route', 'show', 'proto', 'bird'];
-      if (prefix !== undefined) args.push('match', prefix);
+      if (prefix !== undefined) args.push('root', prefix);
       const routes = parseKernelRoutes((await lab.ip('router', args)).stdout, family);
       return prefix === undefined ? routes : routes.filter((r) => withinPrefix(r.prefix, prefix));
     },
@@ -569,7 +569,8 @@ function makeTopology(parts: {
       if (stopped) return;
       stopped = true;
       // Speakers first (graceful: they delete their status objects while the API is up).
-      await Promise.all(nodes.map((n) => n.speaker?.kill('SIGTERM', 5_000)));
+      // The grace outlasts the speaker's default BGP shutdown drain (5 s).
+      await Promise.all(nodes.map((n) => n.speaker?.kill('SIGTERM', 8_000)));
       await controller?.kill('SIGTERM', 5_000);
       for (const n of nodes) await n.forwarder.close();
       await api.stop();
