@@ -40,6 +40,9 @@ describe('metalbeacon lab (command line)', () => {
     assert.match(r.stderr, /^error: metalbeacon lab needs root/);
     assert.match(r.stderr, /^hint: run it as root, e\.g\. sudo npm run metalbeacon -- lab$/m);
     assert.equal(r.stdout, '');
+    const down = await run(['lab', 'down'], { uid: 65534 });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^error: metalbeacon lab down needs root\nhint: run it as root/);
   });
 
   it('rejects an unknown action', async () => {
