@@ -147,6 +147,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const sessionStates = new Map<string, Record<string, unknown>>();
   /** Nodes whose speaker Pods we saw last time (for garbage collection of their objects) */
   let speakerNodesSeen = new Set<string>();
+  let garbageCollectedOnce = false;
   /** While no peer is alive, the API server's reachability decides; keep it fresh. */
   let probeTimer: NodeJS.Timeout | undefined;
   let stopped: Promise<void> | undefined;
@@ -193,16 +194,24 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     communities: makeInformer<Cr<Community>>(kc, crPath(PLURALS.Community), crList(PLURALS.Community)),
     bfd: makeInformer<Cr<BFDProfile>>(kc, crPath(PLURALS.BFDProfile), crList(PLURALS.BFDProfile)),
   };
-  const l2Statuses = makeInformer<CachedObject>(
-    kc,
-    crPath(PLURALS.ServiceL2Status),
-    crList(PLURALS.ServiceL2Status),
-  );
-  const bgpStatuses = makeInformer<CachedObject>(
-    kc,
-    crPath(PLURALS.ServiceBGPStatus),
-    crList(PLURALS.ServiceBGPStatus),
-  );
+  // Only this node's status objects: every speaker watching every node's would cost O(nodes²).
+  const mySelector = nodeSelector(nodeName);
+  const ownObjects = (plural: string) =>
+    makeInformer<CachedObject>(
+      kc,
+      crPath(plural),
+      () =>
+        custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural,
+          labelSelector: mySelector,
+        }) as never,
+      mySelector,
+    );
+  const l2Statuses = ownObjects(PLURALS.ServiceL2Status);
+  const bgpStatuses = ownObjects(PLURALS.ServiceBGPStatus);
   const allInformers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[] = [
     services,
     slices,
@@ -675,33 +684,59 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   async function syncStatus(): Promise<void> {
     if (stopping || !lastPlan || isolated) return;
     const desired = desiredStatusObjects(lastPlan, nodeName);
-    const speakerNodes = new Set(pods.list().map((p) => p.spec?.nodeName ?? ''));
-    speakerNodes.add(nodeName);
-    // Status objects carry the node as a label value (hashed when too long for one).
-    const speakerLabels = new Set([...speakerNodes].map(statusLabelValue));
-    const myLabel = statusLabelValue(nodeName);
     for (const [informer, plural] of [
       [l2Statuses, PLURALS.ServiceL2Status],
       [bgpStatuses, PLURALS.ServiceBGPStatus],
     ] as const) {
       const wanted = new Map<string, StatusObject>();
       for (const o of desired) if (o.plural === plural) wanted.set(o.name, o);
+      // Ours and no longer wanted (also what an earlier run of this node left behind).
       for (const cached of informer.list()) {
         const name = cached.metadata?.name ?? '';
-        const owner = cached.metadata?.labels?.[StatusLabels.Node];
-        const mine = owner === myLabel;
-        // Ours and no longer wanted, or a node's whose speaker is gone (garbage collection).
-        if ((mine && !wanted.has(name)) || (owner !== undefined && !speakerLabels.has(owner))) {
-          await objects.delete(plural, name);
-        }
+        if (!wanted.has(name)) await objects.delete(plural, name);
       }
       for (const object of wanted.values()) await objects.put(object, informer.get(object.name));
     }
-    await syncSessionStates(speakerNodes);
+    await syncSessionStates();
+    await collectGarbage();
+  }
+
+  /**
+   * Deletes the objects of nodes whose speaker Pod is gone (a crashed speaker cannot): all
+   * owners without a Pod once at start, then the nodes whose Pod disappeared since.
+   */
+  async function collectGarbage(): Promise<void> {
+    const speakerNodes = new Set(pods.list().map((p) => p.spec?.nodeName ?? ''));
+    speakerNodes.add(nodeName);
+    const plurals = [
+      PLURALS.ServiceL2Status,
+      PLURALS.ServiceBGPStatus,
+      ...(sessionStatesMissing ? [] : [SESSION_STATES]),
+    ];
+    if (!garbageCollectedOnce) {
+      // Status objects carry the node as a label value (hashed when too long for one).
+      const alive = new Set([...speakerNodes].map(statusLabelValue));
+      for (const plural of plurals) {
+        for (const o of await objects.list(plural, StatusLabels.Node)) {
+          const owner = o.metadata?.labels?.[StatusLabels.Node];
+          if (owner !== undefined && !alive.has(owner)) await objects.delete(plural, o.metadata?.name ?? '');
+        }
+      }
+      garbageCollectedOnce = true;
+    } else {
+      for (const node of speakerNodesSeen) {
+        if (speakerNodes.has(node)) continue;
+        for (const plural of plurals) {
+          for (const o of await objects.list(plural, nodeSelector(node))) {
+            await objects.delete(plural, o.metadata?.name ?? '');
+          }
+        }
+      }
+    }
     speakerNodesSeen = speakerNodes;
   }
 
-  async function syncSessionStates(speakerNodes: Set<string>): Promise<void> {
+  async function syncSessionStates(): Promise<void> {
     if (sessionStatesMissing) return;
     try {
       const reports = bgp.reports();
@@ -720,12 +755,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
           previous ? { metadata: { name, labels: object.labels }, status: previous } : undefined,
         );
         sessionStates.set(name, { ...object.status });
-      }
-      const gone = [...speakerNodesSeen].filter((n) => !speakerNodes.has(n));
-      for (const node of gone) {
-        for (const o of await objects.list(SESSION_STATES, nodeSelector(node))) {
-          await objects.delete(SESSION_STATES, o.metadata?.name ?? '');
-        }
       }
     } catch (error) {
       if (statusOf(error) === 404 && (await sessionStateTypeMissing())) {
