@@ -13,10 +13,14 @@ import { createCr, createNode, createSpeakerPod, listCrs, startBed } from './har
 
 const count = Number(process.argv[2] ?? 1000);
 let requests = 0;
+let atRest = false;
+/** `METHOD path` -> requests at rest */
+const seen = new Map<string, number>();
 const bed = await startBed({
   onRequest: (method, path) => {
     requests++;
-    if (process.env.FOOTPRINT_TRACE) console.error(method, path);
+    if (atRest)
+      seen.set(`${method} ${path.split('?')[0]}`, (seen.get(`${method} ${path.split('?')[0]}`) ?? 0) + 1);
   },
 });
 await createNode(bed, 'node-a', '192.0.2.11');
@@ -75,6 +79,7 @@ try {
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const heapMb = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1]) / 2 ** 20;
   const before = requests;
+  atRest = true;
   await new Promise((resolve) => setTimeout(resolve, 30_000));
   console.log(
     JSON.stringify({
@@ -84,6 +89,7 @@ try {
       mainHeapUsedMb: Math.round(heapMb),
       apiRequestsIn30sAtRest: requests - before,
       nodeOptions: process.env.CHILD_NODE_OPTIONS ?? '',
+      atRest: Object.fromEntries(seen),
     }),
   );
 } finally {
