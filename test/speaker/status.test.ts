@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   type Bed,
   createCr,
@@ -144,4 +145,41 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
   assert.deepEqual(await listCrs(bed, 'servicel2statuses'), []);
   assert.deepEqual(await listCrs(bed, 'servicebgpstatuses'), []);
   assert.deepEqual(await listCrs(bed, 'bgpsessionstates'), []);
+});
+
+test('Node and Service changes reach the plan: exclusion label, ETP Local without a local endpoint', async () => {
+  // The first test left a rejected pool: a fresh speaker has no last good config to fall back on.
+  await bed.custom.deleteNamespacedCustomObject({
+    group: 'metalbeacon.io',
+    version: 'v1beta1',
+    namespace: NS,
+    plural: 'ipaddresspools',
+    name: 'overlap',
+  });
+  await createService(bed, 'local', ['198.51.100.4'], { externalTrafficPolicy: 'Local' });
+  await setEndpoints(bed, 'local', ['node-b']); // serving, but not on this node
+  await setEndpoints(bed, 'web', ['node-a']);
+  const speaker = await bed.startSpeaker('node-a', '127.0.0.1');
+  const announced = async () =>
+    (await listCrs(bed, 'servicel2statuses')).map((o) => o.status?.serviceName as string).sort();
+  await eventually('web announced, local not', async () => {
+    const names = await announced();
+    return names.includes('web') && !names.includes('local') ? names : undefined;
+  });
+  await setEndpoints(bed, 'local', ['node-a', 'node-b']);
+  await eventually('local announced once it has an endpoint here', async () =>
+    (await announced()).includes('local') ? true : undefined,
+  );
+  await bed.core.patchNode(
+    {
+      name: 'node-a',
+      body: { metadata: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await eventually('nothing announced from an excluded node', async () =>
+    (await announced()).length === 0 ? true : undefined,
+  );
+  assert.deepEqual(speaker.lastPlan()?.l2, []);
+  await speaker.stop();
 });
