@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Bird } from '../bgp/bird.ts';
 import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
 import {
@@ -113,6 +114,41 @@ test('advertises the VIP to BIRD with its community, follows the endpoints, drai
   await setEndpoints(bed, 'api', ['node1']);
   await waitFor('the route back', async () => ((await hasRoute()) ? true : undefined), { timeoutMs: 10_000 });
   assert.equal(await bird!.protocolState('n1'), 'Established', 'no session reset for route changes');
+
+  // A changed BGPPeer restarts its own session (Cease / Other Configuration Change), and only it.
+  const strictBefore = (await listCrs(bed, 'bgpsessionstates')).find(
+    (o) => o.metadata.name === 'node1.strict',
+  );
+  await bed.custom.patchNamespacedCustomObject(
+    {
+      group: 'metalbeacon.io',
+      version: 'v1beta1',
+      namespace: 'metalbeacon-system',
+      plural: 'bgppeers',
+      name: 'router',
+      body: { spec: { holdTime: '12s' } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await waitFor('BIRD told of the configuration change', () =>
+    /Received: Other configuration change/.test(bird!.daemon.output()) ? true : undefined,
+  );
+  await waitFor('the route back on the new session', async () => ((await hasRoute()) ? true : undefined), {
+    timeoutMs: 20_000,
+  });
+  const strictAfter = (await listCrs(bed, 'bgpsessionstates')).find(
+    (o) => o.metadata.name === 'node1.strict',
+  );
+  assert.equal(
+    strictAfter?.metadata.uid,
+    strictBefore?.metadata.uid,
+    'the other session object was not recreated',
+  );
+  assert.match(speaker.output(), /"peer":"router"[^\n]*"msg":"BGPPeer changed; restarting only its session"/);
+  assert.doesNotMatch(
+    speaker.output(),
+    /"peer":"strict"[^\n]*"msg":"BGPPeer changed; restarting only its session"/,
+  );
 
   speaker.child.kill('SIGTERM');
   const drained = await waitFor(

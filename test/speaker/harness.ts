@@ -226,7 +226,10 @@ export async function listCrs(
   bed: Bed,
   plural: string,
 ): Promise<
-  { metadata: { name: string; labels?: Record<string, string> }; status?: Record<string, unknown> }[]
+  {
+    metadata: { name: string; uid?: string; labels?: Record<string, string> };
+    status?: Record<string, unknown>;
+  }[]
 > {
   const result = (await bed.custom.listNamespacedCustomObject({
     group: GROUP,
