@@ -139,6 +139,7 @@ test('advertises the VIP to BIRD with its community, follows the endpoints, drai
   const strictAfter = (await listCrs(bed, 'bgpsessionstates')).find(
     (o) => o.metadata.name === 'node1.strict',
   );
+  assert.ok(strictBefore?.metadata.uid);
   assert.equal(
     strictAfter?.metadata.uid,
     strictBefore?.metadata.uid,
