@@ -51,10 +51,17 @@ execFileSync('bash', [`${REPO}scripts/install-test-deps.sh`, '--bench'], { stdio
 /** API requests by "METHOD resource" while counting is on. */
 const requests = new Map<string, number>();
 let counting = false;
+/** When the API server last answered a write (POST/PUT/PATCH/DELETE) from anyone. */
+let lastWriteAt = Date.now();
+let writesSinceAnnounce = 0;
 const topo = await startTopology({
   prefix: 'benchfo',
   manifests: [`${REPO}test/lab/manifests`],
   onApiRequest(method, path) {
+    if (method !== 'GET') {
+      lastWriteAt = Date.now();
+      writesSinceAnnounce++;
+    }
     if (!counting) return;
     // Group by resource, without names, query strings or namespaces: "GET services".
     const parts = path.split('?')[0]?.split('/').filter(Boolean) ?? [];
@@ -178,16 +185,28 @@ try {
   );
   const announceS = (Date.now() - announceStart) / 1000;
   log(`all ${SERVICES} announced by every node after ${announceS.toFixed(1)} s`);
-  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  // From here on every request is a speaker's: the controller has assigned every IP.
+  writesSinceAnnounce = 0;
+  await topo.stopController();
+  // The speakers write one ServiceBGPStatus per (Service, node): wait until they are done
+  // (no write for 15 s), so "at rest" means at rest.
+  await waitFor(
+    'the speakers to stop writing',
+    () => (Date.now() - lastWriteAt > 15_000 ? true : undefined),
+    {
+      timeoutMs: 600_000,
+      intervalMs: 500,
+    },
+  );
+  const quietS = (lastWriteAt - announceStart) / 1000;
+  const statusWrites = writesSinceAnnounce;
+  log(`last speaker write ${quietS.toFixed(1)} s after creation (${statusWrites} writes)`);
   const rssAfter = topo.nodes.map((n) => vmRssMb(n.speaker?.pid ?? -1));
   const hwm = topo.nodes.map((n) => vmField(n.speaker?.pid ?? -1, 'VmHWM'));
 
-  // API requests at rest: controller stopped, so every request counted is a speaker's.
-  await topo.stopController();
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
   log(`counting API requests for ${REST_SECONDS} s at rest`);
   counting = true;
-  await new Promise((resolve) => setTimeout(resolve, REST_SECONDS * 1000));
+  await sleep(REST_SECONDS * 1000);
   counting = false;
   const total = [...requests.values()].reduce((a, b) => a + b, 0);
   const perSpeakerPerMin = total / topo.nodes.length / (REST_SECONDS / 60);
@@ -237,7 +256,10 @@ try {
     `  VmHWM (peak): ${hwm.map((v) => `${v.toFixed(1)} MB`).join(', ')}; all announced to BIRD ${announceS.toFixed(1)} s after creation`,
   );
   out.push(
-    `API requests at rest (${REST_SECONDS} s, ${SERVICES} Services, controller stopped): ${total} in total, ${perSpeakerPerMin.toFixed(1)} per speaker per minute`,
+    `  API writes by the speakers after BIRD had every route: ${statusWrites}, the last ${quietS.toFixed(1)} s after the Services were created`,
+  );
+  out.push(
+    `API requests at rest (${REST_SECONDS} s after 15 s without writes, ${SERVICES} Services, controller stopped): ${total} in total, ${perSpeakerPerMin.toFixed(1)} per speaker per minute`,
   );
   for (const [key, count] of [...requests.entries()].sort((a, b) => b[1] - a[1]))
     out.push(`  ${key}: ${count}`);
