@@ -178,23 +178,29 @@ export class BgpManager {
 
   async #ensureListener(session: BgpSession): Promise<void> {
     if (this.#o.listenPort === 0) return;
-    if (!this.#listener) {
-      const listener = new BgpListener({
-        logger: this.#o.log,
-        ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
-      });
-      this.#listener = listener;
-      listener.add(session);
-      this.#listening = listener.listen(this.#o.listenPort).catch((error: unknown) => {
-        this.#o.log.warn(
-          { port: this.#o.listenPort, err: String(error) },
-          'cannot listen for BGP connections; sessions connect actively only',
-        );
-      });
-      await this.#listening;
+    if (this.#listener && session.config.password === undefined) {
+      this.#listener.add(session);
       return;
     }
-    this.#listener.add(session);
+    // First session, or one with a TCP MD5 key: the listener sets every key when it starts
+    // listening, so it is (re)opened with all sessions. The old one stops listening at once;
+    // its close completes only when its accepted connections end, so it is not awaited.
+    await this.#listening;
+    void this.#listener?.close().catch(() => undefined);
+    const listener = new BgpListener({
+      logger: this.#o.log,
+      ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
+    });
+    this.#listener = listener;
+    for (const running of this.#sessions.values()) listener.add(running.session);
+    listener.add(session);
+    this.#listening = listener.listen(this.#o.listenPort).catch((error: unknown) => {
+      this.#o.log.warn(
+        { port: this.#o.listenPort, err: String(error) },
+        'cannot listen for BGP connections; sessions connect actively only',
+      );
+    });
+    await this.#listening;
   }
 
   /**

@@ -23,7 +23,7 @@ import {
 // `metalbeacon speaker` in BGP mode inside a node namespace, peering with BIRD 2 in a router
 // namespace: the Service's /32 reaches BIRD with the advertisement's community, the
 // BGPSessionState says Established with the prefix count, the route goes with the endpoints and
-// comes back, and SIGTERM drains (GRACEFUL_SHUTDOWN while still up) before Cease.
+// comes back (the session signed with TCP MD5), and SIGTERM drains (GRACEFUL_SHUTDOWN while still up) before Cease.
 
 const VIP = '198.51.100.9';
 const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-bgp-'));
@@ -49,6 +49,7 @@ before(async () => {
       address: '192.0.2.11',
       as: 65001,
       families: ['ipv4'],
+      password: 'mb-md5-key',
     },
   ]);
   relay = await apiRelay(bed, dir);
@@ -61,6 +62,7 @@ before(async () => {
     peerASN: 65000,
     peerAddress: '192.0.2.1',
     holdTime: '9s',
+    password: 'mb-md5-key', // TCP MD5 (RFC 2385) through the native addon, both directions
   });
   await createCr(bed, 'BGPPeer', 'bgppeers', 'strict', {
     myASN: 65001,
