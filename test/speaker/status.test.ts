@@ -36,7 +36,7 @@ after(async () => {
 const statusOf = (items: Awaited<ReturnType<typeof listCrs>>) =>
   items.map((o) => ({ node: o.status?.node, service: o.status?.serviceName, peers: o.status?.peers })).sort();
 
-test('config + Services + EndpointSlices give the right status objects, a bad CR keeps the last good config, SIGTERM deletes them', async () => {
+test('config + Services + EndpointSlices give the right status objects, a bad CR keeps the last good config, SIGTERM deletes them', async (t) => {
   await createNode(bed, 'node-a', '192.0.2.11');
   await createSpeakerPod(bed, 'node-a', '127.0.0.1');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'l2pool', { addresses: ['198.51.100.0/28'] });
@@ -75,6 +75,7 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
   }
 
   const speaker = await bed.startSpeaker('node-a', '127.0.0.1');
+  t.after(() => speaker.kill()); // frees the membership port for the next test even on failure
 
   const l2 = await eventually('ServiceL2Status for web only', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
@@ -127,6 +128,14 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
     const items = await listCrs(bed, 'servicel2statuses');
     return items.length === 2 ? items : undefined;
   });
+
+  // Several plans later (config rejected, another Service announced): still one nodeAssigned on web.
+  const webEvents = (await bed.core.listNamespacedEvent({ namespace: 'default' })).items.filter(
+    (e) => e.involvedObject.name === 'web' && e.reason === 'nodeAssigned',
+  );
+  assert.equal(webEvents.length, 1);
+  const plans = Number(/plans_applied_total (\d+)/.exec(await speaker.metrics.registry.metrics())?.[1]);
+  assert.ok(plans >= 2, `plans applied: ${plans}`);
 
   // The Service loses its endpoints: its status object goes.
   await setEndpoints(bed, 'web', []);
