@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Lab, type LabLink, waitForOutput } from '../lab/netns.ts';
 import { analyzeProbe, type ProbeRecord, startProbe } from './probe.ts';
 
-const NAME_SERVER = fileURLToPath(new URL('./name-server.ts', import.meta.url));
+const INGRESS_SERVER = fileURLToPath(new URL('../lab/ingress-server.ts', import.meta.url));
 
 /** Records every 20 ms; `pattern` says per request: 'a'/'b' good from that node, 'x' timed out. */
 function records(pattern: string, latency = 2): ProbeRecord[] {
@@ -71,7 +71,7 @@ describe('probe in a network namespace', { timeout: 60_000 }, () => {
     await lab.addHost('server');
     await lab.connect('client', { ipv4: '192.0.2.101/24', ipv6: '2001:db8:0:1::101/64' });
     serverLink = await lab.connect('server', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' });
-    const server = lab.spawn('server', [process.execPath, NAME_SERVER, 'node-x', '80']);
+    const server = lab.spawn('server', [process.execPath, INGRESS_SERVER, 'node-x', '80']);
     await waitForOutput(server, /listening/);
   });
   after(() => lab.destroy());
