@@ -333,11 +333,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
           metrics.addressesInUse.set({ pool: pool.name, family }, Number(counts.assigned[family]));
         }
       }
+      const inForce = allocator;
       for (const object of pools.list()) {
+        // A write awaits: leadership (and with it the allocator) may have ended meanwhile.
+        if (allocator !== inForce || !leading) return;
         const name = object.metadata?.name ?? '';
         const errors = byObject.get(objectKey('IPAddressPool', object.metadata?.namespace, name)) ?? [];
         const desired = desiredPoolStatus({
-          allocator,
+          allocator: inForce,
           name,
           generation: object.metadata?.generation,
           errors,

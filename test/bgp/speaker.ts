@@ -54,3 +54,13 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Gaps (ms, from the log's own timestamps) between the session's successive entries into
+ * Connect: the connection attempts. Load only lengthens them, so a lower bound is a fair check
+ * that backoff holds (no connection storm) on a busy machine.
+ */
+export function connectAttemptGapsMs(lines: readonly Record<string, unknown>[]): number[] {
+  const times = lines.filter((l) => l.to === 'Connect').map((l) => Number(l.time));
+  return times.slice(1).map((t, i) => t - (times[i] as number));
+}
