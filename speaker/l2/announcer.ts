@@ -146,6 +146,11 @@ export class L2Announcer {
     await this.#transport.request({ type: 'withdraw', ip: canonical.text });
   }
 
+  /** Sends a fresh takeover burst for every IP announced now (done when the first frames are out). */
+  async reassert(): Promise<void> {
+    await this.#transport.request({ type: 'reassert' });
+  }
+
   /** Counters and where each IP is announced now. */
   snapshot(): Promise<{ counters: CounterRow[]; active: ActiveAnnouncement[] }> {
     return this.#transport.snapshot();

@@ -107,6 +107,35 @@ describe('L2Engine', () => {
     assert.equal(sockets[0]!.closed, true, 'no IP left: socket closed');
   });
 
+  test('reassert restarts the burst for every announced IP on every interface, and nothing else', () => {
+    const { engine, sockets, advance } = harness();
+    engine.setInterfaces([ETH0, ETH1]);
+    engine.announce('198.51.100.7', undefined);
+    engine.announce('2001:db8:100::7', ['eth1']);
+    advance(5000);
+    const before = sockets.map((s) => s.sent.length);
+    engine.reassert();
+    advance(5000);
+    const after = sockets.map((s, i) => s.sent.slice(before[i]));
+    // eth0: the IPv4 burst (two ARP forms × 5); eth1: the same plus the IPv6 NA burst (× 5).
+    assert.deepEqual(
+      after.map((sent) => sent.map((s) => s.at - 5000)),
+      [
+        [0, 0, 500, 500, 1000, 1000, 1500, 1500, 2000, 2000],
+        [0, 0, 0, 500, 500, 500, 1000, 1000, 1000, 1500, 1500, 1500, 2000, 2000, 2000],
+      ],
+    );
+    engine.withdraw('198.51.100.7');
+    engine.withdraw('2001:db8:100::7');
+    engine.reassert();
+    advance(5000);
+    assert.deepEqual(
+      sockets.map((s) => s.sent.length),
+      after.map((sent, i) => (before[i] as number) + sent.length),
+      'nothing announced, nothing sent',
+    );
+  });
+
   test('withdraw stops answering and cancels the rest of the burst at once', () => {
     const { engine, sockets, advance, pendingTimers } = harness();
     engine.setInterfaces([ETH0]);

@@ -98,6 +98,17 @@ export class L2Engine {
     this.#converge();
   }
 
+  /**
+   * Starts a fresh takeover burst for every IP announced now, on every interface. For when
+   * another node may have announced our IPs meanwhile (it saw us dead while our link flapped):
+   * clients follow whoever announced last.
+   */
+  reassert(): void {
+    for (const open of this.#open.values()) {
+      for (const ip of open.owned) this.#startBurst(pairKey(ip, open.info), ip, open);
+    }
+  }
+
   counters(): CounterRow[] {
     return [...this.#counters].map(([key, value]) => {
       const [name, ip, iface, reason] = key.split('\u0000') as [CounterName, string, string, string];

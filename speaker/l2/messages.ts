@@ -15,6 +15,7 @@ export type ToWorker =
   /** `interfaces` undefined: every interface the worker knows. */
   | { type: 'announce'; id: number; ip: string; interfaces: string[] | undefined }
   | { type: 'withdraw'; id: number; ip: string }
+  | { type: 'reassert'; id: number }
   | { type: 'counters'; id: number }
   | { type: 'stop'; id: number };
 

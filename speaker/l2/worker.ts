@@ -45,6 +45,9 @@ port.on('message', (message: ToWorker) => {
       case 'withdraw':
         engine.withdraw(message.ip);
         break;
+      case 'reassert':
+        engine.reassert();
+        break;
       case 'counters':
         post({ type: 'counters', id: message.id, counters: engine.counters(), active: engine.active() });
         return;

@@ -39,6 +39,7 @@ import { registerL2Metrics } from '../l2/metrics.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/config.ts';
 import { promMembershipMetrics } from '../membership/metrics.ts';
 import { peersFromPods } from '../membership/peers-from-pods.ts';
+import { RejoinTracker } from '../membership/rejoin.ts';
 import { isolationVerdict } from '../membership/split-brain.ts';
 import { WorkerMembership } from '../membership/worker-membership.ts';
 import { BgpManager, type SessionReport } from './bgp-manager.ts';
@@ -132,6 +133,9 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let configStale = false;
   let lastPlan: NodePlan | undefined;
   let isolated = false;
+  /** Peers seen failing; one coming back means our L2 IPs are announced again. */
+  const rejoins = new RejoinTracker();
+  let reassertL2 = false;
   let knownPeers = 0;
   /** IP -> interfaces (joined) announced now */
   const l2Current = new Map<string, string>();
@@ -382,14 +386,25 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   membership.on('error', (error) => die('the membership worker died', error));
   membership.on('alive-changed', (alive) => {
     log.info({ alive }, 'alive speakers changed');
+    const back = rejoins.alive(alive);
+    if (back.length > 0) {
+      reassertL2 = true;
+      log.info({ peers: back }, 'failed speakers are back; announcing our L2 IPs again after this plan');
+    }
     schedulePlan(0);
   });
   membership.on('settled', (alive) => {
     log.info({ alive }, 'membership settled');
     schedulePlan(0);
   });
-  membership.on('peer-failed', (peer, silentForMs) => log.warn({ peer, silentForMs }, 'speaker failed'));
-  membership.on('peer-left', (peer) => log.info({ peer }, 'speaker left'));
+  membership.on('peer-failed', (peer, silentForMs) => {
+    rejoins.failed(peer);
+    log.warn({ peer, silentForMs }, 'speaker failed');
+  });
+  membership.on('peer-left', (peer) => {
+    rejoins.left(peer);
+    log.info({ peer }, 'speaker left');
+  });
   watch('pods', pods, () => {
     for (const problem of membership.setPeers(currentPeers()))
       log.warn({ problem }, 'membership peer skipped');
@@ -551,6 +566,11 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     }
     if (stopping) return;
     await applyL2(plan);
+    if (reassertL2 && !isolated) {
+      // Peers we saw fail saw us fail too and may have announced our IPs meanwhile.
+      reassertL2 = false;
+      await l2.reassert();
+    }
     const problems = await bgp.apply(plan.peers);
     for (const [peer, message] of problems) {
       log.warn({ peer, problem: message }, 'BGP peer not started; retrying with the next plan');
