@@ -39,6 +39,29 @@ describe('metalbeacon CLI', () => {
     assert.doesNotMatch(stderr, /\n\s+at /);
   });
 
+  it('rejects an unknown flag of every subcommand in two lines: the error and where help is', () => {
+    for (const command of ['apiserver', 'controller', 'speaker', 'l2', 'bgp', 'lab', 'migrate', 'status']) {
+      const { status, stderr } = run([command, '--no-such-flag']);
+      assert.equal(status, 2, command);
+      // l2 and bgp report their missing required option first; either way, one error line.
+      const [error, hint, ...rest] = stderr.trim().split('\n');
+      assert.match(
+        error ?? '',
+        /^error: (unknown option '--no-such-flag'|required option .* not specified)$/,
+      );
+      assert.equal(hint, `(run metalbeacon ${command} --help for usage)`);
+      assert.deepEqual(rest, [], command);
+    }
+  });
+
+  it('a missing kubeconfig file: exit 1, the file named, a hint, no stack trace', () => {
+    const { status, stderr } = run(['--kubeconfig', '/nonexistent/kubeconfig', 'status']);
+    assert.equal(status, 1);
+    assert.match(stderr, /kubeconfig \/nonexistent\/kubeconfig does not exist/);
+    assert.match(stderr, /--kubeconfig/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
   it('rejects a bad log level naming the allowed ones', () => {
     const { status, stderr } = run(['--log-level', 'loud', '--help']);
     assert.equal(status, 2);

@@ -52,6 +52,7 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(speakerCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
-  for (const command of program.commands) command.exitOverride().showHelpAfterError();
+  for (const command of program.commands)
+    command.exitOverride().showHelpAfterError(`(run metalbeacon ${command.name()} --help for usage)`);
   return program;
 }
