@@ -300,9 +300,20 @@ export async function apiRelay(
   };
 }
 
-/** `metalbeacon speaker` inside a lab namespace, JSON logs, metrics on 127.0.0.1:7473 there. */
-export function spawnSpeaker(lab: Lab, host: string, kubeconfig: string, args: readonly string[]): LabDaemon {
+/**
+ * `metalbeacon speaker` inside a lab namespace, JSON logs, metrics on 127.0.0.1:7473 there.
+ * `wrapper` goes before the program and must exec it (e.g. `setpriv ...`), so the daemon's PID
+ * stays the speaker's.
+ */
+export function spawnSpeaker(
+  lab: Lab,
+  host: string,
+  kubeconfig: string,
+  args: readonly string[],
+  wrapper: readonly string[] = [],
+): LabDaemon {
   return lab.spawn(host, [
+    ...wrapper,
     process.execPath,
     fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url)),
     '--log-format',
@@ -316,4 +327,21 @@ export function spawnSpeaker(lab: Lab, host: string, kubeconfig: string, args: r
     '127.0.0.1:7473',
     ...args,
   ]);
+}
+
+/**
+ * The sum of the samples of `name` in a Prometheus text exposition whose labels include every
+ * one of `labels` (0 when there is none).
+ */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = new Map<string, string>();
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      found.set(pair[1]!, pair[2]!);
+    if (Object.entries(labels).every(([k, v]) => found.get(k) === v)) sum += Number(match[3]);
+  }
+  return sum;
 }

@@ -13,6 +13,7 @@ import {
   createSpeakerPod,
   eventually,
   listCrs,
+  metricValue,
   setEndpoints,
   spawnSpeaker,
   startBed,
@@ -20,7 +21,8 @@ import {
 
 // `metalbeacon speaker` with L2 inside a node namespace (as the lab runs it), reaching the
 // embedded API server through a unix-socket forwarder: a client namespace's arping gets the
-// node's MAC for the assigned VIP, and no answer once the Service loses its endpoints. Then
+// node's MAC for the assigned VIP, and no answer once the Service loses its endpoints; the
+// speaker's L2 counters (requests received, replies, gratuitous ARP) follow on /metrics. Then
 // SIGTERM: exit 0 and the node's status object deleted. Documentation addresses only.
 
 const VIP = '198.51.100.7';
@@ -56,6 +58,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const ON_ETH0 = { ip: VIP, interface: 'eth0' };
+
+/** The speaker's /metrics, read inside node1. */
+async function scrape(): Promise<string> {
+  return (await lab.exec('node1', ['curl', '-sf', 'http://127.0.0.1:7473/metrics'])).stdout;
+}
+
 async function arping(): Promise<string | undefined> {
   const r = await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', VIP], {
     allowFailure: true,
@@ -80,15 +89,34 @@ test('answers arping for the assigned VIP with its MAC, stops when the Service l
     return items[0];
   });
   assert.deepEqual(status.status?.interfaces, [{ name: 'eth0' }]);
-  // The L2 worker's counters reach /metrics.
-  const metrics = await lab.exec('node1', ['curl', '-sf', 'http://127.0.0.1:7473/metrics']);
+  // The L2 worker's counters reach /metrics, per IP and interface.
+  const metrics = await scrape();
   assert.match(
-    metrics.stdout,
+    metrics,
     new RegExp(`metalbeacon_l2_responses_sent_total\\{ip="${VIP.replaceAll('.', '\\.')}"`),
   );
-  assert.match(metrics.stdout, /metalbeacon_speaker_announced_services\{protocol="layer2"\} 1/);
+  assert.match(metrics, /metalbeacon_speaker_announced_services\{protocol="layer2"\} 1/);
+  const gratuitous = metricValue(metrics, 'metalbeacon_l2_gratuitous_sent_total', ON_ETH0);
+  assert.ok(gratuitous > 0, `the takeover burst is counted: ${gratuitous}`);
+  // The arpings answered so far were counted as received; one more adds to both counters.
+  const received = metricValue(metrics, 'metalbeacon_l2_requests_received_total', ON_ETH0);
+  const replied = metricValue(metrics, 'metalbeacon_l2_responses_sent_total', ON_ETH0);
+  assert.ok(received >= 1 && replied >= 1, `received ${received}, replied ${replied}`);
+  assert.equal(await arping(), mac);
+  await eventually('the next request and reply counted', async () => {
+    const text = await scrape();
+    return metricValue(text, 'metalbeacon_l2_requests_received_total', ON_ETH0) > received &&
+      metricValue(text, 'metalbeacon_l2_responses_sent_total', ON_ETH0) > replied
+      ? true
+      : undefined;
+  });
   const readyz = await lab.exec('node1', ['curl', '-sf', 'http://127.0.0.1:7473/readyz']);
   assert.equal(readyz.stdout.trim(), 'ok');
+  const healthz = await lab.exec('node1', [
+    ...['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}'],
+    'http://127.0.0.1:7473/healthz',
+  ]);
+  assert.equal(healthz.stdout, '200');
 
   await setEndpoints(bed, 'web', []);
   await waitFor('no more ARP replies', async () => ((await arping()) === undefined ? true : undefined), {
@@ -96,8 +124,15 @@ test('answers arping for the assigned VIP with its MAC, stops when the Service l
   });
   assert.deepEqual(await listCrs(bed, 'servicel2statuses'), []);
 
+  const gratuitousBefore = metricValue(await scrape(), 'metalbeacon_l2_gratuitous_sent_total', ON_ETH0);
   await setEndpoints(bed, 'web', ['node1']);
   await waitFor('ARP replies again', () => arping(), { timeoutMs: 10_000 });
+  // Announcing again is a takeover: a fresh gratuitous burst, counted on the same series.
+  await eventually('a fresh gratuitous burst counted', async () =>
+    metricValue(await scrape(), 'metalbeacon_l2_gratuitous_sent_total', ON_ETH0) > gratuitousBefore
+      ? true
+      : undefined,
+  );
   await eventually('the status object again', async () => (await listCrs(bed, 'servicel2statuses'))[0]);
   const exit = await speaker.stop(10_000);
   speaker = undefined;
