@@ -4,6 +4,15 @@ import fc from 'fast-check';
 import { formatPrefix, parsePrefix } from './address.ts';
 import { mergeAs4Path, toTwoOctetPath } from './as-path.ts';
 import { formatCommunity, parseCommunity, parseLargeCommunity } from './communities.ts';
+import {
+  AttrFlag,
+  AttrType,
+  ErrorCode,
+  HeaderSubcode,
+  OpenSubcode,
+  RouteRefreshSubcode,
+  UpdateSubcode,
+} from './constants.ts';
 import { BgpMessageError } from './errors.ts';
 import { FIXTURES } from './fixtures.ts';
 import { BgpFramer } from './framer.ts';
@@ -319,6 +328,14 @@ const UPDATE_ERRORS: ErrorFixture[] = [
     action: 'treat-as-withdraw',
   },
   {
+    name: 'AS4_AGGREGATOR length 6 → 3/5 attribute discard (RFC 6793 §6)',
+    bytes: '0000 0009 c012 06 fa56ea01 c000',
+    code: 3,
+    subcode: 5,
+    data: 'c01206fa56ea01c000',
+    action: 'attribute-discard',
+  },
+  {
     name: 'AS4_PATH malformed → attribute discard (RFC 6793 §6)',
     bytes: '0000 0005 c0110201 00',
     code: 3,
@@ -377,10 +394,139 @@ describe('malformed messages carry the NOTIFICATION of RFC 4271 §6 / the RFC 76
     assert.equal(message.attributes.atomicAggregate, undefined);
     assert.equal(message.errors?.length, 2);
   });
+
+  // A route with LOCAL_PREF 200; the second carries a LOCAL_PREF of length 2.
+  const withLocalPref = '0000 0015 40010100 400200 400304c0000201 4005040000 00c8 18c63364';
+  const badLocalPref = '0000 0013 40010100 400200 400304c0000201 40050200c8 18c63364';
+
+  it('LOCAL_PREF from an external peer is discarded, whatever its length (RFC 7606 §7.5)', () => {
+    const external: CodecContext = { ...context, externalPeer: true };
+    for (const body of [withLocalPref, badLocalPref]) {
+      const message = decodeMessage(updateBytes(body), external) as UpdateMessage;
+      assert.equal(message.attributes.localPref, undefined);
+      assert.deepStrictEqual(message.nlri, ['198.51.100.0/24']);
+      assert.ok(!isTreatAsWithdraw(message), 'the route stands');
+      assert.deepStrictEqual(
+        message.errors?.map((e) => [e.code, e.subcode, e.action, e.attribute]),
+        [[3, 1, 'attribute-discard', 5]],
+      );
+    }
+  });
+
+  it('LOCAL_PREF from an internal peer is kept, and a bad length is treat-as-withdraw', () => {
+    for (const internal of [context, { ...context, externalPeer: false }]) {
+      const good = decodeMessage(updateBytes(withLocalPref), internal) as UpdateMessage;
+      assert.equal(good.attributes.localPref, 200);
+      assert.equal(good.errors, undefined);
+      const bad = decodeMessage(updateBytes(badLocalPref), internal) as UpdateMessage;
+      assert.ok(isTreatAsWithdraw(bad));
+      assert.deepStrictEqual(
+        bad.errors?.map((e) => [e.code, e.subcode, e.attribute, toHex(e.data)]),
+        [[3, 5, 5, '40050200c8']],
+      );
+    }
+  });
+
+  it('AS4_AGGREGATOR from a 2-octet peer is kept, never an error; malformed, only it is dropped', () => {
+    const two: CodecContext = { fourOctetAs: false, extendedMessage: false };
+    const body = '0000 0019 40010100 400200 400304c0000201 c01208fa56ea01c0000202 18c63364';
+    const kept = decodeMessage(updateBytes(body), two) as UpdateMessage;
+    assert.deepStrictEqual(kept.attributes.as4Aggregator, { asn: 4200000001, address: '192.0.2.2' });
+    assert.equal(kept.errors, undefined);
+    const cut = '0000 0017 40010100 400200 400304c0000201 c01206fa56ea01c000 18c63364';
+    const dropped = decodeMessage(updateBytes(cut), two) as UpdateMessage;
+    assert.equal(dropped.attributes.as4Aggregator, undefined);
+    assert.equal(dropped.attributes.nextHop, '192.0.2.1');
+    assert.ok(!isTreatAsWithdraw(dropped));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Properties
+
+/**
+ * (code → subcodes) a decoder may put in a NOTIFICATION for a malformed message: RFC 4271 §6
+ * with the deprecated 2/5 and 3/7 left out, 2/0 Unspecific for a malformed optional parameter
+ * (§6.2), RFC 5492's 2/7 and RFC 7313's 7/1. Hold Timer (4), FSM (5) and Cease (6) never come
+ * from a message's bytes.
+ */
+const MESSAGE_ERROR_SUBCODES: ReadonlyMap<number, ReadonlySet<number>> = new Map([
+  [ErrorCode.MessageHeader, new Set(Object.values(HeaderSubcode))],
+  [ErrorCode.OpenMessage, new Set<number>([0, ...Object.values(OpenSubcode)])],
+  [ErrorCode.UpdateMessage, new Set<number>(Object.values(UpdateSubcode))],
+  [ErrorCode.RouteRefreshMessage, new Set<number>(Object.values(RouteRefreshSubcode))],
+]);
+
+/** UPDATE subcodes whose Data is the attribute in error: type, length and value (RFC 4271 §6.3). */
+const DATA_IS_ATTRIBUTE: ReadonlySet<number> = new Set([
+  UpdateSubcode.UnrecognizedWellKnownAttribute,
+  UpdateSubcode.AttributeFlagsError,
+  UpdateSubcode.AttributeLengthError,
+  UpdateSubcode.InvalidOriginAttribute,
+  UpdateSubcode.InvalidNextHopAttribute,
+  UpdateSubcode.OptionalAttributeError,
+]);
+
+function contains(haystack: Uint8Array, needle: Uint8Array, from: number): boolean {
+  return toHex(haystack.subarray(from)).includes(toHex(needle));
+}
+
+/** Checks an error against RFC 4271 §6 (and RFC 7313 §5) for the message `bytes` it came from. */
+function assertRfcNotification(error: BgpMessageError, bytes: Uint8Array): void {
+  const pair = `${error.code}/${error.subcode} (${error.message})`;
+  assert.ok(MESSAGE_ERROR_SUBCODES.get(error.code)?.has(error.subcode), `${pair} is no message error`);
+  const data = toHex(error.data);
+  if (error.code === ErrorCode.MessageHeader && error.subcode === HeaderSubcode.BadMessageLength) {
+    assert.equal(data, toHex(bytes.subarray(16, 18)), `${pair}: Data is the Length field`);
+  }
+  if (error.code === ErrorCode.MessageHeader && error.subcode === HeaderSubcode.BadMessageType) {
+    assert.equal(data, toHex(bytes.subarray(18, 19)), `${pair}: Data is the Type field`);
+  }
+  if (error.code === ErrorCode.OpenMessage && error.subcode === OpenSubcode.UnsupportedVersionNumber) {
+    assert.equal(data, '0004', `${pair}: Data is the largest supported version, 2 octets`);
+  }
+  if (error.code === ErrorCode.UpdateMessage && error.subcode === UpdateSubcode.MissingWellKnownAttribute) {
+    assert.equal(error.data.length, 1, `${pair}: Data is one type code`);
+    assert.ok([AttrType.Origin, AttrType.AsPath, AttrType.NextHop].includes(error.data[0]! as 1 | 2 | 3));
+    assert.equal(error.attribute, error.data[0]);
+  }
+  if (error.code === ErrorCode.UpdateMessage && DATA_IS_ATTRIBUTE.has(error.subcode)) {
+    const d = error.data;
+    assert.ok(d.length >= 3, `${pair}: Data is a whole attribute`);
+    const extended = (d[0]! & AttrFlag.ExtendedLength) !== 0;
+    const headerLength = extended ? 4 : 3;
+    const length = extended ? (d[2]! << 8) | d[3]! : d[2]!;
+    assert.equal(d.length, headerLength + length, `${pair}: Data is type, length and value`);
+    assert.equal(error.attribute, d[1], `${pair}: the attribute named is the one in Data`);
+    assert.ok(contains(bytes, d, 19), `${pair}: Data is an attribute of the message`);
+  }
+  if (error.code === ErrorCode.RouteRefreshMessage) {
+    assert.equal(data, toHex(bytes), `${pair}: Data is the whole ROUTE-REFRESH (RFC 7313 §5)`);
+  }
+}
+
+/**
+ * The property's outcome for any bytes: a message, whose kept errors (RFC 7606) are UPDATE
+ * errors the session survives; or a thrown BgpMessageError that resets the session with a
+ * NOTIFICATION of RFC 4271 §6. Anything else thrown fails.
+ */
+function decodesOrNotifies(bytes: Uint8Array, ctx: CodecContext): void {
+  let message: BgpMessage;
+  try {
+    message = decodeMessage(bytes, ctx);
+  } catch (error) {
+    if (!(error instanceof BgpMessageError)) throw error;
+    assert.equal(error.action, 'session-reset', `${error.message}: thrown means session reset`);
+    assertRfcNotification(error, bytes);
+    return;
+  }
+  if (message.type !== 'update') return;
+  for (const error of message.errors ?? []) {
+    assert.equal(error.code, ErrorCode.UpdateMessage, error.message);
+    assert.notEqual(error.action, 'session-reset', `${error.message}: a kept error is no reset`);
+    assertRfcNotification(error, bytes);
+  }
+}
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
@@ -558,30 +704,50 @@ describe('properties', () => {
   }
 
   const context: CodecContext = { fourOctetAs: true, extendedMessage: false };
-  const onlyTypedErrors = (bytes: Uint8Array): void => {
-    try {
-      decodeMessage(bytes, context);
-    } catch (error) {
-      if (!(error instanceof BgpMessageError)) throw error;
-      assert.ok(error.code >= 1 && error.code <= 7, `code ${error.code}`);
-    }
-  };
+  // Decoding sees the peer's AS width and whether it is external (LOCAL_PREF discard).
+  const receiveContextArb = fc.record({
+    fourOctetAs: fc.boolean(),
+    extendedMessage: fc.constant(false),
+    externalPeer: fc.boolean(),
+  });
 
-  it('random bytes after a valid header either decode or throw BgpMessageError', () => {
+  it('random bytes after a valid header either decode or carry an RFC NOTIFICATION', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), bytesArb(200), (type, body) => {
+      fc.property(fc.integer({ min: 1, max: 5 }), bytesArb(200), receiveContextArb, (type, body, ctx) => {
         const length = (19 + body.length).toString(16).padStart(4, '0');
         const header = hex(`${MARKER} ${length} 0${type}`);
         const bytes = new Uint8Array(header.length + body.length);
         bytes.set(header);
         bytes.set(body, header.length);
-        onlyTypedErrors(bytes);
+        decodesOrNotifies(bytes, ctx);
       }),
       { numRuns: 3000 },
     );
   });
 
-  it('mutated valid messages either decode or throw BgpMessageError', () => {
+  it('random bytes with any header either decode or carry an RFC NOTIFICATION', () => {
+    fc.assert(
+      fc.property(
+        // Mostly lengths near the real ones, where the limits are.
+        fc.oneof(fc.integer({ min: 0, max: 40 }), u16),
+        fc.oneof(fc.integer({ min: 0, max: 7 }), u8),
+        bytesArb(40),
+        fc.boolean(),
+        (length, type, body, marker) => {
+          const bytes = new Uint8Array(19 + body.length);
+          bytes.fill(marker ? 0xff : 0xfe, 0, 16);
+          bytes[16] = length >> 8;
+          bytes[17] = length & 0xff;
+          bytes[18] = type;
+          bytes.set(body, 19);
+          decodesOrNotifies(bytes, context);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('mutated valid messages either decode or carry an RFC NOTIFICATION', () => {
     fc.assert(
       fc.property(
         messageArb(true).filter(
@@ -589,15 +755,16 @@ describe('properties', () => {
         ),
         fc.array(fc.tuple(fc.nat(), u8), { minLength: 1, maxLength: 4 }),
         fc.nat(),
-        (message, edits, cut) => {
+        receiveContextArb,
+        (message, edits, cut, ctx) => {
           const bytes = encodeMessage(message, context);
           for (const [at, value] of edits) bytes[19 + (at % Math.max(1, bytes.length - 19))] = value;
-          onlyTypedErrors(bytes.length > 19 ? bytes : bytes);
+          decodesOrNotifies(bytes, ctx);
           // Also with the length field fixed up after truncation.
           const shorter = bytes.slice(0, Math.max(19, bytes.length - (cut % 8)));
           shorter[16] = shorter.length >> 8;
           shorter[17] = shorter.length & 0xff;
-          onlyTypedErrors(shorter);
+          decodesOrNotifies(shorter, ctx);
         },
       ),
       { numRuns: 2000 },

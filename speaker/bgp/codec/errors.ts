@@ -18,18 +18,21 @@ export class BgpMessageError extends Error {
   readonly subcode: number;
   readonly data: Uint8Array;
   readonly action: ErrorAction;
+  /** Type code of the path attribute in error (UPDATE errors about one attribute), for logs and metrics. */
+  readonly attribute: number | undefined;
 
   constructor(
     code: number,
     subcode: number,
     message: string,
-    options: { data?: Uint8Array; action?: ErrorAction } = {},
+    options: { data?: Uint8Array; action?: ErrorAction; attribute?: number } = {},
   ) {
     super(message);
     this.code = code;
     this.subcode = subcode;
     this.data = options.data ?? new Uint8Array(0);
     this.action = options.action ?? 'session-reset';
+    this.attribute = options.attribute;
   }
 }
 
@@ -38,12 +41,17 @@ export class BgpEncodeError extends Error {
   override readonly name = 'BgpEncodeError';
 }
 
-/** Shorthand for UPDATE message errors (code 3). */
+/** Shorthand for UPDATE message errors (code 3); `attribute` is the type code in error, if one. */
 export function updateError(
   subcode: number,
   message: string,
   action: ErrorAction,
   data?: Uint8Array,
+  attribute?: number,
 ): BgpMessageError {
-  return new BgpMessageError(ErrorCode.UpdateMessage, subcode, message, data ? { data, action } : { action });
+  return new BgpMessageError(ErrorCode.UpdateMessage, subcode, message, {
+    action,
+    ...(data ? { data } : {}),
+    ...(attribute !== undefined ? { attribute } : {}),
+  });
 }

@@ -228,6 +228,32 @@ export const FIXTURES: readonly Fixture[] = [
     },
   },
   {
+    name: 'UPDATE to a 2-octet AS peer: AGGREGATOR with AS_TRANS and AS4_AGGREGATOR (RFC 6793 §4.2.2)',
+    context: TWO,
+    bytes: hex(`${MARKER} 004a 02 # length 74
+                0000 002f # attributes length 47
+                40 01 01 00                # ORIGIN IGP
+                40 02 04 02 01 5ba0        # AS_PATH AS_SEQUENCE: 23456 (AS_TRANS, 2-octet)
+                40 03 04 c0000201          # NEXT_HOP 192.0.2.1
+                c0 07 06 5ba0 c0000202     # AGGREGATOR AS_TRANS (2-octet), 192.0.2.2
+                c0 11 06 02 01 fa56ea01    # AS4_PATH AS_SEQUENCE: 4200000001
+                c0 12 08 fa56ea01 c0000202 # AS4_AGGREGATOR AS 4200000001, 192.0.2.2
+                18 c63364                  # 198.51.100.0/24`),
+    message: {
+      type: 'update',
+      withdrawn: [],
+      attributes: {
+        origin: 0,
+        asPath: [{ type: 'sequence', asns: [23456] }],
+        nextHop: '192.0.2.1',
+        aggregator: { asn: 23456, address: '192.0.2.2' },
+        as4Path: [{ type: 'sequence', asns: [4200000001] }],
+        as4Aggregator: { asn: 4200000001, address: '192.0.2.2' },
+      },
+      nlri: ['198.51.100.0/24'],
+    },
+  },
+  {
     name: 'UPDATE with an unknown optional transitive attribute, kept raw (RFC 4271 §5)',
     context: FOUR,
     bytes: hex(`${MARKER} 001c 02 0000 0005

@@ -135,6 +135,11 @@ export interface CodecContext {
   readonly fourOctetAs: boolean;
   /** Both sides sent the extended message capability (RFC 8654): 65,535 instead of 4,096. */
   readonly extendedMessage: boolean;
+  /**
+   * The peer is in another AS (eBGP). Only the receiving side uses it: LOCAL_PREF from an
+   * external peer is discarded (RFC 4271 §5.1.5, RFC 7606 §7.5). Absent means internal.
+   */
+  readonly externalPeer?: boolean;
 }
 
 /** The context before capabilities are negotiated: what every OPEN is read with. */

@@ -285,6 +285,11 @@ const KNOWN_ATTRIBUTES: Record<number, { flags: number; action: ErrorAction; nam
   },
 };
 
+/** Name of a path attribute type code for logs and metric labels: the RFC name, else the number. */
+export function attributeName(typeCode: number): string {
+  return KNOWN_ATTRIBUTES[typeCode]?.name ?? String(typeCode);
+}
+
 type MutableAttributes = {
   -readonly [K in keyof PathAttributes]: PathAttributes[K];
 };
@@ -322,6 +327,7 @@ function decodeAttributeValue(
       `UPDATE: ${known.name} has length ${value.length}, expected ${expected}`,
       known.action,
       whole,
+      typeCode,
     );
   switch (typeCode) {
     case AttrType.Origin:
@@ -332,6 +338,7 @@ function decodeAttributeValue(
           `UPDATE: ORIGIN value ${value[0]} is not IGP, EGP or INCOMPLETE`,
           known.action,
           whole,
+          typeCode,
         );
       }
       out.origin = value[0]!;
@@ -341,7 +348,13 @@ function decodeAttributeValue(
       const width = typeCode === AttrType.As4Path || context.fourOctetAs ? 4 : 2;
       const segments = decodeAsPath(value, width);
       if (typeof segments === 'string') {
-        return updateError(UpdateSubcode.MalformedAsPath, `UPDATE: ${known.name}: ${segments}`, known.action);
+        return updateError(
+          UpdateSubcode.MalformedAsPath,
+          `UPDATE: ${known.name}: ${segments}`,
+          known.action,
+          undefined,
+          typeCode,
+        );
       }
       if (typeCode === AttrType.AsPath) out.asPath = segments;
       else out.as4Path = segments;
@@ -355,6 +368,7 @@ function decodeAttributeValue(
           `UPDATE: NEXT_HOP ${formatIpv4(value)} is not a host address`,
           known.action,
           whole,
+          typeCode,
         );
       }
       out.nextHop = formatIpv4(value);
@@ -411,6 +425,7 @@ function decodeAttributeValue(
           `UPDATE: MP_REACH_NLRI: ${message}`,
           'session-reset',
           whole,
+          typeCode,
         );
       if (value.length < 5) return mpError(`length ${value.length} is shorter than 5`);
       const afi = u16(value, 0);
@@ -446,6 +461,7 @@ function decodeAttributeValue(
           `UPDATE: MP_UNREACH_NLRI: ${message}`,
           'session-reset',
           whole,
+          typeCode,
         );
       if (value.length < 3) return mpError(`length ${value.length} is shorter than 3`);
       const afi = u16(value, 0);
@@ -537,6 +553,8 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           typeCode === AttrType.MpReachNlri || typeCode === AttrType.MpUnreachNlri
             ? 'session-reset'
             : 'treat-as-withdraw',
+          undefined,
+          typeCode,
         ),
       );
       break;
@@ -555,11 +573,27 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           typeCode === AttrType.MpReachNlri || typeCode === AttrType.MpUnreachNlri
             ? 'session-reset'
             : 'attribute-discard',
+          undefined,
+          typeCode,
         ),
       );
       continue;
     }
     seen.add(typeCode);
+    if (typeCode === AttrType.LocalPref && context.externalPeer) {
+      // RFC 7606 §7.5: from an external peer LOCAL_PREF is discarded whatever its flags or
+      // length; no NOTIFICATION subcode names this, 3/1 (the attribute list) is the nearest.
+      sink.add(
+        updateError(
+          UpdateSubcode.MalformedAttributeList,
+          'UPDATE: LOCAL_PREF from an external peer',
+          'attribute-discard',
+          undefined,
+          typeCode,
+        ),
+      );
+      continue;
+    }
     if (!known) {
       if ((flags & AttrFlag.Optional) === 0) {
         throw updateError(
@@ -567,6 +601,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           `UPDATE: unrecognized well-known attribute ${typeCode}`,
           'session-reset',
           whole,
+          typeCode,
         );
       }
       unknown.push({ flags: flags & ~AttrFlag.ExtendedLength, typeCode, value: value.slice() });
@@ -583,6 +618,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           `UPDATE: ${known.name} has flags 0x${flags.toString(16)}`,
           known.action,
           whole,
+          typeCode,
         ),
       );
       continue;
@@ -608,6 +644,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           `UPDATE: missing well-known attribute ${KNOWN_ATTRIBUTES[missing]!.name}`,
           'treat-as-withdraw',
           Uint8Array.of(missing),
+          missing,
         ),
       );
     }

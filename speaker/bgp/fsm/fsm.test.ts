@@ -303,7 +303,7 @@ describe('timers and negotiation', () => {
     assert.deepStrictEqual(timers(r.actions), { keepalive: 10_000, hold: 30_000 });
     const n = r.state.negotiated!;
     assert.equal(n.holdTimeSec, 30);
-    assert.deepStrictEqual(n.context, { fourOctetAs: true, extendedMessage: false });
+    assert.deepStrictEqual(n.context, { fourOctetAs: true, extendedMessage: false, externalPeer: true });
     assert.equal(n.peerRouteRefresh, true);
     // Each KEEPALIVE and UPDATE restarts the hold timer in Established.
     assert.equal(timers(step(established, msg({ type: 'keepalive' }), 0).actions).hold, 30_000);
@@ -345,7 +345,10 @@ describe('timers and negotiation', () => {
   it('without MP capabilities the peer is IPv4 unicast only (RFC 4760 §8)', () => {
     const n = negotiate(CONFIG, { ...PEER_OPEN, capabilities: [] }) as Negotiated;
     assert.deepStrictEqual(n.families, [{ afi: 1, safi: 1 }]);
-    assert.deepStrictEqual(n.context, { fourOctetAs: false, extendedMessage: false });
+    assert.deepStrictEqual(n.context, { fourOctetAs: false, extendedMessage: false, externalPeer: true });
+    // Same AS: internal, so the decoder keeps LOCAL_PREF (RFC 7606 §7.5).
+    const ibgp = negotiate({ ...CONFIG, localAs: CONFIG.peerAs }, { ...PEER_OPEN, capabilities: [] });
+    assert.equal((ibgp as Negotiated).context.externalPeer, false);
   });
 
   it('a 4-octet local AS is sent as AS_TRANS with the capability (RFC 6793)', () => {

@@ -158,6 +158,7 @@ export function negotiate(config: FsmConfig, open: OpenMessage): Negotiated | No
     context: {
       fourOctetAs: has('four-octet-as'),
       extendedMessage: config.extendedMessage && has('extended-message'),
+      externalPeer: config.localAs !== config.peerAs,
     },
     families,
     peerRouteRefresh: has('route-refresh'),
