@@ -31,6 +31,8 @@ export class BgpMetrics {
   readonly notificationsReceived: Counter<'peer' | 'code' | 'subcode'>;
   readonly holdTimerExpiries: Counter<'peer'>;
   readonly connectionAttempts: Counter<'peer'>;
+  /** Errors in received UPDATEs that RFC 7606 handles without a session reset. */
+  readonly updateErrors: Counter<'peer' | 'action' | 'attribute'>;
   /** peer → reader of its live gauges. */
   private readonly sessions = new Map<string, () => SessionGauges>();
 
@@ -76,6 +78,12 @@ export class BgpMetrics {
       name: 'metalbeacon_bgp_connection_attempts_total',
       help: 'outgoing TCP connection attempts',
       labelNames: ['peer'] as const,
+      registers,
+    });
+    this.updateErrors = new Counter({
+      name: 'metalbeacon_bgp_update_errors_total',
+      help: 'errors in received UPDATEs handled without a session reset (RFC 7606): action treat-as-withdraw or attribute-discard, attribute the path attribute in error ("none" when no single one is)',
+      labelNames: ['peer', 'action', 'attribute'] as const,
       registers,
     });
     const sessions = this.sessions;

@@ -14,6 +14,7 @@ import {
   shutdownMessage,
   type UpdateMessage,
 } from './codec/index.ts';
+import { hex } from './codec/test-helpers.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
 import { BgpSession, type PeerConfig } from './session.ts';
@@ -208,6 +209,54 @@ describe('BgpSession over loopback', () => {
     session.start();
     const n = await peer.until('NOTIFICATION', () => peer.notification());
     assert.deepStrictEqual([n.code, n.subcode], [3, 1]);
+  });
+
+  it('counts and logs UPDATEs kept despite errors (RFC 7606), LOCAL_PREF from eBGP included', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const registry = new Registry();
+    const metrics = new BgpMetrics(registry);
+    const lines: { msg: string; action?: string; errors?: { attribute?: string }[] }[] = [];
+    const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const session = new BgpSession(config(port), { logger: captured, metrics });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.setRoutes(new Map([['198.51.100.1/32', {}]]));
+    session.start();
+    await peer.until('End-of-RIB', () => (peer.updates().some((u) => endOfRibFamily(u)) ? true : undefined));
+    const sentBefore = peer.updates().length;
+    for (const body of [
+      '0000 000e 40010103 400200 400304c0000201 18c63364', // ORIGIN 3: treat-as-withdraw
+      '0000 0004 40060100', // ATOMIC_AGGREGATE of length 1: attribute discard
+      '0000 0015 40010100 400200 400304c0000201 4005040000 00c8 18c63364', // LOCAL_PREF on eBGP
+    ]) {
+      peer.socket?.write(frameMessage(2, hex(body)));
+    }
+    // The session handles messages in order: once it answers this, it has seen the three.
+    peer.send({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
+    await peer.until('the refresh', () => (peer.updates().length > sentBefore ? true : undefined));
+    assert.equal(session.state, 'Established', 'no session reset');
+    const text = await registry.metrics();
+    for (const [action, attribute] of [
+      ['treat-as-withdraw', 'ORIGIN'],
+      ['attribute-discard', 'ATOMIC_AGGREGATE'],
+      ['attribute-discard', 'LOCAL_PREF'],
+    ]) {
+      assert.match(
+        text,
+        new RegExp(
+          `metalbeacon_bgp_update_errors_total\\{peer="127.0.0.1",action="${action}",attribute="${attribute}"\\} 1\n`,
+        ),
+      );
+    }
+    // The first goes to the log at once; how many follow depends on the throttle's clock.
+    const first = lines.find((l) => l.msg.startsWith('UPDATE received with errors'));
+    assert.equal(first?.action, 'treat-as-withdraw');
+    assert.deepStrictEqual(
+      first?.errors?.map((e) => e.attribute),
+      ['ORIGIN'],
+    );
   });
 
   it('enforces the hold timer on a silent peer: NOTIFICATION 4/0 within the hold time', async () => {

@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import { type IpFamily, parseCidr, parseIp, rangeContains } from '../../shared/net/ip.ts';
 import {
   Afi,
+  attributeName,
   BgpFramer,
   type BgpMessage,
   BgpMessageError,
@@ -14,9 +15,11 @@ import {
   DEFAULT_CONTEXT,
   ErrorCode,
   encodeMessage,
+  isTreatAsWithdraw,
   type NotificationMessage,
   shutdownMessage,
   shutdownNotification,
+  type UpdateMessage,
   WellKnownCommunity,
 } from './codec/index.ts';
 import {
@@ -32,6 +35,7 @@ import {
   type TimerName,
   validateFsmConfig,
 } from './fsm/index.ts';
+import { LogThrottle } from './log-throttle.ts';
 import type { BgpMetrics } from './metrics.ts';
 import { RibOut, type RibSession, type RouteAttributes } from './rib/index.ts';
 import type { SocketOptions } from './socket-options.ts';
@@ -77,6 +81,9 @@ export interface SessionDeps {
 
 /** Milliseconds a closing socket gets to flush its last NOTIFICATION. */
 const CLOSE_GRACE_MS = 1000;
+
+/** At most one log line per peer this often about UPDATEs kept despite errors (RFC 7606). */
+const UPDATE_ERROR_LOG_INTERVAL_MS = 60_000;
 
 interface Connection {
   readonly socket: Socket;
@@ -179,6 +186,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   private established: { conn: ConnectionId; negotiated: Negotiated } | undefined;
   /** prefix → attributes we want the peer to hold. */
   private desired: ReadonlyMap<string, RouteAttributes> = new Map();
+  private readonly updateErrorLog = new LogThrottle(UPDATE_ERROR_LOG_INTERVAL_MS);
 
   constructor(config: PeerConfig, deps: SessionDeps) {
     super();
@@ -353,8 +361,45 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       }
       case 'update':
         // We announce and do not learn: a received UPDATE is validated, counted and dropped.
+        if (action.message.type === 'update') this.onUpdateReceived(action.message);
         return;
     }
+  }
+
+  /**
+   * Makes RFC 7606 outcomes that keep the session visible: each error is counted by action and
+   * attribute, and a throttled warning names them.
+   */
+  private onUpdateReceived(message: UpdateMessage): void {
+    const errors = message.errors ?? [];
+    if (errors.length === 0) return;
+    for (const error of errors) {
+      this.deps.metrics?.updateErrors.inc({
+        peer: this.peer,
+        action: error.action,
+        attribute: error.attribute === undefined ? 'none' : attributeName(error.attribute),
+      });
+    }
+    const line = this.updateErrorLog.take(Date.now());
+    if (!line) return;
+    const withdraw = isTreatAsWithdraw(message);
+    this.log.warn(
+      {
+        action: withdraw ? 'treat-as-withdraw' : 'attribute-discard',
+        errors: errors.map((e) => ({
+          code: e.code,
+          subcode: e.subcode,
+          action: e.action,
+          ...(e.attribute !== undefined ? { attribute: attributeName(e.attribute) } : {}),
+          error: e.message,
+        })),
+        prefixes: message.nlri.length + (message.attributes.mpReach?.nlri.length ?? 0),
+        ...(line.suppressed > 0 ? { suppressedSinceLastLine: line.suppressed } : {}),
+      },
+      withdraw
+        ? 'UPDATE received with errors: treated as withdraw (RFC 7606)'
+        : 'UPDATE received with errors: attributes discarded (RFC 7606)',
+    );
   }
 
   private onEstablished(conn: ConnectionId, negotiated: Negotiated): void {
