@@ -715,7 +715,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
         const name = cached.metadata?.name ?? '';
         if (!wanted.has(name)) await objects.delete(plural, name);
       }
-      for (const object of wanted.values()) await objects.put(object, informer.get(object.name));
+      for (const object of wanted.values()) await objects.put(object, informer.get(object.name, namespace));
     }
     await syncSessionStates();
     await collectGarbage();
