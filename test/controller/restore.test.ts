@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { allIps, createPool, createService, eventsOf, getPool, startBed, waitFor } from './harness.ts';
+
+const POOL_ANNOTATION = 'metalbeacon.io/ip-allocated-from-pool';
+
+/**
+ * A controller starting against Services a previous controller already served (their IPs in
+ * status) and Services still pending, in a pool too small for all: every status IP is restored
+ * before any pending Service is served (MetalLB lost or duplicated IPs here: #1774, #2443).
+ */
+describe('controller start: restore before serve', () => {
+  it('held IPs stay with their Services, pending ones get only the free IP, the rest fail as exhausted', async () => {
+    const bed = await startBed();
+    try {
+      // Four addresses: .10-.13. A previous controller left .13, .10 and .11 in status; .12 is free.
+      await createPool(bed, 'p', { addresses: ['198.51.100.10-198.51.100.13'] });
+      // The pending Services are created first and sort first by name, so neither list order
+      // nor key order would let a restore-later controller get this right by luck.
+      for (let i = 0; i < 3; i++) await createService(bed, `a-pending-${i}`, { ports: [{ port: 80 + i }] });
+      const held: Record<string, string> = {
+        'z-held-0': '198.51.100.13',
+        'z-held-1': '198.51.100.10',
+        'z-held-2': '198.51.100.11',
+      };
+      for (const [name, ip] of Object.entries(held)) {
+        await createService(bed, name, { annotations: { [POOL_ANNOTATION]: 'p' } });
+        await bed.core.patchNamespacedServiceStatus(
+          {
+            name,
+            namespace: 'default',
+            body: { status: { loadBalancer: { ingress: [{ ip }] } } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      }
+
+      const controller = await bed.startController({ leaderElect: false });
+      const failedFor = (events: Awaited<ReturnType<typeof eventsOf>>) =>
+        new Set(events.filter((e) => e.reason === 'AllocationFailed').map((e) => e.object));
+      // Two refusals happen whether the restore works or not (then for two held Services):
+      // wait for them, then for the queue to drain, and judge the outcome.
+      await waitFor('two AllocationFailed events', async () => failedFor(await eventsOf(bed)).size >= 2);
+      await controller.idle();
+
+      const ips = await allIps(bed);
+      for (const [name, ip] of Object.entries(held)) {
+        assert.deepEqual(ips.get(`default/${name}`), [ip], `${name} lost or changed its IP`);
+      }
+      const pendingIps = [0, 1, 2].map((i) => ips.get(`default/a-pending-${i}`) ?? []);
+      assert.deepEqual(
+        pendingIps.flat(),
+        ['198.51.100.12'],
+        'the pending Services must share out exactly the one free IP',
+      );
+      const all = [...ips.values()].flat();
+      assert.equal(new Set(all).size, all.length, `an IP is duplicated: ${all.join(', ')}`);
+
+      const events = await eventsOf(bed);
+      const servedName = `a-pending-${pendingIps.findIndex((v) => v.length > 0)}`;
+      const refused = failedFor(events);
+      assert.deepEqual(
+        [...refused].sort(),
+        ['a-pending-0', 'a-pending-1', 'a-pending-2'].filter((n) => n !== servedName),
+      );
+      for (const e of events.filter((x) => x.reason === 'AllocationFailed'))
+        assert.match(e.message, /pool p: Exhausted/, `${e.object}: ${e.message}`);
+      // Restored Services get no event at all: nothing was allocated or cleared for them.
+      assert.deepEqual(
+        events.filter((e) => e.object.startsWith('z-held-')),
+        [],
+        'a restored Service got an event',
+      );
+      assert.deepEqual(
+        events.filter((e) => e.reason === 'IPAllocated').map((e) => [e.object, e.message]),
+        [[servedName, 'Assigned IP 198.51.100.12 from pool p']],
+      );
+      assert.equal(events.filter((e) => e.reason === 'ClearAssignment').length, 0);
+
+      const served = await bed.core.readNamespacedService({ name: servedName, namespace: 'default' });
+      assert.equal(served.metadata?.annotations?.[POOL_ANNOTATION], 'p');
+      const status = await waitFor('pool status', async () => {
+        const s = (await getPool(bed, 'p')).status as Record<string, string> | undefined;
+        return s?.assignedIPv4 === '4' && s;
+      });
+      assert.equal(status.availableIPv4, '0');
+    } finally {
+      await bed.close();
+    }
+  });
+});
