@@ -19,7 +19,7 @@ export class ServiceEvents {
   readonly #log: Logger;
   readonly #component: string;
   readonly #now: () => number;
-  /** `ns/name|reason` -> last message posted */
+  /** `ns/name|reason|topic` -> last message posted */
   readonly #last = new Map<string, string>();
   readonly #backlog: CoreV1Event[] = [];
   #inFlight = 0;
@@ -32,9 +32,13 @@ export class ServiceEvents {
     this.#now = now;
   }
 
-  /** Posts unless the last event of this reason on this Service said the same. */
-  post(service: ServiceRef, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const key = `${service.namespace}/${service.name}|${reason}`;
+  /**
+   * Posts unless the last event of this reason on this Service said the same. `topic` keeps
+   * separate memories for one reason (announceFailed per IP or peer: one cause clearing does
+   * not make another, still lasting, post again).
+   */
+  post(service: ServiceRef, type: 'Normal' | 'Warning', reason: string, message: string, topic = ''): void {
+    const key = `${service.namespace}/${service.name}|${reason}|${topic}`;
     if (this.#last.get(key) === message) return;
     this.#last.set(key, message);
     if (this.#backlog.length >= 5000) return;
@@ -64,8 +68,8 @@ export class ServiceEvents {
   }
 
   /** Forgets a reason for a Service, so the same message is posted again the next time it happens. */
-  forget(serviceKey: string, reason: string): void {
-    this.#last.delete(`${serviceKey}|${reason}`);
+  forget(serviceKey: string, reason: string, topic = ''): void {
+    this.#last.delete(`${serviceKey}|${reason}|${topic}`);
   }
 
   /** Resolves when nothing waits (or after `timeoutMs`). */

@@ -42,6 +42,7 @@ import { peersFromPods } from '../membership/peers-from-pods.ts';
 import { RejoinTracker } from '../membership/rejoin.ts';
 import { isolationVerdict } from '../membership/split-brain.ts';
 import { WorkerMembership } from '../membership/worker-membership.ts';
+import { type AnnounceFailure, announceFailures, appliedPlan } from './applied-plan.ts';
 import { BgpManager, type SessionReport } from './bgp-manager.ts';
 import { ServiceEvents } from './events.ts';
 import { handlesService, nodeFacts, SERVICE_NAME_LABEL, serviceFacts } from './facts.ts';
@@ -89,7 +90,7 @@ export interface SpeakerHandle {
   readonly metricsAddress: string | undefined;
   /** The first plan has been applied. */
   ready(): boolean;
-  /** The plan last applied (after the split-brain guard). */
+  /** What the last plan really announced (after the split-brain guard, without what failed). */
   lastPlan(): NodePlan | undefined;
   /** Resolves when no plan and no status write is pending. */
   idle(): Promise<void>;
@@ -157,6 +158,8 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let stopped: Promise<void> | undefined;
   /** Services this node announced at the last plan (for nodeAssigned events) */
   let assigned = new Set<string>();
+  /** `service|topic` of the announce failures of the last plan (for announceFailed events) */
+  let failing = new Set<string>();
 
   // ---- membership key, before anything that depends on it ------------------------------------
   const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
@@ -565,7 +568,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       log.info({ reason: verdict.reason }, 'split-brain guard lifted; announcing again');
     }
     if (stopping) return;
-    await applyL2(plan);
+    const l2Failures = await applyL2(plan);
     if (reassertL2 && !isolated) {
       // Peers we saw fail saw us fail too and may have announced our IPs meanwhile.
       reassertL2 = false;
@@ -575,17 +578,16 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     for (const [peer, message] of problems) {
       log.warn({ peer, problem: message }, 'BGP peer not started; retrying with the next plan');
       metrics.announceFailures.inc({ protocol: 'bgp' });
-      const routes = plan.peers.find((p) => p.peer.name === peer)?.routes ?? [];
-      for (const key of new Set(routes.flatMap((r) => r.services))) {
-        const ref = serviceRef(key);
-        if (ref) events.post(ref, 'Warning', 'announceFailed', `bgp to ${peer} on ${nodeName}: ${message}`);
-      }
     }
-    if (problems.size > 0) schedulePlan(5000);
-    lastPlan = plan;
+    if (problems.size > 0 || l2Failures.size > 0) schedulePlan(5000);
+    const failures = { l2: l2Failures, bgp: problems };
+    postFailedEvents(announceFailures(plan, failures, nodeName));
+    // Events, metrics and status objects tell what is announced, not what was meant to be.
+    const applied = appliedPlan(plan, failures);
+    lastPlan = applied;
     metrics.plansApplied.inc();
-    updateAnnouncedMetrics(plan);
-    if (!isolated) postAssignedEvents(plan);
+    updateAnnouncedMetrics(applied);
+    if (!isolated) postAssignedEvents(applied);
     scheduleStatus();
     if (!readyFlag) {
       readyFlag = true;
@@ -596,7 +598,9 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     }
   }
 
-  async function applyL2(plan: NodePlan): Promise<void> {
+  /** Returns the IPs it could not announce (IP -> why); they are tried again with the next plan. */
+  async function applyL2(plan: NodePlan): Promise<Map<string, string>> {
+    const failed = new Map<string, string>(); // IP -> why
     const desired = new Map(plan.l2.map((a) => [a.ip, a])); // IP -> announcement
     for (const [ip] of l2Current) {
       if (desired.has(ip)) continue;
@@ -611,17 +615,32 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
         await l2.announce(ip, announcement.interfaces);
         l2Current.set(ip, interfaces);
         log.info({ ip, interfaces: interfaces || 'all', services: announcement.services }, 'L2: announcing');
-        for (const key of announcement.services) events.forget(key, 'announceFailed');
       } catch (error) {
         metrics.announceFailures.inc({ protocol: 'layer2' });
         log.warn({ ip, err: describe(error) }, 'L2: cannot announce; retrying in 5 s');
-        for (const key of announcement.services) {
-          const ref = serviceRef(key);
-          if (ref) events.post(ref, 'Warning', 'announceFailed', `layer2 on ${nodeName}: ${describe(error)}`);
-        }
-        schedulePlan(5000);
+        failed.set(ip, describe(error));
       }
     }
+    return failed;
+  }
+
+  /**
+   * One announceFailed per (Service, cause) while the cause lasts; a cause that cleared (the IP
+   * announced, the peer started) is forgotten, so its coming back posts again.
+   */
+  function postFailedEvents(now: readonly AnnounceFailure[]): void {
+    const next = new Set<string>();
+    for (const f of now) {
+      next.add(`${f.service}|${f.topic}`);
+      const ref = serviceRef(f.service);
+      if (ref) events.post(ref, 'Warning', 'announceFailed', f.message, f.topic);
+    }
+    for (const id of failing) {
+      if (next.has(id)) continue;
+      const bar = id.indexOf('|');
+      events.forget(id.slice(0, bar), 'announceFailed', id.slice(bar + 1));
+    }
+    failing = next;
   }
 
   function serviceRef(key: string) {
