@@ -60,6 +60,27 @@ describe('reconcileService', () => {
     assert.deepEqual(again.events, []);
   });
 
+  it('after a failed status write the retry announces the held IP; an IP never published is cleared silently', () => {
+    const a = new Allocator(pools());
+    const first = reconcileService(context(a), 'default/a', svc('a'));
+    assert.deepEqual(first.desired.ingress, ['198.51.100.0']);
+    // The write met a 409: the status is still empty, the allocator holds .0. Nobody was told yet.
+    const retry = reconcileService(context(a), 'default/a', svc('a'));
+    assert.deepEqual(retry.desired, { ingress: ['198.51.100.0'], poolAnnotation: 'web' });
+    assert.deepEqual(
+      retry.events.map((e) => [e.reason, e.message]),
+      [['IPAllocated', 'Assigned IP 198.51.100.0 from pool web']],
+    );
+    // Meanwhile the user asked for .2: only that is news.
+    const pinned = svc('a', {}, { annotations: { 'metalbeacon.io/loadBalancerIPs': '198.51.100.2' } });
+    const changed = reconcileService(context(a), 'default/a', pinned);
+    assert.deepEqual(changed.desired.ingress, ['198.51.100.2']);
+    assert.deepEqual(
+      changed.events.map((e) => [e.reason, e.message]),
+      [['IPAllocated', 'Assigned IP 198.51.100.2 from pool web']],
+    );
+  });
+
   it('restores the status IP after a restart, with no event', () => {
     const a = new Allocator(pools());
     const r = reconcileService(context(a), 'default/a', svc('a', {}, { ingress: ['198.51.100.2'] }));

@@ -263,11 +263,15 @@ export function reconcileService(
     );
   }
 
-  const outcome = converge(allocator, facts, statusIps(service), requested.ips);
+  // Events speak of what users see: the IPs in status. After a status write that failed (a 409
+  // Conflict) the allocator holds IPs nobody was told about: they are announced when the retry
+  // publishes them, and clearing them is no news.
+  const published = statusIps(service);
+  const outcome = converge(allocator, facts, published, requested.ips);
   const events: ServiceEvent[] = [];
   let action: ReconcileAction = 'done';
-  if (outcome.cleared) {
-    action = 'requeueAll';
+  if (outcome.cleared) action = 'requeueAll';
+  if (outcome.cleared && published.length > 0) {
     events.push({
       type: 'Normal',
       reason: EventReason.ClearAssignment,
@@ -289,12 +293,15 @@ export function reconcileService(
       `${reason}:${message}`,
     );
   }
-  if (outcome.added.length > 0) {
-    const all = outcome.assignment.ips.length === outcome.added.length;
+  const announced = outcome.assignment.ips.filter(
+    (ip) => !published.some((p) => p.family === ip.family && p.value === ip.value),
+  );
+  if (announced.length > 0) {
+    const all = outcome.assignment.ips.length === announced.length;
     events.push({
       type: 'Normal',
       reason: EventReason.IPAllocated,
-      message: `Assigned ${all ? 'IP' : 'additional IP'} ${outcome.added.map(formatIp).join(', ')} from pool ${outcome.assignment.pool}`,
+      message: `Assigned ${all ? 'IP' : 'additional IP'} ${announced.map(formatIp).join(', ')} from pool ${outcome.assignment.pool}`,
     });
   }
   let fingerprint: string | undefined;

@@ -149,45 +149,55 @@ export async function startController(options: ControllerOptions): Promise<Contr
       key,
       service as ServiceObject | undefined,
     );
-    if (result.failureFingerprint === undefined) failures.delete(key);
-    else failures.set(key, result.failureFingerprint);
     if (allocator.lookup(key) || !service) pending.delete(key);
     else if (service.spec?.type === 'LoadBalancer') pending.add(key);
-    if (result.failureFingerprint !== undefined && result.events.length > 0) {
-      for (const failure of result.failures) metrics.allocationFailures.inc({ reason: failure.reason });
-    }
     if (result.action === 'requeueAll') {
       for (const waiting of pending) if (waiting !== key) queue.add(waiting);
       schedulePoolStatus();
     }
+    /**
+     * Events (and the failure fingerprint that keeps them from repeating) only once the status
+     * they describe is written: a write that fails (409 Conflict) is retried, and the retry
+     * reports them, instead of losing them.
+     */
+    const report = (): void => {
+      if (result.failureFingerprint === undefined) failures.delete(key);
+      else failures.set(key, result.failureFingerprint);
+      if (result.failureFingerprint !== undefined && result.events.length > 0) {
+        for (const failure of result.failures) metrics.allocationFailures.inc({ reason: failure.reason });
+      }
+      for (const event of result.events) {
+        recorder.post(
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            namespace: service?.metadata?.namespace ?? '',
+            name: service?.metadata?.name ?? '',
+            uid: service?.metadata?.uid,
+          },
+          event,
+        );
+      }
+    };
     if (service && (result.desired.ingress !== undefined || result.desired.poolAnnotation !== undefined)) {
-      await writeService(key, service, result.desired.ingress, result.desired.poolAnnotation);
+      await writeService(key, service, result.desired.ingress, result.desired.poolAnnotation, report);
       schedulePoolStatus();
-    }
-    for (const event of result.events) {
-      recorder.post(
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          namespace: service?.metadata?.namespace ?? '',
-          name: service?.metadata?.name ?? '',
-          uid: service?.metadata?.uid,
-        },
-        event,
-      );
-    }
+    } else report();
     metrics.reconciles.inc({ result: result.failureFingerprint ? 'failed' : 'ok' });
     metrics.reconcileDuration.observe((performance.now() - started) / 1000);
   }
 
-  /** Status first (what speakers and users read), then the informational annotation. */
+  /** Status first (what speakers and users read), then the informational annotation, then `onStatusWritten`. */
   async function writeService(
     key: string,
     service: V1Service,
     ingress: readonly string[] | undefined,
     poolAnnotation: string | null | undefined,
+    onStatusWritten: () => void,
   ): Promise<void> {
     const [ns, name] = splitKey(key);
+    // Once the status is out, its events are due, even if the annotation write fails after it.
+    let statusWritten = ingress === undefined;
     try {
       if (ingress !== undefined) {
         const latest = await core.patchNamespacedServiceStatus(
@@ -203,6 +213,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
           MERGE,
         );
         written.set(key, latest);
+        statusWritten = true;
       }
       if (poolAnnotation !== undefined) {
         // After the status, so it cannot make the conditional status write conflict; a merge
@@ -218,6 +229,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         written.set(key, latest);
       }
     } catch (error) {
+      if (statusWritten) onStatusWritten();
       const status = statusOf(error);
       if (status === 404) return; // deleted meanwhile; the DELETE event follows
       if (status === 409) {
@@ -230,6 +242,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
       throw error;
     }
+    onStatusWritten();
   }
 
   // ---- configuration --------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+import { Agent, createServer, type IncomingMessage, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+
+/**
+ * A forwarding HTTP proxy in front of the embedded API server, for fault tests that need
+ * something to happen at an exact point of a client's conversation. Every request and response
+ * (watch streams included) passes through unchanged; answers come from the real server.
+ * `before` runs before a matching request is forwarded, so a test can, say, change an object
+ * between the controller's read and its conditional write, deterministically.
+ */
+export interface ForwardingProxy {
+  readonly url: string;
+  /** A kubeconfig pointing at the proxy. */
+  readonly kc: KubeConfig;
+  /** Runs `action` once, before forwarding the first request for which `match` is true. */
+  before(match: (method: string, path: string) => boolean, action: () => Promise<void>): void;
+  /** Requests forwarded so far, with the status code the server answered. */
+  readonly log: { method: string; path: string; status: number }[];
+  close(): Promise<void>;
+}
+
+export async function startProxy(upstream: string): Promise<ForwardingProxy> {
+  const target = new URL(upstream);
+  const hooks: { match: (method: string, path: string) => boolean; action: () => Promise<void> }[] = [];
+  const log: ForwardingProxy['log'] = [];
+  // Its own agent, so closing the proxy closes its kept-alive upstream connections too.
+  const agent = new Agent({ keepAlive: true });
+
+  const server = createServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const body = await readBody(req);
+    const pathname = path.split('?')[0]!;
+    const hook = hooks.findIndex((h) => h.match(method, pathname));
+    if (hook >= 0) {
+      const [{ action }] = hooks.splice(hook, 1) as [(typeof hooks)[number]];
+      await action();
+    }
+    const upstreamRequest = request(
+      { host: target.hostname, port: target.port, method, path, headers: req.headers, agent },
+      (upstreamResponse) => {
+        log.push({ method, path, status: upstreamResponse.statusCode ?? 0 });
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        // A watch answers its headers long before any event: pass them on at once.
+        res.flushHeaders();
+        upstreamResponse.pipe(res);
+      },
+    );
+    upstreamRequest.on('error', () => res.destroy());
+    // A client that goes away (an informer stopping its watch) ends the upstream request too.
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamRequest.destroy();
+    });
+    upstreamRequest.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'proxy', server: url, skipTLSVerify: true }],
+    users: [{ name: 'proxy' }],
+    contexts: [{ name: 'proxy', cluster: 'proxy', user: 'proxy' }],
+    currentContext: 'proxy',
+  });
+  reuseConnections(kc);
+  return {
+    url,
+    kc,
+    log,
+    before(match, action) {
+      hooks.push({ match, action });
+    },
+    close() {
+      server.closeAllConnections();
+      agent.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
