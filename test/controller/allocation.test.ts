@@ -307,18 +307,69 @@ describe('controller against the API server: assignment checklist', () => {
 });
 
 describe('controller against the API server: loadBalancerClass', () => {
-  it('with --lb-class only that class is served; without it only Services with no class', async () => {
+  it('with --lb-class only that class is served', async () => {
     const bed = await startBed();
     try {
       await createPool(bed, 'p', { addresses: ['198.51.100.0/29'] });
-      await bed.startController({ lbClass: 'example.com/mine', leaderElect: false });
-      await createService(bed, 'mine', { spec: { loadBalancerClass: 'example.com/mine' } });
+      const controller = await bed.startController({ lbClass: 'example.com/mine', leaderElect: false });
+      // Created before `mine`: the one watch stream delivers them first, so once `mine` is served
+      // and the controller is idle, it has looked at them.
       await createService(bed, 'theirs', { spec: { loadBalancerClass: 'example.com/theirs' } });
       await createService(bed, 'classless');
+      await createService(bed, 'mine', { spec: { loadBalancerClass: 'example.com/mine' } });
       await waitFor('mine', async () => (await ipsOf(bed, 'mine')).length > 0);
-      await new Promise((r) => setTimeout(r, 300));
+      await controller.idle();
       assert.deepEqual(await ipsOf(bed, 'theirs'), []);
       assert.deepEqual(await ipsOf(bed, 'classless'), []);
+      assert.deepEqual(
+        (await eventsOf(bed)).map((e) => e.object),
+        ['mine'],
+      );
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it('without --lb-class a Service with a class is left alone, one without is served', async () => {
+    const bed = await startBed();
+    try {
+      await createPool(bed, 'p', { addresses: ['198.51.100.0/29'] });
+      // Another implementation already served this one, with an IP of its own: we never touch it.
+      await createService(bed, 'served-elsewhere', { spec: { loadBalancerClass: 'example.com/other' } });
+      await bed.core.patchNamespacedServiceStatus(
+        {
+          name: 'served-elsewhere',
+          namespace: 'default',
+          body: { status: { loadBalancer: { ingress: [{ ip: '203.0.113.5' }] } } },
+        },
+        MERGE,
+      );
+      const controller = await bed.startController({ leaderElect: false });
+      await createService(bed, 'theirs', { spec: { loadBalancerClass: 'example.com/other' } });
+      await createService(bed, 'ours');
+      const ours = await waitFor(
+        'ours served',
+        async () => (await ipsOf(bed, 'ours')).length > 0 && ipsOf(bed, 'ours'),
+      );
+      assert.match(ours[0]!, /^198\.51\.100\.[0-7]$/);
+      await controller.idle();
+      assert.deepEqual(await ipsOf(bed, 'theirs'), []);
+      const elsewhere = await bed.core.readNamespacedService({
+        name: 'served-elsewhere',
+        namespace: 'default',
+      });
+      assert.deepEqual(
+        (elsewhere.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+        ['203.0.113.5'],
+      );
+      for (const name of ['theirs', 'served-elsewhere']) {
+        const svc = await bed.core.readNamespacedService({ name, namespace: 'default' });
+        assert.equal(svc.metadata?.annotations?.['metalbeacon.io/ip-allocated-from-pool'], undefined, name);
+      }
+      assert.deepEqual(
+        (await eventsOf(bed)).map((e) => [e.object, e.reason]),
+        [['ours', 'IPAllocated']],
+      );
     } finally {
       await bed.close();
     }
