@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
+import { isBundled } from '../../shared/runtime/entry-url.ts';
 
 interface LabCliOptions {
   prefix: string;
@@ -35,6 +36,12 @@ export function labCommand(): Command {
         const out = (line: string): void => {
           process.stdout.write(`${line}\n`);
         };
+        if (isBundled(import.meta.url)) {
+          // The image's bundle leaves the lab out: it drives ip, BIRD and namespaces on the host.
+          throw new CliError('metalbeacon lab runs from a source checkout, not from the image', {
+            hint: 'in a clone of the repository, as root: npm ci && npm run metalbeacon -- lab',
+          });
+        }
         const { checkLabPrerequisites } = await import('../../test/lab/prerequisites.ts');
         const demo = await import('../../test/lab/demo.ts');
         if (action === 'down') {

@@ -8,6 +8,7 @@ import { migrateText } from '../../shared/migrate/migrate.ts';
 import { MigrateInputError } from '../../shared/migrate/parse.ts';
 import { renderJson, renderReport, renderYaml } from '../../shared/migrate/render.ts';
 import { migrationComplete } from '../../shared/migrate/types.ts';
+import { entryUrl } from '../../shared/runtime/entry-url.ts';
 
 interface MigrateOptions {
   namespace: string;
@@ -15,7 +16,7 @@ interface MigrateOptions {
   output: 'yaml' | 'json';
 }
 
-const CRD_DIR = new URL('../../config/crd/', import.meta.url);
+const CRD_DIR = entryUrl(import.meta.url, '../../config/crd/', '../config/crd/');
 
 /** The metalbeacon.io CRDs shipped in config/crd, to check the output against. */
 function loadCrds(): CrdLike[] {

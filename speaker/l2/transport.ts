@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { entryUrl } from '../../shared/runtime/entry-url.ts';
 import type { ActiveAnnouncement, CounterRow, FromWorker, ToWorker } from './messages.ts';
 
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
@@ -28,7 +29,9 @@ export class L2Transport {
     onEvent: (event: Extract<FromWorker, { type: 'event' }>) => void;
     onExit: (error?: Error) => void;
   }) {
-    this.#worker = new Worker(new URL('./worker.ts', import.meta.url), { name: 'metalbeacon-l2' });
+    this.#worker = new Worker(entryUrl(import.meta.url, './worker.ts', './l2-worker.mjs'), {
+      name: 'metalbeacon-l2',
+    });
     this.#worker.on('message', (message: FromWorker) => {
       if (message.type === 'event') {
         options.onEvent(message);

@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { entryUrl } from '../../shared/runtime/entry-url.ts';
 import { membershipConfig } from './config.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import { type LocalSocket, type MembershipPeer, resolvePeers } from './peers.ts';
@@ -40,7 +41,10 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
     membershipConfig(options);
     const { metrics: _metrics, logger: _logger, ...data } = options;
     const workerData: WorkerStartData = data;
-    const worker = new Worker(new URL('./worker-entry.ts', import.meta.url), { workerData });
+    const worker = new Worker(entryUrl(import.meta.url, './worker-entry.ts', './membership-worker.mjs'), {
+      workerData,
+      name: 'metalbeacon-membership',
+    });
     // Whatever arrives after 'started' but before the instance listens is kept and replayed.
     const early: FromWorker[] = [];
     let onStartMessage: (message: FromWorker) => void = () => {};

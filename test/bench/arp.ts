@@ -4,9 +4,10 @@
 // timestamps at the bridge ports); then again with the speaker's main
 // thread kept busy. Prints figures; asserts nothing (speed targets are not tests).
 import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import { metalbeaconEntry } from '../tools/entry.ts';
 
 const NODE = process.execPath;
-const CLI = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
+const CLI = metalbeaconEntry();
 const WIRE_PROBE = new URL('../l2/fixtures/wire-probe.ts', import.meta.url).pathname;
 const VIP = '198.51.100.77';
 const NODE_IP = '192.0.2.41';

@@ -22,6 +22,7 @@ import { makeFacts, makePool } from '../../controller/allocator/test-helpers.ts'
 import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { startApiServer } from '../apiserver/server.ts';
+import { metalbeaconEntry } from '../tools/entry.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -119,7 +120,7 @@ async function endToEnd(total: number): Promise<void> {
     process.execPath,
     [
       ...(process.env.CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
-      new URL('../../bin/metalbeacon.js', import.meta.url).pathname,
+      metalbeaconEntry(),
       '--kubeconfig',
       kubeconfig,
       '--log-level',

@@ -1,10 +1,11 @@
 import type { Lab, LabDaemon } from '../lab/netns.ts';
+import { metalbeaconEntry } from '../tools/entry.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** Node 24 and the CLI entry point, as `npm run metalbeacon` runs them. */
 export const NODE = `${ROOT}node_modules/.bin/node`;
-export const METALBEACON = `${ROOT}bin/metalbeacon.js`;
+export const METALBEACON = metalbeaconEntry();
 
 /** Starts `metalbeacon bgp ARGS` in a lab namespace with JSON logs. */
 export function startSpeaker(

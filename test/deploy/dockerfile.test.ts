@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { validate } from 'dockerfile-utils';
+import {
+  createCr,
+  createNode,
+  createSpeakerPod,
+  eventually,
+  listCrs,
+  setEndpoints,
+  startBed,
+} from '../speaker/harness.ts';
 import {
   DockerfileError,
   emulateCopy,
@@ -19,16 +29,14 @@ import { REPO_ROOT } from './sync-config.ts';
 /**
  * deploy/Dockerfile without a Docker engine: linted (dockerfile-utils; hadolint is on neither
  * npm nor Debian 12), checked against the rules below, and its image tree laid out as its
- * COPY lines make it (the builder's real `npm ci --omit=dev`, offline from npm's cache) so
- * the entrypoint runs from it with production dependencies only.
+ * COPY lines make it (the builder's real command — npm ci, the esbuild bundle, npm prune —
+ * offline from npm's cache), so the controller and the speaker run from it with production
+ * dependencies only.
  */
 
 const run = promisify(execFile);
-/** Folders the CLI imports lazily that the image leaves out on purpose: folder -> why. */
-const NOT_SHIPPED: Record<string, string> = {
-  'test/lab/': '`metalbeacon lab` (the network-namespace demo) needs root, iproute2 and BIRD on the host',
-};
-const notShipped = (path: string): boolean => Object.keys(NOT_SHIPPED).some((dir) => path.startsWith(dir));
+/** What the image runs, and the files the bundle's modules look for beside it. */
+const BUNDLE = ['dist/metalbeacon.mjs', 'dist/l2-worker.mjs', 'dist/membership-worker.mjs'];
 const DOCKERFILE = join(REPO_ROOT, 'deploy/Dockerfile');
 const IGNORE = join(REPO_ROOT, 'deploy/Dockerfile.dockerignore');
 const text = readFileSync(DOCKERFILE, 'utf8');
@@ -69,7 +77,7 @@ describe('deploy/Dockerfile rules', () => {
     }
     assert.equal(runtime.image, `${builder.image}-slim`, 'the runtime is the slim variant of the builder');
     const nodeMajor = Number(/^node:(\d+)/.exec(builder.image)?.[1]);
-    assert.ok(nodeMajor >= 24, 'Node 24 or newer runs the TypeScript sources directly');
+    assert.ok(nodeMajor >= 24, "Node 24 or newer, the project's runtime");
   });
 
   test('the runtime stage runs nothing at build time, adds nothing by URL, runs as a non-root user', () => {
@@ -89,7 +97,7 @@ describe('deploy/Dockerfile rules', () => {
     assert.ok(entry, 'ENTRYPOINT is set');
     assert.ok(entry.raw.startsWith('['), 'ENTRYPOINT in JSON form (signals reach node, not a shell)');
     assert.ok(users[0]!.line < entry.line, 'USER before ENTRYPOINT');
-    assert.deepEqual(entry.args, ['node', `${workdir(runtime)}/${pkg.bin.metalbeacon}`]);
+    assert.deepEqual(entry.args, ['node', `${workdir(runtime)}/${BUNDLE[0]}`]);
     // Kubernetes ignores image health checks and probes /healthz and /readyz itself.
     assert.deepEqual(
       instructions(runtime, 'HEALTHCHECK').map((h) => h.args),
@@ -97,11 +105,14 @@ describe('deploy/Dockerfile rules', () => {
     );
   });
 
-  test('the builder installs production dependencies only, and fails when the addon is not built', () => {
+  test('the builder bundles, keeps production dependencies only, and fails when the addon is not built', () => {
     const runs = instructions(builder, 'RUN').map((r) => r.raw);
     assert.equal(runs.length, 1);
-    assert.match(runs[0]!, /npm ci --omit=dev/);
-    assert.match(runs[0]!, /test -f build\/Release\/metalbeacon_native\.node/);
+    const steps = runs[0]!.split('&&').map((step) => step.replace(/\\\n/g, ' ').trim());
+    assert.match(steps[0]!, /^npm ci\b/);
+    assert.match(steps[1]!, /^test -f build\/Release\/metalbeacon_native\.node$/);
+    assert.equal(steps[2], 'npm run build');
+    assert.match(steps[3]!, /^npm prune --omit=dev\b/, 'dev dependencies go after the build');
     for (const copy of instructions(runtime, 'COPY')) {
       if (copy.flags.from !== undefined) assert.equal(copy.flags.from, builder.name, `line ${copy.line}`);
     }
@@ -118,6 +129,7 @@ describe('deploy/Dockerfile rules', () => {
     const ignored = ignoreFilter(readFileSync(IGNORE, 'utf8'));
     for (const kept of [
       'package.json',
+      'scripts/build.ts',
       'bin/metalbeacon.js',
       'shared/net/ip.ts',
       'native/packet-socket.cc',
@@ -206,11 +218,13 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
       assert.ok(existsSync(join(tree, 'node_modules', dep, 'package.json')), dep);
     }
     const sources = files(tree).filter((f) => !f.includes(`${join(tree, 'node_modules')}`));
+    for (const file of BUNDLE) assert.ok(existsSync(join(tree, file)), file);
+    assert.ok(existsSync(join(tree, 'config/crd/metalbeacon.io_ipaddresspools.yaml')));
     assert.deepEqual(
-      sources.filter((f) => f.endsWith('.test.ts')).map((f) => relative(tree, f)),
+      sources.filter((f) => f.endsWith('.ts')).map((f) => relative(tree, f)),
       [],
+      'no TypeScript: the bundle is all the image runs',
     );
-    assert.ok(sources.length > 50);
     const modules = files(join(tree, 'node_modules'));
     assert.deepEqual(
       modules.filter((f) => /\.(d\.[cm]?ts|map)$/.test(f)).map((f) => relative(tree, f)),
@@ -220,80 +234,112 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
     const bytes = (list: string[]) => list.reduce((sum, f) => sum + statSync(f).size, 0);
     // Figures for the README (printed, not asserted): the image's application layers.
     process.stdout.write(
-      `# image tree: node_modules ${(bytes(modules) / 1e6).toFixed(1)} MB, sources and addon ${(bytes(sources) / 1e6).toFixed(1)} MB\n`,
+      `# image tree: node_modules ${(bytes(modules) / 1e6).toFixed(1)} MB, bundle, CRDs and addon ${(bytes(sources) / 1e6).toFixed(1)} MB\n`,
     );
   });
 
   test('the entrypoint runs: --version, --help and a subcommand help', async () => {
     const opts = { cwd: tree, env: { PATH: dirname(node), HOME: scratch } };
-    const { stdout: version } = await run(node, [join(tree, pkg.bin.metalbeacon!), '--version'], opts);
+    const { stdout: version } = await run(node, [join(tree, BUNDLE[0]!), '--version'], opts);
     assert.equal(version.trim(), pkg.version);
-    const { stdout: help } = await run(node, [join(tree, pkg.bin.metalbeacon!), '--help'], opts);
+    const { stdout: help } = await run(node, [join(tree, BUNDLE[0]!), '--help'], opts);
     for (const command of ['controller', 'apiserver', 'migrate'])
       assert.match(help, new RegExp(`\\n  ${command} `));
-    const { stdout: controller } = await run(
-      node,
-      [join(tree, pkg.bin.metalbeacon!), 'controller', '--help'],
-      opts,
-    );
+    const { stdout: controller } = await run(node, [join(tree, BUNDLE[0]!), 'controller', '--help'], opts);
     assert.match(controller, /--leader-elect/);
   });
 
-  test('every import in the tree resolves inside it, with production dependencies only', async () => {
-    const sources = files(tree).filter((f) => f.endsWith('.ts') && !f.includes('/node_modules/'));
+  test("the bundle's own imports: Node's modules, pino from the tree's node_modules, and the lab left out", async () => {
     const bare = new Set<string>();
-    const missing: string[] = [];
-    // Static imports, dynamic imports and worker entries (new URL('./x.ts', import.meta.url)).
-    const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*|new URL\(\s*)'([^'\s()]+)'/g;
-    for (const file of sources) {
-      for (const [, spec] of readFileSync(file, 'utf8').matchAll(specifier)) {
+    for (const file of BUNDLE) {
+      const text = readFileSync(join(tree, file), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:^import [^;]*? from |\bimport\()"([^"]+)"/gm)) {
         if (spec!.startsWith('node:')) continue;
-        if (spec!.startsWith('.')) {
-          const target = relative(tree, join(dirname(file), spec!));
-          if (notShipped(target)) {
-            // Only a subcommand's lazy import may reach a folder left out of the image.
-            assert.match(
-              relative(tree, file),
-              /^bin\/commands\//,
-              `${relative(tree, file)} imports ${target}`,
-            );
-            continue;
-          }
-          if (!existsSync(join(dirname(file), spec!))) missing.push(`${relative(tree, file)} -> ${spec}`);
-        } else bare.add(spec!);
+        if (spec!.startsWith('.')) assert.match(spec!, /^\.\.\/\.\.\/test\/lab\//, `${file} imports ${spec}`);
+        else bare.add(spec!);
       }
     }
-    assert.deepEqual(missing, []);
-    assert.ok(bare.has('@kubernetes/client-node'));
-    // Bare specifiers resolve from the tree's node_modules as Node would (exports maps included).
+    assert.ok(bare.has('pino'), [...bare].join(' '));
     const script = `for (const s of ${JSON.stringify([...bare])}) import.meta.resolve(s); console.log('ok');`;
     const { stdout } = await run(node, ['--input-type=module', '-e', script], {
-      cwd: tree,
+      cwd: join(tree, 'dist'),
       env: { PATH: dirname(node), HOME: scratch },
     });
     assert.equal(stdout.trim(), 'ok');
+    await assert.rejects(
+      run(node, [join(tree, BUNDLE[0]!), 'lab'], { cwd: tree, env: { PATH: dirname(node) } }),
+      {
+        stderr: /metalbeacon lab runs from a source checkout/,
+      },
+    );
   });
 
-  test('the modules the subcommands load lazily, and the native addon, load from the tree', async () => {
-    const lazy = new Set<string>();
-    for (const file of readdirSync(join(tree, 'bin/commands'))) {
-      const text = readFileSync(join(tree, 'bin/commands', file), 'utf8');
-      for (const [, spec] of text.matchAll(/\bimport\(\s*'(\.[^']+)'/g)) {
-        const target = relative(tree, join(tree, 'bin/commands', spec!));
-        if (!notShipped(target)) lazy.add(target);
-      }
+  test('from the tree, the controller assigns an IP and the speaker starts both Workers, announces and stops cleanly', async () => {
+    const bed = await startBed();
+    const dir = mkdtempSync(join(scratch, 'run-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    bed.server.writeKubeconfig(kubeconfig);
+    const children: ChildProcess[] = [];
+    const start = (args: string[]) => {
+      const child = spawn(
+        node,
+        [join(tree, BUNDLE[0]!), '--log-format', 'json', '--kubeconfig', kubeconfig, ...args],
+        {
+          cwd: tree,
+          env: { PATH: dirname(node), HOME: scratch },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let log = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+      });
+      children.push(child);
+      return {
+        child,
+        log: () => log,
+        exited: once(child, 'exit') as Promise<[number | null, string | null]>,
+      };
+    };
+    try {
+      await createNode(bed, 'node-a', '192.0.2.11');
+      await createSpeakerPod(bed, 'node-a', '127.0.0.1');
+      await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+      await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
+      await bed.core.createNamespacedService({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'web' },
+          spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], selector: { app: 'web' } },
+        },
+      });
+      await setEndpoints(bed, 'web', ['node-a']);
+      start(['controller', '--no-leader-elect', '--metrics-listen', '127.0.0.1:0']);
+      const ip = await eventually('an IP from the controller run from the tree', async () => {
+        const service = await bed.core.readNamespacedService({ name: 'web', namespace: 'default' });
+        return service.status?.loadBalancer?.ingress?.[0]?.ip;
+      });
+      assert.match(ip, /^198\.51\.100\./);
+      const speaker = start([
+        ...['speaker', '--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
+        ...['--membership-port', String(bed.membershipPort), '--metrics-listen', '127.0.0.1:0'],
+        ...['--exclude-interfaces', '.*', '--bgp-listen-port', '0'],
+      ]);
+      // The ServiceL2Status exists once the plan was applied, which needs both Workers (membership
+      // settles before planning; the L2 announcer runs in the packet worker).
+      await eventually('the ServiceL2Status of the speaker run from the tree', async () => {
+        const objects = await listCrs(bed, 'servicel2statuses');
+        return objects.length === 1 || undefined;
+      });
+      assert.match(speaker.log(), /membership settled/);
+      speaker.child.kill('SIGTERM');
+      const [code] = await speaker.exited;
+      assert.equal(code, 0, speaker.log());
+    } finally {
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+      await bed.close();
     }
-    assert.ok(lazy.has('controller/shell/controller.ts'), [...lazy].join(' '));
-    const script = [
-      `for (const m of ${JSON.stringify([...lazy])}) await import('./' + m);`,
-      `const { loadNative } = await import('./native/index.ts');`,
-      `if (typeof loadNative().PacketSocket !== 'function') throw new Error('no PacketSocket');`,
-      `console.log('loaded', ${lazy.size});`,
-    ].join('\n');
-    const { stdout } = await run(node, ['--input-type=module', '-e', script], {
-      cwd: tree,
-      env: { PATH: dirname(node), HOME: scratch },
-    });
-    assert.equal(stdout.trim(), `loaded ${lazy.size}`);
   });
 });

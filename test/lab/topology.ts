@@ -18,6 +18,7 @@ import { parseCidr } from '../../shared/net/ip.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import type { KubeObject } from '../apiserver/types.ts';
+import { metalbeaconEntry } from '../tools/entry.ts';
 import { ApiForwarder } from './api-forwarder.ts';
 import { Lab, type LabDaemon, type LabLink, type LabOptions, waitFor, waitForOutput } from './netns.ts';
 import {
@@ -39,7 +40,7 @@ import { LAB_RUN_DIR } from './state.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The CLI entry point, run with this process's Node (24). */
-export const METALBEACON_BIN = `${REPO}bin/metalbeacon.js`;
+export const METALBEACON_BIN = metalbeaconEntry();
 const INGRESS_SERVER = fileURLToPath(new URL('./ingress-server.ts', import.meta.url));
 
 /** The fixed address plan (DESIGN.md). */

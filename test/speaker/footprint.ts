@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { metalbeaconEntry } from '../tools/entry.ts';
 import { createCr, createNode, createSpeakerPod, listCrs, startBed } from './harness.ts';
 
 const count = Number(process.argv[2] ?? 1000);
@@ -57,7 +57,7 @@ const started = performance.now();
 const child = spawn(
   process.execPath,
   [
-    fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url)),
+    metalbeaconEntry(),
     ...['--log-format', 'json', '--log-level', 'warn', 'speaker', '--kubeconfig', join(dir, 'kubeconfig')],
     ...['--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
     ...['--membership-port', String(bed.membershipPort), '--metrics-listen', `127.0.0.1:${metricsPort}`],

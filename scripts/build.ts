@@ -1,0 +1,50 @@
+// `npm run build`: the esbuild bundle the image runs (deploy/Dockerfile), into dist/:
+//   dist/metalbeacon.mjs        the CLI (bin/main.ts and everything it imports)
+//   dist/l2-worker.mjs          the L2 packet worker (speaker/l2/worker.ts)
+//   dist/membership-worker.mjs  the membership worker (speaker/membership/worker-entry.ts)
+// Why a bundle when Node 24 runs the TypeScript itself: each isolate (main thread and two
+// Workers) pays ~18 MB for the type stripper and every one of client-node's ~2,700 modules
+// costs memory of its own; one plain-JavaScript file per isolate costs far less (README,
+// Performance). Modules find their Worker entries and data through shared/runtime/entry-url.ts.
+import { type BuildOptions, build } from 'esbuild';
+
+const root = new URL('../', import.meta.url);
+const common: BuildOptions = {
+  absWorkingDir: root.pathname,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // CommonJS dependencies (undici, js-yaml, ...) call require(): give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __mbRequire } from 'node:module'; const require = __mbRequire(import.meta.url);",
+  },
+  // pino runs its transports (pino-pretty on a terminal) in a Worker that loads them from
+  // node_modules by path: left to node_modules, which the image ships.
+  external: ['pino', 'pino-pretty'],
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: {
+      metalbeacon: 'bin/main.ts',
+      'l2-worker': 'speaker/l2/worker.ts',
+      'membership-worker': 'speaker/membership/worker-entry.ts',
+    },
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    plugins: [
+      {
+        // `metalbeacon lab` is not in the bundle (bin/commands/lab.ts refuses to run from it).
+        name: 'leave-out-the-lab',
+        setup(b) {
+          b.onResolve({ filter: /\/test\/lab\// }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+    ],
+  }),
+]);
+process.stdout.write('built dist/metalbeacon.mjs, dist/l2-worker.mjs, dist/membership-worker.mjs\n');

@@ -1,0 +1,16 @@
+/**
+ * A file found relative to the calling module, in the source tree or in the bundle.
+ *
+ * The sources run as TypeScript (`bin/metalbeacon.js`); the image runs the esbuild bundle
+ * (`dist/metalbeacon.mjs`, scripts/build.ts), where every module's `import.meta.url` is the
+ * bundle's own. Callers name both places: `entryUrl(import.meta.url, './worker.ts',
+ * './l2-worker.mjs')`.
+ */
+export function entryUrl(metaUrl: string, fromSource: string, fromBundle: string): URL {
+  return new URL(isBundled(metaUrl) ? fromBundle : fromSource, metaUrl);
+}
+
+/** Whether the module at `metaUrl` runs from the bundle (the sources are all `.ts`). */
+export function isBundled(metaUrl: string): boolean {
+  return metaUrl.endsWith('.mjs');
+}
