@@ -162,6 +162,44 @@ describe('kubectl round trip', () => {
     assert.equal(lines.filter((l) => l.startsWith('NAMESPACE')).length, 1, 'one header for the whole stream');
   });
 
+  test('kubectl get svc -A -w --output-watch-events streams an addition, a change and a deletion', async () => {
+    const watcher = start(['get', 'svc', '-A', '-w', '--output-watch-events']);
+    let output = '';
+    watcher.stdout!.on('data', (d) => {
+      output += d;
+    });
+    const rows = () => output.split('\n').filter((l) => /\swatch-demo\s/.test(l));
+    try {
+      await eventually('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
+      assert.deepEqual(rows(), [], 'not there yet');
+      const file = join(home, 'watch-demo.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: v1\nkind: Service\nmetadata: {name: watch-demo, namespace: default}\n' +
+          'spec: {type: LoadBalancer, ports: [{port: 80, targetPort: 8080}]}\n',
+      );
+      await ok('create', '-f', file);
+      await eventually('the addition', () =>
+        rows().some((l) => /^ADDED\s+default\s+watch-demo\s+LoadBalancer\s/.test(l)),
+      );
+      await ok('label', 'svc', 'watch-demo', '-n', 'default', 'tier=edge');
+      await eventually('the change', () => rows().some((l) => l.startsWith('MODIFIED')));
+      await ok('delete', 'svc', 'watch-demo', '-n', 'default');
+      await eventually('the deletion', () => rows().some((l) => l.startsWith('DELETED')));
+    } finally {
+      watcher.kill('SIGTERM');
+    }
+    assert.deepEqual(
+      rows().map((l) => l.split(/\s+/)[0]),
+      ['ADDED', 'MODIFIED', 'DELETED'],
+      'each change once, in order',
+    );
+    assert.match(
+      output.split('\n')[0]!,
+      /^EVENT\s+NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/,
+    );
+  });
+
   test('kubectl create namespace|configmap|secret (typed commands that send protobuf)', async () => {
     assert.equal((await ok('create', 'namespace', 'demo')).trim(), 'namespace/demo created');
     assert.equal(
