@@ -308,6 +308,28 @@ describe('service facts and helpers', () => {
   });
 });
 
+describe('restoreOrder and shared IPs', () => {
+  it('a status holder that lost its sharing key while no controller ran yields the IP to the one that kept it', () => {
+    const shared = (name: string, key: string | undefined, port: number) =>
+      svc(
+        name,
+        { ports: [{ protocol: 'TCP', port }] },
+        { ingress: ['198.51.100.1'], annotations: key ? { 'metalbeacon.io/allow-shared-ip': key } : {} },
+      );
+    // "a" sorts first by name, but it is the one whose key was removed.
+    const services = [shared('b', 'dns', 53), shared('a', undefined, 54)];
+    assert.deepEqual(
+      restoreOrder(services).map((s) => s.metadata?.name),
+      ['b', 'a'],
+    );
+    const a = new Allocator(pools());
+    const ctx = context(a);
+    const restored = restoreOrder(services).map((s) => restoreService(ctx, s));
+    assert.deepEqual(restored, [true, false]);
+    assert.deepEqual(a.holdersOf({ family: 'IPv4', value: 3325256705n }), ['default/b']);
+  });
+});
+
 describe('restoreService', () => {
   it('claims only status IPs that are still allowed, never allocates', () => {
     const a = new Allocator(pools());

@@ -325,11 +325,19 @@ export function reconcileService(
  * The order in which Services are reconciled at start: every Service that already shows IPs
  * in its status first (so its IPs are restored before anyone else can take them — MetalLB
  * #1774, #2443), then the rest; by key within each group for determinism.
+ * Among those with IPs, Services with an allow-shared-ip key come first: when two status
+ * holders of one IP no longer fit together because one lost its key while no controller ran,
+ * the one without a key is the one that changed (a Service without a key never shares), so
+ * the other keeps the IP — as it would had the controller seen the change.
  */
 export function restoreOrder<S extends ServiceObject>(services: readonly S[]): S[] {
-  const withIps = (s: S): number => (statusIps(s).length > 0 ? 0 : 1);
+  const group = (s: S): number => {
+    if (statusIps(s).length === 0) return 2;
+    const key = s.metadata?.annotations?.[Annotations.AllowSharedIp];
+    return key === undefined || key === '' ? 1 : 0;
+  };
   return [...services].sort(
-    (a, b) => withIps(a) - withIps(b) || (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0),
+    (a, b) => group(a) - group(b) || (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0),
   );
 }
 

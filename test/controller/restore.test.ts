@@ -89,4 +89,47 @@ describe('controller start: restore before serve', () => {
       await bed.close();
     }
   });
+
+  it('a shared IP whose co-holder dropped its sharing key while no controller ran stays with the unchanged one', async () => {
+    const bed = await startBed();
+    try {
+      await createPool(bed, 'p', { addresses: ['198.51.100.20/30'] });
+      const shared = { 'metalbeacon.io/allow-shared-ip': 'dns' };
+      // "a-changed" sorts first by name: name order alone would give it the IP.
+      await createService(bed, 'a-changed', { annotations: shared, ports: [{ port: 53 }] });
+      await createService(bed, 'b-kept', { annotations: shared, ports: [{ port: 54 }] });
+      const first = await bed.startController({ leaderElect: false });
+      const ip = await waitFor('both on one IP', async () => {
+        const ips = await allIps(bed);
+        const [a, b] = [ips.get('default/a-changed') ?? [], ips.get('default/b-kept') ?? []];
+        return a.length === 1 && a[0] === b[0] && a[0];
+      });
+      await first.idle();
+      await first.stop();
+      await bed.core.patchNamespacedService(
+        {
+          name: 'a-changed',
+          namespace: 'default',
+          body: { metadata: { annotations: { 'metalbeacon.io/allow-shared-ip': null } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const second = await bed.startController({ leaderElect: false });
+      await waitFor('the two no longer share', async () => {
+        const ips = await allIps(bed);
+        const [a, b] = [ips.get('default/a-changed') ?? [], ips.get('default/b-kept') ?? []];
+        return a.length === 1 && b.length === 1 && a[0] !== b[0];
+      });
+      await second.idle();
+      const ips = await allIps(bed);
+      assert.deepEqual(ips.get('default/b-kept'), [ip], 'the unchanged Service lost its IP');
+      const cleared = (await eventsOf(bed)).filter((e) => e.reason === 'ClearAssignment');
+      assert.deepEqual(
+        cleared.map((e) => e.object),
+        ['a-changed'],
+      );
+    } finally {
+      await bed.close();
+    }
+  });
 });
