@@ -69,9 +69,11 @@ export class WatchHub {
 
   /** Forgets all history up to `throughVersion` (a fault hook: forces 410 on older watches). */
   compact(throughVersion: number): void {
-    while (this.history.length > 0 && (this.history[0]?.resourceVersion ?? 0) <= throughVersion)
-      this.history.shift();
+    // Kept changes start at head: what the limit already dropped lies before it.
+    while (this.head < this.history.length && this.history[this.head]!.resourceVersion <= throughVersion)
+      this.head++;
     this.compactedThrough = Math.max(this.compactedThrough, throughVersion);
+    this.trim();
   }
 
   /** Ends every open watch stream (a fault hook: like an apiserver or proxy dropping them). */
