@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metalbeaconEntry } from '../tools/entry.ts';
-import { createCr, createNode, createSpeakerPod, listCrs, startBed } from './harness.ts';
+import { announcedServices, createCr, createNode, createSpeakerPod, listCrs, startBed } from './harness.ts';
 
 const count = Number(process.argv[2] ?? 1000);
 let requests = 0;
@@ -29,27 +29,7 @@ await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', {
   addresses: ['198.51.100.0/24', '2001:db8:100::/120'],
 });
 await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
-const objects: object[] = [];
-for (let i = 0; i < count; i++) {
-  // Documentation ranges only: 254 IPv4 addresses, then IPv6 (several Services may share one).
-  const ip = i < 254 ? `198.51.100.${i + 1}` : `2001:db8:100::${((i % 254) + 1).toString(16)}`;
-  const name = `svc-${i}`;
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: 'default' },
-    spec: { type: 'LoadBalancer', ports: [{ port: 80 + Math.floor(i / 254), protocol: 'TCP' }] },
-    status: { loadBalancer: { ingress: [{ ip }] } },
-  });
-  objects.push({
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: `${name}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-a', conditions: { ready: true } }],
-  });
-}
-bed.server.applyObjects(objects as never);
+bed.server.applyObjects(announcedServices(count, 'node-a') as never);
 const dir = mkdtempSync(join(tmpdir(), 'mb-footprint-'));
 bed.server.writeKubeconfig(join(dir, 'kubeconfig'));
 const metricsPort = 17000 + (process.pid % 1000);

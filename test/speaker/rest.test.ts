@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  announcedServices,
   type Bed,
   createCr,
   createNode,
@@ -70,25 +71,7 @@ before(async () => {
   await createSpeakerPod(bed, 'node-a', '127.0.0.1');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/24'] });
   await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
-  const objects: object[] = [];
-  for (let i = 0; i < COUNT; i++) {
-    const name = `svc-${i}`;
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: 'default' },
-      spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
-      status: { loadBalancer: { ingress: [{ ip: `198.51.100.${i + 1}` }] } },
-    });
-    objects.push({
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: ['10.244.0.10'], nodeName: 'node-a', conditions: { ready: true } }],
-    });
-  }
-  bed.server.applyObjects(objects as never);
+  bed.server.applyObjects(announcedServices(COUNT, 'node-a') as never);
   bed.server.writeKubeconfig(join(dir, 'kubeconfig'));
 });
 
