@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from '../lab/netns.ts';
 import { Bird } from './bird.ts';
-import { connectAttemptGapsMs, eventually, logLines, startSpeaker } from './speaker.ts';
+import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
 describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
@@ -86,23 +86,10 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
       ...['--drain-time', '0'],
     ]);
     try {
-      const received = await eventually(
-        'three NOTIFICATIONs received',
-        () => {
-          const lines = logLines(speaker).filter((l) => l.msg === 'NOTIFICATION received');
-          return lines.length >= 3 && lines;
-        },
-        30_000,
-      );
+      const received = await notifications(speaker, 'NOTIFICATION received', 3);
       assert.ok(received.every((l) => l.code === 2 && l.subcode === 2));
       assert.match(bird.daemon.output(), /wrongas: Error: Bad peer AS: 65099/);
-      // Backoff from 1 s, capped at 2 s, jittered to 75-100 %: no two attempts closer than 750 ms.
-      const gaps = connectAttemptGapsMs(logLines(speaker));
-      assert.ok(gaps.length >= 2, `attempts: ${gaps.length + 1}`);
-      assert.ok(
-        gaps.every((gap) => gap >= 750),
-        `gaps between attempts (ms): ${gaps.join(', ')}`,
-      );
+      assertBackoffGaps(logLines(speaker));
       assert.equal(await bird.count('ipv4'), 0);
     } finally {
       await speaker.stop();

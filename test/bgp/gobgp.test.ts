@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from '../lab/netns.ts';
 import { Gobgp } from './gobgp.ts';
-import { connectAttemptGapsMs, eventually, logLines, startSpeaker } from './speaker.ts';
+import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
 describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
@@ -123,25 +123,12 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
       ...['--drain-time', '0'],
     ]);
     try {
-      const sent = await eventually(
-        'three NOTIFICATIONs sent',
-        () => {
-          const lines = logLines(speaker).filter((l) => l.msg === 'NOTIFICATION sent');
-          return lines.length >= 3 && lines;
-        },
-        30_000,
-      );
+      const sent = await notifications(speaker, 'NOTIFICATION sent', 3);
       assert.ok(
         sent.every((l) => l.code === 2 && l.subcode === 6),
         JSON.stringify(sent),
       );
-      // Backoff from 1 s, capped at 2 s, jittered to 75-100 %: no two attempts closer than 750 ms.
-      const gaps = connectAttemptGapsMs(logLines(speaker));
-      assert.ok(gaps.length >= 2, `attempts: ${gaps.length + 1}`);
-      assert.ok(
-        gaps.every((gap) => gap >= 750),
-        `gaps between attempts (ms): ${gaps.join(', ')}`,
-      );
+      assertBackoffGaps(logLines(speaker));
       assert.ok(!logLines(speaker).some((l) => l.to === 'Established'));
     } finally {
       await speaker.stop();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Lab, LabDaemon } from '../lab/netns.ts';
 import { metalbeaconEntry } from '../tools/entry.ts';
 
@@ -56,12 +57,33 @@ export async function eventually<T>(
   }
 }
 
+/** Waits (30 s at most) until the speaker logged `count` lines `msg` (NOTIFICATION sent/received). */
+export function notifications(
+  daemon: LabDaemon,
+  msg: string,
+  count: number,
+): Promise<Record<string, unknown>[]> {
+  return eventually(
+    `${count} × ${msg}`,
+    () => {
+      const lines = logLines(daemon).filter((l) => l.msg === msg);
+      return lines.length >= count && lines;
+    },
+    30_000,
+  );
+}
+
 /**
- * Gaps (ms, from the log's own timestamps) between the session's successive entries into
- * Connect: the connection attempts. Load only lengthens them, so a lower bound is a fair check
- * that backoff holds (no connection storm) on a busy machine.
+ * Backoff from 1 s (`--connect-retry 1`), capped, jittered to 75-100 %: at least three
+ * connection attempts and no two closer than 750 ms, from the log's own timestamps of the
+ * entries into Connect. Load only lengthens the gaps, so the bound holds on a busy machine.
  */
-export function connectAttemptGapsMs(lines: readonly Record<string, unknown>[]): number[] {
+export function assertBackoffGaps(lines: readonly Record<string, unknown>[]): void {
   const times = lines.filter((l) => l.to === 'Connect').map((l) => Number(l.time));
-  return times.slice(1).map((t, i) => t - (times[i] as number));
+  const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+  assert.ok(gaps.length >= 2, `attempts: ${times.length}`);
+  assert.ok(
+    gaps.every((gap) => gap >= 750),
+    `gaps between attempts (ms): ${gaps.join(', ')}`,
+  );
 }

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { StatusLabels } from '../../shared/api/names.ts';
 import { waitFor } from '../lab/netns.ts';
 import type { Topology } from '../lab/topology.ts';
-import { announcers, isolateFromPeers, startE2eTopology, urlOf, waitForAnnouncers } from './harness.ts';
+import {
+  announcers,
+  isolateFromPeers,
+  listObjects,
+  startE2eTopology,
+  urlOf,
+  waitForAnnouncers,
+} from './harness.ts';
 import { analyzeProbe, type Probe, startProbe } from './probe.ts';
 
 // Failures and restarts under client load, on the lab topology (controller + three speakers),
@@ -110,7 +118,21 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
       } finally {
         await topo.restoreLink(owner);
       }
-      // Served by the node answering ARP again, well before the client's ARP entry would age.
+      // The owner is back in everyone's view once it alone holds the Service's ServiceL2Status
+      // (the interim owner withdrew and deleted its own). Told by the API, not by ARP: an arping
+      // reply would itself move the client's neighbour entry and hide the defect.
+      await waitFor(
+        `flap ${flap}: ${owner} alone holding the ServiceL2Status of web`,
+        async () => {
+          const nodes = (await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicel2statuses'))
+            .map((o) => (o.metadata as { labels?: Record<string, string> }).labels ?? {})
+            .filter((labels) => labels[StatusLabels.ServiceName] === 'web')
+            .map((labels) => labels[StatusLabels.Node]);
+          return (nodes.length === 1 && nodes[0] === owner) || undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      // Then the client is served by the node answering ARP, well before its ARP entry would age.
       assert.equal(await currentOwner(25, 8_000), owner, `flap ${flap}`);
     }
   });
