@@ -233,5 +233,11 @@ describe('L2Engine', () => {
       message: /eth0: .*not permitted/,
     });
     assert.deepEqual(engine.active(), []);
+    // A second IP that fails the same way reports its own failure only, so the message (and the
+    // speaker's announceFailed event built from it) does not change with the number of failures.
+    assert.throws(
+      () => engine.announce('198.51.100.8', ['eth0']),
+      (error: Error) => error.message.split('; ').length === 1 && /^eth0: /.test(error.message),
+    );
   });
 });

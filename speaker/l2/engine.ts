@@ -90,7 +90,7 @@ export class L2Engine {
 
   announce(ip: string, interfaces: string[] | undefined): void {
     this.#desired.set(ip, interfaces);
-    this.#converge();
+    this.#converge(ip);
   }
 
   withdraw(ip: string): void {
@@ -165,7 +165,12 @@ export class L2Engine {
     return pairs;
   }
 
-  #converge(): void {
+  /**
+   * Opens and closes sockets and starts bursts until (desired IPs × available interfaces) is
+   * what is announced. Throws what failed, for `onlyFor`'s pairs when given (an announce
+   * reports its own IP's failures, not those of IPs that failed before and are retried).
+   */
+  #converge(onlyFor?: string): void {
     const target = this.#targetPairs();
     // Remove first, so a withdrawn IP stops being answered before anything else happens.
     for (const [name, open] of this.#open) {
@@ -192,8 +197,10 @@ export class L2Engine {
         try {
           open = this.#openInterface(iface);
         } catch (error) {
-          errors.push(`${iface.name}: ${(error as Error).message}`);
-          code ??= (error as { code?: string }).code;
+          if (onlyFor === undefined || onlyFor === ip) {
+            errors.push(`${iface.name}: ${(error as Error).message}`);
+            code ??= (error as { code?: string }).code;
+          }
           continue;
         }
       }
