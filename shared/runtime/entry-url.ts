@@ -2,8 +2,8 @@
  * A file found relative to the calling module, in the source tree or in the bundle.
  *
  * The sources run as TypeScript (`bin/metalbeacon.js`); the image runs the esbuild bundle
- * (`dist/metalbeacon.mjs`, scripts/build.ts), where every module's `import.meta.url` is the
- * bundle's own. Callers name both places: `entryUrl(import.meta.url, './worker.ts',
+ * (`dist/metalbeacon.mjs` and its chunks, all in dist/, scripts/build.ts), where a module's
+ * `import.meta.url` is that of the bundle file it was put in. Callers name both places: `entryUrl(import.meta.url, './worker.ts',
  * './l2-worker.mjs')`.
  */
 export function entryUrl(metaUrl: string, fromSource: string, fromBundle: string): URL {

@@ -158,8 +158,8 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let stopped: Promise<void> | undefined;
   /** Services this node announced at the last plan (for nodeAssigned events) */
   let assigned = new Set<string>();
-  /** `service|topic` of the announce failures of the last plan (for announceFailed events) */
-  let failing = new Set<string>();
+  /** `service|topic` -> the announce failures of the last plan (for announceFailed events) */
+  let failing = new Map<string, AnnounceFailure>();
 
   // ---- membership key, before anything that depends on it ------------------------------------
   const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
@@ -629,17 +629,12 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
    * announced, the peer started) is forgotten, so its coming back posts again.
    */
   function postFailedEvents(now: readonly AnnounceFailure[]): void {
-    const next = new Set<string>();
+    const next = new Map(now.map((f) => [`${f.service}|${f.topic}`, f]));
     for (const f of now) {
-      next.add(`${f.service}|${f.topic}`);
       const ref = serviceRef(f.service);
       if (ref) events.post(ref, 'Warning', 'announceFailed', f.message, f.topic);
     }
-    for (const id of failing) {
-      if (next.has(id)) continue;
-      const bar = id.indexOf('|');
-      events.forget(id.slice(0, bar), 'announceFailed', id.slice(bar + 1));
-    }
+    for (const [id, f] of failing) if (!next.has(id)) events.forget(f.service, 'announceFailed', f.topic);
     failing = next;
   }
 

@@ -46,12 +46,7 @@ export function updateError(
   subcode: number,
   message: string,
   action: ErrorAction,
-  data?: Uint8Array,
-  attribute?: number,
+  details: { data?: Uint8Array; attribute?: number } = {},
 ): BgpMessageError {
-  return new BgpMessageError(ErrorCode.UpdateMessage, subcode, message, {
-    action,
-    ...(data ? { data } : {}),
-    ...(attribute !== undefined ? { attribute } : {}),
-  });
+  return new BgpMessageError(ErrorCode.UpdateMessage, subcode, message, { action, ...details });
 }

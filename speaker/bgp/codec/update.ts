@@ -326,8 +326,7 @@ function decodeAttributeValue(
       UpdateSubcode.AttributeLengthError,
       `UPDATE: ${known.name} has length ${value.length}, expected ${expected}`,
       known.action,
-      whole,
-      typeCode,
+      { data: whole, attribute: typeCode },
     );
   switch (typeCode) {
     case AttrType.Origin:
@@ -337,8 +336,7 @@ function decodeAttributeValue(
           UpdateSubcode.InvalidOriginAttribute,
           `UPDATE: ORIGIN value ${value[0]} is not IGP, EGP or INCOMPLETE`,
           known.action,
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         );
       }
       out.origin = value[0]!;
@@ -352,8 +350,7 @@ function decodeAttributeValue(
           UpdateSubcode.MalformedAsPath,
           `UPDATE: ${known.name}: ${segments}`,
           known.action,
-          undefined,
-          typeCode,
+          { attribute: typeCode },
         );
       }
       if (typeCode === AttrType.AsPath) out.asPath = segments;
@@ -367,8 +364,7 @@ function decodeAttributeValue(
           UpdateSubcode.InvalidNextHopAttribute,
           `UPDATE: NEXT_HOP ${formatIpv4(value)} is not a host address`,
           known.action,
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         );
       }
       out.nextHop = formatIpv4(value);
@@ -424,8 +420,7 @@ function decodeAttributeValue(
           UpdateSubcode.OptionalAttributeError,
           `UPDATE: MP_REACH_NLRI: ${message}`,
           'session-reset',
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         );
       if (value.length < 5) return mpError(`length ${value.length} is shorter than 5`);
       const afi = u16(value, 0);
@@ -460,8 +455,7 @@ function decodeAttributeValue(
           UpdateSubcode.OptionalAttributeError,
           `UPDATE: MP_UNREACH_NLRI: ${message}`,
           'session-reset',
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         );
       if (value.length < 3) return mpError(`length ${value.length} is shorter than 3`);
       const afi = u16(value, 0);
@@ -553,8 +547,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           typeCode === AttrType.MpReachNlri || typeCode === AttrType.MpUnreachNlri
             ? 'session-reset'
             : 'treat-as-withdraw',
-          undefined,
-          typeCode,
+          { attribute: typeCode },
         ),
       );
       break;
@@ -573,8 +566,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           typeCode === AttrType.MpReachNlri || typeCode === AttrType.MpUnreachNlri
             ? 'session-reset'
             : 'attribute-discard',
-          undefined,
-          typeCode,
+          { attribute: typeCode },
         ),
       );
       continue;
@@ -588,8 +580,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           UpdateSubcode.MalformedAttributeList,
           'UPDATE: LOCAL_PREF from an external peer',
           'attribute-discard',
-          undefined,
-          typeCode,
+          { attribute: typeCode },
         ),
       );
       continue;
@@ -600,8 +591,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           UpdateSubcode.UnrecognizedWellKnownAttribute,
           `UPDATE: unrecognized well-known attribute ${typeCode}`,
           'session-reset',
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         );
       }
       unknown.push({ flags: flags & ~AttrFlag.ExtendedLength, typeCode, value: value.slice() });
@@ -617,8 +607,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           UpdateSubcode.AttributeFlagsError,
           `UPDATE: ${known.name} has flags 0x${flags.toString(16)}`,
           known.action,
-          whole,
-          typeCode,
+          { data: whole, attribute: typeCode },
         ),
       );
       continue;
@@ -643,8 +632,7 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
           UpdateSubcode.MissingWellKnownAttribute,
           `UPDATE: missing well-known attribute ${KNOWN_ATTRIBUTES[missing]!.name}`,
           'treat-as-withdraw',
-          Uint8Array.of(missing),
-          missing,
+          { data: Uint8Array.of(missing), attribute: missing },
         ),
       );
     }
