@@ -1,6 +1,16 @@
 import { isIP } from 'node:net';
-import type { V1Pod } from '@kubernetes/client-node';
 import type { MembershipPeer } from './peers.ts';
+
+/** The fields of a core/v1 Pod read here (a V1Pod is one). */
+export interface PodLike {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly spec?: { readonly nodeName?: string };
+  readonly status?: {
+    readonly phase?: string;
+    readonly podIP?: string;
+    readonly podIPs?: readonly { readonly ip: string }[];
+  };
+}
 
 /**
  * The membership peer list from the speaker DaemonSet's Pods (hostNetwork, so a Pod's IPs
@@ -13,7 +23,7 @@ import type { MembershipPeer } from './peers.ts';
  * dual-stack socket takes the first listed).
  */
 export function peersFromPods(
-  pods: readonly V1Pod[],
+  pods: readonly PodLike[],
   family: 'IPv4' | 'IPv6' | 'any' = 'any',
 ): { peers: MembershipPeer[]; skipped: string[] } {
   const peers = new Map<string, MembershipPeer>(); // node name -> peer
@@ -47,6 +57,6 @@ export function peersFromPods(
   return { peers: [...peers.values()], skipped };
 }
 
-function podKey(pod: V1Pod): string {
+function podKey(pod: PodLike): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }

@@ -1,4 +1,5 @@
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { describe } from './objects.ts';
 
@@ -9,24 +10,31 @@ export interface ServiceRef {
   readonly uid: string | undefined;
 }
 
+/** A core/v1 Event as sent: plain JSON, so its times are RFC 3339 strings, not Dates. */
+type EventBody = Omit<CoreV1Event, 'metadata' | 'firstTimestamp' | 'lastTimestamp'> & {
+  metadata: { name: string; namespace: string };
+  firstTimestamp: string;
+  lastTimestamp: string;
+};
+
 /**
  * Events on Services, aggregated: for each (Service, reason) only a changed message is posted,
  * so a plan recomputed a thousand times with the same outcome posts one Event, not a thousand.
  * Best effort: failures are logged. At most 4 in flight; a backlog beyond 5,000 is dropped.
  */
 export class ServiceEvents {
-  readonly #api: CoreV1Api;
+  readonly #client: KubeClient;
   readonly #log: Logger;
   readonly #component: string;
   readonly #now: () => number;
   /** `ns/name|reason|topic` -> last message posted */
   readonly #last = new Map<string, string>();
-  readonly #backlog: CoreV1Event[] = [];
+  readonly #backlog: EventBody[] = [];
   #inFlight = 0;
   #sequence = 0;
 
-  constructor(api: CoreV1Api, log: Logger, component: string, now: () => number) {
-    this.#api = api;
+  constructor(client: KubeClient, log: Logger, component: string, now: () => number) {
+    this.#client = client;
     this.#log = log;
     this.#component = component;
     this.#now = now;
@@ -43,6 +51,8 @@ export class ServiceEvents {
     this.#last.set(key, message);
     if (this.#backlog.length >= 5000) return;
     const time = new Date(this.#now());
+    // What client-node wrote for a Date: toISOString(), milliseconds included.
+    const timestamp = time.toISOString();
     this.#backlog.push({
       metadata: {
         name: `${service.name}.${time.getTime().toString(16)}${(this.#sequence++).toString(16).padStart(4, '0')}`,
@@ -60,8 +70,8 @@ export class ServiceEvents {
       message,
       source: { component: this.#component },
       reportingComponent: this.#component,
-      firstTimestamp: time,
-      lastTimestamp: time,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
       count: 1,
     });
     this.#pump();
@@ -84,8 +94,8 @@ export class ServiceEvents {
     while (this.#inFlight < 4 && this.#backlog.length > 0) {
       const body = this.#backlog.shift()!;
       this.#inFlight++;
-      this.#api
-        .createNamespacedEvent({ namespace: body.metadata.namespace ?? '', body })
+      this.#client
+        .create(`/api/v1/namespaces/${encodeURIComponent(body.metadata.namespace)}/events`, body)
         .catch((error: unknown) =>
           this.#log.debug({ err: describe(error), reason: body.reason }, 'could not post event'),
         )

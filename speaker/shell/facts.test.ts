@@ -68,7 +68,7 @@ describe('serviceFacts', () => {
             ],
           },
         },
-      },
+      } as V1Service,
       [slice([{ addresses: ['10.0.0.1'], nodeName: 'n1', conditions: { ready: true } }])],
     );
     assert.deepEqual(facts, {

@@ -1,7 +1,7 @@
-import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { Annotations } from '../../shared/api/names.ts';
 import { formatIp, parseIp } from '../../shared/net/ip.ts';
 import type { NodeFacts, ServiceFacts } from '../announce/types.ts';
+import type { CachedEndpointSlice, CachedNode, CachedService } from './trim.ts';
 
 /** The label EndpointSlices carry to name their Service (discovery.k8s.io/v1). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -10,7 +10,7 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
  * Whether this speaker handles the Service: type LoadBalancer and the load balancer class we
  * own (`lbClass` undefined: only Services without a class, as MetalLB and the controller).
  */
-export function handlesService(service: V1Service, lbClass: string | undefined): boolean {
+export function handlesService(service: CachedService, lbClass: string | undefined): boolean {
   if (service.spec?.type !== 'LoadBalancer') return false;
   return (service.spec.loadBalancerClass ?? undefined) === lbClass;
 }
@@ -20,7 +20,7 @@ export function handlesService(service: V1Service, lbClass: string | undefined):
  * documents), or `serving` while `terminating` (so a draining Pod keeps its node announced
  * until it stops serving, KEP-1672). Endpoints without nodeName cannot be placed; sorted.
  */
-export function endpointNodes(slices: readonly V1EndpointSlice[]): string[] {
+export function endpointNodes(slices: readonly CachedEndpointSlice[]): string[] {
   const nodes = new Set<string>();
   for (const slice of slices) {
     for (const endpoint of slice.endpoints ?? []) {
@@ -38,7 +38,7 @@ export function endpointNodes(slices: readonly V1EndpointSlice[]): string[] {
  * A Service as the planner sees it: only IPs the controller wrote to
  * status.loadBalancer.ingress, in canonical text (hostnames and junk ignored).
  */
-export function serviceFacts(service: V1Service, slices: readonly V1EndpointSlice[]): ServiceFacts {
+export function serviceFacts(service: CachedService, slices: readonly CachedEndpointSlice[]): ServiceFacts {
   const namespace = service.metadata?.namespace ?? '';
   const name = service.metadata?.name ?? '';
   const ips: string[] = [];
@@ -62,7 +62,7 @@ export function serviceFacts(service: V1Service, slices: readonly V1EndpointSlic
 }
 
 /** A Node as the planner sees it. */
-export function nodeFacts(node: V1Node): NodeFacts {
+export function nodeFacts(node: CachedNode): NodeFacts {
   return {
     name: node.metadata?.name ?? '',
     labels: node.metadata?.labels ?? {},

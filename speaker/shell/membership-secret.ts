@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/k8s/client.ts';
 
 /** Data key of the membership Secret whose value signs (and verifies) heartbeats. */
 export const SIGNING_KEY = 'key';
@@ -52,31 +53,31 @@ function statusOf(error: unknown): number | undefined {
  * so every speaker ends with the same key.
  */
 export async function ensureMembershipSecret(
-  core: CoreV1Api,
+  client: KubeClient,
   namespace: string,
   name: string,
 ): Promise<{ secret: V1Secret; created: boolean }> {
+  const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  const path = `${secrets}/${encodeURIComponent(name)}`;
   try {
-    return { secret: await core.readNamespacedSecret({ name, namespace }), created: false };
+    return { secret: await client.get<V1Secret>(path), created: false };
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
   }
   try {
-    const secret = await core.createNamespacedSecret({
-      namespace,
-      body: {
-        metadata: {
-          name,
-          namespace,
-          labels: { 'app.kubernetes.io/name': 'metalbeacon', 'app.kubernetes.io/component': 'speaker' },
-        },
-        type: 'Opaque',
-        data: { [SIGNING_KEY]: randomBytes(32).toString('base64') },
+    const body: V1Secret = {
+      metadata: {
+        name,
+        namespace,
+        labels: { 'app.kubernetes.io/name': 'metalbeacon', 'app.kubernetes.io/component': 'speaker' },
       },
-    });
+      type: 'Opaque',
+      data: { [SIGNING_KEY]: randomBytes(32).toString('base64') },
+    };
+    const secret = await client.create<V1Secret>(secrets, body);
     return { secret, created: true };
   } catch (error) {
     if (statusOf(error) !== 409) throw error;
-    return { secret: await core.readNamespacedSecret({ name, namespace }), created: false };
+    return { secret: await client.get<V1Secret>(path), created: false };
   }
 }

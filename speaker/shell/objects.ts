@@ -1,12 +1,6 @@
-import {
-  type CustomObjectsApi,
-  type KubernetesObject,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../shared/api/names.ts';
-
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+import type { KubeClient } from '../../shared/k8s/client.ts';
+import type { KubeObject } from '../../shared/k8s/informer.ts';
 
 /** One of our objects with everything in `status` (ServiceL2Status, ServiceBGPStatus, BGPSessionState). */
 export interface StatusObject {
@@ -18,9 +12,9 @@ export interface StatusObject {
 }
 
 /** A cached object of ours as the informer holds it. */
-export type CachedObject = KubernetesObject & { status?: Record<string, unknown> };
+export type CachedObject = KubeObject & { status?: Record<string, unknown> };
 
-/** The HTTP status of a client-node ApiException, if it is one. */
+/** The HTTP status of an ApiError (shared/k8s/client.ts), if it is one. */
 export function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
@@ -56,28 +50,31 @@ function sameLabels(
  * on create are not errors (someone else did it; the next pass sees the truth).
  */
 export class StatusObjects {
-  readonly #api: CustomObjectsApi;
+  readonly #client: KubeClient;
   readonly #namespace: string;
   readonly #onWrite: (verb: string, ok: boolean) => void;
 
-  constructor(api: CustomObjectsApi, namespace: string, onWrite: (verb: string, ok: boolean) => void) {
-    this.#api = api;
+  constructor(client: KubeClient, namespace: string, onWrite: (verb: string, ok: boolean) => void) {
+    this.#client = client;
     this.#namespace = namespace;
     this.#onWrite = onWrite;
   }
 
+  /** The collection of `plural` in our namespace, or one object of it. */
+  #path(plural: string, name?: string): string {
+    const collection = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(this.#namespace)}/${plural}`;
+    return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
+  }
+
   /** Makes the object exist with this status; `cached` is what the informer holds, if anything. */
   async put(desired: StatusObject, cached: CachedObject | undefined): Promise<void> {
-    const common = { group: GROUP, version: VERSION, namespace: this.#namespace, plural: desired.plural };
+    const path = this.#path(desired.plural, desired.name);
     if (!cached) {
       try {
-        await this.#api.createNamespacedCustomObject({
-          ...common,
-          body: {
-            apiVersion: API_VERSION,
-            kind: desired.kind,
-            metadata: { name: desired.name, namespace: this.#namespace, labels: { ...desired.labels } },
-          },
+        await this.#client.create(this.#path(desired.plural), {
+          apiVersion: API_VERSION,
+          kind: desired.kind,
+          metadata: { name: desired.name, namespace: this.#namespace, labels: { ...desired.labels } },
         });
         this.#onWrite('create', true);
       } catch (error) {
@@ -87,10 +84,7 @@ export class StatusObjects {
         }
       }
     } else if (!sameLabels(cached.metadata?.labels, desired.labels)) {
-      await this.#api.patchNamespacedCustomObject(
-        { ...common, name: desired.name, body: { metadata: { labels: { ...desired.labels } } } },
-        MERGE,
-      );
+      await this.#client.patch(path, { metadata: { labels: { ...desired.labels } } }, 'merge');
       this.#onWrite('patch', true);
     }
     if (cached && sameStatus(cached.status, desired.status)) return;
@@ -99,10 +93,7 @@ export class StatusObjects {
     for (const key of Object.keys(cached?.status ?? {})) body[key] = null;
     Object.assign(body, desired.status);
     try {
-      await this.#api.patchNamespacedCustomObjectStatus(
-        { ...common, name: desired.name, body: { status: body } },
-        MERGE,
-      );
+      await this.#client.patch(`${path}/status`, { status: body }, 'merge');
       this.#onWrite('patch-status', true);
     } catch (error) {
       this.#onWrite('patch-status', false);
@@ -113,13 +104,7 @@ export class StatusObjects {
   /** Deletes; a missing object is fine. */
   async delete(plural: string, name: string): Promise<void> {
     try {
-      await this.#api.deleteNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: this.#namespace,
-        plural,
-        name,
-      });
+      await this.#client.delete(this.#path(plural, name));
       this.#onWrite('delete', true);
     } catch (error) {
       if (statusOf(error) === 404) return;
@@ -130,13 +115,7 @@ export class StatusObjects {
 
   /** Lists objects by label selector (e.g. every object of one node). */
   async list(plural: string, labelSelector: string): Promise<CachedObject[]> {
-    const result = (await this.#api.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: this.#namespace,
-      plural,
-      labelSelector,
-    })) as { items?: CachedObject[] };
+    const result = await this.#client.list<CachedObject>(this.#path(plural), { labelSelector });
     return result.items ?? [];
   }
 }

@@ -1,19 +1,3 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  makeInformer,
-  type ObjectCache,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Pod,
-  type V1Secret,
-  type V1Service,
-  VersionApi,
-} from '@kubernetes/client-node';
 import { GROUP, PLURALS, StatusLabels, VERSION } from '../../shared/api/names.ts';
 import type {
   BFDProfile,
@@ -28,7 +12,8 @@ import type {
 import { buildConfig } from '../../shared/config/build-config.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, formatConfigError } from '../../shared/config/types.ts';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import type { KubeClient } from '../../shared/k8s/client.ts';
+import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { statusLabelValue } from '../announce/statuses.ts';
 import type { NodePlan, PlanInput } from '../announce/types.ts';
@@ -50,13 +35,28 @@ import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
 import { SpeakerMetrics, serveMetrics } from './metrics.ts';
 import { type CachedObject, describe, type StatusObject, StatusObjects, statusOf } from './objects.ts';
 import { desiredStatusObjects, nodeSelector, sessionStateObject } from './status-objects.ts';
+import {
+  type CachedEndpointSlice,
+  type CachedNode,
+  type CachedPod,
+  type CachedSecret,
+  type CachedService,
+  trimConfigResource,
+  trimEndpointSlice,
+  trimNode,
+  trimPod,
+  trimSecret,
+  trimService,
+  trimStatusObject,
+} from './trim.ts';
 
 /** The planner: facts in, this node's plan out (speaker/announce). */
 export type Planner = (input: PlanInput) => NodePlan;
 
 /** How `metalbeacon speaker` runs; tests start it with the same options. */
 export interface SpeakerOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The API client (shared/k8s/client.ts); the caller owns it: stop() and kill() leave it open. */
+  readonly client: KubeClient;
   readonly nodeName: string;
   /** Namespace of the CRs, the membership Secret, the speaker Pods and the status objects. */
   readonly namespace: string;
@@ -107,21 +107,15 @@ const COMPONENT = 'metalbeacon-speaker';
 const SESSION_STATES = PLURALS.BGPSessionState;
 const API_PROBE_TIMEOUT_MS = 1000;
 
-type Cr<T> = T & KubernetesObject;
-
 /** Starts informers, membership, the announcers and the metrics server; applies plans until stopped. */
 export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHandle> {
   const { namespace, nodeName } = options;
   const log = options.log.child({ node: nodeName });
   const now = options.now ?? Date.now;
-  const kc = reuseConnections(options.kubeConfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const versionApi = kc.makeApiClient(VersionApi);
+  const { client } = options;
   const metrics = new SpeakerMetrics();
-  const events = new ServiceEvents(core, log, COMPONENT, now);
-  const objects = new StatusObjects(custom, namespace, (verb, ok) =>
+  const events = new ServiceEvents(client, log, COMPONENT, now);
+  const objects = new StatusObjects(client, namespace, (verb, ok) =>
     metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
   );
   const debounceMs = options.debounceMs ?? 100;
@@ -162,64 +156,44 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let failing = new Map<string, AnnounceFailure>();
 
   // ---- membership key, before anything that depends on it ------------------------------------
-  const { secret, created } = await ensureMembershipSecret(core, namespace, options.membershipSecret);
+  const { secret, created } = await ensureMembershipSecret(client, namespace, options.membershipSecret);
   if (created)
     log.info({ secret: options.membershipSecret }, 'created the membership Secret with a random key');
   const keys = keysFromSecret(secret);
 
   // ---- informers ------------------------------------------------------------------------------
+  // Each cache keeps only what the speaker reads (trim.ts): a Node's images, a Pod's containers
+  // and every object's managedFields would otherwise make most of the speaker's memory.
   const crPath = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
-  const crList = (plural: string) => () =>
-    custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as never;
-  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
-  const slices = makeInformer<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () =>
-    discovery.listEndpointSliceForAllNamespaces(),
-  );
-  const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
-  const pods = makeInformer<V1Pod>(
-    kc,
-    `/api/v1/namespaces/${namespace}/pods`,
-    () => core.listNamespacedPod({ namespace, labelSelector: options.speakerSelector }),
-    options.speakerSelector,
-  );
-  const secrets = makeInformer<V1Secret>(kc, `/api/v1/namespaces/${namespace}/secrets`, () =>
-    core.listNamespacedSecret({ namespace }),
-  );
+  const configInformer = <T extends KubeObject>(plural: string) =>
+    new Informer<T>(client, crPath(plural), { trim: trimConfigResource });
+  const services = new Informer<CachedService>(client, '/api/v1/services', { trim: trimService });
+  const slices = new Informer<CachedEndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
+    trim: trimEndpointSlice,
+  });
+  const nodes = new Informer<CachedNode>(client, '/api/v1/nodes', { trim: trimNode });
+  const pods = new Informer<CachedPod>(client, `/api/v1/namespaces/${namespace}/pods`, {
+    labelSelector: options.speakerSelector,
+    trim: trimPod,
+  });
+  const secrets = new Informer<CachedSecret>(client, `/api/v1/namespaces/${namespace}/secrets`, {
+    trim: trimSecret,
+  });
   const crs = {
-    pools: makeInformer<Cr<IPAddressPool>>(kc, crPath(PLURALS.IPAddressPool), crList(PLURALS.IPAddressPool)),
-    l2: makeInformer<Cr<L2Advertisement>>(
-      kc,
-      crPath(PLURALS.L2Advertisement),
-      crList(PLURALS.L2Advertisement),
-    ),
-    bgp: makeInformer<Cr<BGPAdvertisement>>(
-      kc,
-      crPath(PLURALS.BGPAdvertisement),
-      crList(PLURALS.BGPAdvertisement),
-    ),
-    peers: makeInformer<Cr<BGPPeer>>(kc, crPath(PLURALS.BGPPeer), crList(PLURALS.BGPPeer)),
-    communities: makeInformer<Cr<Community>>(kc, crPath(PLURALS.Community), crList(PLURALS.Community)),
-    bfd: makeInformer<Cr<BFDProfile>>(kc, crPath(PLURALS.BFDProfile), crList(PLURALS.BFDProfile)),
+    pools: configInformer<IPAddressPool>(PLURALS.IPAddressPool),
+    l2: configInformer<L2Advertisement>(PLURALS.L2Advertisement),
+    bgp: configInformer<BGPAdvertisement>(PLURALS.BGPAdvertisement),
+    peers: configInformer<BGPPeer>(PLURALS.BGPPeer),
+    communities: configInformer<Community>(PLURALS.Community),
+    bfd: configInformer<BFDProfile>(PLURALS.BFDProfile),
   };
   // Only this node's status objects: every speaker watching every node's would cost O(nodes²).
   const mySelector = nodeSelector(nodeName);
   const ownObjects = (plural: string) =>
-    makeInformer<CachedObject>(
-      kc,
-      crPath(plural),
-      () =>
-        custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural,
-          labelSelector: mySelector,
-        }) as never,
-      mySelector,
-    );
+    new Informer<CachedObject>(client, crPath(plural), { labelSelector: mySelector, trim: trimStatusObject });
   const l2Statuses = ownObjects(PLURALS.ServiceL2Status);
   const bgpStatuses = ownObjects(PLURALS.ServiceBGPStatus);
-  const allInformers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[] = [
+  const allInformers: Informer<KubeObject>[] = [
     services,
     slices,
     nodes,
@@ -230,9 +204,9 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     bgpStatuses,
   ] as never;
 
-  function watch<T extends KubernetesObject>(
+  function watch<T extends KubeObject>(
     name: string,
-    informer: Informer<T> & ObjectCache<T>,
+    informer: Informer<T>,
     onChange: (object: T) => void,
   ): void {
     for (const verb of ['add', 'update', 'delete'] as const) {
@@ -240,7 +214,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
         if (synced && !stopping) onChange(object);
       });
     }
-    // client-node's informers stop on a connection error: restart them (test/apiserver/README.md).
+    // An informer stops on a failure other than 410 Gone: restart it (shared/k8s/informer.ts).
     informer.on('error', (error) => {
       if (stopping) return;
       log.warn({ informer: name, err: describe(error) }, 'watch failed; relisting in 1 s');
@@ -310,7 +284,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     schedulePlan(debounceMs);
   });
   for (const [name, informer] of Object.entries(crs)) {
-    watch(name, informer as Informer<KubernetesObject> & ObjectCache<KubernetesObject>, () => {
+    watch(name, informer as Informer<KubeObject>, () => {
       rebuildConfig();
       schedulePlan(debounceMs);
     });
@@ -466,7 +440,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   function planInput(): PlanInput | undefined {
     if (!config) return undefined;
     /** `ns/service-name` -> its EndpointSlices */
-    const slicesByService = new Map<string, V1EndpointSlice[]>();
+    const slicesByService = new Map<string, CachedEndpointSlice[]>();
     for (const slice of slices.list()) {
       const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!service) continue;
@@ -498,7 +472,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        versionApi.getCode(),
+        client.get('/version'),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error('timeout')), API_PROBE_TIMEOUT_MS);
         }),

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +12,15 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import { parse } from 'yaml';
+import { KubeClient } from '../../shared/k8s/client.ts';
+import { connectionFromKubeconfig } from '../../shared/k8s/connection.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import { type Lab, type LabDaemon, waitFor } from '../lab/netns.ts';
+import { reuseConnections } from '../tools/connection-reuse.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';
@@ -29,7 +32,11 @@ export const SPEAKER_LABELS = {
   'app.kubernetes.io/component': 'speaker',
 };
 
-/** The embedded API server with our CRDs and namespace, clients, and speakers to start in this process. */
+/**
+ * The embedded API server with our CRDs and namespace, clients, and speakers to start in this
+ * process. The tests' own clients are client-node's (an independent implementation of the
+ * protocol); each speaker gets its own KubeClient (shared/k8s), as a speaker process has.
+ */
 export interface Bed {
   readonly server: ApiServerHandle;
   readonly kc: KubeConfig;
@@ -39,11 +46,17 @@ export interface Bed {
   /** A UDP port free on loopback, shared by the speakers of this bed (as in a DaemonSet). */
   readonly membershipPort: number;
   /**
-   * Starts a speaker of `node` in this process, bound to `address` for membership. L2 uses no
-   * interface at all (`--exclude-interfaces .*`: nothing leaves loopback) and BGP listens nowhere.
+   * Starts a speaker of `node` in this process, bound to `address` for membership, with a new
+   * KubeClient (closed by `close()`) unless `extra.client` is given. L2 uses no interface at all
+   * (`--exclude-interfaces .*`: nothing leaves loopback) and BGP listens nowhere.
    */
   startSpeaker(node: string, address: string, extra?: Partial<SpeakerOptions>): Promise<SpeakerHandle>;
   close(): Promise<void>;
+}
+
+/** A KubeClient for the server, made from its kubeconfig as `metalbeacon speaker` makes one. */
+export function kubeClientFor(server: ApiServerHandle): KubeClient {
+  return new KubeClient(connectionFromKubeconfig(parse(server.kubeconfigYaml), readFileSync));
 }
 
 async function freeUdpPort(): Promise<number> {
@@ -73,6 +86,7 @@ export async function startBed(
   reuseConnections(kc);
   const membershipPort = await freeUdpPort();
   const speakers: SpeakerHandle[] = [];
+  const clients: KubeClient[] = [];
   return {
     server,
     kc,
@@ -81,8 +95,10 @@ export async function startBed(
     discovery: kc.makeApiClient(DiscoveryV1Api),
     membershipPort,
     async startSpeaker(node, address, extra = {}) {
+      const client = extra.client ?? kubeClientFor(server);
+      if (!extra.client) clients.push(client);
       const speaker = await startSpeaker({
-        kubeConfig: kc,
+        client,
         nodeName: node,
         namespace: NS,
         log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -104,6 +120,7 @@ export async function startBed(
     },
     async close() {
       for (const s of speakers) await s.kill();
+      for (const c of clients) c.close();
       await server.stop();
     },
   };
