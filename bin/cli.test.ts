@@ -72,26 +72,26 @@ describe('metalbeacon CLI', () => {
 
 describe('kubeconfig loading', () => {
   it('names a missing kubeconfig file and how to fix it', async () => {
-    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
-    assert.throws(() => loadKubeConfig('/nonexistent/kubeconfig', {}), {
+    const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
+    assert.throws(() => loadKubeClient('/nonexistent/kubeconfig', {}), {
       message: 'kubeconfig /nonexistent/kubeconfig does not exist',
       hint: /--kubeconfig/,
     });
-    assert.throws(() => loadKubeConfig(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
+    assert.throws(() => loadKubeClient(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
       message: 'kubeconfig /nonexistent/from-env does not exist',
     });
   });
 
   it('names an unreadable kubeconfig', async () => {
-    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
+    const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
     const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
     const file = join(dir, 'broken');
     writeFileSync(file, ': this is : not yaml : [');
-    assert.throws(() => loadKubeConfig(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
+    assert.throws(() => loadKubeClient(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
   });
 
   it('loads a valid kubeconfig from KUBECONFIG', async () => {
-    const { loadKubeConfig } = await import('../shared/k8s/kubeconfig.ts');
+    const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
     const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
     const file = join(dir, 'ok');
     writeFileSync(
@@ -105,8 +105,8 @@ describe('kubeconfig loading', () => {
         'current-context: x',
       ].join('\n'),
     );
-    const kc = loadKubeConfig(undefined, { KUBECONFIG: file });
-    assert.equal(kc.getCurrentCluster()?.server, 'http://127.0.0.1:1');
+    const client = loadKubeClient(undefined, { KUBECONFIG: file });
+    assert.equal(client.server, 'http://127.0.0.1:1');
   });
 });
 
@@ -119,16 +119,14 @@ describe('API server reachability', () => {
       probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)),
     );
     await new Promise((resolve) => probe.close(resolve));
-    const { KubeConfig } = await import('@kubernetes/client-node');
+    const { KubeClient } = await import('../shared/k8s/client.ts');
     const { ensureApiServerReachable } = await import('../shared/k8s/reachability.ts');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
+    const client = new KubeClient({
+      server: new URL(`http://127.0.0.1:${port}`),
+      tls: { rejectUnauthorized: true },
+      headers: async () => ({}),
     });
-    await assert.rejects(ensureApiServerReachable(kc, 2_000), {
+    await assert.rejects(ensureApiServerReachable(client, 2_000), {
       message: `cannot reach the Kubernetes API server at http://127.0.0.1:${port}: ECONNREFUSED`,
     });
   });

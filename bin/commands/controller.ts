@@ -31,15 +31,15 @@ export function controllerCommand(): Command {
         name: 'controller',
       });
       // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
       const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
       const { startController } = await import('../../controller/shell/controller.ts');
-      const kubeConfig = loadKubeConfig(globals.kubeconfig);
-      await ensureApiServerReachable(kubeConfig);
+      const client = loadKubeClient(globals.kubeconfig);
+      await ensureApiServerReachable(client);
       let controller: Awaited<ReturnType<typeof startController>>;
       try {
         controller = await startController({
-          kubeConfig,
+          client,
           namespace: options.namespace,
           lbClass: options.lbClass,
           leaderElect: options.leaderElect,

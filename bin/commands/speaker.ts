@@ -102,12 +102,12 @@ export function speakerCommand(): Command {
         name: 'speaker',
       });
       // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
       const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
       const { startSpeaker } = await import('../../speaker/shell/speaker.ts');
       const { planNode } = await import('../../speaker/announce/plan.ts');
-      const kubeConfig = loadKubeConfig(globals.kubeconfig);
-      await ensureApiServerReachable(kubeConfig);
+      const client = loadKubeClient(globals.kubeconfig);
+      await ensureApiServerReachable(client);
       let socketOptions: Awaited<ReturnType<typeof loadSocketOptions>> | undefined;
       try {
         socketOptions = await loadSocketOptions();
@@ -120,7 +120,7 @@ export function speakerCommand(): Command {
       let speaker: Awaited<ReturnType<typeof startSpeaker>>;
       try {
         speaker = await startSpeaker({
-          kubeConfig,
+          client,
           nodeName,
           namespace,
           log,

@@ -32,17 +32,15 @@ export function statusCommand(): Command {
         });
       }
       // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeConfig } = await import('../../shared/k8s/kubeconfig.ts');
+      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
       const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
       const { listStatusObjects } = await import('../../shared/k8s/status-objects.ts');
       const { buildStatusReport } = await import('../../shared/status/report.ts');
       const { renderStatusJson, renderStatusText } = await import('../../shared/status/render.ts');
 
-      const kubeConfig = loadKubeConfig(globals.kubeconfig);
-      await ensureApiServerReachable(kubeConfig);
-      const report = buildStatusReport(
-        await listStatusObjects(kubeConfig, options.namespace, options.lbClass),
-      );
+      const client = loadKubeClient(globals.kubeconfig);
+      await ensureApiServerReachable(client);
+      const report = buildStatusReport(await listStatusObjects(client, options.namespace, options.lbClass));
       // A terminal gets a table that fits it; a pipe or file gets full lines, as kubectl does.
       const text =
         options.output === 'json'

@@ -18,6 +18,7 @@ export interface ServiceObject {
     readonly labels?: Readonly<Record<string, string>> | undefined;
     readonly annotations?: Readonly<Record<string, string>> | undefined;
     readonly uid?: string;
+    readonly resourceVersion?: string;
     readonly generation?: number;
   };
   readonly spec?: {
@@ -38,6 +39,46 @@ export interface ServiceObject {
     };
   };
 }
+
+/**
+ * The Service reduced to ServiceObject's fields (and of the annotations only ours), as the
+ * controller caches it: 10,000 Services with managedFields and kubectl's last-applied copies
+ * would otherwise cost tens of MB for fields the controller never reads.
+ */
+export function cachedService(service: ServiceObject): ServiceObject {
+  const { metadata: m, spec: s, status } = service;
+  let annotations: Record<string, string> | undefined;
+  for (const [key, value] of Object.entries(m?.annotations ?? {})) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    annotations ??= {};
+    annotations[key] = value;
+  }
+  return {
+    metadata: {
+      name: m?.name,
+      namespace: m?.namespace,
+      uid: m?.uid,
+      resourceVersion: m?.resourceVersion,
+      generation: m?.generation,
+      labels: m?.labels,
+      annotations,
+    },
+    spec: {
+      type: s?.type,
+      loadBalancerClass: s?.loadBalancerClass,
+      loadBalancerIP: s?.loadBalancerIP,
+      ipFamilies: s?.ipFamilies,
+      ipFamilyPolicy: s?.ipFamilyPolicy,
+      clusterIP: s?.clusterIP,
+      clusterIPs: s?.clusterIPs,
+      externalTrafficPolicy: s?.externalTrafficPolicy,
+      selector: s?.selector,
+      ports: s?.ports?.map(({ protocol, port }) => ({ protocol, port })),
+    },
+    status: { loadBalancer: { ingress: status?.loadBalancer?.ingress?.map(({ ip }) => ({ ip })) } },
+  };
+}
+const ANNOTATION_PREFIX = `${Annotations.AddressPool.split('/')[0]}/`;
 
 /** Event reasons on Services (MetalLB's names). */
 export const EventReason = {

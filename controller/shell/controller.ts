@@ -1,28 +1,17 @@
 import { hostname } from 'node:os';
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  makeInformer,
-  type ObjectCache,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Namespace,
-  type V1Service,
-} from '@kubernetes/client-node';
+import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Annotations, API_VERSION, GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
 import type { IPAddressPool, IPAddressPoolStatus } from '../../shared/api/resources.ts';
 import { buildConfig } from '../../shared/config/build-config.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, type ConfigError, formatConfigError } from '../../shared/config/types.ts';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import type { KubeClient } from '../../shared/k8s/client.ts';
+import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import { Allocator } from '../allocator/allocator.ts';
 import { desiredPoolStatus, errorsByObject, objectKey, sameStatus } from '../reconcile/pools.ts';
 import {
+  cachedService,
   keyOf,
   reconcileService,
   restoreOrder,
@@ -36,7 +25,7 @@ import { WorkQueue } from './work-queue.ts';
 
 /** How `metalbeacon controller` runs; tests start it with the same options. */
 export interface ControllerOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly client: KubeClient;
   /** Namespace of our CRs and of the Lease. */
   readonly namespace: string;
   /** `--lb-class`; undefined: only Services without a class. */
@@ -67,21 +56,17 @@ export interface ControllerHandle {
   stop(options?: { releaseLease?: boolean }): Promise<void>;
 }
 
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const COMPONENT = 'metalbeacon-controller';
 
-type PoolObject = IPAddressPool & KubernetesObject;
+type PoolObject = IPAddressPool & KubeObject;
 
 /** Starts informers, leader election, the work queue and the metrics server. */
 export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
   const { namespace, log } = options;
-  const kc = reuseConnections(options.kubeConfig);
+  const { client } = options;
   const now = options.now ?? Date.now;
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const metrics = new ControllerMetrics();
-  const recorder = new EventRecorder(core, log, COMPONENT, now);
+  const recorder = new EventRecorder(client, log, COMPONENT, now);
 
   let config: Config | undefined;
   let configErrors: readonly ConfigError[] = [];
@@ -100,19 +85,20 @@ export async function startController(options: ControllerOptions): Promise<Contr
   /** key -> object returned by our last write, newer than the cache until the watch catches up */
   const written = new Map<string, V1Service>();
 
-  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
-  const namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace());
-  const pools = makeInformer<PoolObject>(
-    kc,
-    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURALS.IPAddressPool}`,
-    () =>
-      custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURALS.IPAddressPool,
-      }),
-  );
+  const services = new Informer<V1Service>(client, '/api/v1/services', {
+    trim: (service) => cachedService(service) as V1Service,
+  });
+  const namespaces = new Informer<V1Namespace>(client, '/api/v1/namespaces', {
+    trim: (ns) => ({
+      metadata: {
+        name: ns.metadata?.name,
+        labels: ns.metadata?.labels,
+        resourceVersion: ns.metadata?.resourceVersion,
+      },
+    }),
+  });
+  const poolsPath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURALS.IPAddressPool}`;
+  const pools = new Informer<PoolObject>(client, poolsPath);
 
   const queue = new WorkQueue({
     concurrency: options.concurrency ?? 64,
@@ -200,33 +186,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
     let statusWritten = ingress === undefined;
     try {
       if (ingress !== undefined) {
-        const latest = await core.patchNamespacedServiceStatus(
-          {
-            name,
-            namespace: ns,
-            body: {
-              // The resourceVersion makes the patch conditional: a stale view gets 409 Conflict.
-              metadata: { resourceVersion: service.metadata?.resourceVersion },
-              status: { loadBalancer: { ingress: ingress.map((ip) => ({ ip })) } },
-            },
-          },
-          MERGE,
-        );
-        written.set(key, latest);
+        const latest = await client.patch<V1Service>(`${servicePath(ns, name)}/status`, {
+          // The resourceVersion makes the patch conditional: a stale view gets 409 Conflict.
+          metadata: { resourceVersion: service.metadata?.resourceVersion },
+          status: { loadBalancer: { ingress: ingress.map((ip) => ({ ip })) } },
+        });
+        written.set(key, cachedService(latest) as V1Service);
         statusWritten = true;
       }
       if (poolAnnotation !== undefined) {
         // After the status, so it cannot make the conditional status write conflict; a merge
         // of one informational key needs no precondition.
-        const latest = await core.patchNamespacedService(
-          {
-            name,
-            namespace: ns,
-            body: { metadata: { annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation } } },
-          },
-          MERGE,
-        );
-        written.set(key, latest);
+        const latest = await client.patch<V1Service>(servicePath(ns, name), {
+          metadata: { annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation } },
+        });
+        written.set(key, cachedService(latest) as V1Service);
       }
     } catch (error) {
       if (statusWritten) onStatusWritten();
@@ -235,7 +209,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       if (status === 409) {
         // Someone changed the Service: read it again and reconcile that version.
         try {
-          written.set(key, await core.readNamespacedService({ name, namespace: ns }));
+          written.set(key, cachedService(await client.get<V1Service>(servicePath(ns, name))) as V1Service);
         } catch (readError) {
           if (statusOf(readError) === 404) return;
         }
@@ -372,10 +346,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
           },
         };
         try {
-          await custom.patchNamespacedCustomObjectStatus(
-            { group: GROUP, version: VERSION, namespace, plural: PLURALS.IPAddressPool, name, body },
-            MERGE,
-          );
+          await client.patch(`${poolsPath}/${name}/status`, body);
         } catch (error) {
           if (statusOf(error) !== 404)
             log.warn({ pool: name, err: describe(error) }, 'could not write pool status');
@@ -437,9 +408,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   // ---- informers ------------------------------------------------------------------------------
 
-  function watchInformer<T extends KubernetesObject>(
+  function watchInformer<T extends KubeObject>(
     name: string,
-    informer: Informer<T> & ObjectCache<T>,
+    informer: Informer<T>,
     onChange: (object: T) => void,
   ): void {
     for (const verb of ['add', 'update', 'delete'] as const) {
@@ -492,7 +463,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   let elector: LeaderElector | undefined;
   if (options.leaderElect) {
     elector = new LeaderElector({
-      api: coordination,
+      client,
       namespace,
       name: COMPONENT,
       identity,
@@ -547,6 +518,10 @@ function poolsFingerprint(config: Config | undefined): string {
   return JSON.stringify(config.pools, (_key, value) =>
     typeof value === 'bigint' ? value.toString() : value,
   );
+}
+
+function servicePath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${namespace}/services/${name}`;
 }
 
 function splitKey(key: string): [string, string] {

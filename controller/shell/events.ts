@@ -1,5 +1,6 @@
-import { type CoreV1Api, type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeClient } from '../../shared/k8s/client.ts';
 import { statusOf } from './leader.ts';
 
 /** The object an event is about. */
@@ -17,15 +18,13 @@ export interface EventSpec {
   readonly message: string;
 }
 
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
 /**
  * Posts core/v1 Events the way client-go's recorder does: an identical event (same object,
  * type, reason and message) bumps `count` and `lastTimestamp` of the existing Event instead of
  * creating a new one. Failures are logged, never thrown: events are best effort.
  */
 export class EventRecorder {
-  readonly #api: CoreV1Api;
+  readonly #client: KubeClient;
   readonly #log: Logger;
   readonly #component: string;
   readonly #now: () => number;
@@ -37,8 +36,8 @@ export class EventRecorder {
   #inFlight = 0;
   #dropped = 0;
 
-  constructor(api: CoreV1Api, log: Logger, component: string, now: () => number) {
-    this.#api = api;
+  constructor(client: KubeClient, log: Logger, component: string, now: () => number) {
+    this.#client = client;
     this.#log = log;
     this.#component = component;
     this.#now = now;
@@ -93,14 +92,10 @@ export class EventRecorder {
     try {
       if (seen) {
         seen.count++;
-        await this.#api.patchNamespacedEvent(
-          {
-            name: seen.name,
-            namespace: seen.namespace,
-            body: { count: seen.count, lastTimestamp: time.toISOString() },
-          },
-          MERGE,
-        );
+        await this.#client.patch(`/api/v1/namespaces/${seen.namespace}/events/${seen.name}`, {
+          count: seen.count,
+          lastTimestamp: time.toISOString(),
+        });
         return;
       }
     } catch (error) {
@@ -110,7 +105,8 @@ export class EventRecorder {
       }
     }
     const name = `${target.name}.${time.getTime().toString(16)}${(this.#sequence++).toString(16).padStart(4, '0')}`;
-    const body: CoreV1Event = {
+    // Times as RFC 3339 text: this body goes out as JSON, not through client-node's serializer.
+    const body: Omit<CoreV1Event, 'firstTimestamp' | 'lastTimestamp'> & Record<string, unknown> = {
       metadata: { name, namespace: target.namespace },
       involvedObject: {
         apiVersion: target.apiVersion,
@@ -124,12 +120,12 @@ export class EventRecorder {
       message: event.message,
       source: { component: this.#component },
       reportingComponent: this.#component,
-      firstTimestamp: time,
-      lastTimestamp: time,
+      firstTimestamp: time.toISOString(),
+      lastTimestamp: time.toISOString(),
       count: 1,
     };
     try {
-      await this.#api.createNamespacedEvent({ namespace: target.namespace, body });
+      await this.#client.create(`/api/v1/namespaces/${target.namespace}/events`, body);
       this.#seen.set(key, { name, namespace: target.namespace, count: 1 });
       if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.keys().next().value as string);
     } catch (error) {

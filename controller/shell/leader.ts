@@ -1,4 +1,24 @@
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/k8s/client.ts';
+
+/** The coordination.k8s.io/v1 Lease fields the elector reads and writes (times as MicroTime text). */
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string | undefined;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** A MicroTime: RFC 3339 with six fractional digits, as client-go writes it. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
 import type { Logger } from 'pino';
 
 /**
@@ -9,7 +29,7 @@ import type { Logger } from 'pino';
  * carries the resourceVersion it read, so two candidates can never both win (409 Conflict).
  */
 export interface LeaderElectionOptions {
-  readonly api: CoordinationV1Api;
+  readonly client: KubeClient;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
@@ -54,19 +74,13 @@ export class LeaderElector {
       this.#setLeading(false);
       if (!release) return;
       try {
-        const lease = await this.#o.api.readNamespacedLease({
-          name: this.#o.name,
-          namespace: this.#o.namespace,
-        });
+        const path = this.#path();
+        const lease = await this.#o.client.get<Lease>(path);
         if (lease.spec?.holderIdentity === this.#o.identity) {
           lease.spec.holderIdentity = undefined;
           lease.spec.leaseDurationSeconds = 1;
-          lease.spec.renewTime = new V1MicroTime(this.#o.now());
-          await this.#o.api.replaceNamespacedLease({
-            name: this.#o.name,
-            namespace: this.#o.namespace,
-            body: lease,
-          });
+          lease.spec.renewTime = microTime(this.#o.now());
+          await this.#o.client.replace(path, lease);
         }
       } catch (error) {
         this.#o.log.debug({ err: error }, 'could not release the leader lease');
@@ -100,27 +114,31 @@ export class LeaderElector {
     else this.#o.onStoppedLeading();
   }
 
+  #path(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases/${this.#o.name}`;
+  }
+
   async #tryAcquireOrRenew(): Promise<boolean> {
-    const { api, name, namespace, identity, now } = this.#o;
+    const { client, name, namespace, identity, now } = this.#o;
     const nowMs = now();
-    let lease: V1Lease;
+    const path = this.#path();
+    let lease: Lease;
     try {
-      lease = await api.readNamespacedLease({ name, namespace });
+      lease = await client.get<Lease>(path);
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
-      await api.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds: this.#o.leaseDurationSec,
-            acquireTime: new V1MicroTime(nowMs),
-            renewTime: new V1MicroTime(nowMs),
-            leaseTransitions: 0,
-          },
+      await client.create(path.slice(0, path.lastIndexOf('/')), {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: this.#o.leaseDurationSec,
+          acquireTime: microTime(nowMs),
+          renewTime: microTime(nowMs),
+          leaseTransitions: 0,
         },
-      });
+      } satisfies Lease);
       return true;
     }
     const spec = lease.spec ?? {};
@@ -140,20 +158,20 @@ export class LeaderElector {
     if (holder !== identity && !expired) return false;
 
     const taking = holder !== identity;
-    const body: V1Lease = {
+    const body: Lease = {
       ...lease,
       spec: {
         ...spec,
         holderIdentity: identity,
         leaseDurationSeconds: this.#o.leaseDurationSec,
-        renewTime: new V1MicroTime(nowMs),
+        renewTime: microTime(nowMs),
         ...(taking
-          ? { acquireTime: new V1MicroTime(nowMs), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
+          ? { acquireTime: microTime(nowMs), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
           : {}),
       },
     };
     try {
-      await api.replaceNamespacedLease({ name, namespace, body });
+      await client.replace(path, body);
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false; // someone else wrote first
@@ -162,7 +180,7 @@ export class LeaderElector {
   }
 }
 
-/** HTTP status of a client-node error, if it carries one. */
+/** HTTP status of an ApiError, if the error is one. */
 export function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;

@@ -1,41 +1,86 @@
-import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
 import { CliError } from '../cli/errors.ts';
+import { KubeClient } from './client.ts';
+import {
+  type Connection,
+  connectionFromKubeconfig,
+  delegatedAuth,
+  inClusterConnection,
+} from './connection.ts';
 
 /**
  * Loads the kubeconfig the way kubectl does: an explicit path first, then $KUBECONFIG,
  * then the in-cluster service account, then ~/.kube/config.
  */
-export function loadKubeConfig(
+export function loadKubeClient(
   explicitPath: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
-): KubeConfig {
-  const kc = new KubeConfig();
-  const path = explicitPath ?? env.KUBECONFIG?.split(':').find((p) => p.length > 0);
+): KubeClient {
+  const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
+  const path =
+    explicitPath ??
+    env.KUBECONFIG?.split(':').find((p) => p.length > 0) ??
+    (env.KUBERNETES_SERVICE_HOST ? undefined : home);
   try {
-    if (path !== undefined) {
-      if (!existsSync(path)) {
-        throw new CliError(`kubeconfig ${path} does not exist`, {
-          hint: 'pass --kubeconfig FILE or set KUBECONFIG to a readable kubeconfig (metalbeacon apiserver --write-kubeconfig FILE makes one)',
-        });
-      }
-      kc.loadFromFile(path);
-    } else if (env.KUBERNETES_SERVICE_HOST) {
-      kc.loadFromCluster();
-    } else {
-      kc.loadFromDefault();
+    if (path === undefined) return new KubeClient(inClusterConnection(env));
+    if (!existsSync(path)) {
+      throw new CliError(`kubeconfig ${path} does not exist`, {
+        hint: 'pass --kubeconfig FILE or set KUBECONFIG to a readable kubeconfig (metalbeacon apiserver --write-kubeconfig FILE makes one)',
+      });
     }
+    return new KubeClient(connectionFromFile(path));
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot read kubeconfig${path ? ` ${path}` : ''}: ${(error as Error).message}`, {
-      hint: 'check the file is a valid kubeconfig (YAML with clusters, users and a current-context)',
-      cause: error,
-    });
+    throw new CliError(
+      `cannot read kubeconfig${path ? ` ${path}` : ' (in-cluster service account)'}: ${(error as Error).message}`,
+      {
+        hint: 'check the file is a valid kubeconfig (YAML with clusters, users and a current-context)',
+        cause: error,
+      },
+    );
   }
-  if (!kc.getCurrentCluster()) {
-    throw new CliError('no Kubernetes cluster configured', {
-      hint: 'pass --kubeconfig FILE or set KUBECONFIG; inside a Pod the service account is used',
-    });
-  }
-  return kc;
+}
+
+function connectionFromFile(path: string): Connection {
+  const doc: unknown = parse(readFileSync(path, 'utf8'));
+  if (delegatedAuth(doc)) return delegatedConnection(path, doc);
+  return connectionFromKubeconfig(doc, relativeTo(dirname(path)));
+}
+
+/** A client from kubeconfig text (tests hand over the embedded API server's). */
+export function kubeClientFromText(text: string, baseDir = process.cwd()): KubeClient {
+  return new KubeClient(connectionFromKubeconfig(parse(text), relativeTo(baseDir)));
+}
+
+function relativeTo(base: string): (file: string) => Buffer {
+  return (file) => readFileSync(isAbsolute(file) ? file : join(base, file));
+}
+
+/**
+ * A user with an exec or auth-provider plugin: client-node runs the plugin and caches its
+ * credentials; it is loaded only then, so the usual in-cluster speaker never pays for it.
+ */
+function delegatedConnection(path: string, doc: unknown): Connection {
+  // The cluster part (server, CA, TLS) is read here; only the credentials come from the plugin.
+  const withoutUser = structuredClone(doc) as { users?: { user?: Record<string, unknown> }[] };
+  for (const entry of withoutUser.users ?? []) entry.user = {};
+  const base = connectionFromKubeconfig(withoutUser, relativeTo(dirname(path)));
+  let loaded: Promise<{ applyToHTTPSOptions(o: Record<string, unknown>): Promise<void> }> | undefined;
+  return {
+    ...base,
+    async headers() {
+      loaded ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
+        const kc = new KubeConfig();
+        kc.loadFromFile(path);
+        return kc;
+      });
+      const options: { headers: Record<string, string>; cert?: unknown } = { headers: {} };
+      await (await loaded).applyToHTTPSOptions(options);
+      if (options.cert)
+        throw new Error(`kubeconfig ${path}: client certificates from an auth plugin are not supported`);
+      return options.headers;
+    },
+  };
 }

@@ -1,9 +1,10 @@
-import { CoreV1Api, type CoreV1Event, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import type { MetalBeaconKind } from '../api/names.ts';
 import { GROUP, PLURALS, VERSION } from '../api/names.ts';
 import type { BGPSessionState, IPAddressPool, ServiceBGPStatus, ServiceL2Status } from '../api/resources.ts';
 import { CliError } from '../cli/errors.ts';
 import type { EventInput, ServiceInput, StatusInput } from '../status/report.ts';
+import type { KubeClient } from './client.ts';
 
 /** The kinds `metalbeacon status` lists from the MetalBeacon namespace. */
 const STATUS_KINDS = ['IPAddressPool', 'ServiceL2Status', 'ServiceBGPStatus', 'BGPSessionState'] as const;
@@ -13,7 +14,7 @@ function httpStatus(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** The server's own message from an ApiException body (a Status object), else the error's first line. */
+/** The server's own message from an ApiError body (a Status object), else the error's first line. */
 function serverMessage(error: unknown): string {
   const body = (error as { body?: unknown }).body;
   if (typeof body === 'string') {
@@ -32,7 +33,7 @@ function toIso(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The Event fields the report reads, times as RFC 3339 strings (the client hands out Dates). */
+/** The Event fields the report reads, times as RFC 3339 strings. */
 function eventInput(e: CoreV1Event): EventInput {
   return {
     metadata: { creationTimestamp: toIso(e.metadata?.creationTimestamp) },
@@ -57,25 +58,19 @@ function eventInput(e: CoreV1Event): EventInput {
  * refused list (403) becomes one CliError naming what is missing or refused.
  */
 export async function listStatusObjects(
-  kc: KubeConfig,
+  client: KubeClient,
   namespace: string,
   lbClass: string | undefined,
 ): Promise<StatusInput> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-
   const listCustom = async (kind: (typeof STATUS_KINDS)[number]): Promise<unknown[]> => {
-    const list = (await custom.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURALS[kind],
-    })) as { items?: unknown[] };
+    const list = await client.list<unknown>(
+      `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURALS[kind]}`,
+    );
     return list.items ?? [];
   };
 
   const results = await Promise.allSettled([
-    core.listServiceForAllNamespaces(),
+    client.list<ServiceInput>('/api/v1/services'),
     ...STATUS_KINDS.map((kind) => listCustom(kind)),
   ]);
 
@@ -109,7 +104,7 @@ export async function listStatusObjects(
   let events: EventInput[] = [];
   if (lbServices.some((s) => !(s.status?.loadBalancer?.ingress ?? []).some((i) => i.ip))) {
     try {
-      const list = await core.listEventForAllNamespaces({
+      const list = await client.list<CoreV1Event>('/api/v1/events', {
         fieldSelector: 'involvedObject.kind=Service,type=Warning',
       });
       events = list.items.map(eventInput);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
+import { Informer } from '../../shared/k8s/informer.ts';
+import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
 import { eventually, kubeConfigFor } from './test-helpers.ts';
 
@@ -10,15 +12,46 @@ before(async () => {
 });
 after(() => server.stop());
 
+/** What both informers offer: client-node's ListWatch and ours (shared/k8s/informer.ts). */
+interface AnyInformer {
+  on(verb: 'add' | 'update' | 'delete', callback: (cm: V1ConfigMap) => void): void;
+  on(verb: 'error', callback: (error: unknown) => void): void;
+  start(): Promise<void>;
+  stop(): unknown;
+  list(namespace?: string): readonly V1ConfigMap[];
+}
+
+const PATH = '/api/v1/namespaces/default/configmaps';
+
 test('a client-node informer sees every change exactly once, also across a forced 410 relist', async () => {
   const kc = kubeConfigFor(server.kubeconfigYaml);
   const core = kc.makeApiClient(CoreV1Api);
+  await everyChangeOnce(core, (count) =>
+    makeInformer<V1ConfigMap>(kc, PATH, () => {
+      count();
+      return core.listNamespacedConfigMap({ namespace: 'default' });
+    }),
+  );
+});
+
+test("MetalBeacon's informer sees every change exactly once, also across a forced 410 relist", async () => {
+  const core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
+  const client = kubeClientFromText(server.kubeconfigYaml);
+  await everyChangeOnce(core, (count) => {
+    const list = client.list.bind(client);
+    client.list = (path, query) => {
+      count();
+      return list(path, query);
+    };
+    return new Informer<V1ConfigMap>(client, PATH);
+  });
+  client.close();
+});
+
+async function everyChangeOnce(core: CoreV1Api, make: (countList: () => void) => AnyInformer): Promise<void> {
   const namespace = 'default';
   let lists = 0;
-  const informer = makeInformer<V1ConfigMap>(kc, '/api/v1/namespaces/default/configmaps', () => {
-    lists++;
-    return core.listNamespacedConfigMap({ namespace });
-  });
+  const informer = make(() => lists++);
   const seen: { verb: 'add' | 'update' | 'delete'; name: string; rv: string }[] = [];
   for (const verb of ['add', 'update', 'delete'] as const) {
     informer.on(verb, (cm) =>
@@ -125,4 +158,7 @@ test('a client-node informer sees every change exactly once, also across a force
     .sort();
   assert.deepEqual(deletes, ['cm-5', 'cm-7', 'cm-8']);
   assert.deepEqual(errors, []);
-});
+  // Leaves the namespace empty for the next informer.
+  for (const cm of (await core.listNamespacedConfigMap({ namespace })).items)
+    await core.deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace });
+}

@@ -19,9 +19,9 @@ import {
 } from '@kubernetes/client-node';
 import { Allocator } from '../../controller/allocator/allocator.ts';
 import { makeFacts, makePool } from '../../controller/allocator/test-helpers.ts';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { startApiServer } from '../apiserver/server.ts';
+import { reuseConnections } from '../tools/connection-reuse.ts';
 import { metalbeaconEntry } from '../tools/entry.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;

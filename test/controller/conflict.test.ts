@@ -22,7 +22,7 @@ describe('controller status write meets 409 Conflict', () => {
     bed = await startBed();
     proxy = await startProxy(bed.server.url);
     await createPool(bed, 'p', { addresses: ['198.51.100.0/29'] });
-    controller = await bed.startController({ kubeConfig: proxy.kc, leaderElect: false });
+    controller = await bed.startController({ client: proxy.client, leaderElect: false });
   });
 
   after(async () => {

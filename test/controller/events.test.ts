@@ -10,7 +10,7 @@ describe('EventRecorder against the API server', () => {
     try {
       let now = Date.parse('2026-11-22T05:00:00Z');
       const recorder = new EventRecorder(
-        bed.core,
+        bed.client,
         pino({ level: 'silent' }),
         'metalbeacon-controller',
         () => now,

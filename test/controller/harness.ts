@@ -11,9 +11,11 @@ import {
   type ControllerOptions,
   startController,
 } from '../../controller/shell/controller.ts';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import type { KubeClient } from '../../shared/k8s/client.ts';
+import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
+import { reuseConnections } from '../tools/connection-reuse.ts';
 
 export const NS = 'metalbeacon-system';
 const CRDS = new URL('../../config/crd/', import.meta.url).pathname;
@@ -22,6 +24,8 @@ const CRDS = new URL('../../config/crd/', import.meta.url).pathname;
 export interface Bed {
   readonly server: ApiServerHandle;
   readonly kc: KubeConfig;
+  /** The client the controllers get (ours; the test's own calls go through client-node). */
+  readonly client: KubeClient;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   coordination(): CoordinationV1Api;
@@ -56,6 +60,7 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
   return {
     server,
     kc,
+    client: kubeClientFromText(server.kubeconfigYaml),
     core: kc.makeApiClient(CoreV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
     coordination: () => kc.makeApiClient(CoordinationV1Api),
@@ -65,7 +70,8 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
     async startController(extra = {}) {
       const identity = extra.identity ?? `test-${n++}`;
       const controller = await startController({
-        kubeConfig: kc,
+        // A client of its own per controller, as separate processes would have.
+        client: kubeClientFromText(server.kubeconfigYaml),
         namespace: NS,
         leaderElect: true,
         identity,

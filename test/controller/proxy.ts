@@ -1,7 +1,6 @@
 import { Agent, createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
-import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
+import { KubeClient } from '../../shared/k8s/client.ts';
 
 /**
  * A forwarding HTTP proxy in front of the embedded API server, for fault tests that need
@@ -12,8 +11,8 @@ import { reuseConnections } from '../../shared/k8s/connection-reuse.ts';
  */
 export interface ForwardingProxy {
   readonly url: string;
-  /** A kubeconfig pointing at the proxy. */
-  readonly kc: KubeConfig;
+  /** A client talking to the API server through the proxy. */
+  readonly client: KubeClient;
   /** Runs `action` once, before forwarding the first request for which `match` is true. */
   before(match: (method: string, path: string) => boolean, action: () => Promise<void>): void;
   /** Requests forwarded so far, with the status code the server answered. */
@@ -57,17 +56,13 @@ export async function startProxy(upstream: string): Promise<ForwardingProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'proxy', server: url, skipTLSVerify: true }],
-    users: [{ name: 'proxy' }],
-    contexts: [{ name: 'proxy', cluster: 'proxy', user: 'proxy' }],
-    currentContext: 'proxy',
-  });
-  reuseConnections(kc);
   return {
     url,
-    kc,
+    client: new KubeClient({
+      server: new URL(url),
+      tls: { rejectUnauthorized: true },
+      headers: async () => ({}),
+    }),
     log,
     before(match, action) {
       hooks.push({ match, action });

@@ -1,0 +1,200 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Connection } from './connection.ts';
+
+/**
+ * A small JSON client for the Kubernetes REST API: one keep-alive agent per process, plain
+ * objects in and out, nothing generated. client-node's typed APIs cost about 55 MB of memory
+ * (its generated models and its own undici) and deserialise every object into class instances;
+ * MetalBeacon reads a handful of fields, so it speaks the REST API directly (see ADR 0002).
+ */
+
+/** A non-2xx answer: `code` is the HTTP status, `body` the server's Status object as text. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly body: string;
+  constructor(method: string, path: string, code: number, body: string) {
+    super(`${method} ${path.split('?')[0]}: HTTP ${code}: ${statusMessage(body)}`);
+    this.name = 'ApiError';
+    this.code = code;
+    this.body = body;
+  }
+}
+
+function statusMessage(body: string): string {
+  try {
+    const status = JSON.parse(body) as { message?: unknown };
+    if (typeof status.message === 'string') return status.message;
+  } catch {
+    // not a Status object
+  }
+  return body.slice(0, 200) || '(empty body)';
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json';
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+};
+
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface WatchEvent<T> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: T;
+}
+
+export interface KubeList<T> {
+  readonly metadata?: { readonly resourceVersion?: string };
+  readonly items: T[];
+}
+
+/** Requests that are not watches give up after this long (a hung server must not wedge a loop). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function withQuery(path: string, query: Query | undefined): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const text = params.toString();
+  return text ? `${path}${path.includes('?') ? '&' : '?'}${text}` : path;
+}
+
+export class KubeClient {
+  readonly connection: Connection;
+  readonly #agent: http.Agent;
+  readonly #request: typeof http.request;
+
+  constructor(connection: Connection) {
+    this.connection = connection;
+    const secure = connection.server.protocol === 'https:';
+    const { ca, cert, key, servername, rejectUnauthorized } = connection.tls;
+    // One agent: connections are reused by every informer and writer of the process.
+    this.#agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca, cert, key, servername, rejectUnauthorized })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.#request = secure ? https.request : http.request;
+  }
+
+  /** The server URL, for messages. */
+  get server(): string {
+    return this.connection.server.href.replace(/\/$/, '');
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.#json<T>('GET', withQuery(path, query));
+  }
+
+  list<T>(path: string, query?: Query): Promise<KubeList<T>> {
+    return this.#json<KubeList<T>>('GET', withQuery(path, query));
+  }
+
+  create<T>(path: string, body: unknown): Promise<T> {
+    return this.#json<T>('POST', path, body);
+  }
+
+  replace<T>(path: string, body: unknown): Promise<T> {
+    return this.#json<T>('PUT', path, body);
+  }
+
+  patch<T>(path: string, body: unknown, type: PatchType = 'merge'): Promise<T> {
+    return this.#json<T>('PATCH', path, body, PATCH_CONTENT_TYPES[type]);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.#json<unknown>('DELETE', path);
+  }
+
+  /** Ends the kept-alive connections (at shutdown). */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #open(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    contentType: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(await this.connection.headers()),
+    };
+    if (payload !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const url = new URL(path, this.connection.server);
+    return new Promise((resolve, reject) => {
+      const req = this.#request(url, { method, headers, agent: this.#agent, signal }, resolve);
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new Error(`${method} ${url.pathname}: no answer in ${timeoutMs} ms`)),
+      );
+      req.once('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const res = await this.#open(method, path, payload, contentType, REQUEST_TIMEOUT_MS);
+    const text = await readAll(res);
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code >= 300) throw new ApiError(method, path, code, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * Streams a watch: calls `onEvent` per event line; resolves when the server ends the watch,
+   * rejects with an ApiError for a refused watch or with the network error. A watch silent for
+   * longer than its timeoutSeconds plus a margin is treated as dead (a half-open connection).
+   */
+  async watch<T>(
+    path: string,
+    query: Query & { timeoutSeconds: number },
+    onEvent: (event: WatchEvent<T>) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const full = withQuery(path, { ...query, watch: 1 });
+    const idleMs = (query.timeoutSeconds + 30) * 1000;
+    const res = await this.#open('GET', full, undefined, undefined, idleMs, signal);
+    const code = res.statusCode ?? 0;
+    if (code !== 200) throw new ApiError('GET', full, code, await readAll(res));
+    res.setEncoding('utf8');
+    let rest = '';
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        let newline = rest.indexOf('\n');
+        while (newline >= 0) {
+          const line = rest.slice(0, newline);
+          rest = rest.slice(newline + 1);
+          if (line.trim()) {
+            try {
+              onEvent(JSON.parse(line) as WatchEvent<T>);
+            } catch (error) {
+              res.destroy(error as Error);
+              return;
+            }
+          }
+          newline = rest.indexOf('\n');
+        }
+      });
+      res.once('end', resolve);
+      res.once('error', reject);
+      res.once('close', () => (res.complete ? resolve() : reject(new Error(`watch ${path} cut`))));
+    });
+  }
+}
+
+function readAll(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.once('error', reject);
+  });
+}
