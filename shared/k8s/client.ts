@@ -82,8 +82,9 @@ export class KubeClient {
     return this.connection.server.href.replace(/\/$/, '');
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.#json<T>('GET', withQuery(path, query));
+  /** `timeoutMs` bounds the whole request, including time queued for a free connection. */
+  get<T>(path: string, query?: Query, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    return this.#json<T>('GET', withQuery(path, query), undefined, undefined, timeoutMs);
   }
 
   list<T>(path: string, query?: Query): Promise<KubeList<T>> {
@@ -111,13 +112,16 @@ export class KubeClient {
     this.#agent.destroy();
   }
 
+  /**
+   * Sends a request. `deadline` (ms) aborts it as a whole, also while it waits for a socket;
+   * `idleMs` ends a connection that stays silent that long (watches, whose answers go on).
+   */
   async #open(
     method: string,
     path: string,
     payload: string | undefined,
     contentType: string | undefined,
-    timeoutMs: number,
-    signal?: AbortSignal,
+    limits: { deadline?: number; idleMs?: number; signal?: AbortSignal },
   ): Promise<http.IncomingMessage> {
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -128,19 +132,30 @@ export class KubeClient {
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const url = new URL(path, this.connection.server);
+    const { deadline, idleMs, signal } = limits;
     return new Promise((resolve, reject) => {
       const req = this.#request(url, { method, headers, agent: this.#agent, signal }, resolve);
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(new Error(`${method} ${url.pathname}: no answer in ${timeoutMs} ms`)),
-      );
+      const fail = (what: string) => () => req.destroy(new Error(`${method} ${url.pathname}: ${what}`));
+      if (deadline !== undefined) {
+        // Also runs while the request waits for a free socket, unlike a socket timeout.
+        const timer = setTimeout(fail(`no answer in ${deadline} ms`), deadline);
+        req.once('close', () => clearTimeout(timer));
+      }
+      if (idleMs !== undefined) req.setTimeout(idleMs, fail(`silent for ${idleMs} ms`));
       req.once('error', reject);
       req.end(payload);
     });
   }
 
-  async #json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+  async #json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+    deadline = REQUEST_TIMEOUT_MS,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.#open(method, path, payload, contentType, REQUEST_TIMEOUT_MS);
+    const res = await this.#open(method, path, payload, contentType, { deadline });
     const text = await readAll(res);
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw new ApiError(method, path, code, text);
@@ -160,7 +175,7 @@ export class KubeClient {
   ): Promise<void> {
     const full = withQuery(path, { ...query, watch: 1 });
     const idleMs = (query.timeoutSeconds + 30) * 1000;
-    const res = await this.#open('GET', full, undefined, undefined, idleMs, signal);
+    const res = await this.#open('GET', full, undefined, undefined, { idleMs, signal });
     const code = res.statusCode ?? 0;
     if (code !== 200) throw new ApiError('GET', full, code, await readAll(res));
     res.setEncoding('utf8');

@@ -6,12 +6,8 @@ import type { KubeClient } from './client.ts';
  * start-up; later outages are handled by the informers' retries instead.
  */
 export async function ensureApiServerReachable(client: KubeClient, timeoutMs = 5_000): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    const version = await Promise.race([client.get<{ gitVersion?: string }>('/version'), timeout]);
+    const version = await client.get<{ gitVersion?: string }>('/version', undefined, timeoutMs);
     return version.gitVersion ?? '';
   } catch (error) {
     throw new CliError(
@@ -21,8 +17,6 @@ export async function ensureApiServerReachable(client: KubeClient, timeoutMs = 5
         cause: error,
       },
     );
-  } finally {
-    clearTimeout(timer);
   }
 }
 

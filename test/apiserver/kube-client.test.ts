@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { ApiError, type KubeClient, type WatchEvent } from '../../shared/k8s/client.ts';
+import { ApiError, KubeClient, type WatchEvent } from '../../shared/k8s/client.ts';
 import { Informer } from '../../shared/k8s/informer.ts';
 import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
@@ -57,6 +57,28 @@ describe('KubeClient', () => {
       (error: ApiError) => error.code === 409 && /PATCH .*k2: HTTP 409/.test(error.message),
     );
     await client.delete(`${CMS}/k2`);
+  });
+
+  it('gives up on a server that accepts but never answers, at the deadline', async () => {
+    const { createServer } = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const mute = new KubeClient({
+      server: new URL(`http://127.0.0.1:${port}`),
+      tls: { rejectUnauthorized: true },
+      headers: async () => ({}),
+    });
+    try {
+      await assert.rejects(mute.get('/version', undefined, 200), {
+        message: 'GET /version: no answer in 200 ms',
+      });
+    } finally {
+      mute.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('streams watch events and ends when the server ends the watch', async () => {
