@@ -115,6 +115,10 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.ok(!(c.args ?? []).includes('--no-leader-elect'), 'leader election stays on (the default)');
     assert.equal(c.args?.[c.args.indexOf('controller') - 1]?.startsWith('--'), true, 'global flags first');
     assert.equal(flag(c, '--namespace'), '$(POD_NAMESPACE)');
+    // node with its V8 flags, then the script the image's ENTRYPOINT runs.
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('deploy/Dockerfile', 'utf8'))?.[1];
+    const [node, script] = JSON.parse(entrypoint ?? '[]') as string[];
+    assert.deepEqual(c.command, [node, '--optimize-for-size', script]);
     assert.deepEqual(
       c.env?.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath,
       'metadata.namespace',

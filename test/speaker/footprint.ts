@@ -3,7 +3,8 @@
 // endpoint each on node-a, one L2Advertisement), runs `metalbeacon speaker` for node-a as a
 // child process (L2 on no interface: nothing is sent), and prints the time until every
 // ServiceL2Status exists, the speaker's RSS and main-thread heap after 5 s, and the API
-// requests it makes in 30 s at rest. CHILD_NODE_OPTIONS passes V8 flags to the speaker.
+// requests it makes in 30 s at rest. V8 flags for the speaker: CHILD_NODE_OPTIONS (through
+// NODE_OPTIONS) or CHILD_NODE_ARGS (on its command line, for flags NODE_OPTIONS refuses).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ const started = performance.now();
 const child = spawn(
   process.execPath,
   [
+    ...(process.env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     metalbeaconEntry(),
     ...['--log-format', 'json', '--log-level', 'warn', 'speaker', '--kubeconfig', join(dir, 'kubeconfig')],
     ...['--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
@@ -55,7 +57,9 @@ try {
   }
   const readyMs = performance.now() - started;
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+  const rssMb = kb('VmRSS');
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const heapMb = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1]) / 2 ** 20;
   const before = requests;
@@ -66,9 +70,13 @@ try {
       services: count,
       allStatusObjectsMs: Math.round(readyMs),
       rssMb: Math.round(rssMb),
+      // Anonymous (heaps, malloc) and file-backed (the node binary's pages, shared) parts.
+      rssAnonMb: Math.round(kb('RssAnon')),
+      rssFileMb: Math.round(kb('RssFile')),
       mainHeapUsedMb: Math.round(heapMb),
       apiRequestsIn30sAtRest: requests - before,
       nodeOptions: process.env.CHILD_NODE_OPTIONS ?? '',
+      nodeArgs: process.env.CHILD_NODE_ARGS ?? '',
       atRest: Object.fromEntries(seen),
     }),
   );
