@@ -13,6 +13,8 @@ import { metalbeaconEntry } from '../tools/entry.ts';
 import { announcedServices, createCr, createNode, createSpeakerPod, listCrs, startBed } from './harness.ts';
 
 const count = Number(process.argv[2] ?? 1000);
+/** What deploy/ sets for the speaker; CHILD_NODE_OPTIONS='' measures Node's defaults. */
+const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=1';
 let requests = 0;
 let atRest = false;
 /** `METHOD path` -> requests at rest */
@@ -47,7 +49,7 @@ const child = spawn(
   ],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: process.env.CHILD_NODE_OPTIONS ?? '' },
+    env: { ...process.env, NODE_OPTIONS: process.env.CHILD_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS },
   },
 );
 try {
@@ -75,7 +77,7 @@ try {
       rssFileMb: Math.round(kb('RssFile')),
       mainHeapUsedMb: Math.round(heapMb),
       apiRequestsIn30sAtRest: requests - before,
-      nodeOptions: process.env.CHILD_NODE_OPTIONS ?? '',
+      nodeOptions: process.env.CHILD_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS,
       nodeArgs: process.env.CHILD_NODE_ARGS ?? '',
       atRest: Object.fromEntries(seen),
     }),
