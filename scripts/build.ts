@@ -1,10 +1,10 @@
 // `npm run build`: the esbuild bundle the image runs (deploy/Dockerfile), into dist/:
-//   dist/metalbeacon.mjs        the CLI (bin/main.ts and everything it imports)
-//   dist/l2-worker.mjs          the L2 packet worker (speaker/l2/worker.ts)
-//   dist/membership-worker.mjs  the membership worker (speaker/membership/worker-entry.ts)
-//   dist/*-HASH.mjs              chunks they share or load lazily
-// Why a bundle when Node 24 runs the TypeScript itself: each isolate (main thread and two
-// Workers) pays ~18 MB for the type stripper and every one of client-node's ~2,700 modules
+//   dist/metalbeacon.mjs      the CLI (bin/main.ts and everything it imports)
+//   dist/speaker-worker.mjs   the speaker's network thread, its one Worker: the L2 packet
+//                             worker and the membership protocol (speaker/network-thread/entry.ts)
+//   dist/*-HASH.mjs           chunks they share or load lazily
+// Why a bundle when Node 24 runs the TypeScript itself: each isolate (main thread and the
+// Worker) pays ~18 MB for the type stripper and every one of client-node's ~2,700 modules
 // costs memory of its own; one plain-JavaScript file per isolate costs far less (README,
 // Performance). Modules find their Worker entries and data through shared/runtime/entry-url.ts.
 import { type BuildOptions, build } from 'esbuild';
@@ -32,8 +32,7 @@ await Promise.all([
     ...common,
     entryPoints: {
       metalbeacon: 'bin/main.ts',
-      'l2-worker': 'speaker/l2/worker.ts',
-      'membership-worker': 'speaker/membership/worker-entry.ts',
+      'speaker-worker': 'speaker/network-thread/entry.ts',
     },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
@@ -53,4 +52,4 @@ await Promise.all([
     ],
   }),
 ]);
-process.stdout.write('built dist/metalbeacon.mjs, dist/l2-worker.mjs, dist/membership-worker.mjs\n');
+process.stdout.write('built dist/metalbeacon.mjs, dist/speaker-worker.mjs\n');

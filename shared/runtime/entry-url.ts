@@ -3,8 +3,8 @@
  *
  * The sources run as TypeScript (`bin/metalbeacon.js`); the image runs the esbuild bundle
  * (`dist/metalbeacon.mjs` and its chunks, all in dist/, scripts/build.ts), where a module's
- * `import.meta.url` is that of the bundle file it was put in. Callers name both places: `entryUrl(import.meta.url, './worker.ts',
- * './l2-worker.mjs')`.
+ * `import.meta.url` is that of the bundle file it was put in. Callers name both places:
+ * `entryUrl(import.meta.url, './entry.ts', './speaker-worker.mjs')`.
  */
 export function entryUrl(metaUrl: string, fromSource: string, fromBundle: string): URL {
   return new URL(isBundled(metaUrl) ? fromBundle : fromSource, metaUrl);

@@ -1,5 +1,4 @@
-import { Worker } from 'node:worker_threads';
-import { entryUrl } from '../../shared/runtime/entry-url.ts';
+import { type NetworkPart, startNetworkPart } from '../network-thread/thread.ts';
 import type { ActiveAnnouncement, CounterRow, FromWorker, ToWorker } from './messages.ts';
 
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
@@ -15,24 +14,29 @@ export class TransportError extends Error {
 }
 
 /**
- * The main thread's handle on the packet worker (speaker/l2/worker.ts): requests with
- * replies, worker events to a callback, and a clean stop.
+ * The main thread's handle on the packet worker (speaker/l2/worker.ts, on the speaker's
+ * network thread): requests with replies, worker events to a callback, and a clean stop.
  */
 export class L2Transport {
-  readonly #worker: Worker;
+  readonly #part: NetworkPart;
   #nextId = 1;
   /** request id → its settle functions. */
   readonly #pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   #exited = false;
+  #stopped: Promise<void> | undefined;
 
   constructor(options: {
     onEvent: (event: Extract<FromWorker, { type: 'event' }>) => void;
+    /** The worker is gone without stop(): its thread died (with its error) or it quit. */
     onExit: (error?: Error) => void;
   }) {
-    this.#worker = new Worker(entryUrl(import.meta.url, './worker.ts', './l2-worker.mjs'), {
-      name: 'metalbeacon-l2',
+    this.#part = startNetworkPart({ part: 'l2' }, (error) => {
+      this.#exited = true;
+      for (const pending of this.#pending.values()) pending.reject(error);
+      this.#pending.clear();
+      options.onExit(error);
     });
-    this.#worker.on('message', (message: FromWorker) => {
+    this.#part.port.on('message', (message: FromWorker) => {
       if (message.type === 'event') {
         options.onEvent(message);
         return;
@@ -44,17 +48,6 @@ export class L2Transport {
         pending.reject(new TransportError(message.error.message, message.error.code));
       } else pending.resolve(message);
     });
-    let failure: Error | undefined;
-    this.#worker.on('error', (error) => {
-      failure = error;
-    });
-    this.#worker.on('exit', () => {
-      this.#exited = true;
-      const error = failure ?? new Error('the L2 packet worker exited');
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-      options.onExit(failure);
-    });
   }
 
   /** Sends a request and waits for the worker's answer. */
@@ -63,7 +56,7 @@ export class L2Transport {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...message, id } as ToWorker);
+      this.#part.port.postMessage({ ...message, id } as ToWorker);
     });
   }
 
@@ -74,13 +67,17 @@ export class L2Transport {
     return { counters: reply.counters, active: reply.active };
   }
 
-  /** Stops answering everywhere, closes the sockets and ends the worker. */
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    try {
-      await this.request({ type: 'stop' });
-    } finally {
-      await this.#worker.terminate();
-    }
+  /** Stops answering everywhere, closes the sockets and lets go of the worker. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      if (this.#exited) return;
+      try {
+        await this.request({ type: 'stop' });
+      } finally {
+        this.#exited = true;
+        await this.#part.release();
+      }
+    })();
+    return this.#stopped;
   }
 }

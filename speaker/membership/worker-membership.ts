@@ -1,6 +1,5 @@
-import { EventEmitter, once } from 'node:events';
-import { Worker } from 'node:worker_threads';
-import { entryUrl } from '../../shared/runtime/entry-url.ts';
+import { EventEmitter } from 'node:events';
+import { type NetworkPart, startNetworkPart } from '../network-thread/thread.ts';
 import { membershipConfig } from './config.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import { type LocalSocket, type MembershipPeer, resolvePeers } from './peers.ts';
@@ -14,56 +13,54 @@ import {
 import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts';
 
 /**
- * Membership on its own thread (worker-entry.ts), with the same interface as UdpMembership:
- * what the speaker daemon should use, so that its main thread's pauses delay neither
- * detection nor heartbeats. Metrics and logs are applied on the caller's thread.
+ * Membership on the speaker's network thread (worker-part.ts, speaker/network-thread/), with
+ * the same interface as UdpMembership: what the speaker daemon should use, so that its main
+ * thread's pauses delay neither detection nor heartbeats. Metrics and logs are applied on
+ * the caller's thread. 'error' when the thread dies (or the part ends without being asked).
  */
 export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implements Membership {
-  private readonly worker: Worker;
-  private readonly exited: Promise<unknown>;
+  private readonly part: NetworkPart;
   private readonly local: LocalSocket;
   private aliveNow: readonly string[];
   private isSettled = false;
+  /** Resolves when the part has stopped and is released (or its thread is gone). */
+  private readonly stopped: Promise<void>;
+  private markStopped: (() => void) | undefined;
+  private ended = false;
 
-  private constructor(worker: Worker, local: LocalSocket, options: UdpMembershipOptions) {
+  private constructor(part: NetworkPart, local: LocalSocket, options: UdpMembershipOptions) {
     super();
-    this.worker = worker;
+    this.part = part;
     this.local = local;
     this.aliveNow = [local.nodeName];
-    this.exited = once(worker, 'exit');
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve;
+    });
     const metrics = options.metrics ?? noMembershipMetrics;
-    worker.on('message', (message: FromWorker) => this.receive(message, metrics, options.logger));
-    worker.on('error', (error) => this.emit('error', error));
+    part.port.on('message', (message: FromWorker) => this.receive(message, metrics, options.logger));
   }
 
-  /** Starts the Worker; throws MembershipConfigError (at once, on this thread) or MembershipBindError. */
+  /** Starts the part; throws MembershipConfigError (at once, on this thread) or MembershipBindError. */
   static async start(options: UdpMembershipOptions): Promise<WorkerMembership> {
     membershipConfig(options);
     const { metrics: _metrics, logger: _logger, ...data } = options;
     const workerData: WorkerStartData = data;
-    const worker = new Worker(entryUrl(import.meta.url, './worker-entry.ts', './membership-worker.mjs'), {
-      workerData,
-      name: 'metalbeacon-membership',
-    });
     // Whatever arrives after 'started' but before the instance listens is kept and replayed.
     const early: FromWorker[] = [];
     let onStartMessage: (message: FromWorker) => void = () => {};
+    let onEnd: (error: Error) => void = () => {};
+    const part = startNetworkPart({ part: 'membership', data: workerData }, (error) => onEnd(error));
     const first = await new Promise<FromWorker>((resolve) => {
       onStartMessage = (message) => {
         if (message.type === 'started' || message.type === 'start-failed') resolve(message);
         else early.push(message);
       };
-      worker.on('message', onStartMessage);
-      worker.once('error', (error) =>
-        resolve({ type: 'start-failed', message: `membership worker: ${error}` }),
-      );
-      worker.once('exit', (code) =>
-        resolve({ type: 'start-failed', message: `membership worker exited with ${code}` }),
-      );
+      part.port.on('message', onStartMessage);
+      onEnd = (error) => resolve({ type: 'start-failed', message: `membership worker: ${error}` });
     });
+    part.port.off('message', onStartMessage);
     if (first.type !== 'started') {
-      worker.off('message', onStartMessage);
-      await worker.terminate();
+      await part.release();
       if (first.type === 'start-failed' && first.bind) {
         throw new MembershipBindError(first.bind.address, first.bind.port, { code: first.bind.code });
       }
@@ -71,9 +68,9 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
         first.type === 'start-failed' ? first.message : `membership worker sent ${first.type} first`,
       );
     }
-    const membership = new WorkerMembership(worker, first.local, options);
-    worker.off('message', onStartMessage);
-    for (const message of early) worker.emit('message', message);
+    const membership = new WorkerMembership(part, first.local, options);
+    onEnd = (error) => membership.gone(error);
+    for (const message of early) part.port.emit('message', message);
     return membership;
   }
 
@@ -97,18 +94,31 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
     return problems;
   }
 
+  /** Says goodbye to the peers; resolves when the part has stopped. */
   async leave(): Promise<void> {
     this.post({ type: 'leave' });
-    await this.exited;
+    await this.stopped;
   }
 
+  /** Stops without a goodbye; resolves when the part has stopped. */
   async close(): Promise<void> {
     this.post({ type: 'close' });
-    await this.exited;
+    await this.stopped;
   }
 
   private post(message: ToWorker): void {
-    if (this.worker.threadId >= 0) this.worker.postMessage(message);
+    if (!this.ended) this.part.port.postMessage(message);
+  }
+
+  /** The part is over: stopped as asked ('stopped'), or gone with its thread (`error`). */
+  private gone(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    const done = () => this.markStopped?.();
+    if (error) {
+      done();
+      this.emit('error', error);
+    } else void this.part.release().then(done, done);
   }
 
   private receive(
@@ -132,6 +142,9 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
         break;
       case 'log':
         logger?.[message.level](message.obj, message.msg);
+        break;
+      case 'stopped':
+        this.gone();
         break;
       default:
         break;

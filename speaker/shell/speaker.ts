@@ -322,7 +322,8 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     reportFailure = resolve;
   });
   /**
-   * A worker died: without heartbeats the peers take our IPs over, and without the L2 worker we
+   * The network thread died (the L2 packet worker and membership both run on it) or one of
+   * them stopped: without heartbeats the peers take our IPs over, and without the L2 worker we
    * answer nothing, so staying up half-working would only hide it. Stop (no goodbye) and report;
    * the program exits non-zero and the DaemonSet restarts the speaker.
    */
@@ -335,7 +336,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const l2 = await L2Announcer.start({
     logger: log.child({ component: 'l2' }),
     ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
-    onFatal: (error) => die('the L2 packet worker died', error),
+    onFatal: (error) => die('the L2 packet worker (network thread) died', error),
   }).catch((error: unknown) => abandon(error));
   registerL2Metrics(metrics.registry, async () => (await l2.snapshot()).counters);
   const bgp = new BgpManager({
@@ -360,7 +361,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     metrics: promMembershipMetrics(metrics.registry),
     logger: log,
   }).catch((error: unknown) => abandon(error, () => l2.close()));
-  membership.on('error', (error) => die('the membership worker died', error));
+  membership.on('error', (error) => die('membership (network thread) died', error));
   membership.on('alive-changed', (alive) => {
     log.info({ alive }, 'alive speakers changed');
     const back = rejoins.alive(alive);

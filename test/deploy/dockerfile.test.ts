@@ -36,7 +36,7 @@ import { REPO_ROOT } from './sync-config.ts';
 
 const run = promisify(execFile);
 /** What the image runs, and the files the bundle's modules look for beside it. */
-const BUNDLE = ['dist/metalbeacon.mjs', 'dist/l2-worker.mjs', 'dist/membership-worker.mjs'];
+const BUNDLE = ['dist/metalbeacon.mjs', 'dist/speaker-worker.mjs'];
 const DOCKERFILE = join(REPO_ROOT, 'deploy/Dockerfile');
 const IGNORE = join(REPO_ROOT, 'deploy/Dockerfile.dockerignore');
 const text = readFileSync(DOCKERFILE, 'utf8');
