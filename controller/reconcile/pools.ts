@@ -1,6 +1,7 @@
 import type { Condition } from '../../shared/api/meta.ts';
 import { PoolConditionTypes } from '../../shared/api/names.ts';
 import type { IPAddressPoolStatus } from '../../shared/api/resources.ts';
+import { compareText } from '../../shared/config/names.ts';
 import { type ConfigError, formatConfigError } from '../../shared/config/types.ts';
 import type { Allocator } from '../allocator/allocator.ts';
 
@@ -89,7 +90,7 @@ function sortKeys(value: unknown): unknown {
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .sort(([a], [b]) => compareText(a, b))
         .map(([k, v]) => [k, sortKeys(v)]),
     );
   }

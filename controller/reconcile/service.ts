@@ -1,4 +1,5 @@
 import { Annotations } from '../../shared/api/names.ts';
+import { compareText } from '../../shared/config/names.ts';
 import { formatIp, type IpFamily, type IpValue, parseIp } from '../../shared/net/ip.ts';
 import type { Allocator, Refusal, ServiceFacts } from '../allocator/allocator.ts';
 import { converge } from '../allocator/converge.ts';
@@ -196,7 +197,7 @@ export function serviceFacts(
     policy === 'PreferDualStack' || policy === 'RequireDualStack' ? policy : ('SingleStack' as const);
   const local = spec.externalTrafficPolicy === 'Local';
   const selector = Object.entries(spec.selector ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const sharingKey = annotations[Annotations.AllowSharedIp];

@@ -1,5 +1,6 @@
 import type { LabelSelectorSpec } from '../api/meta.ts';
 import { configError, type ObjectRef } from './errors.ts';
+import { compareText } from './names.ts';
 import type { ConfigError, LabelSelector, LabelSelectorRequirement } from './types.ts';
 
 /**
@@ -136,7 +137,7 @@ export function matchesAnySelector(
 
 /** A canonical text of a selector: equal for selectors that mean the same thing. */
 export function selectorKey(selector: LabelSelectorSpec): string {
-  const labels = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => compareText(a, b));
   const expressions = (selector.matchExpressions ?? [])
     .map((e) => JSON.stringify([e.key, e.operator, [...(e.values ?? [])].sort()]))
     .sort();

@@ -1,3 +1,4 @@
+import { compareText } from '../../shared/config/names.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { canonicalIp } from './frames/addr.ts';
 import { DEFAULT_EXCLUDE, type LinkInfo, readLinks, selectInterfaces } from './interfaces.ts';
@@ -206,7 +207,7 @@ export class L2Announcer {
     const chosen = new Map<string, LinkInfo>();
     for (const link of [...byName, ...byPattern]) chosen.set(link.name, link);
     const next = [...chosen.values()]
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => compareText(a.name, b.name))
       .map((l) => ({ name: l.name, ifindex: l.ifindex, mac: l.mac }));
     const patternNames = byPattern.map((l) => l.name).sort();
     const patternChanged = patternNames.join(',') !== this.#patternEligible.join(',');

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { compareText } from '../../shared/config/names.ts';
 import type { MembershipPeer } from './peers.ts';
 
 /** The fields of a core/v1 Pod read here (a V1Pod is one). */
@@ -28,7 +29,7 @@ export function peersFromPods(
 ): { peers: MembershipPeer[]; skipped: string[] } {
   const peers = new Map<string, MembershipPeer>(); // node name -> peer
   const skipped: string[] = [];
-  const sorted = [...pods].sort((a, b) => podKey(a).localeCompare(podKey(b)));
+  const sorted = [...pods].sort((a, b) => compareText(podKey(a), podKey(b)));
   for (const pod of sorted) {
     const key = podKey(pod);
     const nodeName = pod.spec?.nodeName;

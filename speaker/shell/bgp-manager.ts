@@ -1,3 +1,4 @@
+import { compareText } from '../../shared/config/names.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { peerChanges } from '../announce/peer-changes.ts';
 import type { PeerPlan } from '../announce/types.ts';
@@ -63,7 +64,7 @@ export class BgpManager {
   /** Sessions as they are now, sorted by peer name. */
   reports(): SessionReport[] {
     return [...this.#sessions.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => compareText(a, b))
       .map(([peer, r]) => ({
         peer,
         peerAddress: r.session.peer,

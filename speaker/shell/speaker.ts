@@ -10,6 +10,7 @@ import type {
   SecretLike,
 } from '../../shared/api/resources.ts';
 import { buildConfig } from '../../shared/config/build-config.ts';
+import { compareText } from '../../shared/config/names.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, formatConfigError } from '../../shared/config/types.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
@@ -459,7 +460,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
           slicesByService.get(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`) ?? [],
         ),
       )
-      .sort((a, b) => a.key.localeCompare(b.key));
+      .sort((a, b) => compareText(a.key, b.key));
     return {
       nodeName,
       config,

@@ -1,3 +1,4 @@
+import { compareText } from '../../../shared/config/names.ts';
 import type { IpFamily } from '../../../shared/net/ip.ts';
 import {
   Afi,
@@ -50,7 +51,7 @@ const FAMILY_AFI = { IPv4: Afi.Ipv4, IPv6: Afi.Ipv6 } as const;
 function uniqueSorted<T>(values: readonly T[], key: (v: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const v of values) seen.set(key(v), v);
-  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return [...seen.entries()].sort(([a], [b]) => compareText(a, b)).map(([, v]) => v);
 }
 
 /** A stable key of a route's attributes: prefixes with equal keys can share an UPDATE. */
