@@ -8,6 +8,8 @@ import { metalbeaconEntry } from '../tools/entry.ts';
 
 const NODE = process.execPath;
 const CLI = metalbeaconEntry();
+/** V8 flags for the responder's node (e.g. `--lite-mode`), to measure their cost; none by default. */
+const RESPONDER_NODE_ARGS = (process.env.RESPONDER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const WIRE_PROBE = new URL('../l2/fixtures/wire-probe.ts', import.meta.url).pathname;
 const VIP = '198.51.100.77';
 const NODE_IP = '192.0.2.41';
@@ -89,7 +91,9 @@ async function measure(lab: Lab, wire: LabDaemon): Promise<Phase> {
 const ms = (us: number) => (us / 1000).toFixed(3);
 
 function report(title: string, phase: Phase, busy: boolean): void {
-  console.log(`\n${title} (${REQUESTS} requests each, arping -W 0.005)`);
+  console.log(
+    `\n${title} (${REQUESTS} requests each, arping -W 0.005, responder node flags: ${RESPONDER_NODE_ARGS.join(' ') || 'none'})`,
+  );
   table('seen by the client (arping)', phase.client, busy);
   table('on the wire (kernel timestamps at the bridge ports)', phase.wire, busy);
 }
@@ -117,6 +121,7 @@ function table(title: string, { ours, kernel }: { ours: Stats; kernel: Stats }, 
 async function withResponder(lab: Lab, extra: string[], run: () => Promise<void>): Promise<void> {
   const l2: LabDaemon = lab.spawn('node', [
     NODE,
+    ...RESPONDER_NODE_ARGS,
     CLI,
     '--log-format',
     'json',

@@ -8,7 +8,8 @@
  * the answer of the first good one after it (test/e2e/probe.ts). Five runs per contender.
  *
  * Options: --runs N (default 5), --rest-seconds S (API requests window, default 60),
- * --services N (footprint, default 1000), --skip-keepalived.
+ * --services N (footprint, default 1000), --skip-keepalived. SPEAKER_NODE_ARGS: flags for the
+ * speakers' node (V8's, e.g. `--lite-mode`), to measure their cost; none by default.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
@@ -118,12 +120,15 @@ try {
   }
 
   await topo.startController();
+  log(`speaker node flags: ${nodeArgs.join(' ') || 'none'}`);
   for (const [profile, extra] of [
     ['default', []],
     ['fast', ['--membership-profile', 'fast']],
   ] as const) {
     const name = `MetalBeacon ${profile === 'default' ? 'defaults' : '--membership-profile fast'}`;
-    await Promise.all(topo.nodes.map((n) => topo.startSpeaker(n.name, extra, { timeoutMs: 60_000 })));
+    await Promise.all(
+      topo.nodes.map((n) => topo.startSpeaker(n.name, extra, { timeoutMs: 60_000, nodeArgs })),
+    );
     const service = `web-${profile}`;
     topo.createIngressService(service, { pool: 'lab-l2' });
     const [vip] = await topo.waitForServiceIps(service);
@@ -153,7 +158,7 @@ try {
   }
 
   // Footprint: default speakers, SERVICES BGP Services (one IPv6 each) announced to BIRD.
-  await Promise.all(topo.nodes.map((n) => topo.startSpeaker(n.name, [], { timeoutMs: 60_000 })));
+  await Promise.all(topo.nodes.map((n) => topo.startSpeaker(n.name, [], { timeoutMs: 60_000, nodeArgs })));
   const rssBefore = topo.nodes.map((n) => vmRssMb(n.speaker?.pid ?? -1));
   topo.applyManifests([
     {

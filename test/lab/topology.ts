@@ -157,7 +157,8 @@ export interface Topology {
   startSpeaker(
     node: string,
     extraArgs?: readonly string[],
-    options?: { wait?: boolean; timeoutMs?: number },
+    /** `nodeArgs`: flags for node itself (V8's, e.g. `--lite-mode`), before the program. */
+    options?: { wait?: boolean; timeoutMs?: number; nodeArgs?: readonly string[] },
   ): Promise<LabDaemon>;
   /** Signals the node's speaker (default SIGTERM) and waits for it to exit (SIGKILL after 10 s). */
   stopSpeaker(
@@ -389,7 +390,7 @@ function makeTopology(parts: {
   birdc: (args: readonly string[]) => Promise<string>;
 }): Topology {
   const { lab, api, nodes, birdc } = parts;
-  const speakerArgs = new Map<string, readonly string[]>();
+  const speakerArgs = new Map<string, { extraArgs: readonly string[]; nodeArgs: readonly string[] }>();
   let controller: LabDaemon | undefined;
   let stopped = false;
   const nodeInfos = (): LabNodeInfo[] => nodes.map(({ name, ipv4, ipv6 }) => ({ name, ipv4, ipv6 }));
@@ -491,11 +492,12 @@ function makeTopology(parts: {
       if (node.speaker && node.speaker.child.exitCode === null && node.speaker.child.signalCode === null) {
         throw new Error(`topology: the speaker on ${name} runs already (pid ${node.speaker.pid})`);
       }
-      speakerArgs.set(name, extraArgs);
+      speakerArgs.set(name, { extraArgs, nodeArgs: options.nodeArgs ?? [] });
       const speaker = lab.spawn(
         name,
         [
           process.execPath,
+          ...(options.nodeArgs ?? []),
           METALBEACON_BIN,
           '--kubeconfig',
           node.kubeconfig,
@@ -521,7 +523,8 @@ function makeTopology(parts: {
     async restartSpeaker(name) {
       const node = topology.node(name);
       if (node.speaker) await node.speaker.kill('SIGTERM', 10_000);
-      return topology.startSpeaker(name, speakerArgs.get(name) ?? []);
+      const args = speakerArgs.get(name);
+      return topology.startSpeaker(name, args?.extraArgs ?? [], { nodeArgs: args?.nodeArgs ?? [] });
     },
     cutLink: (name) => lab.cutLink(topology.node(name).link),
     restoreLink: (name) => lab.restoreLink(topology.node(name).link),
