@@ -16,6 +16,8 @@ import { ipv6Prefixes, mrtIpv6Dump } from './bgp-mrt.ts';
 
 const SIZES = (process.env.BENCH_BGP_SIZES ?? '10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_BGP_RUNS ?? 3);
+/** V8 flags for our speaker's node (e.g. `--lite-mode`), to measure their cost; none by default. */
+const SPEAKER_NODE_ARGS = (process.env.SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -91,19 +93,25 @@ try {
         // Ours: session up with nothing, then hand over the N prefixes with SIGHUP.
         const empty = join(dir, 'empty');
         await writeFile(empty, '');
-        const speaker = startSpeaker(lab, 'node', [
-          ...[
-            '--local-as',
-            '65001',
-            '--peer',
-            '192.0.2.1',
-            '--peer-as',
-            '65000',
-            '--router-id',
-            '192.0.2.10',
+        const speaker = startSpeaker(
+          lab,
+          'node',
+          [
+            ...[
+              '--local-as',
+              '65001',
+              '--peer',
+              '192.0.2.1',
+              '--peer-as',
+              '65000',
+              '--router-id',
+              '192.0.2.10',
+            ],
+            ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
           ],
-          ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
-        ]);
+          process.env,
+          SPEAKER_NODE_ARGS,
+        );
         speaker.child.stdout?.resume();
         await eventually(
           'our session up',
@@ -162,6 +170,7 @@ try {
         ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
       ],
       { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' },
+      SPEAKER_NODE_ARGS,
     );
     await eventually(
       'our session up',
@@ -179,6 +188,7 @@ try {
     await bird.stop();
   }
   process.stdout.write('\nBGP advertise: time until BIRD holds N IPv6 /64s (median of runs)\n');
+  process.stdout.write(`our speaker's node flags: ${SPEAKER_NODE_ARGS.join(' ') || 'none'}\n`);
   process.stdout.write('N        metalbeacon   GoBGP (MRT inject)   ratio   routes/s (ours)\n');
   for (const r of results) {
     const ours = median(r.ours) / 1000;

@@ -8,16 +8,16 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 export const NODE = `${ROOT}node_modules/.bin/node`;
 export const METALBEACON = metalbeaconEntry();
 
-/** Starts `metalbeacon bgp ARGS` in a lab namespace with JSON logs. */
+/** Starts `metalbeacon bgp ARGS` in a lab namespace with JSON logs; `nodeArgs` go to node itself. */
 export function startSpeaker(
   lab: Lab,
   ns: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: readonly string[] = [],
 ): LabDaemon {
-  return lab.spawn(ns, [NODE, METALBEACON, '--log-format', 'json', '--log-level', 'debug', 'bgp', ...args], {
-    env,
-  });
+  const command = [NODE, ...nodeArgs, METALBEACON, '--log-format', 'json', '--log-level', 'debug', 'bgp'];
+  return lab.spawn(ns, [...command, ...args], { env });
 }
 
 /** The speaker's JSON log lines parsed (non-JSON lines skipped). */
