@@ -9,7 +9,7 @@
  *
  * Options: --runs N (default 5), --rest-seconds S (API requests window, default 60),
  * --services N (footprint, default 1000), --skip-keepalived. SPEAKER_NODE_ARGS: flags for the
- * speakers' node (V8's, e.g. `--lite-mode`), to measure their cost; none by default.
+ * speakers' node (V8's); default what deploy/ ships (`--lite-mode`), '' for Node's defaults.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '--lite-mode').split(' ').filter((a) => a !== '');
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

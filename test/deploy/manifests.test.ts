@@ -63,6 +63,12 @@ function container(spec: V1Deployment | V1DaemonSet): V1Container {
   assert.ok(c, 'the workload has a container');
   return c;
 }
+/** node with V8 flags, then the script the image's ENTRYPOINT runs: a workload's command. */
+function entrypointWith(...nodeArgs: string[]): string[] {
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('deploy/Dockerfile', 'utf8'))?.[1];
+  const [node, script] = JSON.parse(entrypoint ?? '[]') as string[];
+  return [node as string, ...nodeArgs, script as string];
+}
 /** The value of `--flag=value` in a container's args. */
 function flag(c: V1Container, name: string): string | undefined {
   const arg = (c.args ?? []).find((a) => a.startsWith(`${name}=`));
@@ -115,10 +121,7 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.ok(!(c.args ?? []).includes('--no-leader-elect'), 'leader election stays on (the default)');
     assert.equal(c.args?.[c.args.indexOf('controller') - 1]?.startsWith('--'), true, 'global flags first');
     assert.equal(flag(c, '--namespace'), '$(POD_NAMESPACE)');
-    // node with its V8 flags, then the script the image's ENTRYPOINT runs.
-    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('deploy/Dockerfile', 'utf8'))?.[1];
-    const [node, script] = JSON.parse(entrypoint ?? '[]') as string[];
-    assert.deepEqual(c.command, [node, '--optimize-for-size', script]);
+    assert.deepEqual(c.command, entrypointWith('--optimize-for-size'));
     assert.deepEqual(
       c.env?.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath,
       'metadata.namespace',
@@ -143,7 +146,7 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.equal(pdb.spec?.maxUnavailable, 1);
   });
 
-  test('speaker: hostNetwork, NET_RAW + NET_ADMIN only, not privileged, downward API, contract labels', () => {
+  test('speaker: node --lite-mode, hostNetwork, NET_RAW + NET_ADMIN only, not privileged, downward API, contract labels', () => {
     const ds = daemonSet(kustomized);
     const pod = ds.spec?.template.spec;
     const c = container(ds);
@@ -153,6 +156,7 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.equal(c.securityContext?.privileged, false);
     assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(c.command, entrypointWith('--lite-mode'));
     const env = new Map((c.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
     assert.equal(env.get('NODE_NAME'), 'spec.nodeName');
     assert.equal(env.get('POD_NAMESPACE'), 'metadata.namespace');
@@ -264,7 +268,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     for (const crd of crds) assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], undefined);
   });
 
-  test('values reach the objects: images, lbClass, logLevel, membership, drain, selectors, tolerations', async () => {
+  test('values reach the objects: images, node flags, lbClass, logLevel, membership, drain, selectors, tolerations', async () => {
     const objects = await helmTemplate(home, [
       '--namespace',
       'lb',
@@ -284,6 +288,8 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       'speaker.tolerations=[{"operator":"Exists"}]',
       '--set',
       'controller.resources.limits.memory=1Gi',
+      '--set-json',
+      'controller.nodeArgs=[],speaker.nodeArgs=["--lite-mode","--stack-size=500"]',
     ]);
     const c = container(deployment(objects));
     const s = container(daemonSet(objects));
@@ -293,6 +299,8 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       assert.equal(flag(x, '--lb-class'), 'example.com/metal');
       assert.equal(flag(x, '--log-level'), 'debug');
     }
+    assert.deepEqual(c.command, entrypointWith());
+    assert.deepEqual(s.command, entrypointWith('--lite-mode', '--stack-size=500'));
     assert.equal(flag(s, '--membership-port'), '7999');
     assert.equal(flag(s, '--membership-profile'), 'fast');
     assert.equal(flag(s, '--membership-secret'), 'mb-keys');

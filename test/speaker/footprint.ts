@@ -4,7 +4,8 @@
 // child process (L2 on no interface: nothing is sent), and prints the time until every
 // ServiceL2Status exists, the speaker's RSS and main-thread heap after 5 s, and the API
 // requests it makes in 30 s at rest. V8 flags for the speaker: CHILD_NODE_OPTIONS (through
-// NODE_OPTIONS) or CHILD_NODE_ARGS (on its command line, for flags NODE_OPTIONS refuses).
+// NODE_OPTIONS) and CHILD_NODE_ARGS (on its command line, for flags NODE_OPTIONS refuses);
+// both default to what deploy/ ships, '' measures Node's defaults.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { announcedServices, createCr, createNode, createSpeakerPod, listCrs, sta
 const count = Number(process.argv[2] ?? 1000);
 /** What deploy/ sets for the speaker; CHILD_NODE_OPTIONS='' measures Node's defaults. */
 const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=1';
+const SHIPPED_NODE_ARGS = '--lite-mode';
+const nodeArgs = process.env.CHILD_NODE_ARGS ?? SHIPPED_NODE_ARGS;
 let requests = 0;
 let atRest = false;
 /** `METHOD path` -> requests at rest */
@@ -40,7 +43,7 @@ const started = performance.now();
 const child = spawn(
   process.execPath,
   [
-    ...(process.env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    ...nodeArgs.split(' ').filter((a) => a !== ''),
     metalbeaconEntry(),
     ...['--log-format', 'json', '--log-level', 'warn', 'speaker', '--kubeconfig', join(dir, 'kubeconfig')],
     ...['--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
@@ -78,7 +81,7 @@ try {
       mainHeapUsedMb: Math.round(heapMb),
       apiRequestsIn30sAtRest: requests - before,
       nodeOptions: process.env.CHILD_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS,
-      nodeArgs: process.env.CHILD_NODE_ARGS ?? '',
+      nodeArgs,
       atRest: Object.fromEntries(seen),
     }),
   );
