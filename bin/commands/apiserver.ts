@@ -1,26 +1,10 @@
 import { Command } from 'commander';
-import { CliError } from '../../shared/cli/errors.ts';
-import { createLogger } from '../../shared/log/logger.ts';
-import { ApiError } from '../../test/apiserver/errors.ts';
-import { ManifestError, readManifests } from '../../test/apiserver/manifests.ts';
-import { startApiServer } from '../../test/apiserver/server.ts';
-import type { GlobalOptions } from '../program.ts';
 
-interface ApiserverOptions {
+export interface ApiserverOptions {
   listen: string;
   writeKubeconfig?: string;
   apply: string[];
   dualStack?: boolean;
-}
-
-/** HOST:PORT or [v6]:PORT; port 0 picks a free one (the bound address is logged). */
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) {
-    throw new CliError(`--listen ${text} is not HOST:PORT`, { hint: 'for example --listen 127.0.0.1:6443' });
-  }
-  return { host: m[1] ?? m[2]!, port };
 }
 
 /** `metalbeacon apiserver`: the embedded Kubernetes API server (test/apiserver). */
@@ -37,75 +21,7 @@ export function apiserverCommand(): Command {
     )
     .option('--dual-stack', 'allocate dual-stack Service cluster IPs (IPv4 primary)')
     .action(async (options: ApiserverOptions, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions & ApiserverOptions>();
-      const log = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'apiserver',
-      });
-      const { host, port } = parseListen(options.listen);
-      let manifests: ReturnType<typeof readManifests>;
-      try {
-        manifests = readManifests(options.apply);
-      } catch (error) {
-        if (error instanceof ManifestError) {
-          throw new CliError(error.message, { hint: 'pass --apply with a YAML file or a directory of them' });
-        }
-        throw error;
-      }
-      let server: Awaited<ReturnType<typeof startApiServer>>;
-      try {
-        server = await startApiServer({
-          host,
-          port,
-          dualStack: options.dualStack ?? false,
-          onRequest: (method, path, status) => log.debug({ method, path, status }, 'request'),
-        });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') {
-          throw new CliError(`cannot listen on ${options.listen}: the address is already in use`, {
-            hint: 'stop the other process or choose another port with --listen HOST:PORT (port 0 picks a free one)',
-          });
-        }
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-          throw new CliError(`cannot listen on ${options.listen}: ${(error as Error).message}`, {
-            hint: 'use a local address such as 127.0.0.1 and a port above 1023',
-          });
-        }
-        throw error;
-      }
-      try {
-        const applied = server.applyObjects(manifests);
-        for (const obj of applied) {
-          const ref = `${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`;
-          log.info({ kind: obj.kind, object: ref }, `applied ${obj.kind} ${ref}`);
-        }
-      } catch (error) {
-        await server.stop();
-        if (error instanceof ApiError) {
-          throw new CliError(`applying manifests failed: ${error.message}`, {
-            hint: 'fix the manifest (kubectl explain KIND.FIELD describes the fields)',
-          });
-        }
-        throw error;
-      }
-      if (options.writeKubeconfig) server.writeKubeconfig(options.writeKubeconfig);
-      log.info(
-        { url: server.url, kubeconfig: options.writeKubeconfig, dualStack: options.dualStack ?? false },
-        `serving the Kubernetes API on ${server.url}`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info({ signal }, 'shutting down');
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await server.stop();
-      log.flush();
+      const { runApiserver } = await import('./run-apiserver.ts');
+      await runApiserver(options, command);
     });
 }

@@ -46,7 +46,8 @@ export interface WatchEvent<T> {
 }
 
 export interface KubeList<T> {
-  readonly metadata?: { readonly resourceVersion?: string };
+  /** `continue`: set when the server cut the list at `limit`; pass it back for the next page. */
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
   readonly items: T[];
 }
 

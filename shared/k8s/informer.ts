@@ -17,6 +17,9 @@ export interface KubeObject {
 
 export type InformerVerb = 'add' | 'update' | 'delete';
 
+/** Objects per list request (what kube's own informers ask for, too). */
+export const LIST_PAGE = 500;
+
 export interface InformerOptions<T> {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
@@ -106,11 +109,27 @@ export class Informer<T extends KubeObject> {
     return { labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector };
   }
 
+  /**
+   * Lists in pages of LIST_PAGE objects (one consistent snapshot: the pages share the first's
+   * resourceVersion), trimming each page before the next arrives, so that a large list never
+   * sits whole in memory as JSON and untrimmed objects.
+   */
   async #relist(): Promise<void> {
-    const list = await this.#client.list<T>(this.#path, this.#selectors());
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    do {
+      const page = await this.#client.list<T>(this.#path, {
+        ...this.#selectors(),
+        limit: LIST_PAGE,
+        continue: next,
+      });
+      for (const item of page.items) items.push(this.#trim(item));
+      resourceVersion ??= page.metadata?.resourceVersion;
+      next = page.metadata?.continue || undefined;
+    } while (next);
     const fresh = new Set<string>();
-    for (const item of list.items)
-      fresh.add(`${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`);
+    for (const item of items) fresh.add(`${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`);
     for (const [namespace, byName] of this.#objects) {
       for (const [name, object] of byName) {
         if (fresh.has(`${namespace}/${name}`)) continue;
@@ -119,8 +138,8 @@ export class Informer<T extends KubeObject> {
       }
       if (byName.size === 0) this.#objects.delete(namespace);
     }
-    for (const item of list.items) this.#upsert(item);
-    this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+    for (const item of items) this.#store(item);
+    this.#resourceVersion = resourceVersion ?? '';
   }
 
   async #watchLoop(abort: AbortController): Promise<void> {
@@ -188,8 +207,16 @@ export class Informer<T extends KubeObject> {
     return undefined;
   }
 
+  #trim(raw: T): T {
+    return this.#options.trim ? this.#options.trim(raw) : raw;
+  }
+
   #upsert(raw: T): void {
-    const object = this.#options.trim ? this.#options.trim(raw) : raw;
+    this.#store(this.#trim(raw));
+  }
+
+  /** Puts a trimmed object in the cache; emits add or update unless it is unchanged. */
+  #store(object: T): void {
     const namespace = object.metadata?.namespace ?? '';
     const name = object.metadata?.name ?? '';
     let byName = this.#objects.get(namespace);
@@ -210,7 +237,7 @@ export class Informer<T extends KubeObject> {
     if (!byName || !found) return;
     byName.delete(raw.metadata?.name ?? '');
     if (byName.size === 0) this.#objects.delete(namespace);
-    this.#emit('delete', this.#options.trim ? this.#options.trim(raw) : raw);
+    this.#emit('delete', this.#trim(raw));
   }
 
   #emit(verb: InformerVerb, object: T): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
-import { Informer } from '../../shared/k8s/informer.ts';
+import { Informer, LIST_PAGE } from '../../shared/k8s/informer.ts';
 import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
 import { eventually, kubeConfigFor } from './test-helpers.ts';
@@ -162,3 +162,74 @@ async function everyChangeOnce(core: CoreV1Api, make: (countList: () => void) =>
   for (const cm of (await core.listNamespacedConfigMap({ namespace })).items)
     await core.deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace });
 }
+
+test("MetalBeacon's informer lists in pages: one snapshot, trimmed page by page, deletions found across pages", async () => {
+  const namespace = 'paged';
+  const count = 2 * LIST_PAGE + 37;
+  const objects = (n: number, v: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}`, namespace, annotations: { big: 'x'.repeat(100) } },
+      data: { v },
+    }));
+  server.applyObjects([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    ...objects(count, 'first'),
+  ] as never);
+  const client = kubeClientFromText(server.kubeconfigYaml);
+  const queries: Record<string, unknown>[] = [];
+  const list = client.list.bind(client);
+  client.list = (path, query) => {
+    queries.push({ ...query });
+    return list(path, query);
+  };
+  let trimmed = 0;
+  const informer = new Informer<V1ConfigMap>(client, `/api/v1/namespaces/${namespace}/configmaps`, {
+    trim: (cm) => {
+      trimmed++;
+      return {
+        metadata: { name: cm.metadata?.name, namespace, resourceVersion: cm.metadata?.resourceVersion },
+        data: cm.data,
+      };
+    },
+  });
+  const added: string[] = [];
+  const deleted: string[] = [];
+  informer.on('add', (cm) => added.push(cm.metadata!.name!));
+  informer.on('delete', (cm) => deleted.push(cm.metadata!.name!));
+  await informer.start();
+  try {
+    assert.equal(queries.length, 3, 'three pages');
+    assert.deepEqual(
+      queries.map((q) => [q.limit, typeof q.continue]),
+      [
+        [LIST_PAGE, 'undefined'],
+        [LIST_PAGE, 'string'],
+        [LIST_PAGE, 'string'],
+      ],
+    );
+    assert.equal(new Set(added).size, count);
+    assert.equal(added.length, count, 'each object added once');
+    assert.equal(trimmed, count);
+    assert.equal(informer.list(namespace).length, count);
+    assert.equal(
+      informer.list(namespace)[0]?.metadata?.annotations,
+      undefined,
+      'the cache holds trimmed objects',
+    );
+    assert.equal(informer.latestResourceVersion() !== '', true);
+
+    // A relist after 410 over pages: objects missing from every page are deleted, once.
+    server.cutWatches();
+    for (const name of ['cm-3', `cm-${LIST_PAGE + 1}`, `cm-${count - 1}`])
+      server.deleteObject('v1', 'ConfigMap', namespace, name);
+    server.compactHistory();
+    await eventually('the deletions to reach the informer', async () => deleted.length === 3);
+    assert.deepEqual(deleted.sort(), ['cm-3', `cm-${count - 1}`, `cm-${LIST_PAGE + 1}`].sort());
+    assert.equal(informer.list(namespace).length, count - 3);
+  } finally {
+    informer.stop();
+    client.close();
+  }
+});
