@@ -73,11 +73,11 @@ describe('metalbeacon CLI', () => {
 describe('kubeconfig loading', () => {
   it('names a missing kubeconfig file and how to fix it', async () => {
     const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
-    assert.throws(() => loadKubeClient('/nonexistent/kubeconfig', {}), {
+    await assert.rejects(loadKubeClient('/nonexistent/kubeconfig', {}), {
       message: 'kubeconfig /nonexistent/kubeconfig does not exist',
       hint: /--kubeconfig/,
     });
-    assert.throws(() => loadKubeClient(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
+    await assert.rejects(loadKubeClient(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
       message: 'kubeconfig /nonexistent/from-env does not exist',
     });
   });
@@ -87,7 +87,7 @@ describe('kubeconfig loading', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
     const file = join(dir, 'broken');
     writeFileSync(file, ': this is : not yaml : [');
-    assert.throws(() => loadKubeClient(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
+    await assert.rejects(loadKubeClient(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
   });
 
   it('loads a valid kubeconfig from KUBECONFIG', async () => {
@@ -105,8 +105,29 @@ describe('kubeconfig loading', () => {
         'current-context: x',
       ].join('\n'),
     );
-    const client = loadKubeClient(undefined, { KUBECONFIG: file });
+    const client = await loadKubeClient(undefined, { KUBECONFIG: file });
     assert.equal(client.server, 'http://127.0.0.1:1');
+  });
+
+  it('reads a JSON kubeconfig, and YAML flow style that starts like JSON', async () => {
+    const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:2' } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    };
+    writeFileSync(join(dir, 'json'), JSON.stringify(config));
+    assert.equal((await loadKubeClient(join(dir, 'json'), {})).server, 'http://127.0.0.1:2');
+    // Not JSON (unquoted keys), but YAML: the YAML parser still reads it.
+    writeFileSync(
+      join(dir, 'flow'),
+      '{apiVersion: v1, kind: Config, clusters: [{name: c, cluster: {server: "http://127.0.0.1:3"}}], users: [{name: u, user: {}}], contexts: [{name: x, context: {cluster: c, user: u}}], current-context: x}',
+    );
+    assert.equal((await loadKubeClient(join(dir, 'flow'), {})).server, 'http://127.0.0.1:3');
   });
 });
 

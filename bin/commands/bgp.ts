@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
+import { http } from '../../shared/runtime/http.ts';
 import {
   type LargeCommunity,
   parseCommunity,
@@ -265,7 +265,7 @@ export function bgpCommand(): Command {
       const listenPort = integer('--listen-port', options.listenPort, 0, 65535);
       const listener =
         listenPort > 0 ? new BgpListener({ logger, ...(socketOptions ? { socketOptions } : {}) }) : undefined;
-      const server = options.metricsListen !== undefined ? createServer() : undefined;
+      const server = options.metricsListen !== undefined ? http.createServer() : undefined;
       try {
         if (listener) {
           for (const s of sessions) listener.add(s);

@@ -34,7 +34,7 @@ export function controllerCommand(): Command {
       const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
       const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
       const { startController } = await import('../../controller/shell/controller.ts');
-      const client = loadKubeClient(globals.kubeconfig);
+      const client = await loadKubeClient(globals.kubeconfig);
       await ensureApiServerReachable(client);
       let controller: Awaited<ReturnType<typeof startController>>;
       try {

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { Command, Option } from 'commander';
 import { Registry } from 'prom-client';
 import { NativeAddonError } from '../../native/index.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
+import { http } from '../../shared/runtime/http.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/announcer.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { registerL2Metrics } from '../../speaker/l2/metrics.ts';
@@ -134,7 +134,7 @@ export function l2Command(): Command {
         if (error instanceof NativeAddonError) throw new CliError(error.message, { hint: error.hint });
         throw error;
       }
-      const server = metricsAt ? createServer() : undefined;
+      const server = metricsAt ? http.createServer() : undefined;
       let stopBusy: (() => void) | undefined;
       try {
         for (const ip of canonical) await announcer.announce(ip, interfaces);

@@ -106,7 +106,7 @@ export function speakerCommand(): Command {
       const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
       const { startSpeaker } = await import('../../speaker/shell/speaker.ts');
       const { planNode } = await import('../../speaker/announce/plan.ts');
-      const client = loadKubeClient(globals.kubeconfig);
+      const client = await loadKubeClient(globals.kubeconfig);
       await ensureApiServerReachable(client);
       let socketOptions: Awaited<ReturnType<typeof loadSocketOptions>> | undefined;
       try {

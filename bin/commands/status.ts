@@ -38,7 +38,7 @@ export function statusCommand(): Command {
       const { buildStatusReport } = await import('../../shared/status/report.ts');
       const { renderStatusJson, renderStatusText } = await import('../../shared/status/render.ts');
 
-      const client = loadKubeClient(globals.kubeconfig);
+      const client = await loadKubeClient(globals.kubeconfig);
       await ensureApiServerReachable(client);
       const report = buildStatusReport(await listStatusObjects(client, options.namespace, options.lbClass));
       // A terminal gets a table that fits it; a pipe or file gets full lines, as kubectl does.

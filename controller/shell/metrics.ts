@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { http } from '../../shared/runtime/http.ts';
 
 /** The controller's Prometheus metrics, on a registry of its own (no global default registry). */
 export class ControllerMetrics {
@@ -74,7 +75,7 @@ export async function serveMetrics(
   listen: string,
   ready: () => boolean,
 ): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');

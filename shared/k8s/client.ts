@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { http } from '../runtime/http.ts';
 import type { Connection } from './connection.ts';
 
 /**
@@ -64,7 +65,7 @@ function withQuery(path: string, query: Query | undefined): string {
 
 export class KubeClient {
   readonly connection: Connection;
-  readonly #agent: http.Agent;
+  readonly #agent: Agent;
   readonly #request: typeof http.request;
 
   constructor(connection: Connection) {
@@ -123,7 +124,7 @@ export class KubeClient {
     payload: string | undefined,
     contentType: string | undefined,
     limits: { deadline?: number; idleMs?: number; signal?: AbortSignal },
-  ): Promise<http.IncomingMessage> {
+  ): Promise<IncomingMessage> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(await this.connection.headers()),
@@ -206,7 +207,7 @@ export class KubeClient {
   }
 }
 
-function readAll(res: http.IncomingMessage): Promise<string> {
+function readAll(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));

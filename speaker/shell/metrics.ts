@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { http } from '../../shared/runtime/http.ts';
 
 /**
  * The speaker's own Prometheus metrics, on a registry of its own; the L2 worker's counters,
@@ -70,7 +71,7 @@ export async function serveMetrics(
   listen: string,
   ready: () => boolean,
 ): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');

@@ -17,7 +17,7 @@ describe('single-stack IPv4 cluster', () => {
   let core: CoreV1Api;
   before(async () => {
     server = await startApiServer();
-    core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
+    core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
   });
   after(() => server.stop());
 
@@ -195,7 +195,7 @@ describe('dual-stack cluster', () => {
   let core: CoreV1Api;
   before(async () => {
     server = await startApiServer({ dualStack: true });
-    core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
+    core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
   });
   after(() => server.stop());
 
@@ -246,7 +246,7 @@ describe('IPv6-primary dual-stack cluster', () => {
       families: ['IPv6', 'IPv4'],
       apply: [new URL('../../config/crd/', import.meta.url).pathname],
     });
-    core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
+    core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
   });
   after(() => server.stop());
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
 import { Informer, LIST_PAGE } from '../../shared/k8s/informer.ts';
-import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
+import { kubeClientFromText } from '../tools/kube-client.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
 import { eventually, kubeConfigFor } from './test-helpers.ts';
 
@@ -24,7 +24,7 @@ interface AnyInformer {
 const PATH = '/api/v1/namespaces/default/configmaps';
 
 test('a client-node informer sees every change exactly once, also across a forced 410 relist', async () => {
-  const kc = kubeConfigFor(server.kubeconfigYaml);
+  const kc = kubeConfigFor(server.kubeconfigText);
   const core = kc.makeApiClient(CoreV1Api);
   await everyChangeOnce(core, (count) =>
     makeInformer<V1ConfigMap>(kc, PATH, () => {
@@ -35,8 +35,8 @@ test('a client-node informer sees every change exactly once, also across a force
 });
 
 test("MetalBeacon's informer sees every change exactly once, also across a forced 410 relist", async () => {
-  const core = kubeConfigFor(server.kubeconfigYaml).makeApiClient(CoreV1Api);
-  const client = kubeClientFromText(server.kubeconfigYaml);
+  const core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
+  const client = kubeClientFromText(server.kubeconfigText);
   await everyChangeOnce(core, (count) => {
     const list = client.list.bind(client);
     client.list = (path, query) => {
@@ -177,7 +177,7 @@ test("MetalBeacon's informer lists in pages: one snapshot, trimmed page by page,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     ...objects(count, 'first'),
   ] as never);
-  const client = kubeClientFromText(server.kubeconfigYaml);
+  const client = kubeClientFromText(server.kubeconfigText);
   const queries: Record<string, unknown>[] = [];
   const list = client.list.bind(client);
   client.list = (path, query) => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { ApiError, KubeClient, type WatchEvent } from '../../shared/k8s/client.ts';
 import { Informer } from '../../shared/k8s/informer.ts';
-import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
+import { kubeClientFromText } from '../tools/kube-client.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
 import { eventually } from './test-helpers.ts';
 
@@ -13,7 +13,7 @@ let client: KubeClient;
 const CMS = '/api/v1/namespaces/default/configmaps';
 before(async () => {
   server = await startApiServer({ bookmarkIntervalMs: 200 });
-  client = kubeClientFromText(server.kubeconfigYaml);
+  client = kubeClientFromText(server.kubeconfigText);
 });
 after(async () => {
   client.close();

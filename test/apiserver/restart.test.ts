@@ -15,7 +15,7 @@ after(() => server.stop());
  * must restart it; this is the pattern the controller uses, shown against a server restart.
  */
 test('API server restart with the same data: a restarted informer converges, nothing is lost', async () => {
-  const kc = kubeConfigFor(server.kubeconfigYaml);
+  const kc = kubeConfigFor(server.kubeconfigText);
   const core = kc.makeApiClient(CoreV1Api);
   const namespace = 'default';
   let lists = 0;

@@ -14,7 +14,7 @@ let custom: CustomObjectsApi;
 before(async () => {
   server = await startApiServer({ bookmarkIntervalMs: 100 });
   server.applyObjects(readManifests([CRD_DIR]));
-  const kc = kubeConfigFor(server.kubeconfigYaml);
+  const kc = kubeConfigFor(server.kubeconfigText);
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
 });

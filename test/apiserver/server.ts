@@ -42,8 +42,8 @@ export interface ApiServerHandle {
   url: string;
   host: string;
   port: number;
-  /** A kubeconfig for this server (plain HTTP on loopback, no credentials). */
-  kubeconfigYaml: string;
+  /** A kubeconfig for this server, as JSON (plain HTTP on loopback, no credentials). */
+  kubeconfigText: string;
   writeKubeconfig(file: string): void;
   /** Creates or updates objects from parsed manifests (CRDs first), as `kubectl apply` would. */
   applyObjects(objects: KubeObject[]): KubeObject[];
@@ -93,14 +93,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   let server: Server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
   let port = await listen(server, host, options.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const kubeconfigYaml = kubeconfigFor(url);
+  const kubeconfigText = kubeconfigFor(url);
 
   const handle_: ApiServerHandle = {
     url,
     host,
     port,
-    kubeconfigYaml,
-    writeKubeconfig: (file) => writeFileSync(file, kubeconfigYaml, { mode: 0o600 }),
+    kubeconfigText,
+    writeKubeconfig: (file) => writeFileSync(file, kubeconfigText, { mode: 0o600 }),
     applyObjects: (objects) => applyObjects(ctx, objects),
     deleteObject(apiVersion, kind, namespace, name) {
       const t = registry.byKind(apiVersion, kind);
@@ -142,27 +142,22 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/**
+ * The kubeconfig as JSON, which kubectl and client-node read like YAML: our own programs then
+ * parse it without loading the YAML parser, as in-cluster (see shared/k8s/kubeconfig.ts).
+ */
 function kubeconfigFor(url: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: metalbeacon',
-    '  cluster:',
-    `    server: ${url}`,
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
     // Plain HTTP on loopback: @kubernetes/client-node refuses http:// unless TLS checks are
     // off, and kubectl ignores the flag for http.
-    '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: metalbeacon',
-    '  user: {}',
-    'contexts:',
-    '- name: metalbeacon',
-    '  context:',
-    '    cluster: metalbeacon',
-    '    user: metalbeacon',
-    '    namespace: default',
-    'current-context: metalbeacon',
-    '',
-  ].join('\n');
+    clusters: [{ name: 'metalbeacon', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'metalbeacon', user: {} }],
+    contexts: [
+      { name: 'metalbeacon', context: { cluster: 'metalbeacon', user: 'metalbeacon', namespace: 'default' } },
+    ],
+    'current-context': 'metalbeacon',
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
 }

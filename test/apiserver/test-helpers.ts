@@ -5,9 +5,9 @@ import { ApiException, KubeConfig } from '@kubernetes/client-node';
 export type Wire = Record<string, any>;
 
 /** A KubeConfig for a started server, through the real client library. */
-export function kubeConfigFor(kubeconfigYaml: string): KubeConfig {
+export function kubeConfigFor(kubeconfigText: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfigYaml);
+  kc.loadFromString(kubeconfigText);
   return kc;
 }
 

@@ -26,7 +26,7 @@ async function inParallel(n: number, work: (i: number) => Promise<unknown>): Pro
 
 const server = await startApiServer({ historyLimit: 4 * SERVICES });
 const kc = new KubeConfig();
-kc.loadFromString(server.kubeconfigYaml);
+kc.loadFromString(server.kubeconfigText);
 const core = kc.makeApiClient(CoreV1Api);
 const namespace = 'default';
 const rss0 = process.memoryUsage().rss / 1e6;

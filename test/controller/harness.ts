@@ -12,10 +12,10 @@ import {
   startController,
 } from '../../controller/shell/controller.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
-import { kubeClientFromText } from '../../shared/k8s/kubeconfig.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import { reuseConnections } from '../tools/connection-reuse.ts';
+import { kubeClientFromText } from '../tools/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 const CRDS = new URL('../../config/crd/', import.meta.url).pathname;
@@ -60,7 +60,7 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
   return {
     server,
     kc,
-    client: kubeClientFromText(server.kubeconfigYaml),
+    client: kubeClientFromText(server.kubeconfigText),
     core: kc.makeApiClient(CoreV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
     coordination: () => kc.makeApiClient(CoordinationV1Api),
@@ -71,7 +71,7 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
       const identity = extra.identity ?? `test-${n++}`;
       const controller = await startController({
         // A client of its own per controller, as separate processes would have.
-        client: kubeClientFromText(server.kubeconfigYaml),
+        client: kubeClientFromText(server.kubeconfigText),
         namespace: NS,
         leaderElect: true,
         identity,

@@ -314,7 +314,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     });
     const kubeconfig = `${runDir}/host.kubeconfig`;
     api.writeKubeconfig(kubeconfig);
-    const nodeKubeconfigYaml = api.kubeconfigYaml.replace(api.url, 'http://127.0.0.1:6443');
+    const nodeKubeconfigText = api.kubeconfigText.replace(api.url, 'http://127.0.0.1:6443');
 
     log('ingress stand-in and API path on every node');
     const nodes: TopologyNode[] = [];
@@ -334,7 +334,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         logFile: logFile(`ingress-${info.name}`),
       });
       const nodeKubeconfig = `${runDir}/${info.name}.kubeconfig`;
-      writeFileSync(nodeKubeconfig, nodeKubeconfigYaml, { mode: 0o600 });
+      writeFileSync(nodeKubeconfig, nodeKubeconfigText, { mode: 0o600 });
       nodes.push({
         ...info,
         short: info.name,

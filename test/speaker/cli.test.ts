@@ -74,7 +74,10 @@ test('invalid node name and unreachable API server: one line each', async () => 
       s.close(() => resolve(p));
     });
   });
-  writeFileSync(unreachable, readFileSync(kubeconfig, 'utf8').replace(/:\d+(\/?)$/m, `:${port}$1`));
+  writeFileSync(
+    unreachable,
+    readFileSync(kubeconfig, 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`),
+  );
   const down = await run([...common, '--kubeconfig', unreachable, '--node-name', 'node-a']);
   assert.notEqual(down.code, 0);
   assert.match(down.stderr, /cannot reach the Kubernetes API server/);

@@ -56,7 +56,7 @@ export interface Bed {
 
 /** A KubeClient for the server, made from its kubeconfig as `metalbeacon speaker` makes one. */
 export function kubeClientFor(server: ApiServerHandle): KubeClient {
-  return new KubeClient(connectionFromKubeconfig(parse(server.kubeconfigYaml), readFileSync));
+  return new KubeClient(connectionFromKubeconfig(parse(server.kubeconfigText), readFileSync));
 }
 
 async function freeUdpPort(): Promise<number> {
@@ -298,7 +298,7 @@ export async function apiRelay(
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
     kubeconfig,
-    bed.server.kubeconfigYaml.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:6443'),
+    bed.server.kubeconfigText.replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.1:6443'),
   );
   return {
     kubeconfig,

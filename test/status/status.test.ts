@@ -46,7 +46,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
 
 function clientFor(server: ApiServerHandle): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfigYaml);
+  kc.loadFromString(server.kubeconfigText);
   return kc;
 }
 
@@ -298,7 +298,7 @@ describe('metalbeacon status: errors are one line', () => {
         'bgpsessionstates.metalbeacon.io',
       );
       const file = join(dir, 'partial');
-      writeFileSync(file, partial.kubeconfigYaml);
+      writeFileSync(file, partial.kubeconfigText);
       const run = await cli(['--kubeconfig', file, 'status']);
       assert.equal(run.code, 1);
       assert.match(
