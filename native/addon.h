@@ -13,6 +13,9 @@ void InitPacketSocket(Napi::Env env, Napi::Object exports);
 // native/tcp-md5.cc: TCP MD5 signatures (RFC 2385) and TTL for BGP sockets (speaker/bgp).
 void InitTcpMd5(Napi::Env env, Napi::Object exports);
 
+// native/memory.cc: malloc_trim, so freed heap memory leaves the resident set (speaker/shell).
+void InitMemory(Napi::Env env, Napi::Object exports);
+
 // Throws a JS Error for a failed system call: message "<syscall>: <strerror>[: <hint>]",
 // with .code (e.g. "EPERM"), .errno and .syscall set, as Node's own errors do.
 void ThrowErrno(Napi::Env env, const char* syscall, int err, const char* hint = nullptr);

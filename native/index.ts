@@ -44,6 +44,8 @@ export interface PacketSocket {
 /** What the addon exports. BGP's TCP-MD5 support adds its functions here. */
 export interface NativeAddon {
   PacketSocket: new (options: PacketSocketOptions) => PacketSocket;
+  /** malloc_trim(0): hands the free pages of every malloc arena back to the kernel; true when some went. */
+  trimMalloc(): boolean;
 }
 
 /** The addon could not be loaded (not built, or built for another platform). */

@@ -32,6 +32,7 @@ import { type AnnounceFailure, announceFailures, appliedPlan } from './applied-p
 import { BgpManager, type SessionReport } from './bgp-manager.ts';
 import { ServiceEvents } from './events.ts';
 import { handlesService, nodeFacts, SERVICE_NAME_LABEL, serviceFacts } from './facts.ts';
+import { trimMallocEvery } from './malloc-trim.ts';
 import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
 import { SpeakerMetrics, serveMetrics } from './metrics.ts';
 import { type CachedObject, describe, type StatusObject, StatusObjects, statusOf } from './objects.ts';
@@ -789,6 +790,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     }
   }, 1000);
   prefixTimer.unref();
+  const stopTrimming = trimMallocEvery();
 
   // Objects a previous run of this speaker left behind are deleted by the first status sync
   // (they are ours and not wanted); session states are listed so the same happens to them.
@@ -835,6 +837,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     if (statusTimer) clearTimeout(statusTimer);
     if (probeTimer) clearInterval(probeTimer);
     clearInterval(prefixTimer);
+    stopTrimming();
     await planning;
     await statusRunning;
   }

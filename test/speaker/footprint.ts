@@ -2,8 +2,8 @@
 // Starts the embedded API server with SERVICES LoadBalancer Services (IPs assigned, one ready
 // endpoint each on node-a, one L2Advertisement), runs `metalbeacon speaker` for node-a as a
 // child process (L2 on no interface: nothing is sent), and prints the time until every
-// ServiceL2Status exists, the speaker's RSS and main-thread heap after 5 s, and the API
-// requests it makes in 30 s at rest. V8 flags for the speaker: CHILD_NODE_OPTIONS (through
+// ServiceL2Status exists, its main-thread heap 5 s later, then over 30 s at rest the API
+// requests it makes and its RSS (median of one sample a second, and the range). V8 flags for the speaker: CHILD_NODE_OPTIONS (through
 // NODE_OPTIONS) and CHILD_NODE_ARGS (on its command line, for flags NODE_OPTIONS refuses);
 // both default to what deploy/ ships, '' measures Node's defaults.
 import { spawn } from 'node:child_process';
@@ -62,22 +62,33 @@ try {
   }
   const readyMs = performance.now() - started;
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
-  const rssMb = kb('VmRSS');
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const heapMb = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1]) / 2 ** 20;
   const before = requests;
   atRest = true;
-  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  // At rest for 30 s: the API requests it makes, and its memory sampled every second (a single
+  // sample lands on whatever a GC or a trim has just done; the median is the resting size).
+  const samples: { rss: number; anon: number; file: number }[] = [];
+  for (let s = 0; s < 30; s++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+    samples.push({ rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') });
+  }
+  const median = (key: 'rss' | 'anon' | 'file') =>
+    Math.round(samples.map((x) => x[key]).sort((a, b) => a - b)[samples.length >> 1] as number);
   console.log(
     JSON.stringify({
       services: count,
       allStatusObjectsMs: Math.round(readyMs),
-      rssMb: Math.round(rssMb),
-      // Anonymous (heaps, malloc) and file-backed (the node binary's pages, shared) parts.
-      rssAnonMb: Math.round(kb('RssAnon')),
-      rssFileMb: Math.round(kb('RssFile')),
+      // Medians at rest; anonymous (heaps, malloc) and file-backed (the node binary's pages) parts.
+      rssMb: median('rss'),
+      rssAnonMb: median('anon'),
+      rssFileMb: median('file'),
+      rssRangeAtRestMb: [
+        Math.round(Math.min(...samples.map((x) => x.rss))),
+        Math.round(Math.max(...samples.map((x) => x.rss))),
+      ],
       mainHeapUsedMb: Math.round(heapMb),
       apiRequestsIn30sAtRest: requests - before,
       nodeOptions: process.env.CHILD_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS,
