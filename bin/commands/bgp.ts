@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Command } from 'commander';
-import { Registry } from 'prom-client';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
+import { Registry } from '../../shared/metrics/metrics.ts';
 import { http } from '../../shared/runtime/http.ts';
 import {
   type LargeCommunity,

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { Registry } from 'prom-client';
 import { NativeAddonError } from '../../native/index.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
+import { Registry } from '../../shared/metrics/metrics.ts';
 import { http } from '../../shared/runtime/http.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/announcer.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from '../../shared/metrics/metrics.ts';
+import { collectProcessMetrics } from '../../shared/metrics/process-metrics.ts';
 import { http } from '../../shared/runtime/http.ts';
 
 /** The controller's Prometheus metrics, on a registry of its own (no global default registry). */
@@ -9,7 +10,7 @@ export class ControllerMetrics {
 
   constructor() {
     // Process metrics (RSS, heap, event-loop lag) on our registry only.
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
   }
 
   readonly addressesTotal = new Gauge({

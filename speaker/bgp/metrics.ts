@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../../shared/metrics/metrics.ts';
 import type { FsmStateName } from './fsm/index.ts';
 
 /** Numeric session state for the gauge (RFC 4271 order; BGP4-MIB bgpPeerState uses 1..6). */

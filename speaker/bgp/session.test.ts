@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../../shared/metrics/metrics.ts';
 import {
   BgpFramer,
   type BgpMessage,

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../../shared/metrics/metrics.ts';
 import { type CounterName, type CounterRow, CounterName as Name } from './messages.ts';
 
 const HELP: Record<CounterName, string> = {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../../shared/metrics/metrics.ts';
 import type { RejectReason } from './codec.ts';
 
 /** Where membership reports what the metrics page shows; injected, never global. */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from '../../shared/metrics/metrics.ts';
+import { collectProcessMetrics } from '../../shared/metrics/process-metrics.ts';
 import { http } from '../../shared/runtime/http.ts';
 
 /**
@@ -11,7 +12,7 @@ export class SpeakerMetrics {
   readonly registry = new Registry();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
   }
 
   readonly announcedServices = new Gauge({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
-import { Registry } from 'prom-client';
+import { Registry } from '../../shared/metrics/metrics.ts';
 import { encodeMessage } from '../../speaker/membership/codec.ts';
 import { promMembershipMetrics } from '../../speaker/membership/metrics.ts';
 import {

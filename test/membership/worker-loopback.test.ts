@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
+import { Registry } from '../../shared/metrics/metrics.ts';
 import { MembershipConfigError } from '../../speaker/membership/config.ts';
 import { promMembershipMetrics } from '../../speaker/membership/metrics.ts';
 import { MembershipBindError } from '../../speaker/membership/udp-membership.ts';
