@@ -53,7 +53,7 @@ async function connectionFromFile(path: string): Promise<Connection> {
  * without the YAML parser, which is loaded only for YAML: about 0.9 MB of heap a long-running
  * speaker or controller need not carry (in-cluster they read no kubeconfig at all).
  */
-export async function parseKubeconfig(text: string): Promise<unknown> {
+async function parseKubeconfig(text: string): Promise<unknown> {
   if (text.trimStart().startsWith('{')) {
     try {
       return JSON.parse(text);
