@@ -61,8 +61,8 @@ async function parseKubeconfig(text: string): Promise<unknown> {
       // YAML flow mappings also start with {; the YAML parser decides.
     }
   }
-  const { parse } = await import('yaml');
-  return parse(text);
+  const { parseKubeconfigYaml } = await import('./kubeconfig-yaml.ts');
+  return parseKubeconfigYaml(text);
 }
 
 /** A client from an already parsed kubeconfig (tests hand over the embedded API server's). */

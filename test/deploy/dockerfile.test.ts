@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { validate } from 'dockerfile-utils';
+import { stringify as stringifyYaml } from 'yaml';
 import {
   createCr,
   createNode,
@@ -281,13 +291,17 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
   test('from the tree, the controller assigns an IP and the speaker starts both Workers, announces and stops cleanly', async () => {
     const bed = await startBed();
     const dir = mkdtempSync(join(scratch, 'run-'));
+    // The speaker reads the JSON kubeconfig the server writes, the controller the same as YAML:
+    // both ways of reading one, through the bundle.
     const kubeconfig = join(dir, 'kubeconfig');
     bed.server.writeKubeconfig(kubeconfig);
+    const yamlKubeconfig = join(dir, 'kubeconfig.yaml');
+    writeFileSync(yamlKubeconfig, stringifyYaml(JSON.parse(bed.server.kubeconfigText)));
     const children: ChildProcess[] = [];
-    const start = (args: string[]) => {
+    const start = (args: string[], config = kubeconfig) => {
       const child = spawn(
         node,
-        [join(tree, BUNDLE[0]!), '--log-format', 'json', '--kubeconfig', kubeconfig, ...args],
+        [join(tree, BUNDLE[0]!), '--log-format', 'json', '--kubeconfig', config, ...args],
         {
           cwd: tree,
           env: { PATH: dirname(node), HOME: scratch },
@@ -318,7 +332,7 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
         },
       });
       await setEndpoints(bed, 'web', ['node-a']);
-      start(['controller', '--no-leader-elect', '--metrics-listen', '127.0.0.1:0']);
+      start(['controller', '--no-leader-elect', '--metrics-listen', '127.0.0.1:0'], yamlKubeconfig);
       const ip = await eventually('an IP from the controller run from the tree', async () => {
         const service = await bed.core.readNamespacedService({ name: 'web', namespace: 'default' });
         return service.status?.loadBalancer?.ingress?.[0]?.ip;
