@@ -133,7 +133,14 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
         { timeoutMs: 30_000, intervalMs: 100 },
       );
       // Then the client is served by the node answering ARP, well before its ARP entry would age.
-      assert.equal(await currentOwner(25, 8_000), owner, `flap ${flap}`);
+      // Under CI load a speaker stalled past the detection time rightly loses the VIP to a peer
+      // for a while, which is a steady state too; the owner must still end up serving. (The
+      // defect this test is for has no steady state: the client stays on a node that no longer
+      // answers ARP, and currentOwner throws.)
+      const deadline = Date.now() + 30_000;
+      let served = await currentOwner(25, 8_000);
+      while (served !== owner && Date.now() < deadline) served = await currentOwner(25, 8_000);
+      assert.equal(served, owner, `flap ${flap}`);
     }
   });
 
