@@ -125,7 +125,7 @@ export class Counter<L extends string = string> extends ValueMetric<L> {
   }
 
   inc(labels?: Labels<L> | number, value = 1): void {
-    const [set, by] = typeof labels === 'number' ? [{}, labels] : [labels ?? {}, value];
+    const [set, by] = labelsAndValue(labels, value);
     if (!(by >= 0) || !Number.isFinite(by)) {
       throw new Error(`counter ${this.name} can only grow: inc(${by}) refused`);
     }
@@ -142,17 +142,17 @@ export class Gauge<L extends string = string> extends ValueMetric<L> {
   }
 
   set(labels: Labels<L> | number, value?: number): void {
-    const [set, to] = typeof labels === 'number' ? [{}, labels] : [labels, value ?? 0];
+    const [set, to] = labelsAndValue(labels, value ?? 0);
     this.change(set, () => to);
   }
 
   inc(labels?: Labels<L> | number, value = 1): void {
-    const [set, by] = typeof labels === 'number' ? [{}, labels] : [labels ?? {}, value];
+    const [set, by] = labelsAndValue(labels, value);
     this.change(set, (old) => old + by);
   }
 
   dec(labels?: Labels<L> | number, value = 1): void {
-    const [set, by] = typeof labels === 'number' ? [{}, labels] : [labels ?? {}, value];
+    const [set, by] = labelsAndValue(labels, value);
     this.change(set, (old) => old - by);
   }
 }
@@ -184,7 +184,7 @@ export class Histogram<L extends string = string> extends Metric<L> {
   }
 
   observe(labels: Labels<L> | number, value?: number): void {
-    const [set, v] = typeof labels === 'number' ? [{}, labels] : [labels, value ?? Number.NaN];
+    const [set, v] = labelsAndValue(labels, value ?? Number.NaN);
     if (Number.isNaN(v)) throw new Error(`histogram ${this.name}: observe() needs a number`);
     const key = this.keyOf(set);
     let entry = this.#observed.get(key);
@@ -243,6 +243,14 @@ export class Registry {
     if (!metric) throw new Error(`no metric named ${name} is registered`);
     return metric.render();
   }
+}
+
+/** The two call shapes: `(labels, value)`, or `(value)` for a metric without labels. */
+function labelsAndValue<L extends string>(
+  labels: Labels<L> | number | undefined,
+  value: number,
+): [Labels<L>, number] {
+  return typeof labels === 'number' ? [{}, labels] : [labels ?? {}, value];
 }
 
 function labelText<L extends string>(labels: Labels<L>, le?: string): string {

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +12,14 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { parse } from 'yaml';
-import { KubeClient } from '../../shared/k8s/client.ts';
-import { connectionFromKubeconfig } from '../../shared/k8s/connection.ts';
+import type { KubeClient } from '../../shared/k8s/client.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import { type Lab, type LabDaemon, waitFor } from '../lab/netns.ts';
 import { reuseConnections } from '../tools/connection-reuse.ts';
+import { kubeClientFromText } from '../tools/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';
@@ -56,7 +55,7 @@ export interface Bed {
 
 /** A KubeClient for the server, made from its kubeconfig as `metalbeacon speaker` makes one. */
 export function kubeClientFor(server: ApiServerHandle): KubeClient {
-  return new KubeClient(connectionFromKubeconfig(parse(server.kubeconfigText), readFileSync));
+  return kubeClientFromText(server.kubeconfigText);
 }
 
 async function freeUdpPort(): Promise<number> {
