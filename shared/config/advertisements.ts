@@ -8,7 +8,6 @@ import { resolveNodes } from './nodes.ts';
 import { matchesSelector, selectorKey, validateSelectorList } from './selectors.ts';
 import { checkShape, SpecShapes } from './shapes.ts';
 import type {
-  BfdProfileConfig,
   BgpAdvertisementConfig,
   BgpCommunity,
   ConfigError,
@@ -26,7 +25,6 @@ export interface AdvertisementContext {
   /** Community alias -> value. */
   readonly communities: Readonly<Record<string, BgpCommunity>>;
   readonly peers: readonly PeerConfig[];
-  readonly bfdProfiles: readonly BfdProfileConfig[];
 }
 
 const LINUX_IFNAME = /^[^/\s:]{1,15}$/;
@@ -160,7 +158,6 @@ export function buildBgpAdvertisements(
     }
     const communities = resolveCommunities(spec.communities, ctx.communities, ref, errors);
     const peers = uniqueStrings(spec.peers, ref, 'spec.peers', 'peer', errors);
-    checkBfdEchoWithIpv6(common.pools, peers, ctx, ref, errors);
     if (errors.length > before || aggregationLength === undefined || aggregationLengthV6 === undefined)
       continue;
     const ad: BgpAdvertisementConfig = {
@@ -312,35 +309,4 @@ function localPrefConflict(
   if (a.peers.length > 0 && b.peers.length > 0 && !peersOf(a).some((p) => peersOf(b).includes(p)))
     return false;
   return true;
-}
-
-/**
- * BFD echo mode (RFC 5880 §6.4) works for IPv4 single-hop only; MetalLB rejects IPv6 pools
- * advertised to a peer whose BFD profile enables echo.
- */
-function checkBfdEchoWithIpv6(
-  poolNames: readonly string[],
-  peerNames: readonly string[],
-  ctx: AdvertisementContext,
-  ref: ObjectRef,
-  errors: ConfigError[],
-): void {
-  const v6Pool = ctx.pools.find((p) => poolNames.includes(p.name) && p.size.IPv6 > 0n);
-  if (!v6Pool) return;
-  const echo = new Set(ctx.bfdProfiles.filter((b) => b.echoMode).map((b) => b.name));
-  const peer = ctx.peers.find(
-    (p) =>
-      (peerNames.length === 0 || peerNames.includes(p.name)) &&
-      p.bfdProfile !== undefined &&
-      echo.has(p.bfdProfile),
-  );
-  if (peer) {
-    errors.push(
-      configError(
-        ref,
-        'spec.peers',
-        `IPAddressPool ${v6Pool.name} has IPv6 addresses but BGPPeer ${peer.name} uses BFDProfile ${peer.bfdProfile} with echoMode, which works for IPv4 only`,
-      ),
-    );
-  }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bfdProfileDeletionErrors } from './bfd-profiles.ts';
-import { bfd, expectConfig, expectError, peer } from './test-helpers.ts';
+import { nextConfig } from './next-config.ts';
+import { bfd, build, expectConfig, expectError, peer } from './test-helpers.ts';
 import { formatConfigError } from './types.ts';
 
 describe('BFDProfile validation', () => {
@@ -25,6 +26,33 @@ describe('BFDProfile validation', () => {
     });
   }
 
+  it('refuses echoMode: true, naming the profile and the field', () => {
+    const error = expectError(
+      { bfdProfiles: [bfd('echo', { echoMode: true, echoInterval: 50 })] },
+      { kind: 'BFDProfile', name: 'echo', field: 'spec.echoMode', message: /echo mode is not supported/ },
+    );
+    assert.equal(
+      formatConfigError(error),
+      'BFDProfile metalbeacon-system/echo spec.echoMode: echo mode is not supported: BFD runs in asynchronous mode (RFC 5880) without echo; remove echoMode or set it to false',
+    );
+    assert.equal(expectConfig({ bfdProfiles: [bfd('p', { echoMode: false })] }).bfdProfiles.length, 1);
+  });
+
+  it('keeps the last good configuration when a profile turns on echo mode', () => {
+    const good = expectConfig({ bfdProfiles: [bfd('p', { receiveInterval: 100 })] });
+    const next = nextConfig(
+      good,
+      build({ bfdProfiles: [bfd('p', { receiveInterval: 100, echoMode: true })] }),
+    );
+    assert.equal(next.config, good);
+    assert.equal(next.stale, true);
+    assert.equal(next.transientOnly, false);
+    assert.deepEqual(
+      next.errors.map((e) => `${e.kind} ${e.name} ${e.field}`),
+      ['BFDProfile p spec.echoMode'],
+    );
+  });
+
   it('fills in the documented defaults', () => {
     const config = expectConfig({ bfdProfiles: [bfd('p', { receiveInterval: 100 })] });
     assert.deepEqual(config.bfdProfiles[0], {
@@ -33,7 +61,6 @@ describe('BFDProfile validation', () => {
       transmitIntervalMs: 300,
       detectMultiplier: 3,
       echoIntervalMs: 50,
-      echoMode: false,
       passiveMode: false,
       minimumTtl: 254,
     });

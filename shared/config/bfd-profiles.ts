@@ -13,7 +13,10 @@ const LIMITS = {
   minimumTtl: [1, 254, 254],
 } as const;
 
-/** Validates BFDProfiles and fills in the defaults. Sorted by name. */
+/**
+ * Validates BFDProfiles and fills in the defaults. Sorted by name. `echoMode: true` is an error:
+ * we run no echo function, and a profile that asks for one must not look as if it had it.
+ */
 export function buildBfdProfiles(
   objects: readonly BFDProfile[],
   namespace: string | undefined,
@@ -39,13 +42,21 @@ export function buildBfdProfiles(
       }
       return v;
     };
+    if (spec.echoMode === true) {
+      errors.push(
+        configError(
+          ref,
+          'spec.echoMode',
+          'echo mode is not supported: BFD runs in asynchronous mode (RFC 5880) without echo; remove echoMode or set it to false',
+        ),
+      );
+    }
     const profile: BfdProfileConfig = {
       name: object.metadata.name,
       receiveIntervalMs: value('receiveInterval'),
       transmitIntervalMs: value('transmitInterval'),
       detectMultiplier: value('detectMultiplier'),
       echoIntervalMs: value('echoInterval'),
-      echoMode: spec.echoMode ?? false,
       passiveMode: spec.passiveMode ?? false,
       minimumTtl: value('minimumTtl'),
     };

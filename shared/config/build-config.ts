@@ -59,7 +59,7 @@ export function buildConfig(inputs: ConfigInputs, options: BuildConfigOptions = 
     { namespace, nodes, secrets: inputs.secrets ?? [], bfdProfiles: bfdNames },
     errors,
   );
-  const context = { namespace, pools, nodes, communities, peers, bfdProfiles };
+  const context = { namespace, pools, nodes, communities, peers };
   const l2Advertisements = buildL2Advertisements(inputs.l2Advertisements ?? [], context, errors);
   const bgpAdvertisements = buildBgpAdvertisements(inputs.bgpAdvertisements ?? [], context, errors);
   if (errors.length > 0) return { ok: false, errors };

@@ -141,8 +141,8 @@ export interface BfdProfileConfig {
   readonly receiveIntervalMs: number;
   readonly transmitIntervalMs: number;
   readonly detectMultiplier: number;
+  /** Validated for MetalLB compatibility; unused, as echo mode is refused (RFC 5880 §6.4). */
   readonly echoIntervalMs: number;
-  readonly echoMode: boolean;
   readonly passiveMode: boolean;
   readonly minimumTtl: number;
 }

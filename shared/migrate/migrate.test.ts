@@ -177,7 +177,7 @@ describe('migrate: metallb.io CRs (v1beta1 and v1beta2)', () => {
           passiveMode: true,
           minimumTtl: 250,
         }),
-        ours('BFDProfile', 'echo', { echoMode: true, echoInterval: 50 }),
+        ours('BFDProfile', 'defaults', { echoMode: false, echoInterval: 50 }),
         {
           apiVersion: 'v1',
           kind: 'Secret',
@@ -243,12 +243,12 @@ describe('migrate: metallb.io CRs (v1beta1 and v1beta2)', () => {
         b.name,
         b.receiveIntervalMs,
         b.detectMultiplier,
-        b.echoMode,
+        b.passiveMode,
         b.minimumTtl,
       ]),
       [
-        ['echo', 300, 3, true, 254],
-        ['fast', 100, 4, false, 250],
+        ['defaults', 300, 3, false, 254],
+        ['fast', 100, 4, true, 250],
       ],
     );
   });
@@ -700,6 +700,27 @@ spec:
       [['spec.passwordSecret', true]],
     );
     assert.equal(migrationComplete(r), true, 'a Secret still to copy does not fail the migration');
+  });
+
+  it('converts a BFDProfile with echoMode: true and reports the config error buildConfig gives it', () => {
+    const text = `apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: echo, namespace: metallb-system}
+spec: {echoMode: true, echoInterval: 50}
+`;
+    const r = migrateText(text, 'x', { validators: VALIDATORS });
+    assert.deepEqual(
+      r.objects.map((o) => o.object.spec),
+      [{ echoMode: true, echoInterval: 50 }],
+    );
+    assert.deepEqual(r.schemaErrors, []);
+    assert.deepEqual(
+      r.configErrors.map((e) => `${e.kind} ${e.name} ${e.field}: ${e.message}`),
+      [
+        'BFDProfile echo spec.echoMode: echo mode is not supported: BFD runs in asynchronous mode (RFC 5880) without echo; remove echoMode or set it to false',
+      ],
+    );
+    assert.equal(migrationComplete(r), false);
   });
 
   it('a Secret of a peer that is not converted stays behind', () => {

@@ -66,7 +66,14 @@ export class BfdEncodeError extends Error {
   }
 }
 
-const Bit = { Poll: 0x20, Final: 0x10, ControlPlaneIndependent: 0x08, Auth: 0x04, Demand: 0x02, Multipoint: 0x01 };
+const Bit = {
+  Poll: 0x20,
+  Final: 0x10,
+  ControlPlaneIndependent: 0x08,
+  Auth: 0x04,
+  Demand: 0x02,
+  Multipoint: 0x01,
+};
 const U32_MAX = 0xffffffff;
 
 function checkRange(packet: ControlPacket, field: keyof ControlPacket, min: number, max: number): void {
@@ -86,7 +93,12 @@ export function encodeControlPacket(packet: ControlPacket): Uint8Array {
   checkRange(packet, 'diag', 0, 31);
   checkRange(packet, 'detectMult', 1, 255);
   checkRange(packet, 'myDiscriminator', 1, U32_MAX);
-  for (const field of ['yourDiscriminator', 'desiredMinTxUs', 'requiredMinRxUs', 'requiredMinEchoRxUs'] as const)
+  for (const field of [
+    'yourDiscriminator',
+    'desiredMinTxUs',
+    'requiredMinRxUs',
+    'requiredMinEchoRxUs',
+  ] as const)
     checkRange(packet, field, 0, U32_MAX);
   if (!(packet.state in SessionState)) throw new BfdEncodeError('state', `"${packet.state}" is not a state`);
   if (packet.poll && packet.final) throw new BfdEncodeError('final', 'and poll are both set (RFC 5880 §6.5)');

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { hex } from '../../bgp/codec/test-helpers.ts';
+import { SESSION_STATE_NAMES } from './constants.ts';
 import type { ControlPacket } from './control-packet.ts';
 import type { DropReason } from './drop-reasons.ts';
 
@@ -10,6 +12,19 @@ export interface PacketFixture {
 }
 
 const NO_FLAGS = { poll: false, final: false, controlPlaneIndependent: false, demand: false };
+
+/** The first packet of a session, as the first fixture spells it out. */
+const FIRST: ControlPacket = {
+  ...NO_FLAGS,
+  diag: 0,
+  state: 'Down',
+  detectMult: 3,
+  myDiscriminator: 1,
+  yourDiscriminator: 0,
+  desiredMinTxUs: 1_000_000,
+  requiredMinRxUs: 300_000,
+  requiredMinEchoRxUs: 0,
+};
 
 /** Valid packets: each decodes to `packet`, and `packet` encodes to exactly `bytes`. */
 export const PACKET_FIXTURES: readonly PacketFixture[] = [
@@ -23,17 +38,7 @@ export const PACKET_FIXTURES: readonly PacketFixture[] = [
                 000f4240 # desired min TX 1,000,000 us
                 000493e0 # required min RX 300,000 us
                 00000000 # required min echo RX 0: no echo`),
-    packet: {
-      ...NO_FLAGS,
-      diag: 0,
-      state: 'Down',
-      detectMult: 3,
-      myDiscriminator: 1,
-      yourDiscriminator: 0,
-      desiredMinTxUs: 1_000_000,
-      requiredMinRxUs: 300_000,
-      requiredMinEchoRxUs: 0,
-    },
+    packet: FIRST,
   },
   {
     name: 'Init, answering the Down packet above',
@@ -94,17 +99,7 @@ export const PACKET_FIXTURES: readonly PacketFixture[] = [
     name: 'AdminDown with diag Administratively Down, Your Discriminator 0 allowed',
     bytes: hex(`27 00 03 18 # version 1, diag 7; state AdminDown, no flags
                 00000001 00000000 000f4240 000493e0 00000000`),
-    packet: {
-      ...NO_FLAGS,
-      diag: 7,
-      state: 'AdminDown',
-      detectMult: 3,
-      myDiscriminator: 1,
-      yourDiscriminator: 0,
-      desiredMinTxUs: 1_000_000,
-      requiredMinRxUs: 300_000,
-      requiredMinEchoRxUs: 0,
-    },
+    packet: { ...FIRST, diag: 7, state: 'AdminDown' },
   },
   {
     name: 'Demand bit, reserved diag 31, every counter at its maximum',
@@ -171,3 +166,22 @@ export const DROP_FIXTURES: readonly { name: string; bytes: Uint8Array; reason: 
     reason: 'authentication',
   },
 ];
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+
+/** Any packet decodeControlPacket() can return (a received packet may have P and F together). */
+export const anyControlPacket: fc.Arbitrary<ControlPacket> = fc.record({
+  diag: fc.integer({ min: 0, max: 31 }),
+  state: fc.constantFrom(...SESSION_STATE_NAMES),
+  poll: fc.boolean(),
+  final: fc.boolean(),
+  controlPlaneIndependent: fc.boolean(),
+  demand: fc.boolean(),
+  detectMult: fc.integer({ min: 1, max: 255 }),
+  myDiscriminator: fc.integer({ min: 1, max: 0xffffffff }),
+  yourDiscriminator: u32,
+  // Small intervals too, not only the far end of the u32 range.
+  desiredMinTxUs: fc.oneof(u32, fc.integer({ min: 0, max: 2_000_000 })),
+  requiredMinRxUs: fc.oneof(u32, fc.integer({ min: 0, max: 2_000_000 })),
+  requiredMinEchoRxUs: u32,
+});

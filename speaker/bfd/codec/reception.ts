@@ -40,7 +40,11 @@ export type ReceiveResult<S> =
  * Every reception check of RFC 5880 §6.8.6 up to the point where the packet belongs to a
  * session, then its TTL rule: the packet and its session, or the reason to drop it. Never throws.
  */
-export function receiveControlPacket<S>(payload: Uint8Array, ttl: number, find: FindSession<S>): ReceiveResult<S> {
+export function receiveControlPacket<S>(
+  payload: Uint8Array,
+  ttl: number,
+  find: FindSession<S>,
+): ReceiveResult<S> {
   const decoded = decodeControlPacket(payload);
   if (!decoded.ok) return decoded;
   const { packet } = decoded;

@@ -1,0 +1,3 @@
+export * from './fsm.ts';
+export * from './timers.ts';
+export * from './types.ts';
