@@ -337,6 +337,11 @@ describe('BFD Poll Sequence (RFC 5880 §6.5, §6.8.3)', () => {
     assert.equal(final.polling, true);
   });
 
+  it('a reconfiguration changes the timers and role, never the discriminator', () => {
+    const r = step(steady, { type: 'Reconfigure', timers: { ...A, localDiscriminator: 99 } as never }, 100);
+    assert.equal(r.state.config.localDiscriminator, A.localDiscriminator);
+  });
+
   it('a Final without our Poll changes nothing; dropping to Down ends the Poll', () => {
     assert.equal(step(steady, received(peer('Up', { final: true })), 50).state.polling, false);
     const polling = step(steady, { type: 'Reconfigure', timers: { ...A, desiredMinTxUs: 500_000 } }, 100);

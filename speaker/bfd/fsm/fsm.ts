@@ -89,9 +89,12 @@ export function step(state: BfdState, event: BfdEvent, nowMs: number): StepResul
       changeState(s, 'Down', s.localDiag, nowMs, actions);
       urgent = true;
       break;
-    case 'Reconfigure':
-      s.config = { ...s.config, ...event.timers };
+    case 'Reconfigure': {
+      // Only the timers and the role: the discriminator names the session for its whole life.
+      const { desiredMinTxUs, requiredMinRxUs, detectMult, passive } = event.timers;
+      s.config = { ...s.config, desiredMinTxUs, requiredMinRxUs, detectMult, passive };
       break;
+    }
   }
   retime(s);
   rearmDetection(s, nowMs, actions);
