@@ -7,7 +7,7 @@ export interface ApiserverOptions {
   dualStack?: boolean;
 }
 
-/** `metalbeacon apiserver`: the embedded Kubernetes API server (test/apiserver). */
+/** `metalbeacon apiserver`: the embedded Kubernetes API server (apiserver/). */
 export function apiserverCommand(): Command {
   return new Command('apiserver')
     .description('run the embedded Kubernetes API server (for tests, the lab and demos; not for production)')

@@ -10,7 +10,7 @@ interface LabCliOptions {
 }
 
 /**
- * `metalbeacon lab [up|down]`: the demo on network namespaces (test/lab/demo.ts). The lab code
+ * `metalbeacon lab [up|down]`: the demo on network namespaces (lab/demo.ts). The lab code
  * is imported only when the command runs.
  */
 export function labCommand(): Command {
@@ -42,8 +42,8 @@ export function labCommand(): Command {
             hint: 'in a clone of the repository, as root: npm ci && npm run metalbeacon -- lab',
           });
         }
-        const { checkLabPrerequisites } = await import('../../test/lab/prerequisites.ts');
-        const demo = await import('../../test/lab/demo.ts');
+        const { checkLabPrerequisites } = await import('../../lab/prerequisites.ts');
+        const demo = await import('../../lab/demo.ts');
         if (action === 'down') {
           if (process.getuid?.() !== 0) {
             throw new CliError('metalbeacon lab down needs root', {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { ApiError } from '../../apiserver/errors.ts';
+import { ManifestError, readManifests } from '../../apiserver/manifests.ts';
+import { startApiServer } from '../../apiserver/server.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
-import { ApiError } from '../../test/apiserver/errors.ts';
-import { ManifestError, readManifests } from '../../test/apiserver/manifests.ts';
-import { startApiServer } from '../../test/apiserver/server.ts';
 import type { GlobalOptions } from '../program.ts';
 import type { ApiserverOptions } from './apiserver.ts';
 

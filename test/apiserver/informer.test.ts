@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { eventually, kubeConfigFor } from '../../apiserver/test-helpers.ts';
 import { Informer, LIST_PAGE } from '../../shared/k8s/informer.ts';
-import { kubeClientFromText } from '../tools/kube-client.ts';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { eventually, kubeConfigFor } from './test-helpers.ts';
+import { kubeClientFromText } from '../support/kube-client.ts';
 
 let server: ApiServerHandle;
 before(async () => {

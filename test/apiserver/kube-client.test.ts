@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { eventually } from '../../apiserver/test-helpers.ts';
 import { ApiError, KubeClient, type WatchEvent } from '../../shared/k8s/client.ts';
 import { Informer } from '../../shared/k8s/informer.ts';
-import { kubeClientFromText } from '../tools/kube-client.ts';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { eventually } from './test-helpers.ts';
+import { kubeClientFromText } from '../support/kube-client.ts';
 
 // MetalBeacon's own REST client and informer (shared/k8s) against the embedded API server.
 let server: ApiServerHandle;

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { layerBinary } from '../tools/kubectl.ts';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { eventually } from './test-helpers.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { eventually } from '../../apiserver/test-helpers.ts';
+import { layerBinary } from '../support/kubectl.ts';
 
 /**
  * The done-when criterion of issue 2: a real client nobody here wrote (kubectl 1.34) against

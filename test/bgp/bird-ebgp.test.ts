@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Lab, type LabLink } from '../lab/netns.ts';
-import { Bird } from './bird.ts';
+import { Lab, type LabLink } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
 import { eventually, logLines, startSpeaker } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` (AS 65001, 192.0.2.10) and BIRD 2 (AS 65000, 192.0.2.1)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab } from '../lab/netns.ts';
-import { Bird } from './bird.ts';
+import { Lab } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
 import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.

@@ -6,9 +6,9 @@
  *   node test/bgp/capture.ts      (root, tcpdump, bird2, gobgpd)
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { Lab } from '../lab/netns.ts';
-import { Bird } from './bird.ts';
-import { Gobgp } from './gobgp.ts';
+import { Lab } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
+import { Gobgp } from '../../lab/peers/gobgp.ts';
 import { tcpStreams } from './pcap.ts';
 import { eventually, startSpeaker } from './speaker.ts';
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Lab } from '../lab/netns.ts';
-import { Gobgp } from './gobgp.ts';
+import { Lab } from '../../lab/netns.ts';
+import { Gobgp } from '../../lab/peers/gobgp.ts';
 import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.

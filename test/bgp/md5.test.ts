@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab } from '../lab/netns.ts';
-import { Bird } from './bird.ts';
+import { Lab } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
 import { eventually, logLines, startSpeaker } from './speaker.ts';
 
 // TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Lab, LabDaemon } from '../lab/netns.ts';
-import { metalbeaconEntry } from '../tools/entry.ts';
+import { metalbeaconEntry } from '../../lab/entry.ts';
+import type { Lab, LabDaemon } from '../../lab/netns.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -6,16 +6,16 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { readManifests } from '../../apiserver/manifests.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import {
   type ControllerHandle,
   type ControllerOptions,
   startController,
 } from '../../controller/shell/controller.ts';
+import { reuseConnections } from '../../lab/connection-reuse.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
-import { readManifests } from '../apiserver/manifests.ts';
-import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
-import { reuseConnections } from '../tools/connection-reuse.ts';
-import { kubeClientFromText } from '../tools/kube-client.ts';
+import { kubeClientFromText } from '../support/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 const CRDS = new URL('../../config/crd/', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { layerBinary } from '../tools/kubectl.ts';
+import { layerBinary } from '../support/kubectl.ts';
 import { createPool, createService, ipsOf, NS, startBed, waitFor } from './harness.ts';
 
 /** Runs kubectl without blocking this process (the API server lives in it). */

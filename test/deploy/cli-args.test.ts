@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
+import { REPO_ROOT } from '../../scripts/sync-config.ts';
 import { findObject, helmTemplate, kustomizeBuild, type Manifest } from './render.ts';
-import { REPO_ROOT } from './sync-config.ts';
 
 /**
  * The container args and env of the manifests, given to the real CLI: every flag must be one

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { readManifests } from '../apiserver/manifests.ts';
-import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
-import { eventually } from '../apiserver/test-helpers.ts';
+import { readManifests } from '../../apiserver/manifests.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { eventually } from '../../apiserver/test-helpers.ts';
 import {
   CHART,
   findObject,

@@ -11,6 +11,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { plannedFiles, REPO_ROOT } from '../../scripts/sync-config.ts';
 import {
   byKey,
   CHART,
@@ -24,7 +25,6 @@ import {
   runOk,
   runTool,
 } from './render.ts';
-import { plannedFiles, REPO_ROOT } from './sync-config.ts';
 
 /**
  * The install manifests, rendered by the real kubectl 1.34 (kustomize) and helm 4: what the

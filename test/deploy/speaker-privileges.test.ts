@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from './sync-config.ts';
+import { REPO_ROOT } from '../../scripts/sync-config.ts';
 
 /**
  * Why the speaker DaemonSet runs as uid 0 with two capabilities rather than as a non-root

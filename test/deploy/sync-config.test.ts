@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { driftReport, plannedFiles, REPO_ROOT, syncConfig } from './sync-config.ts';
+import { driftReport, plannedFiles, REPO_ROOT, syncConfig } from '../../scripts/sync-config.ts';
 
 test('deploy/kustomize/{crd,rbac} are in sync with config/ (else: npm run deploy:sync)', () => {
   assert.deepEqual(driftReport(), []);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { analyzeProbe, startProbe } from '../../lab/probe.ts';
+import type { Topology } from '../../lab/topology.ts';
 import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
-import { waitFor } from '../lab/netns.ts';
-import type { Topology } from '../lab/topology.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   announcers,
   birdNextHops,
@@ -12,11 +13,10 @@ import {
   urlOf,
   waitForAnnouncers,
 } from './harness.ts';
-import { analyzeProbe, startProbe } from './probe.ts';
 
 // End to end on the lab topology (controller + three speakers + BIRD): what gets announced,
 // from which nodes, and that removing everything leaves nothing announced.
-// The lab pools (test/lab/manifests): lab-l2 (L2, IPv4), lab-dual (L2, both families),
+// The lab pools (lab/manifests): lab-l2 (L2, IPv4), lab-dual (L2, both families),
 // lab-bgp (BGP to BIRD, both families).
 describe('announcements end to end', { timeout: 240_000 }, () => {
   let topo: Topology;

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../lab/netns.ts';
-import { startTopology, type Topology } from '../lab/topology.ts';
-import { neighbourResponders } from './neighbours.ts';
+import { neighbourResponders } from '../../lab/neighbours.ts';
+import { startTopology, type Topology } from '../../lab/topology.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
-const LAB_MANIFESTS = fileURLToPath(new URL('../lab/manifests', import.meta.url));
+const LAB_MANIFESTS = fileURLToPath(new URL('../../lab/manifests', import.meta.url));
 
 /**
  * The lab topology with the lab pools (lab-l2, lab-dual, lab-bgp with BIRD as peer), the

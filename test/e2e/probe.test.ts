@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabLink, waitForOutput } from '../lab/netns.ts';
-import { analyzeProbe, type ProbeRecord, startProbe } from './probe.ts';
+import { Lab, type LabLink, waitForOutput } from '../../lab/netns.ts';
+import { analyzeProbe, type ProbeRecord, startProbe } from '../../lab/probe.ts';
 
-const INGRESS_SERVER = fileURLToPath(new URL('../lab/ingress-server.ts', import.meta.url));
+const INGRESS_SERVER = fileURLToPath(new URL('../../lab/ingress-server.ts', import.meta.url));
 
 /** Records every 20 ms; `pattern` says per request: 'a'/'b' good from that node, 'x' timed out. */
 function records(pattern: string, latency = 2): ProbeRecord[] {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Lab, type LabDaemon, type LabLink, waitForOutput } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { encodeNdpFrame } from '../../speaker/l2/frames/frame.ts';
-import { Lab, type LabDaemon, type LabLink, waitFor, waitForOutput } from '../lab/netns.ts';
 
 // `metalbeacon l2` end to end against the kernel's own ARP/NDP clients (issue 5):
 // arping / ndisc6 / ip neigh / ping / curl in a client namespace, the responder in node

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // The N-API addon alone (native/packet-socket.cc), against the kernel in a lab: receive
 // through the BPF filter on the main thread and in a Worker, send a frame a kernel client

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // The announcer API (withdraw stops answering at once; interfaces appearing later are
 // picked up), capabilities, the kernel-ARP (strictARP) check, and a 10 s ARP flood.

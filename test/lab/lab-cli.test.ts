@@ -3,8 +3,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { listNamespaces, waitFor } from './netns.ts';
-import { LAB_RUN_DIR, processStartTime, writeLabState } from './state.ts';
+import { listNamespaces } from '../../lab/netns.ts';
+import { LAB_RUN_DIR, processStartTime, writeLabState } from '../../lab/state.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Lab, type LabLink, listNamespaces, waitForOutput } from './netns.ts';
+import { Lab, type LabLink, listNamespaces, waitForOutput } from '../../lab/netns.ts';
 
 // The lab library itself: two hosts on one bridge reach each other over IPv4 and IPv6,
 // daemons are children we stop by PID, and nothing is left behind.

@@ -4,8 +4,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { listNamespaces, waitFor } from './netns.ts';
-import { cleanupLabState, isSameProcess, processStartTime, readLabState, writeLabState } from './state.ts';
+import { listNamespaces } from '../../lab/netns.ts';
+import {
+  cleanupLabState,
+  isSameProcess,
+  processStartTime,
+  readLabState,
+  writeLabState,
+} from '../../lab/state.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // `metalbeacon lab down` after a crash: the state file names the namespaces, the daemons
 // (PID + start time) and the files of a run whose process is gone.

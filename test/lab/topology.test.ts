@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { listNamespaces } from '../../lab/netns.ts';
+import { isSameProcess } from '../../lab/state.ts';
+import { LAB_ADDRESSES, METALBEACON_BIN, startTopology, type Topology } from '../../lab/topology.ts';
 import { parseCidr, parseIp, rangeContains } from '../../shared/net/ip.ts';
-import { listNamespaces, waitFor } from './netns.ts';
-import { isSameProcess } from './state.ts';
-import { LAB_ADDRESSES, METALBEACON_BIN, startTopology, type Topology } from './topology.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // The lab topology itself, without the speaker: the pieces the lab owns (LAN, routes, local
 // Service routes with ARP suppressed, BIRD with ECMP into the kernel, the API path into node
@@ -14,7 +15,7 @@ describe('lab topology', () => {
   before(async () => {
     topo = await startTopology({
       prefix: 'labtopo',
-      manifests: [new URL('./manifests', import.meta.url).pathname],
+      manifests: [new URL('../../lab/manifests', import.meta.url).pathname],
     });
   });
   after(() => topo?.stop());

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabDaemon, type LabLink, waitFor } from '../lab/netns.ts';
+import { Lab, type LabDaemon, type LabLink } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // Three speakers' membership on a real LAN (network namespaces, IPv6 documentation
 // addresses, default port 7951): a node whose link is cut is declared dead by the others

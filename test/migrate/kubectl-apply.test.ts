@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
-import type { KubeObject } from '../apiserver/types.ts';
-import { layerBinary } from '../tools/kubectl.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import type { KubeObject } from '../../apiserver/types.ts';
+import { layerBinary } from '../support/kubectl.ts';
 
 /**
  * The output of `metalbeacon migrate` is what a user pipes into `kubectl apply`: checked here

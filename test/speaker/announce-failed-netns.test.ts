@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Lab, type LabDaemon, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import {
   apiRelay,
   type Bed,

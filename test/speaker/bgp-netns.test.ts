@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Bird } from '../bgp/bird.ts';
-import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   apiRelay,
   type Bed,

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Lab, type LabDaemon, waitFor, waitForOutput } from '../lab/netns.ts';
+import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   apiRelay,
   type Bed,

@@ -12,14 +12,15 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { readManifests } from '../../apiserver/manifests.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { reuseConnections } from '../../lab/connection-reuse.ts';
+import type { Lab, LabDaemon } from '../../lab/netns.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
-import { readManifests } from '../apiserver/manifests.ts';
-import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
-import { type Lab, type LabDaemon, waitFor } from '../lab/netns.ts';
-import { reuseConnections } from '../tools/connection-reuse.ts';
-import { kubeClientFromText } from '../tools/kube-client.ts';
+import { kubeClientFromText } from '../support/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';

@@ -19,7 +19,7 @@ import {
 } from './harness.ts';
 
 // No API requests per Service at rest (issue 6, item 3): `metalbeacon speaker` as a child
-// process holds 200 announced L2 Services (as test/speaker/footprint.ts builds them; L2 on no
+// process holds 200 announced L2 Services (as bench/footprint.ts builds them; L2 on no
 // interface, nothing is sent). Once its status objects exist, every request it makes over a rest
 // window is a resumed watch: through Node heartbeats (it replans each time) and a cut of every
 // watch stream, no GET/PUT/PATCH/POST of Services, EndpointSlices or status objects, no relist.

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Topology } from '../../lab/topology.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import type { StatusReport } from '../../shared/status/report.ts';
 import { startE2eTopology } from '../e2e/harness.ts';
-import { waitFor } from '../lab/netns.ts';
-import type { Topology } from '../lab/topology.ts';
 
 /**
  * `metalbeacon status` against what the real programs write: the lab topology (controller,

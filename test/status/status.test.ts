@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
 import { buildStatusReport, type StatusReport } from '../../shared/status/report.ts';
 import { NS, sampleCluster } from '../../shared/status/test-helpers.ts';
-import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 
 /**
  * `metalbeacon status` end to end: the real CLI as a child process against the embedded API

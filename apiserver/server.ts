@@ -1,0 +1,163 @@
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IpFamily } from '../shared/net/ip.ts';
+import { builtinTypes } from './builtins.ts';
+import type { Context } from './context.ts';
+import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
+import { badRequest } from './errors.ts';
+import { handle } from './http.ts';
+import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
+import { readManifests } from './manifests.ts';
+import { TypeRegistry } from './registry.ts';
+import { ObjectStore } from './store.ts';
+import type { KubeObject } from './types.ts';
+
+/** Options of the embedded API server. */
+export interface ApiServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Serve dual-stack Services (IPv4 primary, IPv6 secondary); default single-stack IPv4. */
+  dualStack?: boolean;
+  /** Cluster IP families, primary first (overrides `dualStack`): e.g. ['IPv6'] or ['IPv6', 'IPv4']. */
+  families?: IpFamily[];
+  /** Manifest files or directories applied at start (CRDs first), e.g. ['config/crd']. */
+  apply?: string[];
+  /** How many changes the watch history keeps before older watches get 410 Gone. */
+  historyLimit?: number;
+  /** Interval of BOOKMARK events for watches that allow them (the real server: about a minute). */
+  bookmarkIntervalMs?: number;
+  /**
+   * How long a deleted namespace stays Terminating before its contents are deleted (the real
+   * namespace controller takes seconds); default 500 ms.
+   */
+  namespaceDeletionDelayMs?: number;
+  /** Called for each request (method, path, status) — the CLI logs through it. */
+  onRequest?: (method: string, path: string, status: number) => void;
+}
+
+/** A running server and the fault hooks tests use. */
+export interface ApiServerHandle {
+  url: string;
+  host: string;
+  port: number;
+  /** A kubeconfig for this server, as JSON (plain HTTP on loopback, no credentials). */
+  kubeconfigText: string;
+  writeKubeconfig(file: string): void;
+  /** Creates or updates objects from parsed manifests (CRDs first), as `kubectl apply` would. */
+  applyObjects(objects: KubeObject[]): KubeObject[];
+  /** Deletes one object synchronously (fault tests change state between two client requests). */
+  deleteObject(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
+  /** Ends every open watch stream; clients re-watch from their last resourceVersion. */
+  cutWatches(): void;
+  /** Drops the watch history so every resumed watch gets 410 Gone and must relist. */
+  compactHistory(): void;
+  /** The current global resourceVersion. */
+  resourceVersion(): number;
+  /**
+   * Stops listening (dropping every connection and watch) for `downMs`, then serves the same
+   * data again. Like a real kube-apiserver, whose watch cache starts empty after a restart,
+   * the watch history is lost unless `keepWatchHistory`: resumed watches then get 410 Gone.
+   */
+  restart(options?: number | { downMs?: number; keepWatchHistory?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded Kubernetes API server. */
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServerHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const registry = new TypeRegistry(builtinTypes());
+  const store = new ObjectStore({ historyLimit: options.historyLimit ?? 1000 });
+  const ctx: Context = {
+    registry,
+    store,
+    network: defaultServiceNetwork(options.families ?? (options.dualStack ? ['IPv4', 'IPv6'] : ['IPv4'])),
+    allocations: new AllocationIndex(),
+    owners: new OwnerIndex(),
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 500,
+    serverAddress: () => `${host}:${port}`,
+  };
+  installHooks(ctx);
+  const nsType = registry.lookup('', 'v1', 'namespaces')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    store.create(nsType, undefined, {
+      metadata: { name },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+  if (options.apply) applyObjects(ctx, readManifests(options.apply));
+
+  let server: Server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
+  let port = await listen(server, host, options.port ?? 0);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const kubeconfigText = kubeconfigFor(url);
+
+  const handle_: ApiServerHandle = {
+    url,
+    host,
+    port,
+    kubeconfigText,
+    writeKubeconfig: (file) => writeFileSync(file, kubeconfigText, { mode: 0o600 }),
+    applyObjects: (objects) => applyObjects(ctx, objects),
+    deleteObject(apiVersion, kind, namespace, name) {
+      const t = registry.byKind(apiVersion, kind);
+      if (!t) throw badRequest(`no matches for kind "${kind}" in version "${apiVersion}"`);
+      store.delete(t, t.namespaced ? namespace : undefined, name);
+    },
+    cutWatches: () => store.hub.cutAll(),
+    compactHistory: () => store.hub.compact(store.resourceVersion),
+    resourceVersion: () => store.resourceVersion,
+    async restart(how = {}) {
+      // A bare number is the down time (the first form of this hook; tests use both).
+      const { downMs = 0, keepWatchHistory = false } = typeof how === 'number' ? { downMs: how } : how;
+      store.hub.cutAll();
+      await close(server);
+      if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
+      port = await listen(server, host, port);
+    },
+    stop: () => close(server),
+  };
+  return handle_;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * The kubeconfig as JSON, which kubectl and client-node read like YAML: our own programs then
+ * parse it without loading the YAML parser, as in-cluster (see shared/k8s/kubeconfig.ts).
+ */
+function kubeconfigFor(url: string): string {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    // Plain HTTP on loopback: @kubernetes/client-node refuses http:// unless TLS checks are
+    // off, and kubectl ignores the flag for http.
+    clusters: [{ name: 'metalbeacon', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'metalbeacon', user: {} }],
+    contexts: [
+      { name: 'metalbeacon', context: { cluster: 'metalbeacon', user: 'metalbeacon', namespace: 'default' } },
+    ],
+    'current-context': 'metalbeacon',
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}

@@ -1,0 +1,452 @@
+/**
+ * `metalbeacon lab`: builds the topology, runs the controller and three speakers, creates
+ * ingress Services and shows from the client what MetalBeacon does: the assigned IPs, L2
+ * (ARP/NDP) service, BGP routes with ECMP in the router, and a live failover. Every check
+ * prints one line as it goes; a summary line `RESULT l2=... bgp=... failover=...` ends the
+ * report. Everything is removed on return, on failure and on abort (Ctrl-C).
+ */
+import { fileURLToPath } from 'node:url';
+import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../shared/api/names.ts';
+import { CliError } from '../shared/cli/errors.ts';
+import { analyzeFailover, parseProbes } from './failover.ts';
+import type { LabDaemon } from './netns.ts';
+import { listNamespaces, removeNamespace } from './netns.ts';
+import { cleanupLabState, isSameProcess, LAB_RUN_DIR, readLabState } from './state.ts';
+import { LAB_ADDRESSES, startTopology, type Topology } from './topology.ts';
+
+const MANIFESTS = fileURLToPath(new URL('./manifests', import.meta.url));
+const PROBER = fileURLToPath(new URL('./prober.ts', import.meta.url));
+
+/** The namespace prefix of `metalbeacon lab` (namespaces mb-client, mb-node-1, ...). */
+export const LAB_PREFIX = 'mb';
+
+/** Options of {@link runLabDemo}. */
+export interface LabDemoOptions {
+  mode: 'l2' | 'bgp' | 'both';
+  /** Keep the lab running after the report until `signal` aborts. */
+  keep: boolean;
+  /** Run the link-cut failover demo (L2). */
+  failover: boolean;
+  /** Report lines (stdout). */
+  out: (line: string) => void;
+  /** Aborted by Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  /** Extra `metalbeacon speaker` arguments. */
+  speakerArgs?: readonly string[];
+  prefix?: string;
+}
+
+/** Outcome of each part of the demo. */
+export interface LabDemoResult {
+  l2: 'ok' | 'failed' | 'skipped';
+  bgp: 'ok' | 'failed' | 'skipped';
+  /** Milliseconds until the client was served again, or why not. */
+  failover: number | 'failed' | 'skipped';
+}
+
+/** An interrupted run (Ctrl-C): the caller exits 130 after the cleanup. */
+export class LabInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'LabInterrupted';
+  }
+}
+
+/** The state file of a lab prefix. */
+export function labStateFile(prefix = LAB_PREFIX): string {
+  return `${LAB_RUN_DIR}/${prefix}/state.json`;
+}
+
+/**
+ * Removes what a run of `metalbeacon lab` left behind: asks a lab still running (`--keep`) to
+ * stop, then deletes recorded daemons, namespaces `PREFIX-*` and files. Returns what it did.
+ */
+export async function labDown(
+  prefix = LAB_PREFIX,
+  say: (line: string) => void = () => undefined,
+): Promise<string[]> {
+  const file = labStateFile(prefix);
+  const done: string[] = [];
+  const state = readLabState(file);
+  if (state && state.owner.pid !== process.pid && isSameProcess(state.owner)) {
+    say(`a lab is running (pid ${state.owner.pid}): asking it to stop`);
+    process.kill(state.owner.pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && isSameProcess(state.owner)) await sleep(200);
+    done.push(`stopped the running lab (pid ${state.owner.pid})`);
+  }
+  const report = await cleanupLabState(file, { force: true });
+  if (report.killed.length)
+    done.push(`killed ${report.killed.length} leftover process(es): ${report.killed.join(' ')}`);
+  if (report.namespaces.length) done.push(`deleted namespaces ${report.namespaces.join(' ')}`);
+  if (report.paths.length) done.push(`removed ${report.paths.join(' ')}`);
+  const stray = await listNamespaces(prefix);
+  for (const ns of stray) await removeNamespace(ns);
+  if (stray.length) done.push(`deleted unrecorded namespaces ${stray.join(' ')}`);
+  return done;
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts (Ctrl-C need not wait for a timeout). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs the demo; always removes the lab before returning or throwing. */
+export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
+  const prefix = o.prefix ?? LAB_PREFIX;
+  const t0 = performance.now();
+  const step = (line: string): void => {
+    o.signal.throwIfAborted();
+    o.out(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  };
+  const pause = async (ms: number): Promise<void> => {
+    o.signal.throwIfAborted();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      o.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    o.signal.throwIfAborted();
+  };
+  /** Polls until `check` gives a value; undefined after `timeoutMs`. */
+  const poll = async <T>(check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200) => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (performance.now() > deadline) return undefined;
+      await pause(everyMs);
+    }
+  };
+
+  const file = labStateFile(prefix);
+  const previous = readLabState(file);
+  if (previous && isSameProcess(previous.owner) && previous.owner.pid !== process.pid) {
+    throw new CliError(`a lab is already running (pid ${previous.owner.pid})`, {
+      hint: 'explore it, or stop it with: metalbeacon lab down',
+    });
+  }
+  if (previous || (await listNamespaces(prefix)).length > 0) {
+    const done = await labDown(prefix);
+    step(`removed leftovers of an earlier run (${done.join('; ') || 'nothing left'})`);
+  }
+
+  const result: LabDemoResult = { l2: 'skipped', bgp: 'skipped', failover: 'skipped' };
+  const withL2 = o.mode !== 'bgp';
+  const withBgp = o.mode !== 'l2';
+  let topo: Topology | undefined;
+  try {
+    topo = await startTopology({
+      prefix,
+      manifests: [MANIFESTS],
+      log: step,
+      signal: o.signal,
+      detachDaemons: true,
+    });
+    const t = topo;
+    step(`namespaces ${t.lab.namespaces().join(' ')}`);
+    step(
+      `pools applied: lab-l2 (198.51.100.0/26), lab-dual (198.51.100.128/26 + 2001:db8:100::80/122), lab-bgp (198.51.100.64/26 + 2001:db8:100::40/122)`,
+    );
+    step('controller (assigns IPs)');
+    const controller = await t.startController();
+    step('speakers on node-1, node-2, node-3 (each in its namespace, API via 127.0.0.1:6443)');
+    await abortable(
+      Promise.all(t.nodes.map((n) => t.startSpeaker(n.name, o.speakerArgs ?? [], { timeoutMs: 40_000 }))),
+      o.signal,
+    ).catch((error: unknown) => {
+      o.signal.throwIfAborted();
+      const exited = t.nodes.filter((n) => n.speaker && n.speaker.child.exitCode !== null);
+      const why = exited.length
+        ? exited.map((n) => `${n.name} exited: ${crashLines(n.speaker?.output() ?? '')}`).join('; ')
+        : firstLines(error);
+      throw new CliError(`a speaker did not start: ${why}`, {
+        hint: 'metalbeacon speaker --help; the speaker logs JSON lines to stdout',
+      });
+    });
+    step('speakers ready');
+    if (controller.child.exitCode !== null) {
+      throw new CliError(`the controller exited: ${lastLines(controller.output())}`);
+    }
+
+    const services: { name: string; pool: string; mode: string; families: ('IPv4' | 'IPv6')[] }[] = [];
+    if (withL2) {
+      services.push({ name: 'ingress-l2', pool: 'lab-l2', mode: 'L2', families: ['IPv4'] });
+      services.push({ name: 'ingress-dual', pool: 'lab-dual', mode: 'L2', families: ['IPv4', 'IPv6'] });
+    }
+    if (withBgp)
+      services.push({ name: 'ingress-bgp', pool: 'lab-bgp', mode: 'BGP', families: ['IPv4', 'IPv6'] });
+    step(`ingress Services: ${services.map((s) => s.name).join(', ')} (endpoints on every node)`);
+    for (const s of services) t.createIngressService(s.name, { pool: s.pool, families: s.families });
+    const ips = new Map<string, string[]>();
+    for (const s of services) {
+      const assigned = await abortable(t.waitForServiceIps(s.name, { timeoutMs: 20_000 }), o.signal).catch(
+        () => {
+          o.signal.throwIfAborted();
+          throw new CliError(`the controller assigned no IP to ${s.name} within 20 s`, {
+            hint: `controller log: ${lastLines(controller.output())}`,
+          });
+        },
+      );
+      ips.set(s.name, assigned);
+    }
+    o.out('');
+    o.out('  SERVICE        POOL      MODE  EXTERNAL-IP');
+    for (const s of services) {
+      o.out(
+        `  ${s.name.padEnd(14)} ${s.pool.padEnd(9)} ${s.mode.padEnd(5)} ${(ips.get(s.name) ?? []).join(', ')}`,
+      );
+    }
+    o.out('');
+
+    const nodeByMac = new Map(t.nodes.map((n) => [n.link.mac, n.name]));
+    if (withL2) {
+      step('L2: the client (on the LAN) asks for the IPs by ARP / NDP; the owner node answers');
+      const l2Targets = [
+        (ips.get('ingress-l2') ?? [])[0],
+        ...(ips.get('ingress-dual') ?? []).filter((ip) => ip.includes(':')),
+      ].filter((ip): ip is string => ip !== undefined);
+      let ok = l2Targets.length > 0;
+      for (const ip of l2Targets) {
+        const url = ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+        const r = await poll(async () => {
+          const c = await t.curlFrom('client', url, { timeoutMs: 1_000 });
+          return c.ok ? c : undefined;
+        }, 15_000);
+        if (!r) {
+          ok = false;
+          step(`  curl ${url}  FAILED (no answer within 15 s)`);
+          continue;
+        }
+        const neighbour = await t.lab.neighbour('client', ip);
+        const owner = neighbour?.mac ? (nodeByMac.get(neighbour.mac) ?? neighbour.mac) : '?';
+        step(
+          `  curl ${url.padEnd(28)} -> ${r.body} (${r.ms} ms); ${ip.includes(':') ? 'NDP' : 'ARP'}: ${ip} is at ${neighbour?.mac ?? '?'} (${owner})`,
+        );
+      }
+      result.l2 = ok ? 'ok' : 'failed';
+    }
+
+    if (withBgp) {
+      step('BGP: every node advertises the IPs to the router (BIRD); the router spreads traffic (ECMP)');
+      const bgpIps = ips.get('ingress-bgp') ?? [];
+      let ok = bgpIps.length === 2;
+      for (const ip of bgpIps) {
+        const family = ip.includes(':') ? 'IPv6' : 'IPv4';
+        const host = `${ip}/${family === 'IPv4' ? 32 : 128}`;
+        const route = await poll(async () => {
+          const [r] = await t.kernelRoutes(family, host);
+          return r && r.nextHops.length === t.nodes.length ? r : undefined;
+        }, 30_000);
+        const birdRoute = (await t.birdRoutes(host)).find((r) => r.prefix === host);
+        const paths = (birdRoute?.paths ?? []).map((p) => `${p.via ?? '?'}${p.best ? '*' : ''}`);
+        step(`  BIRD ${host}: ${paths.length} path(s) via ${paths.join(', ') || 'none'}`);
+        if (!route) {
+          ok = false;
+          step(
+            `  router kernel: no ECMP route for ${host} with ${t.nodes.length} next hops within 30 s  FAILED`,
+          );
+          continue;
+        }
+        step(`  router kernel: ${host} nexthops ${route.nextHops.join(', ')}`);
+        const url = family === 'IPv6' ? `http://[${ip}]/` : `http://${ip}/`;
+        const counts = new Map<string, number>();
+        let failed = 0;
+        for (let i = 0; i < 12; i++) {
+          const r = await t.curlFrom('client', url, { timeoutMs: 2_000 });
+          if (r.ok) counts.set(r.body, (counts.get(r.body) ?? 0) + 1);
+          else failed++;
+        }
+        const spread = [...counts]
+          .sort()
+          .map(([node, n]) => `${node} x${n}`)
+          .join(', ');
+        step(
+          `  12 x curl ${url} from the client's far-side leg, through the router: ${spread}${failed ? `, ${failed} failed` : ''}`,
+        );
+        if (failed > 0 || counts.size === 0) ok = false;
+      }
+      result.bgp = ok ? 'ok' : 'failed';
+    }
+
+    if (withL2 && o.failover) {
+      result.failover = await failoverDemo(t, (ips.get('ingress-l2') ?? [])[0], step, poll, pause);
+    } else if (o.failover) {
+      step('failover: shown in L2 mode (--mode l2 or both)');
+    }
+
+    o.out('');
+    const failoverText = typeof result.failover === 'number' ? `${result.failover}ms` : result.failover;
+    o.out(`RESULT l2=${result.l2} bgp=${result.bgp} failover=${failoverText}`);
+
+    if (o.keep) {
+      explore(t, ips, o.out);
+      await new Promise<void>((resolve) => {
+        if (o.signal.aborted) resolve();
+        o.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      o.out('stopping the lab');
+    }
+    return result;
+  } catch (error) {
+    if (o.signal.aborted) throw new LabInterrupted();
+    throw error;
+  } finally {
+    // startTopology removes what it made itself when it fails or is aborted.
+    await topo?.stop();
+    o.out(`removed the lab (namespaces ${prefix}-*, processes, ${LAB_RUN_DIR}/${prefix})`);
+  }
+}
+
+/** Cuts the L2 owner's link under a 20 ms request stream and measures until the client is served again. */
+async function failoverDemo(
+  t: Topology,
+  ip: string | undefined,
+  step: (line: string) => void,
+  poll: <T>(
+    check: () => Promise<T | undefined>,
+    timeoutMs: number,
+    everyMs?: number,
+  ) => Promise<T | undefined>,
+  pause: (ms: number) => Promise<void>,
+): Promise<number | 'failed'> {
+  if (!ip) return 'failed';
+  const url = `http://${ip}/`;
+  const first = await t.curlFrom('client', url);
+  if (!first.ok) {
+    step(`failover: ${url} does not answer before the cut  FAILED`);
+    return 'failed';
+  }
+  const owner = first.body;
+  step(
+    `failover: ${owner} owns ${ip}; the client requests ${url} every 20 ms; pulling ${owner}'s cable (LAN and API)`,
+  );
+  const prober: LabDaemon = t.lab.spawn('client', [process.execPath, PROBER, url, '20', '250']);
+  try {
+    const probes = () => parseProbes(prober.output());
+    const warm = await poll(
+      async () => (probes().filter((l) => l.ok).length >= 5 ? true : undefined),
+      5_000,
+      50,
+    );
+    if (!warm) {
+      step(`failover: the request stream did not start: ${lastLines(prober.output())}  FAILED`);
+      return 'failed';
+    }
+    // A pulled cable: the node loses the LAN and, with it, the API server.
+    await t.cutLink(owner);
+    await t.isolateFromApi(owner);
+    // The link is down once `ip` returns; a request started just before may still get through.
+    const cutAt = performance.timeOrigin + performance.now();
+    const outcome = await poll(async () => analyzeFailover(probes(), cutAt, owner), 15_000, 20);
+    if (!outcome) {
+      step('failover: not served again within 15 s  FAILED');
+      return 'failed';
+    }
+    // Requests still in flight when the client was served again end within their 250 ms timeout.
+    await pause(300);
+    const final = analyzeFailover(probes(), cutAt, owner) ?? outcome;
+    const ms = Math.round(final.servedAgainMs);
+    step(
+      `failover: served again by ${final.servedBy} after ${ms} ms (${final.failedRequests} request(s) failed meanwhile)`,
+    );
+    // The API shows it too (kubectl get servicel2statuses): the status object names the new node.
+    const nodes = await poll(async () => {
+      const names = await l2StatusNodes(t, 'ingress-l2');
+      return names.includes(final.servedBy) ? names : undefined;
+    }, 5_000);
+    const stale = nodes?.includes(owner) ? ` (${owner}'s is stale: cut off, it cannot update the API)` : '';
+    step(
+      nodes
+        ? `ServiceL2Status objects of ingress-l2 name ${nodes.join(', ')}${stale}`
+        : `ServiceL2Status of ingress-l2 does not name ${final.servedBy} after 5 s`,
+    );
+    return ms;
+  } finally {
+    await prober.stop(2_000);
+    await t.restoreLink(owner);
+    await t.reconnectApi(owner);
+    step(`restored ${owner}'s link`);
+  }
+}
+
+/** Nodes named by the ServiceL2Status objects of a Service in the default namespace. */
+async function l2StatusNodes(t: Topology, service: string): Promise<string[]> {
+  const selector = encodeURIComponent(
+    `${StatusLabels.ServiceName}=${service},${StatusLabels.ServiceNamespace}=default`,
+  );
+  const list = (await t.getObject(
+    `/apis/${API_VERSION}/namespaces/${DEFAULT_NAMESPACE}/${PLURALS.ServiceL2Status}?labelSelector=${selector}`,
+  )) as unknown as { items?: { metadata: { labels?: Record<string, string> } }[] } | undefined;
+  return (list?.items ?? []).map((o) => o.metadata.labels?.[StatusLabels.Node] ?? '?');
+}
+
+function explore(t: Topology, ips: Map<string, string[]>, out: (line: string) => void): void {
+  const ns = (short: string) => t.lab.ns(short);
+  const l2 = (ips.get('ingress-l2') ?? [])[0];
+  const dual6 = (ips.get('ingress-dual') ?? []).find((ip) => ip.includes(':'));
+  const bgp = (ips.get('ingress-bgp') ?? [])[0];
+  out('');
+  out('The lab keeps running. Ctrl-C here (or `metalbeacon lab down` elsewhere) removes it. Try:');
+  if (l2) out(`  ip netns exec ${ns('client')} curl http://${l2}/`);
+  if (dual6) out(`  ip netns exec ${ns('client')} curl -g 'http://[${dual6}]/'`);
+  if (bgp) out(`  ip netns exec ${ns('client')} curl http://${bgp}/          # through the router (ECMP)`);
+  out(`  ip netns exec ${ns('client')} ip neigh                          # who answered ARP/NDP`);
+  out(`  ip netns exec ${ns('router')} birdc -s ${t.runDir}/bird.ctl show route all`);
+  out(`  ip netns exec ${ns('router')} ip route show proto bird`);
+  out(`  tail -f ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
+  out(`  KUBECONFIG=${t.kubeconfig} kubectl get svc -A`);
+  out(
+    `  KUBECONFIG=${t.kubeconfig} kubectl get ipaddresspools,servicel2statuses,servicebgpstatuses -n metalbeacon-system`,
+  );
+  out(
+    `  ip netns exec ${ns('lan')} ip link set ${t.node('node-1').link.portName} down   # cut node-1's cable ('up' restores)`,
+  );
+  out(
+    `  namespaces: ${t.lab.namespaces().join(' ')}; router far side ${LAB_ADDRESSES.router.far}, client far side ${LAB_ADDRESSES.client.far}`,
+  );
+}
+
+function firstLines(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').slice(0, 6).join(' | ');
+}
+
+/** The end of a crashed process's output: its non-JSON lines (a stack trace) or else its last lines. */
+function crashLines(output: string): string {
+  const plain = output
+    .trim()
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('{'));
+  const at = plain.findIndex((line) => /^(\w*Error\b|error:)/.test(line));
+  if (at >= 0) return plain.slice(at, at + 2).join(' | ');
+  return plain.length ? plain.slice(-3).join(' | ') : lastLines(output, 3);
+}
+
+function lastLines(text: string, n = 5): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CliError } from '../shared/cli/errors.ts';
+
+const execFileAsync = promisify(execFile);
+const INSTALL_SCRIPT = fileURLToPath(new URL('../scripts/install-test-deps.sh', import.meta.url));
+
+/** Commands the lab runs, with the Debian package that brings each. */
+export const LAB_COMMANDS = {
+  ip: 'iproute2',
+  ss: 'iproute2',
+  bird: 'bird2',
+  birdc: 'bird2',
+  socat: 'socat',
+  curl: 'curl',
+  sysctl: 'procps',
+} as const;
+
+async function hasCommand(cmd: string): Promise<boolean> {
+  try {
+    await execFileAsync('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Packages of the lab's commands that are not installed. */
+export async function missingLabPackages(): Promise<string[]> {
+  const missing = new Set<string>();
+  for (const [cmd, pkg] of Object.entries(LAB_COMMANDS)) if (!(await hasCommand(cmd))) missing.add(pkg);
+  return [...missing];
+}
+
+/**
+ * Everything `metalbeacon lab` needs, checked before anything is built, each failure as one
+ * CliError line with the fix: root, Debian packages (installed through
+ * scripts/install-test-deps.sh when missing), network namespaces.
+ */
+export async function checkLabPrerequisites(say: (line: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new CliError('metalbeacon lab needs root (it creates network namespaces and veth links)', {
+      hint: 'run it as root, e.g. sudo npm run metalbeacon -- lab',
+      exitCode: 1,
+    });
+  }
+  let missing = await missingLabPackages();
+  if (missing.length > 0) {
+    say(`installing missing Debian packages (${missing.join(', ')}) with scripts/install-test-deps.sh`);
+    try {
+      await execFileAsync('bash', [INSTALL_SCRIPT], { timeout: 300_000 });
+    } catch (error) {
+      const e = error as { stderr?: string; message: string };
+      const reason = (e.stderr || e.message).trim().split('\n').at(-1) ?? 'unknown error';
+      throw new CliError(`missing Debian packages ${missing.join(', ')} could not be installed: ${reason}`, {
+        hint: `install them yourself: apt-get update && apt-get install -y ${missing.join(' ')}`,
+      });
+    }
+    missing = await missingLabPackages();
+    if (missing.length > 0) {
+      throw new CliError(`Debian packages still missing after installation: ${missing.join(', ')}`, {
+        hint: `apt-get install -y ${missing.join(' ')}`,
+      });
+    }
+  }
+  // A throwaway namespace proves the kernel (or container) lets us make them.
+  const probe = `mbprobe-${randomBytes(3).toString('hex')}`;
+  try {
+    await execFileAsync('ip', ['netns', 'add', probe]);
+  } catch (error) {
+    const reason = ((error as { stderr?: string }).stderr ?? '').trim().split('\n')[0] || 'unknown error';
+    throw new CliError(`cannot create network namespaces here: ${reason}`, {
+      hint: 'run on a Linux host, or in a container started with --privileged (CAP_SYS_ADMIN and a writable /run/netns)',
+    });
+  }
+  await execFileAsync('ip', ['netns', 'delete', probe]).catch(() => undefined);
+}
