@@ -12,7 +12,7 @@ const NODE = process.execPath;
 const CLI = metalbeaconEntry();
 /** V8 flags for the responder's node (e.g. `--lite-mode`), to measure their cost; none by default. */
 const RESPONDER_NODE_ARGS = (process.env.RESPONDER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-const WIRE_PROBE = new URL('../test/l2/fixtures/wire-probe.ts', import.meta.url).pathname;
+const WIRE_PROBE = new URL('./wire-probe.ts', import.meta.url).pathname;
 const VIP = '198.51.100.77';
 const NODE_IP = '192.0.2.41';
 const REQUESTS = Number(process.env.BENCH_ARP_REQUESTS ?? 1000);

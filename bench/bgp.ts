@@ -8,10 +8,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startSpeaker } from '../lab/bgp-speaker.ts';
 import { Lab } from '../lab/netns.ts';
 import { Bird } from '../lab/peers/bird.ts';
 import { Gobgp } from '../lab/peers/gobgp.ts';
-import { eventually, startSpeaker } from '../test/bgp/speaker.ts';
+import { waitFor } from '../shared/runtime/wait-for.ts';
 import { ipv6Prefixes, mrtIpv6Dump } from './bgp-mrt.ts';
 
 const SIZES = (process.env.BENCH_BGP_SIZES ?? '10000,100000').split(',').map(Number);
@@ -26,7 +27,10 @@ function median(values: number[]): number {
 }
 
 async function waitCount(bird: Bird, n: number, timeoutMs: number): Promise<number> {
-  await eventually(`${n} routes in BIRD`, async () => (await bird.count('ipv6')) >= n, timeoutMs, 20);
+  await waitFor(`${n} routes in BIRD`, async () => (await bird.count('ipv6')) >= n, {
+    timeoutMs: timeoutMs,
+    intervalMs: 20,
+  });
   return performance.now();
 }
 
@@ -113,11 +117,9 @@ try {
           SPEAKER_NODE_ARGS,
         );
         speaker.child.stdout?.resume();
-        await eventually(
-          'our session up',
-          async () => (await bird.protocolState('mb')) === 'Established',
-          20_000,
-        );
+        await waitFor('our session up', async () => (await bird.protocolState('mb')) === 'Established', {
+          timeoutMs: 20_000,
+        });
         const idleRss = await rssMb(speaker.pid);
         await writeFile(empty, await readFile(file));
         const t0 = performance.now();
@@ -130,7 +132,7 @@ try {
           row.rss = { idle: idleRss, peak, settled: await rssMb(speaker.pid) };
         }
         await speaker.stop(10_000);
-        await eventually('routes gone', async () => (await bird.count('ipv6')) === 0, 60_000);
+        await waitFor('routes gone', async () => (await bird.count('ipv6')) === 0, { timeoutMs: 60_000 });
 
         // GoBGP: session up, then inject the MRT dump.
         const gobgp = await Gobgp.start(lab, 'gobgp', {
@@ -139,17 +141,15 @@ try {
           localAddress: '192.0.2.20',
           neighbors: [{ address: '192.0.2.1', as: 65000 }],
         });
-        await eventually(
-          'GoBGP session up',
-          async () => (await bird.protocolState('gobgp')) === 'Established',
-          30_000,
-        );
+        await waitFor('GoBGP session up', async () => (await bird.protocolState('gobgp')) === 'Established', {
+          timeoutMs: 30_000,
+        });
         const g0 = performance.now();
         await gobgp.cli(['mrt', 'inject', 'global', mrt]);
         const g1 = await waitCount(bird, n, 300_000);
         row.gobgp.push(g1 - g0);
         await gobgp.stop();
-        await eventually('routes gone', async () => (await bird.count('ipv6')) === 0, 60_000);
+        await waitFor('routes gone', async () => (await bird.count('ipv6')) === 0, { timeoutMs: 60_000 });
         process.stdout.write(
           `N=${n} run ${run + 1}: metalbeacon ${(row.ours.at(-1)! / 1000).toFixed(3)} s, GoBGP ${(row.gobgp.at(-1)! / 1000).toFixed(3)} s\n`,
         );
@@ -172,11 +172,9 @@ try {
       { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' },
       SPEAKER_NODE_ARGS,
     );
-    await eventually(
-      'our session up',
-      async () => (await bird.protocolState('mb')) === 'Established',
-      20_000,
-    );
+    await waitFor('our session up', async () => (await bird.protocolState('mb')) === 'Established', {
+      timeoutMs: 20_000,
+    });
     await writeFile(empty, await readFile(file));
     const t0 = performance.now();
     speaker.child.kill('SIGHUP');

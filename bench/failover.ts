@@ -15,10 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { announcers } from '../lab/neighbours.ts';
 import { type Probe, startProbe } from '../lab/probe.ts';
 import { startTopology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
-import { announcers } from '../test/e2e/harness.ts';
 import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
 

@@ -10,15 +10,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startApiServer } from '../apiserver/server.ts';
 import { metalbeaconEntry } from '../lab/entry.ts';
-import {
-  announcedServices,
-  createCr,
-  createNode,
-  createSpeakerPod,
-  listCrs,
-  startBed,
-} from '../test/speaker/harness.ts';
+import { announcedServiceObjects, nodeObject, speakerPodObject } from '../lab/objects.ts';
+import { API_VERSION, DEFAULT_NAMESPACE } from '../shared/api/names.ts';
 
 const count = Number(process.argv[2] ?? 1000);
 /** What deploy/ sets for the speaker; CHILD_NODE_OPTIONS='' measures Node's defaults. */
@@ -29,23 +24,40 @@ let requests = 0;
 let atRest = false;
 /** `METHOD path` -> requests at rest */
 const seen = new Map<string, number>();
-const bed = await startBed({
+const server = await startApiServer({
+  dualStack: false,
+  apply: [new URL('../config/crd/', import.meta.url).pathname],
   onRequest: (method, path) => {
     requests++;
     if (atRest)
       seen.set(`${method} ${path.split('?')[0]}`, (seen.get(`${method} ${path.split('?')[0]}`) ?? 0) + 1);
   },
 });
-await createNode(bed, 'node-a', '192.0.2.11');
-await createSpeakerPod(bed, 'node-a', '127.0.0.1');
-await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', {
-  addresses: ['198.51.100.0/24', '2001:db8:100::/120'],
-});
-await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
-bed.server.applyObjects(announcedServices(count, 'node-a') as never);
+// node-a's speaker Pod has the address the speaker binds membership to (loopback).
+const node = { name: 'node-a', ipv4: '127.0.0.1', ipv6: '::1' };
+server.applyObjects([
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } },
+  nodeObject(node),
+  speakerPodObject(node),
+  {
+    apiVersion: API_VERSION,
+    kind: 'IPAddressPool',
+    metadata: { name: 'pool', namespace: DEFAULT_NAMESPACE },
+    spec: { addresses: ['198.51.100.0/24', '2001:db8:100::/120'] },
+  },
+  {
+    apiVersion: API_VERSION,
+    kind: 'L2Advertisement',
+    metadata: { name: 'l2', namespace: DEFAULT_NAMESPACE },
+    spec: {},
+  },
+  ...announcedServiceObjects(count, node.name),
+]);
+const statusesUrl = `${server.url}/apis/${API_VERSION}/namespaces/${DEFAULT_NAMESPACE}/servicel2statuses`;
 const dir = mkdtempSync(join(tmpdir(), 'mb-footprint-'));
-bed.server.writeKubeconfig(join(dir, 'kubeconfig'));
+server.writeKubeconfig(join(dir, 'kubeconfig'));
 const metricsPort = 17000 + (process.pid % 1000);
+const membershipPort = 18000 + (process.pid % 1000);
 const started = performance.now();
 const child = spawn(
   process.execPath,
@@ -54,7 +66,7 @@ const child = spawn(
     metalbeaconEntry(),
     ...['--log-format', 'json', '--log-level', 'warn', 'speaker', '--kubeconfig', join(dir, 'kubeconfig')],
     ...['--node-name', 'node-a', '--membership-bind-address', '127.0.0.1'],
-    ...['--membership-port', String(bed.membershipPort), '--metrics-listen', `127.0.0.1:${metricsPort}`],
+    ...['--membership-port', String(membershipPort), '--metrics-listen', `127.0.0.1:${metricsPort}`],
     ...['--exclude-interfaces', '.*', '--bgp-listen-port', '0'],
   ],
   {
@@ -64,7 +76,8 @@ const child = spawn(
 );
 try {
   for (;;) {
-    if ((await listCrs(bed, 'servicel2statuses')).length >= count) break;
+    const statuses = (await (await fetch(statusesUrl)).json()) as { items: unknown[] };
+    if (statuses.items.length >= count) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const readyMs = performance.now() - started;
@@ -106,6 +119,6 @@ try {
 } finally {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
-  await bed.close();
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

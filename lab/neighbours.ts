@@ -1,4 +1,5 @@
 import type { Lab } from './netns.ts';
+import type { Topology } from './topology.ts';
 
 /**
  * MAC addresses (lower-case) that answer an ARP request for `ip`, asked from the `client`
@@ -38,4 +39,15 @@ export async function ndpResponders(lab: Lab, client: string, ip: string, ifName
 /** Responders of either family, by the address's syntax. */
 export function neighbourResponders(lab: Lab, client: string, ip: string, ifName = 'eth0') {
   return ip.includes(':') ? ndpResponders(lab, client, ip, ifName) : arpResponders(lab, client, ip, ifName);
+}
+
+/** The node whose LAN MAC this is, or the MAC itself when it is no node's. */
+export function nodeOfMac(topo: Topology, mac: string): string {
+  return topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
+}
+
+/** Node names answering ARP/NDP for `ip` on the LAN, as seen from the client, sorted. */
+export async function announcers(topo: Topology, ip: string): Promise<string[]> {
+  const macs = await neighbourResponders(topo.lab, topo.client, ip);
+  return [...macs].map((mac) => nodeOfMac(topo, mac)).sort();
 }

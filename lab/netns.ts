@@ -479,19 +479,20 @@ export class Lab {
   }
 }
 
+/**
+ * An AbortSignal that aborts when `daemon` exits, with an error naming it and what it wrote:
+ * for {@link waitFor}, so a wait on a process that died ends at once instead of at the timeout.
+ */
+export function untilExit(daemon: LabDaemon, name = `pid ${daemon.pid}`): AbortSignal {
+  const exited = new AbortController();
+  void daemon.exited.then(() => exited.abort(new Error(`lab: ${name} exited:\n${daemon.output()}`)));
+  return exited.signal;
+}
+
 /** Resolves once `daemon` has printed text matching `pattern` (or throws if it exits first). */
 export async function waitForOutput(daemon: LabDaemon, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-  let exited = false;
-  void daemon.exited.then(() => {
-    exited = true;
+  await waitFor(`output ${pattern} from pid ${daemon.pid}`, () => pattern.test(daemon.output()), {
+    timeoutMs,
+    signal: untilExit(daemon, `pid ${daemon.pid} (before ${pattern})`),
   });
-  await waitFor(
-    `output ${pattern} from pid ${daemon.pid}`,
-    () => {
-      if (pattern.test(daemon.output())) return true;
-      if (exited) throw new Error(`lab: pid ${daemon.pid} exited before ${pattern}:\n${daemon.output()}`);
-      return undefined;
-    },
-    { timeoutMs },
-  );
 }

@@ -185,3 +185,32 @@ export function ingressServiceObjects(
   );
   return { service, slices };
 }
+
+/**
+ * `count` LoadBalancer Services as the controller leaves them (IP in status) with one ready
+ * endpoint each on `node`: documentation addresses only, 254 IPv4 ones, then IPv6 (Services
+ * beyond 254 share IPs on other ports). For `applyObjects` of the embedded API server
+ * (the speaker's footprint benchmark and its REST-requests test).
+ */
+export function announcedServiceObjects(count: number, node: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (let i = 0; i < count; i++) {
+    const ip = i < 254 ? `198.51.100.${i + 1}` : `2001:db8:100::${((i % 254) + 1).toString(16)}`;
+    const name = `svc-${i}`;
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 + Math.floor(i / 254), protocol: 'TCP' }] },
+      status: { loadBalancer: { ingress: [{ ip }] } },
+    });
+    objects.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.10'], nodeName: node, conditions: { ready: true } }],
+    });
+  }
+  return objects;
+}

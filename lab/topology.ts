@@ -21,7 +21,7 @@ import { parseCidr } from '../shared/net/ip.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { ApiForwarder } from './api-forwarder.ts';
 import { metalbeaconEntry } from './entry.ts';
-import { Lab, type LabDaemon, type LabLink, type LabOptions, waitForOutput } from './netns.ts';
+import { Lab, type LabDaemon, type LabLink, type LabOptions, untilExit, waitForOutput } from './netns.ts';
 import {
   type IngressServiceOptions,
   ingressServiceObjects,
@@ -296,13 +296,12 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     await waitFor(
       'BIRD to answer on its control socket',
       async () => {
-        if (bird.child.exitCode !== null) throw new Error(`BIRD exited: ${bird.output()}`);
         const r = await lab.exec('router', ['birdc', '-s', birdSocket, 'show', 'status'], {
           allowFailure: true,
         });
         return /Daemon is up and running/.test(r.stdout) ? true : undefined;
       },
-      { timeoutMs: 10_000, intervalMs: 100 },
+      { timeoutMs: 10_000, intervalMs: 100, signal: untilExit(bird, 'BIRD') },
     );
 
     log('embedded Kubernetes API server');
@@ -353,12 +352,10 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       await waitFor(
         `socat on ${node.name}:6443`,
         async () => {
-          if (node.apiRelay.child.exitCode !== null)
-            throw new Error(`socat exited: ${node.apiRelay.output()}`);
           const r = await lab.exec(node.name, ['ss', '-Hltn', 'sport = :6443'], { allowFailure: true });
           return r.stdout.includes('127.0.0.1:6443') ? true : undefined;
         },
-        { timeoutMs: 10_000 },
+        { timeoutMs: 10_000, signal: untilExit(node.apiRelay, `socat on ${node.name}`) },
       );
     }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, type LabLink, untilExit } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 /** A node of the lab as the keepalived anchor sees it. */
@@ -101,14 +101,15 @@ export function startKeepalived(
       return waitFor(
         `a keepalived MASTER holding ${settings.vip}`,
         async () => {
-          for (const d of daemons) {
-            if (d.child.exitCode !== null) throw new Error(`keepalived exited:\n${d.output()}`);
-          }
           const holders: VrrpNode[] = [];
           for (const node of nodes) if (await holds(node)) holders.push(node);
           return holders.length === 1 ? holders[0] : undefined;
         },
-        { timeoutMs, intervalMs: 100 },
+        {
+          timeoutMs,
+          intervalMs: 100,
+          signal: AbortSignal.any(daemons.map((d) => untilExit(d, 'keepalived'))),
+        },
       );
     },
     async stop() {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
-import { eventually, kubeConfigFor } from '../../apiserver/test-helpers.ts';
 import { Informer, LIST_PAGE } from '../../shared/k8s/informer.ts';
-import { kubeClientFromText } from '../support/kube-client.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { kubeClientFromText, kubeConfigFor } from '../support/kube-client.ts';
 
 let server: ApiServerHandle;
 before(async () => {
@@ -74,7 +74,7 @@ async function everyChangeOnce(core: CoreV1Api, make: (countList: () => void) =>
     new Map(informer.list(namespace).map((c) => [c.metadata!.name!, c.metadata!.resourceVersion!]));
   const converged = async () => {
     const want = await serverState();
-    await eventually('the informer cache to match the server', async () => {
+    await waitFor('the informer cache to match the server', async () => {
       const have = cacheState();
       return have.size === want.size && [...want].every(([n, rv]) => have.get(n) === rv);
     });
@@ -225,7 +225,7 @@ test("MetalBeacon's informer lists in pages: one snapshot, trimmed page by page,
     for (const name of ['cm-3', `cm-${LIST_PAGE + 1}`, `cm-${count - 1}`])
       server.deleteObject('v1', 'ConfigMap', namespace, name);
     server.compactHistory();
-    await eventually('the deletions to reach the informer', async () => deleted.length === 3);
+    await waitFor('the deletions to reach the informer', async () => deleted.length === 3);
     assert.deepEqual(deleted.sort(), ['cm-3', `cm-${count - 1}`, `cm-${LIST_PAGE + 1}`].sort());
     assert.equal(informer.list(namespace).length, count - 3);
   } finally {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
-import { eventually } from '../../apiserver/test-helpers.ts';
 import { ApiError, KubeClient, type WatchEvent } from '../../shared/k8s/client.ts';
 import { Informer } from '../../shared/k8s/informer.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { kubeClientFromText } from '../support/kube-client.ts';
 
 // MetalBeacon's own REST client and informer (shared/k8s) against the embedded API server.
@@ -108,7 +108,7 @@ describe('Informer', () => {
     informer.on('add', (cm) => added.push(cm));
     await informer.start();
     await client.create(CMS, { metadata: { name: 'k4' }, data: { kept: 'yes', dropped: 'no' } });
-    await eventually('the informer to see k4', async () => informer.get('k4', 'default') !== undefined);
+    await waitFor('the informer to see k4', async () => informer.get('k4', 'default') !== undefined);
     assert.deepEqual(informer.get('k4', 'default')?.data, { kept: 'yes' });
     assert.deepEqual(added.at(-1)?.data, { kept: 'yes' });
     informer.stop();
@@ -136,7 +136,7 @@ describe('Informer', () => {
       await informer.start();
       server.cutWatches();
       await client.create(CMS, { metadata: { name: 'k5' } });
-      await eventually('the informer to see k5', async () => informer.get('k5', 'default') !== undefined);
+      await waitFor('the informer to see k5', async () => informer.get('k5', 'default') !== undefined);
       assert.equal(lists, 1);
     } finally {
       client.list = list;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
-import { eventually } from '../../apiserver/test-helpers.ts';
-import { layerBinary } from '../support/kubectl.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { layerBinary, type RunResult, runTool } from '../support/kubectl.ts';
 
 /**
  * The done-when criterion of issue 2: a real client nobody here wrote (kubectl 1.34) against
@@ -39,20 +39,8 @@ function start(args: string[]): ChildProcess {
 }
 
 /** Runs kubectl asynchronously (the server lives in this process, so never block it). */
-function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = start(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function kubectl(...args: string[]): Promise<RunResult> {
+  return runTool('kubectl', args, { home, kubeconfig: join(home, 'kubeconfig') });
 }
 
 async function ok(...args: string[]): Promise<string> {
@@ -139,7 +127,7 @@ describe('kubectl round trip', () => {
       output += d;
     });
     try {
-      await eventually('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
+      await waitFor('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
       await ok(
         'patch',
         'svc',
@@ -151,7 +139,7 @@ describe('kubectl round trip', () => {
         '-p',
         '{"spec":{"type":"ClusterIP"}}',
       );
-      await eventually('the watched change', () =>
+      await waitFor('the watched change', () =>
         output.split('\n').some((l) => /ingress-nginx-controller-udp\s+ClusterIP\s+/.test(l)),
       );
     } finally {
@@ -170,7 +158,7 @@ describe('kubectl round trip', () => {
     });
     const rows = () => output.split('\n').filter((l) => /\swatch-demo\s/.test(l));
     try {
-      await eventually('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
+      await waitFor('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
       assert.deepEqual(rows(), [], 'not there yet');
       const file = join(home, 'watch-demo.yaml');
       writeFileSync(
@@ -179,13 +167,13 @@ describe('kubectl round trip', () => {
           'spec: {type: LoadBalancer, ports: [{port: 80, targetPort: 8080}]}\n',
       );
       await ok('create', '-f', file);
-      await eventually('the addition', () =>
+      await waitFor('the addition', () =>
         rows().some((l) => /^ADDED\s+default\s+watch-demo\s+LoadBalancer\s/.test(l)),
       );
       await ok('label', 'svc', 'watch-demo', '-n', 'default', 'tier=edge');
-      await eventually('the change', () => rows().some((l) => l.startsWith('MODIFIED')));
+      await waitFor('the change', () => rows().some((l) => l.startsWith('MODIFIED')));
       await ok('delete', 'svc', 'watch-demo', '-n', 'default');
-      await eventually('the deletion', () => rows().some((l) => l.startsWith('DELETED')));
+      await waitFor('the deletion', () => rows().some((l) => l.startsWith('DELETED')));
     } finally {
       watcher.kill('SIGTERM');
     }

@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab, type LabLink } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
-import { eventually, logLines, startSpeaker } from './speaker.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // eBGP between `metalbeacon bgp` (AS 65001, 192.0.2.10) and BIRD 2 (AS 65000, 192.0.2.1)
 // over one IPv4 session carrying IPv4 and IPv6 unicast, on the lab LAN.
@@ -48,7 +49,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       ...['--large-community', '65001:7:8', '--drain-time', '0', '--metrics-listen', '127.0.0.1:7474'],
     ]);
     try {
-      await eventually(
+      await waitFor(
         'routes in BIRD',
         async () => (await bird.count('ipv4')) === 2 && (await bird.count('ipv6')) === 1,
       );
@@ -77,7 +78,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       // New file: one prefix removed, one added.
       await writeFile(file, '198.51.100.1/32\n198.51.100.3/32\n2001:db8:100::/120\n');
       speaker.child.kill('SIGHUP');
-      await eventually('difference applied', async () => {
+      await waitFor('difference applied', async () => {
         const t = await bird.routes('ipv4');
         return t.includes('198.51.100.3/32') && !t.includes('198.51.100.2/32');
       });
@@ -96,7 +97,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       // Empty file: everything withdrawn.
       await writeFile(file, '');
       speaker.child.kill('SIGHUP');
-      await eventually(
+      await waitFor(
         'all withdrawn',
         async () => (await bird.count('ipv4')) === 0 && (await bird.count('ipv6')) === 0,
       );
@@ -111,12 +112,12 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       ...['--announce', '198.51.100.21/32,198.51.100.22/32', '--keepalive-time', '1', '--drain-time', '0'],
     ]);
     try {
-      await eventually('routes in BIRD', async () => (await bird.count('ipv4')) === 2);
+      await waitFor('routes in BIRD', async () => (await bird.count('ipv4')) === 2);
       const updates = async () => Number(/Import updates:\s+(\d+)/.exec(await bird.protocolInfo('n1'))?.[1]);
       const before = await updates();
       // `reload in` makes BIRD send ROUTE-REFRESH (RFC 2918) for each channel.
       await bird.birdc(['reload', 'in', 'n1']);
-      await eventually('routes resent', async () => (await updates()) === before + 2);
+      await waitFor('routes resent', async () => (await updates()) === before + 2);
       const dump = await lab.exec(
         'router',
         ['timeout', '5', 'tcpdump', '-i', 'eth0', '-c', '2', '-nv', 'src 192.0.2.10 and tcp port 179'],
@@ -149,10 +150,12 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       ],
     ]);
     try {
-      await eventually('route in BIRD', async () => (await bird.count('ipv4')) === 1);
+      await waitFor('route in BIRD', async () => (await bird.count('ipv4')) === 1);
       await bird.stop();
       bird = await Bird.start(lab, 'router', '192.0.2.1', [neighbor]);
-      await eventually('route back after BIRD restart', async () => (await bird.count('ipv4')) === 1, 30_000);
+      await waitFor('route back after BIRD restart', async () => (await bird.count('ipv4')) === 1, {
+        timeoutMs: 30_000,
+      });
       assert.ok(
         logLines(speaker).some((l) => l.msg === 'BGP session down'),
         'the speaker saw the session go down',
@@ -168,14 +171,13 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       ...['--announce', '198.51.100.6/32', '--hold-time', '3', '--drain-time', '0'],
     ]);
     try {
-      await eventually('session up', async () => (await bird.protocolState('n1')) === 'Established');
+      await waitFor('session up', async () => (await bird.protocolState('n1')) === 'Established');
       const cutAt = Date.now();
       await lab.cutLink(nodeLink);
-      const expired = await eventually(
+      const expired = await waitFor(
         'hold timer expiry',
         () => logLines(speaker).find((l) => l.msg === 'NOTIFICATION sent' && l.code === 4),
-        10_000,
-        50,
+        { timeoutMs: 10_000, intervalMs: 50 },
       );
       const elapsedMs = (expired.time as number) - cutAt;
       // Negotiated hold time min(3, 9) = 3 s; the last KEEPALIVE came at most 1 s before the cut.
@@ -194,16 +196,16 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
       ...['--announce', '198.51.100.7/32', '--drain-time', '3', '--shutdown-message', 'maintenance window'],
     ]);
     try {
-      await eventually('route in BIRD', async () => /198\.51\.100\.7\/32/.test(await bird.routes('ipv4')));
+      await waitFor('route in BIRD', async () => /198\.51\.100\.7\/32/.test(await bird.routes('ipv4')));
       assert.match(await bird.routes('ipv4'), /BGP\.local_pref: 100/);
       speaker.child.kill('SIGTERM');
-      const drained = await eventually('GRACEFUL_SHUTDOWN seen', async () => {
+      const drained = await waitFor('GRACEFUL_SHUTDOWN seen', async () => {
         const t = await bird.routes('ipv4');
         return /\(65535,0\)/.test(t) && t;
       });
       assert.match(drained, /BGP\.local_pref: 0/, 'the import filter lowered the preference');
       assert.equal(await bird.protocolState('n1'), 'Established', 'still up while draining');
-      await eventually('session closed', async () => (await bird.count('ipv4')) === 0, 10_000);
+      await waitFor('session closed', async () => (await bird.count('ipv4')) === 0, { timeoutMs: 10_000 });
       assert.match(bird.daemon.output(), /Received: Administrative shutdown: "maintenance window"/);
       assert.equal((await speaker.exited).code, 0);
     } finally {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
-import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { assertBackoffGaps, notifications } from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
 describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
@@ -52,7 +54,7 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
       ...['--large-community', '4200000001:1:1', '--listen-port', '0', '--drain-time', '0'],
     ]);
     try {
-      await eventually('routes in BIRD', async () => (await bird.count('ipv6')) === 2);
+      await waitFor('routes in BIRD', async () => (await bird.count('ipv6')) === 2);
       const v6 = await bird.routes('ipv6');
       assert.match(v6, /2001:db8:100::\/120\s+unicast \[ibgp6/);
       assert.match(v6, /BGP\.as_path: \n/, 'empty AS_PATH on iBGP');
@@ -66,7 +68,7 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
     } finally {
       await speaker.stop();
     }
-    await eventually('withdrawn after stop', async () => (await bird.count('ipv6')) === 0);
+    await waitFor('withdrawn after stop', async () => (await bird.count('ipv6')) === 0);
   });
 
   it('a wrong AS gets NOTIFICATION Bad Peer AS and reconnects with a capped backoff', async () => {
@@ -103,12 +105,12 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
       ...['--listen-port', '0', '--drain-time', '0'],
     ];
     const first = startSpeaker(lab, 'node', args('2001:db8:100::/120'));
-    await eventually('route in BIRD', async () => (await bird.count('ipv6')) === 1);
+    await waitFor('route in BIRD', async () => (await bird.count('ipv6')) === 1);
     assert.match(await bird.protocolInfo('ibgp6'), /Neighbor capabilities[\s\S]*Graceful restart/);
     // A crash: no NOTIFICATION, the kernel closes the connection.
     first.child.kill('SIGKILL');
     await first.exited;
-    await eventually(
+    await waitFor(
       'BIRD notices the restart',
       async () => (await bird.protocolState('ibgp6')) !== 'Established',
     );
@@ -119,8 +121,8 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
     // Back with another prefix only: our End-of-RIB tells BIRD to drop what we did not resend.
     const second = startSpeaker(lab, 'node', args('2001:db8:100::80/121'));
     try {
-      await eventually('session back', async () => (await bird.protocolState('ibgp6')) === 'Established');
-      const table = await eventually('stale route flushed after End-of-RIB', async () => {
+      await waitFor('session back', async () => (await bird.protocolState('ibgp6')) === 'Established');
+      const table = await waitFor('stale route flushed after End-of-RIB', async () => {
         const t = await bird.routes('ipv6');
         return !t.includes('2001:db8:100::/120') && t.includes('2001:db8:100::80/121') && t;
       });

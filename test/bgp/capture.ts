@@ -6,11 +6,12 @@
  *   node test/bgp/capture.ts      (root, tcpdump, bird2, gobgpd)
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { Gobgp } from '../../lab/peers/gobgp.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { tcpStreams } from './pcap.ts';
-import { eventually, startSpeaker } from './speaker.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -107,7 +108,7 @@ await capture(
       'nexthop',
       '2001:db8:0:1::1',
     ]);
-    await eventually('GoBGP up', async () => true);
+    await waitFor('GoBGP up', async () => true);
     return () => gobgp.stop();
   },
 );

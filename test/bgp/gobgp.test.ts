@@ -3,9 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Gobgp } from '../../lab/peers/gobgp.ts';
-import { assertBackoffGaps, eventually, logLines, notifications, startSpeaker } from './speaker.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { assertBackoffGaps, notifications } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
 describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
@@ -62,7 +64,7 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
       ...['--drain-time', '0'],
     ]);
     try {
-      const v6 = await eventually('IPv6 routes in GoBGP', async () => {
+      const v6 = await waitFor('IPv6 routes in GoBGP', async () => {
         const rib = await gobgp.rib('ipv6');
         return Object.keys(rib).length === 2 && rib;
       });
@@ -82,7 +84,7 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
 
       await writeFile(file, '2001:db8:100::/120\n');
       speaker.child.kill('SIGHUP');
-      await eventually('withdrawn in GoBGP', async () => {
+      await waitFor('withdrawn in GoBGP', async () => {
         const [r6, r4] = [await gobgp.rib('ipv6'), await gobgp.rib('ipv4')];
         return Object.keys(r6).length === 1 && Object.keys(r4).length === 0;
       });

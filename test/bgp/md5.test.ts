@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
-import { eventually, logLines, startSpeaker } from './speaker.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us
 // (our listener carries the key) and we connect to BIRD (our socket carries it before the SYN).
@@ -41,12 +42,12 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
         ...(passive ? ['--passive'] : ['--listen-port', '0']),
       ]);
       try {
-        await eventually('route in BIRD', async () => (await bird.count('ipv4')) === 1, 20_000);
+        await waitFor('route in BIRD', async () => (await bird.count('ipv4')) === 1, { timeoutMs: 20_000 });
         assert.equal(await bird.protocolState('signed'), 'Established');
       } finally {
         await speaker.stop();
       }
-      await eventually('withdrawn', async () => (await bird.count('ipv4')) === 0);
+      await waitFor('withdrawn', async () => (await bird.count('ipv4')) === 0);
     });
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   type Bed,
   createNamespace,
@@ -11,7 +12,6 @@ import {
   getPool,
   ipsOf,
   startBed,
-  waitFor,
 } from './harness.ts';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createPool, createService, ipsOf, startBed, waitFor } from './harness.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { createPool, createService, ipsOf, startBed } from './harness.ts';
 
 const BIN = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
 

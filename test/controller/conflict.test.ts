@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
-import { type Bed, createPool, createService, eventsOf, startBed, waitFor } from './harness.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { type Bed, createPool, createService, eventsOf, startBed } from './harness.ts';
 import { type ForwardingProxy, startProxy } from './proxy.ts';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

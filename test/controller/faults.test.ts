@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
-import {
-  allIps,
-  type Bed,
-  createPool,
-  createService,
-  eventsOf,
-  ipsOf,
-  startBed,
-  waitFor,
-} from './harness.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { allIps, type Bed, createPool, createService, eventsOf, ipsOf, startBed } from './harness.ts';
 
 const COUNT = 60;
 
@@ -57,7 +49,9 @@ describe('controller under API server faults', () => {
   async function checkUnchanged(label: string): Promise<void> {
     const name = `extra-${extra++}`;
     await createService(bed, name);
-    await waitFor(`${label}: new Service served`, async () => (await ipsOf(bed, name)).length > 0, 20_000);
+    await waitFor(`${label}: new Service served`, async () => (await ipsOf(bed, name)).length > 0, {
+      timeoutMs: 20_000,
+    });
     await controller.idle();
     const now = await allIps(bed);
     for (const [key, ips] of snapshot) assert.deepEqual(now.get(key), ips, `${label}: ${key} changed`);
@@ -122,7 +116,9 @@ describe('controller leadership across an API server outage longer than the rene
         if (!controller.isLeader()) steppedDown = true;
       }, 20);
       await bed.server.restart({ downMs: 3000 });
-      await waitFor('leading again', async () => controller.isLeader() && controller.ready(), 15_000);
+      await waitFor('leading again', async () => controller.isLeader() && controller.ready(), {
+        timeoutMs: 15_000,
+      });
       clearInterval(watcher);
       assert.ok(steppedDown, 'the leader kept leading without being able to renew');
       await createService(bed, 'extra');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   allIps,
   type Bed,
@@ -9,7 +10,6 @@ import {
   FAST_LEASE,
   ipsOf,
   startBed,
-  waitFor,
 } from './harness.ts';
 
 const COUNT = 1000;
@@ -61,7 +61,7 @@ describe(`controller HA: ${COUNT} Services keep exactly their IPs`, () => {
 
   it('allocates all of them, sharing in pairs, with no duplicate IPs across keys', async () => {
     const first = await bed.startController();
-    snapshot = await waitFor('all Services assigned', () => allAssigned(bed), 60_000);
+    snapshot = await waitFor('all Services assigned', () => allAssigned(bed), { timeoutMs: 60_000 });
     const byIp = new Map<string, string[]>();
     for (const [key, [ip]] of snapshot) byIp.set(ip!, [...(byIp.get(ip!) ?? []), key]);
     assert.equal(byIp.size, COUNT / 2);
@@ -109,7 +109,7 @@ describe(`controller HA: ${COUNT} Services keep exactly their IPs`, () => {
     assert.equal(followerReconciles, 0, 'the follower reconciled');
     await bed.crash(leader);
     // The Lease expires after leaseDurationSec without renewal; the follower then takes it.
-    await waitFor('follower leads', async () => follower.isLeader(), 15_000);
+    await waitFor('follower leads', async () => follower.isLeader(), { timeoutMs: 15_000 });
     const lease = (await bed.coordination().listNamespacedLease({ namespace: 'metalbeacon-system' }))
       .items[0];
     assert.notEqual(lease?.spec?.holderIdentity, leader);

@@ -2,7 +2,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -15,7 +15,7 @@ import {
 } from '../../controller/shell/controller.ts';
 import { reuseConnections } from '../../lab/connection-reuse.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
-import { kubeClientFromText } from '../support/kube-client.ts';
+import { kubeClientFromText, kubeConfigFor } from '../support/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 const CRDS = new URL('../../config/crd/', import.meta.url).pathname;
@@ -45,14 +45,7 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
   });
   server.applyObjects(readManifests([CRDS]));
   server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'bed', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'bed' }],
-    contexts: [{ name: 'bed', cluster: 'bed', user: 'bed' }],
-    currentContext: 'bed',
-  });
-  reuseConnections(kc);
+  const kc = reuseConnections(kubeConfigFor(server.kubeconfigText));
   const controllers: ControllerHandle[] = [];
   /** identity -> controller */
   const byIdentity = new Map<string, ControllerHandle>();
@@ -174,25 +167,4 @@ export async function eventsOf(
     message: e.message ?? '',
     count: e.count ?? 1,
   }));
-}
-
-/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -1,35 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { layerBinary } from '../support/kubectl.ts';
-import { createPool, createService, ipsOf, NS, startBed, waitFor } from './harness.ts';
-
-/** Runs kubectl without blocking this process (the API server lives in it). */
-function kubectl(
-  kubeconfig: string,
-  home: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(layerBinary('kubectl'), args, {
-      env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { runTool } from '../support/kubectl.ts';
+import { createPool, createService, ipsOf, NS, startBed } from './harness.ts';
 
 describe('what a user sees with kubectl', () => {
   it('pool usage in `kubectl get ipaddresspools`, events in `kubectl describe svc`', async () => {
@@ -46,20 +22,20 @@ describe('what a user sees with kubectl', () => {
       await waitFor('ingress served', async () => (await ipsOf(bed, 'ingress')).length === 2);
       await controller.idle();
       const table = await waitFor('pool status in the table', async () => {
-        const r = await kubectl(kubeconfig, home, 'get', 'ipaddresspools', '-n', NS);
+        const r = await runTool('kubectl', ['get', 'ipaddresspools', '-n', NS], { home, kubeconfig });
         return r.code === 0 && /lan\s.*\s1\s+255\s+1\s+255/.test(r.stdout) && r.stdout;
       });
       assert.match(table, /ASSIGNED IPV4\s+AVAILABLE IPV4\s+ASSIGNED IPV6\s+AVAILABLE IPV6/);
       assert.match(table, /empty\s.*\s0\s+4\s+0\s+0/);
 
-      const ingress = await kubectl(kubeconfig, home, 'describe', 'svc', 'ingress');
+      const ingress = await runTool('kubectl', ['describe', 'svc', 'ingress'], { home, kubeconfig });
       assert.equal(ingress.code, 0, ingress.stderr);
       assert.match(ingress.stdout, /LoadBalancer Ingress:\s+198\.51\.100\.0, 2001:db8:100::/);
       assert.match(
         ingress.stdout,
         /Normal\s+IPAllocated\s+.*Assigned IP 198\.51\.100\.0, 2001:db8:100:: from pool lan/,
       );
-      const stuck = await kubectl(kubeconfig, home, 'describe', 'svc', 'stuck');
+      const stuck = await runTool('kubectl', ['describe', 'svc', 'stuck'], { home, kubeconfig });
       assert.match(stuck.stdout, /Warning\s+LoadBalancerFailed\s+.*192\.0\.2\.1 is in no IPAddressPool/);
     } finally {
       await bed.close();

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
-import { type Bed, createNamespace, createPool, createService, NS, startBed, waitFor } from './harness.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { type Bed, createNamespace, createPool, createService, NS, startBed } from './harness.ts';
 
 /**
  * Random short histories of Service creates, updates, deletes, pool edits and controller

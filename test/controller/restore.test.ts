@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { allIps, createPool, createService, eventsOf, getPool, startBed, waitFor } from './harness.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { allIps, createPool, createService, eventsOf, getPool, startBed } from './harness.ts';
 
 const POOL_ANNOTATION = 'metalbeacon.io/ip-allocated-from-pool';
 

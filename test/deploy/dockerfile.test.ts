@@ -18,11 +18,11 @@ import { promisify } from 'node:util';
 import { validate } from 'dockerfile-utils';
 import { stringify as stringifyYaml } from 'yaml';
 import { REPO_ROOT } from '../../scripts/sync-config.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   createCr,
   createNode,
   createSpeakerPod,
-  eventually,
   listCrs,
   setEndpoints,
   startBed,
@@ -332,7 +332,7 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
       });
       await setEndpoints(bed, 'web', ['node-a']);
       start(['controller', '--no-leader-elect', '--metrics-listen', '127.0.0.1:0'], yamlKubeconfig);
-      const ip = await eventually('an IP from the controller run from the tree', async () => {
+      const ip = await waitFor('an IP from the controller run from the tree', async () => {
         const service = await bed.core.readNamespacedService({ name: 'web', namespace: 'default' });
         return service.status?.loadBalancer?.ingress?.[0]?.ip;
       });
@@ -344,7 +344,7 @@ describe('the image tree, laid out as the Dockerfile makes it', () => {
       ]);
       // The ServiceL2Status exists once the plan was applied, which needs both Workers (membership
       // settles before planning; the L2 announcer runs in the packet worker).
-      await eventually('the ServiceL2Status of the speaker run from the tree', async () => {
+      await waitFor('the ServiceL2Status of the speaker run from the tree', async () => {
         const objects = await listCrs(bed, 'servicel2statuses');
         return objects.length === 1 || undefined;
       });

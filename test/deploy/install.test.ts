@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { readManifests } from '../../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
-import { eventually } from '../../apiserver/test-helpers.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { runOk, runTool } from '../support/kubectl.ts';
 import {
   CHART,
   findObject,
@@ -15,8 +16,6 @@ import {
   type Manifest,
   objectKey,
   parseManifests,
-  runOk,
-  runTool,
 } from './render.ts';
 
 /**
@@ -232,10 +231,7 @@ describe('kubectl 1.34 apply -k against the embedded API server', () => {
       kubeconfig: e.kubeconfig,
     });
     assert.equal(result.code, 0, result.stderr);
-    await eventually(
-      'every object of the build is gone',
-      async () => (await liveObjects(e, file)).length === 0,
-    );
+    await waitFor('every object of the build is gone', async () => (await liveObjects(e, file)).length === 0);
   });
 });
 

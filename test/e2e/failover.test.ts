@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { announcers } from '../../lab/neighbours.ts';
 import { analyzeProbe, type Probe, startProbe } from '../../lab/probe.ts';
 import type { Topology } from '../../lab/topology.ts';
 import { StatusLabels } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import {
-  announcers,
-  isolateFromPeers,
-  listObjects,
-  startE2eTopology,
-  urlOf,
-  waitForAnnouncers,
-} from './harness.ts';
+import { isolateFromPeers, listObjects, startE2eTopology, urlOf, waitForAnnouncers } from './harness.ts';
 
 // Failures and restarts under client load, on the lab topology (controller + three speakers),
 // one L2 Service (lab-l2, IPv4) probed from the client every 20 ms. These tests assert what

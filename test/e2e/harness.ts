@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { neighbourResponders } from '../../lab/neighbours.ts';
+import { announcers } from '../../lab/neighbours.ts';
 import { startTopology, type Topology } from '../../lab/topology.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 
@@ -27,17 +27,6 @@ export async function startE2eTopology(
 /** `http://IP/` with brackets for IPv6. */
 export function urlOf(ip: string): string {
   return ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
-}
-
-/** The node whose LAN MAC this is, or the MAC itself when it is no node's. */
-export function nodeOfMac(topo: Topology, mac: string): string {
-  return topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
-}
-
-/** Node names answering ARP/NDP for `ip` on the LAN, as seen from the client, sorted. */
-export async function announcers(topo: Topology, ip: string): Promise<string[]> {
-  const macs = await neighbourResponders(topo.lab, topo.client, ip);
-  return [...macs].map((mac) => nodeOfMac(topo, mac)).sort();
 }
 
 /** Waits until exactly `expected` (sorted node names) answer ARP/NDP for `ip`; returns the last view. */

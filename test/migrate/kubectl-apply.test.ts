@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import type { KubeObject } from '../../apiserver/types.ts';
-import { layerBinary } from '../support/kubectl.ts';
+import { runTool } from '../support/kubectl.ts';
 
 /**
  * The output of `metalbeacon migrate` is what a user pipes into `kubectl apply`: checked here
@@ -19,10 +19,8 @@ import { layerBinary } from '../support/kubectl.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let server: ApiServerHandle;
 let home: string;
-let kubectlPath: string;
 
 before(async () => {
-  kubectlPath = layerBinary('kubectl');
   server = await startApiServer({ dualStack: true });
   home = mkdtempSync(join(tmpdir(), 'metalbeacon-migrate-kubectl-'));
   server.writeKubeconfig(join(home, 'kubeconfig'));
@@ -50,27 +48,6 @@ function migrate(args: string[]): string {
   return r.stdout;
 }
 
-/** kubectl, asynchronously: the API server runs in this process. */
-function kubectl(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubectlPath, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: join(home, 'kubeconfig') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
 describe('kubectl apply of the migrated configuration', () => {
   for (const [fixture, extra] of [
     ['crs.yaml', []],
@@ -85,7 +62,11 @@ describe('kubectl apply of the migrated configuration', () => {
         return `${o.kind.toLowerCase()}/${o.metadata.name}`;
       });
       assert.ok(expected.length > 0);
-      const r = await kubectl(['apply', '--validate=strict', '-f', '-'], yaml);
+      const r = await runTool('kubectl', ['apply', '--validate=strict', '-f', '-'], {
+        home,
+        kubeconfig: join(home, 'kubeconfig'),
+        input: yaml,
+      });
       assert.equal(r.code, 0, r.stderr);
       const applied = r.stdout
         .trim()

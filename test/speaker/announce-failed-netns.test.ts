@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   apiRelay,
   type Bed,
@@ -12,7 +13,6 @@ import {
   createNode,
   createService,
   createSpeakerPod,
-  eventually,
   GROUP,
   listCrs,
   metricValue,
@@ -159,7 +159,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
   );
   await waitForOutput(speaker, /"msg":"speaker ready"/, 20_000);
 
-  const [bgpWebEvent, l2Event] = await eventually('both causes on web', async () => {
+  const [bgpWebEvent, l2Event] = await waitFor('both causes on web', async () => {
     const events = await announceFailed('web');
     return events.length === 2
       ? events.sort((a, b) => (a.message ?? '').localeCompare(b.message ?? ''))
@@ -171,7 +171,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
     l2Event?.message ?? '',
     /^layer2 on node1: cannot announce 2001:db8:100::7: eth0: .*Operation not permitted.*CAP_NET_RAW/,
   );
-  const [bgpEvent] = await eventually('announceFailed on api', async () => {
+  const [bgpEvent] = await waitFor('announceFailed on api', async () => {
     const events = await announceFailed('api');
     return events.length > 0 ? events : undefined;
   });
@@ -183,7 +183,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
 
   // Nothing claims this node announces what failed. The leftover session state going proves a
   // status sync ran after a failing plan (it deletes only after writing the status objects).
-  await eventually('the leftover BGPSessionState deleted', async () =>
+  await waitFor('the leftover BGPSessionState deleted', async () =>
     (await sessionStateNames()).includes('node1.gone') ? undefined : true,
   );
   assert.deepEqual(await statuses('servicel2statuses'), {});
@@ -200,7 +200,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
       MERGE,
     );
     const previous = seen;
-    seen = await eventually(`retry ${i + 1} counted`, async () => {
+    seen = await waitFor(`retry ${i + 1} counted`, async () => {
       const now = await failures();
       return now.layer2 > previous.layer2 && now.bgp > previous.bgp ? now : undefined;
     });
@@ -216,11 +216,11 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
   // announces gets its nodeAssigned and its ServiceBGPStatus; L2 still fails (web has no
   // ServiceL2Status, and its nodeAssigned names BGP only).
   await setRouterId('192.0.2.11');
-  await eventually('the BGP session runs', async () =>
+  await waitFor('the BGP session runs', async () =>
     (await sessionStateNames()).includes('node1.router') ? true : undefined,
   );
   assert.deepEqual(
-    await eventually('ServiceBGPStatus for api and web', async () => {
+    await waitFor('ServiceBGPStatus for api and web', async () => {
       const now = await statuses('servicebgpstatuses');
       return Object.keys(now).length === 2 ? now : undefined;
     }),
@@ -228,7 +228,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
   );
   for (const service of ['api', 'web']) {
     assert.deepEqual(
-      await eventually(`nodeAssigned on ${service}`, async () => {
+      await waitFor(`nodeAssigned on ${service}`, async () => {
         const list = await messages(service, 'nodeAssigned');
         return list.length > 0 ? list : undefined;
       }),
@@ -242,15 +242,15 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
   // the ServiceBGPStatus go.
   await setRouterId(null);
   for (const service of ['api', 'web']) {
-    await eventually(`a second BGP announceFailed on ${service}`, async () => {
+    await waitFor(`a second BGP announceFailed on ${service}`, async () => {
       const list = await messages(service, 'announceFailed');
       return list.filter((m) => m === `bgp to router on node1: ${BGP_CAUSE}`).length === 2 ? true : undefined;
     });
   }
-  await eventually('the ServiceBGPStatus objects deleted', async () =>
+  await waitFor('the ServiceBGPStatus objects deleted', async () =>
     Object.keys(await statuses('servicebgpstatuses')).length === 0 ? true : undefined,
   );
-  await eventually('the session state deleted', async () =>
+  await waitFor('the session state deleted', async () =>
     (await sessionStateNames()).includes('node1.router') ? undefined : true,
   );
 

@@ -14,7 +14,6 @@ import {
   createNode,
   createService,
   createSpeakerPod,
-  eventually,
   listCrs,
   setEndpoints,
   spawnSpeaker,
@@ -98,13 +97,13 @@ test('advertises the VIP to BIRD with its community, follows the endpoints, drai
     timeoutMs: 20_000,
   });
   assert.match(await bird!.routes('ipv4'), /\(65001,100\)/);
-  const state = await eventually('BGPSessionState Established with 1 prefix', async () => {
+  const state = await waitFor('BGPSessionState Established with 1 prefix', async () => {
     const items = await listCrs(bed, 'bgpsessionstates');
     const s = items.find((o) => o.metadata.name === 'node1.router');
     return s?.status?.state === 'Established' && s.status.prefixesAdvertised === 1 ? s : undefined;
   });
   assert.equal(state.status?.peerAddress, '192.0.2.1');
-  const bgpStatus = await eventually(
+  const bgpStatus = await waitFor(
     'ServiceBGPStatus',
     async () => (await listCrs(bed, 'servicebgpstatuses'))[0],
   );

@@ -12,7 +12,6 @@ import {
   createNode,
   createService,
   createSpeakerPod,
-  eventually,
   listCrs,
   setEndpoints,
   spawnSpeaker,
@@ -79,7 +78,7 @@ test('SIGTERM on the owner: the other node takes over before it stops answering,
   // From a steady state: while the speakers start, the first one up owns the VIP until the
   // others have joined, so one ServiceL2Status alone may still name the interim owner. Steady
   // is when the client, asking afresh, resolves the VIP to the node the status object names.
-  const owner = await eventually(
+  const owner = await waitFor(
     'one ServiceL2Status, naming the node the client resolves the VIP to',
     async () => {
       const items = await listCrs(bed, 'servicel2statuses');
@@ -126,7 +125,7 @@ test('SIGTERM on the owner: the other node takes over before it stops answering,
     announcedAt < withdrawnAt,
     `new owner announced at ${announcedAt}, old withdrew at ${withdrawnAt}`,
   );
-  const status = await eventually('the status object on the other node', async () => {
+  const status = await waitFor('the status object on the other node', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
     return items.length === 1 && items[0]?.status?.node === other ? items[0] : undefined;
   });

@@ -7,7 +7,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -20,7 +20,7 @@ import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
-import { kubeClientFromText } from '../support/kube-client.ts';
+import { kubeClientFromText, kubeConfigFor } from '../support/kube-client.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';
@@ -76,14 +76,7 @@ export async function startBed(
   });
   server.applyObjects(readManifests([CRDS]));
   server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'bed', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'bed' }],
-    contexts: [{ name: 'bed', cluster: 'bed', user: 'bed' }],
-    currentContext: 'bed',
-  });
-  reuseConnections(kc);
+  const kc = reuseConnections(kubeConfigFor(server.kubeconfigText));
   const membershipPort = await freeUdpPort();
   const speakers: SpeakerHandle[] = [];
   const clients: KubeClient[] = [];
@@ -257,26 +250,6 @@ export async function listCrs(
   return result.items;
 }
 
-/** Polls until `check` returns a value other than undefined; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  while (performance.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 /**
  * Makes the embedded API server reachable from inside lab namespaces, as the lab does: a unix
  * socket in front of it here (unix sockets cross namespaces), and per namespace a socat relay
@@ -361,32 +334,4 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => found.get(k) === v)) sum += Number(match[3]);
   }
   return sum;
-}
-
-/**
- * `count` LoadBalancer Services as the controller leaves them (IP in status) with one ready
- * endpoint each on `node`: documentation addresses only, 254 IPv4 ones, then IPv6 (Services
- * beyond 254 share IPs on other ports). For `bed.server.applyObjects`.
- */
-export function announcedServices(count: number, node: string): object[] {
-  const objects: object[] = [];
-  for (let i = 0; i < count; i++) {
-    const ip = i < 254 ? `198.51.100.${i + 1}` : `2001:db8:100::${((i % 254) + 1).toString(16)}`;
-    const name = `svc-${i}`;
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: 'default' },
-      spec: { type: 'LoadBalancer', ports: [{ port: 80 + Math.floor(i / 254), protocol: 'TCP' }] },
-      status: { loadBalancer: { ingress: [{ ip }] } },
-    });
-    objects.push({
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-a`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: ['10.244.0.10'], nodeName: node, conditions: { ready: true } }],
-    });
-  }
-  return objects;
 }

@@ -12,7 +12,6 @@ import {
   createNode,
   createService,
   createSpeakerPod,
-  eventually,
   listCrs,
   metricValue,
   setEndpoints,
@@ -85,7 +84,7 @@ test('answers arping for the assigned VIP with its MAC, stops when the Service l
   const mac = await lab.mac('node1', 'eth0');
   const answered = await waitFor('an ARP reply for the VIP', () => arping(), { timeoutMs: 10_000 });
   assert.equal(answered, mac);
-  const status = await eventually('the ServiceL2Status of node1', async () => {
+  const status = await waitFor('the ServiceL2Status of node1', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
     return items[0];
   });
@@ -104,7 +103,7 @@ test('answers arping for the assigned VIP with its MAC, stops when the Service l
   const replied = metricValue(metrics, 'metalbeacon_l2_responses_sent_total', ON_ETH0);
   assert.ok(received >= 1 && replied >= 1, `received ${received}, replied ${replied}`);
   assert.equal(await arping(), mac);
-  await eventually('the next request and reply counted', async () => {
+  await waitFor('the next request and reply counted', async () => {
     const text = await scrape();
     return metricValue(text, 'metalbeacon_l2_requests_received_total', ON_ETH0) > received &&
       metricValue(text, 'metalbeacon_l2_responses_sent_total', ON_ETH0) > replied
@@ -129,12 +128,12 @@ test('answers arping for the assigned VIP with its MAC, stops when the Service l
   await setEndpoints(bed, 'web', ['node1']);
   await waitFor('ARP replies again', () => arping(), { timeoutMs: 10_000 });
   // Announcing again is a takeover: a fresh gratuitous burst, counted on the same series.
-  await eventually('a fresh gratuitous burst counted', async () =>
+  await waitFor('a fresh gratuitous burst counted', async () =>
     metricValue(await scrape(), 'metalbeacon_l2_gratuitous_sent_total', ON_ETH0) > gratuitousBefore
       ? true
       : undefined,
   );
-  await eventually('the status object again', async () => (await listCrs(bed, 'servicel2statuses'))[0]);
+  await waitFor('the status object again', async () => (await listCrs(bed, 'servicel2statuses'))[0]);
   const exit = await speaker.stop(10_000);
   speaker = undefined;
   assert.deepEqual(exit, { code: 0, signal: null });

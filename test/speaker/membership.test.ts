@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
 import {
   type Bed,
@@ -8,7 +9,6 @@ import {
   createService,
   createSpeakerPod,
   deleteSpeakerPod,
-  eventually,
   listCrs,
   setEndpoints,
   startBed,
@@ -39,7 +39,7 @@ type NodeName = keyof typeof ADDRESS;
 
 /** The node named by the only ServiceL2Status of web, once there is exactly one. */
 async function announcingNode(except?: string): Promise<string> {
-  return eventually(`one ServiceL2Status for web${except ? ` not on ${except}` : ''}`, async () => {
+  return waitFor(`one ServiceL2Status for web${except ? ` not on ${except}` : ''}`, async () => {
     const items = (await listCrs(bed, 'servicel2statuses')).filter((o) => o.status?.serviceName === 'web');
     const node = items[0]?.status?.node as string | undefined;
     return items.length === 1 && node !== except ? node : undefined;
@@ -60,7 +60,7 @@ test('the owner leaves: the other takes the IP over and the status object moves'
     started.push(speaker);
   };
   const seesTwo = (node: NodeName) =>
-    eventually(`${node} ready and seeing two members`, async () => {
+    waitFor(`${node} ready and seeing two members`, async () => {
       const speaker = speakers.get(node)!;
       const text = await speaker.metrics.registry.getSingleMetricAsString(
         'metalbeacon_membership_alive_members',
@@ -72,12 +72,12 @@ test('the owner leaves: the other takes the IP over and the status object moves'
   // other, then take the owner from the plans and check the status object names it.
   await seesTwo('node-a');
   await seesTwo('node-b');
-  const owner = await eventually('one owner among the two', async () => {
+  const owner = await waitFor('one owner among the two', async () => {
     const [x, y] = [owns(speakers.get('node-a')!), owns(speakers.get('node-b')!)];
     return x !== y ? (x ? 'node-a' : 'node-b') : undefined;
   });
   const other: NodeName = owner === 'node-a' ? 'node-b' : 'node-a';
-  await eventually('the status object names the owner', async () =>
+  await waitFor('the status object names the owner', async () =>
     (await announcingNode()) === owner ? true : undefined,
   );
 
@@ -95,17 +95,15 @@ test('the owner leaves: the other takes the IP over and the status object moves'
   await seesTwo(other);
   await Promise.all([speakers.get(owner)!.idle(), speakers.get(other)!.idle()]);
   // The owner may have moved back (the ranking is by node and IP): ask the plans, not the status.
-  const second = await eventually('one owner among the two', async () => {
+  const second = await waitFor('one owner among the two', async () => {
     const [x, y] = [owns(speakers.get('node-a')!), owns(speakers.get('node-b')!)];
     return x !== y ? (x ? 'node-a' : 'node-b') : undefined;
   });
   const survivor: NodeName = second === 'node-a' ? 'node-b' : 'node-a';
   await speakers.get(second)!.kill();
-  await eventually('the survivor owns the IP', async () =>
-    owns(speakers.get(survivor)!) ? true : undefined,
-  );
+  await waitFor('the survivor owns the IP', async () => (owns(speakers.get(survivor)!) ? true : undefined));
   // Detected as a failure (missing heartbeats), unlike the leave above.
-  await eventually('the failure counted', async () => {
+  await waitFor('the failure counted', async () => {
     const failures = await speakers
       .get(survivor)!
       .metrics.registry.getSingleMetricAsString('metalbeacon_membership_failures_detected_total');
@@ -122,18 +120,18 @@ test('split-brain guard: no peer alive and no API server -> withdraw everything 
   await createSpeakerPod(bed, 'node-b', '127.0.0.2').catch(() => undefined);
   const a = await bed.startSpeaker('node-a', ADDRESS['node-a']);
   const b = await bed.startSpeaker('node-b', ADDRESS['node-b']);
-  await eventually('one of them announces', async () => (owns(a) !== owns(b) ? true : undefined));
+  await waitFor('one of them announces', async () => (owns(a) !== owns(b) ? true : undefined));
   const [lonely, crashing] = owns(a) ? [a, b] : [b, a];
   // The API server goes away, then the peer: the lonely one cannot tell it is not the isolated one.
   const outage = bed.server.restart({ downMs: 3000 });
   await crashing.kill();
-  await eventually('isolated: nothing announced', async () =>
+  await waitFor('isolated: nothing announced', async () =>
     lonely.lastPlan()?.l2.length === 0 ? true : undefined,
   );
   const isolated = await lonely.metrics.registry.getSingleMetricAsString('metalbeacon_speaker_isolated_bool');
   assert.match(isolated, /isolated_bool 1/);
   await outage;
-  await eventually('announcing again once the API server answers', async () =>
+  await waitFor('announcing again once the API server answers', async () =>
     owns(lonely) ? true : undefined,
   );
   await lonely.stop();

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { announcedServiceObjects } from '../../lab/objects.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  announcedServices,
   type Bed,
   createCr,
   createNode,
   createSpeakerPod,
-  eventually,
   listCrs,
   metricValue,
   NS,
@@ -71,7 +71,7 @@ before(async () => {
   await createSpeakerPod(bed, 'node-a', '127.0.0.1');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/24'] });
   await createCr(bed, 'L2Advertisement', 'l2advertisements', 'l2', {});
-  bed.server.applyObjects(announcedServices(COUNT, 'node-a') as never);
+  bed.server.applyObjects(announcedServiceObjects(COUNT, 'node-a'));
   bed.server.writeKubeconfig(join(dir, 'kubeconfig'));
 });
 
@@ -104,18 +104,18 @@ test(`a speaker holding ${COUNT} announced Services makes only watch requests at
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (c: Buffer) => (output += c));
-  const metricsAddress = await eventually('the metrics address in the log', async () => {
+  const metricsAddress = await waitFor('the metrics address in the log', async () => {
     const line = output.split('\n').find((l) => l.includes('"msg":"serving /metrics, /healthz, /readyz"'));
     return line ? (JSON.parse(line) as { address: string }).address : undefined;
   });
   const scrape = async () => (await fetch(`http://${metricsAddress}/metrics`)).text();
-  await eventually(
+  await waitFor(
     `${COUNT} ServiceL2Status objects with their status`,
     async () => {
       const items = await listCrs(bed, 'servicel2statuses');
       return items.length === COUNT && items.every((o) => o.status?.node === 'node-a') ? true : undefined;
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
 
   // Node heartbeats, as kubelets write them: the speaker replans on each, nothing changes.
@@ -138,7 +138,7 @@ test(`a speaker holding ${COUNT} announced Services makes only watch requests at
       },
     ];
     bed.server.applyObjects([{ ...node, status: { ...node.status, conditions } }] as never);
-    await eventually(`the plan after heartbeat ${beats}`, async () =>
+    await waitFor(`the plan after heartbeat ${beats}`, async () =>
       (await plans()) > before ? true : undefined,
     );
   };
@@ -159,7 +159,7 @@ test(`a speaker holding ${COUNT} announced Services makes only watch requests at
   // The watches resumed after the first cut end too, so they are in the record.
   const mark = requests.length;
   bed.server.cutWatches();
-  await eventually('the resumed Node watch ended', async () =>
+  await waitFor('the resumed Node watch ended', async () =>
     requests.slice(mark).some((r) => isWatch(r) && pathOf(r) === '/api/v1/nodes') ? true : undefined,
   );
   recording = false;

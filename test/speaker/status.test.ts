@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   type Bed,
   createCr,
   createNode,
   createService,
   createSpeakerPod,
-  eventually,
   listCrs,
   NS,
   setEndpoints,
@@ -77,7 +77,7 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
   const speaker = await bed.startSpeaker('node-a', '127.0.0.1');
   t.after(() => speaker.kill()); // frees the membership port for the next test even on failure
 
-  const l2 = await eventually('ServiceL2Status for web only', async () => {
+  const l2 = await waitFor('ServiceL2Status for web only', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
     return items.length === 1 && items[0]?.status?.serviceName === 'web' ? items : undefined;
   });
@@ -87,12 +87,12 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
     'metalbeacon.io/service-namespace': 'default',
   });
   assert.equal(l2[0]?.status?.node, 'node-a');
-  const bgp = await eventually('ServiceBGPStatus for api', async () => {
+  const bgp = await waitFor('ServiceBGPStatus for api', async () => {
     const items = await listCrs(bed, 'servicebgpstatuses');
     return items.length === 1 ? items : undefined;
   });
   assert.deepEqual(statusOf(bgp), [{ node: 'node-a', service: 'api', peers: ['router'] }]);
-  const session = await eventually('BGPSessionState node-a.router', async () => {
+  const session = await waitFor('BGPSessionState node-a.router', async () => {
     const items = await listCrs(bed, 'bgpsessionstates');
     return items.find((o) => o.metadata.name === 'node-a.router' && o.status?.state !== undefined);
   });
@@ -108,7 +108,7 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
   );
 
   // The controller's events: nodeAssigned once per Service, not per plan.
-  const events = await eventually('nodeAssigned on web', async () => {
+  const events = await waitFor('nodeAssigned on web', async () => {
     const list = await bed.core.listNamespacedEvent({ namespace: 'default' });
     const mine = list.items.filter((e) => e.involvedObject.name === 'web' && e.reason === 'nodeAssigned');
     return mine.length > 0 ? mine : undefined;
@@ -117,14 +117,14 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
 
   // A bad CR (overlapping pool) is rejected: the last good config stays, announcements too.
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'overlap', { addresses: ['198.51.100.0/24'] });
-  await eventually('config_stale', async () => {
+  await waitFor('config_stale', async () => {
     const text = await speaker.metrics.registry.getSingleMetricAsString(
       'metalbeacon_speaker_config_stale_bool',
     );
     return /config_stale_bool 1/.test(text) ? true : undefined;
   });
   await setEndpoints(bed, 'idle', ['node-a']); // still planned on the last good config
-  await eventually('idle announced on the last good config', async () => {
+  await waitFor('idle announced on the last good config', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
     return items.length === 2 ? items : undefined;
   });
@@ -139,7 +139,7 @@ test('config + Services + EndpointSlices give the right status objects, a bad CR
 
   // The Service loses its endpoints: its status object goes.
   await setEndpoints(bed, 'web', []);
-  await eventually('web no longer announced', async () => {
+  await waitFor('web no longer announced', async () => {
     const items = await listCrs(bed, 'servicel2statuses');
     return items.length === 1 && items[0]?.status?.serviceName === 'idle' ? true : undefined;
   });
@@ -171,12 +171,12 @@ test('Node and Service changes reach the plan: exclusion label, ETP Local withou
   const speaker = await bed.startSpeaker('node-a', '127.0.0.1');
   const announced = async () =>
     (await listCrs(bed, 'servicel2statuses')).map((o) => o.status?.serviceName as string).sort();
-  await eventually('web announced, local not', async () => {
+  await waitFor('web announced, local not', async () => {
     const names = await announced();
     return names.includes('web') && !names.includes('local') ? names : undefined;
   });
   await setEndpoints(bed, 'local', ['node-a', 'node-b']);
-  await eventually('local announced once it has an endpoint here', async () =>
+  await waitFor('local announced once it has an endpoint here', async () =>
     (await announced()).includes('local') ? true : undefined,
   );
   await bed.core.patchNode(
@@ -186,7 +186,7 @@ test('Node and Service changes reach the plan: exclusion label, ETP Local withou
     },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
-  await eventually('nothing announced from an excluded node', async () =>
+  await waitFor('nothing announced from an excluded node', async () =>
     (await announced()).length === 0 ? true : undefined,
   );
   assert.deepEqual(speaker.lastPlan()?.l2, []);

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
 import { buildStatusReport, type StatusReport } from '../../shared/status/report.ts';
 import { NS, sampleCluster } from '../../shared/status/test-helpers.ts';
+import { kubeConfigFor } from '../support/kube-client.ts';
 
 /**
  * `metalbeacon status` end to end: the real CLI as a child process against the embedded API
@@ -42,12 +43,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
       },
     );
   });
-}
-
-function clientFor(server: ApiServerHandle): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfigText);
-  return kc;
 }
 
 /** Creates a custom object, then writes its status through the status subresource. */
@@ -146,7 +141,7 @@ describe('metalbeacon status (CLI against the embedded API server)', () => {
     dir = mkdtempSync(join(tmpdir(), 'mb-status-'));
     kubeconfig = join(dir, 'kubeconfig');
     server.writeKubeconfig(kubeconfig);
-    await loadSampleCluster(clientFor(server));
+    await loadSampleCluster(kubeConfigFor(server.kubeconfigText));
   });
 
   after(async () => {

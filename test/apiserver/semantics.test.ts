@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type V1Service } from '@kubernetes/client-node';
-import { readManifests } from './manifests.ts';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { apiCode, apiStatus, eventually, kubeConfigFor, type Wire } from './test-helpers.ts';
+import { readManifests } from '../../apiserver/manifests.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { apiCode, apiStatus, kubeConfigFor, type Wire } from '../support/kube-client.ts';
 
-const CRD_DIR = new URL('../config/crd/', import.meta.url).pathname;
+const CRD_DIR = new URL('../../config/crd/', import.meta.url).pathname;
 
 let server: ApiServerHandle;
 let core: CoreV1Api;
@@ -344,7 +345,7 @@ describe('finalizers and deletion', () => {
     assert.equal(ns.status?.phase, 'Terminating');
     // Like the namespace controller, contents go shortly after, not within the DELETE.
     assert.equal(await apiCode(core.readNamespacedConfigMap({ name: 'free', namespace: 'doomed' })), 200);
-    await eventually(
+    await waitFor(
       'the contents are deleted',
       async () =>
         (await apiCode(core.readNamespacedConfigMap({ name: 'free', namespace: 'doomed' }))) === 404,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { eventually, kubeConfigFor } from './test-helpers.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { kubeConfigFor } from '../support/kube-client.ts';
 
 let server: ApiServerHandle;
 before(async () => {
@@ -35,14 +36,14 @@ test('API server restart with the same data: a restarted informer converges, not
   informer.on('delete', (cm) => seen.push(`delete ${cm.metadata!.name}`));
   await informer.start();
   await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'before' } } });
-  await eventually('the informer sees the first object', () => informer.list(namespace).length === 1);
+  await waitFor('the informer sees the first object', () => informer.list(namespace).length === 1);
 
   await server.restart({ downMs: 300 });
   const during = await core.readNamespacedConfigMap({ name: 'before', namespace });
   assert.ok(during.metadata?.uid, 'the data survived the restart');
   await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'after' } } });
   await core.deleteNamespacedConfigMap({ name: 'before', namespace });
-  await eventually('the informer converges after the restart', () => {
+  await waitFor('the informer converges after the restart', () => {
     const names = informer.list(namespace).map((c) => c.metadata!.name);
     return names.length === 1 && names[0] === 'after';
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, type V1Service } from '@kubernetes/client-node';
-import { type ApiServerHandle, startApiServer } from './server.ts';
-import { apiStatus, kubeConfigFor } from './test-helpers.ts';
+import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { apiStatus, kubeConfigFor } from '../support/kube-client.ts';
 
 /** Service defaulting as kube-apiserver does it, seen through @kubernetes/client-node. */
 
@@ -244,7 +244,7 @@ describe('IPv6-primary dual-stack cluster', () => {
   before(async () => {
     server = await startApiServer({
       families: ['IPv6', 'IPv4'],
-      apply: [new URL('../config/crd/', import.meta.url).pathname],
+      apply: [new URL('../../config/crd/', import.meta.url).pathname],
     });
     core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
   });
