@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+// biome-ignore lint/style/noRestrictedImports: the test reads its fixtures; the code under test does no I/O
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
