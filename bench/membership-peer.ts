@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { UdpMembership } from '../speaker/membership/udp-membership.ts';
-import { WorkerMembership } from '../speaker/membership/worker-membership.ts';
+import { UdpMembership } from '../speaker/membership/io/udp-membership.ts';
+import { WorkerMembership } from '../speaker/membership/io/worker-membership.ts';
 import { startStalls } from './membership-stalls.ts';
 
 // One speaker of the membership benchmark, in its own process so that killing it is a real

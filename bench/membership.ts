@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeMessage, encodeMessage } from '../speaker/membership/codec.ts';
-import { MembershipDefaults, MembershipFastest } from '../speaker/membership/config.ts';
-import { type Membership, UdpMembership } from '../speaker/membership/udp-membership.ts';
-import { WorkerMembership } from '../speaker/membership/worker-membership.ts';
+import { decodeMessage, encodeMessage } from '../speaker/membership/codec/codec.ts';
+import { type Membership, UdpMembership } from '../speaker/membership/io/udp-membership.ts';
+import { WorkerMembership } from '../speaker/membership/io/worker-membership.ts';
+import { MembershipDefaults, MembershipFastest } from '../speaker/membership/protocol/config.ts';
 import { startStalls } from './membership-stalls.ts';
 
 // Failure detection of the membership protocol on loopback: an observer (this process,

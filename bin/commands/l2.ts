@@ -5,9 +5,9 @@ import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import { http } from '../../shared/runtime/http.ts';
-import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/announcer.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
-import { registerL2Metrics } from '../../speaker/l2/metrics.ts';
+import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
+import { registerL2Metrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
 
 interface L2Options {

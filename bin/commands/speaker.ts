@@ -163,9 +163,9 @@ async function loadSocketOptions() {
 
 /** Start-up failures a user can fix, as one line; anything else stays a crash (a bug). */
 async function asCliError(error: unknown, options: SpeakerCliOptions): Promise<unknown> {
-  const { MembershipBindError } = await import('../../speaker/membership/udp-membership.ts');
+  const { MembershipBindError } = await import('../../speaker/membership/io/udp-membership.ts');
   const { MembershipSecretError } = await import('../../speaker/shell/membership-secret.ts');
-  const { L2AnnouncerError } = await import('../../speaker/l2/announcer.ts');
+  const { L2AnnouncerError } = await import('../../speaker/l2/io/announcer.ts');
   if (error instanceof MembershipBindError) {
     return new CliError(error.message, { hint: 'another speaker on this node? choose --membership-port' });
   }

@@ -1,7 +1,7 @@
 import { compareText } from '../../shared/config/names.ts';
 import { matchesAnySelector } from '../../shared/config/selectors.ts';
 import type { L2AdvertisementConfig } from '../../shared/config/types.ts';
-import { chooseAnnouncer } from '../l2/owner/choose-announcer.ts';
+import { chooseAnnouncer } from './choose-announcer.ts';
 import { compareIpValues, nodeProblem, type PlanIndex, type ServiceIp } from './eligibility.ts';
 import type { L2Announcement, ServiceFacts, SkipCode, Skipped } from './types.ts';
 
@@ -15,7 +15,7 @@ export interface L2Demand {
 
 /**
  * The L2 half of the plan: one election per IP (rendezvous hash of node#ip, see
- * ../l2/owner/choose-announcer.ts), so Services sharing an IP share its owner.
+ * ./choose-announcer.ts), so Services sharing an IP share its owner.
  *
  * A node is eligible for one Service's IP when it has no node problem (exclusion label,
  * NetworkUnavailable), one of the Service's L2Advertisements selects it, and, for

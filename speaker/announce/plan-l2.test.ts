@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rankAnnouncers } from '../l2/owner/choose-announcer.ts';
+import { rankAnnouncers } from './choose-announcer.ts';
 import { planNode } from './plan.ts';
 import {
   configOf,

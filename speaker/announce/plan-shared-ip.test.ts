@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rankAnnouncers } from '../l2/owner/choose-announcer.ts';
+import { rankAnnouncers } from './choose-announcer.ts';
 import { PlanInputError } from './errors.ts';
 import { planNode } from './plan.ts';
 import { configOf, inputFor, l2, l2Owners, l2Pool, planAll, service, three } from './test-helpers.ts';

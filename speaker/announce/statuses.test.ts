@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StatusLabels } from '../../shared/api/names.ts';
-import { rankAnnouncers } from '../l2/owner/choose-announcer.ts';
+import { rankAnnouncers } from './choose-announcer.ts';
 import { planNode } from './plan.ts';
 import { desiredStatuses, statusLabelValue, statusObjectName } from './statuses.ts';
 import {

@@ -1,14 +1,14 @@
 // The speaker's network thread: the one worker_threads Worker of `metalbeacon speaker` (and
 // of `metalbeacon l2`), started by thread.ts. It runs the small, latency-sensitive network
 // loops that must not wait for the main thread (JSON of large lists, GC of the main heap):
-// the L2 packet worker (speaker/l2/worker.ts) and the membership protocol
-// (speaker/membership/worker-part.ts). One isolate for both instead of one each saves the
+// the L2 packet worker (speaker/l2/io/worker.ts) and the membership protocol
+// (speaker/membership/io/worker-part.ts). One isolate for both instead of one each saves the
 // 13-20 MB of RSS a Worker isolate costs. Each part gets a MessagePort of its own, over which
 // its own protocol runs; this file only hands the ports out.
 import { type MessagePort, parentPort } from 'node:worker_threads';
-import { runL2Worker } from '../l2/worker.ts';
-import type { WorkerStartData } from '../membership/worker-messages.ts';
-import { runMembershipWorker } from '../membership/worker-part.ts';
+import { runL2Worker } from '../l2/io/worker.ts';
+import type { WorkerStartData } from '../membership/io/worker-messages.ts';
+import { runMembershipWorker } from '../membership/io/worker-part.ts';
 
 /** What a part needs to start, besides its port. */
 export type PartStart =

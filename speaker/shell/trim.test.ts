@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool } from '../../shared/api/resources.ts';
-import { peersFromPods } from '../membership/peers-from-pods.ts';
+import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { nodeFacts, serviceFacts } from './facts.ts';
 import {
   trimConfigResource,

@@ -1,5 +1,5 @@
-import { isolationVerdict } from '../../speaker/membership/split-brain.ts';
-import { type MembershipPeer, UdpMembership } from '../../speaker/membership/udp-membership.ts';
+import { type MembershipPeer, UdpMembership } from '../../speaker/membership/io/udp-membership.ts';
+import { isolationVerdict } from '../../speaker/membership/isolation/split-brain.ts';
 
 // One speaker's membership in its own process: inside a lab namespace for
 // netns-partition.test.ts, on loopback for worker-loopback.test.ts. Prints one JSON line

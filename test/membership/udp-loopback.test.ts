@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
 import { Registry } from '../../shared/metrics/metrics.ts';
-import { encodeMessage } from '../../speaker/membership/codec.ts';
-import { promMembershipMetrics } from '../../speaker/membership/metrics.ts';
+import { encodeMessage } from '../../speaker/membership/codec/codec.ts';
+import { promMembershipMetrics } from '../../speaker/membership/io/metrics.ts';
 import {
   MembershipBindError,
   type MembershipPeer,
   UdpMembership,
   type UdpMembershipEvents,
-} from '../../speaker/membership/udp-membership.ts';
+} from '../../speaker/membership/io/udp-membership.ts';
 
 // Real UDP endpoints on loopback. No timed assertions: each test waits for events (the
 // runner's timeout is the only clock) and checks what happened and in which order.

@@ -5,10 +5,10 @@ import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '../../shared/metrics/metrics.ts';
-import { MembershipConfigError } from '../../speaker/membership/config.ts';
-import { promMembershipMetrics } from '../../speaker/membership/metrics.ts';
-import { MembershipBindError } from '../../speaker/membership/udp-membership.ts';
-import { WorkerMembership } from '../../speaker/membership/worker-membership.ts';
+import { promMembershipMetrics } from '../../speaker/membership/io/metrics.ts';
+import { MembershipBindError } from '../../speaker/membership/io/udp-membership.ts';
+import { WorkerMembership } from '../../speaker/membership/io/worker-membership.ts';
+import { MembershipConfigError } from '../../speaker/membership/protocol/config.ts';
 
 // Membership in a Worker keeps heartbeating and detecting while the main thread is blocked
 // (what the speaker daemon needs: its main thread parses API lists and collects garbage).

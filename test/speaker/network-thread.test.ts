@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { L2Transport } from '../../speaker/l2/transport.ts';
-import { MembershipBindError } from '../../speaker/membership/udp-membership.ts';
-import { WorkerMembership } from '../../speaker/membership/worker-membership.ts';
+import { L2Transport } from '../../speaker/l2/io/transport.ts';
+import { MembershipBindError } from '../../speaker/membership/io/udp-membership.ts';
+import { WorkerMembership } from '../../speaker/membership/io/worker-membership.ts';
 import { startNetworkPart } from '../../speaker/network-thread/thread.ts';
 
 // The speaker's network thread: the L2 packet worker and membership share one Worker, each

@@ -1,10 +1,13 @@
-import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter } from './bpf.ts';
-import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from './frames/addr.ts';
+import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter } from '../bpf/bpf.ts';
+import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../frames/addr.ts';
 import {
   gratuitousArpReplyFrame,
   gratuitousArpRequestFrame,
   unsolicitedAdvertisementFrame,
-} from './frames/frame.ts';
+} from '../frames/frame.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../responder/rate-limiter.ts';
+import { respond } from '../responder/responder.ts';
+import { type AnnounceSchedule, burstOffsetsMs, DEFAULT_SCHEDULE } from '../responder/schedule.ts';
 import {
   CounterName as Counter,
   type CounterName,
@@ -12,9 +15,6 @@ import {
   type FromWorker,
   type WorkerInterface,
 } from './messages.ts';
-import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from './responder/rate-limiter.ts';
-import { respond } from './responder/responder.ts';
-import { type AnnounceSchedule, burstOffsetsMs, DEFAULT_SCHEDULE } from './responder/schedule.ts';
 
 /** The part of a packet socket the engine uses (native/index.ts PacketSocket). */
 export interface EngineSocket {
@@ -213,7 +213,7 @@ export class L2Engine {
     if (errors.length > 0) throw Object.assign(new Error(errors.join('; ')), { code });
   }
 
-  /** Lets the kernel drop requests for IPs we do not own on this interface (see bpf.ts). */
+  /** Lets the kernel drop requests for IPs we do not own on this interface (see ../bpf/bpf.ts). */
   #updateFilter(open: OpenInterface): void {
     const owned = [...open.owned].sort();
     const signature = owned.join(',');

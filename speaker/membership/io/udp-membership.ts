@@ -2,10 +2,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RejectReason } from './codec.ts';
-import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from './config.ts';
-import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
-import { type Destination, type LocalSocket, type MembershipPeer, resolvePeers } from './peers.ts';
+import type { RejectReason } from '../codec/codec.ts';
+import { type Destination, type LocalSocket, type MembershipPeer, resolvePeers } from '../peers/peers.ts';
+import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from '../protocol/config.ts';
 import {
   aliveMembers,
   initialState,
@@ -13,7 +12,8 @@ import {
   type MembershipState,
   type Now,
   step,
-} from './protocol.ts';
+} from '../protocol/protocol.ts';
+import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 
 export type { MembershipPeer };
 
@@ -83,7 +83,7 @@ export class MembershipBindError extends Error {
 
 /**
  * The membership protocol on a UDP socket: feeds datagrams and timer ticks into the pure
- * core (protocol.ts), sends what it asks, and turns its actions into events and metrics.
+ * core (../protocol/protocol.ts), sends what it asks, and turns its actions into events and metrics.
  */
 export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements Membership {
   private state: MembershipState;

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { parseIp } from '../../../shared/net/ip.ts';
 
 /** A speaker to exchange heartbeats with. */
 export interface MembershipPeer {
@@ -39,15 +39,16 @@ export function resolvePeers(
   const destinations = new Map<string, Destination>(); // node name -> where to send
   for (const peer of peers) {
     if (peer.name === local.nodeName) continue;
-    const family = isIP(peer.address);
+    const family = parseIp(peer.address)?.family;
     const port = peer.port ?? local.port;
-    if (family === 0) problems.push(`peer ${peer.name}: address "${peer.address}" is not an IP address`);
+    if (family === undefined)
+      problems.push(`peer ${peer.name}: address "${peer.address}" is not an IP address`);
     else if (!Number.isInteger(port) || port < 1 || port > 65535) {
       problems.push(`peer ${peer.name}: port ${port} is invalid`);
-    } else if (family === 6 && local.family === 'IPv4') {
+    } else if (family === 'IPv6' && local.family === 'IPv4') {
       problems.push(`peer ${peer.name}: IPv6 address on an IPv4 socket`);
     } else {
-      const address = family === 4 && local.dualStack ? `::ffff:${peer.address}` : peer.address;
+      const address = family === 'IPv4' && local.dualStack ? `::ffff:${peer.address}` : peer.address;
       destinations.set(peer.name, { address, port });
     }
   }

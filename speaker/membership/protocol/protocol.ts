@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, type MembershipMessage, type RejectReason } from './codec.ts';
+import { decodeMessage, encodeMessage, type MembershipMessage, type RejectReason } from '../codec/codec.ts';
 import type { MembershipConfig } from './config.ts';
 
 /**

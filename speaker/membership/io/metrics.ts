@@ -1,5 +1,5 @@
-import { Counter, Gauge, type Registry } from '../../shared/metrics/metrics.ts';
-import type { RejectReason } from './codec.ts';
+import { Counter, Gauge, type Registry } from '../../../shared/metrics/metrics.ts';
+import type { RejectReason } from '../codec/codec.ts';
 
 /** Where membership reports what the metrics page shows; injected, never global. */
 export interface MembershipMetrics {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decodeFrame, encodeArpFrame } from '../frames/frame.ts';
 import { L2Engine } from './engine.ts';
-import { decodeFrame, encodeArpFrame } from './frames/frame.ts';
 import type { FromWorker, WorkerInterface } from './messages.ts';
 
 // The engine with an in-memory socket and a manual clock: which frames go out when. The

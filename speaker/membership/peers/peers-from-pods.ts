@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
-import { compareText } from '../../shared/config/names.ts';
+import { compareText } from '../../../shared/config/names.ts';
+import { parseIp } from '../../../shared/net/ip.ts';
 import type { MembershipPeer } from './peers.ts';
 
 /** The fields of a core/v1 Pod read here (a V1Pod is one). */
@@ -43,9 +43,9 @@ export function peersFromPods(
       continue;
     }
     const ips = (pod.status?.podIPs?.map((p) => p.ip) ?? [pod.status?.podIP]).filter(
-      (ip): ip is string => typeof ip === 'string' && isIP(ip) !== 0,
+      (ip): ip is string => typeof ip === 'string' && parseIp(ip) !== undefined,
     );
-    const wanted = family === 'any' ? ips : ips.filter((ip) => isIP(ip) === (family === 'IPv4' ? 4 : 6));
+    const wanted = family === 'any' ? ips : ips.filter((ip) => parseIp(ip)?.family === family);
     const address = wanted[0];
     if (address === undefined) {
       skipped.push(`pod ${key}: no ${family === 'any' ? '' : `${family} `}address yet`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatIp, parseIp } from '../../../shared/net/ip.ts';
+import { formatIp, parseIp } from '../../shared/net/ip.ts';
 
 /** A node that might announce an IP in L2 mode, as the speaker sees it right now. */
 export interface AnnouncerCandidate {

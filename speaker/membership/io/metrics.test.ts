@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from '../../shared/metrics/metrics.ts';
+import { Registry } from '../../../shared/metrics/metrics.ts';
 import { promMembershipMetrics } from './metrics.ts';
 
 test('prom metrics land in the registry passed in, with reason and peer labels', async () => {

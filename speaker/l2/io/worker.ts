@@ -1,13 +1,13 @@
 // The packet worker: runs the L2 engine on the speaker's network thread
 // (speaker/network-thread/), so answers do not wait for a busy main thread (a prototype
 // measured 41 ms average on a busy main thread, < 1.5 ms here). It talks to L2Transport
-// over the port it is given (speaker/l2/messages.ts); on 'stop', or when the main thread
+// over the port it is given (speaker/l2/engine/messages.ts); on 'stop', or when the main thread
 // closes the port, it closes its sockets.
 import type { MessagePort } from 'node:worker_threads';
-import { loadNative } from '../../native/index.ts';
-import { arpAndNeighborSolicitationFilter, assembleBpf } from './bpf.ts';
-import { L2Engine } from './engine.ts';
-import type { FromWorker, ToWorker } from './messages.ts';
+import { loadNative } from '../../../native/index.ts';
+import { arpAndNeighborSolicitationFilter, assembleBpf } from '../bpf/bpf.ts';
+import { L2Engine } from '../engine/engine.ts';
+import type { FromWorker, ToWorker } from '../engine/messages.ts';
 
 const filter = assembleBpf(arpAndNeighborSolicitationFilter());
 let native: ReturnType<typeof loadNative> | undefined;

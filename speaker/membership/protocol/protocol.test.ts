@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { encodeMessage } from './codec.ts';
+import { encodeMessage } from '../codec/codec.ts';
 import { type MembershipConfig, MembershipDefaults, membershipConfig } from './config.ts';
 import {
   aliveMembers,

@@ -1,5 +1,5 @@
-import { Counter, type Registry } from '../../shared/metrics/metrics.ts';
-import { type CounterName, type CounterRow, CounterName as Name } from './messages.ts';
+import { Counter, type Registry } from '../../../shared/metrics/metrics.ts';
+import { type CounterName, type CounterRow, CounterName as Name } from '../engine/messages.ts';
 
 const HELP: Record<CounterName, string> = {
   [Name.RequestsReceived]: 'ARP requests and neighbor solicitations received for an announced IP',

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { V1Pod } from '@kubernetes/client-node';
-import { peersFromPods } from './peers-from-pods.ts';
+import { type PodLike, peersFromPods } from './peers-from-pods.ts';
 
-function pod(name: string, nodeName: string | undefined, ips: string[], phase = 'Running'): V1Pod {
+// The shell passes the informer's V1Pods; the type checker holds that a V1Pod is a PodLike.
+function pod(name: string, nodeName: string | undefined, ips: string[], phase = 'Running'): PodLike {
   return {
     metadata: { namespace: 'metalbeacon-system', name },
-    spec: { containers: [], ...(nodeName ? { nodeName } : {}) },
+    spec: { ...(nodeName ? { nodeName } : {}) },
     status: { phase, ...(ips.length ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {}) },
   };
 }
@@ -30,8 +30,14 @@ test('speaker Pods become peers named by their node, with the address of the fam
 });
 
 test('Pods that cannot be peers are skipped with the reason; a terminating Pod stays', () => {
-  const terminating = pod('speaker-d', 'node-d', ['192.0.2.14']);
-  terminating.metadata!.deletionTimestamp = new Date('2026-01-01T00:00:00Z');
+  const terminating = {
+    ...pod('speaker-d', 'node-d', ['192.0.2.14']),
+    metadata: {
+      namespace: 'metalbeacon-system',
+      name: 'speaker-d',
+      deletionTimestamp: new Date('2026-01-01T00:00:00Z'),
+    },
+  };
   const result = peersFromPods(
     [
       pod('speaker-a', undefined, []),

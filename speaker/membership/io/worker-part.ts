@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RejectReason } from './codec.ts';
+import type { RejectReason } from '../codec/codec.ts';
 import type { MembershipMetrics } from './metrics.ts';
 import { MembershipBindError, UdpMembership, type UdpMembershipEvents } from './udp-membership.ts';
 import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts';

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { type NetworkPart, startNetworkPart } from '../network-thread/thread.ts';
-import { membershipConfig } from './config.ts';
+import { type NetworkPart, startNetworkPart } from '../../network-thread/thread.ts';
+import { type LocalSocket, type MembershipPeer, resolvePeers } from '../peers/peers.ts';
+import { membershipConfig } from '../protocol/config.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
-import { type LocalSocket, type MembershipPeer, resolvePeers } from './peers.ts';
 import {
   type Membership,
   MembershipBindError,

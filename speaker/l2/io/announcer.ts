@@ -1,11 +1,12 @@
-import { compareText } from '../../shared/config/names.ts';
-import type { Logger } from '../../shared/log/logger.ts';
-import { canonicalIp } from './frames/addr.ts';
-import { DEFAULT_EXCLUDE, type LinkInfo, readLinks, selectInterfaces } from './interfaces.ts';
+import { compareText } from '../../../shared/config/names.ts';
+import type { Logger } from '../../../shared/log/logger.ts';
+import type { ActiveAnnouncement, CounterRow, WorkerInterface } from '../engine/messages.ts';
+import { canonicalIp } from '../frames/addr.ts';
+import { DEFAULT_EXCLUDE, type LinkInfo, selectInterfaces } from '../links/select-interfaces.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimit } from '../responder/rate-limiter.ts';
+import { type AnnounceSchedule, DEFAULT_SCHEDULE, validateSchedule } from '../responder/schedule.ts';
 import { findKernelArpAnswers, setStrictArp } from './kernel-arp.ts';
-import type { ActiveAnnouncement, CounterRow, WorkerInterface } from './messages.ts';
-import { DEFAULT_RATE_LIMIT, type RateLimit } from './responder/rate-limiter.ts';
-import { type AnnounceSchedule, DEFAULT_SCHEDULE, validateSchedule } from './responder/schedule.ts';
+import { readLinks } from './sysfs-links.ts';
 import { L2Transport, TransportError } from './transport.ts';
 
 /** Options of {@link L2Announcer}. */

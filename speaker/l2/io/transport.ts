@@ -1,5 +1,5 @@
-import { type NetworkPart, startNetworkPart } from '../network-thread/thread.ts';
-import type { ActiveAnnouncement, CounterRow, FromWorker, ToWorker } from './messages.ts';
+import { type NetworkPart, startNetworkPart } from '../../network-thread/thread.ts';
+import type { ActiveAnnouncement, CounterRow, FromWorker, ToWorker } from '../engine/messages.ts';
 
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
@@ -14,7 +14,7 @@ export class TransportError extends Error {
 }
 
 /**
- * The main thread's handle on the packet worker (speaker/l2/worker.ts, on the speaker's
+ * The main thread's handle on the packet worker (speaker/l2/io/worker.ts, on the speaker's
  * network thread): requests with replies, worker events to a callback, and a clean stop.
  */
 export class L2Transport {

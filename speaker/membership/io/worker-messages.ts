@@ -1,4 +1,4 @@
-import type { LocalSocket, MembershipPeer } from './peers.ts';
+import type { LocalSocket, MembershipPeer } from '../peers/peers.ts';
 import type { UdpMembershipEvents, UdpMembershipOptions } from './udp-membership.ts';
 
 /** Start options that cross into the Worker (metrics and logger stay on the caller's thread). */

@@ -1,5 +1,5 @@
-import type { RateLimit } from './responder/rate-limiter.ts';
-import type { AnnounceSchedule } from './responder/schedule.ts';
+import type { RateLimit } from '../responder/rate-limiter.ts';
+import type { AnnounceSchedule } from '../responder/schedule.ts';
 
 /** An interface the worker may open a packet socket on. */
 export interface WorkerInterface {

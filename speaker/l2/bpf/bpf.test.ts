@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter, runBpf } from './bpf.ts';
-import { parseIpv6 } from './frames/addr.ts';
-import { encodeEthernet } from './frames/ethernet.ts';
+import { parseIpv6 } from '../frames/addr.ts';
+import { encodeEthernet } from '../frames/ethernet.ts';
 import {
   encodeArpFrame,
   encodeNdpFrame,
   gratuitousArpRequestFrame,
   unsolicitedAdvertisementFrame,
-} from './frames/frame.ts';
-import { encodeNdp } from './frames/ndp.ts';
+} from '../frames/frame.ts';
+import { encodeNdp } from '../frames/ndp.ts';
+import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter, runBpf } from './bpf.ts';
 
 const program = arpAndNeighborSolicitationFilter();
 

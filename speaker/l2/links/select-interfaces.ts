@@ -1,5 +1,3 @@
-import { readdir, readFile } from 'node:fs/promises';
-
 /** What the announcer needs to know about one network interface (from sysfs). */
 export interface LinkInfo {
   readonly name: string;
@@ -36,14 +34,11 @@ export type SkipReason =
 export const DEFAULT_EXCLUDE =
   /^(docker\d+|cni\d+|flannel\..*|cali.*|cilium_.*|lxc.*|vxlan\..*|kube-ipvs0|tunl\d+|veth.*)$/;
 
-// linux/if.h
-const IFF_UP = 0x1;
-const IFF_LOOPBACK = 0x8;
-const IFF_NOARP = 0x80;
+/** ARPHRD_ETHER (linux/if_arp.h): the only link type ARP and NDP are answered on. */
 const ARPHRD_ETHER = 1;
 
 /**
- * Picks the interfaces to announce on (pure). `listed` names are taken if eligible, even
+ * Picks the interfaces to announce on. `listed` names are taken if eligible, even
  * if they match `exclude`; without `listed`, every eligible interface not excluded.
  */
 export function selectInterfaces(
@@ -67,53 +62,4 @@ export function selectInterfaces(
     else selected.push(link);
   }
   return { selected, skipped };
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads the interfaces of this network namespace from sysfs (no extra tools needed).
- * `wanted` skips names early: a node with hundreds of pod veths need not read them all.
- */
-export async function readLinks(
-  sysfsNet = '/sys/class/net',
-  wanted: (name: string) => boolean = () => true,
-): Promise<LinkInfo[]> {
-  const names = await readdir(sysfsNet);
-  const links: LinkInfo[] = [];
-  for (const name of names.sort()) {
-    if (!wanted(name)) continue;
-    const dir = `${sysfsNet}/${name}`;
-    const [ifindex, mac, type, flags, operstate, master] = await Promise.all([
-      readText(`${dir}/ifindex`),
-      readText(`${dir}/address`),
-      readText(`${dir}/type`),
-      readText(`${dir}/flags`),
-      readText(`${dir}/operstate`),
-      readdir(`${dir}/master`).then(
-        () => true,
-        () => false,
-      ),
-    ]);
-    if (ifindex === undefined || flags === undefined) continue; // vanished while reading
-    const flagBits = Number.parseInt(flags, 16);
-    links.push({
-      name,
-      ifindex: Number(ifindex),
-      mac: (mac ?? '').toLowerCase(),
-      type: Number(type ?? 0),
-      up: (flagBits & IFF_UP) !== 0,
-      running: operstate === 'up' || operstate === 'unknown',
-      loopback: (flagBits & IFF_LOOPBACK) !== 0,
-      noArp: (flagBits & IFF_NOARP) !== 0,
-      enslaved: master,
-    });
-  }
-  return links;
 }
