@@ -83,10 +83,8 @@ export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
-/** RFC 5952 canonical text of 16 octets at offset (lower case, longest zero run compressed). */
-export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
+/** RFC 5952 canonical text of eight 16-bit words (lower case, longest zero run compressed). */
+function formatIpv6Words(words: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 0;
   for (let i = 0; i < 8; ) {
@@ -103,10 +101,25 @@ export function formatIpv6(bytes: Uint8Array, offset = 0): string {
     i = j;
   }
   // RFC 5952 §4.2.2: a single zero group is not compressed.
-  if (bestLength < 2) return words.map((w) => w.toString(16)).join(':');
-  const left = words.slice(0, bestStart).map((w) => w.toString(16));
-  const right = words.slice(bestStart + bestLength).map((w) => w.toString(16));
-  return `${left.join(':')}::${right.join(':')}`;
+  if (bestLength < 2) bestStart = -1;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += i === 0 ? '::' : ':';
+      i += bestLength - 1;
+      continue;
+    }
+    text += words[i]!.toString(16);
+    if (i < 7) text += ':';
+  }
+  return text;
+}
+
+/** RFC 5952 canonical text of 16 octets at offset. */
+export function formatIpv6(bytes: Uint8Array, offset = 0): string {
+  const words: number[] = new Array(8);
+  for (let i = 0; i < 8; i++) words[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
+  return formatIpv6Words(words);
 }
 
 /** Text of an address of a family from octets. */
@@ -151,11 +164,29 @@ export function parsePrefix(text: string): WirePrefix {
   return { family: address.family, length, nlri };
 }
 
+/**
+ * Octet `i` of a prefix of `length` bits whose significant octets start at `offset`: bits beyond
+ * the length read as 0, and octets beyond them are not read (they belong to the next prefix).
+ */
+function prefixOctet(bytes: Uint8Array, offset: number, i: number, length: number): number {
+  const bits = length - 8 * i;
+  if (bits <= 0) return 0;
+  const value = bytes[offset + i]!;
+  return bits >= 8 ? value : value & (0xff << (8 - bits)) & 0xff;
+}
+
 /** Canonical text of a prefix from its NLRI parts; bits beyond `length` are ignored. */
 export function formatPrefix(family: IpFamily, length: number, bytes: Uint8Array, offset: number): string {
-  const full = new Uint8Array(ADDRESS_BYTES[family]);
-  const octets = (length + 7) >> 3;
-  full.set(bytes.subarray(offset, offset + octets), 0);
-  if (length % 8 !== 0) full[octets - 1] = full[octets - 1]! & (0xff << (8 - (length % 8))) & 0xff;
-  return `${formatAddress(family, full)}/${length}`;
+  if (family === 'IPv4') {
+    const a = prefixOctet(bytes, offset, 0, length);
+    const b = prefixOctet(bytes, offset, 1, length);
+    const c = prefixOctet(bytes, offset, 2, length);
+    return `${a}.${b}.${c}.${prefixOctet(bytes, offset, 3, length)}/${length}`;
+  }
+  const words: number[] = new Array(8);
+  for (let i = 0; i < 8; i++) {
+    words[i] =
+      (prefixOctet(bytes, offset, 2 * i, length) << 8) | prefixOctet(bytes, offset, 2 * i + 1, length);
+  }
+  return `${formatIpv6Words(words)}/${length}`;
 }

@@ -21,9 +21,12 @@ export function toTwoOctetPath(path: readonly AsPathSegment[]): {
   return needs4 ? { asPath, as4Path: path.map((s) => ({ type: s.type, asns: [...s.asns] })) } : { asPath };
 }
 
-/** Number of AS numbers a path counts for in path length (an AS_SET counts as one). */
+/**
+ * Number of AS numbers a path counts for in path length: an AS_SET counts as one, the
+ * confederation segments as none (RFC 5065 §5.3).
+ */
 export function asPathLength(path: readonly AsPathSegment[]): number {
-  return path.reduce((sum, s) => sum + (s.type === 'set' ? 1 : s.asns.length), 0);
+  return path.reduce((sum, s) => sum + (s.type === 'set' ? 1 : s.type === 'sequence' ? s.asns.length : 0), 0);
 }
 
 /**
@@ -43,6 +46,11 @@ export function mergeAs4Path(
   const head: AsPathSegment[] = [];
   let remaining = keep;
   for (const segment of asPath) {
+    // Confederation segments lead the path and are never in AS4_PATH (RFC 6793 §6): kept.
+    if (segment.type === 'confed-sequence' || segment.type === 'confed-set') {
+      head.push({ type: segment.type, asns: [...segment.asns] });
+      continue;
+    }
     if (remaining <= 0) break;
     if (segment.type === 'set') {
       head.push({ type: 'set', asns: [...segment.asns] });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatPrefix, parsePrefix } from './address.ts';
+import { formatIpv6, formatPrefix, parsePrefix } from './address.ts';
 import { mergeAs4Path, toTwoOctetPath } from './as-path.ts';
 import { formatCommunity, parseCommunity, parseLargeCommunity } from './communities.ts';
 import {
@@ -253,8 +253,8 @@ const UPDATE_ERRORS: ErrorFixture[] = [
     action: 'treat-as-withdraw',
   },
   {
-    name: 'AS_PATH with segment type 3 → 3/11 treat-as-withdraw',
-    bytes: '0000 0014 40010100 400206030100 00fde8 400304c0000201 18c63364',
+    name: 'AS_PATH with segment type 5 → 3/11 treat-as-withdraw',
+    bytes: '0000 0014 40010100 400206050100 00fde8 400304c0000201 18c63364',
     code: 3,
     subcode: 11,
     action: 'treat-as-withdraw',
@@ -543,12 +543,26 @@ function prefixArb(family: 'IPv4' | 'IPv6'): fc.Arbitrary<string> {
 
 const ipv4 = fc.tuple(u8, u8, u8, u8).map((b) => b.join('.'));
 const hostIpv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), u8, u8, u8).map((b) => b.join('.'));
-const ipv6Host = prefixArb('IPv6').map((p) => p.replace(/\/\d+$/, '').replace(/^::$/, '::1'));
+// Next hops a valid MP_REACH_NLRI carries: a unicast global address, then a link-local one.
+const ipv6Host = prefixArb('IPv6')
+  .map((p) => p.replace(/\/\d+$/, '').replace(/^::$/, '::1'))
+  .filter((a) => !/^ff[0-9a-f]{2}:/.test(a));
+const ipv6LinkLocal = fc
+  .uint8Array({ minLength: 16, maxLength: 16 })
+  .map((b) => formatIpv6(Uint8Array.of(0xfe, 0x80 | (b[1]! & 0x3f), ...b.subarray(2))));
 
-const segmentArb = (maxAs: number) =>
+// AS 0 is never valid (RFC 7607); confederation segments are, in AS_PATH from an internal peer.
+const segmentArb = (maxAs: number, confed = false) =>
   fc.record({
-    type: fc.constantFrom('set' as const, 'sequence' as const),
-    asns: fc.array(fc.integer({ min: 0, max: maxAs }), { minLength: 1, maxLength: 6 }),
+    type: confed
+      ? fc.constantFrom(
+          'set' as const,
+          'sequence' as const,
+          'confed-sequence' as const,
+          'confed-set' as const,
+        )
+      : fc.constantFrom('set' as const, 'sequence' as const),
+    asns: fc.array(fc.integer({ min: 1, max: maxAs }), { minLength: 1, maxLength: 6 }),
   });
 
 const knownCodes = new Set([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 17, 18, 32]);
@@ -566,12 +580,12 @@ function updateArb(fourOctetAs: boolean): fc.Arbitrary<UpdateMessage> {
         withdrawn: fc.array(prefixArb('IPv4'), { maxLength: 5 }),
         nlri: fc.array(prefixArb('IPv4'), { maxLength: 5 }),
         origin: fc.integer({ min: 0, max: 2 }),
-        asPath: fc.array(segmentArb(maxAs), { maxLength: 3 }),
+        asPath: fc.array(segmentArb(maxAs, true), { maxLength: 3 }),
         nextHop: hostIpv4,
         med: fc.option(u32, { nil: undefined }),
         localPref: fc.option(u32, { nil: undefined }),
         atomicAggregate: fc.option(fc.constant(true), { nil: undefined }),
-        aggregator: fc.option(fc.record({ asn: fc.integer({ min: 0, max: maxAs }), address: ipv4 }), {
+        aggregator: fc.option(fc.record({ asn: fc.integer({ min: 1, max: maxAs }), address: ipv4 }), {
           nil: undefined,
         }),
         communities: fc.option(fc.array(u32, { minLength: 1, maxLength: 6 }), { nil: undefined }),
@@ -587,13 +601,13 @@ function updateArb(fourOctetAs: boolean): fc.Arbitrary<UpdateMessage> {
             fc.record({
               afi: fc.constant(2),
               safi: fc.constant(1),
-              nextHops: fc.oneof(fc.tuple(ipv6Host), fc.tuple(ipv6Host, ipv6Host)),
+              nextHops: fc.oneof(fc.tuple(ipv6Host), fc.tuple(ipv6Host, ipv6LinkLocal)),
               nlri: fc.array(prefixArb('IPv6'), { maxLength: 5 }),
             }),
             fc.record({
               afi: fc.constant(1),
               safi: fc.constant(1),
-              nextHops: fc.tuple(ipv4),
+              nextHops: fc.tuple(hostIpv4),
               nlri: fc.array(prefixArb('IPv4'), { maxLength: 5 }),
             }),
           ),
@@ -610,7 +624,9 @@ function updateArb(fourOctetAs: boolean): fc.Arbitrary<UpdateMessage> {
         as4Path: fc.option(fc.array(segmentArb(0xffffffff), { minLength: 1, maxLength: 2 }), {
           nil: undefined,
         }),
-        as4Aggregator: fc.option(fc.record({ asn: u32, address: ipv4 }), { nil: undefined }),
+        as4Aggregator: fc.option(fc.record({ asn: u32.filter((asn) => asn !== 0), address: ipv4 }), {
+          nil: undefined,
+        }),
         unknown: fc.option(
           fc.uniqueArray(rawAttrArb, { selector: (a) => a.typeCode, minLength: 1, maxLength: 3 }),
           {

@@ -117,8 +117,8 @@ export const AttrFlag = {
 /** ORIGIN values (RFC 4271 §5.1.1). */
 export const Origin = { Igp: 0, Egp: 1, Incomplete: 2 } as const;
 
-/** AS_PATH segment types (RFC 4271 §4.3). */
-export const AsPathSegmentType = { AsSet: 1, AsSequence: 2 } as const;
+/** AS_PATH segment types (RFC 4271 §4.3; 3 and 4 are RFC 5065 §3). */
+export const AsPathSegmentType = { AsSet: 1, AsSequence: 2, AsConfedSequence: 3, AsConfedSet: 4 } as const;
 
 /** The 2-octet stand-in for a 4-octet AS number (RFC 6793 §9). */
 export const AS_TRANS = 23456;

@@ -54,12 +54,18 @@ export function frameMessage(
   return out;
 }
 
-/** Encodes a NOTIFICATION body. */
-function encodeNotificationBody(message: NotificationMessage): Uint8Array {
-  const out = new Uint8Array(2 + message.data.length);
+/**
+ * Encodes a NOTIFICATION body. The data is cut to what fits the session's largest message:
+ * data that copies a peer's message (RFC 7313 §5: the whole ROUTE-REFRESH) can be as long as
+ * the message, and an error report must never fail for being too long.
+ */
+function encodeNotificationBody(message: NotificationMessage, maxLength: number): Uint8Array {
+  const room = maxLength - Limits.MinNotificationLength;
+  const data = message.data.length > room ? message.data.subarray(0, room) : message.data;
+  const out = new Uint8Array(2 + data.length);
   out[0] = message.code;
   out[1] = message.subcode;
-  out.set(message.data, 2);
+  out.set(data, 2);
   return out;
 }
 
@@ -77,9 +83,16 @@ export function encodeUpdate(message: UpdateMessage, context: CodecContext): Uin
   return frameMessage(MessageType.Update, encodeUpdateBody(message, context), maxMessageLength(context));
 }
 
-/** Encodes NOTIFICATION (RFC 4271 §4.5). */
-export function encodeNotification(message: NotificationMessage): Uint8Array {
-  return frameMessage(MessageType.Notification, encodeNotificationBody(message));
+/**
+ * Encodes NOTIFICATION (RFC 4271 §4.5) for a session with this context (4,096 octets at most
+ * unless RFC 8654 extended messages were negotiated); never throws.
+ */
+export function encodeNotification(
+  message: NotificationMessage,
+  context: CodecContext = DEFAULT_CONTEXT,
+): Uint8Array {
+  const maxLength = maxMessageLength(context);
+  return frameMessage(MessageType.Notification, encodeNotificationBody(message, maxLength), maxLength);
 }
 
 /** Encodes KEEPALIVE (RFC 4271 §4.4): the header alone. */
@@ -100,7 +113,7 @@ export function encodeMessage(message: BgpMessage, context: CodecContext = DEFAU
     case 'update':
       return encodeUpdate(message, context);
     case 'notification':
-      return encodeNotification(message);
+      return encodeNotification(message, context);
     case 'keepalive':
       return encodeKeepalive();
     case 'route-refresh':
@@ -248,6 +261,15 @@ export function shutdownMessage(message: NotificationMessage): string | undefine
   } catch {
     return undefined;
   }
+}
+
+/** A NOTIFICATION (RFC 4271 §4.5) with the code, subcode and data given. */
+export function notification(
+  code: number,
+  subcode: number,
+  data: Uint8Array = new Uint8Array(0),
+): NotificationMessage {
+  return { type: 'notification', code, subcode, data };
 }
 
 /** NOTIFICATION for a decode error (what the session sends before closing). */

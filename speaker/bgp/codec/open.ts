@@ -1,5 +1,7 @@
 import { addressBytes, formatIpv4 } from './address.ts';
-import { ByteWriter, u16, u32 } from './bytes.ts';
+import { ByteReader } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { u32 } from './bytes.ts';
 import { CapabilityCode, ErrorCode, OpenSubcode, OptionalParameterType } from './constants.ts';
 import { BgpEncodeError, BgpMessageError } from './errors.ts';
 import type { Capability, GracefulRestartFamily, OpenMessage } from './types.ts';
@@ -77,29 +79,32 @@ export function encodeOpenBody(message: OpenMessage): Uint8Array {
   return out.finish();
 }
 
-function decodeCapabilities(bytes: Uint8Array, start: number, end: number, into: Capability[]): void {
-  let at = start;
-  while (at < end) {
-    if (at + 2 > end) throw openError(0, 'capability header runs past its optional parameter');
-    const code = bytes[at]!;
-    const length = bytes[at + 1]!;
-    const value = at + 2;
-    if (value + length > end)
+/** Decodes the capabilities of one optional parameter (RFC 5492 §4) into `into`. */
+function decodeCapabilities(parameter: ByteReader, into: Capability[]): void {
+  while (parameter.remaining > 0) {
+    if (parameter.remaining < 2) throw openError(0, 'capability header runs past its optional parameter');
+    const code = parameter.u8();
+    const length = parameter.u8();
+    if (parameter.remaining < length)
       throw openError(0, `capability ${code} length ${length} runs past its parameter`);
+    const value = parameter.sub(length);
     const bad = (expected: string): BgpMessageError =>
       openError(0, `capability ${code} has length ${length}, expected ${expected}`);
     switch (code) {
-      case CapabilityCode.Multiprotocol:
+      case CapabilityCode.Multiprotocol: {
         if (length !== 4) throw bad('4');
-        into.push({ kind: 'multiprotocol', afi: u16(bytes, value), safi: bytes[value + 3]! });
+        const afi = value.u16();
+        value.u8(); // Reserved (RFC 4760 §8)
+        into.push({ kind: 'multiprotocol', afi, safi: value.u8() });
         break;
+      }
       case CapabilityCode.RouteRefresh:
         if (length !== 0) throw bad('0');
         into.push({ kind: 'route-refresh' });
         break;
       case CapabilityCode.FourOctetAs:
         if (length !== 4) throw bad('4');
-        into.push({ kind: 'four-octet-as', asn: u32(bytes, value) });
+        into.push({ kind: 'four-octet-as', asn: value.u32() });
         break;
       case CapabilityCode.ExtendedMessage:
         if (length !== 0) throw bad('0');
@@ -107,14 +112,12 @@ function decodeCapabilities(bytes: Uint8Array, start: number, end: number, into:
         break;
       case CapabilityCode.GracefulRestart: {
         if (length < 2 || (length - 2) % 4 !== 0) throw bad('2 + 4n');
-        const word = u16(bytes, value);
+        const word = value.u16();
         const families: GracefulRestartFamily[] = [];
-        for (let f = value + 2; f < value + length; f += 4) {
-          families.push({
-            afi: u16(bytes, f),
-            safi: bytes[f + 2]!,
-            forwardingState: (bytes[f + 3]! & 0x80) !== 0,
-          });
+        while (value.remaining > 0) {
+          const afi = value.u16();
+          const safi = value.u8();
+          families.push({ afi, safi, forwardingState: (value.u8() & 0x80) !== 0 });
         }
         into.push({
           kind: 'graceful-restart',
@@ -126,62 +129,57 @@ function decodeCapabilities(bytes: Uint8Array, start: number, end: number, into:
         break;
       }
       default:
-        into.push({ kind: 'unknown', code, value: bytes.slice(value, value + length) });
+        into.push({ kind: 'unknown', code, value: value.rest().slice() });
     }
-    at = value + length;
   }
 }
 
 /**
  * Decodes an OPEN body (RFC 4271 §6.2 checks that need no configuration: version, hold time
  * 1 or 2, zero identifier, unknown optional parameters). The peer AS and hold time policy are
- * the state machine's business.
+ * negotiation's business.
  */
 export function decodeOpenBody(body: Uint8Array): OpenMessage {
-  if (body.length < 10) throw openError(0, `body of ${body.length} octets is shorter than 10`);
-  const version = body[0]!;
+  const reader = new ByteReader(body);
+  if (reader.remaining < 10) throw openError(0, `body of ${body.length} octets is shorter than 10`);
+  const version = reader.u8();
   if (version !== BGP_VERSION) {
     // RFC 4271 §6.2: data is the largest supported version, as 2 octets.
     throw openError(OpenSubcode.UnsupportedVersionNumber, `version ${version} is not 4`, Uint8Array.of(0, 4));
   }
-  const myAs = u16(body, 1);
-  const holdTimeSec = u16(body, 3);
+  const myAs = reader.u16();
+  const holdTimeSec = reader.u16();
   if (holdTimeSec === 1 || holdTimeSec === 2) {
     throw openError(OpenSubcode.UnacceptableHoldTime, `hold time ${holdTimeSec} s (must be 0 or at least 3)`);
   }
-  const bgpIdValue = u32(body, 5);
-  if (bgpIdValue === 0) throw openError(OpenSubcode.BadBgpIdentifier, 'BGP Identifier is 0.0.0.0');
-  const bgpId = formatIpv4(body, 5);
-  let paramsLength = body[9]!;
-  let at = 10;
-  let extended = false;
+  const bgpIdBytes = reader.bytes(4);
+  if (u32(bgpIdBytes, 0) === 0) throw openError(OpenSubcode.BadBgpIdentifier, 'BGP Identifier is 0.0.0.0');
+  const bgpId = formatIpv4(bgpIdBytes);
+  let paramsLength = reader.u8();
   // RFC 9072 §2: 255 then type 255 announce the extended (2-octet) parameter lengths.
-  if (paramsLength === 255 && body.length > 10 && body[10] === 255) {
-    if (body.length < 13) throw openError(0, 'extended optional parameters length is cut off');
-    paramsLength = u16(body, 11);
-    at = 13;
-    extended = true;
+  const extended = paramsLength === 255 && reader.remaining > 0 && reader.peekU8() === 255;
+  if (extended) {
+    if (reader.remaining < 3) throw openError(0, 'extended optional parameters length is cut off');
+    reader.u8();
+    paramsLength = reader.u16();
   }
-  if (at + paramsLength !== body.length) {
+  if (reader.remaining !== paramsLength) {
     throw openError(0, `optional parameters length ${paramsLength} does not match the message length`);
   }
   const capabilities: Capability[] = [];
-  const end = at + paramsLength;
-  const headerSize = extended ? 3 : 2;
-  while (at < end) {
-    if (at + headerSize > end) throw openError(0, 'optional parameter header runs past the parameters');
-    const type = body[at]!;
-    const length = extended ? u16(body, at + 1) : body[at + 1]!;
-    const value = at + headerSize;
-    if (value + length > end) throw openError(0, `optional parameter ${type} runs past the parameters`);
+  while (reader.remaining > 0) {
+    if (reader.remaining < (extended ? 3 : 2))
+      throw openError(0, 'optional parameter header runs past the parameters');
+    const type = reader.u8();
+    const length = extended ? reader.u16() : reader.u8();
+    if (reader.remaining < length) throw openError(0, `optional parameter ${type} runs past the parameters`);
     if (type !== OptionalParameterType.Capabilities) {
       throw openError(
         OpenSubcode.UnsupportedOptionalParameter,
         `optional parameter type ${type} is not supported`,
       );
     }
-    decodeCapabilities(body, value, value + length, capabilities);
-    at = value + length;
+    decodeCapabilities(reader.sub(length), capabilities);
   }
   return { type: 'open', version, myAs, holdTimeSec, bgpId, capabilities };
 }

@@ -33,9 +33,9 @@ export interface OpenMessage {
   readonly capabilities: readonly Capability[];
 }
 
-/** An AS_PATH / AS4_PATH segment (RFC 4271 §4.3). */
+/** An AS_PATH / AS4_PATH segment (RFC 4271 §4.3; the confederation ones are RFC 5065 §3). */
 export interface AsPathSegment {
-  readonly type: 'set' | 'sequence';
+  readonly type: 'set' | 'sequence' | 'confed-sequence' | 'confed-set';
   readonly asns: readonly number[];
 }
 
@@ -140,6 +140,11 @@ export interface CodecContext {
    * external peer is discarded (RFC 4271 §5.1.5, RFC 7606 §7.5). Absent means internal.
    */
   readonly externalPeer?: boolean;
+  /**
+   * IPv4 unicast routes may carry an IPv6 next hop in MP_REACH_NLRI: RFC 8950, negotiated
+   * both ways. Absent means no, and a 16- or 32-octet next hop for IPv4 is invalid.
+   */
+  readonly extendedNextHop?: boolean;
 }
 
 /** The context before capabilities are negotiated: what every OPEN is read with. */

@@ -1,39 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { BgpMessage, OpenMessage } from '../codec/index.ts';
-import { backoffMs, buildOpen, initialState, negotiate, step, validateFsmConfig } from './fsm.ts';
-import type { FsmAction, FsmConfig, FsmEvent, FsmState, FsmStateName, Negotiated } from './types.ts';
-
-const CONFIG: FsmConfig = {
-  localAs: 65001,
-  peerAs: 65000,
-  routerId: '192.0.2.10',
-  holdTimeSec: 90,
-  passive: false,
-  connectRetryMs: 1000,
-  connectRetryMaxMs: 60_000,
-  families: [
-    { afi: 1, safi: 1 },
-    { afi: 2, safi: 1 },
-  ],
-  extendedMessage: true,
-  jitterSeed: 42,
-};
-
-const PEER_OPEN: OpenMessage = {
-  type: 'open',
-  version: 4,
-  myAs: 65000,
-  holdTimeSec: 30,
-  bgpId: '192.0.2.1',
-  capabilities: [
-    { kind: 'multiprotocol', afi: 1, safi: 1 },
-    { kind: 'multiprotocol', afi: 2, safi: 1 },
-    { kind: 'route-refresh' },
-    { kind: 'four-octet-as', asn: 65000 },
-  ],
-};
+import type { BgpMessage } from '../codec/index.ts';
+import { backoffMs, initialState, step, validateFsmConfig } from './fsm.ts';
+import { CONFIG, PEER_OPEN } from './test-config.ts';
+import type { FsmAction, FsmEvent, FsmState, FsmStateName } from './types.ts';
 
 function run(state: FsmState, events: FsmEvent[]): FsmState {
   let st = state;
@@ -309,22 +280,29 @@ describe('timers and negotiation', () => {
     assert.equal(timers(step(established, msg({ type: 'keepalive' }), 0).actions).hold, 30_000);
   });
 
-  it('hold time 0 on either side runs no hold or keepalive timer', () => {
-    const r = step(openSent, msg({ ...PEER_OPEN, holdTimeSec: 0 }), 0);
+  it('hold time 0 runs no hold or keepalive timer when we propose 0 too', () => {
+    const zero = run(initialState({ ...CONFIG, holdTimeSec: 0 }), [
+      { type: 'ManualStart' },
+      { type: 'TcpCRAcked', conn: 'out#1' },
+    ]);
+    const r = step(zero, msg({ ...PEER_OPEN, holdTimeSec: 0 }), 0);
     assert.equal(r.state.name, 'OpenConfirm');
     assert.deepStrictEqual(timers(r.actions), { hold: 'stop', keepalive: 'stop' });
   });
 
-  it('a configured keepalive shortens a third of the hold time, never lengthens it', () => {
-    assert.equal((negotiate({ ...CONFIG, keepaliveSec: 3 }, PEER_OPEN) as Negotiated).keepaliveMs, 3000);
-    // Peer hold 30 s: even with 60 s configured, KEEPALIVEs go every 10 s.
-    assert.equal((negotiate({ ...CONFIG, keepaliveSec: 60 }, PEER_OPEN) as Negotiated).keepaliveMs, 10_000);
-    assert.match(
-      validateFsmConfig({ ...CONFIG, keepaliveSec: 0 }).join(),
-      /keepaliveTime 0 s must be at least 1 s/,
+  it('hold time 0 from the peer while we propose one gets NOTIFICATION 2/6 (a dead peer must expire)', () => {
+    const r = step(openSent, msg({ ...PEER_OPEN, holdTimeSec: 0 }), 0);
+    assert.equal(r.state.name, 'Idle');
+    assert.ok(
+      r.actions.some(
+        (a) =>
+          a.type === 'send' &&
+          a.message.type === 'notification' &&
+          a.message.code === 2 &&
+          a.message.subcode === 6,
+      ),
     );
   });
-
   it('a peer hold time of 1 or 2 s gets NOTIFICATION 2/6', () => {
     for (const holdTimeSec of [1, 2]) {
       const r = step(openSent, msg({ ...PEER_OPEN, holdTimeSec }), 0);
@@ -335,26 +313,6 @@ describe('timers and negotiation', () => {
         ),
       );
     }
-  });
-
-  it('the peer using our own BGP identifier gets 2/3', () => {
-    const r = negotiate(CONFIG, { ...PEER_OPEN, bgpId: CONFIG.routerId });
-    assert.ok('type' in r && r.code === 2 && r.subcode === 3);
-  });
-
-  it('without MP capabilities the peer is IPv4 unicast only (RFC 4760 §8)', () => {
-    const n = negotiate(CONFIG, { ...PEER_OPEN, capabilities: [] }) as Negotiated;
-    assert.deepStrictEqual(n.families, [{ afi: 1, safi: 1 }]);
-    assert.deepStrictEqual(n.context, { fourOctetAs: false, extendedMessage: false, externalPeer: true });
-    // Same AS: internal, so the decoder keeps LOCAL_PREF (RFC 7606 §7.5).
-    const ibgp = negotiate({ ...CONFIG, localAs: CONFIG.peerAs }, { ...PEER_OPEN, capabilities: [] });
-    assert.equal((ibgp as Negotiated).context.externalPeer, false);
-  });
-
-  it('a 4-octet local AS is sent as AS_TRANS with the capability (RFC 6793)', () => {
-    const open = buildOpen({ ...CONFIG, localAs: 4200000001 });
-    assert.equal(open.myAs, 23456);
-    assert.ok(open.capabilities.some((c) => c.kind === 'four-octet-as' && c.asn === 4200000001));
   });
 
   it('hold timer expiry sends 4/0 and comes back after the idle hold backoff', () => {

@@ -1,22 +1,21 @@
 import {
-  AS_TRANS,
   type BgpMessage,
-  type Capability,
   CeaseSubcode,
   ErrorCode,
   FsmSubcode,
   type NotificationMessage,
+  notification,
   type OpenMessage,
   OpenSubcode,
   parseAddress,
 } from '../codec/index.ts';
+import { buildOpen, negotiate } from './negotiation.ts';
 import type {
   ConnectionId,
   FsmAction,
   FsmConfig,
   FsmEvent,
   FsmState,
-  Negotiated,
   StepResult,
 } from './types.ts';
 
@@ -81,90 +80,6 @@ export function backoffMs(config: FsmConfig, attempts: number, random: number): 
 function u32OfId(id: string): number {
   const bytes = parseAddress(id)?.bytes ?? new Uint8Array(4);
   return ((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]!;
-}
-
-/** Our OPEN (RFC 4271 §4.2 with the capabilities of RFC 4760, 2918, 6793, 8654, 4724). */
-export function buildOpen(config: FsmConfig): OpenMessage {
-  const capabilities: Capability[] = config.families.map((f) => ({
-    kind: 'multiprotocol',
-    afi: f.afi,
-    safi: f.safi,
-  }));
-  capabilities.push({ kind: 'route-refresh' }, { kind: 'four-octet-as', asn: config.localAs });
-  if (config.extendedMessage) capabilities.push({ kind: 'extended-message' });
-  if (config.gracefulRestart) {
-    capabilities.push({
-      kind: 'graceful-restart',
-      restartState: config.gracefulRestart.restarting,
-      notification: false,
-      restartTimeSec: config.gracefulRestart.restartTimeSec,
-      // We keep no forwarding state of our own (we announce, we do not forward).
-      families: config.families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: true })),
-    });
-  }
-  return {
-    type: 'open',
-    version: 4,
-    myAs: config.localAs > 0xffff ? AS_TRANS : config.localAs,
-    holdTimeSec: config.holdTimeSec,
-    bgpId: config.routerId,
-    capabilities,
-  };
-}
-
-/** The AS a peer's OPEN speaks for: the 4-octet capability when present (RFC 6793 §4.1). */
-export function peerAsOf(open: OpenMessage): number {
-  for (const c of open.capabilities) if (c.kind === 'four-octet-as') return c.asn;
-  return open.myAs;
-}
-
-function notification(
-  code: number,
-  subcode: number,
-  data: Uint8Array = new Uint8Array(0),
-): NotificationMessage {
-  return { type: 'notification', code, subcode, data };
-}
-
-/**
- * Checks the peer's OPEN against the configuration (RFC 4271 §6.2) and negotiates. Returns the
- * NOTIFICATION to send when it is not acceptable.
- */
-export function negotiate(config: FsmConfig, open: OpenMessage): Negotiated | NotificationMessage {
-  const peerAs = peerAsOf(open);
-  if (peerAs !== config.peerAs) {
-    const data =
-      open.myAs === AS_TRANS ? new Uint8Array(0) : Uint8Array.of(open.myAs >>> 8, open.myAs & 0xff);
-    return notification(ErrorCode.OpenMessage, OpenSubcode.BadPeerAs, data);
-  }
-  if (open.holdTimeSec === 1 || open.holdTimeSec === 2) {
-    return notification(ErrorCode.OpenMessage, OpenSubcode.UnacceptableHoldTime);
-  }
-  if (open.bgpId === config.routerId)
-    return notification(ErrorCode.OpenMessage, OpenSubcode.BadBgpIdentifier);
-  const holdTimeSec = Math.min(config.holdTimeSec, open.holdTimeSec);
-  // RFC 4271 §10: a third of the hold time; a configured interval only ever shortens it, so
-  // a peer with a short hold time is never starved of KEEPALIVEs.
-  const third = Math.max(1, Math.floor(holdTimeSec / 3));
-  const keepaliveSec = holdTimeSec === 0 ? 0 : Math.min(config.keepaliveSec ?? third, third);
-  const peerFamilies = open.capabilities.flatMap((c) => (c.kind === 'multiprotocol' ? [c] : []));
-  // RFC 4760 §8: without MP capabilities the peer does IPv4 unicast only.
-  const offered = peerFamilies.length > 0 ? peerFamilies : [{ afi: 1, safi: 1 }];
-  const families = config.families.filter((f) => offered.some((p) => p.afi === f.afi && p.safi === f.safi));
-  const has = (kind: Capability['kind']) => open.capabilities.some((c) => c.kind === kind);
-  return {
-    holdTimeSec,
-    keepaliveMs: keepaliveSec * 1000,
-    context: {
-      fourOctetAs: has('four-octet-as'),
-      extendedMessage: config.extendedMessage && has('extended-message'),
-      externalPeer: config.localAs !== config.peerAs,
-    },
-    families,
-    peerRouteRefresh: has('route-refresh'),
-    peerGracefulRestart: has('graceful-restart'),
-    peerOpen: open,
-  };
 }
 
 /** Collects actions and the evolving state for one step. */

@@ -1,3 +1,4 @@
 /** BGP finite state machine (RFC 4271 §8) as a pure step function. */
 export * from './fsm.ts';
+export * from './negotiation.ts';
 export * from './types.ts';
