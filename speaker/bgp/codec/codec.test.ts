@@ -17,7 +17,7 @@ import { BgpMessageError } from './errors.ts';
 import { FIXTURES } from './fixtures.ts';
 import { BgpFramer } from './framer.ts';
 import { decodeMessage, encodeMessage, shutdownMessage, shutdownNotification } from './message.ts';
-import { hex, MARKER, toHex } from './test-helpers.ts';
+import { hex, MARKER, toHex, updateMessage } from './test-helpers.ts';
 import type { BgpMessage, CodecContext, UpdateMessage } from './types.ts';
 import { endOfRib, endOfRibFamily, isTreatAsWithdraw } from './update.ts';
 
@@ -344,11 +344,7 @@ const UPDATE_ERRORS: ErrorFixture[] = [
   },
 ];
 
-function updateBytes(body: string): Uint8Array {
-  const b = hex(body);
-  const length = (19 + b.length).toString(16).padStart(4, '0');
-  return hex(`${MARKER} ${length} 02 ${body}`);
-}
+const updateBytes = updateMessage;
 
 describe('malformed messages carry the NOTIFICATION of RFC 4271 §6 / the RFC 7606 action', () => {
   for (const f of HEADER_OPEN_ERRORS) {

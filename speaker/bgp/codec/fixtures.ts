@@ -266,6 +266,33 @@ export const FIXTURES: readonly Fixture[] = [
     },
   },
   {
+    name: 'UPDATE inside a confederation: AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE (RFC 5065 §3)',
+    context: FOUR,
+    bytes: hex(`${MARKER} 003f 02 # length 63
+                0000 0024 # attributes length 36
+                40 01 01 00 # ORIGIN IGP
+                40 02 16 # AS_PATH, 22 octets:
+                  03 01 0000fde9 # AS_CONFED_SEQUENCE 65001
+                  04 02 0000fdea 0000fdeb # AS_CONFED_SET {65002 65003}
+                  02 01 0000fde8 # AS_SEQUENCE 65000
+                40 03 04 c0000201 # NEXT_HOP 192.0.2.1
+                18 c63364 # 198.51.100.0/24`),
+    message: {
+      type: 'update',
+      withdrawn: [],
+      attributes: {
+        origin: 0,
+        asPath: [
+          { type: 'confed-sequence', asns: [65001] },
+          { type: 'confed-set', asns: [65002, 65003] },
+          { type: 'sequence', asns: [65000] },
+        ],
+        nextHop: '192.0.2.1',
+      },
+      nlri: ['198.51.100.0/24'],
+    },
+  },
+  {
     name: 'NOTIFICATION Hold Timer Expired (RFC 4271 §6.5)',
     context: TWO,
     bytes: hex(`${MARKER} 0015 03 04 00`),

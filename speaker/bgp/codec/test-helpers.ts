@@ -18,3 +18,10 @@ export function toHex(bytes: Uint8Array): string {
 
 /** The 16-octet all-ones marker, in hex. */
 export const MARKER = 'ffffffffffffffffffffffffffffffff';
+
+/** A whole UPDATE from its annotated body: the header (marker, length, type 2) is computed. */
+export function updateMessage(body: string): Uint8Array {
+  const b = hex(body);
+  const length = (19 + b.length).toString(16).padStart(4, '0');
+  return hex(`${MARKER} ${length} 02 ${body}`);
+}

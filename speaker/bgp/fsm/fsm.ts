@@ -10,14 +10,7 @@ import {
   parseAddress,
 } from '../codec/index.ts';
 import { buildOpen, negotiate } from './negotiation.ts';
-import type {
-  ConnectionId,
-  FsmAction,
-  FsmConfig,
-  FsmEvent,
-  FsmState,
-  StepResult,
-} from './types.ts';
+import type { ConnectionId, FsmAction, FsmConfig, FsmEvent, FsmState, StepResult } from './types.ts';
 
 /** Hold time while waiting for the peer's OPEN (RFC 4271 §8.2.2: "4 minutes is suggested"). */
 export const LARGE_HOLD_TIME_MS = 240_000;
