@@ -1,11 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import {
-  BgpFramer,
-  BgpMessageError,
-  type CodecContext,
-  decodeMessage,
-} from '../speaker/bgp/codec/index.ts';
+import { BgpFramer, BgpMessageError, type CodecContext, decodeMessage } from '../speaker/bgp/codec/index.ts';
+import { concatBytes } from '../speaker/bgp/codec/test-helpers.ts';
 
 // CPU cost of one received message of the largest size a peer may send (65,535 octets with
 // RFC 8654 extended messages), for inputs built to be expensive: duplicate attributes, the
@@ -57,16 +53,6 @@ function attr(flags: number, type: number, value: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Repeats a unit as often as it fits in `room` octets. */
 function fill(unit: (i: number) => Uint8Array, room: number): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -77,13 +63,13 @@ function fill(unit: (i: number) => Uint8Array, room: number): Uint8Array {
     parts.push(part);
     used += part.length;
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 const ROOM = MAX - 19 - 4;
 /** Known attribute types whose errors the session survives (not MP_REACH / MP_UNREACH). */
 const KNOWN = [1, 2, 3, 4, 5, 6, 7, 8, 17, 18, 32];
-const mandatory = concat([
+const mandatory = concatBytes([
   attr(0x40, 1, Uint8Array.of(0)),
   attr(0x40, 2, Uint8Array.of(2, 1, 0, 0, 0xfd, 0xe8)),
   attr(0x40, 3, Uint8Array.of(192, 0, 2, 1)),
@@ -93,11 +79,32 @@ const u32 = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) 
 function longPath(room: number, segmentAsns: number): Uint8Array {
   return fill(
     (i) =>
-      concat([
+      concatBytes([
         Uint8Array.of(2, segmentAsns),
         ...Array.from({ length: segmentAsns }, (_, k) => u32(64512 + ((i + k) % 1000))),
       ]),
     room,
+  );
+}
+
+/** ORIGIN, AS_PATH and an IPv6 MP_REACH_NLRI filled with the prefix `unit` makes. */
+function mpReachUpdate(unit: (i: number) => Uint8Array): Uint8Array {
+  const head = concatBytes([
+    Uint8Array.of(0, 2, 1, 16),
+    Uint8Array.of(0x20, 1, 0x0d, 0xb8, ...new Array(11).fill(0), 1),
+    Uint8Array.of(0),
+  ]);
+  const reach = attr(0x80, 14, concatBytes([head, fill(unit, ROOM - 13 - 4 - head.length)]));
+  return update(new Uint8Array(0), concatBytes([mandatory.subarray(0, 13), reach]), new Uint8Array(0));
+}
+
+/** ORIGIN, NEXT_HOP and the longest AS_PATH of segments of `segmentAsns` AS numbers. */
+function longPathUpdate(segmentAsns: number): Uint8Array {
+  const path = attr(0x40, 2, longPath(ROOM - 4 - 4 - 7, segmentAsns));
+  return update(
+    new Uint8Array(0),
+    concatBytes([mandatory.subarray(0, 4), path, mandatory.subarray(13)]),
+    new Uint8Array(0),
   );
 }
 
@@ -160,46 +167,12 @@ const cases: { name: string; bytes: Uint8Array }[] = [
   },
   {
     name: 'MP_REACH IPv6 NLRI of /0s',
-    bytes: update(
-      new Uint8Array(0),
-      concat([
-        mandatory.subarray(0, 13),
-        attr(
-          0x80,
-          14,
-          concat([
-            Uint8Array.of(0, 2, 1, 16),
-            Uint8Array.of(0x20, 1, 0x0d, 0xb8, ...new Array(11).fill(0), 1),
-            Uint8Array.of(0),
-            new Uint8Array(ROOM - 13 - 4 - 21),
-          ]),
-        ),
-      ]),
-      new Uint8Array(0),
-    ),
+    bytes: mpReachUpdate(() => Uint8Array.of(0)),
   },
   {
     name: 'MP_REACH IPv6 NLRI of /128s',
-    bytes: update(
-      new Uint8Array(0),
-      concat([
-        mandatory.subarray(0, 13),
-        attr(
-          0x80,
-          14,
-          concat([
-            Uint8Array.of(0, 2, 1, 16),
-            Uint8Array.of(0x20, 1, 0x0d, 0xb8, ...new Array(11).fill(0), 1),
-            Uint8Array.of(0),
-            fill(
-              (i) =>
-                Uint8Array.of(128, 0x20, 1, 0x0d, 0xb8, ...new Array(10).fill(0), (i >> 8) & 0xff, i & 0xff),
-              ROOM - 13 - 4 - 21,
-            ),
-          ]),
-        ),
-      ]),
-      new Uint8Array(0),
+    bytes: mpReachUpdate((i) =>
+      Uint8Array.of(128, 0x20, 1, 0x0d, 0xb8, ...new Array(10).fill(0), (i >> 8) & 0xff, i & 0xff),
     ),
   },
   {
@@ -209,7 +182,7 @@ const cases: { name: string; bytes: Uint8Array }[] = [
       attr(
         0x80,
         15,
-        concat([
+        concatBytes([
           Uint8Array.of(0, 2, 1),
           fill((i) => Uint8Array.of(64, 0x20, 1, 0x0d, 0xb8, 0, 0, (i >> 8) & 0xff, i & 0xff), ROOM - 7),
         ]),
@@ -219,27 +192,11 @@ const cases: { name: string; bytes: Uint8Array }[] = [
   },
   {
     name: 'AS_PATH of 255-AS segments (most AS numbers)',
-    bytes: update(
-      new Uint8Array(0),
-      concat([
-        mandatory.subarray(0, 4),
-        attr(0x40, 2, longPath(ROOM - 4 - 4 - 7, 255)),
-        mandatory.subarray(13),
-      ]),
-      new Uint8Array(0),
-    ),
+    bytes: longPathUpdate(255),
   },
   {
     name: 'AS_PATH of 1-AS segments (most segments)',
-    bytes: update(
-      new Uint8Array(0),
-      concat([
-        mandatory.subarray(0, 4),
-        attr(0x40, 2, longPath(ROOM - 4 - 4 - 7, 1)),
-        mandatory.subarray(13),
-      ]),
-      new Uint8Array(0),
-    ),
+    bytes: longPathUpdate(1),
   },
   {
     name: 'COMMUNITIES (most values)',
@@ -260,7 +217,7 @@ const cases: { name: string; bytes: Uint8Array }[] = [
       attr(
         0xc0,
         32,
-        fill((i) => concat([u32(i), u32(1), u32(2)]), ROOM - 4),
+        fill((i) => concatBytes([u32(i), u32(1), u32(2)]), ROOM - 4),
       ),
       new Uint8Array(0),
     ),
@@ -275,7 +232,7 @@ const cases: { name: string; bytes: Uint8Array }[] = [
   },
   {
     name: 'NOTIFICATION with 64 KiB of data',
-    bytes: message(3, concat([Uint8Array.of(6, 2), new Uint8Array(MAX - 21)])),
+    bytes: message(3, concatBytes([Uint8Array.of(6, 2), new Uint8Array(MAX - 21)])),
   },
   {
     name: 'malformed ROUTE-REFRESH of 64 KiB (error carries it)',

@@ -14,7 +14,7 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { BgpMessageError } from './errors.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES, LARGE_UPDATE } from './fixtures.ts';
 import { BgpFramer } from './framer.ts';
 import { decodeMessage, encodeMessage, shutdownMessage, shutdownNotification } from './message.ts';
 import { hex, MARKER, toHex, updateMessage } from './test-helpers.ts';
@@ -95,17 +95,7 @@ describe('framer', () => {
   });
 
   it('accepts up to 65,535 octets once extended messages are negotiated (RFC 8654)', () => {
-    const big: UpdateMessage = {
-      type: 'update',
-      withdrawn: [],
-      attributes: {
-        origin: 0,
-        asPath: [],
-        nextHop: '192.0.2.1',
-        communities: Array.from({ length: 2000 }, (_, i) => i),
-      },
-      nlri: ['198.51.100.0/24'],
-    };
+    const big = LARGE_UPDATE;
     const ext: CodecContext = { fourOctetAs: true, extendedMessage: true };
     const bytes = encodeMessage(big, ext);
     assert.ok(bytes.length > 4096);

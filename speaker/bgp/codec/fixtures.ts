@@ -1,5 +1,5 @@
 import { hex, MARKER } from './test-helpers.ts';
-import type { BgpMessage, CodecContext } from './types.ts';
+import type { BgpMessage, CodecContext, UpdateMessage } from './types.ts';
 
 /** One annotated wire fixture: bytes written by hand from the RFC layouts, and their meaning. */
 export interface Fixture {
@@ -312,3 +312,16 @@ export const FIXTURES: readonly Fixture[] = [
     message: { type: 'route-refresh', afi: 2, safi: 1, subtype: 0 },
   },
 ];
+
+/** An UPDATE over 4,096 octets: valid only once extended messages are negotiated (RFC 8654). */
+export const LARGE_UPDATE: UpdateMessage = {
+  type: 'update',
+  withdrawn: [],
+  attributes: {
+    origin: 0,
+    asPath: [],
+    nextHop: '192.0.2.1',
+    communities: Array.from({ length: 2000 }, (_, i) => i),
+  },
+  nlri: ['198.51.100.0/24'],
+};

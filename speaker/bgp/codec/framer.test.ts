@@ -2,28 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { BgpMessageError } from './errors.ts';
-import { FIXTURES } from './fixtures.ts';
+import { FIXTURES, LARGE_UPDATE } from './fixtures.ts';
 import { BgpFramer } from './framer.ts';
 import { encodeMessage } from './message.ts';
-import { hex, MARKER, toHex } from './test-helpers.ts';
-import type { CodecContext, UpdateMessage } from './types.ts';
+import { concatBytes, hex, MARKER, toHex } from './test-helpers.ts';
+import type { CodecContext } from './types.ts';
 
 const KEEPALIVE = hex(`${MARKER} 0013 04`);
 const FOUR: CodecContext = { fourOctetAs: true, extendedMessage: false };
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 describe('BgpFramer', () => {
   it('a message inside one chunk is a view of it; one across chunks is assembled once', () => {
-    const chunk = concat([KEEPALIVE, KEEPALIVE]);
+    const chunk = concatBytes([KEEPALIVE, KEEPALIVE]);
     const framer = new BgpFramer();
     const frames = [...framer.frames(chunk)];
     assert.equal(frames.length, 2);
@@ -57,7 +47,7 @@ describe('BgpFramer', () => {
 
   it('a consumer that stops early finds the rest of the chunk on the next call', () => {
     const framer = new BgpFramer();
-    const three = concat([KEEPALIVE, KEEPALIVE, KEEPALIVE]);
+    const three = concatBytes([KEEPALIVE, KEEPALIVE, KEEPALIVE]);
     for (const _ of framer.frames(three)) break;
     assert.equal(framer.pendingBytes, 38);
     assert.equal([...framer.frames(new Uint8Array(0))].length, 2);
@@ -66,21 +56,10 @@ describe('BgpFramer', () => {
 
   it('reads the messages after OPEN with the context set in between (extended messages)', () => {
     const open = FIXTURES.find((f) => f.message.type === 'open')!.bytes;
-    const big: UpdateMessage = {
-      type: 'update',
-      withdrawn: [],
-      attributes: {
-        origin: 0,
-        asPath: [],
-        nextHop: '192.0.2.1',
-        communities: Array.from({ length: 2000 }, (_, i) => i),
-      },
-      nlri: ['198.51.100.0/24'],
-    };
     const extended: CodecContext = { ...FOUR, extendedMessage: true };
-    const bigBytes = encodeMessage(big, extended);
+    const bigBytes = encodeMessage(LARGE_UPDATE, extended);
     for (const cut of [open.length + 10, open.length + 5000, open.length + bigBytes.length]) {
-      const stream = concat([open, bigBytes]);
+      const stream = concatBytes([open, bigBytes]);
       const framer = new BgpFramer();
       const got = [];
       for (const chunk of [stream.subarray(0, cut), stream.subarray(cut)]) {
@@ -95,7 +74,7 @@ describe('BgpFramer', () => {
 
   it('yields the same frames however the stream is cut, down to single octets', () => {
     const all = FIXTURES.filter((f) => f.context.fourOctetAs);
-    const stream = concat(all.map((f) => f.bytes));
+    const stream = concatBytes(all.map((f) => f.bytes));
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 200 }), (sizes) => {
         const framer = new BgpFramer(FOUR);

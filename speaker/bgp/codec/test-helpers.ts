@@ -25,3 +25,14 @@ export function updateMessage(body: string): Uint8Array {
   const length = (19 + b.length).toString(16).padStart(4, '0');
   return hex(`${MARKER} ${length} 02 ${body}`);
 }
+
+/** The parts one after the other in one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

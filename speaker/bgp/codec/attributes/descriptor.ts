@@ -83,3 +83,21 @@ export function fixedLength(value: ByteReader, length: number, errors: Attribute
   errors.length(value.remaining, String(length));
   return false;
 }
+
+/**
+ * Decoding helper: a value that is a list of `itemSize`-octet items, at least one (RFC 1997,
+ * RFC 8092); a length error (and undefined) otherwise.
+ */
+export function decodeList<T>(
+  value: ByteReader,
+  itemSize: number,
+  errors: AttributeErrors,
+  readItem: (value: ByteReader) => T,
+): T[] | undefined {
+  if (value.remaining === 0 || value.remaining % itemSize !== 0) {
+    return errors.length(value.remaining, `a non-zero multiple of ${itemSize}`);
+  }
+  const items: T[] = [];
+  while (value.remaining > 0) items.push(readItem(value));
+  return items;
+}
