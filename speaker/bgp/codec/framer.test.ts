@@ -54,6 +54,19 @@ describe('BgpFramer', () => {
     assert.equal(framer.pendingBytes, 0);
   });
 
+  it('keeps arrival order when a result is iterated only after the next chunk came', () => {
+    const framer = new BgpFramer();
+    const first = framer.frames(KEEPALIVE.subarray(0, 10));
+    const second = framer.frames(KEEPALIVE.subarray(10));
+    const third = framer.frames(concatBytes([KEEPALIVE, KEEPALIVE.subarray(0, 3)]));
+    const frames = [...third, ...second, ...first];
+    assert.deepStrictEqual(
+      frames.map((f) => toHex(f)),
+      [toHex(KEEPALIVE), toHex(KEEPALIVE)],
+    );
+    assert.equal(framer.pendingBytes, 3);
+  });
+
   it('reads the messages after OPEN with the context set in between (extended messages)', () => {
     const open = FIXTURES.find((f) => f.message.type === 'open')!.bytes;
     const extended: CodecContext = { ...FOUR, extendedMessage: true };

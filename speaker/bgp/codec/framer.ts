@@ -38,14 +38,24 @@ export class BgpFramer {
     return (this.partial ? this.filled : 0) + this.queue.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
-  /** Whole raw messages (header included) in the chunk plus what was held. */
+  /**
+   * Whole raw messages (header included) in the chunk plus what was held. The chunk is taken
+   * at once; the messages are cut as they are iterated.
+   */
   frames(chunk: Uint8Array): Iterable<Uint8Array> {
-    return this.absorb(chunk) ? NOTHING : this.framesOf(chunk);
+    return this.take(chunk) ? NOTHING : this.drain();
   }
 
   /** Decoded messages from a chunk; throws BgpMessageError on the first malformed one. */
   push(chunk: Uint8Array): Iterable<BgpMessage> {
-    return this.absorb(chunk) ? NOTHING : this.messagesOf(chunk);
+    return this.take(chunk) ? NOTHING : this.decode();
+  }
+
+  /** Takes a chunk in arrival order; true when it completes nothing (absorbed whole). */
+  private take(chunk: Uint8Array): boolean {
+    if (this.absorb(chunk)) return true;
+    if (chunk.length > 0) this.queue.push(chunk);
+    return false;
   }
 
   /**
@@ -59,13 +69,12 @@ export class BgpFramer {
     return true;
   }
 
-  private *framesOf(chunk: Uint8Array): Generator<Uint8Array> {
-    if (chunk.length > 0) this.queue.push(chunk);
+  private *drain(): Generator<Uint8Array> {
     while (this.queue.length > 0) yield* this.read(this.queue.shift()!);
   }
 
-  private *messagesOf(chunk: Uint8Array): Generator<BgpMessage> {
-    for (const frame of this.framesOf(chunk)) yield decodeMessage(frame, this.context);
+  private *decode(): Generator<BgpMessage> {
+    for (const frame of this.drain()) yield decodeMessage(frame, this.context);
   }
 
   private *read(chunk: Uint8Array): Generator<Uint8Array> {
