@@ -41,6 +41,7 @@ void ThrowErrno(Napi::Env env, const char* syscall, int err, const char* hint) {
 static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   metalbeacon::InitPacketSocket(env, exports);
   metalbeacon::InitTcpMd5(env, exports);
+  metalbeacon::InitTcpLiveness(env, exports);
   metalbeacon::InitMemory(env, exports);
   return exports;
 }

@@ -13,6 +13,9 @@ void InitPacketSocket(Napi::Env env, Napi::Object exports);
 // native/tcp-md5.cc: TCP MD5 signatures (RFC 2385) and TTL for BGP sockets (speaker/bgp).
 void InitTcpMd5(Napi::Env env, Napi::Object exports);
 
+// native/tcp-liveness.cc: TCP keepalive timers and TCP_USER_TIMEOUT for BGP sockets (speaker/bgp).
+void InitTcpLiveness(Napi::Env env, Napi::Object exports);
+
 // native/memory.cc: malloc_trim, so freed heap memory leaves the resident set (speaker/shell).
 void InitMemory(Napi::Env env, Napi::Object exports);
 

@@ -293,6 +293,8 @@ export function bgpCommand(): Command {
           });
           server.listen(at.port, at.host);
           await once(server, 'listening');
+          // accept(2) errors later (EMFILE, ...) must not end the speaker.
+          server.on('error', (error) => logger.warn({ err: error }, 'metrics endpoint error'));
         }
         for (const s of sessions) s.start();
         logger.info(

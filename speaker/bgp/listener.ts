@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import type { Logger } from '../../shared/log/logger.ts';
 import { type BgpSession, plainAddress, ttlFor } from './session.ts';
-import type { SocketOptions } from './socket-options.ts';
+import { type SocketOptions, socketFd } from './socket-options.ts';
 
 /**
  * Accepts BGP connections (passive side, RFC 4271 §8.2.1.1) and hands each to the session of
@@ -17,6 +17,9 @@ export class BgpListener {
     this.log = options.logger;
     this.socketOptions = options.socketOptions;
     this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    // Once listening, errors are those of accept(2) (EMFILE under a connection flood, ...): the
+    // server keeps listening, so they are logged, never thrown out of the event loop.
+    this.server.on('error', (error) => this.log.warn({ err: error }, 'BGP listener error'));
   }
 
   /** Routes connections from the session's peer address to it. */
@@ -33,10 +36,10 @@ export class BgpListener {
         resolve();
       });
     });
-    const fd = (this.server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const fd = socketFd(this.server);
     for (const session of this.sessions.values()) {
       if (session.config.password === undefined) continue;
-      if (!this.socketOptions || fd === undefined || fd < 0) {
+      if (!this.socketOptions || fd === undefined) {
         throw new Error('TCP MD5 on the listener needs the native addon');
       }
       this.socketOptions.setListenerPassword(fd, session.peer, session.config.password);
@@ -58,8 +61,8 @@ export class BgpListener {
       socket.destroy();
       return;
     }
-    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (this.socketOptions && fd !== undefined && fd >= 0) {
+    const fd = socketFd(socket);
+    if (this.socketOptions && fd !== undefined) {
       try {
         this.socketOptions.setTtl(fd, net.isIPv6(remote) ? 6 : 4, ttlFor(session.config));
       } catch (error) {

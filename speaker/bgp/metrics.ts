@@ -17,7 +17,16 @@ export interface SessionGauges {
   readonly uptimeSec: number;
   readonly prefixesAnnounced: number;
   readonly prefixesPending: number;
+  /** Octets of output waiting for the peer (queued plus in the socket). */
+  readonly outputQueuedBytes: number;
 }
+
+/**
+ * Why the session shell reset a session itself: a malformed message (its NOTIFICATION was
+ * sent), the output budget exceeded (Cease / Out of Resources), a peer not reading for the send
+ * hold time (RFC 9687), or an unexpected exception (closed without NOTIFICATION).
+ */
+export type SessionResetCause = 'malformed-message' | 'output-budget' | 'send-hold-timer' | 'internal-error';
 
 /**
  * Per-peer BGP metrics (`metalbeacon_bgp_*`, label `peer`), registered once in a registry given
@@ -33,6 +42,10 @@ export class BgpMetrics {
   readonly connectionAttempts: Counter<'peer'>;
   /** Errors in received UPDATEs that RFC 7606 handles without a session reset. */
   readonly updateErrors: Counter<'peer' | 'action' | 'attribute'>;
+  /** Sessions the shell reset itself, by {@link SessionResetCause}. */
+  readonly sessionResets: Counter<'peer' | 'cause'>;
+  /** ROUTE-REFRESH requests: queued (answered once output is idle), coalesced, or ignored. */
+  readonly routeRefreshes: Counter<'peer' | 'outcome'>;
   /** peer → reader of its live gauges. */
   private readonly sessions = new Map<string, () => SessionGauges>();
 
@@ -86,6 +99,18 @@ export class BgpMetrics {
       labelNames: ['peer', 'action', 'attribute'] as const,
       registers,
     });
+    this.sessionResets = new Counter({
+      name: 'metalbeacon_bgp_session_resets_total',
+      help: 'sessions reset by the speaker itself, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), internal-error',
+      labelNames: ['peer', 'cause'] as const,
+      registers,
+    });
+    this.routeRefreshes = new Counter({
+      name: 'metalbeacon_bgp_route_refresh_requests_total',
+      help: 'ROUTE-REFRESH requests received, by outcome: queued (answered once earlier output has left), coalesced (one for the family was pending), ignored (family not negotiated)',
+      labelNames: ['peer', 'outcome'] as const,
+      registers,
+    });
     const sessions = this.sessions;
     const gauge = (name: string, help: string, read: (g: SessionGauges) => number): void => {
       new Gauge({
@@ -118,6 +143,11 @@ export class BgpMetrics {
       (g) => g.prefixesAnnounced,
     );
     gauge('metalbeacon_bgp_prefixes_pending', 'desired prefixes not yet announced', (g) => g.prefixesPending);
+    gauge(
+      'metalbeacon_bgp_output_queued_bytes',
+      'octets of output waiting for the peer (queued and in the socket)',
+      (g) => g.outputQueuedBytes,
+    );
   }
 
   /** Makes a session's gauges visible under its peer label. */

@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { loadNative } from '../../native/index.ts';
+import type { TcpLiveness } from './peer-liveness.ts';
 import type { SocketOptions } from './socket-options.ts';
 
 /** Functions native/tcp-md5.cc adds to the addon. */
@@ -16,6 +17,27 @@ interface TcpNative {
   closeFd(fd: number): void;
 }
 
+/** Functions native/tcp-liveness.cc adds to the addon. */
+interface LivenessNative {
+  /** SO_KEEPALIVE on, TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT, TCP_USER_TIMEOUT. */
+  tcpLiveness(fd: number, idleSec: number, intervalSec: number, count: number, userTimeoutMs: number): void;
+  /** The same options as getsockopt reads them. */
+  tcpLivenessOf(fd: number): TcpLiveness & { keepalive: boolean };
+}
+
+function livenessNative(): LivenessNative {
+  const native = loadNative() as unknown as Partial<LivenessNative>;
+  if (typeof native.tcpLiveness !== 'function' || typeof native.tcpLivenessOf !== 'function') {
+    throw new Error('the native addon was built without native/tcp-liveness.cc; rebuild it');
+  }
+  return native as LivenessNative;
+}
+
+/** What the kernel holds for a socket's keepalive and user timeout (getsockopt), for checks and tests. */
+export function readTcpLiveness(fd: number): TcpLiveness & { keepalive: boolean } {
+  return livenessNative().tcpLivenessOf(fd);
+}
+
 /**
  * Socket options from the native addon: the socket is made by the addon (MD5 key, TTL and source
  * address set before the SYN), then handed to node:net, which connects it.
@@ -26,6 +48,7 @@ export function nativeSocketOptions(): SocketOptions {
     throw new Error('the native addon was built without TCP MD5 support (native/tcp-md5.cc); rebuild it');
   }
   const n = native as TcpNative;
+  const live = livenessNative();
   return {
     connect({ family, host, port, localAddress, password, ttl }) {
       const fd = n.tcpSocket(family);
@@ -46,6 +69,9 @@ export function nativeSocketOptions(): SocketOptions {
     },
     setTtl(fd, family, ttl) {
       n.tcpTtl(fd, family, ttl);
+    },
+    setLiveness(fd, l) {
+      live.tcpLiveness(fd, l.keepaliveIdleSec, l.keepaliveIntervalSec, l.keepaliveCount, l.userTimeoutMs);
     },
   };
 }

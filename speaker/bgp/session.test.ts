@@ -17,7 +17,10 @@ import {
 import { hex } from './codec/test-helpers.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
+import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
+import { tcpLivenessFor } from './peer-liveness.ts';
 import { BgpSession, type PeerConfig } from './session.ts';
+import { type SocketOptions, socketFd } from './socket-options.ts';
 
 // The session shell against a scripted peer on loopback: real sockets and timers, the peer
 // written with our codec so every byte it sees can be checked.
@@ -323,5 +326,84 @@ describe('BgpSession over loopback', () => {
     peer.send({ type: 'keepalive' });
     await peer.until('route', () => peer.updates().find((u) => u.nlri.includes('198.51.100.9/32')));
     assert.equal(session.state, 'Established');
+  });
+
+  it('an exception inside the session resets that session only: logged once, counted, back after the backoff', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const registry = new Registry();
+    const metrics = new BgpMetrics(registry);
+    const lines: { msg: string; err?: { message?: string } }[] = [];
+    const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const session = new BgpSession(config(port), { logger: captured, metrics });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    let ups = 0;
+    session.on('state', (state) => {
+      if (state === 'Established' && ++ups === 1) throw new Error('injected fault');
+    });
+    session.setRoutes(new Map([['198.51.100.1/32', {}]]));
+    session.start();
+    await peer.until('the session back after the reset', () =>
+      ups === 2 && session.state === 'Established' ? true : undefined,
+    );
+    const faults = lines.filter((l) => l.msg === 'BGP session reset after an internal error');
+    assert.equal(faults.length, 1);
+    assert.equal(faults[0]!.err?.message, 'injected fault');
+    assert.match(
+      await registry.metrics(),
+      /metalbeacon_bgp_session_resets_total\{peer="127.0.0.1",cause="internal-error"\} 1\n/,
+    );
+    assert.equal(peer.notification(), undefined, 'no RFC NOTIFICATION applies: the connection is closed');
+    await peer.until('routes again on the new connection', () =>
+      peer.updates().filter((u) => u.nlri.includes('198.51.100.1/32')).length === 2 ? true : undefined,
+    );
+  });
+
+  it('output beyond its budget resets the session with Cease / Out of Resources (6/8)', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const registry = new Registry();
+    const metrics = new BgpMetrics(registry);
+    const session = new BgpSession(config(port, { outputBudgetBytes: 1000 }), { logger, metrics });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    // 500 IPv4 /32s: about 2,500 octets of NLRI, more than the 1,000 allowed.
+    const prefix = (i: number) => `${i < 250 ? '198.51.100' : '203.0.113'}.${i % 250}/32`;
+    session.setRoutes(new Map(Array.from({ length: 500 }, (_, i) => [prefix(i), {}])));
+    session.start();
+    const n = await peer.until('NOTIFICATION', () => peer.notification());
+    assert.deepStrictEqual([n.code, n.subcode], [6, 8]);
+    assert.equal(peer.updates().length, 0, 'nothing of the refused output went out');
+    assert.match(
+      await registry.metrics(),
+      /metalbeacon_bgp_session_resets_total\{peer="127.0.0.1",cause="output-budget"\} [1-9]/,
+    );
+  });
+
+  it('sets TCP keepalive and TCP_USER_TIMEOUT from the negotiated hold time (read back by getsockopt)', async () => {
+    const { peer, port, server } = await listeningPeer(established(30));
+    const native = nativeSocketOptions();
+    let socket: net.Socket | undefined;
+    const socketOptions: SocketOptions = {
+      ...native,
+      connect: (options) => {
+        socket = native.connect(options);
+        return socket;
+      },
+    };
+    const session = new BgpSession(config(port), { logger, socketOptions });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.start();
+    await peer.until('established', () => (session.state === 'Established' ? true : undefined));
+    const fd = socketFd(socket!);
+    assert.ok(fd !== undefined);
+    // We proposed 90 s, the peer 30 s: the negotiated 30 s sets the kernel's timers.
+    assert.deepStrictEqual(readTcpLiveness(fd), { keepalive: true, ...tcpLivenessFor(30) });
   });
 });

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../../shared/log/logger.ts';
-import { type IpFamily, parseCidr, parseIp, rangeContains } from '../../shared/net/ip.ts';
+import { parseCidr, parseIp, rangeContains } from '../../shared/net/ip.ts';
 import {
   Afi,
   attributeName,
@@ -16,13 +16,17 @@ import {
   ErrorCode,
   encodeMessage,
   isTreatAsWithdraw,
+  Limits,
+  maxMessageLength,
   type NotificationMessage,
   shutdownMessage,
   shutdownNotification,
   type UpdateMessage,
   WellKnownCommunity,
 } from './codec/index.ts';
+import { ConnectionWriter } from './connection-writer.ts';
 import {
+  backoffMs,
   type ConnectionId,
   type FsmAction,
   type FsmConfig,
@@ -36,9 +40,12 @@ import {
   validateFsmConfig,
 } from './fsm/index.ts';
 import { LogThrottle } from './log-throttle.ts';
-import type { BgpMetrics } from './metrics.ts';
+import type { BgpMetrics, SessionResetCause } from './metrics.ts';
+import { sendHoldMs, tcpLivenessFor } from './peer-liveness.ts';
+import { PendingOutput } from './pending-output.ts';
 import { RibOut, type RibSession, type RouteAttributes } from './rib/index.ts';
-import type { SocketOptions } from './socket-options.ts';
+import { refreshFamily, sessionFamilies } from './session-families.ts';
+import { type SocketOptions, socketFd } from './socket-options.ts';
 
 /** One peer as the operator configures it (MetalLB's BGPPeer fields). */
 export interface PeerConfig {
@@ -66,6 +73,11 @@ export interface PeerConfig {
   readonly nextHopIpv6?: string;
   readonly connectRetryMs?: number;
   readonly connectRetryMaxMs?: number;
+  /**
+   * Octets of output the session may hold for the peer (queued plus in the socket) before it is
+   * reset with Cease / Out of Resources; default {@link DEFAULT_OUTPUT_BUDGET_BYTES}.
+   */
+  readonly outputBudgetBytes?: number;
 }
 
 /** Dependencies handed in by the program (no singletons). */
@@ -79,8 +91,15 @@ export interface SessionDeps {
   readonly restarting?: boolean;
 }
 
-/** Milliseconds a closing socket gets to flush its last NOTIFICATION. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * Output a session may hold for its peer. UPDATEs are produced only once the previous ones have
+ * left, so this is never reached by what a peer asks for (refreshes coalesce); it bounds one
+ * full table (roughly 1.5 million IPv6 prefixes) and stops a bug from growing without end.
+ */
+export const DEFAULT_OUTPUT_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** RFC 9687 §3: NOTIFICATION error code Send Hold Timer Expired. */
+const SEND_HOLD_TIMER_EXPIRED = 8;
 
 /** At most one log line per peer this often about UPDATEs kept despite errors (RFC 7606). */
 const UPDATE_ERROR_LOG_INTERVAL_MS = 60_000;
@@ -88,7 +107,17 @@ const UPDATE_ERROR_LOG_INTERVAL_MS = 60_000;
 interface Connection {
   readonly socket: Socket;
   readonly framer: BgpFramer;
+  readonly writer: ConnectionWriter;
   context: CodecContext;
+}
+
+/**
+ * A NOTIFICATION cut to what the connection may carry: RFC 7313 §5 and RFC 4271 §6 put whole
+ * messages in the data, and a message as long as the maximum does not fit with a header.
+ */
+export function fitNotification(n: NotificationMessage, maxLength: number): NotificationMessage {
+  const room = maxLength - Limits.HeaderLength - 2;
+  return n.data.length <= room ? n : { ...n, data: n.data.subarray(0, Math.max(0, room)) };
 }
 
 /** The TTL our packets carry: 1 for direct eBGP, N with multihop, 255 on iBGP (RFC 4271 §5.1.3 practice). */
@@ -187,6 +216,11 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   /** prefix → attributes we want the peer to hold. */
   private desired: ReadonlyMap<string, RouteAttributes> = new Map();
   private readonly updateErrorLog = new LogThrottle(UPDATE_ERROR_LOG_INTERVAL_MS);
+  /** Refreshes and route changes not yet turned into UPDATEs (they wait for idle output). */
+  private readonly pending = new PendingOutput();
+  /** Stopped by the owner: a fault must not bring it back. */
+  private stopped = false;
+  private livenessWarned = false;
 
   constructor(config: PeerConfig, deps: SessionDeps) {
     super();
@@ -203,6 +237,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       uptimeSec: this.fsm.establishedAtMs === undefined ? 0 : (Date.now() - this.fsm.establishedAtMs) / 1000,
       prefixesAnnounced: this.rib?.announcedCount ?? 0,
       prefixesPending: Math.max(0, this.desired.size - (this.rib?.announcedCount ?? 0)),
+      outputQueuedBytes: this.outputQueuedBytes,
     }));
   }
 
@@ -216,21 +251,36 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     return this.rib?.announcedCount ?? 0;
   }
 
+  /** Octets of output waiting for the peer on the Established connection. */
+  get outputQueuedBytes(): number {
+    const c = this.established && this.connections.get(this.established.conn);
+    return c ? c.writer.outstandingBytes : 0;
+  }
+
   /** Starts the session (ManualStart). */
   start(): void {
+    this.stopped = false;
     this.dispatch({ type: 'ManualStart' });
   }
 
-  /** Sets what the peer should hold; when Established, sends only the difference at once. */
+  /**
+   * Sets what the peer should hold; when Established, the difference goes out as soon as the
+   * output is idle (at once unless the peer is behind on reading).
+   */
   setRoutes(desired: ReadonlyMap<string, RouteAttributes>): void {
     this.desired = desired;
-    if (this.rib && this.established) this.writeAll(this.established.conn, this.rib.update(desired));
+    this.guard('route change', () => {
+      if (!this.established) return;
+      this.pending.markRoutesChanged();
+      this.connections.get(this.established.conn)?.writer.kick();
+    });
   }
 
   /** Hands an accepted TCP connection from this peer to the session. */
   accept(socket: Socket): void {
     const conn = `in#${++this.incomingCount}`;
     this.attach(conn, socket);
+    this.guard('accepted connection', () => this.applyLiveness(socket, this.fsm.config.holdTimeSec));
     this.dispatch({ type: 'TcpConnectionConfirmed', conn });
   }
 
@@ -239,6 +289,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    * close. Resolves when every socket is closed.
    */
   async stop(notification?: NotificationMessage): Promise<void> {
+    this.stopped = true;
     const closed = [...this.connections.values()].map(
       (c) =>
         new Promise<void>((resolve) =>
@@ -278,34 +329,125 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    * negotiated the peer keeps our routes until we are back with End-of-RIB (RFC 4724 §4.2).
    */
   abort(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    for (const c of this.connections.values()) c.socket.destroy();
-    this.connections.clear();
+    this.stopped = true;
+    this.dropEverything();
     this.deps.metrics?.untrack(this.peer);
   }
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * Feeds events to the FSM one at a time (events raised while one is handled wait their turn).
+   * Whatever one of them throws resets this session only: see {@link resetAfterFault}.
+   */
   private dispatch(event: FsmEvent): void {
     this.queue.push(event);
     if (this.dispatching) return;
     this.dispatching = true;
     try {
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
-        const before = this.fsm.name;
-        const { state, actions } = step(this.fsm, e, Date.now());
-        this.fsm = state;
-        if (e.type === 'HoldTimerExpires') this.deps.metrics?.holdTimerExpiries.inc({ peer: this.peer });
-        for (const action of actions) this.perform(action);
-        if (state.name !== before) {
-          this.log.info({ from: before, to: state.name, event: e.type }, 'BGP state change');
-          this.emit('state', state.name);
+        try {
+          this.handle(e);
+        } catch (error) {
+          this.queue.length = 0;
+          this.resetAfterFault(error, e.type);
         }
       }
     } finally {
       this.dispatching = false;
     }
+  }
+
+  private handle(e: FsmEvent): void {
+    const before = this.fsm.name;
+    const { state, actions } = step(this.fsm, e, Date.now());
+    this.fsm = state;
+    if (e.type === 'HoldTimerExpires') this.deps.metrics?.holdTimerExpiries.inc({ peer: this.peer });
+    for (const action of actions) this.perform(action);
+    if (state.name !== before) {
+      this.log.info({ from: before, to: state.name, event: e.type }, 'BGP state change');
+      this.emit('state', state.name);
+    }
+  }
+
+  /** Runs a callback of a socket, timer or caller; a throw resets this session only. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      if (this.dispatching) throw error; // dispatch() resets once the current event unwinds
+      this.resetAfterFault(error, what);
+    }
+  }
+
+  /**
+   * Ends the session for a cause the shell detects (output budget, send hold timer, malformed
+   * input): one log line with the cause, one count, then AutomaticStop with its NOTIFICATION
+   * (RFC 4271 event 8), which closes and comes back after the normal backoff.
+   */
+  private resetSession(cause: SessionResetCause, notification: NotificationMessage, details: object): void {
+    this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause });
+    this.log.warn(
+      { cause, code: notification.code, subcode: notification.subcode, ...details },
+      'BGP session reset',
+    );
+    this.dispatch({ type: 'AutomaticStop', notification });
+  }
+
+  /**
+   * An unexpected exception inside the session (a bug, in us or in what a peer made us do) ends
+   * this session and nothing else: every socket and timer goes without a NOTIFICATION (no RFC
+   * one applies; with graceful restart the peer keeps our routes meanwhile), the error is logged
+   * once with its stack and counted, and the session starts again from Idle after the backoff
+   * its failures so far earned. The FSM state is rebuilt rather than stepped, since the fault may
+   * have left the last step's actions half done.
+   */
+  private resetAfterFault(error: unknown, during: string): void {
+    try {
+      this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause: 'internal-error' });
+      this.log.error({ err: error, during }, 'BGP session reset after an internal error');
+      const wasEstablished = this.fsm.name === 'Established';
+      const before = this.fsm;
+      this.dropEverything();
+      this.rib = undefined;
+      this.established = undefined;
+      this.pending.clear();
+      const failures = before.connectRetryCounter + 1;
+      this.fsm = {
+        ...initialState(before.config),
+        connectRetryCounter: failures,
+        nextConnection: before.nextConnection,
+        rng: before.rng,
+      };
+      if (!this.stopped) {
+        const delayMs = backoffMs(before.config, failures - 1, (before.rng >>> 0) / 2 ** 32);
+        this.timers.set(
+          'idleHold',
+          setTimeout(() => {
+            this.timers.delete('idleHold');
+            this.dispatch({ type: 'IdleHoldTimerExpires' });
+          }, delayMs),
+        );
+      }
+      if (before.name !== 'Idle') {
+        this.log.info({ from: before.name, to: 'Idle', wasEstablished }, 'BGP state change');
+        this.emit('state', 'Idle');
+      }
+    } catch (second) {
+      // Only a listener of 'state' or the logger can get here; the session is already reset.
+      this.log.error({ err: second }, 'error while resetting the BGP session');
+    }
+  }
+
+  /** Destroys every connection and clears every timer. */
+  private dropEverything(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const c of this.connections.values()) {
+      c.writer.dispose();
+      c.socket.destroy();
+    }
+    this.connections.clear();
   }
 
   private perform(action: FsmAction): void {
@@ -350,15 +492,11 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         this.log.warn({ reason: action.reason }, 'BGP session down');
         this.rib = undefined;
         this.established = undefined;
+        this.pending.clear();
         return;
-      case 'routeRefresh': {
-        // RFC 2918 §4: resend the requested family only.
-        const family = action.afi === Afi.Ipv4 ? 'IPv4' : action.afi === Afi.Ipv6 ? 'IPv6' : undefined;
-        if (this.rib && this.established && family) {
-          this.writeAll(this.established.conn, this.rib.refresh(this.desired, family));
-        }
+      case 'routeRefresh':
+        this.onRouteRefresh(action);
         return;
-      }
       case 'update':
         // We announce and do not learn: a received UPDATE is validated, counted and dropped.
         if (action.message.type === 'update') this.onUpdateReceived(action.message);
@@ -402,6 +540,75 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     );
   }
 
+  /**
+   * ROUTE-REFRESH (RFC 2918 §4): the requested family is resent once the output is idle; while
+   * the peer is behind on reading, further requests for it coalesce into the pending one. A
+   * family the session did not negotiate is ignored.
+   */
+  private onRouteRefresh(request: { afi: number; safi: number; subtype: number }): void {
+    if (!this.established) return;
+    const family = refreshFamily(request, this.established.negotiated.families);
+    let outcome: 'queued' | 'coalesced' | 'ignored' = 'ignored';
+    if (family === undefined) {
+      this.log.debug(request, 'ROUTE-REFRESH for a family not negotiated, or of another subtype: ignored');
+    } else {
+      outcome = this.pending.requestRefresh(family) ? 'queued' : 'coalesced';
+    }
+    this.deps.metrics?.routeRefreshes.inc({ peer: this.peer, outcome });
+    if (outcome === 'queued') this.connections.get(this.established.conn)?.writer.kick();
+  }
+
+  /**
+   * Turns pending work into UPDATEs: called by the writer of `conn` when its output is idle, so
+   * at most one generation of UPDATEs (bounded by our table, not by what the peer asked) waits
+   * for the peer at a time.
+   */
+  private produce(conn: ConnectionId): void {
+    if (!this.rib || this.established?.conn !== conn) return;
+    const work = this.pending.take();
+    if (!work) return;
+    let messages: Uint8Array[] = [];
+    for (const family of work.refresh) messages = messages.concat(this.rib.refresh(this.desired, family));
+    if (work.routesChanged) messages = messages.concat(this.rib.update(this.desired));
+    if (messages.length === 0) return;
+    const c = this.connections.get(conn);
+    if (!c) return;
+    const bytes = messages.reduce((n, m) => n + m.length, 0);
+    if (!c.writer.enqueue(messages)) {
+      this.resetSession('output-budget', cease(CeaseSubcode.OutOfResources), {
+        outputBytes: bytes + c.writer.outstandingBytes,
+        budgetBytes: this.budgetBytes,
+      });
+      return;
+    }
+    this.deps.metrics?.messagesSent.inc({ peer: this.peer, type: 'update' }, messages.length);
+    this.deps.metrics?.updatesSent.inc({ peer: this.peer }, messages.length);
+  }
+
+  private get budgetBytes(): number {
+    return this.config.outputBudgetBytes ?? DEFAULT_OUTPUT_BUDGET_BYTES;
+  }
+
+  /**
+   * TCP keepalive and TCP_USER_TIMEOUT from the hold time (proposed before OPEN, negotiated
+   * after): through the native addon when built, else the keepalive alone as node:net sets it.
+   */
+  private applyLiveness(socket: Socket, holdTimeSec: number): void {
+    const liveness = tcpLivenessFor(holdTimeSec);
+    const fd = socketFd(socket);
+    const options = this.deps.socketOptions;
+    if (options && fd !== undefined) {
+      try {
+        options.setLiveness(fd, liveness);
+        return;
+      } catch (error) {
+        if (!this.livenessWarned) this.log.warn({ err: error }, 'cannot set TCP keepalive / user timeout');
+        this.livenessWarned = true;
+      }
+    }
+    socket.setKeepAlive(true, liveness.keepaliveIdleSec * 1000);
+  }
+
   private onEstablished(conn: ConnectionId, negotiated: Negotiated): void {
     const c = this.connections.get(conn);
     if (!c) return;
@@ -410,17 +617,16 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     const v4 = this.config.nextHopIpv4 ?? (isIPv4(local) ? local : onLink.ipv4);
     const v6 =
       this.config.nextHopIpv6 ?? (isIPv6(local) && !local.startsWith('fe80') ? local : onLink.ipv6Global);
-    const families: IpFamily[] = [];
-    for (const f of negotiated.families) {
-      if (f.afi === Afi.Ipv4 && v4) families.push('IPv4');
-      else if (f.afi === Afi.Ipv6 && v6) families.push('IPv6');
-      else this.log.warn({ afi: f.afi }, 'no next hop of this family on the session; not announcing it');
+    const families = sessionFamilies(negotiated.families, { IPv4: v4 !== undefined, IPv6: v6 !== undefined });
+    for (const family of families.withoutNextHop) {
+      this.log.warn({ family }, 'no next hop of this family on the session; not announcing it');
     }
     const session: RibSession = {
       localAs: this.config.localAs,
       peerAs: this.config.peerAs,
       context: negotiated.context,
-      families,
+      families: families.announce,
+      endOfRibFamilies: families.endOfRib,
       ...(v4 ? { nextHopIpv4: v4 } : {}),
       ...(v6
         ? {
@@ -436,13 +642,16 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     this.log.info(
       {
         holdTimeSec: negotiated.holdTimeSec,
-        families,
+        families: families.announce,
         peerRouterId: negotiated.peerOpen.bgpId,
         prefixes: this.desired.size,
       },
       'BGP session established',
     );
-    this.writeAll(conn, this.rib.update(this.desired));
+    this.applyLiveness(c.socket, negotiated.holdTimeSec);
+    c.writer.setSendHold(sendHoldMs(negotiated.holdTimeSec));
+    this.pending.markRoutesChanged();
+    c.writer.kick();
   }
 
   private connect(conn: ConnectionId): void {
@@ -483,7 +692,10 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     }, this.config.connectTimeMs ?? 5_000);
     socket.once('connect', () => {
       clearTimeout(timeout);
-      socket.setNoDelay(true);
+      this.guard('connected', () => {
+        socket.setNoDelay(true);
+        this.applyLiveness(socket, this.fsm.config.holdTimeSec);
+      });
       this.dispatch({ type: 'TcpCRAcked', conn });
     });
     socket.once('close', () => clearTimeout(timeout));
@@ -491,34 +703,49 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
 
   private attach(conn: ConnectionId, socket: Socket): void {
     const framer = new BgpFramer(DEFAULT_CONTEXT);
-    this.connections.set(conn, { socket, framer, context: DEFAULT_CONTEXT });
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.connections.has(conn)) return;
-      try {
-        for (const message of framer.push(chunk)) {
-          this.countReceived(message);
-          this.dispatch({ type: 'Message', conn, message });
-          if (!this.connections.has(conn)) break;
-        }
-      } catch (error) {
-        if (!(error instanceof BgpMessageError)) throw error;
-        this.log.warn(
-          { code: error.code, subcode: error.subcode, error: error.message },
-          'malformed message',
-        );
-        this.dispatch({
-          type: 'MessageError',
-          conn,
-          code: error.code,
-          subcode: error.subcode,
-          data: error.data,
-        });
-      }
+    const writer = new ConnectionWriter(socket, {
+      budgetBytes: this.budgetBytes,
+      onIdle: () => this.produce(conn),
+      onSendHoldExpired: () =>
+        this.resetSession(
+          'send-hold-timer',
+          { type: 'notification', code: SEND_HOLD_TIMER_EXPIRED, subcode: 0, data: new Uint8Array(0) },
+          { outputBytes: writer.outstandingBytes },
+        ),
+      guard: (what, fn) => this.guard(what, fn),
     });
+    this.connections.set(conn, { socket, framer, writer, context: DEFAULT_CONTEXT });
+    socket.on('data', (chunk: Buffer) => this.guard('received data', () => this.onData(conn, framer, chunk)));
     socket.on('error', (error) => this.log.debug({ err: error, conn }, 'socket error'));
-    socket.on('close', () => {
-      if (this.connections.delete(conn)) this.dispatch({ type: 'TcpConnectionFails', conn });
-    });
+    socket.on('close', () =>
+      this.guard('connection closed', () => {
+        writer.dispose();
+        if (this.connections.delete(conn)) this.dispatch({ type: 'TcpConnectionFails', conn });
+      }),
+    );
+  }
+
+  /** Frames and decodes a chunk; a malformed message gets its NOTIFICATION (RFC 4271 §6). */
+  private onData(conn: ConnectionId, framer: BgpFramer, chunk: Uint8Array): void {
+    if (!this.connections.has(conn)) return;
+    try {
+      for (const message of framer.push(chunk)) {
+        this.countReceived(message);
+        this.dispatch({ type: 'Message', conn, message });
+        if (!this.connections.has(conn)) break;
+      }
+    } catch (error) {
+      if (!(error instanceof BgpMessageError)) throw error;
+      this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause: 'malformed-message' });
+      this.log.warn({ code: error.code, subcode: error.subcode, error: error.message }, 'malformed message');
+      this.dispatch({
+        type: 'MessageError',
+        conn,
+        code: error.code,
+        subcode: error.subcode,
+        data: error.data,
+      });
+    }
   }
 
   private countReceived(message: BgpMessage): void {
@@ -535,34 +762,50 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     }
   }
 
+  /**
+   * Sends an FSM message. A NOTIFICATION is cut to the connection's maximum and goes past what is
+   * queued (the connection closes next); a KEEPALIVE is skipped while output is waiting (it
+   * would only queue behind it); the rest is queued within the output budget.
+   */
   private send(conn: ConnectionId, message: BgpMessage): void {
     const c = this.connections.get(conn);
     if (!c || c.socket.destroyed) return;
+    if (message.type === 'keepalive' && c.writer.busy) return;
     const m = this.deps.metrics;
-    m?.messagesSent.inc({ peer: this.peer, type: message.type });
     if (message.type === 'notification') {
+      const fitted = fitNotification(message, maxMessageLength(c.context));
+      m?.messagesSent.inc({ peer: this.peer, type: message.type });
       m?.notificationsSent.inc({ peer: this.peer, code: message.code, subcode: message.subcode });
-      this.log.warn({ code: message.code, subcode: message.subcode }, 'NOTIFICATION sent');
+      this.log.warn(
+        {
+          code: message.code,
+          subcode: message.subcode,
+          ...(fitted !== message ? { dataCutFrom: message.data.length, dataCutTo: fitted.data.length } : {}),
+        },
+        'NOTIFICATION sent',
+      );
+      c.writer.finish(encodeMessage(fitted, c.context));
+      return;
     }
-    c.socket.write(encodeMessage(message, c.context));
-  }
-
-  /** Writes pre-encoded UPDATEs in one go. */
-  private writeAll(conn: ConnectionId, messages: Uint8Array[]): void {
-    const c = this.connections.get(conn);
-    if (!c || messages.length === 0 || c.socket.destroyed) return;
-    this.deps.metrics?.messagesSent.inc({ peer: this.peer, type: 'update' }, messages.length);
-    this.deps.metrics?.updatesSent.inc({ peer: this.peer }, messages.length);
-    c.socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
+    m?.messagesSent.inc({ peer: this.peer, type: message.type });
+    if (!c.writer.enqueue([encodeMessage(message, c.context)])) {
+      this.resetSession('output-budget', cease(CeaseSubcode.OutOfResources), {
+        outputBytes: c.writer.outstandingBytes,
+        budgetBytes: this.budgetBytes,
+      });
+    }
   }
 
   private close(conn: ConnectionId): void {
     const c = this.connections.get(conn);
     if (!c) return;
     this.connections.delete(conn);
-    c.socket.end();
-    setTimeout(() => c.socket.destroy(), CLOSE_GRACE_MS).unref();
+    c.writer.finish();
   }
+}
+
+function cease(subcode: number): NotificationMessage {
+  return { type: 'notification', code: ErrorCode.Cease, subcode, data: new Uint8Array(0) };
 }
 
 const TIMER_EVENTS = {

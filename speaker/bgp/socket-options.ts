@@ -1,6 +1,10 @@
 import type { Socket } from 'node:net';
+import type { TcpLiveness } from './peer-liveness.ts';
 
-/** Socket options node:net cannot set (TCP MD5 RFC 2385, IP TTL), provided by the native addon. */
+/**
+ * Socket options node:net cannot set (TCP MD5 RFC 2385, IP TTL, TCP keepalive timers and
+ * TCP_USER_TIMEOUT), provided by the native addon.
+ */
 export interface SocketOptions {
   /** A connecting socket with MD5 key and TTL set before the SYN. */
   connect(options: {
@@ -15,4 +19,12 @@ export interface SocketOptions {
   setListenerPassword(fd: number, peerAddress: string, password: string | undefined): void;
   /** Sets the TTL / hop limit on an accepted socket's fd. */
   setTtl(fd: number, family: 4 | 6, ttl: number): void;
+  /** Turns TCP keepalive on with these timers and sets TCP_USER_TIMEOUT (tcp(7)). */
+  setLiveness(fd: number, liveness: TcpLiveness): void;
+}
+
+/** The file descriptor under a node:net socket or server, when it has one. */
+export function socketFd(handleOwner: object): number | undefined {
+  const fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
+  return fd !== undefined && fd >= 0 ? fd : undefined;
 }

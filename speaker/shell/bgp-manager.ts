@@ -139,15 +139,19 @@ export class BgpManager {
       if (state === 'Established') entry.lastError = '';
       // Which error counter moved since the last change names the cause (the session itself
       // reports it only in its logs and metrics).
-      void this.#errorCounts(session.peer).then(async (now) => {
-        const before = await errorsSeen;
-        errorsSeen = Promise.resolve(now);
-        const cause = describeChange(before, now);
-        if (cause && state !== 'Established') {
-          entry.lastError = cause;
-          this.#o.onChange();
-        }
-      });
+      void this.#errorCounts(session.peer)
+        .then(async (now) => {
+          const before = await errorsSeen;
+          errorsSeen = Promise.resolve(now);
+          const cause = describeChange(before, now);
+          if (cause && state !== 'Established') {
+            entry.lastError = cause;
+            this.#o.onChange();
+          }
+        })
+        .catch((error: unknown) =>
+          this.#o.log.error({ peer: plan.peer.name, err: error }, 'cannot report the BGP session error'),
+        );
       this.#o.onChange();
     });
     this.#sessions.set(plan.peer.name, entry);
@@ -158,7 +162,10 @@ export class BgpManager {
     return undefined;
   }
 
-  /** NOTIFICATIONs sent/received (by code/subcode) and hold-timer expiries of one peer, as text -> count. */
+  /**
+   * NOTIFICATIONs sent/received (by code/subcode), hold-timer expiries and the session's own
+   * resets (by cause) of one peer, as text -> count.
+   */
   async #errorCounts(peer: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     const m = this.#o.metrics;
@@ -166,12 +173,14 @@ export class BgpManager {
       [m.notificationsReceived, 'NOTIFICATION received'],
       [m.notificationsSent, 'NOTIFICATION sent'],
       [m.holdTimerExpiries, 'hold timer expired'],
+      [m.sessionResets, 'session reset'],
     ] as const) {
       for (const v of (await counter.get()).values) {
-        const labels = v.labels as Partial<Record<'peer' | 'code' | 'subcode', string | number>>;
+        const labels = v.labels as Partial<Record<'peer' | 'code' | 'subcode' | 'cause', string | number>>;
         if (labels.peer !== peer) continue;
         const code = labels.code === undefined ? '' : ` ${labels.code}/${labels.subcode}`;
-        counts.set(`${verb}${code}`, v.value);
+        const cause = labels.cause === undefined ? '' : ` (${labels.cause})`;
+        counts.set(`${verb}${code}${cause}`, v.value);
       }
     }
     return counts;

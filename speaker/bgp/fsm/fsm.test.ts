@@ -422,3 +422,46 @@ describe('connection collision (RFC 4271 §6.8)', () => {
     assert.equal(r2.state.name, 'OpenConfirm');
   });
 });
+
+describe('graceful restart: a restarted peer replaces its Established session (RFC 4724 §5)', () => {
+  const withGr = (families: { afi: number; safi: number; forwardingState: boolean }[]): OpenMessage => ({
+    ...PEER_OPEN,
+    capabilities: [
+      ...PEER_OPEN.capabilities,
+      { kind: 'graceful-restart', restartState: false, notification: false, restartTimeSec: 120, families },
+    ],
+  });
+  const establishedWith = (open: OpenMessage) =>
+    run(openSent, [msg(open), { type: 'Message', conn: 'out#1', message: { type: 'keepalive' } }]);
+
+  it('drops the old connection without NOTIFICATION and runs the session on the new one', () => {
+    const before = establishedWith(withGr([{ afi: 1, safi: 1, forwardingState: true }]));
+    assert.equal(before.name, 'Established');
+    const r = step(before, { type: 'TcpConnectionConfirmed', conn: 'in#9' }, 5000);
+    assert.equal(r.state.name, 'OpenSent');
+    assert.deepStrictEqual(r.actions.map(describe_).filter(Boolean), [
+      'close out#1',
+      'down',
+      'send open on in#9',
+    ]);
+    assert.equal(r.state.main?.id, 'in#9');
+    assert.equal(r.state.connectRetryCounter, 0);
+    assert.equal(timers(r.actions).hold, 240_000, 'waits for the OPEN on the new connection');
+    const again = run(r.state, [
+      { type: 'Message', conn: 'in#9', message: PEER_OPEN },
+      { type: 'Message', conn: 'in#9', message: { type: 'keepalive' } },
+    ]);
+    assert.equal(again.name, 'Established');
+    assert.equal(again.main?.id, 'in#9');
+    const stale = step(again, { type: 'TcpConnectionFails', conn: 'out#1' }, 6000);
+    assert.equal(stale.state.name, 'Established', 'the old connection closing changes nothing');
+  });
+
+  it('without the capability, or with it but no family, the new connection is closed (§6.8)', () => {
+    for (const open of [PEER_OPEN, withGr([])]) {
+      const r = step(establishedWith(open), { type: 'TcpConnectionConfirmed', conn: 'in#9' }, 5000);
+      assert.equal(r.state.name, 'Established');
+      assert.deepStrictEqual(r.actions.map(describe_).filter(Boolean), ['close in#9']);
+    }
+  });
+});

@@ -446,6 +446,10 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
           break;
         case 'TcpCRAcked':
         case 'TcpConnectionConfirmed':
+          if (event.type === 'TcpConnectionConfirmed' && peerCanRestart(st)) {
+            replaceRestartedPeer(s, event.conn);
+            break;
+          }
           // §6.8: a collision with an Established session closes the new connection.
           s.do({ type: 'close', conn: event.conn });
           break;
@@ -466,6 +470,35 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
       break;
   }
   return s.result();
+}
+
+/** The peer advertised graceful restart for at least one family (RFC 4724 §3). */
+function peerCanRestart(st: FsmState): boolean {
+  return (
+    st.negotiated?.peerOpen.capabilities.some(
+      (c) => c.kind === 'graceful-restart' && c.families.length > 0,
+    ) ?? false
+  );
+}
+
+/**
+ * RFC 4724 §5, Established, event 17 with graceful restart received: the peer connecting again
+ * has restarted and its old connection is dead, so the old one is dropped (no NOTIFICATION: the
+ * peer keeps our routes until End-of-RIB), the counter reset, and the session starts over on
+ * the new connection instead of the §6.8 collision rule closing it.
+ */
+function replaceRestartedPeer(s: Step, conn: ConnectionId): void {
+  s.do({ type: 'close', conn: s.state.main!.id });
+  for (const timer of ALL_TIMERS) s.do({ type: 'stopTimer', timer });
+  s.do({ type: 'down', reason: 'peer restarted: new connection replaces the old (RFC 4724 §5)' });
+  s.set({
+    name: 'Connect',
+    connectRetryCounter: 0,
+    main: undefined,
+    negotiated: undefined,
+    establishedAtMs: undefined,
+  });
+  openOn(s, conn, false);
 }
 
 function restartHold(s: Step): void {
@@ -534,7 +567,7 @@ function onMessageEstablished(s: Step, message: BgpMessage): void {
       return;
     case 'route-refresh':
       restartHold(s);
-      s.do({ type: 'routeRefresh', afi: message.afi, safi: message.safi });
+      s.do({ type: 'routeRefresh', afi: message.afi, safi: message.safi, subtype: message.subtype });
       return;
     case 'notification':
       toIdle(s, `NOTIFICATION ${message.code}/${message.subcode} received`, {

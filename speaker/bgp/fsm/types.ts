@@ -114,8 +114,8 @@ export type FsmAction =
   | { readonly type: 'established'; readonly conn: ConnectionId; readonly negotiated: Negotiated }
   /** The session left Established: forget what was sent. */
   | { readonly type: 'down'; readonly reason: string }
-  /** The peer asked for our routes again (RFC 2918). */
-  | { readonly type: 'routeRefresh'; readonly afi: number; readonly safi: number }
+  /** The peer asked for our routes again (RFC 2918; subtype of RFC 7313). */
+  | { readonly type: 'routeRefresh'; readonly afi: number; readonly safi: number; readonly subtype: number }
   /** A received UPDATE (counted and discarded: we announce, we do not learn). */
   | { readonly type: 'update'; readonly message: BgpMessage };
 

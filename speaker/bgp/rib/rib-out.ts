@@ -35,8 +35,10 @@ export interface RibSession {
   readonly localAs: number;
   readonly peerAs: number;
   readonly context: CodecContext;
-  /** Families negotiated on the session; prefixes of others are not sent. */
+  /** Families announced on the session (negotiated, with a next hop); prefixes of others are not sent. */
   readonly families: readonly IpFamily[];
+  /** Families that get End-of-RIB: every negotiated one, and only those (default `families`). */
+  readonly endOfRibFamilies?: readonly IpFamily[];
   /** NEXT_HOP for IPv4 routes: the session's local IPv4 address (or a configured one). */
   readonly nextHopIpv4?: string;
   /** IPv6 next hop: global, plus link-local when the peer shares our link (RFC 2545 §3). */
@@ -195,7 +197,7 @@ export class RibOut {
 
   /**
    * The UPDATE messages that take the peer from what it holds to `desired`. The first call ends
-   * with End-of-RIB for every negotiated family (RFC 4724 §2).
+   * with End-of-RIB for every negotiated family and no other (RFC 4724 §2).
    */
   update(desired: ReadonlyMap<string, RouteAttributes>): Uint8Array[] {
     const session = this.session;
@@ -278,7 +280,7 @@ export class RibOut {
 
     if (!this.endOfRibSent) {
       this.endOfRibSent = true;
-      for (const family of session.families) {
+      for (const family of session.endOfRibFamilies ?? session.families) {
         out.push(encodeUpdate(endOfRib(FAMILY_AFI[family], Safi.Unicast), session.context));
       }
     }
