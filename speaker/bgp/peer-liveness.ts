@@ -4,10 +4,12 @@
  *
  * - The send hold time (RFC 9687): our output has not moved for this long, the peer is not
  *   reading; OpenBGPD uses the hold time itself, and so do we.
- * - TCP liveness (tcp(7)): keepalive probes once the connection has been idle for a third of it,
- *   and TCP_USER_TIMEOUT so that data or probes unacknowledged for the hold time end the
- *   connection in the kernel. That is what notices a router that rebooted without FIN or RST,
- *   also when hold time 0 was negotiated and no KEEPALIVE flows.
+ * - TCP liveness (tcp(7)): keepalive probes once the connection has been idle for a third of it
+ *   (a router that rebooted without FIN answers the first probe with RST), and TCP_USER_TIMEOUT
+ *   so that data or probes unacknowledged for twice the hold time end the connection in the
+ *   kernel (a router that is gone). Twice, so that the BGP timers, which send the NOTIFICATION
+ *   and say why, act first wherever they run; the kernel's is the bound that remains when hold
+ *   time 0 was negotiated and no KEEPALIVE flows.
  */
 
 /** RFC 4271 §10's suggested hold time: the liveness bound when the session negotiated 0. */
@@ -21,7 +23,7 @@ export interface TcpLiveness {
   readonly keepaliveIntervalSec: number;
   /** TCP_KEEPCNT: unanswered probes before the connection is dropped. */
   readonly keepaliveCount: number;
-  /** TCP_USER_TIMEOUT: how long sent data (or probes) may stay unacknowledged. */
+  /** TCP_USER_TIMEOUT: how long sent data (or keepalive probes) may stay unacknowledged. */
   readonly userTimeoutMs: number;
 }
 
@@ -36,7 +38,7 @@ export function tcpLivenessFor(holdTimeSec: number): TcpLiveness {
     keepaliveIdleSec: Math.max(1, Math.floor(bound / 3)),
     keepaliveIntervalSec: Math.max(1, Math.floor(bound / 9)),
     keepaliveCount: 3,
-    userTimeoutMs: bound * 1000,
+    userTimeoutMs: 2 * bound * 1000,
   };
 }
 
