@@ -1,9 +1,13 @@
 // Liveness of BGP sockets (speaker/bgp): TCP keepalive with its three timers and
 // TCP_USER_TIMEOUT, which node:net cannot set (it sets SO_KEEPALIVE and TCP_KEEPIDLE only).
 // With them the kernel ends a connection whose peer vanished without FIN or RST. The getter
-// reads the options back with getsockopt, so tests check what the kernel holds.
+// reads the options back with getsockopt, so tests check what the kernel holds. The send queue
+// size (SIOCOUTQ) lets the send hold timer (RFC 9687) see whether the peer acknowledges what
+// the kernel holds for it.
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -83,11 +87,28 @@ Napi::Value TcpLivenessOf(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// tcpQueuedBytes(fd): octets in the socket's send queue not yet acknowledged (SIOCOUTQ).
+Napi::Value TcpQueuedBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) {
+    Napi::TypeError::New(env, "tcpQueuedBytes(fd)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int queued = 0;
+  if (ioctl(fd, SIOCOUTQ, &queued) != 0) {
+    ThrowErrno(env, "ioctl(SIOCOUTQ)", errno);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, queued);
+}
+
 }  // namespace
 
 void InitTcpLiveness(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpLiveness", Napi::Function::New(env, TcpLiveness, "tcpLiveness"));
   exports.Set("tcpLivenessOf", Napi::Function::New(env, TcpLivenessOf, "tcpLivenessOf"));
+  exports.Set("tcpQueuedBytes", Napi::Function::New(env, TcpQueuedBytes, "tcpQueuedBytes"));
 }
 
 }  // namespace metalbeacon

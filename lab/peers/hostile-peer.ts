@@ -64,6 +64,8 @@ export function peerOpen(o: PeerOpenOptions = {}): OpenMessage {
 export class PeerConnection {
   readonly socket: net.Socket;
   readonly received: BgpMessage[] = [];
+  /** Octets received so far. */
+  bytesReceived = 0;
   closed = false;
   private readonly framer = new BgpFramer({ fourOctetAs: true, extendedMessage: true });
   private waiters: (() => void)[] = [];
@@ -71,6 +73,7 @@ export class PeerConnection {
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk) => {
+      this.bytesReceived += chunk.length;
       for (const m of this.framer.push(chunk)) this.received.push(m);
       this.wake();
     });

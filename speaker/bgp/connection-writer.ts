@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { OutputQueue } from './output-queue.ts';
+import { SendProgress } from './send-progress.ts';
 
 /** Milliseconds a closing socket gets to flush its last NOTIFICATION. */
 const CLOSE_GRACE_MS = 1000;
@@ -12,17 +13,18 @@ export interface ConnectionWriterOptions {
   readonly budgetBytes: number;
   /** The queue ran dry and the socket has room: the session may produce its pending UPDATEs. */
   readonly onIdle: () => void;
-  /** The output has not moved for the send hold time (RFC 9687): the peer is not reading. */
+  /** Nothing acknowledged for the send hold time while output waits (RFC 9687): the peer is not reading. */
   readonly onSendHoldExpired: () => void;
   /** Runs a socket or timer callback so that a throw resets the session instead of escaping. */
   readonly guard: (what: string, fn: () => void) => void;
 }
 
 /**
- * The output side of one BGP connection (thin shell over {@link OutputQueue}): hands batches to
- * the socket only while `write()` says it has room and waits for 'drain' otherwise, so what a
- * slow or stalled peer makes us hold is bounded by the budget, not by what we were asked to
- * send. While the socket makes us wait, the send hold timer runs; every 'drain' restarts it.
+ * The output side of one BGP connection (thin shell over {@link OutputQueue} and
+ * {@link SendProgress}): hands batches to the socket only while `write()` says it has room and
+ * waits for 'drain' otherwise, so what a slow or stalled peer makes us hold is bounded by the
+ * budget, not by what we were asked to send. Once the send hold time is set, a tick checks
+ * whether the peer acknowledges what waits for it (in our queue, node's buffer or the kernel's).
  */
 export class ConnectionWriter {
   private readonly socket: Socket;
@@ -31,8 +33,7 @@ export class ConnectionWriter {
   private waitingDrain = false;
   private pumping = false;
   private finished = false;
-  private sendHoldMs: number | undefined;
-  private sendHoldTimer: NodeJS.Timeout | undefined;
+  private sendHoldTick: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: ConnectionWriterOptions) {
     this.socket = socket;
@@ -41,7 +42,6 @@ export class ConnectionWriter {
     socket.on('drain', () =>
       options.guard('socket drain', () => {
         this.waitingDrain = false;
-        this.stopSendHold();
         this.pump();
       }),
     );
@@ -57,10 +57,32 @@ export class ConnectionWriter {
     return this.waitingDrain || !this.queue.isEmpty;
   }
 
-  /** Starts enforcing the send hold time (once Established: before, the output is a few octets). */
-  setSendHold(ms: number): void {
-    this.sendHoldMs = ms;
-    if (this.waitingDrain) this.startSendHold();
+  /**
+   * Starts enforcing the send hold time (once Established: before, the output is a few octets).
+   * `kernelQueuedBytes` reads the kernel's unacknowledged octets (SIOCOUTQ, native addon);
+   * without it only node's own buffer moving counts as progress.
+   */
+  setSendHold(ms: number, kernelQueuedBytes?: () => number): void {
+    this.stopSendHold();
+    const progress = new SendProgress(ms);
+    const check = () => {
+      if (this.finished || this.socket.destroyed) return;
+      const expired = progress.observe(Date.now(), {
+        // Completed writes are in the kernel; what node still holds is waiting.
+        handedBytes: this.socket.bytesWritten - this.socket.writableLength,
+        kernelQueuedBytes: kernelQueuedBytes?.() ?? 0,
+        waitingBytes: this.outstandingBytes,
+      });
+      if (expired) {
+        this.stopSendHold();
+        this.options.onSendHoldExpired();
+      }
+    };
+    check();
+    this.sendHoldTick = setInterval(
+      () => this.options.guard('send hold timer', check),
+      Math.max(100, Math.min(1000, Math.floor(ms / 3))),
+    );
   }
 
   /**
@@ -113,28 +135,15 @@ export class ConnectionWriter {
           if (this.queue.isEmpty) break;
           continue;
         }
-        if (!this.socket.write(batch)) {
-          this.waitingDrain = true;
-          this.startSendHold();
-        }
+        if (!this.socket.write(batch)) this.waitingDrain = true;
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private startSendHold(): void {
-    if (this.sendHoldMs === undefined || this.sendHoldTimer !== undefined) return;
-    this.sendHoldTimer = setTimeout(() => {
-      this.sendHoldTimer = undefined;
-      this.options.guard('send hold timer', () => {
-        if (this.waitingDrain && !this.finished) this.options.onSendHoldExpired();
-      });
-    }, this.sendHoldMs);
-  }
-
   private stopSendHold(): void {
-    clearTimeout(this.sendHoldTimer);
-    this.sendHoldTimer = undefined;
+    clearInterval(this.sendHoldTick);
+    this.sendHoldTick = undefined;
   }
 }

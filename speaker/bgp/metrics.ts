@@ -22,11 +22,18 @@ export interface SessionGauges {
 }
 
 /**
- * Why the session shell reset a session itself: a malformed message (its NOTIFICATION was
- * sent), the output budget exceeded (Cease / Out of Resources), a peer not reading for the send
- * hold time (RFC 9687), or an unexpected exception (closed without NOTIFICATION).
+ * Why a session was reset by our side, not by a NOTIFICATION or the hold timer: a malformed
+ * message (its NOTIFICATION was sent), the output budget exceeded (Cease / Out of Resources), a
+ * peer acknowledging nothing for the send hold time (RFC 9687), the kernel giving up on an
+ * unacknowledged connection (TCP_USER_TIMEOUT or keepalive), or an unexpected exception (closed
+ * without NOTIFICATION).
  */
-export type SessionResetCause = 'malformed-message' | 'output-budget' | 'send-hold-timer' | 'internal-error';
+export type SessionResetCause =
+  | 'malformed-message'
+  | 'output-budget'
+  | 'send-hold-timer'
+  | 'tcp-timeout'
+  | 'internal-error';
 
 /**
  * Per-peer BGP metrics (`metalbeacon_bgp_*`, label `peer`), registered once in a registry given
@@ -101,7 +108,7 @@ export class BgpMetrics {
     });
     this.sessionResets = new Counter({
       name: 'metalbeacon_bgp_session_resets_total',
-      help: 'sessions reset by the speaker itself, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), internal-error',
+      help: 'sessions reset by our side, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), tcp-timeout (the kernel gave up), internal-error',
       labelNames: ['peer', 'cause'] as const,
       registers,
     });

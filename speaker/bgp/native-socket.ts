@@ -23,11 +23,17 @@ interface LivenessNative {
   tcpLiveness(fd: number, idleSec: number, intervalSec: number, count: number, userTimeoutMs: number): void;
   /** The same options as getsockopt reads them. */
   tcpLivenessOf(fd: number): TcpLiveness & { keepalive: boolean };
+  /** SIOCOUTQ: octets in the send queue not yet acknowledged by the peer. */
+  tcpQueuedBytes(fd: number): number;
 }
 
 function livenessNative(): LivenessNative {
   const native = loadNative() as unknown as Partial<LivenessNative>;
-  if (typeof native.tcpLiveness !== 'function' || typeof native.tcpLivenessOf !== 'function') {
+  if (
+    typeof native.tcpLiveness !== 'function' ||
+    typeof native.tcpLivenessOf !== 'function' ||
+    typeof native.tcpQueuedBytes !== 'function'
+  ) {
     throw new Error('the native addon was built without native/tcp-liveness.cc; rebuild it');
   }
   return native as LivenessNative;
@@ -72,6 +78,9 @@ export function nativeSocketOptions(): SocketOptions {
     },
     setLiveness(fd, l) {
       live.tcpLiveness(fd, l.keepaliveIdleSec, l.keepaliveIntervalSec, l.keepaliveCount, l.userTimeoutMs);
+    },
+    queuedBytes(fd) {
+      return live.tcpQueuedBytes(fd);
     },
   };
 }

@@ -206,8 +206,8 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   private readonly log: Logger;
   /** connection id → socket. */
   private readonly connections = new Map<ConnectionId, Connection>();
-  /** timer → Node timer. */
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  /** timer → its Node timeout and the delay it was started with. */
+  private readonly timers = new Map<TimerName, { readonly timeout: NodeJS.Timeout; readonly ms: number }>();
   private readonly queue: FsmEvent[] = [];
   private dispatching = false;
   private incomingCount = 0;
@@ -218,9 +218,13 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   private readonly updateErrorLog = new LogThrottle(UPDATE_ERROR_LOG_INTERVAL_MS);
   /** Refreshes and route changes not yet turned into UPDATEs (they wait for idle output). */
   private readonly pending = new PendingOutput();
+  /** Wakes the output when a paced refresh becomes due. */
+  private refreshWake: NodeJS.Timeout | undefined;
   /** Stopped by the owner: a fault must not bring it back. */
   private stopped = false;
   private livenessWarned = false;
+  /** Why the shell is resetting the session, for the 'down' log line (the FSM says "stopped"). */
+  private resetCause: SessionResetCause | undefined;
 
   constructor(config: PeerConfig, deps: SessionDeps) {
     super();
@@ -364,6 +368,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     this.fsm = state;
     if (e.type === 'HoldTimerExpires') this.deps.metrics?.holdTimerExpiries.inc({ peer: this.peer });
     for (const action of actions) this.perform(action);
+    if (e.type === 'AutomaticStop') this.resetCause = undefined;
     if (state.name !== before) {
       this.log.info({ from: before, to: state.name, event: e.type }, 'BGP state change');
       this.emit('state', state.name);
@@ -391,6 +396,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       { cause, code: notification.code, subcode: notification.subcode, ...details },
       'BGP session reset',
     );
+    this.resetCause = cause;
     this.dispatch({ type: 'AutomaticStop', notification });
   }
 
@@ -420,14 +426,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         rng: before.rng,
       };
       if (!this.stopped) {
-        const delayMs = backoffMs(before.config, failures - 1, (before.rng >>> 0) / 2 ** 32);
-        this.timers.set(
-          'idleHold',
-          setTimeout(() => {
-            this.timers.delete('idleHold');
-            this.dispatch({ type: 'IdleHoldTimerExpires' });
-          }, delayMs),
-        );
+        this.startTimer('idleHold', backoffMs(before.config, failures - 1, (before.rng >>> 0) / 2 ** 32));
       }
       if (before.name !== 'Idle') {
         this.log.info({ from: before.name, to: 'Idle', wasEstablished }, 'BGP state change');
@@ -441,8 +440,10 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
 
   /** Destroys every connection and clears every timer. */
   private dropEverything(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) clearTimeout(timer.timeout);
     this.timers.clear();
+    clearTimeout(this.refreshWake);
+    this.refreshWake = undefined;
     for (const c of this.connections.values()) {
       c.writer.dispose();
       c.socket.destroy();
@@ -461,20 +462,11 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       case 'close':
         this.close(action.conn);
         return;
-      case 'startTimer': {
-        clearTimeout(this.timers.get(action.timer));
-        const event = TIMER_EVENTS[action.timer];
-        this.timers.set(
-          action.timer,
-          setTimeout(() => {
-            this.timers.delete(action.timer);
-            this.dispatch({ type: event });
-          }, action.ms),
-        );
+      case 'startTimer':
+        this.startTimer(action.timer, action.ms);
         return;
-      }
       case 'stopTimer':
-        clearTimeout(this.timers.get(action.timer));
+        clearTimeout(this.timers.get(action.timer)?.timeout);
         this.timers.delete(action.timer);
         return;
       case 'setContext': {
@@ -489,10 +481,15 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         this.onEstablished(action.conn, action.negotiated);
         return;
       case 'down':
-        this.log.warn({ reason: action.reason }, 'BGP session down');
+        this.log.warn(
+          { reason: action.reason, ...(this.resetCause ? { cause: this.resetCause } : {}) },
+          'BGP session down',
+        );
         this.rib = undefined;
         this.established = undefined;
         this.pending.clear();
+        clearTimeout(this.refreshWake);
+        this.refreshWake = undefined;
         return;
       case 'routeRefresh':
         this.onRouteRefresh(action);
@@ -502,6 +499,23 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         if (action.message.type === 'update') this.onUpdateReceived(action.message);
         return;
     }
+  }
+
+  /** (Re)starts an FSM timer; its expiry becomes the FSM event. */
+  private startTimer(timer: TimerName, ms: number): void {
+    const running = this.timers.get(timer);
+    if (running?.ms === ms) {
+      // The hold timer restarts on every message: re-arming the same timeout allocates nothing.
+      running.timeout.refresh();
+      return;
+    }
+    if (running) clearTimeout(running.timeout);
+    const event = TIMER_EVENTS[timer];
+    const timeout = setTimeout(() => {
+      this.timers.delete(timer);
+      this.dispatch({ type: event });
+    }, ms);
+    this.timers.set(timer, { timeout, ms });
   }
 
   /**
@@ -541,8 +555,8 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   }
 
   /**
-   * ROUTE-REFRESH (RFC 2918 §4): the requested family is resent once the output is idle; while
-   * the peer is behind on reading, further requests for it coalesce into the pending one. A
+   * ROUTE-REFRESH (RFC 2918 §4): the requested family is resent once the output is idle and at
+   * most once a second; meanwhile further requests for it coalesce into the pending one. A
    * family the session did not negotiate is ignored.
    */
   private onRouteRefresh(request: { afi: number; safi: number; subtype: number }): void {
@@ -565,7 +579,9 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    */
   private produce(conn: ConnectionId): void {
     if (!this.rib || this.established?.conn !== conn) return;
-    const work = this.pending.take();
+    const nowMs = Date.now();
+    const work = this.pending.take(nowMs);
+    this.wakeForRefresh(conn, nowMs);
     if (!work) return;
     let messages: Uint8Array[] = [];
     for (const family of work.refresh) messages = messages.concat(this.rib.refresh(this.desired, family));
@@ -583,6 +599,20 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     }
     this.deps.metrics?.messagesSent.inc({ peer: this.peer, type: 'update' }, messages.length);
     this.deps.metrics?.updatesSent.inc({ peer: this.peer }, messages.length);
+  }
+
+  /** A refresh waiting for its turn (pacing) is produced when due, once the output is idle. */
+  private wakeForRefresh(conn: ConnectionId, nowMs: number): void {
+    const due = this.pending.nextDueMs();
+    if (due === undefined || this.refreshWake !== undefined) return;
+    this.refreshWake = setTimeout(
+      () =>
+        this.guard('paced refresh', () => {
+          this.refreshWake = undefined;
+          this.connections.get(conn)?.writer.kick();
+        }),
+      Math.max(0, due - nowMs),
+    );
   }
 
   private get budgetBytes(): number {
@@ -607,6 +637,14 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       }
     }
     socket.setKeepAlive(true, liveness.keepaliveIdleSec * 1000);
+  }
+
+  /** Reads the kernel's unacknowledged octets of a socket (native addon), if it can. */
+  private kernelQueueReader(socket: Socket): (() => number) | undefined {
+    const options = this.deps.socketOptions;
+    const fd = socketFd(socket);
+    if (!options || fd === undefined) return undefined;
+    return () => (socket.destroyed ? 0 : options.queuedBytes(fd));
   }
 
   private onEstablished(conn: ConnectionId, negotiated: Negotiated): void {
@@ -649,7 +687,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       'BGP session established',
     );
     this.applyLiveness(c.socket, negotiated.holdTimeSec);
-    c.writer.setSendHold(sendHoldMs(negotiated.holdTimeSec));
+    c.writer.setSendHold(sendHoldMs(negotiated.holdTimeSec), this.kernelQueueReader(c.socket));
     this.pending.markRoutesChanged();
     c.writer.kick();
   }
@@ -716,7 +754,15 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     });
     this.connections.set(conn, { socket, framer, writer, context: DEFAULT_CONTEXT });
     socket.on('data', (chunk: Buffer) => this.guard('received data', () => this.onData(conn, framer, chunk)));
-    socket.on('error', (error) => this.log.debug({ err: error, conn }, 'socket error'));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ETIMEDOUT' && this.established?.conn === conn) {
+        // The kernel gave up (TCP_USER_TIMEOUT or keepalive): the peer acknowledged nothing.
+        this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause: 'tcp-timeout' });
+        this.log.warn({ cause: 'tcp-timeout', err: error }, 'BGP connection timed out in the kernel');
+      } else {
+        this.log.debug({ err: error, conn }, 'socket error');
+      }
+    });
     socket.on('close', () =>
       this.guard('connection closed', () => {
         writer.dispose();

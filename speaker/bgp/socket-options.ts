@@ -21,6 +21,8 @@ export interface SocketOptions {
   setTtl(fd: number, family: 4 | 6, ttl: number): void;
   /** Turns TCP keepalive on with these timers and sets TCP_USER_TIMEOUT (tcp(7)). */
   setLiveness(fd: number, liveness: TcpLiveness): void;
+  /** Octets in the socket's send queue the peer has not acknowledged yet (SIOCOUTQ). */
+  queuedBytes(fd: number): number;
 }
 
 /** The file descriptor under a node:net socket or server, when it has one. */
