@@ -13,8 +13,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METALBEACON, NODE } from '../lab/bgp-speaker.ts';
-import { freePort, PeerListener, peerOpen } from '../lab/peers/hostile-peer.ts';
 import { frameMessage, MessageType } from '../speaker/bgp/codec/index.ts';
+import { freePort, PeerListener, peerOpen } from './bgp-hostile-peer.ts';
 
 const PREFIXES = 5000;
 const REFRESHES = Number(process.env.REFRESHES ?? 20_000);

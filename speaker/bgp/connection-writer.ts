@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { OutputQueue } from './output-queue.ts';
-import { SendProgress } from './send-progress.ts';
+import { SendProgress } from './fsm/index.ts';
+import { OutputQueue } from './rib/index.ts';
 
 /** Milliseconds a closing socket gets to flush its last NOTIFICATION. */
 const CLOSE_GRACE_MS = 1000;

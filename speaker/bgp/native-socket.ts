@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { loadNative } from '../../native/index.ts';
-import type { TcpLiveness } from './peer-liveness.ts';
+import type { TcpLiveness } from './fsm/index.ts';
 import type { SocketOptions } from './socket-options.ts';
 
 /** Functions native/tcp-md5.cc adds to the addon. */

@@ -15,10 +15,10 @@ import {
   type UpdateMessage,
 } from './codec/index.ts';
 import { hex } from './codec/test-helpers.ts';
+import { tcpLivenessFor } from './fsm/index.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
 import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
-import { tcpLivenessFor } from './peer-liveness.ts';
 import { BgpSession, type PeerConfig } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 

@@ -35,16 +35,22 @@ import {
   type FsmStateName,
   initialState,
   type Negotiated,
+  sendHoldMs,
   step,
   type TimerName,
+  tcpLivenessFor,
   validateFsmConfig,
 } from './fsm/index.ts';
 import { LogThrottle } from './log-throttle.ts';
 import type { BgpMetrics, SessionResetCause } from './metrics.ts';
-import { sendHoldMs, tcpLivenessFor } from './peer-liveness.ts';
-import { PendingOutput } from './pending-output.ts';
-import { RibOut, type RibSession, type RouteAttributes } from './rib/index.ts';
-import { refreshFamily, sessionFamilies } from './session-families.ts';
+import {
+  PendingOutput,
+  RibOut,
+  type RibSession,
+  type RouteAttributes,
+  refreshFamily,
+  sessionFamilies,
+} from './rib/index.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 
 /** One peer as the operator configures it (MetalLB's BGPPeer fields). */
@@ -109,15 +115,6 @@ interface Connection {
   readonly framer: BgpFramer;
   readonly writer: ConnectionWriter;
   context: CodecContext;
-}
-
-/**
- * A NOTIFICATION cut to what the connection may carry: RFC 7313 §5 and RFC 4271 §6 put whole
- * messages in the data, and a message as long as the maximum does not fit with a header.
- */
-export function fitNotification(n: NotificationMessage, maxLength: number): NotificationMessage {
-  const room = maxLength - Limits.HeaderLength - 2;
-  return n.data.length <= room ? n : { ...n, data: n.data.subarray(0, Math.max(0, room)) };
 }
 
 /** The TTL our packets carry: 1 for direct eBGP, N with multihop, 255 on iBGP (RFC 4271 §5.1.3 practice). */
@@ -809,9 +806,10 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   }
 
   /**
-   * Sends an FSM message. A NOTIFICATION is cut to the connection's maximum and goes past what is
-   * queued (the connection closes next); a KEEPALIVE is skipped while output is waiting (it
-   * would only queue behind it); the rest is queued within the output budget.
+   * Sends an FSM message. A NOTIFICATION goes past what is queued (the connection closes next),
+   * its data cut by the codec to the connection's maximum (RFC 7313 §5 and RFC 4271 §6 copy whole
+   * messages into it); a KEEPALIVE is skipped while output is waiting (it would only queue
+   * behind it); the rest is queued within the output budget.
    */
   private send(conn: ConnectionId, message: BgpMessage): void {
     const c = this.connections.get(conn);
@@ -819,18 +817,18 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     if (message.type === 'keepalive' && c.writer.busy) return;
     const m = this.deps.metrics;
     if (message.type === 'notification') {
-      const fitted = fitNotification(message, maxMessageLength(c.context));
+      const room = maxMessageLength(c.context) - Limits.MinNotificationLength;
       m?.messagesSent.inc({ peer: this.peer, type: message.type });
       m?.notificationsSent.inc({ peer: this.peer, code: message.code, subcode: message.subcode });
       this.log.warn(
         {
           code: message.code,
           subcode: message.subcode,
-          ...(fitted !== message ? { dataCutFrom: message.data.length, dataCutTo: fitted.data.length } : {}),
+          ...(message.data.length > room ? { dataCutFrom: message.data.length, dataCutTo: room } : {}),
         },
         'NOTIFICATION sent',
       );
-      c.writer.finish(encodeMessage(fitted, c.context));
+      c.writer.finish(encodeMessage(message, c.context));
       return;
     }
     m?.messagesSent.inc({ peer: this.peer, type: message.type });

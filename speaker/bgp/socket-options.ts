@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { TcpLiveness } from './peer-liveness.ts';
+import type { TcpLiveness } from './fsm/index.ts';
 
 /**
  * Socket options node:net cannot set (TCP MD5 RFC 2385, IP TTL, TCP keepalive timers and

@@ -3,9 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { frameMessage, MessageType, type UpdateMessage } from '../../speaker/bgp/codec/index.ts';
-import { logLines, METALBEACON, NODE } from '../../lab/bgp-speaker.ts';
-import { Lab, type LabDaemon } from '../../lab/netns.ts';
 import {
   connectToSpeaker,
   freePort,
@@ -13,8 +10,11 @@ import {
   PeerListener,
   type PeerOpenOptions,
   peerOpen,
-} from '../../lab/peers/hostile-peer.ts';
+} from '../../bench/bgp-hostile-peer.ts';
+import { logLines, METALBEACON, NODE } from '../../lab/bgp-speaker.ts';
+import { Lab, type LabDaemon } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { frameMessage, MessageType, type UpdateMessage } from '../../speaker/bgp/codec/index.ts';
 
 // `metalbeacon bgp` (the real program) against a peer of our own on loopback that does what a
 // broken or hostile router does. Each case checks the RFC's answer, that the process is still

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { BgpMessage } from '../codec/index.ts';
+import type { BgpMessage, OpenMessage } from '../codec/index.ts';
 import { backoffMs, initialState, step, validateFsmConfig } from './fsm.ts';
 import { CONFIG, PEER_OPEN } from './test-config.ts';
 import type { FsmAction, FsmEvent, FsmState, FsmStateName } from './types.ts';

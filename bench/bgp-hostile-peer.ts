@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { waitFor } from '../shared/runtime/wait-for.ts';
 import {
   BgpFramer,
   type BgpMessage,
@@ -8,7 +9,7 @@ import {
   type NotificationMessage,
   type OpenMessage,
   type UpdateMessage,
-} from '../../speaker/bgp/codec/index.ts';
+} from '../speaker/bgp/codec/index.ts';
 
 /**
  * A BGP peer of our own for the hostile-peer suite: on loopback it listens (the speaker connects
@@ -68,18 +69,15 @@ export class PeerConnection {
   bytesReceived = 0;
   closed = false;
   private readonly framer = new BgpFramer({ fourOctetAs: true, extendedMessage: true });
-  private waiters: (() => void)[] = [];
 
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk) => {
       this.bytesReceived += chunk.length;
       for (const m of this.framer.push(chunk)) this.received.push(m);
-      this.wake();
     });
     socket.on('close', () => {
       this.closed = true;
-      this.wake();
     });
     socket.on('error', () => {});
   }
@@ -131,30 +129,15 @@ export class PeerConnection {
     return this.received.find((m): m is NotificationMessage => m.type === 'notification');
   }
 
-  /** Polls `check` on every event and every 50 ms until it returns a value. */
-  async until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}; received ${this.received.map((m) => m.type).join(',')}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+  /** Waits until `check` returns a value (polled every 20 ms). */
+  until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+    return waitFor(what, check, { timeoutMs, intervalMs: 20 }).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; received ${this.received.map((m) => m.type).join(',')}`);
+    });
   }
 
   close(): void {
     this.socket.destroy();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 }
 
@@ -183,13 +166,8 @@ export class PeerListener {
   }
 
   /** The `index`-th connection the speaker made (0 first), once it arrives. */
-  async connection(index: number, timeoutMs = 15_000): Promise<PeerConnection> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.connections.length <= index) {
-      if (Date.now() > deadline) throw new Error(`no connection #${index + 1} from the speaker`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return this.connections[index]!;
+  connection(index: number, timeoutMs = 15_000): Promise<PeerConnection> {
+    return waitFor(`connection #${index + 1} from the speaker`, () => this.connections[index], { timeoutMs });
   }
 
   /** Stops listening and drops every connection (also one accepted while closing). */

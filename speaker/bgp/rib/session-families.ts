@@ -1,5 +1,5 @@
-import type { IpFamily } from '../../shared/net/ip.ts';
-import { Afi, Safi } from './codec/index.ts';
+import type { IpFamily } from '../../../shared/net/ip.ts';
+import { Afi, Safi } from '../codec/index.ts';
 
 /** An AFI/SAFI pair as the OPENs carry it. */
 export interface AfiSafi {

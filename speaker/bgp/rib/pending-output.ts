@@ -1,4 +1,4 @@
-import type { IpFamily } from '../../shared/net/ip.ts';
+import type { IpFamily } from '../../../shared/net/ip.ts';
 
 /** What the session owes its peer, produced as UPDATEs once the output is idle. */
 export interface OutputWork {
