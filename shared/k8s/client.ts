@@ -14,13 +14,31 @@ import type { Connection } from './connection.ts';
 export class ApiError extends Error {
   readonly code: number;
   readonly body: string;
+  /** The server's own words: the Status object's message, else the start of the body. */
+  readonly serverMessage: string;
   constructor(method: string, path: string, code: number, body: string) {
-    super(`${method} ${path.split('?')[0]}: HTTP ${code}: ${statusMessage(body)}`);
+    const serverMessage = statusMessage(body);
+    super(`${method} ${path.split('?')[0]}: HTTP ${code}: ${serverMessage}`);
     this.name = 'ApiError';
     this.code = code;
     this.body = body;
+    this.serverMessage = serverMessage;
   }
 }
+
+/** The HTTP status of an ApiError; undefined for anything else (a network error, a bug). */
+export function apiStatus(error: unknown): number | undefined {
+  return error instanceof ApiError ? error.code : undefined;
+}
+
+/** 404: the object (or its whole type: a CRD not installed) does not exist. */
+export const isNotFound = (error: unknown): boolean => apiStatus(error) === 404;
+/** 409: a conditional write lost to a newer version, or a create found the name taken. */
+export const isConflict = (error: unknown): boolean => apiStatus(error) === 409;
+/** 410: the resourceVersion asked for is older than the server's history. */
+export const isGone = (error: unknown): boolean => apiStatus(error) === 410;
+/** 401 or 403: not authenticated, or RBAC refuses. */
+export const isRefused = (error: unknown): boolean => apiStatus(error) === 401 || apiStatus(error) === 403;
 
 function statusMessage(body: string): string {
   try {

@@ -1,4 +1,4 @@
-import type { KubeClient, Query, WatchEvent } from './client.ts';
+import { isGone, type KubeClient, type Query, type WatchEvent } from './client.ts';
 
 /** The metadata every cached object has. */
 export interface ObjectMeta {
@@ -48,6 +48,7 @@ export class Informer<T extends KubeObject> {
   /** namespace ('' for cluster-scoped) -> name -> object */
   #objects = new Map<string, Map<string, T>>();
   #resourceVersion = '';
+  #listed = false;
   #stopped = true;
   #abort: AbortController | undefined;
   readonly #callbacks = {
@@ -84,7 +85,15 @@ export class Informer<T extends KubeObject> {
     return this.#resourceVersion;
   }
 
-  /** Resolves once the first list is in the cache; the watch goes on in the background. */
+  /** A LIST has filled the cache at least once (until then the cache says nothing). */
+  get hasSynced(): boolean {
+    return this.#listed;
+  }
+
+  /**
+   * Resolves once the first list is in the cache, or once it failed (the `error` callbacks have
+   * then been told, and `hasSynced` is still false); the watch goes on in the background.
+   */
   async start(): Promise<void> {
     this.#stopped = false;
     this.#abort?.abort();
@@ -140,6 +149,7 @@ export class Informer<T extends KubeObject> {
     }
     for (const item of items) this.#store(item);
     this.#resourceVersion = resourceVersion ?? '';
+    this.#listed = true;
   }
 
   async #watchLoop(abort: AbortController): Promise<void> {
@@ -171,7 +181,7 @@ export class Informer<T extends KubeObject> {
         if (events === 0 && Date.now() - opened < 1000) await pause(1000, abort.signal);
       } catch (error) {
         if (abort.signal.aborted) return;
-        if ((error as { code?: unknown }).code === 410) {
+        if (isGone(error)) {
           this.#resourceVersion = '';
           continue;
         }
