@@ -1,13 +1,17 @@
 import { hostname } from 'node:os';
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
 import { Annotations, API_VERSION, GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
 import type { IPAddressPool, IPAddressPoolStatus } from '../../shared/api/resources.ts';
 import { buildConfig } from '../../shared/config/build-config.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, type ConfigError, formatConfigError } from '../../shared/config/types.ts';
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
+import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
+import { InformerSet } from '../../shared/daemon/informer-set.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 import { Allocator } from '../allocator/allocator.ts';
 import { desiredPoolStatus, errorsByObject, objectKey, sameStatus } from '../reconcile/pools.ts';
 import {
@@ -18,9 +22,8 @@ import {
   restoreService,
   type ServiceObject,
 } from '../reconcile/service.ts';
-import { EventRecorder } from './events.ts';
-import { LeaderElector, statusOf } from './leader.ts';
-import { ControllerMetrics, serveMetrics } from './metrics.ts';
+import { LeaderElector } from './leader.ts';
+import { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** How `metalbeacon controller` runs; tests start it with the same options. */
@@ -66,7 +69,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const { client } = options;
   const now = options.now ?? Date.now;
   const metrics = new ControllerMetrics();
-  const recorder = new EventRecorder(client, log, COMPONENT, now);
+  const recorder = new EventRecorder({ client, log, component: COMPONENT, now, aggregation: 'count' });
 
   let config: Config | undefined;
   let configErrors: readonly ConfigError[] = [];
@@ -75,7 +78,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const reportedErrors = new Map<string, string>();
   let allocator: Allocator | undefined;
   let leading = false;
-  let synced = false;
   let restored = false;
   let stopped = false;
   /** key -> last failure fingerprint (see ReconcileResult.failureFingerprint) */
@@ -85,20 +87,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
   /** key -> object returned by our last write, newer than the cache until the watch catches up */
   const written = new Map<string, V1Service>();
 
-  const services = new Informer<V1Service>(client, '/api/v1/services', {
-    trim: (service) => cachedService(service) as V1Service,
-  });
-  const namespaces = new Informer<V1Namespace>(client, '/api/v1/namespaces', {
-    trim: (ns) => ({
-      metadata: {
-        name: ns.metadata?.name,
-        labels: ns.metadata?.labels,
-        resourceVersion: ns.metadata?.resourceVersion,
-      },
+  const informers = new InformerSet({ log, stopping: () => stopped });
+  const services = informers.add(
+    'services',
+    new Informer<V1Service>(client, '/api/v1/services', {
+      trim: (service) => cachedService(service) as V1Service,
     }),
-  });
+  );
+  const namespaces = informers.add(
+    'namespaces',
+    new Informer<V1Namespace>(client, '/api/v1/namespaces', {
+      trim: (ns) => ({
+        metadata: {
+          name: ns.metadata?.name,
+          labels: ns.metadata?.labels,
+          resourceVersion: ns.metadata?.resourceVersion,
+        },
+      }),
+    }),
+  );
   const poolsPath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURALS.IPAddressPool}`;
-  const pools = new Informer<PoolObject>(client, poolsPath);
+  const pools = informers.add('ipaddresspools', new Informer<PoolObject>(client, poolsPath));
 
   const queue = new WorkQueue({
     concurrency: options.concurrency ?? 64,
@@ -204,14 +213,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
     } catch (error) {
       if (statusWritten) onStatusWritten();
-      const status = statusOf(error);
-      if (status === 404) return; // deleted meanwhile; the DELETE event follows
-      if (status === 409) {
+      if (isNotFound(error)) return; // deleted meanwhile; the DELETE event follows
+      if (isConflict(error)) {
         // Someone changed the Service: read it again and reconcile that version.
         try {
           written.set(key, cachedService(await client.get<V1Service>(servicePath(ns, name))) as V1Service);
         } catch (readError) {
-          if (statusOf(readError) === 404) return;
+          if (isNotFound(readError)) return;
         }
       }
       throw error;
@@ -285,78 +293,62 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   // ---- pool status ----------------------------------------------------------------------------
 
-  let poolStatusTimer: NodeJS.Timeout | undefined;
-  let poolStatusRunning = false;
-  let poolStatusAgain = false;
+  const poolStatus = new CoalescingTask({
+    delayMs: 200,
+    retryMs: 1000,
+    run: () => writePoolStatuses(),
+    onError: (error) => log.warn({ err: describe(error) }, 'could not write pool statuses; retrying'),
+  });
 
   function schedulePoolStatus(): void {
-    if (!leading || stopped) return;
-    if (poolStatusTimer) return;
-    poolStatusTimer = setTimeout(() => {
-      poolStatusTimer = undefined;
-      void writePoolStatuses();
-    }, 200);
+    if (leading) poolStatus.schedule();
   }
 
   async function writePoolStatuses(): Promise<void> {
-    if (poolStatusRunning) {
-      poolStatusAgain = true;
-      return;
+    if (!allocator || !leading) return;
+    const byObject = errorsByObject(configErrors);
+    metrics.addressesTotal.reset();
+    metrics.addressesInUse.reset();
+    for (const pool of allocator.pools) {
+      const counts = allocator.counts(pool.name)!;
+      for (const family of ['IPv4', 'IPv6'] as const) {
+        if (!pool.ranges.some((r) => r.family === family)) continue;
+        metrics.addressesTotal.set(
+          { pool: pool.name, family },
+          Number(counts.available[family] + counts.assigned[family]),
+        );
+        metrics.addressesInUse.set({ pool: pool.name, family }, Number(counts.assigned[family]));
+      }
     }
-    poolStatusRunning = true;
-    try {
-      if (!allocator || !leading) return;
-      const byObject = errorsByObject(configErrors);
-      metrics.addressesTotal.reset();
-      metrics.addressesInUse.reset();
-      for (const pool of allocator.pools) {
-        const counts = allocator.counts(pool.name)!;
-        for (const family of ['IPv4', 'IPv6'] as const) {
-          if (!pool.ranges.some((r) => r.family === family)) continue;
-          metrics.addressesTotal.set(
-            { pool: pool.name, family },
-            Number(counts.available[family] + counts.assigned[family]),
-          );
-          metrics.addressesInUse.set({ pool: pool.name, family }, Number(counts.assigned[family]));
-        }
-      }
-      const inForce = allocator;
-      for (const object of pools.list()) {
-        // A write awaits: leadership (and with it the allocator) may have ended meanwhile.
-        if (allocator !== inForce || !leading) return;
-        const name = object.metadata?.name ?? '';
-        const errors = byObject.get(objectKey('IPAddressPool', object.metadata?.namespace, name)) ?? [];
-        const desired = desiredPoolStatus({
-          allocator: inForce,
-          name,
-          generation: object.metadata?.generation,
-          errors,
-          stale: configStale,
-          previous: object.status,
-          nowIso: new Date(now()).toISOString(),
-        });
-        if (sameStatus(object.status, desired)) continue;
-        const body: { status: Record<string, unknown> } = {
-          status: {
-            assignedIPv4: null,
-            assignedIPv6: null,
-            availableIPv4: null,
-            availableIPv6: null,
-            ...(desired as IPAddressPoolStatus),
-          },
-        };
-        try {
-          await client.patch(`${poolsPath}/${name}/status`, body);
-        } catch (error) {
-          if (statusOf(error) !== 404)
-            log.warn({ pool: name, err: describe(error) }, 'could not write pool status');
-        }
-      }
-    } finally {
-      poolStatusRunning = false;
-      if (poolStatusAgain) {
-        poolStatusAgain = false;
-        schedulePoolStatus();
+    const inForce = allocator;
+    for (const object of pools.list()) {
+      // A write awaits: leadership (and with it the allocator) may have ended meanwhile.
+      if (allocator !== inForce || !leading) return;
+      const name = object.metadata?.name ?? '';
+      const errors = byObject.get(objectKey('IPAddressPool', object.metadata?.namespace, name)) ?? [];
+      const desired = desiredPoolStatus({
+        allocator: inForce,
+        name,
+        generation: object.metadata?.generation,
+        errors,
+        stale: configStale,
+        previous: object.status,
+        nowIso: new Date(now()).toISOString(),
+      });
+      if (sameStatus(object.status, desired)) continue;
+      const body: { status: Record<string, unknown> } = {
+        status: {
+          assignedIPv4: null,
+          assignedIPv6: null,
+          availableIPv4: null,
+          availableIPv6: null,
+          ...(desired as IPAddressPoolStatus),
+        },
+      };
+      try {
+        await client.patch(`${poolsPath}/${name}/status`, body);
+      } catch (error) {
+        if (!isNotFound(error)) log.warn({ pool: name, err: describe(error) }, 'could not write pool status');
       }
     }
   }
@@ -408,26 +400,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   // ---- informers ------------------------------------------------------------------------------
 
-  function watchInformer<T extends KubeObject>(
-    name: string,
-    informer: Informer<T>,
-    onChange: (object: T) => void,
-  ): void {
-    for (const verb of ['add', 'update', 'delete'] as const) {
-      informer.on(verb, (object) => {
-        if (synced && !stopped) onChange(object);
-      });
-    }
-    informer.on('error', (error) => {
-      if (stopped) return;
-      log.warn({ informer: name, err: describe(error) }, 'watch failed; relisting in 1 s');
-      setTimeout(() => {
-        if (!stopped) informer.start().catch(() => undefined);
-      }, 1000).unref();
-    });
-  }
-
-  watchInformer('services', services, (service) => {
+  informers.onChange(services, (service) => {
     const key = keyOf(service as ServiceObject);
     // The cache caught up with our last write: drop the overlay copy.
     const mine = written.get(key);
@@ -437,7 +410,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   /** namespace -> its labels as last seen, to requeue only on label changes */
   const namespaceLabelsSeen = new Map<string, string>();
-  watchInformer('namespaces', namespaces, (object) => {
+  informers.onChange(namespaces, (object) => {
     const name = object.metadata?.name ?? '';
     const labels = JSON.stringify(object.metadata?.labels ?? {});
     if (namespaceLabelsSeen.get(name) === labels) return;
@@ -445,13 +418,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
     rebuildConfig();
     requeueEverything();
   });
-  watchInformer('ipaddresspools', pools, () => rebuildConfig());
+  informers.onChange(pools, () => rebuildConfig());
 
-  await Promise.all([services.start(), namespaces.start(), pools.start()]);
+  await informers.start();
   for (const object of namespaces.list()) {
     namespaceLabelsSeen.set(object.metadata?.name ?? '', JSON.stringify(object.metadata?.labels ?? {}));
   }
-  synced = true;
   rebuildConfig();
   log.info(
     { services: services.list().length, pools: pools.list().length, configLoaded: config !== undefined },
@@ -480,10 +452,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     activate();
   }
 
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
-  const ready = (): boolean => synced && (!leading || restored) && !stopped;
+  let metricsServer: EndpointsServer | undefined;
+  const ready = (): boolean => informers.synced && (!leading || restored) && !stopped;
   if (options.metricsListen !== undefined) {
-    metricsServer = await serveMetrics(metrics, options.metricsListen, ready);
+    metricsServer = await serveEndpoints({
+      listen: options.metricsListen,
+      registry: metrics.registry,
+      ready,
+    });
     log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }
 
@@ -500,14 +476,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
       if (stopped) return;
       stopped = true;
       queue.stop();
-      if (poolStatusTimer) clearTimeout(poolStatusTimer);
+      void poolStatus.stop();
       // Events already decided are still sent (bounded), so none is lost or sent twice later.
       if (stopOptions.releaseLease !== false) await recorder.drained(5_000);
       else recorder.discard();
       await elector?.stop(stopOptions.releaseLease ?? true);
       leading = false;
-      await Promise.all([services.stop(), namespaces.stop(), pools.stop()]);
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));
+      informers.stop();
+      await metricsServer?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 
 /** The coordination.k8s.io/v1 Lease fields the elector reads and writes (times as MicroTime text). */
 interface Lease {
@@ -126,7 +126,7 @@ export class LeaderElector {
     try {
       lease = await client.get<Lease>(path);
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (!isNotFound(error)) throw error;
       await client.create(path.slice(0, path.lastIndexOf('/')), {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
@@ -174,16 +174,10 @@ export class LeaderElector {
       await client.replace(path, body);
       return true;
     } catch (error) {
-      if (statusOf(error) === 409) return false; // someone else wrote first
+      if (isConflict(error)) return false; // someone else wrote first
       throw error;
     }
   }
-}
-
-/** HTTP status of an ApiError, if the error is one. */
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 function describe(error: unknown): string {

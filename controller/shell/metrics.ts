@@ -1,8 +1,5 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from '../../shared/metrics/metrics.ts';
 import { collectProcessMetrics } from '../../shared/metrics/process-metrics.ts';
-import { http } from '../../shared/runtime/http.ts';
 
 /** The controller's Prometheus metrics, on a registry of its own (no global default registry). */
 export class ControllerMetrics {
@@ -68,42 +65,4 @@ export class ControllerMetrics {
     help: '1 while this replica holds the leader lease',
     registers: [this.registry],
   });
-}
-
-/** Serves /metrics, /healthz and /readyz. */
-export async function serveMetrics(
-  metrics: ControllerMetrics,
-  listen: string,
-  ready: () => boolean,
-): Promise<{ server: Server; address: string }> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
-    } else if (path === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
-        .catch((error: Error) => res.writeHead(500).end(error.message));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
-  });
-  const [host, portText] = splitHostPort(listen);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(portText), host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return { server, address: `${address.address}:${address.port}` };
-}
-
-/** `host:port` or `[v6]:port` -> [host, port]. */
-export function splitHostPort(text: string): [string, string] {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(text);
-  if (!match) throw new Error(`"${text}" is not HOST:PORT`);
-  return [match[1] === '' ? '0.0.0.0' : match[1]!, match[2]!];
 }

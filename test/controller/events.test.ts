@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { EventRecorder } from '../../controller/shell/events.ts';
+import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
 import { startBed } from './harness.ts';
 
 describe('EventRecorder against the API server', () => {
@@ -9,12 +9,13 @@ describe('EventRecorder against the API server', () => {
     const bed = await startBed();
     try {
       let now = Date.parse('2026-11-22T05:00:00Z');
-      const recorder = new EventRecorder(
-        bed.client,
-        pino({ level: 'silent' }),
-        'metalbeacon-controller',
-        () => now,
-      );
+      const recorder = new EventRecorder({
+        client: bed.client,
+        log: pino({ level: 'silent' }),
+        component: 'metalbeacon-controller',
+        now: () => now,
+        aggregation: 'count',
+      });
       const target = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web', uid: 'u1' };
       const failed = {
         type: 'Warning' as const,
@@ -41,6 +42,30 @@ describe('EventRecorder against the API server', () => {
       assert.equal(new Date(aggregated?.lastTimestamp ?? 0).toISOString(), '2026-11-22T05:01:00.000Z');
       assert.equal(new Date(aggregated?.firstTimestamp ?? 0).toISOString(), '2026-11-22T05:00:00.000Z');
       assert.equal(byReason.get('IPAllocated')?.count, 1);
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it("with 'changes' aggregation posts only changed messages per object, reason and topic", async () => {
+    const bed = await startBed();
+    try {
+      const recorder = new EventRecorder({
+        client: bed.client,
+        log: pino({ level: 'silent' }),
+        component: 'metalbeacon-speaker',
+        now: () => Date.parse('2026-11-22T05:00:00Z'),
+        aggregation: 'changes',
+      });
+      const target = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web', uid: 'u1' };
+      const failed = (message: string) => ({ type: 'Warning' as const, reason: 'announceFailed', message });
+      for (let i = 0; i < 20; i++) recorder.post(target, failed('peer a down'), 'peer-a');
+      recorder.post(target, failed('peer b down'), 'peer-b');
+      recorder.post(target, failed('peer a refused'), 'peer-a');
+      await recorder.drained();
+      const events = (await bed.core.listNamespacedEvent({ namespace: 'default' })).items;
+      assert.deepEqual(events.map((e) => e.message).sort(), ['peer a down', 'peer a refused', 'peer b down']);
+      assert.ok(events.every((e) => e.count === 1 && e.source?.component === 'metalbeacon-speaker'));
     } finally {
       await bed.close();
     }
