@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 
 /** Data key of the membership Secret whose value signs (and verifies) heartbeats. */
 export const SIGNING_KEY = 'key';
@@ -42,11 +42,6 @@ export function keysFromSecret(secret: V1Secret): Uint8Array[] {
   });
 }
 
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
 /**
  * Reads the membership Secret, creating it with a random 32-byte key when missing. Create is
  * atomic: when another speaker wins the race (409 AlreadyExists), its Secret is read back,
@@ -62,7 +57,7 @@ export async function ensureMembershipSecret(
   try {
     return { secret: await client.get<V1Secret>(path), created: false };
   } catch (error) {
-    if (statusOf(error) !== 404) throw error;
+    if (!isNotFound(error)) throw error;
   }
   try {
     const body: V1Secret = {
@@ -77,7 +72,7 @@ export async function ensureMembershipSecret(
     const secret = await client.create<V1Secret>(secrets, body);
     return { secret, created: true };
   } catch (error) {
-    if (statusOf(error) !== 409) throw error;
+    if (!isConflict(error)) throw error;
     return { secret: await client.get<V1Secret>(path), created: false };
   }
 }

@@ -1,8 +1,5 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from '../../shared/metrics/metrics.ts';
 import { collectProcessMetrics } from '../../shared/metrics/process-metrics.ts';
-import { http } from '../../shared/runtime/http.ts';
 
 /**
  * The speaker's own Prometheus metrics, on a registry of its own; the L2 worker's counters,
@@ -64,43 +61,4 @@ export class SpeakerMetrics {
     labelNames: ['verb', 'result'] as const,
     registers: [this.registry],
   });
-}
-
-/** Serves /metrics, /healthz and /readyz. */
-export async function serveMetrics(
-  registry: Registry,
-  listen: string,
-  ready: () => boolean,
-): Promise<{ server: Server; address: string }> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
-    } else if (path === '/metrics') {
-      registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
-        .catch((error: Error) => res.writeHead(500).end(error.message));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
-  });
-  const [host, port] = splitHostPort(listen);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return { server, address: `${address.address}:${address.port}` };
-}
-
-/** `host:port` or `[v6]:port` -> [host, port]; throws naming the text. */
-export function splitHostPort(text: string): [string, number] {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(text);
-  const port = Number(match?.[2]);
-  if (!match || !(port >= 0 && port < 65536)) throw new Error(`"${text}" is not HOST:PORT`);
-  return [match[1] === '' ? '0.0.0.0' : match[1]!, port];
 }

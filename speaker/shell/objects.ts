@@ -1,5 +1,5 @@
 import { API_VERSION, GROUP, VERSION } from '../../shared/api/names.ts';
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import type { KubeObject } from '../../shared/k8s/informer.ts';
 
 /** One of our objects with everything in `status` (ServiceL2Status, ServiceBGPStatus, BGPSessionState). */
@@ -13,12 +13,6 @@ export interface StatusObject {
 
 /** A cached object of ours as the informer holds it. */
 export type CachedObject = KubeObject & { status?: Record<string, unknown> };
-
-/** The HTTP status of an ApiError (shared/k8s/client.ts), if it is one. */
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 /** First line of an error, for logs. */
 export function describe(error: unknown): string {
@@ -78,7 +72,7 @@ export class StatusObjects {
         });
         this.#onWrite('create', true);
       } catch (error) {
-        if (statusOf(error) !== 409) {
+        if (!isConflict(error)) {
           this.#onWrite('create', false);
           throw error;
         }
@@ -107,7 +101,7 @@ export class StatusObjects {
       await this.#client.delete(this.#path(plural, name));
       this.#onWrite('delete', true);
     } catch (error) {
-      if (statusOf(error) === 404) return;
+      if (isNotFound(error)) return;
       this.#onWrite('delete', false);
       throw error;
     }

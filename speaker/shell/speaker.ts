@@ -13,7 +13,11 @@ import { buildConfig } from '../../shared/config/build-config.ts';
 import { compareText } from '../../shared/config/names.ts';
 import { nextConfig } from '../../shared/config/next-config.ts';
 import { type Config, formatConfigError } from '../../shared/config/types.ts';
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
+import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import { EventRecorder, type EventTarget } from '../../shared/daemon/event-recorder.ts';
+import { InformerSet } from '../../shared/daemon/informer-set.ts';
+import { isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { statusLabelValue } from '../announce/statuses.ts';
@@ -30,12 +34,11 @@ import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
 import { type AnnounceFailure, announceFailures, appliedPlan } from './applied-plan.ts';
 import { BgpManager, type SessionReport } from './bgp-manager.ts';
-import { ServiceEvents } from './events.ts';
 import { handlesService, nodeFacts, SERVICE_NAME_LABEL, serviceFacts } from './facts.ts';
 import { trimMallocEvery } from './malloc-trim.ts';
 import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
-import { SpeakerMetrics, serveMetrics } from './metrics.ts';
-import { type CachedObject, describe, type StatusObject, StatusObjects, statusOf } from './objects.ts';
+import { SpeakerMetrics } from './metrics.ts';
+import { type CachedObject, describe, type StatusObject, StatusObjects } from './objects.ts';
 import { desiredStatusObjects, nodeSelector, sessionStateObject } from './status-objects.ts';
 import {
   type CachedEndpointSlice,
@@ -116,7 +119,16 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const now = options.now ?? Date.now;
   const { client } = options;
   const metrics = new SpeakerMetrics();
-  const events = new ServiceEvents(client, log, COMPONENT, now);
+  const events = new EventRecorder({
+    client,
+    log,
+    component: COMPONENT,
+    now,
+    aggregation: 'changes',
+    maxInFlight: 4,
+    maxBacklog: 5000,
+    failureLevel: 'debug',
+  });
   const objects = new StatusObjects(client, namespace, (verb, ok) =>
     metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
   );
@@ -124,7 +136,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const handoverMs = options.handoverMs ?? 1000;
 
   let stopping = false;
-  let synced = false;
   let readyFlag = false;
   let config: Config | undefined;
   let configStale = false;
@@ -136,13 +147,18 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   let knownPeers = 0;
   /** IP -> interfaces (joined) announced now */
   const l2Current = new Map<string, string>();
-  let planTimer: NodeJS.Timeout | undefined;
-  let planDueAt = Number.POSITIVE_INFINITY;
-  let planning: Promise<void> | undefined;
-  let planAgain = false;
-  let statusTimer: NodeJS.Timeout | undefined;
-  let statusRunning: Promise<void> | undefined;
-  let statusAgain = false;
+  const plans = new CoalescingTask({
+    delayMs: debounceMs,
+    retryMs: 1000,
+    run: () => planOnce(),
+    onError: (error) => log.error({ err: describe(error) }, 'applying the plan failed; retrying in 1 s'),
+  });
+  const statuses = new CoalescingTask({
+    delayMs: 50,
+    retryMs: 2000,
+    run: () => syncStatus(),
+    onError: (error) => log.warn({ err: describe(error) }, 'status write failed; retrying in 2 s'),
+  });
   let sessionStatesMissing = false;
   /** BGPSessionState name -> status last written */
   const sessionStates = new Map<string, Record<string, unknown>>();
@@ -167,20 +183,31 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // Each cache keeps only what the speaker reads (trim.ts): a Node's images, a Pod's containers
   // and every object's managedFields would otherwise make most of the speaker's memory.
   const crPath = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
+  const informers = new InformerSet({ log, stopping: () => stopping });
   const configInformer = <T extends KubeObject>(plural: string) =>
-    new Informer<T>(client, crPath(plural), { trim: trimConfigResource });
-  const services = new Informer<CachedService>(client, '/api/v1/services', { trim: trimService });
-  const slices = new Informer<CachedEndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
-    trim: trimEndpointSlice,
-  });
-  const nodes = new Informer<CachedNode>(client, '/api/v1/nodes', { trim: trimNode });
-  const pods = new Informer<CachedPod>(client, `/api/v1/namespaces/${namespace}/pods`, {
-    labelSelector: options.speakerSelector,
-    trim: trimPod,
-  });
-  const secrets = new Informer<CachedSecret>(client, `/api/v1/namespaces/${namespace}/secrets`, {
-    trim: trimSecret,
-  });
+    informers.add(plural, new Informer<T>(client, crPath(plural), { trim: trimConfigResource }));
+  const services = informers.add(
+    'services',
+    new Informer<CachedService>(client, '/api/v1/services', { trim: trimService }),
+  );
+  const slices = informers.add(
+    'endpointslices',
+    new Informer<CachedEndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
+      trim: trimEndpointSlice,
+    }),
+  );
+  const nodes = informers.add('nodes', new Informer<CachedNode>(client, '/api/v1/nodes', { trim: trimNode }));
+  const pods = informers.add(
+    'pods',
+    new Informer<CachedPod>(client, `/api/v1/namespaces/${namespace}/pods`, {
+      labelSelector: options.speakerSelector,
+      trim: trimPod,
+    }),
+  );
+  const secrets = informers.add(
+    'secrets',
+    new Informer<CachedSecret>(client, `/api/v1/namespaces/${namespace}/secrets`, { trim: trimSecret }),
+  );
   const crs = {
     pools: configInformer<IPAddressPool>(PLURALS.IPAddressPool),
     l2: configInformer<L2Advertisement>(PLURALS.L2Advertisement),
@@ -192,39 +219,15 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // Only this node's status objects: every speaker watching every node's would cost O(nodes²).
   const mySelector = nodeSelector(nodeName);
   const ownObjects = (plural: string) =>
-    new Informer<CachedObject>(client, crPath(plural), { labelSelector: mySelector, trim: trimStatusObject });
+    informers.add(
+      plural,
+      new Informer<CachedObject>(client, crPath(plural), {
+        labelSelector: mySelector,
+        trim: trimStatusObject,
+      }),
+    );
   const l2Statuses = ownObjects(PLURALS.ServiceL2Status);
   const bgpStatuses = ownObjects(PLURALS.ServiceBGPStatus);
-  const allInformers: Informer<KubeObject>[] = [
-    services,
-    slices,
-    nodes,
-    pods,
-    secrets,
-    ...Object.values(crs),
-    l2Statuses,
-    bgpStatuses,
-  ] as never;
-
-  function watch<T extends KubeObject>(
-    name: string,
-    informer: Informer<T>,
-    onChange: (object: T) => void,
-  ): void {
-    for (const verb of ['add', 'update', 'delete'] as const) {
-      informer.on(verb, (object) => {
-        if (synced && !stopping) onChange(object);
-      });
-    }
-    // An informer stops on a failure other than 410 Gone: restart it (shared/k8s/informer.ts).
-    informer.on('error', (error) => {
-      if (stopping) return;
-      log.warn({ informer: name, err: describe(error) }, 'watch failed; relisting in 1 s');
-      setTimeout(() => {
-        if (!stopping) informer.start().catch(() => undefined);
-      }, 1000).unref();
-    });
-  }
 
   // ---- configuration --------------------------------------------------------------------------
   function rebuildConfig(): void {
@@ -272,40 +275,38 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     return peers;
   }
 
-  watch('services', services, () => schedulePlan(debounceMs));
-  watch('endpointslices', slices, () => schedulePlan(debounceMs));
-  watch('nodes', nodes, () => {
+  informers.onChange(services, () => schedulePlan(debounceMs));
+  informers.onChange(slices, () => schedulePlan(debounceMs));
+  informers.onChange(nodes, () => {
     rebuildConfig();
     schedulePlan(debounceMs);
   });
-  watch('secrets', secrets, (object) => {
+  informers.onChange(secrets, (object) => {
     if (object.metadata?.name === options.membershipSecret) {
       log.warn('the membership Secret changed; speakers use the new keys after a restart');
     }
     rebuildConfig();
     schedulePlan(debounceMs);
   });
-  for (const [name, informer] of Object.entries(crs)) {
-    watch(name, informer as Informer<KubeObject>, () => {
+  for (const informer of Object.values(crs)) {
+    informers.onChange(informer as Informer<KubeObject>, () => {
       rebuildConfig();
       schedulePlan(debounceMs);
     });
   }
-  watch('servicel2statuses', l2Statuses, () => scheduleStatus());
-  watch('servicebgpstatuses', bgpStatuses, () => scheduleStatus());
+  informers.onChange(l2Statuses, () => scheduleStatus());
+  informers.onChange(bgpStatuses, () => scheduleStatus());
 
   /** Start-up failed after the informers started: stop them, or their watches keep the process alive. */
   async function abandon(error: unknown, ...closers: (() => Promise<unknown>)[]): Promise<never> {
     stopping = true;
-    if (planTimer) clearTimeout(planTimer);
-    if (statusTimer) clearTimeout(statusTimer);
+    await Promise.all([plans.stop(), statuses.stop()]);
     for (const close of closers) await close().catch(() => undefined);
-    await Promise.all(allInformers.map((i) => i.stop()));
+    informers.stop();
     throw error;
   }
 
-  await Promise.all(allInformers.map((i) => i.start())).catch((error: unknown) => abandon(error));
-  synced = true;
+  await informers.start().catch((error: unknown) => abandon(error));
   rebuildConfig();
   log.info(
     {
@@ -385,7 +386,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     rejoins.left(peer);
     log.info({ peer }, 'speaker left');
   });
-  watch('pods', pods, () => {
+  informers.onChange(pods, () => {
     for (const problem of membership.setPeers(currentPeers()))
       log.warn({ problem }, 'membership peer skipped');
     schedulePlan(debounceMs);
@@ -407,37 +408,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // ---- planning -------------------------------------------------------------------------------
 
   function schedulePlan(delayMs: number): void {
-    if (stopping) return;
-    const due = performance.now() + delayMs;
-    if (planTimer && due >= planDueAt) return;
-    if (planTimer) clearTimeout(planTimer);
-    planDueAt = due;
-    planTimer = setTimeout(() => {
-      planTimer = undefined;
-      planDueAt = Number.POSITIVE_INFINITY;
-      void runPlan();
-    }, delayMs);
-  }
-
-  async function runPlan(): Promise<void> {
-    if (planning) {
-      planAgain = true;
-      return planning;
-    }
-    planning = (async () => {
-      try {
-        await planOnce();
-      } catch (error) {
-        log.error({ err: describe(error) }, 'applying the plan failed; retrying in 1 s');
-        schedulePlan(1000);
-      }
-    })();
-    await planning;
-    planning = undefined;
-    if (planAgain) {
-      planAgain = false;
-      schedulePlan(0);
-    }
+    plans.schedule(delayMs);
   }
 
   function planInput(): PlanInput | undefined {
@@ -602,18 +573,24 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     const next = new Map(now.map((f) => [`${f.service}|${f.topic}`, f]));
     for (const f of now) {
       const ref = serviceRef(f.service);
-      if (ref) events.post(ref, 'Warning', 'announceFailed', f.message, f.topic);
+      if (ref) events.post(ref, { type: 'Warning', reason: 'announceFailed', message: f.message }, f.topic);
     }
-    for (const [id, f] of failing) if (!next.has(id)) events.forget(f.service, 'announceFailed', f.topic);
+    for (const [id, f] of failing)
+      if (!next.has(id)) events.forget(serviceAt(f.service), 'announceFailed', f.topic);
     failing = next;
   }
 
-  function serviceRef(key: string) {
+  /** The Service of a `ns/name` key, as an event target (without uid). */
+  function serviceAt(key: string): EventTarget {
     const slash = key.indexOf('/');
-    const ns = key.slice(0, slash);
-    const name = key.slice(slash + 1);
-    const service = services.get(name, ns);
-    return service ? { namespace: ns, name, uid: service.metadata?.uid } : undefined;
+    return { apiVersion: 'v1', kind: 'Service', namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+  }
+
+  /** The Service of a `ns/name` key as the cache has it; undefined when it is gone. */
+  function serviceRef(key: string): EventTarget | undefined {
+    const target = serviceAt(key);
+    const service = services.get(target.name, target.namespace);
+    return service ? { ...target, uid: service.metadata?.uid } : undefined;
   }
 
   /** Service key -> the nodeAssigned message last posted; only changes are posted. */
@@ -636,15 +613,14 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     for (const [key, texts] of doing) {
       const ref = serviceRef(key);
       if (ref)
-        events.post(
-          ref,
-          'Normal',
-          'nodeAssigned',
-          `announcing from node ${nodeName}: ${texts.sort().join('; ')}`,
-        );
+        events.post(ref, {
+          type: 'Normal',
+          reason: 'nodeAssigned',
+          message: `announcing from node ${nodeName}: ${texts.sort().join('; ')}`,
+        });
     }
     // A Service this node stopped announcing gets a fresh event if it comes back.
-    for (const key of assigned) if (!doing.has(key)) events.forget(key, 'nodeAssigned');
+    for (const key of assigned) if (!doing.has(key)) events.forget(serviceAt(key), 'nodeAssigned');
     assigned = new Set(doing.keys());
   }
 
@@ -661,28 +637,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // ---- status objects -------------------------------------------------------------------------
 
   function scheduleStatus(): void {
-    if (stopping || statusTimer) return;
-    statusTimer = setTimeout(() => {
-      statusTimer = undefined;
-      void runStatus();
-    }, 50);
-  }
-
-  async function runStatus(): Promise<void> {
-    if (statusRunning) {
-      statusAgain = true;
-      return statusRunning;
-    }
-    statusRunning = syncStatus().catch((error: unknown) => {
-      log.warn({ err: describe(error) }, 'status write failed; retrying in 2 s');
-      setTimeout(() => scheduleStatus(), 2000).unref();
-    });
-    await statusRunning;
-    statusRunning = undefined;
-    if (statusAgain) {
-      statusAgain = false;
-      scheduleStatus();
-    }
+    statuses.schedule();
   }
 
   async function syncStatus(): Promise<void> {
@@ -761,7 +716,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
         sessionStates.set(name, { ...object.status });
       }
     } catch (error) {
-      if (statusOf(error) === 404 && (await sessionStateTypeMissing())) {
+      if (isNotFound(error) && (await sessionStateTypeMissing())) {
         sessionStatesMissing = true;
         log.warn('BGPSessionState CRD not installed; session states are not published');
         return;
@@ -775,7 +730,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       await objects.list(SESSION_STATES, nodeSelector(nodeName));
       return false;
     } catch (error) {
-      return statusOf(error) === 404;
+      return isNotFound(error);
     }
   }
 
@@ -799,18 +754,18 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       sessionStates.set(o.metadata?.name ?? '', { stale: true });
     }
   } catch (error) {
-    if (statusOf(error) === 404) sessionStatesMissing = true;
+    if (isNotFound(error)) sessionStatesMissing = true;
     else throw error;
   }
 
   // ---- metrics server -------------------------------------------------------------------------
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  let metricsServer: EndpointsServer | undefined;
   if (options.metricsListen !== undefined) {
-    metricsServer = await serveMetrics(
-      metrics.registry,
-      options.metricsListen,
-      () => readyFlag && !stopping,
-    ).catch((error: unknown) => {
+    metricsServer = await serveEndpoints({
+      listen: options.metricsListen,
+      registry: metrics.registry,
+      ready: () => readyFlag && !stopping,
+    }).catch((error: unknown) => {
       clearInterval(prefixTimer);
       return abandon(
         error,
@@ -825,26 +780,23 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
 
   async function idle(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
-      if (!planTimer && !planning && !statusTimer && !statusRunning) break;
-      await (planning ?? statusRunning ?? new Promise((resolve) => setTimeout(resolve, 20)));
+      if (!plans.busy && !statuses.busy) break;
+      await (plans.running ?? statuses.running ?? new Promise((resolve) => setTimeout(resolve, 20)));
     }
-    await events.drained();
+    await events.drained(2000);
   }
 
   async function shutdownCommon(): Promise<void> {
     stopping = true;
-    if (planTimer) clearTimeout(planTimer);
-    if (statusTimer) clearTimeout(statusTimer);
     if (probeTimer) clearInterval(probeTimer);
     clearInterval(prefixTimer);
     stopTrimming();
-    await planning;
-    await statusRunning;
+    await Promise.all([plans.stop(), statuses.stop()]);
   }
 
   async function closeRest(): Promise<void> {
-    await Promise.all(allInformers.map((i) => i.stop()));
-    if (metricsServer) await new Promise<void>((resolve) => metricsServer!.server.close(() => resolve()));
+    informers.stop();
+    await metricsServer?.close();
   }
 
   async function kill(): Promise<void> {
@@ -876,7 +828,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       l2Current.clear();
       await drained;
       await deleteOwnObjects();
-      await events.drained();
+      await events.drained(2000);
       await closeRest();
       log.info('speaker stopped');
     })();
