@@ -71,23 +71,39 @@ describe('metalbeacon CLI', () => {
 });
 
 describe('kubeconfig loading', () => {
-  it('names a missing kubeconfig file and how to fix it', async () => {
-    const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
-    await assert.rejects(loadKubeClient('/nonexistent/kubeconfig', {}), {
-      message: 'kubeconfig /nonexistent/kubeconfig does not exist',
-      hint: /--kubeconfig/,
+  it('names a missing kubeconfig file; the command adds how to fix it', async () => {
+    const { KubeconfigError, loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
+    const { CliError } = await import('../shared/cli/errors.ts');
+    const { connectToCluster } = await import('./commands/cluster.ts');
+    await assert.rejects(loadKubeClient('/nonexistent/kubeconfig', {}), (error: unknown) => {
+      assert.ok(
+        error instanceof KubeconfigError && !(error instanceof CliError),
+        'its own error, not the CLI one',
+      );
+      assert.equal(error.message, 'kubeconfig /nonexistent/kubeconfig does not exist');
+      assert.equal(error.path, '/nonexistent/kubeconfig');
+      assert.equal(error.missing, true);
+      return true;
     });
-    await assert.rejects(loadKubeClient(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
+    await assert.rejects(connectToCluster(undefined, { KUBECONFIG: '/nonexistent/from-env' }), {
+      name: 'CliError',
       message: 'kubeconfig /nonexistent/from-env does not exist',
+      hint: /--kubeconfig/,
     });
   });
 
   it('names an unreadable kubeconfig', async () => {
     const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
+    const { connectToCluster } = await import('./commands/cluster.ts');
     const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
     const file = join(dir, 'broken');
     writeFileSync(file, ': this is : not yaml : [');
-    await assert.rejects(loadKubeClient(file, {}), { message: new RegExp(`cannot read kubeconfig ${file}`) });
+    await assert.rejects(loadKubeClient(file, {}), {
+      name: 'KubeconfigError',
+      message: new RegExp(`cannot read kubeconfig ${file}`),
+      missing: false,
+    });
+    await assert.rejects(connectToCluster(file, {}), { name: 'CliError', hint: /valid kubeconfig/ });
   });
 
   it('loads a valid kubeconfig from KUBECONFIG', async () => {
@@ -148,7 +164,9 @@ describe('API server reachability', () => {
       headers: async () => ({}),
     });
     await assert.rejects(ensureApiServerReachable(client, 2_000), {
+      name: 'ApiUnreachableError',
       message: `cannot reach the Kubernetes API server at http://127.0.0.1:${port}: ECONNREFUSED`,
+      server: `http://127.0.0.1:${port}`,
     });
   });
 });

@@ -4,9 +4,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Command } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
+import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
-import { http } from '../../shared/runtime/http.ts';
 import {
   type LargeCommunity,
   parseCommunity,
@@ -19,6 +19,7 @@ import type { RouteAttributes } from '../../speaker/bgp/rib/index.ts';
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
+import { listenFailure, listenOption } from './listen.ts';
 
 interface BgpOptions {
   localAs: string;
@@ -58,15 +59,6 @@ function integer(option: string, text: string, min: number, max: number): number
     throw new CliError(`${option}: "${text}" is not an integer ${min}..${max}`);
   }
   return value;
-}
-
-function listenAddress(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || !(port >= 0 && port < 65536)) {
-    throw new CliError(`--metrics-listen: "${text}" is not HOST:PORT`, { hint: 'e.g. 127.0.0.1:7474' });
-  }
-  return { host: match[1] ?? match[2] ?? '', port };
 }
 
 /** Prefixes of a comma/whitespace separated list or an announce file (one per line, `#` comments). */
@@ -154,7 +146,7 @@ export function bgpCommand(): Command {
     .option('--graceful-restart-time <sec>', 'offer graceful restart (RFC 4724) with this restart time')
     .option('--drain-time <sec>', 'graceful shutdown: time between GRACEFUL_SHUTDOWN and closing', '5')
     .option('--shutdown-message <text>', 'RFC 9003 message sent on shutdown', 'metalbeacon bgp shutting down')
-    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--metrics-listen <host:port>', 'serve /metrics, /healthz and /readyz at HOST:PORT')
     .action(async (options: BgpOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & BgpOptions>();
       const localAs = integer('--local-as', options.localAs, 1, 0xffffffff);
@@ -162,6 +154,10 @@ export function bgpCommand(): Command {
       const holdTimeSec = integer('--hold-time', options.holdTime, 0, 65535);
       if (holdTimeSec === 1 || holdTimeSec === 2)
         throw new CliError('--hold-time: must be 0 or at least 3 (RFC 4271 §4.2)');
+      const metricsAt =
+        options.metricsListen === undefined
+          ? undefined
+          : listenOption('--metrics-listen', options.metricsListen);
       const routerId = options.routerId ?? defaultRouterId();
       if (!isIPv4(routerId) || routerId === '0.0.0.0')
         throw new CliError(`--router-id: "${routerId}" is not a non-zero IPv4 address`);
@@ -265,7 +261,7 @@ export function bgpCommand(): Command {
       const listenPort = integer('--listen-port', options.listenPort, 0, 65535);
       const listener =
         listenPort > 0 ? new BgpListener({ logger, ...(socketOptions ? { socketOptions } : {}) }) : undefined;
-      const server = options.metricsListen !== undefined ? http.createServer() : undefined;
+      let server: EndpointsServer | undefined;
       try {
         if (listener) {
           for (const s of sessions) listener.add(s);
@@ -279,22 +275,14 @@ export function bgpCommand(): Command {
         } else if (options.passive) {
           throw new CliError('--passive needs a listener: --listen-port must not be 0');
         }
-        if (server && options.metricsListen !== undefined) {
-          const at = listenAddress(options.metricsListen);
-          server.on('request', (request, response) => {
-            if (request.url !== '/metrics') {
-              response.writeHead(404).end('not found: try /metrics\n');
-              return;
-            }
-            registry.metrics().then(
-              (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-              (error: unknown) => response.writeHead(500).end(`${String(error)}\n`),
-            );
+        if (metricsAt) {
+          server = await serveEndpoints({
+            listen: metricsAt,
+            registry,
+            onError: (error) => logger.warn({ err: error }, 'metrics endpoint error'),
+          }).catch((error: unknown) => {
+            throw listenFailure('--metrics-listen', options.metricsListen ?? '', error) ?? error;
           });
-          server.listen(at.port, at.host);
-          await once(server, 'listening');
-          // accept(2) errors later (EMFILE, ...) must not end the speaker.
-          server.on('error', (error) => logger.warn({ err: error }, 'metrics endpoint error'));
         }
         for (const s of sessions) s.start();
         logger.info(
@@ -322,7 +310,7 @@ export function bgpCommand(): Command {
       } finally {
         for (const s of sessions) s.abort();
         await listener?.close();
-        server?.close();
+        await server?.close();
         logger.flush();
       }
     });

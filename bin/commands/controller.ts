@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
-import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
+import { connectToCluster } from './cluster.ts';
+import { listenFailure, listenOption } from './listen.ts';
 
 interface ControllerCliOptions {
   lbClass?: string;
@@ -25,17 +26,15 @@ export function controllerCommand(): Command {
     .option('--namespace <ns>', 'namespace of the MetalBeacon CRs and of the Lease', DEFAULT_NAMESPACE)
     .action(async (options: ControllerCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & ControllerCliOptions>();
+      const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       const log = createLogger({
         level: globals.logLevel,
         ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
         name: 'controller',
       });
-      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
-      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const client = await connectToCluster(globals.kubeconfig);
+      // Loaded here, not at the top: other subcommands need not pay for the controller.
       const { startController } = await import('../../controller/shell/controller.ts');
-      const client = await loadKubeClient(globals.kubeconfig);
-      await ensureApiServerReachable(client);
       let controller: Awaited<ReturnType<typeof startController>>;
       try {
         controller = await startController({
@@ -43,17 +42,11 @@ export function controllerCommand(): Command {
           namespace: options.namespace,
           lbClass: options.lbClass,
           leaderElect: options.leaderElect,
-          metricsListen: options.metricsListen,
+          metricsListen,
           log,
         });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-          throw new CliError(`cannot listen on --metrics-listen ${options.metricsListen}: ${code}`, {
-            hint: 'choose another address with --metrics-listen HOST:PORT',
-          });
-        }
-        throw error;
+        throw listenFailure('--metrics-listen', options.metricsListen, error) ?? error;
       }
       await new Promise<void>((resolve) => {
         const shutdown = (): void => {

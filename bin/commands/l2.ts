@@ -2,13 +2,14 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { NativeAddonError } from '../../native/index.ts';
 import { CliError } from '../../shared/cli/errors.ts';
+import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
-import { http } from '../../shared/runtime/http.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
 import { registerL2Metrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
+import { listenFailure, listenOption } from './listen.ts';
 
 interface L2Options {
   announce: string;
@@ -32,17 +33,6 @@ function number(option: string, text: string, min: number): number {
   return value;
 }
 
-function listenAddress(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || !(port >= 0 && port < 65536)) {
-    throw new CliError(`--metrics-listen: "${text}" is not HOST:PORT`, {
-      hint: 'e.g. 127.0.0.1:7473 or [::1]:7473',
-    });
-  }
-  return { host: match[1] ?? match[2] ?? '', port };
-}
-
 const PERMISSION_HINT =
   'run as root, or grant only CAP_NET_RAW: `setcap cap_net_raw+ep` on node, ' +
   '`setpriv --inh-caps=+net_raw --ambient-caps=+net_raw`, or Kubernetes securityContext.capabilities.add: [NET_RAW]';
@@ -60,7 +50,7 @@ export function l2Command(): Command {
       'comma-separated interfaces to announce on (default: every eligible interface)',
     )
     .option('--exclude-interfaces <regex>', 'interfaces never used unless named in --interface')
-    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--metrics-listen <host:port>', 'serve /metrics, /healthz and /readyz at HOST:PORT')
     .option('--burst-count <n>', 'announcements sent on takeover, the first immediately', '5')
     .option('--burst-interval-ms <ms>', 'gap between the takeover announcements', '500')
     .option('--refresh-interval-sec <s>', 're-announce every S seconds (0: never)', '0')
@@ -99,7 +89,9 @@ export function l2Command(): Command {
         }
       }
       const metricsAt =
-        options.metricsListen === undefined ? undefined : listenAddress(options.metricsListen);
+        options.metricsListen === undefined
+          ? undefined
+          : listenOption('--metrics-listen', options.metricsListen);
       const schedule = {
         burstCount: number('--burst-count', options.burstCount, 1),
         burstIntervalMs: number('--burst-interval-ms', options.burstIntervalMs, 1),
@@ -134,25 +126,16 @@ export function l2Command(): Command {
         if (error instanceof NativeAddonError) throw new CliError(error.message, { hint: error.hint });
         throw error;
       }
-      const server = metricsAt ? http.createServer() : undefined;
+      let server: EndpointsServer | undefined;
       let stopBusy: (() => void) | undefined;
       try {
         for (const ip of canonical) await announcer.announce(ip, interfaces);
-        if (server && metricsAt) {
+        if (metricsAt) {
           const registry = new Registry();
           registerL2Metrics(registry, async () => (await announcer.snapshot()).counters);
-          server.on('request', (request, response) => {
-            if (request.url !== '/metrics') {
-              response.writeHead(404).end('not found: try /metrics\n');
-              return;
-            }
-            registry.metrics().then(
-              (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-              (error: unknown) => response.writeHead(500).end(`${String(error)}\n`),
-            );
+          server = await serveEndpoints({ listen: metricsAt, registry }).catch((error: unknown) => {
+            throw listenFailure('--metrics-listen', options.metricsListen ?? '', error) ?? error;
           });
-          server.listen(metricsAt.port, metricsAt.host);
-          await once(server, 'listening');
         }
         const { active } = await announcer.snapshot();
         logger.info(
@@ -184,7 +167,7 @@ export function l2Command(): Command {
         throw error;
       } finally {
         stopBusy?.();
-        server?.close();
+        await server?.close();
         await announcer.close();
         logger.flush();
       }

@@ -3,6 +3,8 @@ import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
+import { connectToCluster } from './cluster.ts';
+import { listenFailure, listenOption } from './listen.ts';
 
 interface SpeakerCliOptions {
   nodeName?: string;
@@ -88,6 +90,7 @@ export function speakerCommand(): Command {
       const drainSec = integer('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
       const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
       const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
+      const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       let excludeInterfaces: RegExp | undefined;
       if (options.excludeInterfaces !== undefined) {
         try {
@@ -101,13 +104,10 @@ export function speakerCommand(): Command {
         ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
         name: 'speaker',
       });
-      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
-      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const client = await connectToCluster(globals.kubeconfig);
+      // Loaded here, not at the top: other subcommands need not pay for the speaker.
       const { startSpeaker } = await import('../../speaker/shell/speaker.ts');
       const { planNode } = await import('../../speaker/announce/plan.ts');
-      const client = await loadKubeClient(globals.kubeconfig);
-      await ensureApiServerReachable(client);
       let socketOptions: Awaited<ReturnType<typeof loadSocketOptions>> | undefined;
       try {
         socketOptions = await loadSocketOptions();
@@ -125,7 +125,7 @@ export function speakerCommand(): Command {
           namespace,
           log,
           planner: planNode,
-          metricsListen: options.metricsListen,
+          metricsListen,
           membershipPort,
           membershipBindAddress: options.membershipBindAddress,
           membershipSecret: options.membershipSecret,
@@ -163,6 +163,7 @@ async function loadSocketOptions() {
 
 /** Start-up failures a user can fix, as one line; anything else stays a crash (a bug). */
 async function asCliError(error: unknown, options: SpeakerCliOptions): Promise<unknown> {
+  const { apiStatus } = await import('../../shared/k8s/client.ts');
   const { MembershipBindError } = await import('../../speaker/membership/io/udp-membership.ts');
   const { MembershipSecretError } = await import('../../speaker/shell/membership-secret.ts');
   const { L2AnnouncerError } = await import('../../speaker/l2/io/announcer.ts');
@@ -175,14 +176,10 @@ async function asCliError(error: unknown, options: SpeakerCliOptions): Promise<u
     });
   }
   if (error instanceof L2AnnouncerError) return new CliError(error.message);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-    return new CliError(`cannot listen on --metrics-listen ${options.metricsListen}: ${code}`, {
-      hint: 'choose another address with --metrics-listen HOST:PORT',
-    });
-  }
-  const status = (error as { code?: unknown }).code;
-  if (typeof status === 'number') {
+  const listening = listenFailure('--metrics-listen', options.metricsListen, error);
+  if (listening) return listening;
+  const status = apiStatus(error);
+  if (status !== undefined) {
     return new CliError(`the API server refused a start-up request: HTTP ${status}`, {
       hint: 'check the speaker RBAC (config/rbac/speaker.yaml) and that the CRDs are installed',
       cause: error,

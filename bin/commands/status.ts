@@ -2,6 +2,15 @@ import { Command, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import type { GlobalOptions } from '../program.ts';
+import { connectToCluster } from './cluster.ts';
+
+/** What to do about each reason `metalbeacon status` cannot list (StatusListError). */
+const STATUS_HINTS = {
+  'crds-missing': 'install them with kubectl apply -f config/crd/ (or the deploy/ manifests or Helm chart)',
+  refused:
+    'metalbeacon status needs get/list on Services and Events cluster-wide and on the metalbeacon.io objects',
+  failed: undefined,
+} as const;
 
 interface StatusCliOptions {
   output: 'table' | 'json';
@@ -31,16 +40,22 @@ export function statusCommand(): Command {
           exitCode: 2,
         });
       }
-      // Loaded here, not at the top: other subcommands need not pay for the Kubernetes client.
-      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
-      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
-      const { listStatusObjects } = await import('../../shared/k8s/status-objects.ts');
+      const client = await connectToCluster(globals.kubeconfig);
+      // Loaded here, not at the top: other subcommands need not pay for them.
+      const { listStatusObjects, StatusListError } = await import('../../shared/k8s/status-objects.ts');
       const { buildStatusReport } = await import('../../shared/status/report.ts');
       const { renderStatusJson, renderStatusText } = await import('../../shared/status/render.ts');
 
-      const client = await loadKubeClient(globals.kubeconfig);
-      await ensureApiServerReachable(client);
-      const report = buildStatusReport(await listStatusObjects(client, options.namespace, options.lbClass));
+      let input: Awaited<ReturnType<typeof listStatusObjects>>;
+      try {
+        input = await listStatusObjects(client, options.namespace, options.lbClass);
+      } catch (error) {
+        if (!(error instanceof StatusListError)) throw error;
+        throw new CliError(error.message, { hint: STATUS_HINTS[error.reason], cause: error });
+      } finally {
+        client.close();
+      }
+      const report = buildStatusReport(input);
       // A terminal gets a table that fits it; a pipe or file gets full lines, as kubectl does.
       const text =
         options.output === 'json'

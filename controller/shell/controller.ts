@@ -8,6 +8,7 @@ import { type Config, type ConfigError, formatConfigError } from '../../shared/c
 import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
+import type { HostPort } from '../../shared/daemon/host-port.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
@@ -36,8 +37,8 @@ export interface ControllerOptions {
   readonly leaderElect: boolean;
   /** Identity in the Lease; default hostname + pid. */
   readonly identity?: string;
-  /** `HOST:PORT` for /metrics, /healthz, /readyz; undefined: no server. */
-  readonly metricsListen?: string | undefined;
+  /** Where /metrics, /healthz, /readyz listen (`HOST:PORT` text or parsed); undefined: no server. */
+  readonly metricsListen?: string | HostPort | undefined;
   readonly log: Logger;
   readonly lease?: { durationSec: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Parallel API writes. */

@@ -9,6 +9,8 @@ export interface EndpointsOptions {
   readonly registry: Registry;
   /** What /readyz answers; default: always ready. /healthz is 200 while the process serves at all. */
   readonly ready?: () => boolean;
+  /** Told of the server's errors once it listens (accept(2) failing: EMFILE, ...); they end nothing. */
+  readonly onError?: (error: Error) => void;
 }
 
 /** A listening endpoints server. */
@@ -52,6 +54,7 @@ export async function serveEndpoints(options: EndpointsOptions): Promise<Endpoin
       resolve();
     });
   });
+  server.on('error', (error) => options.onError?.(error));
   const bound = server.address() as AddressInfo;
   return {
     address: formatHostPort(bound.address, bound.port),

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { CliError } from '../cli/errors.ts';
 import { KubeClient } from './client.ts';
 import {
   type Connection,
@@ -8,6 +7,20 @@ import {
   delegatedAuth,
   inClusterConnection,
 } from './connection.ts';
+
+/** No usable kubeconfig: `missing` when the file does not exist, else it could not be read or parsed. */
+export class KubeconfigError extends Error {
+  readonly code = 'ERR_KUBECONFIG';
+  /** The file, or undefined for the in-cluster service account. */
+  readonly path: string | undefined;
+  readonly missing: boolean;
+  constructor(message: string, path: string | undefined, missing: boolean, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'KubeconfigError';
+    this.path = path;
+    this.missing = missing;
+  }
+}
 
 /**
  * Loads the kubeconfig the way kubectl does: an explicit path first, then $KUBECONFIG,
@@ -24,20 +37,15 @@ export async function loadKubeClient(
     (env.KUBERNETES_SERVICE_HOST ? undefined : home);
   try {
     if (path === undefined) return new KubeClient(inClusterConnection(env));
-    if (!existsSync(path)) {
-      throw new CliError(`kubeconfig ${path} does not exist`, {
-        hint: 'pass --kubeconfig FILE or set KUBECONFIG to a readable kubeconfig (metalbeacon apiserver --write-kubeconfig FILE makes one)',
-      });
-    }
+    if (!existsSync(path)) throw new KubeconfigError(`kubeconfig ${path} does not exist`, path, true);
     return new KubeClient(await connectionFromFile(path));
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(
+    if (error instanceof KubeconfigError) throw error;
+    throw new KubeconfigError(
       `cannot read kubeconfig${path ? ` ${path}` : ' (in-cluster service account)'}: ${(error as Error).message}`,
-      {
-        hint: 'check the file is a valid kubeconfig (YAML with clusters, users and a current-context)',
-        cause: error,
-      },
+      path,
+      false,
+      error,
     );
   }
 }

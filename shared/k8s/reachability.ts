@@ -1,5 +1,15 @@
-import { CliError } from '../cli/errors.ts';
 import type { KubeClient } from './client.ts';
+
+/** The API server did not answer at start-up; `server` is its URL. */
+export class ApiUnreachableError extends Error {
+  readonly code = 'ERR_API_UNREACHABLE';
+  readonly server: string;
+  constructor(server: string, cause: unknown) {
+    super(`cannot reach the Kubernetes API server at ${server}: ${describeNetworkError(cause)}`, { cause });
+    this.name = 'ApiUnreachableError';
+    this.server = server;
+  }
+}
 
 /**
  * Fails fast, with one line naming the server, when the API server cannot be reached at
@@ -10,13 +20,7 @@ export async function ensureApiServerReachable(client: KubeClient, timeoutMs = 5
     const version = await client.get<{ gitVersion?: string }>('/version', undefined, timeoutMs);
     return version.gitVersion ?? '';
   } catch (error) {
-    throw new CliError(
-      `cannot reach the Kubernetes API server at ${client.server}: ${describeNetworkError(error)}`,
-      {
-        hint: 'check that the server is running and that --kubeconfig / KUBECONFIG points at the right cluster',
-        cause: error,
-      },
-    );
+    throw new ApiUnreachableError(client.server, error);
   }
 }
 

@@ -2,29 +2,29 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import type { MetalBeaconKind } from '../api/names.ts';
 import { GROUP, PLURALS, VERSION } from '../api/names.ts';
 import type { BGPSessionState, IPAddressPool, ServiceBGPStatus, ServiceL2Status } from '../api/resources.ts';
-import { CliError } from '../cli/errors.ts';
 import type { EventInput, ServiceInput, StatusInput } from '../status/report.ts';
-import type { KubeClient } from './client.ts';
+import { ApiError, apiStatus, isNotFound, isRefused, type KubeClient } from './client.ts';
 
 /** The kinds `metalbeacon status` lists from the MetalBeacon namespace. */
 const STATUS_KINDS = ['IPAddressPool', 'ServiceL2Status', 'ServiceBGPStatus', 'BGPSessionState'] as const;
 
-function httpStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
+/**
+ * Why `metalbeacon status` cannot show the cluster: `crds-missing` (our CRDs are not installed),
+ * `refused` (401/403 on a list), `failed` (any other failure of a list).
+ */
+export class StatusListError extends Error {
+  readonly code = 'ERR_STATUS_LIST';
+  readonly reason: 'crds-missing' | 'refused' | 'failed';
+  constructor(reason: StatusListError['reason'], message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'StatusListError';
+    this.reason = reason;
+  }
 }
 
-/** The server's own message from an ApiError body (a Status object), else the error's first line. */
+/** The server's own message for an ApiError, else the error's first line. */
 function serverMessage(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: unknown };
-      if (typeof status.message === 'string') return status.message;
-    } catch {
-      // not JSON: fall through
-    }
-  }
+  if (error instanceof ApiError) return error.serverMessage;
   return error instanceof Error ? (error.message.split('\n')[0] ?? String(error)) : String(error);
 }
 
@@ -55,7 +55,7 @@ function eventInput(e: CoreV1Event): EventInput {
 /**
  * Lists what `metalbeacon status` shows: LoadBalancer Services and their Warning events in every
  * namespace, pools and status objects in `namespace`. A missing CRD (404 on the list) or a
- * refused list (403) becomes one CliError naming what is missing or refused.
+ * refused list (403) becomes one StatusListError naming what is missing or refused.
  */
 export async function listStatusObjects(
   client: KubeClient,
@@ -78,20 +78,19 @@ export async function listStatusObjects(
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') return;
     const what = i === 0 ? 'services' : `${PLURALS[STATUS_KINDS[i - 1]!]}.${GROUP}`;
-    const code = httpStatus(r.reason);
-    if (i > 0 && code === 404) {
+    if (i > 0 && isNotFound(r.reason)) {
       missing.push(STATUS_KINDS[i - 1]!);
       return;
     }
-    throw refused(what, code, r.reason, i === 0 ? undefined : namespace);
+    throw refused(what, r.reason, i === 0 ? undefined : namespace);
   });
   if (missing.length > 0) {
     const crds = missing.map((k) => `${PLURALS[k]}.${GROUP}`).join(', ');
-    throw new CliError(
+    throw new StatusListError(
+      'crds-missing',
       missing.length === STATUS_KINDS.length
         ? `the MetalBeacon CRDs are not installed in this cluster (${crds} not found)`
         : `MetalBeacon CRD${missing.length > 1 ? 's' : ''} ${crds} not installed in this cluster`,
-      { hint: 'install them with kubectl apply -f config/crd/ (or the deploy/ manifests or Helm chart)' },
     );
   }
 
@@ -109,7 +108,7 @@ export async function listStatusObjects(
       });
       events = list.items.map(eventInput);
     } catch (error) {
-      throw refused('events', httpStatus(error), error, undefined);
+      throw refused('events', error, undefined);
     }
   }
 
@@ -125,20 +124,19 @@ export async function listStatusObjects(
   };
 }
 
-function refused(
-  what: string,
-  code: number | undefined,
-  error: unknown,
-  namespace: string | undefined,
-): CliError {
+function refused(what: string, error: unknown, namespace: string | undefined): StatusListError {
   const where = namespace ? ` in namespace ${namespace}` : ' in all namespaces';
-  if (code === 401 || code === 403) {
-    return new CliError(`not allowed to list ${what}${where}: ${serverMessage(error)}`, {
-      hint: 'metalbeacon status needs get/list on Services and Events cluster-wide and on the metalbeacon.io objects',
-      cause: error,
-    });
+  if (isRefused(error)) {
+    return new StatusListError(
+      'refused',
+      `not allowed to list ${what}${where}: ${serverMessage(error)}`,
+      error,
+    );
   }
-  return new CliError(`cannot list ${what}${where}: ${code ? `HTTP ${code}: ` : ''}${serverMessage(error)}`, {
-    cause: error,
-  });
+  const code = apiStatus(error);
+  return new StatusListError(
+    'failed',
+    `cannot list ${what}${where}: ${code ? `HTTP ${code}: ` : ''}${serverMessage(error)}`,
+    error,
+  );
 }

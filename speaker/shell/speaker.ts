@@ -16,6 +16,7 @@ import { type Config, formatConfigError } from '../../shared/config/types.ts';
 import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { EventRecorder, type EventTarget } from '../../shared/daemon/event-recorder.ts';
+import type { HostPort } from '../../shared/daemon/host-port.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import { isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
@@ -67,8 +68,8 @@ export interface SpeakerOptions {
   readonly namespace: string;
   readonly log: Logger;
   readonly planner: Planner;
-  /** `HOST:PORT` for /metrics, /healthz, /readyz; undefined: no server. */
-  readonly metricsListen?: string | undefined;
+  /** Where /metrics, /healthz, /readyz listen (`HOST:PORT` text or parsed); undefined: no server. */
+  readonly metricsListen?: string | HostPort | undefined;
   readonly membershipPort: number;
   /** Default `::`. */
   readonly membershipBindAddress?: string | undefined;
