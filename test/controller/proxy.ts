@@ -7,7 +7,8 @@ import { KubeClient } from '../../shared/k8s/client.ts';
  * something to happen at an exact point of a client's conversation. Every request and response
  * (watch streams included) passes through unchanged; answers come from the real server.
  * `before` runs before a matching request is forwarded, so a test can, say, change an object
- * between the controller's read and its conditional write, deterministically.
+ * between the controller's read and its conditional write, deterministically; `refuse` answers
+ * matching requests itself with an error, as a failing API server would.
  */
 export interface ForwardingProxy {
   readonly url: string;
@@ -15,7 +16,12 @@ export interface ForwardingProxy {
   readonly client: KubeClient;
   /** Runs `action` once, before forwarding the first request for which `match` is true. */
   before(match: (method: string, path: string) => boolean, action: () => Promise<void>): void;
-  /** Requests forwarded so far, with the status code the server answered. */
+  /**
+   * Answers the next `times` requests for which `match` is true with HTTP `status` and a Status
+   * object, without forwarding them.
+   */
+  refuse(match: (method: string, path: string) => boolean, status: number, times: number): void;
+  /** Requests so far, with the status code answered (refused ones included). */
   readonly log: { method: string; path: string; status: number }[];
   close(): Promise<void>;
 }
@@ -23,6 +29,7 @@ export interface ForwardingProxy {
 export async function startProxy(upstream: string): Promise<ForwardingProxy> {
   const target = new URL(upstream);
   const hooks: { match: (method: string, path: string) => boolean; action: () => Promise<void> }[] = [];
+  const refusals: { match: (method: string, path: string) => boolean; status: number; left: number }[] = [];
   const log: ForwardingProxy['log'] = [];
   // Its own agent, so closing the proxy closes its kept-alive upstream connections too.
   const agent = new Agent({ keepAlive: true });
@@ -32,6 +39,16 @@ export async function startProxy(upstream: string): Promise<ForwardingProxy> {
     const path = req.url ?? '/';
     const body = await readBody(req);
     const pathname = path.split('?')[0]!;
+    const refusal = refusals.find((r) => r.left > 0 && r.match(method, pathname));
+    if (refusal) {
+      refusal.left--;
+      log.push({ method, path, status: refusal.status });
+      const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: refusal.status };
+      res
+        .writeHead(refusal.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...status, message: 'refused by the test proxy', reason: 'InternalError' }));
+      return;
+    }
     const hook = hooks.findIndex((h) => h.match(method, pathname));
     if (hook >= 0) {
       const [{ action }] = hooks.splice(hook, 1) as [(typeof hooks)[number]];
@@ -66,6 +83,9 @@ export async function startProxy(upstream: string): Promise<ForwardingProxy> {
     log,
     before(match, action) {
       hooks.push({ match, action });
+    },
+    refuse(match, status, times) {
+      refusals.push({ match, status, left: times });
     },
     close() {
       server.closeAllConnections();
