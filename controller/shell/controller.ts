@@ -421,6 +421,19 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   informers.onChange(pools, () => rebuildConfig());
 
+  // Before the informers: while their first LISTs fail, /healthz says the process lives and
+  // /readyz that it is not ready.
+  let metricsServer: EndpointsServer | undefined;
+  const ready = (): boolean => informers.synced && (!leading || restored) && !stopped;
+  if (options.metricsListen !== undefined) {
+    metricsServer = await serveEndpoints({
+      listen: options.metricsListen,
+      registry: metrics.registry,
+      ready,
+    });
+    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
+  }
+
   await informers.start();
   for (const object of namespaces.list()) {
     namespaceLabelsSeen.set(object.metadata?.name ?? '', JSON.stringify(object.metadata?.labels ?? {}));
@@ -451,17 +464,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
     elector.start();
   } else {
     activate();
-  }
-
-  let metricsServer: EndpointsServer | undefined;
-  const ready = (): boolean => informers.synced && (!leading || restored) && !stopped;
-  if (options.metricsListen !== undefined) {
-    metricsServer = await serveEndpoints({
-      listen: options.metricsListen,
-      registry: metrics.registry,
-      ready,
-    });
-    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }
 
   return {

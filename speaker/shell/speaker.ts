@@ -298,13 +298,30 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   informers.onChange(l2Statuses, () => scheduleStatus());
   informers.onChange(bgpStatuses, () => scheduleStatus());
 
-  /** Start-up failed after the informers started: stop them, or their watches keep the process alive. */
+  /**
+   * Start-up failed after the endpoints server or the informers started: stop them, or their
+   * sockets keep the process alive.
+   */
   async function abandon(error: unknown, ...closers: (() => Promise<unknown>)[]): Promise<never> {
     stopping = true;
     await Promise.all([plans.stop(), statuses.stop()]);
     for (const close of closers) await close().catch(() => undefined);
     informers.stop();
+    await metricsServer?.close();
     throw error;
+  }
+
+  // ---- metrics server -------------------------------------------------------------------------
+  // Before the informers: while their first LISTs fail, /healthz says the process lives and
+  // /readyz that it is not ready.
+  let metricsServer: EndpointsServer | undefined;
+  if (options.metricsListen !== undefined) {
+    metricsServer = await serveEndpoints({
+      listen: options.metricsListen,
+      registry: metrics.registry,
+      ready: () => readyFlag && !stopping,
+    });
+    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }
 
   await informers.start().catch((error: unknown) => abandon(error));
@@ -756,25 +773,15 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     }
   } catch (error) {
     if (isNotFound(error)) sessionStatesMissing = true;
-    else throw error;
-  }
-
-  // ---- metrics server -------------------------------------------------------------------------
-  let metricsServer: EndpointsServer | undefined;
-  if (options.metricsListen !== undefined) {
-    metricsServer = await serveEndpoints({
-      listen: options.metricsListen,
-      registry: metrics.registry,
-      ready: () => readyFlag && !stopping,
-    }).catch((error: unknown) => {
+    else {
       clearInterval(prefixTimer);
-      return abandon(
+      stopTrimming();
+      await abandon(
         error,
         () => membership.close(),
         () => l2.close(),
       );
-    });
-    log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
+    }
   }
 
   schedulePlan(0);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startProxy } from '../controller/proxy.ts';
 import {
@@ -20,6 +21,15 @@ const REFUSED_LISTS = 3;
 // that took the failed LIST for "no other speakers" would, in its first garbage collection,
 // delete the status objects of every other node. It must wait until the LIST succeeds
 // (shared/daemon/informer-set.ts). L2 uses no interface; nothing leaves loopback.
+
+/** A TCP port on loopback that was free a moment ago (the endpoints must be asked before start-up ends). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 let bed: Bed;
 before(async () => {
@@ -57,16 +67,24 @@ test("a speaker whose first Pod LISTs fail waits for a real one and deletes no o
   const podsPath = `/api/v1/namespaces/${NS}/pods`;
   proxy.refuse((method, path) => method === 'GET' && path === podsPath, 500, REFUSED_LISTS);
   const refused = () => proxy.log.filter((r) => r.status === 500 && r.path.startsWith(podsPath));
+  const endpoints = `http://127.0.0.1:${await freePort()}`;
   let started = false;
-  const starting = bed.startSpeaker('node-a', '127.0.0.1', { client: proxy.client }).then((speaker) => {
-    started = true;
-    return speaker;
-  });
+  const starting = bed
+    .startSpeaker('node-a', '127.0.0.1', { client: proxy.client, metricsListen: endpoints.slice(7) })
+    .then((speaker) => {
+      started = true;
+      return speaker;
+    });
   await eventually('two refused Pod LISTs', async () => (refused().length >= 2 ? true : undefined));
   assert.equal(started, false, 'the speaker must not run on a cache whose LIST failed');
+  assert.equal((await fetch(`${endpoints}/healthz`)).status, 200, 'alive meanwhile');
+  assert.equal((await fetch(`${endpoints}/readyz`)).status, 503, 'and not ready');
   const speaker = await starting;
   t.after(() => speaker.kill());
   assert.equal(refused().length, REFUSED_LISTS, 'every refused LIST was retried until one succeeded');
+  await eventually('ready', async () =>
+    (await fetch(`${endpoints}/readyz`)).status === 200 ? true : undefined,
+  );
 
   // Its own status object is written: status sync, and with it garbage collection, has run.
   await eventually('ServiceL2Status of node-a for web', async () => {
