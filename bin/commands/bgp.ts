@@ -5,7 +5,6 @@ import { networkInterfaces } from 'node:os';
 import { Command } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import {
   type LargeCommunity,
@@ -19,7 +18,7 @@ import type { RouteAttributes } from '../../speaker/bgp/rib/index.ts';
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
-import { listenFailure, listenOption } from './listen.ts';
+import { commandLogger, listenFailure, listenOption } from './options.ts';
 
 interface BgpOptions {
   localAs: string;
@@ -203,11 +202,7 @@ export function bgpCommand(): Command {
       };
       const password = options.password;
       const socketOptions = await loadSocketOptions(password !== undefined);
-      const logger = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'bgp',
-      });
+      const logger = commandLogger(globals, 'bgp');
       if (!socketOptions) logger.warn('native addon not built: TTL for eBGP is left at the kernel default');
       const registry = new Registry();
       const metrics = new BgpMetrics(registry);

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
 import { connectToCluster } from './cluster.ts';
-import { listenFailure, listenOption } from './listen.ts';
+import { commandLogger, listenFailure, listenOption } from './options.ts';
 
 interface ControllerCliOptions {
   lbClass?: string;
@@ -27,11 +26,7 @@ export function controllerCommand(): Command {
     .action(async (options: ControllerCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & ControllerCliOptions>();
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
-      const log = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'controller',
-      });
+      const log = commandLogger(globals, 'controller');
       const client = await connectToCluster(globals.kubeconfig);
       // Loaded here, not at the top: other subcommands need not pay for the controller.
       const { startController } = await import('../../controller/shell/controller.ts');

@@ -3,13 +3,12 @@ import { Command, Option } from 'commander';
 import { NativeAddonError } from '../../native/index.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
 import { registerL2Metrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
-import { listenFailure, listenOption } from './listen.ts';
+import { commandLogger, listenFailure, listenOption, regexOption } from './options.ts';
 
 interface L2Options {
   announce: string;
@@ -80,14 +79,7 @@ export function l2Command(): Command {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      let exclude: RegExp | undefined;
-      if (options.excludeInterfaces !== undefined) {
-        try {
-          exclude = new RegExp(options.excludeInterfaces);
-        } catch (error) {
-          throw new CliError(`--exclude-interfaces: ${(error as Error).message}`);
-        }
-      }
+      const exclude = regexOption('--exclude-interfaces', options.excludeInterfaces);
       const metricsAt =
         options.metricsListen === undefined
           ? undefined
@@ -101,11 +93,7 @@ export function l2Command(): Command {
         perSecond: number('--rate-limit', options.rateLimit, 1),
         burst: number('--rate-burst', options.rateBurst, 1),
       };
-      const logger = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'l2',
-      });
+      const logger = commandLogger(globals, 'l2');
 
       let fatal: (error: Error) => void = () => {};
       const failed = new Promise<never>((_, reject) => {

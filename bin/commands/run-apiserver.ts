@@ -3,32 +3,19 @@ import { ApiError } from '../../apiserver/errors.ts';
 import { ManifestError, readManifests } from '../../apiserver/manifests.ts';
 import { startApiServer } from '../../apiserver/server.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
 import type { ApiserverOptions } from './apiserver.ts';
+import { commandLogger, listenOption } from './options.ts';
 
 // What `metalbeacon apiserver` does, loaded only when it runs: the embedded API server and
 // its schema validator stay out of the other programs' memory (the speaker's above all).
 
-/** HOST:PORT or [v6]:PORT; port 0 picks a free one (the bound address is logged). */
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) {
-    throw new CliError(`--listen ${text} is not HOST:PORT`, { hint: 'for example --listen 127.0.0.1:6443' });
-  }
-  return { host: m[1] ?? m[2]!, port };
-}
-
 /** Runs `metalbeacon apiserver` until SIGINT or SIGTERM (see apiserver.ts). */
 export async function runApiserver(options: ApiserverOptions, command: Command): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions & ApiserverOptions>();
-  const log = createLogger({
-    level: globals.logLevel,
-    ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-    name: 'apiserver',
-  });
-  const { host, port } = parseListen(options.listen);
+  const log = commandLogger(globals, 'apiserver');
+  // HOST:PORT or [v6]:PORT with a host (never every address); port 0 picks a free one.
+  const { host, port } = listenOption('--listen', options.listen, { hostRequired: true });
   let manifests: ReturnType<typeof readManifests>;
   try {
     manifests = readManifests(options.apply);
@@ -41,7 +28,7 @@ export async function runApiserver(options: ApiserverOptions, command: Command):
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
     server = await startApiServer({
-      host,
+      host: host!,
       port,
       dualStack: options.dualStack ?? false,
       onRequest: (method, path, status) => log.debug({ method, path, status }, 'request'),

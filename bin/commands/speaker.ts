@@ -1,10 +1,9 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
 import { connectToCluster } from './cluster.ts';
-import { listenFailure, listenOption } from './listen.ts';
+import { commandLogger, listenFailure, listenOption, regexOption } from './options.ts';
 
 interface SpeakerCliOptions {
   nodeName?: string;
@@ -91,19 +90,8 @@ export function speakerCommand(): Command {
       const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
       const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
-      let excludeInterfaces: RegExp | undefined;
-      if (options.excludeInterfaces !== undefined) {
-        try {
-          excludeInterfaces = new RegExp(options.excludeInterfaces);
-        } catch (error) {
-          throw new CliError(`--exclude-interfaces: ${(error as Error).message}`);
-        }
-      }
-      const log = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'speaker',
-      });
+      const excludeInterfaces = regexOption('--exclude-interfaces', options.excludeInterfaces);
+      const log = commandLogger(globals, 'speaker');
       const client = await connectToCluster(globals.kubeconfig);
       // Loaded here, not at the top: other subcommands need not pay for the speaker.
       const { startSpeaker } = await import('../../speaker/shell/speaker.ts');

@@ -8,8 +8,8 @@ import { ManualTimers, settle } from './manual-timers.ts';
 /**
  * An informer as the set sees it (shared/k8s/informer.ts's contract): `start()` resolves after
  * its first LIST whether or not it worked, a failure goes to the `error` callbacks and stops it.
- * The first `failLists` LISTs fail. The real Informer against the embedded API server is covered
- * by test/controller/unsynced-start.test.ts.
+ * The first `failLists` LISTs fail. The real Informer against the embedded API server failing its
+ * first LISTs: test/controller/restore.test.ts and test/speaker/status.test.ts.
  */
 class ScriptedInformer implements SetMember<string> {
   failLists: number;

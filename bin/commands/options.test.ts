@@ -3,11 +3,24 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../../shared/cli/errors.ts';
-import { listenFailure, listenOption } from './listen.ts';
+import { listenFailure, listenOption, regexOption } from './options.ts';
 
 const cli = fileURLToPath(new URL('../metalbeacon.js', import.meta.url));
 
 describe('HOST:PORT options', () => {
+  it('can require a host, so that nothing listens on every address by accident', () => {
+    assert.deepEqual(listenOption('--listen', '127.0.0.1:0', { hostRequired: true }), {
+      host: '127.0.0.1',
+      port: 0,
+    });
+    assert.deepEqual(listenOption('--metrics-listen', ':7472'), { host: undefined, port: 7472 });
+    assert.throws(() => listenOption('--listen', ':6443', { hostRequired: true }), {
+      name: 'CliError',
+      message: '--listen: ":6443" names no host',
+      hint: 'e.g. --listen 127.0.0.1:6443',
+    });
+  });
+
   it('parse with the shared parser, or fail naming the flag and the text', () => {
     assert.deepEqual(listenOption('--metrics-listen', '[::1]:7472'), { host: '::1', port: 7472 });
     assert.throws(() => listenOption('--metrics-listen', '127.0.0.1:70000'), {
@@ -49,5 +62,16 @@ describe('HOST:PORT options', () => {
         command,
       );
     }
+  });
+});
+
+describe('regular expression options', () => {
+  it('compile, stay unset when not given, and name the flag when invalid', () => {
+    assert.equal(regexOption('--exclude-interfaces', undefined), undefined);
+    assert.ok(regexOption('--exclude-interfaces', '^veth')?.test('veth0'));
+    assert.throws(() => regexOption('--exclude-interfaces', '('), {
+      name: 'CliError',
+      message: /^--exclude-interfaces: .*Unterminated group/,
+    });
   });
 });

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { CliError } from '../../shared/cli/errors.ts';
+import { type HostPort, HostPortError, parseHostPort } from '../../shared/daemon/host-port.ts';
+import { createLogger } from '../../shared/log/logger.ts';
+import type { GlobalOptions } from '../program.ts';
+
+// Option parsing the commands share: one reading of HOST:PORT, regular expressions and the
+// global log options, so every program accepts the same text and says the same about it.
+
+/**
+ * A `HOST:PORT` option (shared/daemon/host-port.ts), or a CliError naming the flag. With
+ * `hostRequired`, `:PORT` (every address) is refused too.
+ */
+export function listenOption(flag: string, text: string, options: { hostRequired?: boolean } = {}): HostPort {
+  let at: HostPort;
+  try {
+    at = parseHostPort(text);
+  } catch (error) {
+    if (!(error instanceof HostPortError)) throw error;
+    throw new CliError(`${flag}: ${error.message}`, { hint: 'e.g. 127.0.0.1:7472 or [::1]:7472' });
+  }
+  if (options.hostRequired && at.host === undefined) {
+    throw new CliError(`${flag}: "${text}" names no host`, { hint: `e.g. ${flag} 127.0.0.1${text}` });
+  }
+  return at;
+}
+
+/** A failure to listen on a `HOST:PORT` option, as a CliError; undefined for any other error. */
+export function listenFailure(
+  flag: string,
+  text: string,
+  error: unknown,
+  hint?: string,
+): CliError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+    return new CliError(`cannot listen on ${flag} ${text}: ${code}`, {
+      hint: hint ?? `choose another address with ${flag} HOST:PORT`,
+    });
+  }
+  return undefined;
+}
+
+/** A regular expression option, or a CliError naming the flag and what is wrong. */
+export function regexOption(flag: string, text: string | undefined): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw new CliError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** The program's logger as --log-level and --log-format say. */
+export function commandLogger(globals: GlobalOptions, name: string): Logger {
+  return createLogger({
+    level: globals.logLevel,
+    ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
+    name,
+  });
+}
