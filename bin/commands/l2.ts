@@ -121,7 +121,11 @@ export function l2Command(): Command {
         if (metricsAt) {
           const registry = new Registry();
           registerL2Metrics(registry, async () => (await announcer.snapshot()).counters);
-          server = await serveEndpoints({ listen: metricsAt, registry }).catch((error: unknown) => {
+          server = await serveEndpoints({
+            listen: metricsAt,
+            registry,
+            onError: (error) => logger.warn({ err: error }, 'metrics endpoint error'),
+          }).catch((error: unknown) => {
             throw listenFailure('--metrics-listen', options.metricsListen ?? '', error) ?? error;
           });
         }

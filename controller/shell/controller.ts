@@ -430,6 +430,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       listen: options.metricsListen,
       registry: metrics.registry,
       ready,
+      onError: (error) => log.warn({ err: describe(error) }, 'metrics endpoint error'),
     });
     log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }

@@ -320,6 +320,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       listen: options.metricsListen,
       registry: metrics.registry,
       ready: () => readyFlag && !stopping,
+      onError: (error) => log.warn({ err: describe(error) }, 'metrics endpoint error'),
     });
     log.info({ address: metricsServer.address }, 'serving /metrics, /healthz, /readyz');
   }
