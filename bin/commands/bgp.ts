@@ -4,7 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Command } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
-import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import type { EndpointsServer } from '../../shared/daemon/endpoints.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import {
   type LargeCommunity,
@@ -18,7 +18,7 @@ import type { RouteAttributes } from '../../speaker/bgp/rib/index.ts';
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
-import { commandLogger, listenFailure, listenOption } from './options.ts';
+import { commandLogger, listenOption, serveMetricsOption } from './options.ts';
 
 interface BgpOptions {
   localAs: string;
@@ -271,13 +271,7 @@ export function bgpCommand(): Command {
           throw new CliError('--passive needs a listener: --listen-port must not be 0');
         }
         if (metricsAt) {
-          server = await serveEndpoints({
-            listen: metricsAt,
-            registry,
-            onError: (error) => logger.warn({ err: error }, 'metrics endpoint error'),
-          }).catch((error: unknown) => {
-            throw listenFailure('--metrics-listen', options.metricsListen ?? '', error) ?? error;
-          });
+          server = await serveMetricsOption(metricsAt, registry, logger);
         }
         for (const s of sessions) s.start();
         logger.info(

@@ -2,13 +2,13 @@ import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { NativeAddonError } from '../../native/index.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import type { EndpointsServer } from '../../shared/daemon/endpoints.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
 import { registerL2Metrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
-import { commandLogger, listenFailure, listenOption, regexOption } from './options.ts';
+import { commandLogger, listenOption, regexOption, serveMetricsOption } from './options.ts';
 
 interface L2Options {
   announce: string;
@@ -121,13 +121,7 @@ export function l2Command(): Command {
         if (metricsAt) {
           const registry = new Registry();
           registerL2Metrics(registry, async () => (await announcer.snapshot()).counters);
-          server = await serveEndpoints({
-            listen: metricsAt,
-            registry,
-            onError: (error) => logger.warn({ err: error }, 'metrics endpoint error'),
-          }).catch((error: unknown) => {
-            throw listenFailure('--metrics-listen', options.metricsListen ?? '', error) ?? error;
-          });
+          server = await serveMetricsOption(metricsAt, registry, logger);
         }
         const { active } = await announcer.snapshot();
         logger.info(

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { CliError } from '../../shared/cli/errors.ts';
-import { listenFailure, listenOption, regexOption } from './options.ts';
+import { Registry } from '../../shared/metrics/metrics.ts';
+import { listenFailure, listenOption, regexOption, serveMetricsOption } from './options.ts';
 
 const cli = fileURLToPath(new URL('../metalbeacon.js', import.meta.url));
 
@@ -73,5 +75,22 @@ describe('regular expression options', () => {
       name: 'CliError',
       message: /^--exclude-interfaces: .*Unterminated group/,
     });
+  });
+});
+
+describe('the endpoints of bgp and l2 (--metrics-listen)', () => {
+  it('serve on the parsed address; a taken address is one line naming flag, address and code', async () => {
+    const log = pino({ level: 'silent' });
+    const first = await serveMetricsOption({ host: '127.0.0.1', port: 0 }, new Registry(), log);
+    try {
+      assert.equal((await fetch(`http://${first.address}/healthz`)).status, 200);
+      const port = Number(first.address.split(':')[1]);
+      await assert.rejects(serveMetricsOption({ host: '127.0.0.1', port }, new Registry(), log), {
+        name: 'CliError',
+        message: `cannot listen on --metrics-listen 127.0.0.1:${port}: EADDRINUSE`,
+      });
+    } finally {
+      await first.close();
+    }
   });
 });

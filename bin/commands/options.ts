@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import { CliError } from '../../shared/cli/errors.ts';
-import { type HostPort, HostPortError, parseHostPort } from '../../shared/daemon/host-port.ts';
+import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import {
+  formatHostPort,
+  type HostPort,
+  HostPortError,
+  parseHostPort,
+} from '../../shared/daemon/host-port.ts';
 import { createLogger } from '../../shared/log/logger.ts';
+import type { Registry } from '../../shared/metrics/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
 
 // Option parsing the commands share: one reading of HOST:PORT, regular expressions and the
@@ -39,6 +46,27 @@ export function listenFailure(
     });
   }
   return undefined;
+}
+
+/**
+ * The endpoints server (/metrics, /healthz, /readyz) of a command without a readiness of its
+ * own, at its parsed --metrics-listen; a refused address becomes a CliError.
+ */
+export async function serveMetricsOption(
+  at: HostPort,
+  registry: Registry,
+  log: Logger,
+): Promise<EndpointsServer> {
+  try {
+    return await serveEndpoints({
+      listen: at,
+      registry,
+      onError: (error) => log.warn({ err: error }, 'metrics endpoint error'),
+    });
+  } catch (error) {
+    const text = at.host === undefined ? `:${at.port}` : formatHostPort(at.host, at.port);
+    throw listenFailure('--metrics-listen', text, error) ?? error;
+  }
 }
 
 /** A regular expression option, or a CliError naming the flag and what is wrong. */
