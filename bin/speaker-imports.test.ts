@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 // What the speaker's modules load into a fresh process: Node's bundled undici (pulled in by an
-// ESM import of node:http) and the YAML parser cost about 3.6 MB of heap the daemon never uses.
+// ESM import of node:http) and the YAML parser cost heap the daemon never uses (README,
+// Performance: Memory).
 const root = new URL('../', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'mb-imports-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
 //                             worker and the membership protocol (speaker/network-thread/entry.ts)
 //   dist/*-HASH.mjs           chunks they share or load lazily
 // Why a bundle when Node 24 runs the TypeScript itself: each isolate (main thread and the
-// Worker) pays ~18 MB for the type stripper and every one of client-node's ~2,700 modules
+// Worker) pays for the type stripper and every one of client-node's thousands of modules
 // costs memory of its own; one plain-JavaScript file per isolate costs far less (README,
 // Performance). Modules find their Worker entries and data through shared/runtime/entry-url.ts.
 import { type BuildOptions, build } from 'esbuild';
@@ -41,7 +41,7 @@ await Promise.all([
     outExtension: { '.js': '.mjs' },
     // Code shared by the entries and what subcommands import lazily go to chunks beside them
     // (dist/, the depth shared/runtime/entry-url.ts expects): `metalbeacon bgp` then never
-    // parses client-node (about 20 MB less), the controller never parses the BGP speaker.
+    // parses client-node, the controller never parses the BGP speaker.
     splitting: true,
     chunkNames: '[name]-[hash]',
   }),

@@ -5,7 +5,7 @@ import type { Connection } from './connection.ts';
 
 /**
  * A small JSON client for the Kubernetes REST API: one keep-alive agent per process, plain
- * objects in and out, nothing generated. client-node's typed APIs cost about 55 MB of memory
+ * objects in and out, nothing generated. client-node's typed APIs cost much memory
  * (its generated models and its own undici) and deserialise every object into class instances;
  * MetalBeacon reads a handful of fields, so it speaks the REST API directly (docs/adr/0004-kubernetes-client.md).
  */

@@ -58,8 +58,8 @@ async function connectionFromFile(path: string): Promise<Connection> {
 
 /**
  * Kubeconfig text as an object. JSON (what `kubectl config view -o json` writes) is read
- * without the YAML parser, which is loaded only for YAML: about 0.9 MB of heap a long-running
- * speaker or controller need not carry (in-cluster they read no kubeconfig at all).
+ * without the YAML parser, which is loaded only for YAML: heap a long-running speaker or
+ * controller need not carry (in-cluster they read no kubeconfig at all).
  */
 async function parseKubeconfig(text: string): Promise<unknown> {
   if (text.trimStart().startsWith('{')) {

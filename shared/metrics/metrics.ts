@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics in the text exposition format (version 0.0.4): counters, gauges and
  * histograms with labels, on registries the programs own (no global one). Our own because
- * prom-client, with its dependencies, costs the speaker about 1.8 MB of heap for the few
- * calls MetalBeacon makes; the API follows prom-client's where MetalBeacon uses it.
+ * prom-client, with its dependencies, costs the speaker heap out of proportion to the few
+ * calls MetalBeacon makes (README, Performance); the API follows prom-client's where MetalBeacon uses it.
  */
 
 /** Label values by label name. */

@@ -111,7 +111,7 @@ export interface SessionReport {
   readonly lastError: string | null;
 }
 
-/** Address counts of one family: exact decimal strings (docs/adr/pool-status-counts-as-strings.md). */
+/** Address counts of one family: exact decimal strings (docs/adr/0006-pool-status-counts-as-strings.md). */
 export interface FamilyCounts {
   readonly IPv4: string | null;
   readonly IPv6: string | null;

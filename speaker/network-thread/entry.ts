@@ -3,7 +3,7 @@
 // loops that must not wait for the main thread (JSON of large lists, GC of the main heap):
 // the L2 packet worker (speaker/l2/io/worker.ts) and the membership protocol
 // (speaker/membership/io/worker-part.ts). One isolate for both instead of one each saves the
-// 13-20 MB of RSS a Worker isolate costs. Each part gets a MessagePort of its own, over which
+// memory a Worker isolate costs (README, Performance). Each part gets a MessagePort of its own, over which
 // its own protocol runs; this file only hands the ports out.
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import { runL2Worker } from '../l2/io/worker.ts';

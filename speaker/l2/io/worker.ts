@@ -1,6 +1,6 @@
 // The packet worker: runs the L2 engine on the speaker's network thread
-// (speaker/network-thread/), so answers do not wait for a busy main thread (a prototype
-// measured 41 ms average on a busy main thread, < 1.5 ms here). It talks to L2Transport
+// (speaker/network-thread/), so answers do not wait for a busy main thread (ADR 0001;
+// `npm run bench:arp` measures it with the main thread busy). It talks to L2Transport
 // over the port it is given (speaker/l2/engine/messages.ts); on 'stop', or when the main thread
 // closes the port, it closes its sockets.
 import type { MessagePort } from 'node:worker_threads';
