@@ -7,31 +7,31 @@ import { CliError } from '../shared/cli/errors.ts';
 const execFileAsync = promisify(execFile);
 const INSTALL_SCRIPT = fileURLToPath(new URL('../scripts/install-test-deps.sh', import.meta.url));
 
-/** Commands the lab runs, with the Debian package that brings each. */
-export const LAB_COMMANDS = {
-  ip: 'iproute2',
-  ss: 'iproute2',
-  bird: 'bird2',
-  birdc: 'bird2',
-  socat: 'socat',
-  curl: 'curl',
-  sysctl: 'procps',
-} as const;
+/**
+ * Debian packages of the commands the lab runs (ip, ss, bird, birdc, socat, curl, sysctl).
+ * Checked as packages, not as commands: a same-named command of another package is not what
+ * the lab was written against.
+ */
+export const LAB_PACKAGES = ['iproute2', 'bird2', 'socat', 'curl', 'procps'] as const;
 
-async function hasCommand(cmd: string): Promise<boolean> {
+/** dpkg-query's format for a package's state (`installed`, `not-installed`, ...); not a template. */
+const STATE_FORMAT = ['-f=$', '{db:Status-Status}'].join('');
+
+/** Whether Debian's package `pkg` is installed (unpacked and configured). */
+export async function isInstalled(pkg: string): Promise<boolean> {
   try {
-    await execFileAsync('sh', ['-c', `command -v ${cmd}`]);
-    return true;
+    const { stdout } = await execFileAsync('dpkg-query', ['-W', STATE_FORMAT, pkg]);
+    return stdout.trim() === 'installed';
   } catch {
-    return false;
+    return false; // dpkg-query exits 1 for a package it never heard of
   }
 }
 
-/** Packages of the lab's commands that are not installed. */
+/** The lab's packages that are not installed. */
 export async function missingLabPackages(): Promise<string[]> {
-  const missing = new Set<string>();
-  for (const [cmd, pkg] of Object.entries(LAB_COMMANDS)) if (!(await hasCommand(cmd))) missing.add(pkg);
-  return [...missing];
+  const missing: string[] = [];
+  for (const pkg of LAB_PACKAGES) if (!(await isInstalled(pkg))) missing.push(pkg);
+  return missing;
 }
 
 /**

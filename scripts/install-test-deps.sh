@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites and the lab use, only those missing.
+# Checks packages, not commands: another package's command of the same name (iputils-arping's
+# arping, which takes other options and prints other output) would pass a `command -v` check
+# and break the suites; installing `arping` replaces it (the two conflict).
 # Needs root (it runs apt-get); as another user it says what to install instead.
+#   --bench   also what `npm run bench:failover` needs (keepalived, its VRRP anchor)
+#   --list    print the packages this run would check, one a line, and exit
 set -euo pipefail
 
-# command -> Debian package
-declare -A needed=(
-  [ip]=iproute2
-  [bird]=bird2
-  [gobgpd]=gobgpd
-  [arping]=arping
-  [ndisc6]=ndisc6
-  [ping]=iputils-ping
-  [curl]=curl
-  [tcpdump]=tcpdump
-  [unzip]=unzip
-  [socat]=socat
-  [sysctl]=procps
-  [setcap]=libcap2-bin
+packages=(
+  iproute2      # ip, ss, bridge: the namespaces and their links
+  bird2         # the router of the lab and of the BGP interop suites
+  gobgpd        # the second BGP peer of the interop suites and bench:bgp's anchor
+  arping        # ARP requests from a client namespace (Thomas Habets' arping, not iputils')
+  ndisc6        # neighbour solicitations from a client namespace
+  iputils-ping  # ping
+  curl          # HTTP through the VIPs
+  tcpdump       # what is on the wire
+  unzip         # unpacks kubectl and helm for the kubectl suites
+  socat         # the lab's API forwarder
+  procps        # sysctl
+  libcap2-bin   # setcap, for the capabilities suites
 )
-[[ " $* " == *" --bench "* ]] && needed[keepalived]=keepalived  # npm run bench:failover's VRRP anchor only
+[[ " $* " == *" --bench "* ]] && packages+=(keepalived)
+if [[ " $* " == *" --list "* ]]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 missing=()
-for cmd in "${!needed[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${needed[$cmd]}")
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
