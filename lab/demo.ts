@@ -304,7 +304,7 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     o.out(`RESULT l2=${result.l2} bgp=${result.bgp} failover=${failoverText}`);
 
     if (o.keep) {
-      explore(t, ips, o.out);
+      explore(t, ips, prefix, o.out);
       await new Promise<void>((resolve) => {
         if (o.signal.aborted) resolve();
         o.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -405,29 +405,37 @@ async function l2StatusNodes(t: Topology, service: string): Promise<string[]> {
   return (list?.items ?? []).map((o) => o.metadata.labels?.[StatusLabels.Node] ?? '?');
 }
 
-function explore(t: Topology, ips: Map<string, string[]>, out: (line: string) => void): void {
+/**
+ * What to try in a kept lab: each line after "Try:" is a command that runs as printed from the
+ * repository on a fresh clone (`npm run kubectl` brings kubectl; test/lab/lab-cli.test.ts runs
+ * them all), with a comment after `#` where it helps.
+ */
+function explore(t: Topology, ips: Map<string, string[]>, prefix: string, out: (line: string) => void): void {
   const ns = (short: string) => t.lab.ns(short);
   const l2 = (ips.get('ingress-l2') ?? [])[0];
   const dual6 = (ips.get('ingress-dual') ?? []).find((ip) => ip.includes(':'));
   const bgp = (ips.get('ingress-bgp') ?? [])[0];
+  const down = `npm run metalbeacon -- lab down${prefix === LAB_PREFIX ? '' : ` --prefix ${prefix}`}`;
+  const kube = `KUBECONFIG=${t.kubeconfig}`;
   out('');
-  out('The lab keeps running. Ctrl-C here (or `metalbeacon lab down` elsewhere) removes it. Try:');
+  out(`The lab keeps running. Ctrl-C here (or \`${down}\` elsewhere) removes it. Try:`);
   if (l2) out(`  ip netns exec ${ns('client')} curl http://${l2}/`);
   if (dual6) out(`  ip netns exec ${ns('client')} curl -g 'http://[${dual6}]/'`);
   if (bgp) out(`  ip netns exec ${ns('client')} curl http://${bgp}/          # through the router (ECMP)`);
   out(`  ip netns exec ${ns('client')} ip neigh                          # who answered ARP/NDP`);
   out(`  ip netns exec ${ns('router')} birdc -s ${t.runDir}/bird.ctl show route all`);
   out(`  ip netns exec ${ns('router')} ip route show proto bird`);
-  out(`  tail -f ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
-  out(`  KUBECONFIG=${t.kubeconfig} kubectl get svc -A`);
+  out(`  tail -n 20 ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
+  out(`  ${kube} npm run -s metalbeacon -- status              # assigned IPs, announcers, sessions, pools`);
+  out(`  ${kube} npm run -s kubectl -- get svc -A`);
   out(
-    `  KUBECONFIG=${t.kubeconfig} kubectl get ipaddresspools,servicel2statuses,servicebgpstatuses -n metalbeacon-system`,
+    `  ${kube} npm run -s kubectl -- get ipaddresspools,servicel2statuses,servicebgpstatuses -n metalbeacon-system`,
   );
   out(
     `  ip netns exec ${ns('lan')} ip link set ${t.node('node-1').link.portName} down   # cut node-1's cable ('up' restores)`,
   );
   out(
-    `  namespaces: ${t.lab.namespaces().join(' ')}; router far side ${LAB_ADDRESSES.router.far}, client far side ${LAB_ADDRESSES.client.far}`,
+    `  # namespaces: ${t.lab.namespaces().join(' ')}; router far side ${LAB_ADDRESSES.router.far}, client far side ${LAB_ADDRESSES.client.far}`,
   );
 }
 

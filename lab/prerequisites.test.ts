@@ -9,7 +9,8 @@ const INSTALLER = fileURLToPath(new URL('../scripts/install-test-deps.sh', impor
 describe('the lab prerequisites', () => {
   it('asks the installer only for packages it installs', () => {
     const installs = execFileSync('bash', [INSTALLER, '--list'], { encoding: 'utf8' }).trim().split('\n');
-    for (const pkg of LAB_PACKAGES) assert.ok(installs.includes(pkg), `${pkg} is not in the installer's list`);
+    for (const pkg of LAB_PACKAGES)
+      assert.ok(installs.includes(pkg), `${pkg} is not in the installer's list`);
   });
 
   it('tells an installed package from one that is not, by package and not by command', async () => {

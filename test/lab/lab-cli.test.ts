@@ -8,6 +8,7 @@ import { LAB_RUN_DIR, processStartTime, writeLabState } from '../../lab/state.ts
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs `metalbeacon ARGS` to completion (optionally as another user) and returns its output. */
 function run(
@@ -31,6 +32,41 @@ function run(
     stderr += chunk.toString();
   });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+interface HintRun {
+  command: string;
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs every command a kept lab printed after "Try:" as a user would paste it: one shell
+ * command from the repository root, one after the other (the cable cut last, as printed).
+ */
+async function runHints(report: string): Promise<HintRun[]> {
+  const block = report.slice(report.indexOf('Try:\n') + 'Try:\n'.length);
+  const commands = block
+    .split('\n')
+    .filter((line) => line.startsWith('  ') && !line.trimStart().startsWith('#'))
+    .map((line) => line.trim());
+  assert.ok(commands.length >= 8, `hints found: ${commands.join(' | ')}`);
+  const ran: HintRun[] = [];
+  for (const command of commands) {
+    const child = spawn('bash', ['-c', command], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    ran.push({ command, code, output });
+  }
+  return ran;
 }
 
 describe('metalbeacon lab (command line)', () => {
@@ -152,18 +188,35 @@ describe('metalbeacon lab (command line)', () => {
     assert.equal(existsSync(`${LAB_RUN_DIR}/labe2e`), false);
   });
 
-  it('--keep stays up for exploration until lab down stops it from elsewhere', async () => {
+  it('--keep stays up for exploration, every hint it prints runs as printed, lab down stops it from elsewhere', async () => {
     let down: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+    let hints: Promise<HintRun[]> | undefined;
     const r = await run(['lab', '--keep', '--mode', 'l2', '--no-failover', '--prefix', 'labkeep'], {
       onStdout: (text) => {
-        if (!down && /The lab keeps running/.test(text)) down = run(['lab', 'down', '--prefix', 'labkeep']);
+        // The last hint line is the namespaces comment; then the lab waits for a signal.
+        if (!hints && /\n {2}# namespaces: .*\n/.test(text)) {
+          hints = runHints(text).finally(() => {
+            down = run(['lab', 'down', '--prefix', 'labkeep']);
+          });
+        }
       },
     });
+    assert.ok(hints, r.stdout);
+    const ran = await hints;
     assert.ok(down, r.stdout);
     const d = await down;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /ip netns exec labkeep-client curl http:\/\/198\.51\.100\.\d+\//);
-    assert.match(r.stdout, /KUBECONFIG=\/run\/metalbeacon-lab\/labkeep\/host\.kubeconfig kubectl get svc -A/);
+    assert.match(r.stdout, /npm run metalbeacon -- lab down --prefix labkeep/);
+    assert.match(
+      r.stdout,
+      /KUBECONFIG=\/run\/metalbeacon-lab\/labkeep\/host\.kubeconfig npm run -s kubectl -- get svc -A/,
+    );
+    for (const hint of ran) assert.equal(hint.code, 0, `${hint.command}\n${hint.output}`);
+    const output = (pattern: RegExp) => ran.find((h) => pattern.test(h.command))?.output ?? '';
+    assert.match(output(/kubectl -- get svc -A/), /ingress-l2\s+LoadBalancer\s+\S+\s+198\.51\.100\.\d+/);
+    assert.match(output(/metalbeacon -- status/), /ingress-l2/);
+    assert.match(output(/curl http:/), /\S/, 'the VIP answered');
     assert.match(r.stdout, /RESULT l2=ok bgp=skipped failover=skipped/);
     assert.match(r.stdout, /SIGTERM: stopping and removing the lab/);
     assert.equal(d.code, 0, d.stderr);
