@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isInstalled, LAB_PACKAGES } from './prerequisites.ts';
+import { NativeAddonError } from '../native/index.ts';
+import { CliError } from '../shared/cli/errors.ts';
+import { checkNativeAddon, isInstalled, LAB_PACKAGES } from './prerequisites.ts';
 
 const INSTALLER = fileURLToPath(new URL('../scripts/install-test-deps.sh', import.meta.url));
 
@@ -18,5 +20,20 @@ describe('the lab prerequisites', () => {
     assert.equal(await isInstalled('metalbeacon-no-such-package'), false);
     // iputils-arping's command has arping's name; the installer replaced it by `arping`.
     assert.equal(await isInstalled('iputils-arping'), false);
+  });
+
+  it('finds the built native addon, and names the fix when it is missing', () => {
+    checkNativeAddon();
+    const missing = new NativeAddonError('native addon not built: x.node is missing', 'run `npm ci`');
+    assert.throws(
+      () =>
+        checkNativeAddon(() => {
+          throw missing;
+        }),
+      (error: unknown) =>
+        error instanceof CliError &&
+        /native addon not built/.test(error.message) &&
+        error.hint === 'run `npm ci`',
+    );
   });
 });

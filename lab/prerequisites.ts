@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadNative, NativeAddonError } from '../native/index.ts';
 import { CliError } from '../shared/cli/errors.ts';
 
 const execFileAsync = promisify(execFile);
@@ -35,6 +36,19 @@ export async function missingLabPackages(): Promise<string[]> {
 }
 
 /**
+ * The speakers answer ARP/NDP through the native addon; without it they start, report ready
+ * and stay silent on the LAN, so the lab checks it first and says how to build it.
+ */
+export function checkNativeAddon(load: () => unknown = loadNative): void {
+  try {
+    load();
+  } catch (error) {
+    if (!(error instanceof NativeAddonError)) throw error;
+    throw new CliError(error.message, { hint: error.hint });
+  }
+}
+
+/**
  * Everything `metalbeacon lab` needs, checked before anything is built, each failure as one
  * CliError line with the fix: root, Debian packages (installed through
  * scripts/install-test-deps.sh when missing), network namespaces.
@@ -65,6 +79,7 @@ export async function checkLabPrerequisites(say: (line: string) => void): Promis
       });
     }
   }
+  checkNativeAddon();
   // A throwaway namespace proves the kernel (or container) lets us make them.
   const probe = `mbprobe-${randomBytes(3).toString('hex')}`;
   try {
