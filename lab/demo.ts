@@ -426,7 +426,9 @@ function explore(t: Topology, ips: Map<string, string[]>, prefix: string, out: (
   out(`  ip netns exec ${ns('router')} birdc -s ${t.runDir}/bird.ctl show route all`);
   out(`  ip netns exec ${ns('router')} ip route show proto bird`);
   out(`  tail -n 20 ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
-  out(`  ${kube} npm run -s metalbeacon -- status              # assigned IPs, announcers, sessions, pools`);
+  out(
+    `  ${kube} npm run -s metalbeacon -- status              # IPs, announcers, sessions, pools; --watch: live`,
+  );
   out(`  ${kube} npm run -s kubectl -- get svc -A`);
   out(
     `  ${kube} npm run -s kubectl -- get ipaddresspools,servicel2statuses,servicebgpstatuses -n metalbeacon-system`,

@@ -3,6 +3,7 @@ import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
 import type { GlobalOptions } from '../program.ts';
 import { connectToCluster } from './cluster.ts';
+import { commandLogger } from './options.ts';
 
 /** What to do about each reason `metalbeacon status` cannot list (StatusListError). */
 const STATUS_HINTS = {
@@ -14,6 +15,7 @@ const STATUS_HINTS = {
 
 interface StatusCliOptions {
   output: 'table' | 'json';
+  watch: boolean;
   namespace: string;
   lbClass?: string;
 }
@@ -32,6 +34,11 @@ export function statusCommand(): Command {
     )
     .option('-n, --namespace <ns>', 'namespace of the MetalBeacon objects', DEFAULT_NAMESPACE)
     .option('--lb-class <class>', 'show Services of this spec.loadBalancerClass (default: those without one)')
+    .option(
+      '-w, --watch',
+      'keep the view current from watches until Ctrl-C (json: one document per line)',
+      false,
+    )
     .action(async (options: StatusCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & StatusCliOptions>();
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63) {
@@ -50,11 +57,41 @@ export function statusCommand(): Command {
       try {
         input = await listStatusObjects(client, options.namespace, options.lbClass);
       } catch (error) {
+        client.close();
         if (!(error instanceof StatusListError)) throw error;
         throw new CliError(error.message, { hint: STATUS_HINTS[error.reason], cause: error });
-      } finally {
-        client.close();
       }
+      if (options.watch) {
+        const { watchStatus } = await import('./status-watch.ts');
+        const stopped = new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        try {
+          await watchStatus({
+            client,
+            namespace: options.namespace,
+            lbClass: options.lbClass,
+            output: options.output,
+            initial: input,
+            // The view names failing lists and watches in its header; warnings on stderr would
+            // only repeat them (and scribble over a terminal). --log-level debug shows them.
+            log: commandLogger(
+              {
+                ...globals,
+                logLevel: ['debug', 'trace'].includes(globals.logLevel) ? globals.logLevel : 'error',
+              },
+              'status',
+            ),
+            out: process.stdout,
+            stopped,
+          });
+        } finally {
+          client.close();
+        }
+        return;
+      }
+      client.close();
       const report = buildStatusReport(input);
       // A terminal gets a table that fits it; a pipe or file gets full lines, as kubectl does.
       const text =

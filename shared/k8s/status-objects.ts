@@ -6,7 +6,12 @@ import type { EventInput, ServiceInput, StatusInput } from '../status/report.ts'
 import { ApiError, apiStatus, isNotFound, isRefused, type KubeClient } from './client.ts';
 
 /** The kinds `metalbeacon status` lists from the MetalBeacon namespace. */
-const STATUS_KINDS = ['IPAddressPool', 'ServiceL2Status', 'ServiceBGPStatus', 'BGPSessionState'] as const;
+export const STATUS_KINDS = [
+  'IPAddressPool',
+  'ServiceL2Status',
+  'ServiceBGPStatus',
+  'BGPSessionState',
+] as const;
 
 /**
  * Why `metalbeacon status` cannot show the cluster: `crds-missing` (our CRDs are not installed),
@@ -34,7 +39,7 @@ function toIso(value: unknown): string | undefined {
 }
 
 /** The Event fields the report reads, times as RFC 3339 strings. */
-function eventInput(e: CoreV1Event): EventInput {
+export function eventInput(e: CoreV1Event): EventInput {
   return {
     metadata: { creationTimestamp: toIso(e.metadata?.creationTimestamp) },
     involvedObject: {
@@ -51,6 +56,9 @@ function eventInput(e: CoreV1Event): EventInput {
     eventTime: toIso(e.eventTime),
   };
 }
+
+/** The field selector of the Events `metalbeacon status` reads: Warnings about Services. */
+export const SERVICE_WARNINGS = 'involvedObject.kind=Service,type=Warning';
 
 /**
  * Lists what `metalbeacon status` shows: LoadBalancer Services and their Warning events in every
@@ -104,7 +112,7 @@ export async function listStatusObjects(
   if (lbServices.some((s) => !(s.status?.loadBalancer?.ingress ?? []).some((i) => i.ip))) {
     try {
       const list = await client.list<CoreV1Event>('/api/v1/events', {
-        fieldSelector: 'involvedObject.kind=Service,type=Warning',
+        fieldSelector: SERVICE_WARNINGS,
       });
       events = list.items.map(eventInput);
     } catch (error) {
