@@ -21,3 +21,25 @@ export const systemTimers: Timers = {
   setTimeout: (callback, ms) => ({ timer: setTimeout(callback, ms) }),
   clearTimeout: (handle) => clearTimeout(handle.timer as NodeJS.Timeout),
 };
+
+/**
+ * Calls `callback` every `ms` until the returned function is called, as a chain of timeouts on
+ * `timers` (so manual timers drive it in tests). The next call is armed before `callback` runs,
+ * so a callback that stops the repetition stops it for good.
+ */
+export function every(timers: Timers, ms: number, callback: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const arm = (): void => {
+    handle = timers.setTimeout(() => {
+      if (stopped) return;
+      arm();
+      callback();
+    }, ms);
+  };
+  arm();
+  return () => {
+    stopped = true;
+    if (handle !== undefined) timers.clearTimeout(handle);
+  };
+}

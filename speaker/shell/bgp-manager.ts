@@ -3,23 +3,12 @@ import type { Logger } from '../../shared/log/logger.ts';
 import { peerChanges } from '../announce/peer-changes.ts';
 import type { PeerPlan } from '../announce/types.ts';
 import { CeaseSubcode, shutdownNotification } from '../bgp/codec/index.ts';
-import type { FsmStateName } from '../bgp/fsm/index.ts';
 import { BgpListener } from '../bgp/listener.ts';
 import type { BgpMetrics } from '../bgp/metrics.ts';
 import { BgpSession } from '../bgp/session.ts';
 import type { SocketOptions } from '../bgp/socket-options.ts';
+import type { SessionReport } from '../status/status-objects.ts';
 import { routerIdFor, routesFor, sessionPeerConfig } from './bgp-peers.ts';
-
-/** What the status writer needs of one session (BGPSessionState). */
-export interface SessionReport {
-  readonly peer: string;
-  readonly peerAddress: string;
-  readonly state: FsmStateName;
-  /** ms since epoch of the last state change. */
-  readonly sinceMs: number;
-  readonly prefixesAdvertised: number;
-  readonly lastError: string;
-}
 
 interface Running {
   readonly session: BgpSession;

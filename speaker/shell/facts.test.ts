@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { endpointNodes, handlesService, nodeFacts, serviceFacts } from './facts.ts';
+import { expectConfig } from '../../shared/config/test-helpers.ts';
+import { endpointNodes, handlesService, nodeAddresses, nodeFacts, planInput, serviceFacts } from './facts.ts';
 
 const slice = (endpoints: NonNullable<V1EndpointSlice['endpoints']>): V1EndpointSlice => ({
   addressType: 'IPv4',
@@ -103,5 +104,71 @@ describe('nodeFacts', () => {
     assert.deepEqual(nodeFacts(node('True')), { name: 'n', labels: { a: 'b' }, networkUnavailable: true });
     assert.equal(nodeFacts(node('False')).networkUnavailable, false);
     assert.equal(nodeFacts({ metadata: { name: 'm' } }).networkUnavailable, false);
+  });
+});
+
+describe('planInput', () => {
+  const config = expectConfig({});
+  const lb = (namespace: string, name: string, ip: string, loadBalancerClass?: string) => ({
+    metadata: { namespace, name },
+    spec: { type: 'LoadBalancer', ...(loadBalancerClass ? { loadBalancerClass } : {}) },
+    status: { loadBalancer: { ingress: [{ ip }] } },
+  });
+  const sliceOf = (namespace: string, service: string | undefined, nodeName: string) => ({
+    metadata: { namespace, ...(service ? { labels: { 'kubernetes.io/service-name': service } } : {}) },
+    endpoints: [{ nodeName, conditions: { ready: true } }],
+  });
+
+  it('takes the Services of our class sorted by key, each with the endpoints of its own slices', () => {
+    const input = planInput({
+      nodeName: 'node-a',
+      config,
+      lbClass: undefined,
+      services: [
+        lb('prod', 'web', '198.51.100.2'),
+        lb('dev', 'web', '198.51.100.1'),
+        lb('dev', 'other-class', '198.51.100.3', 'example.com/lb'),
+        { metadata: { namespace: 'dev', name: 'cluster-ip' }, spec: { type: 'ClusterIP' } },
+      ],
+      slices: [
+        sliceOf('prod', 'web', 'node-b'),
+        sliceOf('dev', 'web', 'node-a'),
+        sliceOf('prod', 'web', 'node-c'),
+        sliceOf('dev', undefined, 'node-z'),
+      ],
+      nodes: [{ metadata: { name: 'node-a' } }],
+      alive: ['node-a', 'node-b'],
+    });
+    assert.deepEqual(
+      input.services.map((s) => [s.key, s.ips, s.endpointNodes]),
+      [
+        ['dev/web', ['198.51.100.1'], ['node-a']],
+        ['prod/web', ['198.51.100.2'], ['node-b', 'node-c']],
+      ],
+    );
+    assert.equal(input.config, config);
+    assert.equal(input.nodeName, 'node-a');
+    assert.deepEqual(input.nodes, [{ name: 'node-a', labels: {}, networkUnavailable: false }]);
+    assert.deepEqual([...input.aliveNodes], ['node-a', 'node-b']);
+  });
+});
+
+describe('nodeAddresses', () => {
+  it("is the Node's internal and external IPs, then the IPs of the speaker Pods on this node", () => {
+    const node = {
+      status: {
+        addresses: [
+          { type: 'Hostname', address: 'node-a' },
+          { type: 'InternalIP', address: '192.0.2.11' },
+          { type: 'ExternalIP', address: '2001:db8:0:1::11' },
+        ],
+      },
+    };
+    const pods = [
+      { spec: { nodeName: 'node-a' }, status: { podIPs: [{ ip: '192.0.2.12' }] } },
+      { spec: { nodeName: 'node-b' }, status: { podIPs: [{ ip: '192.0.2.13' }] } },
+    ];
+    assert.deepEqual(nodeAddresses('node-a', node, pods), ['192.0.2.11', '2001:db8:0:1::11', '192.0.2.12']);
+    assert.deepEqual(nodeAddresses('node-a', undefined, []), []);
   });
 });

@@ -1,7 +1,9 @@
 import { Annotations } from '../../shared/api/names.ts';
+import { compareText } from '../../shared/config/names.ts';
+import type { Config } from '../../shared/config/types.ts';
 import { formatIp, parseIp } from '../../shared/net/ip.ts';
-import type { NodeFacts, ServiceFacts } from '../announce/types.ts';
-import type { CachedEndpointSlice, CachedNode, CachedService } from './trim.ts';
+import type { NodeFacts, PlanInput, ServiceFacts } from '../announce/types.ts';
+import type { CachedEndpointSlice, CachedNode, CachedPod, CachedService } from './trim.ts';
 
 /** The label EndpointSlices carry to name their Service (discovery.k8s.io/v1). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -69,4 +71,61 @@ export function nodeFacts(node: CachedNode): NodeFacts {
     networkUnavailable:
       node.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True') ?? false,
   };
+}
+
+/** What the planner's input is made of: the caches as they are, the config in force, who is alive. */
+export interface PlanSources {
+  readonly nodeName: string;
+  readonly config: Config;
+  /** The load balancer class this speaker handles (handlesService). */
+  readonly lbClass: string | undefined;
+  readonly services: readonly CachedService[];
+  readonly slices: readonly CachedEndpointSlice[];
+  readonly nodes: readonly CachedNode[];
+  /** Alive speakers' node names (membership), this node included. */
+  readonly alive: readonly string[];
+}
+
+/** The planner's input: the Services this speaker handles, each with its endpoints, sorted by key. */
+export function planInput(sources: PlanSources): PlanInput {
+  const slicesByService = new Map<string, CachedEndpointSlice[]>(); // `ns/service-name` -> its EndpointSlices
+  for (const slice of sources.slices) {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!service) continue;
+    const key = `${slice.metadata?.namespace ?? ''}/${service}`;
+    const list = slicesByService.get(key);
+    if (list) list.push(slice);
+    else slicesByService.set(key, [slice]);
+  }
+  const services = sources.services
+    .filter((s) => handlesService(s, sources.lbClass))
+    .map((s) =>
+      serviceFacts(s, slicesByService.get(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`) ?? []),
+    )
+    .sort((a, b) => compareText(a.key, b.key));
+  return {
+    nodeName: sources.nodeName,
+    config: sources.config,
+    services,
+    nodes: sources.nodes.map(nodeFacts),
+    aliveNodes: new Set(sources.alive),
+  };
+}
+
+/**
+ * This node's addresses, for a BGP router ID when a BGPPeer sets none: the Node's InternalIP
+ * and ExternalIP, then the IPs of the speaker Pods on it (hostNetwork: the node's).
+ */
+export function nodeAddresses(
+  nodeName: string,
+  node: CachedNode | undefined,
+  pods: readonly CachedPod[],
+): string[] {
+  const fromNode = (node?.status?.addresses ?? [])
+    .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+    .map((a) => a.address);
+  const fromPods = pods
+    .filter((p) => p.spec?.nodeName === nodeName)
+    .flatMap((p) => (p.status?.podIPs ?? []).map((i) => i.ip));
+  return [...fromNode, ...fromPods];
 }

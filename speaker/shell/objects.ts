@@ -1,15 +1,7 @@
 import { API_VERSION, GROUP, VERSION } from '../../shared/api/names.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import type { KubeObject } from '../../shared/k8s/informer.ts';
-
-/** One of our objects with everything in `status` (ServiceL2Status, ServiceBGPStatus, BGPSessionState). */
-export interface StatusObject {
-  readonly kind: string;
-  readonly plural: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly status: Readonly<Record<string, unknown>>;
-}
+import { type StatusObject, sameStatus } from '../status/status-objects.ts';
 
 /** A cached object of ours as the informer holds it. */
 export type CachedObject = KubeObject & { status?: Record<string, unknown> };
@@ -18,17 +10,6 @@ export type CachedObject = KubeObject & { status?: Record<string, unknown> };
 export function describe(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
-}
-
-/** Whether `actual` already holds every field of `desired` (JSON equality per field). */
-export function sameStatus(
-  actual: Readonly<Record<string, unknown>> | undefined,
-  desired: Readonly<Record<string, unknown>>,
-): boolean {
-  if (!actual) return false;
-  const keys = new Set([...Object.keys(actual), ...Object.keys(desired)]);
-  for (const key of keys) if (JSON.stringify(actual[key]) !== JSON.stringify(desired[key])) return false;
-  return true;
 }
 
 function sameLabels(

@@ -21,6 +21,7 @@ import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import { isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import { type AnnounceFailure, announceFailures, appliedPlan } from '../announce/applied-plan.ts';
 import { statusLabelValue } from '../announce/statuses.ts';
 import type { NodePlan, PlanInput } from '../announce/types.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
@@ -33,14 +34,19 @@ import { RejoinTracker } from '../membership/isolation/rejoin.ts';
 import { isolationVerdict } from '../membership/isolation/split-brain.ts';
 import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
-import { type AnnounceFailure, announceFailures, appliedPlan } from './applied-plan.ts';
-import { BgpManager, type SessionReport } from './bgp-manager.ts';
+import {
+  desiredStatusObjects,
+  nodeSelector,
+  type SessionReport,
+  type StatusObject,
+  sessionStateObject,
+} from '../status/status-objects.ts';
+import { BgpManager } from './bgp-manager.ts';
 import { handlesService, nodeFacts, SERVICE_NAME_LABEL, serviceFacts } from './facts.ts';
 import { trimMallocEvery } from './malloc-trim.ts';
 import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
 import { SpeakerMetrics } from './metrics.ts';
-import { type CachedObject, describe, type StatusObject, StatusObjects } from './objects.ts';
-import { desiredStatusObjects, nodeSelector, sessionStateObject } from './status-objects.ts';
+import { type CachedObject, describe, StatusObjects } from './objects.ts';
 import {
   type CachedEndpointSlice,
   type CachedNode,

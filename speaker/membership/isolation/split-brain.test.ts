@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isolationVerdict } from './split-brain.ts';
+import { isolationVerdict, needsApiProbe } from './split-brain.ts';
 
 test('split-brain guard: the full truth table', () => {
   const table: Array<
@@ -21,5 +21,19 @@ test('split-brain guard: the full truth table', () => {
       { shouldAnnounce: announce, reason },
       JSON.stringify({ knownPeers, alivePeers, apiReachable }),
     );
+  }
+});
+
+test('the API server is asked exactly when the verdict depends on it', () => {
+  for (const knownPeers of [0, 1, 3]) {
+    for (let alivePeers = 0; alivePeers <= knownPeers; alivePeers++) {
+      const reachable = isolationVerdict({ knownPeers, alivePeers, apiReachable: true });
+      const cut = isolationVerdict({ knownPeers, alivePeers, apiReachable: false });
+      assert.equal(
+        needsApiProbe({ knownPeers, alivePeers }),
+        reachable.shouldAnnounce !== cut.shouldAnnounce,
+        JSON.stringify({ knownPeers, alivePeers }),
+      );
+    }
   }
 });

@@ -25,3 +25,12 @@ export function isolationVerdict(input: IsolationInput): IsolationVerdict {
   if (input.apiReachable) return { shouldAnnounce: true, reason: 'api-reachable' };
   return { shouldAnnounce: false, reason: 'isolated' };
 }
+
+/**
+ * Whether the verdict hangs on the API server: peers exist and none looks alive. Only then is
+ * it asked (a fresh answer; watch events from before a cut prove nothing), and asked again
+ * until a peer is back, so a speaker at rest sends the API server nothing for this.
+ */
+export function needsApiProbe(input: Omit<IsolationInput, 'apiReachable'>): boolean {
+  return input.knownPeers > 0 && input.alivePeers === 0;
+}

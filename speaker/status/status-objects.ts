@@ -1,8 +1,38 @@
 import { PLURALS, StatusLabels } from '../../shared/api/names.ts';
 import { desiredStatuses, statusLabelValue } from '../announce/statuses.ts';
 import type { NodePlan } from '../announce/types.ts';
-import type { SessionReport } from './bgp-manager.ts';
-import type { StatusObject } from './objects.ts';
+import type { FsmStateName } from '../bgp/fsm/index.ts';
+
+/** One of our objects with everything in `status` (ServiceL2Status, ServiceBGPStatus, BGPSessionState). */
+export interface StatusObject {
+  readonly kind: string;
+  readonly plural: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly status: Readonly<Record<string, unknown>>;
+}
+
+/** What the status writer needs of one BGP session (BGPSessionState). */
+export interface SessionReport {
+  readonly peer: string;
+  readonly peerAddress: string;
+  readonly state: FsmStateName;
+  /** ms since epoch of the last state change. */
+  readonly sinceMs: number;
+  readonly prefixesAdvertised: number;
+  readonly lastError: string;
+}
+
+/** Whether `actual` already holds every field of `desired` (JSON equality per field). */
+export function sameStatus(
+  actual: Readonly<Record<string, unknown>> | undefined,
+  desired: Readonly<Record<string, unknown>>,
+): boolean {
+  if (!actual) return false;
+  const keys = new Set([...Object.keys(actual), ...Object.keys(desired)]);
+  for (const key of keys) if (JSON.stringify(actual[key]) !== JSON.stringify(desired[key])) return false;
+  return true;
+}
 
 /**
  * The ServiceL2Status / ServiceBGPStatus objects this node's plan implies (names, labels and

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIp } from '../../shared/net/ip.ts';
 import type { NodePlan } from '../announce/types.ts';
-import { sameStatus } from './objects.ts';
-import { desiredStatusObjects, nodeSelector, sessionStateObject } from './status-objects.ts';
+import { desiredStatusObjects, nodeSelector, sameStatus, sessionStateObject } from './status-objects.ts';
 
 describe('sessionStateObject', () => {
   it('is <node>.<peer> with node and peer labels and everything in status, RFC 3339 without milliseconds', () => {

@@ -1,4 +1,4 @@
-import type { NodePlan, ServiceKey } from '../announce/types.ts';
+import type { NodePlan, ServiceKey } from './types.ts';
 
 /** What the announcers could not do of one plan. */
 export interface ApplyFailures {
@@ -27,6 +27,55 @@ export function appliedPlan(plan: NodePlan, failures: ApplyFailures): NodePlan {
     l2: plan.l2.filter((a) => !failures.l2.has(a.ip)),
     peers: plan.peers.filter((p) => !failures.bgp.has(p.peer.name)),
     skipped: plan.skipped,
+  };
+}
+
+/**
+ * What an isolated node applies (speaker/membership/isolation): no L2 IP and no route, but every
+ * session kept, so that routes come back as UPDATEs once the guard lifts instead of new sessions.
+ */
+export function withdrawnPlan(plan: NodePlan): NodePlan {
+  return { l2: [], peers: plan.peers.map((p) => ({ peer: p.peer, routes: [] })), skipped: plan.skipped };
+}
+
+/**
+ * The nodeAssigned event message of every Service `plan` announces (Service key -> message):
+ * what this node does for it, each thing once, sorted (`layer2 <ip> on <interfaces>`,
+ * `bgp <prefix> to <peer>`), so the same announcements always read the same.
+ */
+export function assignedMessages(plan: NodePlan, nodeName: string): Map<ServiceKey, string> {
+  const doing = new Map<ServiceKey, Set<string>>(); // Service key -> what this node does for it
+  const add = (key: ServiceKey, text: string) => doing.set(key, (doing.get(key) ?? new Set()).add(text));
+  for (const a of plan.l2) {
+    const on = a.interfaces.length > 0 ? ` on ${a.interfaces.join(',')}` : '';
+    for (const key of a.services) add(key, `layer2 ${a.ip}${on}`);
+  }
+  for (const p of plan.peers) {
+    for (const route of p.routes)
+      for (const key of route.services) add(key, `bgp ${route.prefix} to ${p.peer.name}`);
+  }
+  const messages = new Map<ServiceKey, string>();
+  for (const [key, texts] of doing)
+    messages.set(key, `announcing from node ${nodeName}: ${[...texts].sort().join('; ')}`);
+  return messages;
+}
+
+/** What the announced-services and announced-IPs gauges show of a plan, per protocol. */
+export interface AnnouncedCounts {
+  readonly l2Services: number;
+  readonly bgpServices: number;
+  /** IPs answered for in L2. */
+  readonly l2Ips: number;
+  /** Distinct prefixes advertised, over every peer. */
+  readonly bgpPrefixes: number;
+}
+
+export function announcedCounts(plan: NodePlan): AnnouncedCounts {
+  return {
+    l2Services: new Set(plan.l2.flatMap((a) => a.services)).size,
+    bgpServices: new Set(plan.peers.flatMap((p) => p.routes.flatMap((r) => r.services))).size,
+    l2Ips: plan.l2.length,
+    bgpPrefixes: new Set(plan.peers.flatMap((p) => p.routes.map((r) => r.prefix))).size,
   };
 }
 

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIp } from '../../shared/net/ip.ts';
-import type { BgpRoute, NodePlan, PeerPlan } from '../announce/types.ts';
-import { announceFailures, appliedPlan } from './applied-plan.ts';
-import { desiredStatusObjects } from './status-objects.ts';
+import { desiredStatusObjects } from '../status/status-objects.ts';
+import {
+  announcedCounts,
+  announceFailures,
+  appliedPlan,
+  assignedMessages,
+  withdrawnPlan,
+} from './applied-plan.ts';
+import type { BgpRoute, NodePlan, PeerPlan } from './types.ts';
 
 const route = (prefix: string, services: string[]): BgpRoute => ({
   prefix,
@@ -132,5 +138,53 @@ describe('announceFailures', () => {
     assert.deepEqual(announceFailures(twoPrefixes, { l2: new Map(), bgp: new Map([['r1', 'down']]) }, 'n'), [
       { service: 'default/api', topic: 'bgp r1', message: 'bgp to r1 on n: down' },
     ]);
+  });
+});
+
+describe('withdrawnPlan', () => {
+  it('keeps every peer with no route and no L2 IP, and the skipped list', () => {
+    const withdrawn = withdrawnPlan(plan);
+    assert.deepEqual(withdrawn.l2, []);
+    assert.deepEqual(
+      withdrawn.peers.map((p) => [p.peer.name, p.routes.length]),
+      [
+        ['r1', 0],
+        ['r2', 0],
+      ],
+    );
+    assert.equal(withdrawn.skipped, plan.skipped);
+    assert.deepEqual(statusSummary(withdrawn), []);
+  });
+});
+
+describe('assignedMessages', () => {
+  it('says per Service what the node does, each thing once and sorted', () => {
+    assert.deepEqual(
+      [...assignedMessages(plan, 'node-a')],
+      [
+        ['default/web', 'announcing from node node-a: layer2 198.51.100.1 on eth0; layer2 2001:db8:100::1'],
+        ['default/both', 'announcing from node node-a: bgp 198.51.100.3/32 to r1; layer2 198.51.100.3'],
+        ['default/api', 'announcing from node node-a: bgp 198.51.100.2/32 to r1; bgp 198.51.100.2/32 to r2'],
+      ],
+    );
+  });
+
+  it('reads the same whatever the order of the plan', () => {
+    const reversed: NodePlan = { ...plan, l2: [...plan.l2].reverse(), peers: [...plan.peers].reverse() };
+    const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    assert.deepEqual(sorted(assignedMessages(reversed, 'node-a')), sorted(assignedMessages(plan, 'node-a')));
+    assert.equal(assignedMessages(withdrawnPlan(plan), 'node-a').size, 0);
+  });
+});
+
+describe('announcedCounts', () => {
+  it('counts Services per protocol, L2 IPs, and prefixes once over every peer', () => {
+    assert.deepEqual(announcedCounts(plan), { l2Services: 2, bgpServices: 2, l2Ips: 3, bgpPrefixes: 2 });
+    assert.deepEqual(announcedCounts(withdrawnPlan(plan)), {
+      l2Services: 0,
+      bgpServices: 0,
+      l2Ips: 0,
+      bgpPrefixes: 0,
+    });
   });
 });
