@@ -1,0 +1,119 @@
+import type { Logger } from '../../shared/log/logger.ts';
+import type { Membership } from '../membership/io/udp-membership.ts';
+import { RejoinTracker } from '../membership/isolation/rejoin.ts';
+import type { MembershipPeer } from '../membership/peers/peers.ts';
+import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
+import type { PeerCounts } from './isolation-guard.ts';
+import type { CachedPod } from './trim.ts';
+
+export interface SpeakerMembershipOptions {
+  readonly nodeName: string;
+  readonly log: Logger;
+  /** The speaker Pods now: the peer list is made of them. */
+  readonly pods: () => readonly CachedPod[];
+  /** Starts membership with the first peer list (WorkerMembership.start in the program). */
+  readonly start: (peers: readonly MembershipPeer[]) => Promise<Membership>;
+  /** Who is alive changed: plan again now (failover speed, no debounce). */
+  readonly replan: () => void;
+  /** Membership died (its network thread): the speaker must stop and be restarted. */
+  readonly onFatal: (error: Error) => void;
+}
+
+/**
+ * Membership as the speaker runs it: the peer list from the speaker Pods, liveness changes
+ * turned into replans, and the peers that failed and came back remembered (rejoin.ts), so the
+ * next plan announces our L2 IPs again.
+ */
+export class SpeakerMembership {
+  readonly #o: SpeakerMembershipOptions;
+  #membership!: Membership;
+  /** Peers seen failing; one coming back means our L2 IPs are announced again. */
+  readonly #rejoins = new RejoinTracker();
+  #knownPeers = 0;
+  #rejoined = false;
+
+  /** Starts membership with the peers of the speaker Pods now and listens to it. */
+  static async start(options: SpeakerMembershipOptions): Promise<SpeakerMembership> {
+    const part = new SpeakerMembership(options);
+    part.#membership = await options.start(part.#currentPeers());
+    part.#listen();
+    return part;
+  }
+
+  private constructor(options: SpeakerMembershipOptions) {
+    this.#o = options;
+  }
+
+  /** Every peer was heard from or the start-up grace passed: before, `alive()` is incomplete. */
+  get settled(): boolean {
+    return this.#membership.settled;
+  }
+
+  /** Alive node names, this node included. */
+  alive(): readonly string[] {
+    return this.#membership.alive();
+  }
+
+  /** Peers listed and alive, this node excluded (the split-brain guard's input). */
+  peers(): PeerCounts {
+    const alivePeers = this.alive().filter((name) => name !== this.#o.nodeName).length;
+    return { knownPeers: this.#knownPeers, alivePeers };
+  }
+
+  /** Whether a failed peer came back since the last call (then our L2 IPs are announced again). */
+  takeRejoin(): boolean {
+    const rejoined = this.#rejoined;
+    this.#rejoined = false;
+    return rejoined;
+  }
+
+  /** The speaker Pods changed: hands membership the new peer list. */
+  updatePeers(): void {
+    for (const problem of this.#membership.setPeers(this.#currentPeers()))
+      this.#o.log.warn({ problem }, 'membership peer skipped');
+  }
+
+  /** Tells the peers this node leaves (graceful handover), then stops. */
+  leave(): Promise<void> {
+    return this.#membership.leave();
+  }
+
+  /** Stops without a goodbye (to the peers, a crash). */
+  close(): Promise<void> {
+    return this.#membership.close();
+  }
+
+  #currentPeers(): MembershipPeer[] {
+    const { peers, skipped } = peersFromPods(this.#o.pods());
+    for (const reason of skipped) this.#o.log.debug({ reason }, 'speaker Pod is not a membership peer');
+    this.#knownPeers = peers.filter((p) => p.name !== this.#o.nodeName).length;
+    return peers;
+  }
+
+  #listen(): void {
+    const { log, replan } = this.#o;
+    const membership = this.#membership;
+    membership.on('error', (error) => this.#o.onFatal(error));
+    membership.on('alive-changed', (alive) => {
+      log.info({ alive }, 'alive speakers changed');
+      const back = this.#rejoins.alive(alive);
+      if (back.length > 0) {
+        this.#rejoined = true;
+        log.info({ peers: back }, 'failed speakers are back; announcing our L2 IPs again after this plan');
+      }
+      replan();
+    });
+    membership.on('settled', (alive) => {
+      log.info({ alive }, 'membership settled');
+      replan();
+    });
+    membership.on('peer-failed', (peer, silentForMs) => {
+      this.#rejoins.failed(peer);
+      log.warn({ peer, silentForMs }, 'speaker failed');
+    });
+    membership.on('peer-left', (peer) => {
+      this.#rejoins.left(peer);
+      log.info({ peer }, 'speaker left');
+    });
+  }
+}
