@@ -8,6 +8,7 @@ import {
   prefixCountsMoved,
   sessionStateWrites,
   speakerNodes,
+  statusPlurals,
   statusWrites,
 } from './status-sync.ts';
 
@@ -122,5 +123,12 @@ describe('garbage collection rules', () => {
 
   it('goneNodes lists the nodes seen before and not now', () => {
     assert.deepEqual(goneNodes(new Set(['a', 'b', 'c']), new Set(['b', 'd'])), ['a', 'c']);
+  });
+});
+
+describe('statusPlurals', () => {
+  it('names BGPSessionState only while its CRD is installed', () => {
+    assert.deepEqual(statusPlurals(true), ['servicel2statuses', 'servicebgpstatuses', 'bgpsessionstates']);
+    assert.deepEqual(statusPlurals(false), ['servicel2statuses', 'servicebgpstatuses']);
   });
 });

@@ -1,4 +1,4 @@
-import { StatusLabels } from '../../shared/api/names.ts';
+import { PLURALS, StatusLabels } from '../../shared/api/names.ts';
 import { statusLabelValue } from '../announce/statuses.ts';
 import { type SessionReport, type StatusObject, sessionStateObject } from './status-objects.ts';
 
@@ -7,6 +7,15 @@ import { type SessionReport, type StatusObject, sessionStateObject } from './sta
  * node's objects to delete and which to put. Objects have deterministic names, so a restarted
  * speaker converges from what it finds without remembering anything.
  */
+
+/** The kinds of objects a speaker writes for its node: BGPSessionState only while its CRD is installed. */
+export function statusPlurals(sessionStates: boolean): string[] {
+  return [
+    PLURALS.ServiceL2Status,
+    PLURALS.ServiceBGPStatus,
+    ...(sessionStates ? [PLURALS.BGPSessionState] : []),
+  ];
+}
 
 /** An object of ours as a cache or a LIST holds it. */
 export interface WrittenObject {
