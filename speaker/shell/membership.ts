@@ -1,8 +1,12 @@
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Registry } from '../../shared/metrics/metrics.ts';
+import { promMembershipMetrics } from '../membership/io/metrics.ts';
 import type { Membership } from '../membership/io/udp-membership.ts';
+import { WorkerMembership } from '../membership/io/worker-membership.ts';
 import { RejoinTracker } from '../membership/isolation/rejoin.ts';
 import type { MembershipPeer } from '../membership/peers/peers.ts';
 import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
+import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
 import type { PeerCounts } from './isolation-guard.ts';
 import type { CachedPod } from './trim.ts';
 
@@ -116,4 +120,36 @@ export class SpeakerMembership {
       log.info({ peer }, 'speaker left');
     });
   }
+}
+
+/** How the speaker's membership runs (the program's flags). */
+export interface WorkerMembershipOptions {
+  readonly nodeName: string;
+  /** HMAC keys, the signing one first (membership-secret.ts). */
+  readonly keys: readonly Uint8Array[];
+  readonly port: number;
+  /** Default `::`. */
+  readonly bindAddress?: string | undefined;
+  /** `fast`: the fastest timers (failover in a lab); `default` otherwise. */
+  readonly profile: 'default' | 'fast';
+  readonly registry: Registry;
+  readonly log: Logger;
+}
+
+/** Starts membership on the network thread (WorkerMembership) with the profile's timers. */
+export function workerMembership(options: WorkerMembershipOptions): SpeakerMembershipOptions['start'] {
+  const profile = options.profile === 'fast' ? MembershipFastest : MembershipDefaults;
+  return (peers) =>
+    WorkerMembership.start({
+      nodeName: options.nodeName,
+      keys: options.keys,
+      port: options.port,
+      ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+      peers,
+      heartbeatIntervalMs: profile.heartbeatIntervalMs,
+      deadAfterMs: profile.deadAfterMs,
+      tickMs: profile.tickMs,
+      metrics: promMembershipMetrics(options.registry),
+      logger: options.log,
+    });
 }

@@ -1,4 +1,8 @@
-import type { EventRecorder, EventTarget } from '../../shared/daemon/event-recorder.ts';
+import {
+  EventRecorder,
+  type EventRecorderOptions,
+  type EventTarget,
+} from '../../shared/daemon/event-recorder.ts';
 import { type AnnounceFailure, assignedMessages } from '../announce/applied-plan.ts';
 import type { NodePlan, ServiceKey } from '../announce/types.ts';
 
@@ -68,4 +72,22 @@ export class ServiceEvents {
 function serviceAt(key: ServiceKey): EventTarget {
   const slash = key.indexOf('/');
   return { apiVersion: 'v1', kind: 'Service', namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
+ * The speaker's recorder: a message repeated is posted once (aggregation by changes), few at a
+ * time and a bounded backlog, so that a thousand Services' events never hold up announcing; a
+ * failed post is logged at debug level only (events are best effort).
+ */
+export function speakerRecorder(
+  options: Pick<EventRecorderOptions, 'client' | 'log' | 'now' | 'timers'>,
+): EventRecorder {
+  return new EventRecorder({
+    ...options,
+    component: 'metalbeacon-speaker',
+    aggregation: 'changes',
+    maxInFlight: 4,
+    maxBacklog: 5000,
+    failureLevel: 'debug',
+  });
 }

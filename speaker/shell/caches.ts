@@ -1,0 +1,198 @@
+import { GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
+import type {
+  BFDProfile,
+  BGPAdvertisement,
+  BGPPeer,
+  Community,
+  IPAddressPool,
+  L2Advertisement,
+  NodeLike,
+  SecretLike,
+} from '../../shared/api/resources.ts';
+import type { ConfigInputs } from '../../shared/config/build-config.ts';
+import type { Config } from '../../shared/config/types.ts';
+import { InformerSet } from '../../shared/daemon/informer-set.ts';
+import type { KubeClient } from '../../shared/k8s/client.ts';
+import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import type { PlanInput } from '../announce/types.ts';
+import { nodeSelector } from '../status/status-objects.ts';
+import { nodeAddresses, planInput } from './facts.ts';
+import type { CachedObject } from './objects.ts';
+import {
+  type CachedEndpointSlice,
+  type CachedNode,
+  type CachedPod,
+  type CachedSecret,
+  type CachedService,
+  trimConfigResource,
+  trimEndpointSlice,
+  trimNode,
+  trimPod,
+  trimSecret,
+  trimService,
+  trimStatusObject,
+} from './trim.ts';
+
+/** What a change of each cache asks for. */
+export interface CacheReactions {
+  /** The configuration may have changed (CRs, Nodes, Secrets): rebuild it, then plan. */
+  readonly reconfigure: () => void;
+  /** The facts changed (Services, EndpointSlices): plan after the debounce. */
+  readonly replan: () => void;
+  /** This node's status objects changed under us: write them again. */
+  readonly restatus: () => void;
+  /** The speaker Pods changed: membership peers, plan and garbage collection. */
+  readonly speakersChanged: () => void;
+}
+
+export interface SpeakerCachesOptions {
+  readonly client: KubeClient;
+  /** Namespace of the CRs, the Secrets, the speaker Pods and the status objects. */
+  readonly namespace: string;
+  readonly nodeName: string;
+  /** Label selector of the speaker Pods (the membership peers). */
+  readonly speakerSelector: string;
+  /** Name of the membership Secret (its keys are read at start only). */
+  readonly membershipSecret: string;
+  readonly log: Logger;
+  /** The speaker is stopping: no change is passed on, no informer restarts. */
+  readonly stopping: () => boolean;
+}
+
+/**
+ * What the speaker watches, in one informer set (started, restarted and synced together). Each
+ * cache keeps only what the speaker reads (trim.ts): a Node's images, a Pod's containers and every
+ * object's managedFields would otherwise make most of the speaker's memory.
+ */
+export class SpeakerCaches {
+  readonly informers: InformerSet;
+  readonly services: Informer<CachedService>;
+  readonly slices: Informer<CachedEndpointSlice>;
+  readonly nodes: Informer<CachedNode>;
+  readonly pods: Informer<CachedPod>;
+  readonly secrets: Informer<CachedSecret>;
+  /** Our configuration CRs, in our namespace. */
+  readonly crs: {
+    readonly pools: Informer<IPAddressPool>;
+    readonly l2: Informer<L2Advertisement>;
+    readonly bgp: Informer<BGPAdvertisement>;
+    readonly peers: Informer<BGPPeer>;
+    readonly communities: Informer<Community>;
+    readonly bfd: Informer<BFDProfile>;
+  };
+  /**
+   * This node's ServiceL2Status and ServiceBGPStatus objects only: every speaker watching every
+   * node's would cost O(nodes²).
+   */
+  readonly own: readonly { readonly plural: string; readonly cache: Informer<CachedObject> }[];
+  readonly #o: SpeakerCachesOptions;
+
+  constructor(options: SpeakerCachesOptions) {
+    const { client, namespace } = options;
+    this.#o = options;
+    const informers = new InformerSet({ log: options.log, stopping: options.stopping });
+    this.informers = informers;
+    const crPath = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
+    const cr = <T extends KubeObject>(plural: string) =>
+      informers.add(plural, new Informer<T>(client, crPath(plural), { trim: trimConfigResource }));
+    const own = (plural: string) => ({
+      plural,
+      cache: informers.add(
+        plural,
+        new Informer<CachedObject>(client, crPath(plural), {
+          labelSelector: nodeSelector(options.nodeName),
+          trim: trimStatusObject,
+        }),
+      ),
+    });
+    this.services = informers.add(
+      'services',
+      new Informer<CachedService>(client, '/api/v1/services', { trim: trimService }),
+    );
+    this.slices = informers.add(
+      'endpointslices',
+      new Informer<CachedEndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
+        trim: trimEndpointSlice,
+      }),
+    );
+    this.nodes = informers.add(
+      'nodes',
+      new Informer<CachedNode>(client, '/api/v1/nodes', { trim: trimNode }),
+    );
+    this.pods = informers.add(
+      'pods',
+      new Informer<CachedPod>(client, `/api/v1/namespaces/${namespace}/pods`, {
+        labelSelector: options.speakerSelector,
+        trim: trimPod,
+      }),
+    );
+    this.secrets = informers.add(
+      'secrets',
+      new Informer<CachedSecret>(client, `/api/v1/namespaces/${namespace}/secrets`, { trim: trimSecret }),
+    );
+    this.crs = {
+      pools: cr<IPAddressPool>(PLURALS.IPAddressPool),
+      l2: cr<L2Advertisement>(PLURALS.L2Advertisement),
+      bgp: cr<BGPAdvertisement>(PLURALS.BGPAdvertisement),
+      peers: cr<BGPPeer>(PLURALS.BGPPeer),
+      communities: cr<Community>(PLURALS.Community),
+      bfd: cr<BFDProfile>(PLURALS.BFDProfile),
+    };
+    this.own = [own(PLURALS.ServiceL2Status), own(PLURALS.ServiceBGPStatus)];
+  }
+
+  /** Passes each cache's changes on to what they ask for (once the set is synced). */
+  react(reactions: CacheReactions): void {
+    const { informers } = this;
+    informers.onChange(this.services, reactions.replan);
+    informers.onChange(this.slices, reactions.replan);
+    informers.onChange(this.nodes, reactions.reconfigure);
+    informers.onChange(this.secrets, (secret) => {
+      if (secret.metadata?.name === this.#o.membershipSecret)
+        this.#o.log.warn('the membership Secret changed; speakers use the new keys after a restart');
+      reactions.reconfigure();
+    });
+    for (const informer of Object.values(this.crs))
+      informers.onChange(informer as Informer<KubeObject>, reactions.reconfigure);
+    for (const { cache } of this.own) informers.onChange(cache, reactions.restatus);
+    informers.onChange(this.pods, reactions.speakersChanged);
+  }
+
+  /** The planner's input from the caches now; undefined while no configuration is valid. */
+  planInput(
+    config: Config | undefined,
+    alive: readonly string[],
+    lbClass: string | undefined,
+  ): PlanInput | undefined {
+    if (!config) return undefined;
+    const { nodeName } = this.#o;
+    const [services, slices, nodes] = [this.services.list(), this.slices.list(), this.nodes.list()];
+    return planInput({ nodeName, config, lbClass, services, slices, nodes, alive });
+  }
+
+  /** This node's addresses (BGP router ID when a BGPPeer sets none). */
+  nodeAddresses(): string[] {
+    const { nodeName } = this.#o;
+    return nodeAddresses(nodeName, this.nodes.get(nodeName), this.pods.list());
+  }
+
+  /** What shared/config builds the configuration from, as cached now. */
+  configInputs(): ConfigInputs {
+    const { crs } = this;
+    return {
+      pools: crs.pools.list(),
+      l2Advertisements: crs.l2.list(),
+      bgpAdvertisements: crs.bgp.list(),
+      peers: crs.peers.list(),
+      communities: crs.communities.list(),
+      bfdProfiles: crs.bfd.list(),
+      nodes: this.nodes
+        .list()
+        .map(
+          (n): NodeLike => ({ metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} } }),
+        ),
+      secrets: this.secrets.list() as unknown as SecretLike[],
+    };
+  }
+}
