@@ -1,30 +1,17 @@
 import { GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
-import type {
-  BFDProfile,
-  BGPAdvertisement,
-  BGPPeer,
-  Community,
-  IPAddressPool,
-  L2Advertisement,
-  NodeLike,
-  SecretLike,
-} from '../../shared/api/resources.ts';
+import type * as Api from '../../shared/api/resources.ts';
 import type { ConfigInputs } from '../../shared/config/build-config.ts';
 import type { Config } from '../../shared/config/types.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
-import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
+import { Informer, type InformerOptions, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { PlanInput } from '../announce/types.ts';
 import { nodeSelector } from '../status/status-objects.ts';
 import { nodeAddresses, planInput } from './facts.ts';
 import type { CachedObject } from './objects.ts';
+import type { CachedEndpointSlice, CachedNode, CachedPod, CachedSecret, CachedService } from './trim.ts';
 import {
-  type CachedEndpointSlice,
-  type CachedNode,
-  type CachedPod,
-  type CachedSecret,
-  type CachedService,
   trimConfigResource,
   trimEndpointSlice,
   trimNode,
@@ -74,12 +61,12 @@ export class SpeakerCaches {
   readonly secrets: Informer<CachedSecret>;
   /** Our configuration CRs, in our namespace. */
   readonly crs: {
-    readonly pools: Informer<IPAddressPool>;
-    readonly l2: Informer<L2Advertisement>;
-    readonly bgp: Informer<BGPAdvertisement>;
-    readonly peers: Informer<BGPPeer>;
-    readonly communities: Informer<Community>;
-    readonly bfd: Informer<BFDProfile>;
+    readonly pools: Informer<Api.IPAddressPool>;
+    readonly l2: Informer<Api.L2Advertisement>;
+    readonly bgp: Informer<Api.BGPAdvertisement>;
+    readonly peers: Informer<Api.BGPPeer>;
+    readonly communities: Informer<Api.Community>;
+    readonly bfd: Informer<Api.BFDProfile>;
   };
   /**
    * This node's ServiceL2Status and ServiceBGPStatus objects only: every speaker watching every
@@ -93,51 +80,37 @@ export class SpeakerCaches {
     this.#o = options;
     const informers = new InformerSet({ log: options.log, stopping: options.stopping });
     this.informers = informers;
+    const watch = <T extends KubeObject>(name: string, path: string, o: InformerOptions<T>) =>
+      informers.add(name, new Informer<T>(client, path, o));
     const crPath = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
     const cr = <T extends KubeObject>(plural: string) =>
-      informers.add(plural, new Informer<T>(client, crPath(plural), { trim: trimConfigResource }));
+      watch<T>(plural, crPath(plural), { trim: trimConfigResource });
     const own = (plural: string) => ({
       plural,
-      cache: informers.add(
-        plural,
-        new Informer<CachedObject>(client, crPath(plural), {
-          labelSelector: nodeSelector(options.nodeName),
-          trim: trimStatusObject,
-        }),
-      ),
+      cache: watch<CachedObject>(plural, crPath(plural), {
+        labelSelector: nodeSelector(options.nodeName),
+        trim: trimStatusObject,
+      }),
     });
-    this.services = informers.add(
-      'services',
-      new Informer<CachedService>(client, '/api/v1/services', { trim: trimService }),
-    );
-    this.slices = informers.add(
-      'endpointslices',
-      new Informer<CachedEndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
-        trim: trimEndpointSlice,
-      }),
-    );
-    this.nodes = informers.add(
-      'nodes',
-      new Informer<CachedNode>(client, '/api/v1/nodes', { trim: trimNode }),
-    );
-    this.pods = informers.add(
-      'pods',
-      new Informer<CachedPod>(client, `/api/v1/namespaces/${namespace}/pods`, {
-        labelSelector: options.speakerSelector,
-        trim: trimPod,
-      }),
-    );
-    this.secrets = informers.add(
-      'secrets',
-      new Informer<CachedSecret>(client, `/api/v1/namespaces/${namespace}/secrets`, { trim: trimSecret }),
-    );
+    this.services = watch<CachedService>('services', '/api/v1/services', { trim: trimService });
+    this.slices = watch<CachedEndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', {
+      trim: trimEndpointSlice,
+    });
+    this.nodes = watch<CachedNode>('nodes', '/api/v1/nodes', { trim: trimNode });
+    this.pods = watch<CachedPod>('pods', `/api/v1/namespaces/${namespace}/pods`, {
+      labelSelector: options.speakerSelector,
+      trim: trimPod,
+    });
+    this.secrets = watch<CachedSecret>('secrets', `/api/v1/namespaces/${namespace}/secrets`, {
+      trim: trimSecret,
+    });
     this.crs = {
-      pools: cr<IPAddressPool>(PLURALS.IPAddressPool),
-      l2: cr<L2Advertisement>(PLURALS.L2Advertisement),
-      bgp: cr<BGPAdvertisement>(PLURALS.BGPAdvertisement),
-      peers: cr<BGPPeer>(PLURALS.BGPPeer),
-      communities: cr<Community>(PLURALS.Community),
-      bfd: cr<BFDProfile>(PLURALS.BFDProfile),
+      pools: cr<Api.IPAddressPool>(PLURALS.IPAddressPool),
+      l2: cr<Api.L2Advertisement>(PLURALS.L2Advertisement),
+      bgp: cr<Api.BGPAdvertisement>(PLURALS.BGPAdvertisement),
+      peers: cr<Api.BGPPeer>(PLURALS.BGPPeer),
+      communities: cr<Api.Community>(PLURALS.Community),
+      bfd: cr<Api.BFDProfile>(PLURALS.BFDProfile),
     };
     this.own = [own(PLURALS.ServiceL2Status), own(PLURALS.ServiceBGPStatus)];
   }
@@ -187,12 +160,12 @@ export class SpeakerCaches {
       peers: crs.peers.list(),
       communities: crs.communities.list(),
       bfdProfiles: crs.bfd.list(),
-      nodes: this.nodes
-        .list()
-        .map(
-          (n): NodeLike => ({ metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} } }),
-        ),
-      secrets: this.secrets.list() as unknown as SecretLike[],
+      nodes: this.nodes.list().map(
+        (n): Api.NodeLike => ({
+          metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} },
+        }),
+      ),
+      secrets: this.secrets.list() as unknown as Api.SecretLike[],
     };
   }
 }

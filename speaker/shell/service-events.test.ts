@@ -47,11 +47,13 @@ describe('ServiceEvents', () => {
     const bgp = { service: 'default/web', topic: 'bgp r1', message: 'bgp to r1 on node-a: no router ID' };
     events.failed([ip, bgp]);
     events.failed([bgp]);
+    const posted = (f: typeof ip) =>
+      `post default/web uid-web Warning announceFailed [${f.topic}] ${f.message}`;
     assert.deepEqual(calls, [
-      'post default/web uid-web Warning announceFailed [layer2 198.51.100.1] layer2 on node-a: EPERM',
-      'post default/web uid-web Warning announceFailed [bgp r1] bgp to r1 on node-a: no router ID',
-      'post default/web uid-web Warning announceFailed [bgp r1] bgp to r1 on node-a: no router ID',
-      'forget Service default/web announceFailed [layer2 198.51.100.1]',
+      posted(ip),
+      posted(bgp),
+      posted(bgp),
+      `forget Service default/web announceFailed [${ip.topic}]`,
     ]);
   });
 

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SessionReport } from '../status/status-objects.ts';
+import { sessionReport as report } from '../status/test-helpers.ts';
 import { SessionStates } from './session-states.ts';
 import { capturedLog, MemoryObjects } from './test-helpers.ts';
 
 const PLURAL = 'bgpsessionstates';
-const report = (peer: string, prefixesAdvertised = 1): SessionReport => ({
-  peer,
-  peerAddress: '192.0.2.1',
-  state: 'Established',
-  sinceMs: Date.UTC(2026, 0, 1),
-  prefixesAdvertised,
-  lastError: '',
-});
 
 function states(reports: SessionReport[] = []) {
   const objects = new MemoryObjects();

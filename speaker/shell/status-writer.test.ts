@@ -21,9 +21,9 @@ function writer() {
   const objects = new MemoryObjects();
   const { log, messages } = capturedLog();
   const world = {
-    plan: undefined as NodePlan | undefined,
     isolated: false,
     stopping: false,
+    plan: undefined as NodePlan | undefined,
     prefixesMoved: false,
     sessionSyncs: 0,
     collections: 0,

@@ -41,21 +41,23 @@ export function sameStatus(
 export function desiredStatusObjects(plan: NodePlan, node: string): StatusObject[] {
   const { l2, bgp } = desiredStatuses(plan, node);
   return [
-    ...l2.map((o) => ({
-      kind: 'ServiceL2Status',
-      plural: PLURALS.ServiceL2Status,
-      name: o.metadata.name,
-      labels: o.metadata.labels ?? {},
-      status: (o.status ?? {}) as Record<string, unknown>,
-    })),
-    ...bgp.map((o) => ({
-      kind: 'ServiceBGPStatus',
-      plural: PLURALS.ServiceBGPStatus,
-      name: o.metadata.name,
-      labels: o.metadata.labels ?? {},
-      status: (o.status ?? {}) as Record<string, unknown>,
-    })),
+    ...l2.map((o) => writerForm('ServiceL2Status', PLURALS.ServiceL2Status, o)),
+    ...bgp.map((o) => writerForm('ServiceBGPStatus', PLURALS.ServiceBGPStatus, o)),
   ];
+}
+
+function writerForm(
+  kind: string,
+  plural: string,
+  o: { metadata: { name: string; labels?: Record<string, string> }; status?: object },
+): StatusObject {
+  return {
+    kind,
+    plural,
+    name: o.metadata.name,
+    labels: o.metadata.labels ?? {},
+    status: (o.status ?? {}) as Record<string, unknown>,
+  };
 }
 
 /** Label selector of every status object of `node`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { statusLabelValue } from '../announce/statuses.ts';
-import type { SessionReport, StatusObject } from './status-objects.ts';
+import type { StatusObject } from './status-objects.ts';
 import {
   goneNodes,
   orphans,
@@ -11,6 +11,7 @@ import {
   statusPlurals,
   statusWrites,
 } from './status-sync.ts';
+import { sessionReport as report } from './test-helpers.ts';
 
 const object = (plural: string, name: string): StatusObject => ({
   kind: plural === 'servicel2statuses' ? 'ServiceL2Status' : 'ServiceBGPStatus',
@@ -21,14 +22,6 @@ const object = (plural: string, name: string): StatusObject => ({
 });
 const named = (name: string, node?: string) => ({
   metadata: { name, ...(node === undefined ? {} : { labels: { 'metalbeacon.io/node': node } }) },
-});
-const report = (peer: string, prefixesAdvertised = 1): SessionReport => ({
-  peer,
-  peerAddress: '192.0.2.1',
-  state: 'Established',
-  sinceMs: Date.UTC(2026, 0, 1),
-  prefixesAdvertised,
-  lastError: '',
 });
 
 describe('statusWrites', () => {
