@@ -150,6 +150,15 @@ export class SpeakerCaches {
     return nodeAddresses(nodeName, this.nodes.get(nodeName), this.pods.list());
   }
 
+  /** How many Services, Nodes and speakers are cached (for the log). */
+  counts(): { services: number; nodes: number; speakers: number } {
+    return {
+      services: this.services.list().length,
+      nodes: this.nodes.list().length,
+      speakers: this.pods.list().length,
+    };
+  }
+
   /** What shared/config builds the configuration from, as cached now. */
   configInputs(): ConfigInputs {
     const { crs } = this;

@@ -9,7 +9,7 @@ function running() {
   const timers = new ManualTimers();
   const calls: string[] = [];
   const { log, messages } = capturedLog();
-  const life = new Lifecycle({ log, timers, handoverMs: 1000, bgpDrainSec: 5 });
+  const life = new Lifecycle({ log, timers, handoverMs: 1000, bgpShutdownDrainSec: 5 });
   const plans = { ready: false };
   const loop = (name: string): Loop => ({
     busy: false,

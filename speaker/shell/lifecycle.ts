@@ -30,7 +30,7 @@ export interface LifecycleOptions {
   /** After telling the peers we leave, how long we keep answering while the new owner takes over (default 1 s). */
   readonly handoverMs?: number | undefined;
   /** Seconds between GRACEFUL_SHUTDOWN and Cease for the BGP sessions. */
-  readonly bgpDrainSec: number;
+  readonly bgpShutdownDrainSec: number;
   readonly timers?: Timers;
 }
 
@@ -110,7 +110,7 @@ export class Lifecycle {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       const p = await this.#halt();
-      const { log, handoverMs = 1000, bgpDrainSec } = this.#o;
+      const { log, handoverMs = 1000, bgpShutdownDrainSec: bgpDrainSec } = this.#o;
       log.info({ handoverMs, bgpDrainSec }, 'leaving: handing over to the other speakers');
       // BGP drains while L2 hands over: both bounded, in parallel.
       const drained = p.bgp?.shutdown(bgpDrainSec * 1000, 'metalbeacon speaker shutting down');

@@ -1,3 +1,4 @@
+import type { KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Registry } from '../../shared/metrics/metrics.ts';
 import { promMembershipMetrics } from '../membership/io/metrics.ts';
@@ -8,6 +9,7 @@ import type { MembershipPeer } from '../membership/peers/peers.ts';
 import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
 import type { PeerCounts } from './isolation-guard.ts';
+import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
 import type { CachedPod } from './trim.ts';
 
 export interface SpeakerMembershipOptions {
@@ -122,29 +124,44 @@ export class SpeakerMembership {
   }
 }
 
-/** How the speaker's membership runs (the program's flags). */
+/**
+ * The membership keys, from their Secret (membership-secret.ts), before anything that depends on
+ * them; the Secret is made with a random key when missing.
+ */
+export async function membershipKeys(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  log: Logger,
+): Promise<Uint8Array[]> {
+  const { secret, created } = await ensureMembershipSecret(client, namespace, name);
+  if (created) log.info({ secret: name }, 'created the membership Secret with a random key');
+  return keysFromSecret(secret);
+}
+
+/** How the speaker's membership runs (the program's flags, named as in SpeakerOptions). */
 export interface WorkerMembershipOptions {
   readonly nodeName: string;
   /** HMAC keys, the signing one first (membership-secret.ts). */
   readonly keys: readonly Uint8Array[];
-  readonly port: number;
+  readonly membershipPort: number;
   /** Default `::`. */
-  readonly bindAddress?: string | undefined;
+  readonly membershipBindAddress?: string | undefined;
   /** `fast`: the fastest timers (failover in a lab); `default` otherwise. */
-  readonly profile: 'default' | 'fast';
+  readonly membershipProfile: 'default' | 'fast';
   readonly registry: Registry;
   readonly log: Logger;
 }
 
 /** Starts membership on the network thread (WorkerMembership) with the profile's timers. */
 export function workerMembership(options: WorkerMembershipOptions): SpeakerMembershipOptions['start'] {
-  const profile = options.profile === 'fast' ? MembershipFastest : MembershipDefaults;
+  const profile = options.membershipProfile === 'fast' ? MembershipFastest : MembershipDefaults;
   return (peers) =>
     WorkerMembership.start({
       nodeName: options.nodeName,
       keys: options.keys,
-      port: options.port,
-      ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+      port: options.membershipPort,
+      ...(options.membershipBindAddress ? { bindAddress: options.membershipBindAddress } : {}),
       peers,
       heartbeatIntervalMs: profile.heartbeatIntervalMs,
       deadAfterMs: profile.deadAfterMs,

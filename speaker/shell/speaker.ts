@@ -10,8 +10,7 @@ import { apiAnswers, IsolationGuard } from './isolation-guard.ts';
 import { L2Applier } from './l2-applier.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { trimMallocEvery } from './malloc-trim.ts';
-import { SpeakerMembership, workerMembership } from './membership.ts';
-import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
+import { membershipKeys, SpeakerMembership, workerMembership } from './membership.ts';
 import { SpeakerMetrics } from './metrics.ts';
 import { describe, StatusObjects } from './objects.ts';
 import type { SpeakerHandle, SpeakerOptions } from './options.ts';
@@ -37,12 +36,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const timers = options.timers ?? systemTimers;
   const debounceMs = options.debounceMs ?? 100;
   const metrics = new SpeakerMetrics();
-  const life = new Lifecycle({
-    log,
-    timers,
-    handoverMs: options.handoverMs,
-    bgpDrainSec: options.bgpShutdownDrainSec,
-  });
+  const life = new Lifecycle({ ...options, log, timers });
   const abandon = (error: unknown) => life.abandon(error);
   const stopping = () => life.stopping;
   const recorder = speakerRecorder({ client, log, now, timers });
@@ -50,11 +44,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
   );
 
-  // The membership key, before anything that depends on it.
-  const { secret, created } = await ensureMembershipSecret(client, namespace, options.membershipSecret);
-  if (created)
-    log.info({ secret: options.membershipSecret }, 'created the membership Secret with a random key');
-  const keys = keysFromSecret(secret);
+  const keys = await membershipKeys(client, namespace, options.membershipSecret, log);
 
   const caches = new SpeakerCaches({ ...options, log, stopping });
   const config = new ConfigKeeper({ namespace, inputs: () => caches.configInputs(), metrics, log });
@@ -75,13 +65,10 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   life.started({ informers: caches.informers });
   await caches.informers.start().catch(abandon);
   config.rebuild();
-  const [services, nodes, speakers] = [caches.services, caches.nodes, caches.pods].map(
-    (c) => c.list().length,
-  );
-  log.info({ services, nodes, speakers, configLoaded: config.current !== undefined }, 'caches synced');
+  log.info({ ...caches.counts(), configLoaded: config.current !== undefined }, 'caches synced');
 
-  // The announcers and membership. Their callbacks reach parts made below: none fires before
-  // the next turn of the event loop, and every part exists by then.
+  // The announcers and membership. Their callbacks name parts made further down; they fire on
+  // I/O only, and nothing is awaited between membership's start and the last of those parts.
   const announcer = await L2Announcer.start({
     logger: log.child({ component: 'l2' }),
     ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
@@ -106,15 +93,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     pods: () => caches.pods.list(),
     replan: () => plans.schedule(0),
     onFatal: (error) => life.die('membership (network thread) died', error),
-    start: workerMembership({
-      nodeName,
-      keys,
-      port: options.membershipPort,
-      bindAddress: options.membershipBindAddress,
-      profile: options.membershipProfile,
-      registry: metrics.registry,
-      log,
-    }),
+    start: workerMembership({ ...options, keys, registry: metrics.registry, log }),
   }).catch(abandon);
   life.started({ membership });
 
