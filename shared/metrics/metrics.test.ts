@@ -47,6 +47,29 @@ describe('metrics', () => {
     assert.match(await registry.getSingleMetricAsString('plain_total'), /^plain_total 0$/m);
   });
 
+  it('totals the values matching some labels, synchronously and without collect', () => {
+    const byVerb = new Counter({ name: 'ops_total', help: 'ops', labelNames: ['verb', 'result'] as const });
+    assert.equal(byVerb.total(), 0);
+    byVerb.inc({ verb: 'create', result: 'ok' }, 2);
+    byVerb.inc({ verb: 'create', result: 'conflict' });
+    byVerb.inc({ verb: 'patch', result: 'ok' }, 4);
+    assert.equal(byVerb.total(), 7);
+    assert.equal(byVerb.total({ verb: 'create' }), 3);
+    assert.equal(byVerb.total({ result: 'ok' }), 6);
+    assert.equal(byVerb.total({ verb: 'patch', result: 'conflict' }), 0);
+    let collected = 0;
+    const level = new Gauge({
+      name: 'level_now',
+      help: 'a gauge',
+      collect() {
+        collected++;
+      },
+    });
+    level.set(5);
+    assert.equal(level.total(), 5);
+    assert.equal(collected, 0);
+  });
+
   it('refuses what Prometheus would: a shrinking counter, unknown labels, bad names, twice the same name', () => {
     const registry = new Registry();
     const c = new Counter({

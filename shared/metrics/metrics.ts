@@ -102,6 +102,19 @@ abstract class ValueMetric<L extends string> extends Metric<L> {
     return { name: this.name, help: this.help, type: this.type, values };
   }
 
+  /**
+   * The sum of the values whose labels include `match` (all of them by default), as they stand:
+   * synchronous and without running `collect`, for a caller that watches a value it does not set.
+   */
+  total(match: Labels<L> = {}): number {
+    const wanted = Object.entries(match);
+    let sum = 0;
+    for (const { labels, value } of this.#values.values()) {
+      if (wanted.every(([name, v]) => String(labels[name as L]) === String(v))) sum += value;
+    }
+    return sum;
+  }
+
   protected change(labels: Labels<L>, update: (old: number) => number): void {
     const key = this.keyOf(labels);
     const entry = this.#values.get(key);

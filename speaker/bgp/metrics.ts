@@ -102,7 +102,7 @@ export class BgpMetrics {
     });
     this.updateErrors = new Counter({
       name: 'metalbeacon_bgp_update_errors_total',
-      help: 'errors in received UPDATEs handled without a session reset (RFC 7606): action treat-as-withdraw or attribute-discard, attribute the path attribute in error ("none" when no single one is)',
+      help: 'errors in received UPDATEs handled without a session reset (RFC 7606): action treat-as-withdraw, attribute-discard or value-discard (part of a value dropped: confederation segments in AS4_PATH, a second IPv6 next hop that is not link-local), one per discarded occurrence of a repeated attribute; attribute the path attribute in error ("none" when no single one is)',
       labelNames: ['peer', 'action', 'attribute'] as const,
       registers,
     });

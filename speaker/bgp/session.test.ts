@@ -214,7 +214,7 @@ describe('BgpSession over loopback', () => {
     assert.deepStrictEqual([n.code, n.subcode], [3, 1]);
   });
 
-  it('counts and logs UPDATEs kept despite errors (RFC 7606), LOCAL_PREF from eBGP included', async () => {
+  it('counts and logs UPDATEs kept despite errors (RFC 7606), LOCAL_PREF from eBGP and each discarded repeat included', async () => {
     const { peer, port, server } = await listeningPeer(established(90));
     const registry = new Registry();
     const metrics = new BgpMetrics(registry);
@@ -233,6 +233,8 @@ describe('BgpSession over loopback', () => {
       '0000 000e 40010103 400200 400304c0000201 18c63364', // ORIGIN 3: treat-as-withdraw
       '0000 0004 40060100', // ATOMIC_AGGREGATE of length 1: attribute discard
       '0000 0015 40010100 400200 400304c0000201 4005040000 00c8 18c63364', // LOCAL_PREF on eBGP
+      // COMMUNITIES three times: the two repeats discarded, one error with occurrences 2.
+      '0000 0023 40010100 400200 400304c0000201 c0080400000001 c0080400000002 c0080400000003 18c63364',
     ]) {
       peer.socket?.write(frameMessage(2, hex(body)));
     }
@@ -241,15 +243,16 @@ describe('BgpSession over loopback', () => {
     await peer.until('the refresh', () => (peer.updates().length > sentBefore ? true : undefined));
     assert.equal(session.state, 'Established', 'no session reset');
     const text = await registry.metrics();
-    for (const [action, attribute] of [
-      ['treat-as-withdraw', 'ORIGIN'],
-      ['attribute-discard', 'ATOMIC_AGGREGATE'],
-      ['attribute-discard', 'LOCAL_PREF'],
+    for (const [action, attribute, count] of [
+      ['treat-as-withdraw', 'ORIGIN', 1],
+      ['attribute-discard', 'ATOMIC_AGGREGATE', 1],
+      ['attribute-discard', 'LOCAL_PREF', 1],
+      ['attribute-discard', 'COMMUNITIES', 2],
     ]) {
       assert.match(
         text,
         new RegExp(
-          `metalbeacon_bgp_update_errors_total\\{peer="127.0.0.1",action="${action}",attribute="${attribute}"\\} 1\n`,
+          `metalbeacon_bgp_update_errors_total\\{peer="127.0.0.1",action="${action}",attribute="${attribute}"\\} ${count}\n`,
         ),
       );
     }

@@ -523,11 +523,15 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     const errors = message.errors ?? [];
     if (errors.length === 0) return;
     for (const error of errors) {
-      this.deps.metrics?.updateErrors.inc({
-        peer: this.peer,
-        action: error.action,
-        attribute: error.attribute === undefined ? 'none' : attributeName(error.attribute),
-      });
+      // An error about a repeated attribute stands for every occurrence discarded (RFC 7606 §3 g).
+      this.deps.metrics?.updateErrors.inc(
+        {
+          peer: this.peer,
+          action: error.action,
+          attribute: error.attribute === undefined ? 'none' : attributeName(error.attribute),
+        },
+        error.occurrences,
+      );
     }
     const line = this.updateErrorLog.take(Date.now());
     if (!line) return;
