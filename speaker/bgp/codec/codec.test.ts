@@ -115,6 +115,8 @@ interface ErrorFixture {
   subcode: number;
   data?: string;
   action?: 'session-reset' | 'treat-as-withdraw' | 'attribute-discard';
+  /** Decoded for a 2-octet AS peer (an OLD speaker, RFC 6793) instead of a 4-octet one. */
+  twoOctetAs?: boolean;
 }
 
 const HEADER_OPEN_ERRORS: ErrorFixture[] = [
@@ -259,7 +261,7 @@ const UPDATE_ERRORS: ErrorFixture[] = [
   },
   {
     name: 'COMMUNITIES length 3 → 3/5 treat-as-withdraw',
-    bytes: '0000 0006 c00803000000',
+    bytes: '0000 0014 40010100 400200 400304c0000201 c00803000000 18c63364',
     code: 3,
     subcode: 5,
     data: 'c00803000000',
@@ -267,7 +269,7 @@ const UPDATE_ERRORS: ErrorFixture[] = [
   },
   {
     name: 'LARGE_COMMUNITY length 8 → 3/5 treat-as-withdraw (RFC 8092 §6)',
-    bytes: '0000 000b c020080000000000000000',
+    bytes: '0000 0019 40010100 400200 400304c0000201 c020080000000000000000 18c63364',
     code: 3,
     subcode: 5,
     data: 'c020080000000000000000',
@@ -324,6 +326,7 @@ const UPDATE_ERRORS: ErrorFixture[] = [
     subcode: 5,
     data: 'c01206fa56ea01c000',
     action: 'attribute-discard',
+    twoOctetAs: true,
   },
   {
     name: 'AS4_PATH malformed → attribute discard (RFC 6793 §6)',
@@ -331,6 +334,46 @@ const UPDATE_ERRORS: ErrorFixture[] = [
     code: 3,
     subcode: 11,
     action: 'attribute-discard',
+    twoOctetAs: true,
+  },
+  {
+    name: 'AS4_PATH between 4-octet AS speakers → 3/9 attribute discard, whatever it holds (RFC 6793 §6)',
+    bytes: '0000 0005 c0110201 00',
+    code: 3,
+    subcode: 9,
+    data: 'c011020100',
+    action: 'attribute-discard',
+  },
+  {
+    name: 'AS4_AGGREGATOR between 4-octet AS speakers → 3/9 attribute discard (RFC 6793 §6)',
+    bytes: '0000 000b c01208fa56ea01c0000202',
+    code: 3,
+    subcode: 9,
+    data: 'c01208fa56ea01c0000202',
+    action: 'attribute-discard',
+  },
+  {
+    name: 'withdrawn routes prefix length 33 → 3/10 session reset (RFC 7606 §3 i, §5.3)',
+    bytes: '0002 2101 0000',
+    code: 3,
+    subcode: 10,
+    action: 'session-reset',
+  },
+  {
+    name: 'a treat-as-withdraw error in an UPDATE that reaches no routes → its NOTIFICATION (RFC 7606 §5.2)',
+    bytes: '0000 0006 c00803000000',
+    code: 3,
+    subcode: 5,
+    data: 'c00803000000',
+    action: 'session-reset',
+  },
+  {
+    name: '… also when the UPDATE withdraws routes (MP_UNREACH_NLRI)',
+    bytes: '0000 000f 800f0800020120200100db 40010103',
+    code: 3,
+    subcode: 6,
+    data: '40010103',
+    action: 'session-reset',
   },
 ];
 
@@ -356,7 +399,10 @@ describe('malformed messages carry the NOTIFICATION of RFC 4271 §6 / the RFC 76
       const bytes = updateBytes(f.bytes);
       let error: BgpMessageError | undefined;
       try {
-        const message = decodeMessage(bytes, context) as UpdateMessage;
+        const message = decodeMessage(
+          bytes,
+          f.twoOctetAs ? { ...context, fourOctetAs: false } : context,
+        ) as UpdateMessage;
         assert.equal(message.type, 'update');
         error = message.errors?.[0];
         if (f.action === 'treat-as-withdraw') assert.ok(isTreatAsWithdraw(message));
@@ -370,6 +416,19 @@ describe('malformed messages carry the NOTIFICATION of RFC 4271 §6 / the RFC 76
       if (f.data !== undefined) assert.equal(toHex(error.data), toHex(hex(f.data)));
     });
   }
+
+  it('an OPEN longer than 4,096 octets → 1/2 even after extended messages (RFC 8654 §4)', () => {
+    const open = new Uint8Array(4097);
+    open.set(hex(`${MARKER} 1001 01 04 fde8 00b4 c0000201 ff ff 0fe6 02 0fe3`));
+    for (let at = 37; at < open.length; at += 257) open.set(hex('80 ff'), at); // unknown capabilities
+    for (const extendedMessage of [false, true]) {
+      assert.throws(
+        () => decodeMessage(open, { fourOctetAs: true, extendedMessage }),
+        (e: unknown) =>
+          e instanceof BgpMessageError && e.code === 1 && e.subcode === 2 && toHex(e.data) === '1001',
+      );
+    }
+  });
 
   it('keeps the first of duplicate attributes and drops a discarded one', () => {
     const message = decodeMessage(
@@ -645,6 +704,8 @@ function updateArb(fourOctetAs: boolean): fc.Arbitrary<UpdateMessage> {
         'as4Aggregator',
         'unknown',
       ] as const) {
+        // RFC 6793 §6: AS4_* only toward a 2-octet speaker (between 4-octet ones they are discarded).
+        if (fourOctetAs && (key === 'as4Path' || key === 'as4Aggregator')) continue;
         if (r[key] !== undefined) attributes[key] = r[key];
       }
       return { type: 'update', withdrawn: r.withdrawn, nlri: r.nlri, attributes } as UpdateMessage;

@@ -170,6 +170,10 @@ export function checkHeader(bytes: Uint8Array, offset: number, maxLength: number
     );
   }
   if (length < min) throw badLength(length, `is too short for message type ${type}`);
+  // RFC 8654 §4: extended messages are for every type but OPEN and KEEPALIVE.
+  if (type === MessageType.Open && length > Limits.MaxMessageLength) {
+    throw badLength(length, `exceeds ${Limits.MaxMessageLength}, the most an OPEN may have (RFC 8654 §4)`);
+  }
   if (type === MessageType.Keepalive && length !== Limits.KeepaliveLength) {
     throw badLength(length, 'is not 19 for a KEEPALIVE');
   }

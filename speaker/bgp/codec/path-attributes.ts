@@ -11,7 +11,13 @@ import { AttrFlag, UpdateSubcode } from './constants.ts';
 import { updateError } from './errors.ts';
 import type { CodecContext, PathAttributes, RawAttribute } from './types.ts';
 import { AttributeErrors, type UpdateErrors } from './update-errors.ts';
-import { discardLocalPrefFromExternal, flagsConflict, overrunAction, repeatAction } from './validation.ts';
+import {
+  discardAs4FromNewSpeaker,
+  discardLocalPrefFromExternal,
+  flagsConflict,
+  overrunAction,
+  repeatAction,
+} from './validation.ts';
 
 /**
  * Encodes the path attributes in type-code order (RFC 4271 §5 recommends ascending order),
@@ -96,6 +102,7 @@ export function decodePathAttributes(
     const value = list.sub(length);
     if (discardLocalPrefFromExternal(typeCode, context, errors)) continue;
     const whole = source.subarray(start, list.offset);
+    if (discardAs4FromNewSpeaker(typeCode, whole, context, errors)) continue;
     const descriptor = attributeByTypeCode(typeCode);
     if (!descriptor) {
       if ((flags & AttrFlag.Optional) === 0) {

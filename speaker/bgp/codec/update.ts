@@ -6,7 +6,7 @@ import { decodePrefixes, encodePrefixes } from './nlri.ts';
 import { decodePathAttributes, encodePathAttributes } from './path-attributes.ts';
 import type { CodecContext, UpdateMessage } from './types.ts';
 import { UpdateErrors } from './update-errors.ts';
-import { missingMandatory } from './validation.ts';
+import { missingMandatory, reachesRoutes, resetWithoutReachableNlri } from './validation.ts';
 
 /** Encodes an UPDATE body from pre-encoded parts (withdrawn NLRI, attributes, NLRI). */
 export function encodeUpdateBodyParts(
@@ -39,6 +39,10 @@ function malformedList(message: string): BgpMessageError {
   return updateError(UpdateSubcode.MalformedAttributeList, `UPDATE: ${message}`, 'session-reset');
 }
 
+function invalidNetwork(message: string): BgpMessageError {
+  return updateError(UpdateSubcode.InvalidNetworkField, `UPDATE: ${message}`, 'session-reset');
+}
+
 /**
  * Decodes an UPDATE body with the checks of RFC 4271 §6.3 as revised by RFC 7606 (the rules
  * are in validation.ts): errors that force a session reset are thrown as BgpMessageError;
@@ -57,13 +61,12 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
     throw malformedList(`total path attribute length ${attributesLength} exceeds the message`);
   }
   const attributeList = reader.sub(attributesLength);
+  // RFC 7606 §5.3: a malformed prefix field cannot be handled short of a session reset; §3 i:
+  // the withdrawn routes are checked like the NLRI, so their error is Invalid Network Field too.
   const withdrawn = decodePrefixes(withdrawnBytes, 'IPv4');
-  if (!Array.isArray(withdrawn)) throw malformedList(`withdrawn routes: ${withdrawn.error}`);
+  if (!Array.isArray(withdrawn)) throw invalidNetwork(`withdrawn routes: ${withdrawn.error}`);
   const nlri = decodePrefixes(reader.rest(), 'IPv4');
-  if (!Array.isArray(nlri)) {
-    // RFC 7606 §5.3: a malformed NLRI field cannot be handled short of a session reset.
-    throw updateError(UpdateSubcode.InvalidNetworkField, `UPDATE: NLRI: ${nlri.error}`, 'session-reset');
-  }
+  if (!Array.isArray(nlri)) throw invalidNetwork(`NLRI: ${nlri.error}`);
   const errors = new UpdateErrors();
   const { attributes, seen } = decodePathAttributes(attributeList, context, errors);
   const missing = missingMandatory(nlri.length, attributes, (typeCode) => seen[typeCode] === 1);
@@ -79,7 +82,9 @@ export function decodeUpdateBody(body: Uint8Array, context: CodecContext): Updat
   }
   const message: UpdateMessage = { type: 'update', withdrawn, attributes, nlri };
   const kept = errors.finish();
-  return kept ? { ...message, errors: kept } : message;
+  if (!kept) return message;
+  if (!reachesRoutes(nlri.length, attributes)) resetWithoutReachableNlri(kept);
+  return { ...message, errors: kept };
 }
 
 /** True when an UPDATE is to be handled as a withdrawal of everything it carries (RFC 7606). */

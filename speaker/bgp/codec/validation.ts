@@ -7,7 +7,7 @@
  */
 import { formatAddress } from './address.ts';
 import { AttrFlag, AttrType, UpdateSubcode } from './constants.ts';
-import { type ErrorAction, updateError } from './errors.ts';
+import { BgpMessageError, type ErrorAction, updateError } from './errors.ts';
 import { afiFamily } from './nlri.ts';
 import type { AsPathSegment, CodecContext, PathAttributes } from './types.ts';
 import type { AttributeErrors, UpdateErrors } from './update-errors.ts';
@@ -61,6 +61,30 @@ export function discardLocalPrefFromExternal(
       {
         attribute: typeCode,
       },
+    ),
+  );
+  return true;
+}
+
+/**
+ * RFC 6793 §6: AS4_PATH and AS4_AGGREGATOR are not carried between NEW speakers (both sides
+ * sent the 4-octet AS capability); received anyway they are discarded, whatever they hold.
+ */
+export function discardAs4FromNewSpeaker(
+  typeCode: number,
+  whole: Uint8Array,
+  context: CodecContext,
+  errors: UpdateErrors,
+): boolean {
+  if ((typeCode !== AttrType.As4Path && typeCode !== AttrType.As4Aggregator) || !context.fourOctetAs) {
+    return false;
+  }
+  errors.add(
+    updateError(
+      UpdateSubcode.OptionalAttributeError,
+      `UPDATE: ${typeCode === AttrType.As4Path ? 'AS4_PATH' : 'AS4_AGGREGATOR'} from a 4-octet AS speaker (RFC 6793 §6)`,
+      'attribute-discard',
+      { attribute: typeCode, data: whole.slice() },
     ),
   );
   return true;
@@ -219,6 +243,11 @@ export function checkAggregatorAs(asn: number, errors: AttributeErrors): boolean
   return false;
 }
 
+/** Whether an UPDATE announces routes: in its NLRI field or in MP_REACH_NLRI (RFC 4760 §3). */
+export function reachesRoutes(nlriCount: number, attributes: PathAttributes): boolean {
+  return nlriCount > 0 || (attributes.mpReach !== undefined && attributes.mpReach.nlri.length > 0);
+}
+
 /**
  * RFC 4271 §6.3, RFC 7606 §3 d: ORIGIN and AS_PATH are needed when the UPDATE reaches routes,
  * NEXT_HOP when it does so in the classic NLRI field; the first missing one, or undefined.
@@ -229,10 +258,29 @@ export function missingMandatory(
   attributes: PathAttributes,
   seen: (typeCode: number) => boolean,
 ): number | undefined {
-  const reaches = nlriCount > 0 || (attributes.mpReach !== undefined && attributes.mpReach.nlri.length > 0);
-  if (!reaches) return undefined;
+  if (!reachesRoutes(nlriCount, attributes)) return undefined;
   if (!seen(AttrType.Origin)) return AttrType.Origin;
   if (!seen(AttrType.AsPath)) return AttrType.AsPath;
   if (nlriCount > 0 && !seen(AttrType.NextHop)) return AttrType.NextHop;
   return undefined;
+}
+
+/**
+ * RFC 7606 §5.2: an UPDATE that reaches no routes yet carries attributes gives no assurance
+ * that its NLRI were found where they were, so an error that would treat them as withdrawn
+ * resets the session instead, with that error's NOTIFICATION (attribute discards stay).
+ */
+export function resetWithoutReachableNlri(errors: readonly BgpMessageError[]): void {
+  const withdraw = errors.find((e) => e.action === 'treat-as-withdraw');
+  if (!withdraw) return;
+  throw new BgpMessageError(
+    withdraw.code,
+    withdraw.subcode,
+    `${withdraw.message}, in an UPDATE that reaches no routes (RFC 7606 §5.2)`,
+    {
+      data: withdraw.data,
+      action: 'session-reset',
+      ...(withdraw.attribute !== undefined ? { attribute: withdraw.attribute } : {}),
+    },
+  );
 }
