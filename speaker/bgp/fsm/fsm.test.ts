@@ -57,6 +57,13 @@ const EVENTS: Record<string, FsmEvent> = {
   'UpdateMsg (27)': msg({ type: 'update', withdrawn: [], attributes: {}, nlri: [] }),
   'UpdateMsgErr (28)': { type: 'MessageError', conn: 'out#1', code: 3, subcode: 1, data: new Uint8Array(0) },
   'ROUTE-REFRESH': msg({ type: 'route-refresh', afi: 2, safi: 1, subtype: 0 }),
+  'ROUTE-REFRESH error': {
+    type: 'MessageError',
+    conn: 'out#1',
+    code: 7,
+    subcode: 1,
+    data: new Uint8Array(0),
+  },
 };
 
 /** Short text of what an action sends or does, for the table. */
@@ -107,6 +114,7 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Idle', 'UpdateMsg (27)', 'Idle', []],
   ['Idle', 'UpdateMsgErr (28)', 'Idle', []],
   ['Idle', 'ROUTE-REFRESH', 'Idle', []],
+  ['Idle', 'ROUTE-REFRESH error', 'Idle', []],
   // Connect: waiting for our TCP connect (out#1).
   ['Connect', 'ManualStart (1)', 'Connect', []],
   ['Connect', 'ManualStop (2)', 'Idle', ['close out#1']],
@@ -129,6 +137,7 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Connect', 'UpdateMsg (27)', 'Idle', ['close out#1']],
   ['Connect', 'UpdateMsgErr (28)', 'Idle', ['close out#1']],
   ['Connect', 'ROUTE-REFRESH', 'Idle', ['close out#1']],
+  ['Connect', 'ROUTE-REFRESH error', 'Idle', ['close out#1']],
   // Active (passive peer): listening, no connection of ours; events about unknown
   // connections are ignored.
   ['Active', 'ManualStart (1)', 'Active', []],
@@ -152,6 +161,7 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Active', 'UpdateMsg (27)', 'Active', []],
   ['Active', 'UpdateMsgErr (28)', 'Active', []],
   ['Active', 'ROUTE-REFRESH', 'Active', []],
+  ['Active', 'ROUTE-REFRESH error', 'Active', []],
   // OpenSent on out#1: waiting for the peer's OPEN.
   ['OpenSent', 'ManualStart (1)', 'OpenSent', []],
   ['OpenSent', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1']],
@@ -172,8 +182,10 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['OpenSent', 'NotifMsg (25)', 'Idle', ['close out#1']],
   ['OpenSent', 'KeepAliveMsg (26)', 'Idle', ['notify 5/1', 'close out#1']],
   ['OpenSent', 'UpdateMsg (27)', 'Idle', ['notify 5/1', 'close out#1']],
-  ['OpenSent', 'UpdateMsgErr (28)', 'Idle', ['notify 3/1', 'close out#1']],
+  // An UPDATE, malformed or not, is no message of OpenSent (§8.2.2 events 27-28); nor a ROUTE-REFRESH.
+  ['OpenSent', 'UpdateMsgErr (28)', 'Idle', ['notify 5/1', 'close out#1']],
   ['OpenSent', 'ROUTE-REFRESH', 'Idle', ['notify 5/1', 'close out#1']],
+  ['OpenSent', 'ROUTE-REFRESH error', 'Idle', ['notify 5/1', 'close out#1']],
   // OpenConfirm: OPENs exchanged, waiting for the peer's KEEPALIVE.
   ['OpenConfirm', 'ManualStart (1)', 'OpenConfirm', []],
   ['OpenConfirm', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1']],
@@ -193,15 +205,17 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ],
   ['OpenConfirm', 'TcpConnectionFails (18)', 'Idle', ['close out#1']],
   ['OpenConfirm', 'BGPOpen (19)', 'Idle', ['notify 5/2', 'close out#1']],
-  ['OpenConfirm', 'BGPOpen (19) wrong peer AS', 'Idle', ['notify 5/2', 'close out#1']],
+  // A second OPEN failing §6.2 gets its error (event 22), a valid one the FSM error (RFC 6608).
+  ['OpenConfirm', 'BGPOpen (19) wrong peer AS', 'Idle', ['notify 2/2', 'close out#1']],
   ['OpenConfirm', 'BGPHeaderErr (21)', 'Idle', ['notify 1/2', 'close out#1']],
   ['OpenConfirm', 'BGPOpenMsgErr (22)', 'Idle', ['notify 2/6', 'close out#1']],
   ['OpenConfirm', 'NotifMsgVerErr (24)', 'Idle', ['close out#1']],
   ['OpenConfirm', 'NotifMsg (25)', 'Idle', ['close out#1']],
   ['OpenConfirm', 'KeepAliveMsg (26)', 'Established', ['established']],
   ['OpenConfirm', 'UpdateMsg (27)', 'Idle', ['notify 5/2', 'close out#1']],
-  ['OpenConfirm', 'UpdateMsgErr (28)', 'Idle', ['notify 3/1', 'close out#1']],
+  ['OpenConfirm', 'UpdateMsgErr (28)', 'Idle', ['notify 5/2', 'close out#1']],
   ['OpenConfirm', 'ROUTE-REFRESH', 'Idle', ['notify 5/2', 'close out#1']],
+  ['OpenConfirm', 'ROUTE-REFRESH error', 'Idle', ['notify 5/2', 'close out#1']],
   // Established.
   ['Established', 'ManualStart (1)', 'Established', []],
   ['Established', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1', 'down']],
@@ -217,13 +231,15 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Established', 'BGPOpen (19)', 'Idle', ['notify 5/3', 'close out#1', 'down']],
   ['Established', 'BGPOpen (19) wrong peer AS', 'Idle', ['notify 5/3', 'close out#1', 'down']],
   ['Established', 'BGPHeaderErr (21)', 'Idle', ['notify 1/2', 'close out#1', 'down']],
-  ['Established', 'BGPOpenMsgErr (22)', 'Idle', ['notify 2/6', 'close out#1', 'down']],
+  // Any OPEN, in error or not, is unexpected in Established (§8.2.2 events 19-22).
+  ['Established', 'BGPOpenMsgErr (22)', 'Idle', ['notify 5/3', 'close out#1', 'down']],
   ['Established', 'NotifMsgVerErr (24)', 'Idle', ['close out#1', 'down']],
   ['Established', 'NotifMsg (25)', 'Idle', ['close out#1', 'down']],
   ['Established', 'KeepAliveMsg (26)', 'Established', []],
   ['Established', 'UpdateMsg (27)', 'Established', ['update']],
   ['Established', 'UpdateMsgErr (28)', 'Idle', ['notify 3/1', 'close out#1', 'down']],
   ['Established', 'ROUTE-REFRESH', 'Established', ['routeRefresh']],
+  ['Established', 'ROUTE-REFRESH error', 'Idle', ['notify 7/1', 'close out#1', 'down']],
 ];
 
 describe('RFC 4271 §8.2.2 transition table', () => {
@@ -410,6 +426,28 @@ describe('connection collision (RFC 4271 §6.8)', () => {
       'close out#1',
       'send keepalive on in#9',
     ]);
+  });
+
+  it('with identifiers equal (eBGP, RFC 6286 §2.3), the side with the larger AS keeps its connection', () => {
+    const same = { ...PEER_OPEN, bgpId: CONFIG.routerId };
+    // Our AS 65001 > the peer's 65000: our outgoing out#1 survives.
+    let r = step(run(openSent, [msg(same)]), { type: 'TcpConnectionConfirmed', conn: 'in#9' }, 0);
+    assert.deepStrictEqual(r.actions.map(describe_).filter(Boolean), [
+      'send open on in#9',
+      'notify 6/7',
+      'close in#9',
+    ]);
+    // Our AS smaller: the peer's connection in#9 survives once its OPEN comes.
+    const smaller = { ...CONFIG, localAs: 64999 };
+    const sent = run(initialState(smaller), [
+      { type: 'ManualStart' },
+      { type: 'TcpCRAcked', conn: 'out#1' },
+      msg(same),
+    ]);
+    r = step(sent, { type: 'TcpConnectionConfirmed', conn: 'in#9' }, 0);
+    assert.equal(r.state.second?.id, 'in#9');
+    r = step(r.state, { type: 'Message', conn: 'in#9', message: same }, 0);
+    assert.equal(r.state.main?.id, 'in#9');
   });
 
   it('in OpenConfirm with a higher peer identifier the new incoming connection is kept open', () => {

@@ -170,10 +170,13 @@ function ceaseCollision(): NotificationMessage {
 
 /**
  * RFC 4271 §6.8: of two connections, the one started by the side with the higher BGP
- * Identifier survives.
+ * Identifier survives; with equal ones (allowed between ASes, RFC 6286 §2.2), the one started
+ * by the side with the larger AS number (RFC 6286 §2.3).
  */
 function keepOutgoing(config: FsmConfig, peerBgpId: string): boolean {
-  return u32OfId(config.routerId) > u32OfId(peerBgpId);
+  const ours = u32OfId(config.routerId);
+  const theirs = u32OfId(peerBgpId);
+  return ours === theirs ? config.localAs > config.peerAs : ours > theirs;
 }
 
 /** The peer's OPEN arrived on the main connection in OpenSent. */
@@ -399,6 +402,14 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
           }
           break;
         case 'MessageError':
+          // A header (event 21) or OPEN (22) error gets its own NOTIFICATION; an UPDATE in error
+          // (28), or a ROUTE-REFRESH, is a message these states do not take at all (§8.2.2).
+          if (event.code === ErrorCode.UpdateMessage || event.code === ErrorCode.RouteRefreshMessage) {
+            fsmError(
+              inConfirm ? FsmSubcode.UnexpectedMessageInOpenConfirm : FsmSubcode.UnexpectedMessageInOpenSent,
+            );
+            break;
+          }
           toIdle(s, `malformed message (${event.code}/${event.subcode})`, {
             notify: notification(event.code, event.subcode, event.data),
             restart: true,
@@ -457,6 +468,11 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
           toIdle(s, 'connection lost', { restart: true, countFailure: true });
           break;
         case 'MessageError':
+          // §8.2.2 Established: an OPEN in error (event 22) is an FSM error like any OPEN here.
+          if (event.code === ErrorCode.OpenMessage) {
+            fsmError(FsmSubcode.UnexpectedMessageInEstablished);
+            break;
+          }
           toIdle(s, `malformed message (${event.code}/${event.subcode})`, {
             notify: notification(event.code, event.subcode, event.data),
             restart: true,
@@ -512,8 +528,14 @@ function onMessageBeforeEstablished(s: Step, message: BgpMessage, nowMs: number)
   switch (message.type) {
     case 'open':
       if (inConfirm) {
+        // §8.2.2 OpenConfirm: an OPEN failing the checks of §6.2 gets their error (event 22); one
+        // passing them is unexpected on a connection that has had its OPEN (RFC 6608).
+        const checked = negotiate(st.config, message);
         toIdle(s, 'second OPEN', {
-          notify: notification(ErrorCode.FsmError, FsmSubcode.UnexpectedMessageInOpenConfirm),
+          notify:
+            'type' in checked
+              ? checked
+              : notification(ErrorCode.FsmError, FsmSubcode.UnexpectedMessageInOpenConfirm),
           restart: true,
           countFailure: true,
         });

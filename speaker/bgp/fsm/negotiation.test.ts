@@ -60,9 +60,12 @@ describe('OPEN negotiation (RFC 4271 §4.2, §6.2)', () => {
     );
   });
 
-  it('the peer using our own BGP identifier gets 2/3', () => {
-    const r = negotiate(CONFIG, { ...PEER_OPEN, bgpId: CONFIG.routerId });
+  it('our own BGP identifier is refused from an internal peer only (RFC 6286 §2.2)', () => {
+    const internal = { ...CONFIG, localAs: CONFIG.peerAs };
+    const r = negotiate(internal, { ...PEER_OPEN, bgpId: CONFIG.routerId });
     assert.ok('type' in r && r.code === 2 && r.subcode === 3);
+    const external = negotiate(CONFIG, { ...PEER_OPEN, bgpId: CONFIG.routerId });
+    assert.ok(!('type' in external), 'accepted on eBGP');
   });
 
   it('without MP capabilities the peer is IPv4 unicast only (RFC 4760 §8)', () => {

@@ -74,8 +74,10 @@ export function negotiate(config: FsmConfig, open: OpenMessage): Negotiated | No
   if (!holdTimeAcceptable(config.holdTimeSec, open.holdTimeSec)) {
     return notification(ErrorCode.OpenMessage, OpenSubcode.UnacceptableHoldTime);
   }
-  if (open.bgpId === config.routerId)
+  // RFC 6286 §2.2: our own identifier is refused from an internal peer only (zero the codec refuses).
+  if (open.bgpId === config.routerId && config.localAs === config.peerAs) {
     return notification(ErrorCode.OpenMessage, OpenSubcode.BadBgpIdentifier);
+  }
   const holdTimeSec = Math.min(config.holdTimeSec, open.holdTimeSec);
   // RFC 4271 §10: a third of the hold time; a configured interval only ever shortens it, so
   // a peer with a short hold time is never starved of KEEPALIVEs.
