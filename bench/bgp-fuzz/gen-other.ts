@@ -3,6 +3,7 @@
  * §6.1 names (marker, length, type), and random octets; and the choice of what to send in each
  * state.
  */
+import { mutated } from './gen-mutate.ts';
 import { framed, type GeneratedMessage, peerOpen } from './gen-open.ts';
 import { peerUpdate } from './gen-update.ts';
 import type { LaneConfig } from './lanes.ts';
@@ -124,10 +125,22 @@ export function nextMessage(
       [1, () => keepalive()],
       [1, () => notification(rng)],
     ])();
+  // An OPEN only where none is accepted (gen-mutate.ts).
+  const blind = (open: boolean): GeneratedMessage =>
+    mutated(
+      rng,
+      rng.weighted<() => GeneratedMessage>([
+        [8, () => peerUpdate(rng, lane, negotiated ?? FALLBACK, 0, max)],
+        [1, () => routeRefresh(rng, max)],
+        [open ? 1 : 0, () => peerOpen(rng, config, false)],
+      ])(),
+    );
   switch (state) {
     case 'OpenSent':
+      if (rng.chance(0.02)) return blind(false);
       return rng.chance(0.8) ? peerOpen(rng, config, rng.chance(0.2)) : any();
     case 'OpenConfirm':
+      if (rng.chance(0.02)) return blind(true);
       return rng.chance(0.85) ? keepalive() : any();
     case 'Established':
       return rng.weighted<() => GeneratedMessage>([
@@ -152,6 +165,7 @@ export function nextMessage(
         [3, () => badHeader(rng, state, negotiated)],
         [1, () => peerOpen(rng, config, rng.chance(0.5))],
         [1, () => notification(rng)],
+        [10, () => blind(true)],
       ])();
   }
 }

@@ -16,7 +16,13 @@ import { type LaneConfig, laneFacts } from './lanes.ts';
 import { expect, expectSecondConnection, type LaneFacts, type LaneState, type Negotiated } from './oracle.ts';
 import type { Poller } from './poller.ts';
 import { Random } from './random.ts';
-import { type ActionCounts, type Expectation, KEPT_ACTIONS, type Verdict } from './verdict.ts';
+import {
+  type ActionCounts,
+  describeVerdict,
+  type Expectation,
+  KEPT_ACTIONS,
+  type Verdict,
+} from './verdict.ts';
 import { OutputReader, type Received } from './wire.ts';
 
 /** The speaker's reconnect backoff in a lane: short, so a reset costs little. */
@@ -70,14 +76,17 @@ class PeerConnection {
   closed = false;
   private readonly reader = new OutputReader();
 
-  constructor(socket: net.Socket) {
+  /** `activity` is told of what arrives and of the close, so waiters look at once. */
+  constructor(socket: net.Socket, activity: () => void) {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       for (const m of this.reader.push(chunk)) this.received.push(m);
+      activity();
     });
     socket.on('close', () => {
       this.closed = true;
+      activity();
     });
     socket.on('error', () => {});
   }
@@ -118,6 +127,7 @@ export class Lane {
   /** The OPEN the peer sent on the current connection (repeated on a colliding one). */
   private lastOpen: GeneratedMessage | undefined;
   private readonly listenerPort: number;
+  private hash = 0x811c9dc5;
 
   constructor(index: number, config: LaneConfig, seed: number, poller: Poller, listenerPort: number) {
     this.index = index;
@@ -127,7 +137,9 @@ export class Lane {
     this.poller = poller;
     this.listenerPort = listenerPort;
     this.address = `127.0.0.${10 + index}`;
-    this.server = net.createServer((socket) => this.incoming.push(new PeerConnection(socket)));
+    this.server = net.createServer((socket) =>
+      this.incoming.push(new PeerConnection(socket, this.poller.kick)),
+    );
   }
 
   /** The speaker's session (the listener routes the lane's second connections to it). */
@@ -176,15 +188,12 @@ export class Lane {
   }
 
   /**
-   * Sends messages while `take()` grants one, reporting each outcome and each reconnection.
-   * Returns when the budget is spent, or when the session did not come back.
+   * Sends `quota` messages, reporting each outcome and each reconnection. Returns when they are
+   * sent, or when the session did not come back. A lane's messages and verdicts depend on the
+   * seed and its index only, whatever the other lanes do meanwhile: `digest` folds them.
    */
-  async run(
-    take: () => boolean,
-    report: (o: Outcome) => void,
-    reconnected: (r: Reconnect) => void,
-  ): Promise<void> {
-    for (;;) {
+  async run(quota: number, report: (o: Outcome) => void, reconnected: (r: Reconnect) => void): Promise<void> {
+    for (let left = quota; left > 0; left--) {
       if (!this.conn) {
         const back = await this.poller.until(() => this.speakerOpen(), GIVE_UP_MS);
         reconnected({
@@ -199,26 +208,27 @@ export class Lane {
         this.state = 'OpenSent';
         this.negotiated = undefined;
       }
-      if (!take()) return;
       const state = this.state;
       // A collision needs the first connection to be the speaker's (RFC 4271 §6.8 compares
       // one connection in each direction).
       if (this.rng.chance(SECOND_CONNECTION[state]) && (state === 'Established' || this.speakerConnected)) {
-        report(await this.secondConnection(this.conn));
+        report(this.fold(await this.secondConnection(this.conn)));
         continue;
       }
       const message = nextMessage(this.rng, state, this.config, this.facts, this.negotiated);
       const expected = expect(message.header, message.facts, state, this.facts, this.negotiated);
       const waited = await this.send(this.conn, message);
-      report({
-        lane: this.index,
-        state,
-        label: message.label,
-        bytes: message.bytes,
-        expected,
-        observed: waited.value,
-        ...time(waited),
-      });
+      report(
+        this.fold({
+          lane: this.index,
+          state,
+          label: message.label,
+          bytes: message.bytes,
+          expected,
+          observed: waited.value,
+          ...time(waited),
+        }),
+      );
       this.follow(waited.value, message);
     }
   }
@@ -262,7 +272,7 @@ export class Lane {
 
   private connectToSpeaker(): Promise<PeerConnection> {
     const socket = net.connect({ host: '127.0.0.1', port: this.listenerPort, localAddress: this.address });
-    const c = new PeerConnection(socket);
+    const c = new PeerConnection(socket, this.poller.kick);
     return new Promise((resolve) => {
       socket.once('connect', () => resolve(c));
       socket.once('error', () => resolve(c));
@@ -331,6 +341,20 @@ export class Lane {
     if (keepMain) return;
     main.socket.destroy();
     this.conn = undefined;
+  }
+
+  /** FNV-1a over what the lane sent and what it observed, in order. */
+  private fold(o: Outcome): Outcome {
+    const text = `${o.state}|${o.label}|${o.observed ? describeVerdict(o.observed) : 'none'}\n`;
+    let h = this.hash;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    this.hash = h >>> 0;
+    return o;
+  }
+
+  /** The lane's run so far, as a number: equal for equal seeds. */
+  get digest(): number {
+    return this.hash;
   }
 
   /** Stops the session and the peer's side. */

@@ -105,15 +105,9 @@ export type MessageFacts =
   | { readonly kind: 'notification' }
   | { readonly kind: 'route-refresh'; readonly afi: number; readonly safi: number; readonly subtype: number }
   /** A header that names no message type; nothing after it matters. */
-  | { readonly kind: 'junk' };
-
-export const TYPE_OF: Record<Exclude<MessageFacts['kind'], 'junk'>, number> = {
-  open: 1,
-  update: 2,
-  notification: 3,
-  keepalive: 4,
-  'route-refresh': 5,
-};
+  | { readonly kind: 'junk' }
+  /** A valid message of `type` mutated blindly (gen-mutate.ts): what it holds is unknown. */
+  | { readonly kind: 'mutated'; readonly type: number };
 
 /** Path attribute type codes the speaker implements (ADR 0003); others are unrecognized (RFC 4271 §5). */
 export const Attr = {
@@ -255,7 +249,40 @@ export function expect(
       const e = expectUpdate(message.update, lane, negotiated!);
       return { verdicts: e.verdicts, rules: [...e.rules, ...extendedRule] };
     }
+    case 'mutated':
+      return expectMutated(message.type, state, fsm);
   }
+}
+
+/** UPDATE errors a session reset can carry (RFC 4271 §6.3; 3/3 is always treat-as-withdraw, RFC 7606 §3 d). */
+const UPDATE_RESET_SUBCODES = [1, 2, 4, 5, 6, 8, 9, 10, 11];
+/** OPEN errors of RFC 4271 §6.2 (2/0 a malformed optional parameter); we require no capability (2/7). */
+const OPEN_SUBCODES = [0, 1, 2, 3, 4, 6];
+
+/** A blind mutation: whatever its type allows in the state, never a close without NOTIFICATION. */
+function expectMutated(type: number, state: LaneState, fsm: Verdict): Expectation {
+  if (type === 1) {
+    if (state === 'Established')
+      return { verdicts: [notify(5, 3)], rules: ['open.in-established', 'mutated'] };
+    if (state === 'OpenSent') throw new Error('an OPEN is mutated only where none is accepted');
+    return {
+      verdicts: [notify(5, 2), ...OPEN_SUBCODES.map((s) => notify(2, s))],
+      rules: ['mutated.open'],
+    };
+  }
+  if (state !== 'Established') {
+    return {
+      verdicts: [fsm],
+      rules: [type === 2 ? 'fsm.update-before-established' : 'fsm.refresh-before-established', 'mutated'],
+    };
+  }
+  // A ROUTE-REFRESH of 23 octets stays one the oracle reads exactly (gen-mutate.ts): this one is not.
+  if (type === 5) return { verdicts: [notify(7, 1)], rules: ['refresh.length', 'mutated'] };
+  return {
+    verdicts: UPDATE_RESET_SUBCODES.map((s) => notify(3, s)),
+    anyKept: true,
+    rules: ['mutated.update'],
+  };
 }
 
 /** OPEN (RFC 4271 §6.2 and §8.2.2). */

@@ -9,6 +9,7 @@ export function formatReport(r: FuzzReport): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   lines.push(
     `BGP session fuzzer: ${n(r.messages)} messages, seed ${r.seed}, ${r.lanes} sessions, ${r.durationSec.toFixed(1)} s (${n(Math.round(r.messages / r.durationSec))} messages/s)`,
+    `  digest ${r.digest} (equal for equal N, seed and sessions)`,
     `  by state: OpenSent ${n(r.byState.OpenSent)}, OpenConfirm ${n(r.byState.OpenConfirm)}, Established ${n(r.byState.Established)}; ${n(r.reconnects)} connections`,
     '',
     `  process exits:     ${n(r.exits)}`,

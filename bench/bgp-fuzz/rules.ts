@@ -153,6 +153,17 @@ export const RULES = {
     source: 'RFC 2545 §3; ADR 0003 (as BIRD, FRR): the global address kept',
   },
   'update.mp-not-negotiated': { verdict: 'kept', source: 'RFC 4760 names no error (BIRD ignores them too)' },
+
+  // Blind mutations (gen-mutate.ts): the oracle knows the type, not what was broken.
+  mutated: {
+    verdict: 'as the other rows named',
+    source: 'a blind mutation whose verdict the type and state decide',
+  },
+  'mutated.update': {
+    verdict: 'kept (any errors) or a 3/x reset; never a close without NOTIFICATION',
+    source: 'RFC 4271 §6.3, RFC 7606',
+  },
+  'mutated.open': { verdict: '5/2 or a 2/x error', source: 'RFC 4271 §8.2.2 OpenConfirm events 19-22, §6.2' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleId = keyof typeof RULES;

@@ -59,6 +59,8 @@ export interface FuzzReport {
   readonly answerWallMs: { readonly max: number; readonly p99: number; readonly over50: number };
   readonly maxTurnCpuMs: number;
   readonly durationSec: number;
+  /** The lanes' digests: equal for runs of equal seed, size and lanes (reproducibility). */
+  readonly digest: string;
 }
 
 const KEEP_MISMATCHES = 40;
@@ -109,6 +111,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     },
   );
   const poller = new Poller(HANG_MS);
+  poller.start();
   // The speaker's listener, for the peers' second connections (collisions, restarts).
   const listener = new BgpListener({ logger });
   await listener.listen(0, '127.0.0.1');
@@ -125,7 +128,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let wrongVerdicts = 0;
   let hangs = 0;
   let reconnects = 0;
-  let granted = 0;
   let done = 0;
   const cpu = new Latency();
   const wall = new Latency();
@@ -158,7 +160,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           lane: o.lane,
           state: o.state,
           label: o.label,
-          expected: o.expected.verdicts.map(describeVerdict).join(' or '),
+          expected: [
+            ...(o.expected.anyKept ? ['kept'] : []),
+            ...o.expected.verdicts.map(describeVerdict),
+          ].join(' or '),
           observed: describeVerdict(o.observed),
           rules: o.expected.rules,
           hex: hex(o.bytes),
@@ -179,11 +184,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
     }
   };
-  const take = () => {
-    if (granted >= options.messages) return false;
-    granted++;
-    return true;
-  };
+  // Each lane its share, so what a lane sends depends on the seed alone, not on timing.
+  const quota = (i: number) =>
+    Math.floor(options.messages / options.lanes) + (i < options.messages % options.lanes ? 1 : 0);
 
   try {
     for (const [i, lane] of lanes.entries()) {
@@ -191,10 +194,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       listener.add(lane.bgpSession);
       lane.begin();
     }
-    await Promise.all(lanes.map((lane) => lane.run(take, report, reconnected)));
+    await Promise.all(lanes.map((lane, i) => lane.run(quota(i), report, reconnected)));
   } finally {
     await Promise.all(lanes.map((lane) => lane.stop()));
     await listener.close();
+    poller.stop();
     process.off('uncaughtException', onEscape);
     process.off('unhandledRejection', onEscape);
   }
@@ -219,5 +223,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     answerWallMs: { max: wall.max, p99: wall.percentile(0.99), over50 },
     maxTurnCpuMs: poller.maxTurnCpuMs,
     durationSec: (performance.now() - started) / 1000,
+    digest: lanes.map((lane) => lane.digest.toString(16).padStart(8, '0')).join(''),
   };
 }
