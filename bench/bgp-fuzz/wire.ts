@@ -4,6 +4,8 @@
  * neither must the reading of what comes back (message type, NOTIFICATION code and subcode).
  */
 
+import { concatBytes } from '../../speaker/bgp/codec/test-helpers.ts';
+
 export const MessageType = { Open: 1, Update: 2, Notification: 3, Keepalive: 4, RouteRefresh: 5 } as const;
 
 export const HEADER_LENGTH = 19;
@@ -11,15 +13,8 @@ export const HEADER_LENGTH = 19;
 /** Attribute flag bits (RFC 4271 §4.3). */
 export const Flag = { Optional: 0x80, Transitive: 0x40, Partial: 0x20, ExtendedLength: 0x10 } as const;
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The parts one after the other (the codec tests' helper: plain bytes, no BGP in it). */
+export const concat = concatBytes;
 
 export const u8 = (v: number): Uint8Array => Uint8Array.of(v & 0xff);
 export const u16 = (v: number): Uint8Array => Uint8Array.of((v >>> 8) & 0xff, v & 0xff);
