@@ -14,7 +14,7 @@ import { type GeneratedMessage, peerOpen } from './gen-open.ts';
 import { nextMessage } from './gen-other.ts';
 import { type LaneConfig, laneFacts } from './lanes.ts';
 import { expect, expectSecondConnection, type LaneFacts, type LaneState, type Negotiated } from './oracle.ts';
-import type { Poller } from './poller.ts';
+import type { Poller, Waited } from './poller.ts';
 import { Random } from './random.ts';
 import {
   type ActionCounts,
@@ -187,6 +187,18 @@ export class Lane {
     this.session!.start();
   }
 
+  /** Waits for the speaker's next connection (its OPEN on it) and goes on with it in OpenSent. */
+  async awaitSession(): Promise<Waited<PeerConnection>> {
+    const back = await this.poller.until(() => this.speakerOpen(), GIVE_UP_MS);
+    if (back.value) {
+      this.conn = back.value;
+      this.speakerConnected = true;
+      this.state = 'OpenSent';
+      this.negotiated = undefined;
+    }
+    return back;
+  }
+
   /**
    * Sends `quota` messages, reporting each outcome and each reconnection. Returns when they are
    * sent, or when the session did not come back. A lane's messages and verdicts depend on the
@@ -195,7 +207,7 @@ export class Lane {
   async run(quota: number, report: (o: Outcome) => void, reconnected: (r: Reconnect) => void): Promise<void> {
     for (let left = quota; left > 0; left--) {
       if (!this.conn) {
-        const back = await this.poller.until(() => this.speakerOpen(), GIVE_UP_MS);
+        const back = await this.awaitSession();
         reconnected({
           lane: this.index,
           cpuMs: back.cpuMs,
@@ -203,21 +215,20 @@ export class Lane {
           ok: back.value !== undefined,
         });
         if (!back.value) return;
-        this.conn = back.value;
-        this.speakerConnected = true;
-        this.state = 'OpenSent';
-        this.negotiated = undefined;
       }
+      const conn = this.conn!;
       const state = this.state;
       // A collision needs the first connection to be the speaker's (RFC 4271 §6.8 compares
       // one connection in each direction).
       if (this.rng.chance(SECOND_CONNECTION[state]) && (state === 'Established' || this.speakerConnected)) {
-        report(this.fold(await this.secondConnection(this.conn)));
+        report(this.fold(await this.secondConnection(conn)));
         continue;
       }
-      const message = nextMessage(this.rng, state, this.config, this.facts, this.negotiated);
-      const expected = expect(message.header, message.facts, state, this.facts, this.negotiated);
-      const waited = await this.send(this.conn, message);
+      const { message, expected } = this.poller.own(() => {
+        const m = nextMessage(this.rng, state, this.config, this.facts, this.negotiated);
+        return { message: m, expected: expect(m.header, m.facts, state, this.facts, this.negotiated) };
+      });
+      const waited = await this.send(conn, message);
       report(
         this.fold({
           lane: this.index,
@@ -240,7 +251,8 @@ export class Lane {
    */
   private async secondConnection(main: PeerConnection): Promise<Outcome> {
     const state = this.state;
-    const open = state === 'OpenConfirm' ? this.lastOpen! : validOpen(this.rng, this.config);
+    const open =
+      state === 'OpenConfirm' ? this.lastOpen! : this.poller.own(() => validOpen(this.rng, this.config));
     const expected = expectSecondConnection(state, this.facts, this.negotiated, open.negotiated!.peerBgpId);
     const mainFrom = main.received.length;
     const second = await this.connectToSpeaker();

@@ -16,8 +16,11 @@ export function formatReport(r: FuzzReport): string {
     `  hangs over 50 ms:  ${n(r.hangs)}`,
     `  wrong verdicts:    ${n(r.wrongVerdicts)}`,
     '',
-    `  answer time, CPU of the process: p99 ${ms(r.answerCpuMs.p99)}, max ${ms(r.answerCpuMs.max)}; longest loop turn ${ms(r.maxTurnCpuMs)}`,
+    `  longest unit of the speaker's work (a socket or FSM event): ${ms(r.maxSpeakerCpuMs)} CPU`,
+    `  answer time, CPU of the process (other lanes' work included): p99 ${ms(r.answerCpuMs.p99)}, max ${ms(r.answerCpuMs.max)}`,
     `  answer time, wall (machine load included): p99 ${ms(r.answerWallMs.p99)}, max ${ms(r.answerWallMs.max)}, ${n(r.answerWallMs.over50)} over 50 ms`,
+    `  longest event-loop turn (everything in the process, GC included): ${ms(r.maxTurnCpuMs)} CPU, ${n(r.loopTurnsOver)} over 50 ms`,
+    `  peak resident set (speaker and fuzzer): ${r.maxRssMb.toFixed(0)} MB`,
   );
   for (const e of r.exitErrors) lines.push('', `  EXIT: ${e}`);
   for (const e of r.internalErrors) lines.push('', `  INTERNAL ERROR: ${e}`);
