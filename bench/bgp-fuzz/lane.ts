@@ -128,6 +128,7 @@ export class Lane {
   private lastOpen: GeneratedMessage | undefined;
   private readonly listenerPort: number;
   private hash = 0x811c9dc5;
+  private lastSent: { state: LaneState; message: GeneratedMessage } | undefined;
 
   constructor(index: number, config: LaneConfig, seed: number, poller: Poller, listenerPort: number) {
     this.index = index;
@@ -355,6 +356,14 @@ export class Lane {
     this.conn = undefined;
   }
 
+  /** The message sent last, for the report of a slow event of the speaker. */
+  get inFlight(): string {
+    if (!this.lastSent) return 'nothing';
+    const { state, message } = this.lastSent;
+    const hex = Buffer.from(message.bytes.subarray(0, 256)).toString('hex');
+    return `${state} ${message.label}, ${message.bytes.length} octets: ${hex}`;
+  }
+
   /** FNV-1a over what the lane sent and what it observed, in order. */
   private fold(o: Outcome): Outcome {
     const text = `${o.state}|${o.label}|${o.observed ? describeVerdict(o.observed) : 'none'}\n`;
@@ -392,6 +401,7 @@ export class Lane {
   }
 
   private async send(c: PeerConnection, message: GeneratedMessage) {
+    this.lastSent = { state: this.state, message };
     const before = this.snapshot();
     const from = c.received.length;
     if (this.rng.chance(0.05) && message.bytes.length > 1) {

@@ -16,7 +16,7 @@ export function formatReport(r: FuzzReport): string {
     `  hangs over 50 ms:  ${n(r.hangs)}`,
     `  wrong verdicts:    ${n(r.wrongVerdicts)}`,
     '',
-    `  longest unit of the speaker's work (a socket or FSM event): ${ms(r.maxSpeakerCpuMs)} CPU`,
+    `  longest unit of the speaker's work (a socket or FSM event): ${ms(r.maxSpeakerCpuMs)} CPU; ${n(r.slowSpeakerUnits)} over 50 ms as measured`,
     `  answer time, CPU of the process (other lanes' work included): p99 ${ms(r.answerCpuMs.p99)}, max ${ms(r.answerCpuMs.max)}`,
     `  answer time, wall (machine load included): p99 ${ms(r.answerWallMs.p99)}, max ${ms(r.answerWallMs.max)}, ${n(r.answerWallMs.over50)} over 50 ms`,
     `  longest event-loop turn (everything in the process, GC included): ${ms(r.maxTurnCpuMs)} CPU, ${n(r.loopTurnsOver)} over 50 ms`,
@@ -25,6 +25,7 @@ export function formatReport(r: FuzzReport): string {
   for (const e of r.exitErrors) lines.push('', `  EXIT: ${e}`);
   for (const e of r.internalErrors) lines.push('', `  INTERNAL ERROR: ${e}`);
   for (const h of r.hangDetails) lines.push(`  HANG: ${h}`);
+  for (const d of r.slowSpeakerDetails) lines.push(`  SLOW: ${d}`);
   for (const m of r.mismatches) {
     lines.push(
       '',

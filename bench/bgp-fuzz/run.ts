@@ -2,13 +2,15 @@
  * Runs the session-level fuzzer: lanes side by side (each a real session over loopback TCP),
  * N messages in all, and the counts that matter: process exits (an exception or rejection
  * nothing handled, which ends the speaker in production), hangs over 50 ms (a unit of the
- * speaker's work, a socket event or an FSM event, that took more than 50 ms of CPU time; no
- * answer at all; a session that did not come back) and verdicts that differ from the RFC table.
+ * speaker's work, a socket event or an FSM event, that took more than 50 ms of CPU time beyond
+ * what garbage collection and the whole process being stopped account for; no answer at all; a
+ * session that did not come back) and verdicts that differ from the RFC table.
  * How long answers took (they wait for the other lanes' work too) and the longest turn of the
  * event loop (everything in the process) are printed beside them.
  */
 import { pino } from 'pino';
 import { BgpListener } from '../../speaker/bgp/listener.ts';
+import { Canary } from './canary.ts';
 import { Lane, type Outcome, type Reconnect } from './lane.ts';
 import { LANE_CONFIGS } from './lanes.ts';
 import type { LaneState } from './oracle.ts';
@@ -65,6 +67,9 @@ export interface FuzzReport {
   readonly loopTurnsOver: number;
   /** The longest unit of the speaker's work (a socket or FSM event), CPU ms. */
   readonly maxSpeakerCpuMs: number;
+  /** The speaker's units of work over HANG_MS as measured, and what explains each (GC, the process stopped). */
+  readonly slowSpeakerUnits: number;
+  readonly slowSpeakerDetails: readonly string[];
   readonly durationSec: number;
   /** Peak resident set of the process (speaker and fuzzer together), MB. */
   readonly maxRssMb: number;
@@ -121,8 +126,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   );
   const poller = new Poller(HANG_MS);
   poller.start();
-  const speakerCpu = new SpeakerCpu(HANG_MS);
+  const laneOf = new Map<unknown, Lane>();
+  const speakerCpu = new SpeakerCpu(HANG_MS, (session) => {
+    const lane = laneOf.get(session);
+    return lane ? `lane ${lane.index}, last sent: ${lane.inFlight}` : 'not a lane';
+  });
   speakerCpu.install();
+  const canary = new Canary(20);
   // The speaker's listener, for the peers' second connections (collisions, restarts).
   const listener = new BgpListener({ logger });
   await listener.listen(0, '127.0.0.1');
@@ -194,10 +204,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const quota = (i: number) =>
     Math.floor(options.messages / options.lanes) + (i < options.messages % options.lanes ? 1 : 0);
 
+  let stopped: Awaited<ReturnType<Canary['stop']>> = [];
   try {
     for (const [i, lane] of lanes.entries()) {
       await lane.start(logger, options.seed + i);
       listener.add(lane.bgpSession);
+      laneOf.set(lane.bgpSession, lane);
       lane.begin();
     }
     // The first connections load and compile what the sessions need: warm-up, not a hang.
@@ -212,9 +224,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     await listener.close();
     poller.stop();
     speakerCpu.uninstall();
+    stopped = await canary.stop();
     process.off('uncaughtException', onEscape);
     process.off('unhandledRejection', onEscape);
   }
+  const speaker = speakerCpu.result(stopped);
   return {
     seed: options.seed,
     lanes: options.lanes,
@@ -222,8 +236,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     byState,
     exits: exitErrors.length,
     exitErrors: exitErrors.slice(0, 10),
-    hangs: hangs + speakerCpu.over,
-    hangDetails: [...hangDetails, ...speakerCpu.slowest],
+    hangs: hangs + speaker.hangs,
+    hangDetails,
     wrongVerdicts,
     mismatches,
     internalErrors,
@@ -233,7 +247,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     answerWallMs: { max: wall.max, p99: wall.percentile(0.99), over50 },
     maxTurnCpuMs: poller.maxTurnCpuMs,
     loopTurnsOver: poller.stalls,
-    maxSpeakerCpuMs: speakerCpu.maxMs,
+    maxSpeakerCpuMs: speaker.maxMs,
+    slowSpeakerUnits: speaker.slow,
+    slowSpeakerDetails: speaker.details,
     durationSec: (performance.now() - started) / 1000,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     digest: lanes.map((lane) => lane.digest.toString(16).padStart(8, '0')).join(''),
