@@ -433,37 +433,24 @@ function firstOccurrence(a: AttributeFacts, lane: LaneFacts, negotiated: Negotia
         rule: attributeRule(a.typeCode, false),
       };
     case 'value':
-      return valueFault(fault.what, a.typeCode);
+      return VALUE_FAULTS[fault.what];
   }
 }
 
-function valueFault(what: ValueFault, typeCode: number): Found {
-  switch (what) {
-    case 'origin':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 6, rule: 'update.origin' };
-    case 'as-path':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 11, rule: 'update.as-path' };
-    case 'confed':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 11, rule: 'update.confed-external' };
-    case 'next-hop':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.next-hop' };
-    case 'aggregator-as':
-      return { action: 'attribute-discard', code: 3, subcode: 9, rule: 'update.aggregator' };
-    case 'as4':
-      return { action: 'attribute-discard', code: 3, subcode: 11, rule: 'update.as4' };
-    case 'as4-confed':
-      return { action: 'value-discard', code: 3, subcode: 11, rule: 'update.as4-confed' };
-    case 'mp-reset':
-      return { action: 'session-reset', code: 3, subcode: 9, rule: 'update.mp-reset' };
-    case 'mp-hop-family':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.mp-hop-family' };
-    case 'mp-hop-host':
-      return { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.mp-hop-host' };
-    case 'mp-second-hop':
-      return { action: 'value-discard', code: 3, subcode: 8, rule: 'update.mp-second-hop' };
-  }
-  throw new Error(`value fault ${what} of attribute ${typeCode}`);
-}
+/** What a fault in a value gets (the rule names the attribute). */
+const VALUE_FAULTS: Readonly<Record<ValueFault, Found>> = {
+  origin: { action: 'treat-as-withdraw', code: 3, subcode: 6, rule: 'update.origin' },
+  'as-path': { action: 'treat-as-withdraw', code: 3, subcode: 11, rule: 'update.as-path' },
+  confed: { action: 'treat-as-withdraw', code: 3, subcode: 11, rule: 'update.confed-external' },
+  'next-hop': { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.next-hop' },
+  'aggregator-as': { action: 'attribute-discard', code: 3, subcode: 9, rule: 'update.aggregator' },
+  as4: { action: 'attribute-discard', code: 3, subcode: 11, rule: 'update.as4' },
+  'as4-confed': { action: 'value-discard', code: 3, subcode: 11, rule: 'update.as4-confed' },
+  'mp-reset': { action: 'session-reset', code: 3, subcode: 9, rule: 'update.mp-reset' },
+  'mp-hop-family': { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.mp-hop-family' },
+  'mp-hop-host': { action: 'treat-as-withdraw', code: 3, subcode: 8, rule: 'update.mp-hop-host' },
+  'mp-second-hop': { action: 'value-discard', code: 3, subcode: 8, rule: 'update.mp-second-hop' },
+};
 
 function unique(verdicts: Verdict[]): Verdict[] {
   const out: Verdict[] = [];
