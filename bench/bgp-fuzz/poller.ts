@@ -8,6 +8,7 @@
  * left out of both (`own`).
  */
 import { performance } from 'node:perf_hooks';
+import { absoluteNow, type Gap } from './canary.ts';
 
 /** This thread's CPU time in milliseconds. */
 export function cpuNowMs(): number {
@@ -42,6 +43,9 @@ export class Poller {
   private lastOwn = 0;
   /** Turns of the loop over `stallCpuMs` of CPU (everything in the process counted). */
   stalls = 0;
+  /** When the first of them happened (absolute times, to hold against the canary's gaps). */
+  readonly stallWindows: Gap[] = [];
+  private lastAbs = 0;
   maxTurnCpuMs = 0;
   private readonly stallCpuMs: number;
 
@@ -59,6 +63,8 @@ export class Poller {
     this.lastCpu = cpuNowMs();
     this.lastOwn = this.ownCpu;
     this.stalls = 0;
+    this.stallWindows.length = 0;
+    this.lastAbs = absoluteNow();
     this.maxTurnCpuMs = 0;
   }
 
@@ -106,7 +112,12 @@ export class Poller {
     this.lastCpu = cpu;
     this.lastOwn = this.ownCpu;
     this.maxTurnCpuMs = Math.max(this.maxTurnCpuMs, turn);
-    if (turn > this.stallCpuMs) this.stalls++;
+    const abs = absoluteNow();
+    if (turn > this.stallCpuMs) {
+      this.stalls++;
+      if (this.stallWindows.length < 1000) this.stallWindows.push({ from: this.lastAbs, to: abs });
+    }
+    this.lastAbs = abs;
     for (const w of this.waiters) {
       const value = w.check();
       if (value !== undefined || wall - w.wall0 > w.giveUpWallMs) {

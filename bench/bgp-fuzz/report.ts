@@ -19,7 +19,7 @@ export function formatReport(r: FuzzReport): string {
     `  longest unit of the speaker's work (a socket or FSM event): ${ms(r.maxSpeakerCpuMs)} CPU; ${n(r.slowSpeakerUnits)} over 50 ms as measured`,
     `  answer time, CPU of the process (other lanes' work included): p99 ${ms(r.answerCpuMs.p99)}, max ${ms(r.answerCpuMs.max)}`,
     `  answer time, wall (machine load included): p99 ${ms(r.answerWallMs.p99)}, max ${ms(r.answerWallMs.max)}, ${n(r.answerWallMs.over50)} over 50 ms`,
-    `  longest event-loop turn (everything in the process, GC included): ${ms(r.maxTurnCpuMs)} CPU, ${n(r.loopTurnsOver)} over 50 ms`,
+    `  longest event-loop turn (everything in the process, GC included): ${ms(r.maxTurnCpuMs)} CPU, ${n(r.loopTurnsOver)} over 50 ms (${n(r.loopTurnsStopped)} while the whole process stood still: the canary thread could not wake either)`,
     `  peak resident set (speaker and fuzzer): ${r.maxRssMb.toFixed(0)} MB`,
   );
   for (const e of r.exitErrors) lines.push('', `  EXIT: ${e}`);

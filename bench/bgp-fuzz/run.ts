@@ -10,7 +10,7 @@
  */
 import { pino } from 'pino';
 import { BgpListener } from '../../speaker/bgp/listener.ts';
-import { Canary } from './canary.ts';
+import { Canary, overlapMs } from './canary.ts';
 import { Lane, type Outcome, type Reconnect } from './lane.ts';
 import { LANE_CONFIGS } from './lanes.ts';
 import type { LaneState } from './oracle.ts';
@@ -65,6 +65,8 @@ export interface FuzzReport {
   readonly maxTurnCpuMs: number;
   /** Event-loop turns over HANG_MS of CPU, everything in the process counted (8 lanes, the fuzzer, GC). */
   readonly loopTurnsOver: number;
+  /** Those of them in a window the canary thread could not wake either (the process stopped). */
+  readonly loopTurnsStopped: number;
   /** The longest unit of the speaker's work (a socket or FSM event), CPU ms. */
   readonly maxSpeakerCpuMs: number;
   /** The speaker's units of work over HANG_MS as measured, and what explains each (GC, the process stopped). */
@@ -247,6 +249,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     answerWallMs: { max: wall.max, p99: wall.percentile(0.99), over50 },
     maxTurnCpuMs: poller.maxTurnCpuMs,
     loopTurnsOver: poller.stalls,
+    // Half the turn or more inside a gap of the canary: the process, not the loop, stood still.
+    loopTurnsStopped: poller.stallWindows.filter((t) => overlapMs(t.from, t.to, stopped) * 2 >= t.to - t.from)
+      .length,
     maxSpeakerCpuMs: speaker.maxMs,
     slowSpeakerUnits: speaker.slow,
     slowSpeakerDetails: speaker.details,
