@@ -1,9 +1,9 @@
 /**
  * A thread beside the speaker's that only wakes every millisecond and notes when it could not:
  * a gap it sees too is the whole process stopped (the virtual machine not scheduled, the
- * kernel busy with it), not the speaker computing, which holds its own thread only. This
- * machine's guest kernel has no steal-time accounting, so time the host takes from the VM
- * counts as CPU time of whatever thread was running; the canary tells such windows apart.
+ * kernel busy with it), not the speaker computing, which holds its own thread only. A VM
+ * whose guest reports no steal time (this one's /proc/stat) counts time the host takes from it
+ * as CPU time of whatever thread was running; the canary tells such windows apart.
  */
 import { Worker } from 'node:worker_threads';
 
