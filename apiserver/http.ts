@@ -1,6 +1,7 @@
 /** HTTP routing: discovery, OpenAPI and the REST verbs on resources, bodies in and Status errors out. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { authenticate, checkAccess, reviewAccess } from './authorization.ts';
 import type { Context } from './context.ts';
 import { apiVersions, groupDocument, groupList, resourceList, SERVER_VERSION } from './discovery.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.ts';
@@ -8,6 +9,8 @@ import { create, deleteNamespace } from './lifecycle.ts';
 import { openApiV2, openApiV2Protobuf, openApiV3Document, openApiV3Root } from './openapi.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchType } from './patch.ts';
 import { decodeProtobufObject } from './protobuf.ts';
+import type { UserInfo } from './rbac.ts';
+import { requestAttributes } from './request-attributes.ts';
 import { parseResourcePath, type ResourceTarget } from './routes.ts';
 import { compileFilter } from './selectors.ts';
 import { type IncludeObject, toTable } from './table.ts';
@@ -125,7 +128,9 @@ export async function handle(
   const url = new URL(req.url ?? '/', 'http://x');
   let code = 500;
   try {
-    code = await route(ctx, req, res, url);
+    const user = authenticate(ctx, req.headers);
+    if (user) checkAccess(ctx, user, requestAttributes(req.method ?? 'GET', url.pathname, url.searchParams));
+    code = await route(ctx, req, res, url, user);
   } catch (error) {
     const apiError =
       error instanceof ApiError
@@ -137,7 +142,13 @@ export async function handle(
   onRequest?.(req.method ?? 'GET', url.pathname + url.search, code);
 }
 
-async function route(ctx: Context, req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+async function route(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  user: UserInfo | undefined,
+): Promise<number> {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
   if (method === 'GET') {
@@ -199,7 +210,7 @@ async function route(ctx: Context, req: IncomingMessage, res: ServerResponse, ur
   if (!t.namespaced && target.namespace !== undefined) {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
-  return resourceRequest(ctx, t, target, method, req, res, url);
+  return resourceRequest(ctx, t, target, method, req, res, url, user);
 }
 
 async function resourceRequest(
@@ -210,6 +221,7 @@ async function resourceRequest(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  user: UserInfo | undefined,
 ): Promise<number> {
   const q = url.searchParams;
   const ns = t.namespaced ? target.namespace : undefined;
@@ -276,15 +288,18 @@ async function resourceRequest(
     return send(res, 200, obj);
   }
   if (method === 'POST' && !name && t.group === 'authorization.k8s.io') {
-    // kubectl sends the review as protobuf; the answer does not depend on it, and JSON is a
-    // response format every client decodes.
+    // kubectl sends the review as protobuf; an administrator's answer does not depend on it,
+    // and JSON is a response format every client decodes. A ServiceAccount's review (JSON)
+    // gets RBAC's answer.
     const text = await readBody(req);
     const review = /json|yaml/.test(contentType) ? asObject(parseBody(text, contentType)) : { metadata: {} };
     return send(res, 201, {
       ...review,
       apiVersion: apiVersionOf(t),
       kind: t.kind,
-      status: { allowed: true, reason: 'the embedded API server does not authorize requests' },
+      status: user
+        ? reviewAccess(ctx, user, (review as { spec?: unknown }).spec)
+        : { allowed: true, reason: 'no credentials: the administrator may do everything' },
     });
   }
   if (method === 'POST' && !name) {

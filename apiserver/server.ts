@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IpFamily } from '../shared/net/ip.ts';
+import type { AuditEntry } from './authorization.ts';
 import { builtinTypes } from './builtins.ts';
 import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
@@ -9,6 +11,7 @@ import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
 import { readManifests } from './manifests.ts';
+import { serviceAccountUser, type UserInfo } from './rbac.ts';
 import { TypeRegistry } from './registry.ts';
 import { ObjectStore } from './store.ts';
 import type { KubeObject } from './types.ts';
@@ -35,6 +38,11 @@ export interface ApiServerOptions {
   namespaceDeletionDelayMs?: number;
   /** Called for each request (method, path, status) — the CLI logs through it. */
   onRequest?: (method: string, path: string, status: number) => void;
+  /**
+   * Called with each RBAC decision for a request made with a token of
+   * `serviceAccountKubeconfig` (tests derive from it what a program needs).
+   */
+  onAudit?: (entry: AuditEntry) => void;
 }
 
 /** A running server and the fault hooks tests use. */
@@ -45,6 +53,11 @@ export interface ApiServerHandle {
   /** A kubeconfig for this server, as JSON (plain HTTP on loopback, no credentials). */
   kubeconfigText: string;
   writeKubeconfig(file: string): void;
+  /**
+   * A kubeconfig (JSON) whose token authenticates as the ServiceAccount: its requests are
+   * allowed only as far as the stored Roles, ClusterRoles and bindings allow (RBAC enforced).
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): string;
   /** Creates or updates objects from parsed manifests (CRDs first), as `kubectl apply` would. */
   applyObjects(objects: KubeObject[]): KubeObject[];
   /** Deletes one object synchronously (fault tests change state between two client requests). */
@@ -78,6 +91,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 500,
     serverAddress: () => `${host}:${port}`,
+    tokens: new Map<string, UserInfo>(),
+    onAudit: options.onAudit,
   };
   installHooks(ctx);
   const nsType = registry.lookup('', 'v1', 'namespaces')!;
@@ -101,6 +116,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     port,
     kubeconfigText,
     writeKubeconfig: (file) => writeFileSync(file, kubeconfigText, { mode: 0o600 }),
+    serviceAccountKubeconfig(namespace, name) {
+      const token = randomBytes(24).toString('base64url');
+      ctx.tokens.set(token, serviceAccountUser(namespace, name));
+      return kubeconfigFor(url, { token });
+    },
     applyObjects: (objects) => applyObjects(ctx, objects),
     deleteObject(apiVersion, kind, namespace, name) {
       const t = registry.byKind(apiVersion, kind);
@@ -146,14 +166,14 @@ function close(server: Server): Promise<void> {
  * The kubeconfig as JSON, which kubectl and client-node read like YAML: our own programs then
  * parse it without loading the YAML parser, as in-cluster (see shared/k8s/kubeconfig.ts).
  */
-function kubeconfigFor(url: string): string {
+function kubeconfigFor(url: string, user: { token?: string } = {}): string {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
     // Plain HTTP on loopback: @kubernetes/client-node refuses http:// unless TLS checks are
     // off, and kubectl ignores the flag for http.
     clusters: [{ name: 'metalbeacon', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'metalbeacon', user: {} }],
+    users: [{ name: 'metalbeacon', user }],
     contexts: [
       { name: 'metalbeacon', context: { cluster: 'metalbeacon', user: 'metalbeacon', namespace: 'default' } },
     ],
