@@ -6,13 +6,20 @@
 // requests it makes and its RSS (median of one sample a second, and the range). V8 flags for the speaker: CHILD_NODE_OPTIONS (through
 // NODE_OPTIONS) and CHILD_NODE_ARGS (on its command line, for flags NODE_OPTIONS refuses);
 // both default to what deploy/ ships, '' measures Node's defaults.
+
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer } from '../apiserver/server.ts';
 import { metalbeaconEntry } from '../lab/entry.ts';
-import { announcedServiceObjects, nodeObject, speakerPodObject } from '../lab/objects.ts';
+import {
+  announcedServiceObjects,
+  membershipSecretObject,
+  nodeObject,
+  speakerPodObject,
+} from '../lab/objects.ts';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../shared/api/names.ts';
 
 const count = Number(process.argv[2] ?? 1000);
@@ -37,6 +44,7 @@ const server = await startApiServer({
 const node = { name: 'node-a', ipv4: '127.0.0.1', ipv6: '::1' };
 server.applyObjects([
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } },
+  membershipSecretObject(randomBytes(32)),
   nodeObject(node),
   speakerPodObject(node),
   {

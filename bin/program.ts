@@ -6,6 +6,7 @@ import { bgpCommand } from './commands/bgp.ts';
 import { controllerCommand } from './commands/controller.ts';
 import { l2Command } from './commands/l2.ts';
 import { labCommand } from './commands/lab.ts';
+import { membershipKeyCommand } from './commands/membership-key.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { speakerCommand } from './commands/speaker.ts';
 import { statusCommand } from './commands/status.ts';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   program.addCommand(labCommand());
   program.addCommand(statusCommand());
   program.addCommand(speakerCommand());
+  program.addCommand(membershipKeyCommand());
   // Subcommands throw instead of exiting too, so bin/main.ts decides the exit code.
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError(`(run metalbeacon ${command.name()} --help for usage)`);

@@ -19,6 +19,7 @@ interface SpeakerCliOptions {
   bgpShutdownDrain: string;
   bgpListenPort: string;
   handoverMs: string;
+  secretRefresh: string;
 }
 
 /** RFC 1123 subdomain: what a Kubernetes Node name is. */
@@ -73,6 +74,12 @@ export function speakerCommand(): Command {
     .addOption(
       new Option('--handover-ms <ms>', 'on SIGTERM: keep answering this long after leaving').default('1000'),
     )
+    .addOption(
+      new Option(
+        '--secret-refresh <seconds>',
+        "read the BGPPeers' password Secrets again this often (they are never watched)",
+      ).default('60'),
+    )
     .action(async (options: SpeakerCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & SpeakerCliOptions>();
       const nodeName = options.nodeName ?? process.env.NODE_NAME;
@@ -89,6 +96,7 @@ export function speakerCommand(): Command {
       const drainSec = integer('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
       const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
       const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
+      const secretRefreshSec = integer('--secret-refresh', options.secretRefresh, 1, 86_400);
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       const excludeInterfaces = regexOption('--exclude-interfaces', options.excludeInterfaces);
       const log = commandLogger(globals, 'speaker');
@@ -124,6 +132,7 @@ export function speakerCommand(): Command {
           bgpShutdownDrainSec: drainSec,
           bgpListenPort,
           handoverMs,
+          secretRefreshMs: secretRefreshSec * 1000,
           socketOptions,
         });
       } catch (error) {
@@ -160,7 +169,7 @@ async function asCliError(error: unknown, options: SpeakerCliOptions): Promise<u
   }
   if (error instanceof MembershipSecretError) {
     return new CliError(error.message, {
-      hint: `fix or delete Secret ${options.membershipSecret} (a speaker recreates it with a random key)`,
+      hint: `fix Secret ${options.membershipSecret}, or delete it and let the install make a new one (helm upgrade, or the kustomize Job membership-key)`,
     });
   }
   if (error instanceof L2AnnouncerError) return new CliError(error.message);

@@ -28,6 +28,8 @@ export interface ConfigInputs {
   readonly nodes?: readonly NodeLike[];
   readonly namespaces?: readonly NamespaceLike[];
   readonly secrets?: readonly SecretLike[];
+  /** Secret name -> why it could not be read (the speaker reads password Secrets by name). */
+  readonly unreadableSecrets?: ReadonlyMap<string, string>;
 }
 
 export interface BuildConfigOptions {
@@ -56,7 +58,13 @@ export function buildConfig(inputs: ConfigInputs, options: BuildConfigOptions = 
   const bfdNames = new Set((inputs.bfdProfiles ?? []).map((p) => p.metadata.name));
   const peers = buildPeers(
     inputs.peers ?? [],
-    { namespace, nodes, secrets: inputs.secrets ?? [], bfdProfiles: bfdNames },
+    {
+      namespace,
+      nodes,
+      secrets: inputs.secrets ?? [],
+      unreadableSecrets: inputs.unreadableSecrets ?? new Map(),
+      bfdProfiles: bfdNames,
+    },
     errors,
   );
   const context = { namespace, pools, nodes, communities, peers };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { passwordSecretNames } from './peers.ts';
 import { basicAuthSecret, bfd, expectConfig, expectError, node, peer } from './test-helpers.ts';
 
 const at = (name: string, field: string, message: RegExp, transient = false) => ({
@@ -164,6 +165,35 @@ describe('BGPPeer validation (MetalLB webhook catalogue)', () => {
       { peers: [peer('r', { passwordSecret: { name: 'missing' } })] },
       at('r', 'spec.passwordSecret', /Secret metalbeacon-system\/missing does not exist \(yet\)/, true),
     );
+  });
+
+  it('reports a password Secret the speaker may not read as transient, saying why', () => {
+    expectError(
+      {
+        peers: [peer('r', { passwordSecret: { name: 'locked' } })],
+        unreadableSecrets: new Map([['locked', 'the speaker may not read it (403 Forbidden)']]),
+      },
+      at(
+        'r',
+        'spec.passwordSecret',
+        /Secret metalbeacon-system\/locked cannot be read: the speaker may not read it \(403 Forbidden\)/,
+        true,
+      ),
+    );
+  });
+
+  it('names the password Secrets to read: only those in our namespace, each once', () => {
+    const names = passwordSecretNames(
+      [
+        peer('a', { passwordSecret: { name: 's1' } }),
+        peer('b', { passwordSecret: { name: 's1', namespace: 'metalbeacon-system' } }),
+        peer('c', { passwordSecret: { name: 'elsewhere', namespace: 'default' } }),
+        peer('d', { password: 'inline' }),
+        peer('e', { passwordSecret: { name: 's2' } }),
+      ],
+      'metalbeacon-system',
+    );
+    assert.deepEqual([...names].sort(), ['s1', 's2']);
   });
 
   it('rejects a password Secret of the wrong type', () => {

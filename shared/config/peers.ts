@@ -13,6 +13,8 @@ export interface PeerContext {
   readonly namespace: string | undefined;
   readonly nodes: readonly NodeLike[];
   readonly secrets: readonly SecretLike[];
+  /** Secret name -> why it could not be read; such a reference is a transient error saying why. */
+  readonly unreadableSecrets: ReadonlyMap<string, string>;
   /** Names of the valid BFDProfiles. */
   readonly bfdProfiles: ReadonlySet<string>;
 }
@@ -257,6 +259,21 @@ function parseConnectTime(
   return ms / 1000;
 }
 
+/**
+ * Names of the Secrets the peers' passwords come from (spec.passwordSecret) that are in
+ * `namespace`, the only one read: what the speaker fetches by name. A reference to another
+ * namespace is a configuration error (resolvePassword), not a name to fetch.
+ */
+export function passwordSecretNames(objects: readonly BGPPeer[], namespace: string): Set<string> {
+  const names = new Set<string>();
+  for (const object of objects) {
+    const ref = object.spec?.passwordSecret;
+    if (!ref?.name || typeof ref.name !== 'string') continue;
+    if ((ref.namespace || object.metadata?.namespace || namespace) === namespace) names.add(ref.name);
+  }
+  return names;
+}
+
 function resolvePassword(
   spec: NonNullable<BGPPeer['spec']>,
   ref: ObjectRef,
@@ -289,6 +306,11 @@ function resolvePassword(
       (s) => s.metadata.name === secretRef.name && (s.metadata.namespace ?? namespace) === namespace,
     );
     const where = `Secret ${namespace ? `${namespace}/` : ''}${secretRef.name}`;
+    const unreadable = ctx.unreadableSecrets.get(secretRef.name);
+    if (!secret && unreadable !== undefined) {
+      errors.push(configError(ref, 'spec.passwordSecret', `${where} cannot be read: ${unreadable}`, true));
+      return undefined;
+    }
     if (!secret) {
       errors.push(configError(ref, 'spec.passwordSecret', `${where} does not exist (yet)`, true));
       return undefined;

@@ -2,19 +2,35 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expectConfig } from '../../shared/config/test-helpers.ts';
 import { settle } from '../../shared/daemon/manual-timers.ts';
-import type { KubeClient, KubeList, Query, WatchEvent } from '../../shared/k8s/client.ts';
+import {
+  ApiError,
+  type KubeClient,
+  type KubeList,
+  type Query,
+  type WatchEvent,
+} from '../../shared/k8s/client.ts';
 import { SpeakerCaches } from './caches.ts';
 import { capturedLog } from './test-helpers.ts';
 
 const NS = 'metalbeacon-system';
 
 /**
- * List and watch as the informers use them (shared/k8s/client.ts): `objects` answers the LISTs by
- * path, `send` pushes a watch event to the informer of a path. Records what each LIST asked for.
+ * List, watch and get as the caches use them (shared/k8s/client.ts): `objects` answers the LISTs
+ * by path, `send` pushes a watch event to the informer of a path, `named` answers GETs (404 for
+ * any other path). Records what each LIST and GET asked for.
  */
 class ScriptedApi {
   readonly objects = new Map<string, object[]>();
+  readonly named = new Map<string, object>();
   readonly lists: string[] = [];
+  readonly gets: string[] = [];
+
+  async get<T>(path: string): Promise<T> {
+    this.gets.push(path);
+    const object = this.named.get(path);
+    if (!object) throw new ApiError('GET', path, 404, '{"message":"not found"}');
+    return object as T;
+  }
   readonly #watchers = new Map<string, (event: WatchEvent<unknown>) => void>();
 
   async list<T>(path: string, query?: Query): Promise<KubeList<T>> {
@@ -47,7 +63,6 @@ async function started() {
     namespace: NS,
     nodeName: 'node-a',
     speakerSelector: 'app.kubernetes.io/component=speaker',
-    membershipSecret: 'metalbeacon-memberlist',
     log,
     stopping: () => false,
   });
@@ -59,17 +74,17 @@ async function started() {
     speakersChanged: () => reactions.push('speakersChanged'),
   });
   await caches.informers.start();
+  await caches.readPasswords();
   await settle();
   return { api, caches, reactions, messages };
 }
 
 describe('SpeakerCaches', () => {
-  it("lists what the speaker reads: our namespace's CRs, Secrets and speaker Pods, this node's status objects only", async () => {
+  it("lists what the speaker reads: our namespace's CRs and speaker Pods, this node's status objects only; no Secret", async () => {
     const { api, caches } = await started();
     const apis = `/apis/metalbeacon.io/v1beta1/namespaces/${NS}`;
     assert.deepEqual(api.lists.sort(), [
       `/api/v1/namespaces/${NS}/pods?app.kubernetes.io/component=speaker`,
-      `/api/v1/namespaces/${NS}/secrets`,
       '/api/v1/nodes',
       '/api/v1/services',
       '/apis/discovery.k8s.io/v1/endpointslices',
@@ -86,6 +101,7 @@ describe('SpeakerCaches', () => {
       caches.own.map((o) => o.plural),
       ['servicel2statuses', 'servicebgpstatuses'],
     );
+    assert.deepEqual(api.gets, [], 'no BGPPeer names a Secret: none is read');
     caches.informers.stop();
   });
 
@@ -105,13 +121,12 @@ describe('SpeakerCaches', () => {
   });
 
   it('passes each change on to what it asks for', async () => {
-    const { api, caches, reactions, messages } = await started();
+    const { api, caches, reactions } = await started();
     const apis = `/apis/metalbeacon.io/v1beta1/namespaces/${NS}`;
     const changes: [string, string][] = [
       ['/api/v1/services', 'replan'],
       ['/apis/discovery.k8s.io/v1/endpointslices', 'replan'],
       ['/api/v1/nodes', 'reconfigure'],
-      [`/api/v1/namespaces/${NS}/secrets`, 'reconfigure'],
       [`${apis}/ipaddresspools`, 'reconfigure'],
       [`${apis}/bgppeers`, 'reconfigure'],
       [`${apis}/servicel2statuses`, 'restatus'],
@@ -121,14 +136,49 @@ describe('SpeakerCaches', () => {
     for (const [path, expected] of changes) {
       reactions.length = 0;
       api.send(path, { metadata: { name: 'x', namespace: NS, resourceVersion: '2' } });
+      await settle(); // a BGPPeer change reads the password Secrets first
       assert.deepEqual(reactions, [expected], path);
     }
-    api.send(`/api/v1/namespaces/${NS}/secrets`, {
-      metadata: { name: 'metalbeacon-memberlist', namespace: NS, resourceVersion: '3' },
+    caches.informers.stop();
+  });
+
+  it('reads the password Secrets the BGPPeers name, by name, keeping only the password; again on refresh', async () => {
+    const { api, caches, reactions } = await started();
+    const path = `/api/v1/namespaces/${NS}/secrets/router`;
+    const secret = (password: string) => ({
+      metadata: { name: 'router', namespace: NS, annotations: { 'kubectl.kubernetes.io/last-applied': 'x' } },
+      type: 'kubernetes.io/basic-auth',
+      data: { password: Buffer.from(password).toString('base64'), username: 'dXNlcg==' },
     });
-    assert.ok(
-      messages().includes('the membership Secret changed; speakers use the new keys after a restart'),
-    );
+    api.named.set(path, secret('one'));
+    reactions.length = 0;
+    api.send(`/apis/metalbeacon.io/v1beta1/namespaces/${NS}/bgppeers`, {
+      metadata: { name: 'router', namespace: NS, resourceVersion: '2' },
+      spec: { passwordSecret: { name: 'router' } },
+    });
+    await settle();
+    assert.deepEqual(api.gets, [path]);
+    assert.deepEqual(reactions, ['reconfigure', 'reconfigure'], 'the new Secret, then the BGPPeer');
+    assert.deepEqual(caches.configInputs().secrets, [
+      {
+        metadata: { name: 'router', namespace: NS },
+        type: 'kubernetes.io/basic-auth',
+        data: { password: Buffer.from('one').toString('base64') },
+      },
+    ]);
+
+    // Rotated: the refresh reads it again and says so; unchanged, it says nothing.
+    api.named.set(path, secret('two'));
+    reactions.length = 0;
+    caches.refreshPasswords();
+    await settle();
+    assert.deepEqual(reactions, ['reconfigure']);
+    assert.equal(caches.configInputs().secrets?.[0]?.data?.password, Buffer.from('two').toString('base64'));
+    reactions.length = 0;
+    caches.refreshPasswords();
+    await settle();
+    assert.deepEqual(reactions, []);
+    assert.deepEqual(api.gets, [path, path, path]);
     caches.informers.stop();
   });
 });

@@ -1,6 +1,7 @@
 import { GROUP, PLURALS, VERSION } from '../../shared/api/names.ts';
 import type * as Api from '../../shared/api/resources.ts';
 import type { ConfigInputs } from '../../shared/config/build-config.ts';
+import { passwordSecretNames } from '../../shared/config/peers.ts';
 import type { Config } from '../../shared/config/types.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
@@ -10,20 +11,23 @@ import type { PlanInput } from '../announce/types.ts';
 import { nodeSelector } from '../status/status-objects.ts';
 import { nodeAddresses, planInput } from './facts.ts';
 import type { CachedObject } from './objects.ts';
-import type { CachedEndpointSlice, CachedNode, CachedPod, CachedSecret, CachedService } from './trim.ts';
+import { PeerSecrets } from './peer-secrets.ts';
+import type { CachedEndpointSlice, CachedNode, CachedPod, CachedService } from './trim.ts';
 import {
   trimConfigResource,
   trimEndpointSlice,
   trimNode,
   trimPod,
-  trimSecret,
   trimService,
   trimStatusObject,
 } from './trim.ts';
 
 /** What a change of each cache asks for. */
 export interface CacheReactions {
-  /** The configuration may have changed (CRs, Nodes, Secrets): rebuild it, then plan. */
+  /**
+   * The configuration may have changed (CRs, Nodes, the BGP password Secrets): rebuild it, then
+   * plan. After a BGPPeer change the Secrets it names are read first.
+   */
   readonly reconfigure: () => void;
   /** The facts changed (Services, EndpointSlices): plan after the debounce. */
   readonly replan: () => void;
@@ -35,13 +39,11 @@ export interface CacheReactions {
 
 export interface SpeakerCachesOptions {
   readonly client: KubeClient;
-  /** Namespace of the CRs, the Secrets, the speaker Pods and the status objects. */
+  /** Namespace of the CRs, the speaker Pods and the status objects. */
   readonly namespace: string;
   readonly nodeName: string;
   /** Label selector of the speaker Pods (the membership peers). */
   readonly speakerSelector: string;
-  /** Name of the membership Secret (its keys are read at start only). */
-  readonly membershipSecret: string;
   readonly log: Logger;
   /** The speaker is stopping: no change is passed on, no informer restarts. */
   readonly stopping: () => boolean;
@@ -50,7 +52,9 @@ export interface SpeakerCachesOptions {
 /**
  * What the speaker watches, in one informer set (started, restarted and synced together). Each
  * cache keeps only what the speaker reads (trim.ts): a Node's images, a Pod's containers and every
- * object's managedFields would otherwise make most of the speaker's memory.
+ * object's managedFields would otherwise make most of the speaker's memory. No Secret is watched:
+ * the speaker may not list or watch them; the BGPPeers' password Secrets are read by name
+ * (peer-secrets.ts, docs/adr/0008-speaker-secrets-by-name.md).
  */
 export class SpeakerCaches {
   readonly informers: InformerSet;
@@ -58,7 +62,6 @@ export class SpeakerCaches {
   readonly slices: Informer<CachedEndpointSlice>;
   readonly nodes: Informer<CachedNode>;
   readonly pods: Informer<CachedPod>;
-  readonly secrets: Informer<CachedSecret>;
   /** Our configuration CRs, in our namespace. */
   readonly crs: {
     readonly pools: Informer<Api.IPAddressPool>;
@@ -74,6 +77,9 @@ export class SpeakerCaches {
    */
   readonly own: readonly { readonly plural: string; readonly cache: Informer<CachedObject> }[];
   readonly #o: SpeakerCachesOptions;
+  readonly #passwords: PeerSecrets;
+  /** Who hears that a password Secret changed; nobody until react(). */
+  #passwordsChanged: () => void = () => {};
 
   constructor(options: SpeakerCachesOptions) {
     const { client, namespace } = options;
@@ -101,9 +107,6 @@ export class SpeakerCaches {
       labelSelector: options.speakerSelector,
       trim: trimPod,
     });
-    this.secrets = watch<CachedSecret>('secrets', `/api/v1/namespaces/${namespace}/secrets`, {
-      trim: trimSecret,
-    });
     this.crs = {
       pools: cr<Api.IPAddressPool>(PLURALS.IPAddressPool),
       l2: cr<Api.L2Advertisement>(PLURALS.L2Advertisement),
@@ -113,6 +116,22 @@ export class SpeakerCaches {
       bfd: cr<Api.BFDProfile>(PLURALS.BFDProfile),
     };
     this.own = [own(PLURALS.ServiceL2Status), own(PLURALS.ServiceBGPStatus)];
+    this.#passwords = new PeerSecrets({
+      client,
+      namespace,
+      log: options.log,
+      onChange: () => this.#passwordsChanged(),
+    });
+  }
+
+  /** Reads the password Secrets the BGPPeers name now (after the first sync, and on a change). */
+  readPasswords(): Promise<void> {
+    return this.#passwords.refresh(passwordSecretNames(this.crs.peers.list(), this.#o.namespace));
+  }
+
+  /** Reads them again: a rotated password, or a Secret the Role came to name, with no BGPPeer change. */
+  refreshPasswords(): void {
+    void this.#passwords.refresh();
   }
 
   /** Passes each cache's changes on to what they ask for (once the set is synced). */
@@ -121,13 +140,15 @@ export class SpeakerCaches {
     informers.onChange(this.services, reactions.replan);
     informers.onChange(this.slices, reactions.replan);
     informers.onChange(this.nodes, reactions.reconfigure);
-    informers.onChange(this.secrets, (secret) => {
-      if (secret.metadata?.name === this.#o.membershipSecret)
-        this.#o.log.warn('the membership Secret changed; speakers use the new keys after a restart');
-      reactions.reconfigure();
-    });
-    for (const informer of Object.values(this.crs))
+    for (const informer of Object.values(this.crs)) {
+      if (informer === this.crs.peers) continue;
       informers.onChange(informer as Informer<KubeObject>, reactions.reconfigure);
+    }
+    this.#passwordsChanged = () => {
+      if (!this.#o.stopping()) reactions.reconfigure();
+    };
+    // A BGPPeer may name another password Secret: read the Secrets, then build with them.
+    informers.onChange(this.crs.peers, () => void this.readPasswords().then(this.#passwordsChanged));
     for (const { cache } of this.own) informers.onChange(cache, reactions.restatus);
     informers.onChange(this.pods, reactions.speakersChanged);
   }
@@ -159,7 +180,7 @@ export class SpeakerCaches {
     };
   }
 
-  /** What shared/config builds the configuration from, as cached now. */
+  /** What shared/config builds the configuration from, as cached and read now. */
   configInputs(): ConfigInputs {
     const { crs } = this;
     return {
@@ -174,7 +195,8 @@ export class SpeakerCaches {
           metadata: { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} },
         }),
       ),
-      secrets: this.secrets.list() as unknown as Api.SecretLike[],
+      secrets: this.#passwords.secrets(),
+      unreadableSecrets: this.#passwords.unreadable(),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
+import type { Timers } from '../../shared/daemon/timers.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 
 /** Data key of the membership Secret whose value signs (and verifies) heartbeats. */
@@ -42,20 +43,53 @@ export function keysFromSecret(secret: V1Secret): Uint8Array[] {
   });
 }
 
+/** Where the membership Secret is read; the speaker never writes it. */
+function secretPaths(namespace: string, name: string): { collection: string; object: string } {
+  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  return { collection, object: `${collection}/${encodeURIComponent(name)}` };
+}
+
 /**
- * Reads the membership Secret, creating it with a random 32-byte key when missing. Create is
- * atomic: when another speaker wins the race (409 AlreadyExists), its Secret is read back,
- * so every speaker ends with the same key.
+ * The membership Secret as the install made it (the Helm chart, or the kustomize Job running
+ * `metalbeacon membership-key`). A speaker starting first waits for it: it may read the Secret
+ * by name only and can create none. Other failures (403: the Role does not name it) throw.
+ */
+export async function waitForMembershipSecret(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  options: {
+    readonly retryMs: number;
+    readonly timers: Timers;
+    readonly onWaiting: (attempt: number) => void;
+  },
+): Promise<V1Secret> {
+  const { object } = secretPaths(namespace, name);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.get<V1Secret>(object);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    options.onWaiting(attempt);
+    await new Promise<void>((resolve) => options.timers.setTimeout(resolve, options.retryMs));
+  }
+}
+
+/**
+ * Creates the membership Secret with a random 32-byte key unless it exists (`metalbeacon
+ * membership-key`, the install's one-shot Job). Create is atomic: when another run wins the
+ * race (409 AlreadyExists), its Secret stays, so every speaker ends with the same key.
  */
 export async function ensureMembershipSecret(
   client: KubeClient,
   namespace: string,
   name: string,
-): Promise<{ secret: V1Secret; created: boolean }> {
-  const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
-  const path = `${secrets}/${encodeURIComponent(name)}`;
+): Promise<{ created: boolean }> {
+  const { collection, object } = secretPaths(namespace, name);
   try {
-    return { secret: await client.get<V1Secret>(path), created: false };
+    await client.get<V1Secret>(object);
+    return { created: false };
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -69,10 +103,10 @@ export async function ensureMembershipSecret(
       type: 'Opaque',
       data: { [SIGNING_KEY]: randomBytes(32).toString('base64') },
     };
-    const secret = await client.create<V1Secret>(secrets, body);
-    return { secret, created: true };
+    await client.create<V1Secret>(collection, body);
+    return { created: true };
   } catch (error) {
     if (!isConflict(error)) throw error;
-    return { secret: await client.get<V1Secret>(path), created: false };
+    return { created: false };
   }
 }

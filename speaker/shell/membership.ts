@@ -1,3 +1,4 @@
+import type { Timers } from '../../shared/daemon/timers.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Registry } from '../../shared/metrics/metrics.ts';
@@ -9,7 +10,7 @@ import type { MembershipPeer } from '../membership/peers/peers.ts';
 import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
 import type { PeerCounts } from './isolation-guard.ts';
-import { ensureMembershipSecret, keysFromSecret } from './membership-secret.ts';
+import { keysFromSecret, waitForMembershipSecret } from './membership-secret.ts';
 import type { CachedPod } from './trim.ts';
 
 export interface SpeakerMembershipOptions {
@@ -124,18 +125,33 @@ export class SpeakerMembership {
   }
 }
 
+/** Pause between reads of a membership Secret that does not exist yet. */
+const MEMBERSHIP_SECRET_RETRY_MS = 2000;
+
 /**
  * The membership keys, from their Secret (membership-secret.ts), before anything that depends on
- * them; the Secret is made with a random key when missing.
+ * them. The install makes the Secret (the Helm chart, or the kustomize Job membership-key); the
+ * speaker may only read it, so a speaker starting first waits for it.
  */
 export async function membershipKeys(
   client: KubeClient,
   namespace: string,
   name: string,
   log: Logger,
+  timers: Timers,
 ): Promise<Uint8Array[]> {
-  const { secret, created } = await ensureMembershipSecret(client, namespace, name);
-  if (created) log.info({ secret: name }, 'created the membership Secret with a random key');
+  const secret = await waitForMembershipSecret(client, namespace, name, {
+    retryMs: MEMBERSHIP_SECRET_RETRY_MS,
+    timers,
+    onWaiting: (attempt) => {
+      // Once at once, then about every 30 s: the install creates it, maybe moments from now.
+      if (attempt % 15 !== 1) return;
+      log.warn(
+        { secret: `${namespace}/${name}` },
+        'waiting for the membership Secret; the install creates it (the Helm chart, or the kustomize Job membership-key)',
+      );
+    },
+  });
   return keysFromSecret(secret);
 }
 

@@ -35,6 +35,11 @@ export interface SpeakerOptions {
   /** Quiet time after an API change before the plan is recomputed. Membership changes replan at once. */
   readonly debounceMs?: number;
   readonly socketOptions?: SocketOptions | undefined;
+  /**
+   * How often the BGPPeers' password Secrets are read again (they are read by name, never
+   * watched; a BGPPeer change reads them at once). Default 60 s.
+   */
+  readonly secretRefreshMs?: number;
   /** Wall-clock milliseconds (Event timestamps, BGPSessionState `since`). Default Date.now. */
   readonly now?: () => number;
   /** The daemon's timers (plan and status loops, probes, handover window). Default the process's. */

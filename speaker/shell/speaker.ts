@@ -1,5 +1,5 @@
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
-import { systemTimers } from '../../shared/daemon/timers.ts';
+import { every, systemTimers } from '../../shared/daemon/timers.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
 import { registerL2Metrics } from '../l2/io/metrics.ts';
@@ -44,8 +44,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
   );
 
-  const keys = await membershipKeys(client, namespace, options.membershipSecret, log);
-
   const caches = new SpeakerCaches({ ...options, log, stopping });
   const config = new ConfigKeeper({ namespace, inputs: () => caches.configInputs(), metrics, log });
 
@@ -62,8 +60,11 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     life.started({ endpoints });
     log.info({ address: endpoints.address }, 'serving /metrics, /healthz, /readyz');
   }
+  // The install makes the membership Secret; /healthz answers while the speaker waits for it.
+  const keys = await membershipKeys(client, namespace, options.membershipSecret, log, timers).catch(abandon);
   life.started({ informers: caches.informers });
   await caches.informers.start().catch(abandon);
+  await caches.readPasswords();
   config.rebuild();
   log.info({ ...caches.counts(), configLoaded: config.current !== undefined }, 'caches synced');
 
@@ -132,7 +133,12 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   });
   statuses.start();
   const stopTrimming = trimMallocEvery();
-  life.started({ plans, loops: [plans, statuses], stoppers: [() => guard.stop(), stopTrimming] });
+  const stopPasswords = every(timers, options.secretRefreshMs ?? 60_000, () => caches.refreshPasswords());
+  life.started({
+    plans,
+    loops: [plans, statuses],
+    stoppers: [() => guard.stop(), stopTrimming, stopPasswords],
+  });
   life.started({ statuses, events: recorder });
 
   // Who triggers whom. Changes during start-up reached no one: the rebuild and the first plan

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1EndpointSlice, V1Node, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { IPAddressPool } from '../../shared/api/resources.ts';
+import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { IPAddressPool, SecretLike } from '../../shared/api/resources.ts';
 import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { nodeFacts, serviceFacts } from './facts.ts';
 import {
   trimConfigResource,
   trimEndpointSlice,
   trimNode,
+  trimPasswordSecret,
   trimPod,
-  trimSecret,
   trimService,
   trimStatusObject,
 } from './trim.ts';
@@ -159,7 +159,7 @@ describe('trims', () => {
     assert.deepEqual(trimPod({ metadata: { name: 'p' } }), { metadata: { name: 'p' }, spec: {}, status: {} });
   });
 
-  it('Secret: type and data, not the annotations (kubectl keeps a copy of the data there)', () => {
+  it('password Secret: type and the password key, not the annotations (kubectl keeps a copy of the data there)', () => {
     const secret = {
       metadata: {
         name: 'bgp',
@@ -169,10 +169,10 @@ describe('trims', () => {
         managedFields,
       },
       type: 'kubernetes.io/basic-auth',
-      data: { password: 'c2VjcmV0' },
-    } as unknown as V1Secret;
-    assert.deepEqual(trimSecret(secret), {
-      metadata: { name: 'bgp', namespace: 'mb', uid: 'u-1', resourceVersion: '42' },
+      data: { username: 'cm91dGVy', password: 'c2VjcmV0' },
+    } as unknown as SecretLike;
+    assert.deepEqual(trimPasswordSecret(secret, 'mb'), {
+      metadata: { name: 'bgp', namespace: 'mb' },
       type: 'kubernetes.io/basic-auth',
       data: { password: 'c2VjcmV0' },
     });

@@ -1,4 +1,5 @@
 import { Annotations } from '../../shared/api/names.ts';
+import type { SecretLike } from '../../shared/api/resources.ts';
 import type { ObjectMeta } from '../../shared/k8s/informer.ts';
 import type { CachedObject } from './objects.ts';
 
@@ -50,14 +51,6 @@ export interface CachedPod {
   metadata?: CachedMeta;
   spec?: { nodeName?: string };
   status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] };
-}
-
-/** A Secret: what the configuration reads (BGP passwords) and the membership Secret's name. */
-export interface CachedSecret {
-  metadata?: CachedMeta;
-  type?: string;
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
 }
 
 /** One of our configuration CRs: its metadata and spec (what shared/config reads); no status. */
@@ -126,8 +119,21 @@ export function trimPod(pod: CachedPod): CachedPod {
   return { metadata: meta(pod.metadata), spec: pick(pod.spec, ['nodeName']), status };
 }
 
-export function trimSecret(secret: CachedSecret): CachedSecret {
-  return { metadata: meta(secret.metadata), ...pick(secret, ['type', 'data', 'stringData']) };
+/**
+ * A BGP password Secret: its name, type and `password` key only (not the other keys, not the
+ * annotations, where kubectl keeps a copy of the data); the namespace is the one it was read in.
+ */
+export function trimPasswordSecret(secret: SecretLike, namespace: string): SecretLike {
+  const password = (from: Readonly<Record<string, string>> | undefined) =>
+    from?.password === undefined ? undefined : { password: from.password };
+  const data = password(secret.data);
+  const stringData = password(secret.stringData);
+  return {
+    metadata: { name: secret.metadata.name, namespace },
+    ...(secret.type === undefined ? {} : { type: secret.type }),
+    ...(data ? { data } : {}),
+    ...(stringData ? { stringData } : {}),
+  };
 }
 
 /** IPAddressPool, L2Advertisement, ...: the controller's status (pool usage) is not read here. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -16,6 +17,7 @@ import { readManifests } from '../../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { reuseConnections } from '../../lab/connection-reuse.ts';
 import type { Lab, LabDaemon } from '../../lab/netns.ts';
+import { membershipSecretObject } from '../../lab/objects.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
@@ -75,7 +77,11 @@ export async function startBed(
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   server.applyObjects(readManifests([CRDS]));
-  server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
+  // The membership Secret as the install makes it (the speaker only reads it).
+  server.applyObjects([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    membershipSecretObject(randomBytes(32), NS),
+  ] as never);
   const kc = reuseConnections(kubeConfigFor(server.kubeconfigText));
   const membershipPort = await freeUdpPort();
   const speakers: SpeakerHandle[] = [];

@@ -35,7 +35,6 @@ const WATCHED = [
   '/apis/discovery.k8s.io/v1/endpointslices',
   '/api/v1/nodes',
   `/api/v1/namespaces/${NS}/pods`,
-  `/api/v1/namespaces/${NS}/secrets`,
   ...[
     'ipaddresspools',
     'l2advertisements',
