@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { readManifests } from '../../apiserver/manifests.ts';
-import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
+import { type ApiServerHandle, type ApiServerOptions, startApiServer } from '../../apiserver/server.ts';
 import { reuseConnections } from '../../lab/connection-reuse.ts';
 import type { Lab, LabDaemon } from '../../lab/netns.ts';
 import { membershipSecretObject } from '../../lab/objects.ts';
@@ -69,13 +69,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export async function startBed(
-  options: { onRequest?: (method: string, path: string, status: number) => void } = {},
-): Promise<Bed> {
-  const server = await startApiServer({
-    dualStack: false,
-    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-  });
+export async function startBed(options: Pick<ApiServerOptions, 'onRequest' | 'onAudit'> = {}): Promise<Bed> {
+  const server = await startApiServer({ dualStack: false, ...options });
   server.applyObjects(readManifests([CRDS]));
   // The membership Secret as the install makes it (the speaker only reads it).
   server.applyObjects([
