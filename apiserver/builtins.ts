@@ -371,6 +371,21 @@ const SPECS: Spec[] = [
       'Node Selector': formatMap(o.spec?.template?.spec?.nodeSelector),
     }),
   },
+  {
+    // The kustomize install's one-shot membership-key Job; stored, never run (no kubelet).
+    group: 'batch',
+    resource: 'jobs',
+    tracksGeneration: true,
+    kind: 'Job',
+    namespaced: true,
+    hasStatus: true,
+    categories: ['all'],
+    columns: [name, col('Status'), col('Completions'), age],
+    cells: (o) => ({
+      Status: o.status?.succeeded ? 'Complete' : 'Running',
+      Completions: `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`,
+    }),
+  },
   ...(['Role', 'ClusterRole'] as const).map(
     (kind): Spec => ({
       group: 'rbac.authorization.k8s.io',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,8 @@ import { findObject, helmTemplate, kustomizeBuild, type Manifest } from './rende
  * error.
  */
 
+const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 let home: string;
 let deadKubeconfig: string;
 
@@ -48,6 +50,9 @@ function resolve(c: V1Container): { args: string[]; env: Record<string, string> 
   const downward: Record<string, string> = {
     'spec.nodeName': 'node-a',
     'metadata.namespace': 'metalbeacon-system',
+    // One address of each family: the manifests bracket them in --metrics-listen.
+    'status.hostIP': '192.0.2.11',
+    'status.podIP': '2001:db8::10',
   };
   const env: Record<string, string> = {};
   for (const e of c.env ?? ([] as V1EnvVar[])) {
@@ -98,6 +103,7 @@ describe('the manifests pass flags the programs accept', () => {
     for (const [kind, name] of [
       ['Deployment', 'controller'],
       ['DaemonSet', 'speaker'],
+      ['Job', `membership-key-${pkgVersion}`],
     ] as const) {
       const { args, env } = resolve(container(objects, kind, name));
       assertReachedTheApiServer(await runCli(args, env), `${kind} ${name}: ${args.join(' ')}`);

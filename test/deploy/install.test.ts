@@ -33,7 +33,9 @@ interface Env {
 }
 
 async function startEnv(prefix: string): Promise<Env> {
-  const server = await startApiServer({ namespaceDeletionDelayMs: 100 });
+  // A real namespace controller takes seconds to empty a deleted namespace; kubectl delete -k
+  // deletes the Namespace first and then each object, which must all still be there.
+  const server = await startApiServer({ namespaceDeletionDelayMs: 2000 });
   // prometheus-operator's kind, which the chart renders with serviceMonitor.enabled.
   server.applyObjects(readManifests([SERVICE_MONITOR_CRD]));
   const home = mkdtempSync(join(tmpdir(), prefix));

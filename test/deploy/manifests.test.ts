@@ -7,6 +7,7 @@ import type {
   V1Container,
   V1DaemonSet,
   V1Deployment,
+  V1Job,
   V1PodDisruptionBudget,
   V1Service,
 } from '@kubernetes/client-node';
@@ -32,6 +33,8 @@ import {
  */
 
 const NS = 'metalbeacon-system';
+const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 /** The speaker contract's default --speaker-selector: the peers' Pods must carry these labels. */
 const SPEAKER_SELECTOR = {
   'app.kubernetes.io/name': 'metalbeacon',
@@ -108,7 +111,7 @@ describe('kustomize build (deploy/kustomize/default)', () => {
 
   test('one ServiceAccount per component, each workload runs under its own', () => {
     const accounts = kustomized.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name);
-    assert.deepEqual(accounts.sort(), ['controller', 'speaker']);
+    assert.deepEqual(accounts.sort(), ['controller', 'membership-key', 'speaker']);
     assert.equal(deployment(kustomized).spec?.template.spec?.serviceAccountName, 'controller');
     assert.equal(daemonSet(kustomized).spec?.template.spec?.serviceAccountName, 'speaker');
   });
@@ -120,6 +123,8 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.ok(!(c.args ?? []).includes('--no-leader-elect'), 'leader election stays on (the default)');
     assert.equal(c.args?.[c.args.indexOf('controller') - 1]?.startsWith('--'), true, 'global flags first');
     assert.equal(flag(c, '--namespace'), '$(POD_NAMESPACE)');
+    assert.equal(flag(c, '--metrics-listen'), '[$(POD_IP)]:7472');
+    assert.equal(c.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
     assert.deepEqual(c.command, entrypointWith('--optimize-for-size'));
     assert.deepEqual(
       c.env?.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath,
@@ -145,13 +150,16 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.equal(pdb.spec?.maxUnavailable, 1);
   });
 
-  test('speaker: node --lite-mode, hostNetwork, NET_RAW + NET_ADMIN only, not privileged, downward API, contract labels', () => {
+  test('speaker: node --lite-mode, hostNetwork, NET_RAW + NET_BIND_SERVICE only, not privileged, downward API, contract labels', () => {
     const ds = daemonSet(kustomized);
     const pod = ds.spec?.template.spec;
     const c = container(ds);
     assert.equal(pod?.hostNetwork, true);
     assert.equal(pod?.dnsPolicy, 'ClusterFirstWithHostNet');
-    assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] });
+    assert.deepEqual(c.securityContext?.capabilities, {
+      drop: ['ALL'],
+      add: ['NET_RAW', 'NET_BIND_SERVICE'],
+    });
     assert.equal(c.securityContext?.privileged, false);
     assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
@@ -159,6 +167,9 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     const env = new Map((c.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
     assert.equal(env.get('NODE_NAME'), 'spec.nodeName');
     assert.equal(env.get('POD_NAMESPACE'), 'metadata.namespace');
+    // Metrics and probes on the node's own address, not on every address of the host network.
+    assert.equal(env.get('HOST_IP'), 'status.hostIP');
+    assert.equal(flag(c, '--metrics-listen'), '[$(HOST_IP)]:7473');
     assert.deepEqual(ds.spec?.template.metadata?.labels, SPEAKER_SELECTOR);
     assert.deepEqual(ds.spec?.selector.matchLabels, SPEAKER_SELECTOR);
     const keys = (pod?.tolerations ?? []).map((t) => `${t.key}:${t.operator}:${t.effect}`);
@@ -169,6 +180,36 @@ describe('kustomize build (deploy/kustomize/default)', () => {
       (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol}`),
       ['7473/TCP', '7951/UDP'],
     );
+  });
+
+  test('membership-key Job: named after the release, restricted Pod, the only token that may create Secrets', () => {
+    const job = findObject(kustomized, 'Job', `membership-key-${pkgVersion}`) as unknown as V1Job;
+    const pod = job.spec?.template.spec;
+    assert.ok(pod);
+    const c = pod.containers[0]!;
+    assert.equal(pod.serviceAccountName, 'membership-key');
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'] });
+    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(c.args, [
+      '--log-format=json',
+      'membership-key',
+      '--namespace=$(POD_NAMESPACE)',
+      '--secret=metalbeacon-membership',
+    ]);
+    assert.equal(c.image, `ghcr.io/metalbeacon/metalbeacon:${pkgVersion}`);
+    const account = findObject(kustomized, 'ServiceAccount', 'membership-key');
+    assert.equal(account.automountServiceAccountToken, false, 'no other Pod gets its token by accident');
+    // Every Role or ClusterRole that may create Secrets: only the Job's.
+    const creators = kustomized
+      .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')
+      .filter((o) =>
+        ((o.rules ?? []) as { resources?: string[]; verbs: string[] }[]).some(
+          (r) => r.resources?.includes('secrets') && (r.verbs.includes('create') || r.verbs.includes('*')),
+        ),
+      )
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.deepEqual(creators, ['Role/membership-key']);
   });
 
   test('speaker rollout: one node at a time, grace period longer than the BGP drain', () => {
@@ -236,11 +277,18 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     const kustomize = byKey(kustomized);
     const onlyKustomize = [...kustomize.keys()].filter((k) => !helm.has(k));
     const onlyHelm = [...helm.keys()].filter((k) => !kustomize.has(k));
-    // Helm installs into --namespace (--create-namespace) and pre-creates the membership Secret.
-    assert.deepEqual(onlyKustomize, [`v1/Namespace//${NS}`]);
+    // Helm installs into --namespace (--create-namespace) and renders the membership Secret;
+    // kustomize cannot make a random key, so a one-shot Job creates it.
+    assert.deepEqual(onlyKustomize.sort(), [
+      `batch/v1/Job/${NS}/membership-key-${pkgVersion}`,
+      `rbac.authorization.k8s.io/v1/Role/${NS}/membership-key`,
+      `rbac.authorization.k8s.io/v1/RoleBinding/${NS}/membership-key`,
+      `v1/Namespace//${NS}`,
+      `v1/ServiceAccount/${NS}/membership-key`,
+    ]);
     assert.deepEqual(onlyHelm, [`v1/Secret/${NS}/metalbeacon-membership`]);
     for (const [key, obj] of kustomize) {
-      if (key.includes('/Namespace/')) continue;
+      if (onlyKustomize.includes(key)) continue;
       assert.deepEqual(helm.get(key), obj, key);
     }
   });
@@ -329,6 +377,30 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     }
   });
 
+  test('the speaker Role names the Secrets it reads: the membership Secret of the values, and speaker.bgpPasswordSecrets', async () => {
+    const secretRules = (objects: Manifest[]) =>
+      (
+        (findObject(objects, 'Role', 'speaker').rules ?? []) as {
+          resources: string[];
+          resourceNames?: string[];
+          verbs: string[];
+        }[]
+      )
+        .filter((r) => r.resources.includes('secrets'))
+        .map((r) => ({ names: r.resourceNames, verbs: r.verbs }));
+    assert.deepEqual(secretRules(helmDefault), [{ names: ['metalbeacon-membership'], verbs: ['get'] }]);
+    const custom = await helmTemplate(home, [
+      '--set',
+      'speaker.membership.secretName=mb-keys',
+      '--set-json',
+      'speaker.bgpPasswordSecrets=["router-a","router-b"]',
+    ]);
+    assert.deepEqual(secretRules(custom), [
+      { names: ['mb-keys'], verbs: ['get'] },
+      { names: ['router-a', 'router-b'], verbs: ['get'] },
+    ]);
+  });
+
   test('a fresh render makes a random membership key of 32 characters', async () => {
     const [a, b] = await Promise.all([helmTemplate(home), helmTemplate(home)]);
     const key = (objects: Manifest[]): string =>
@@ -346,6 +418,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       [['--set', 'speaker.membership.profile=turbo'], /\/speaker\/membership\/profile/],
       [['--set', 'speaker.membership.port=70000'], /\/speaker\/membership\/port/],
       [['--set', 'controller.replicaz=2'], /replicaz/],
+      [['--set-json', 'speaker.bgpPasswordSecrets=["Not A Name"]'], /\/speaker\/bgpPasswordSecrets\/0/],
       [
         ['--set', 'speaker.terminationGracePeriodSeconds=5'],
         /terminationGracePeriodSeconds \(5\) must exceed/,
@@ -361,9 +434,6 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
   test('helm package stores the files config/ links to: the packaged chart renders the same objects', async () => {
     const out = await runTool('helm', ['package', CHART, '--destination', home], { home });
     assert.equal(out.code, 0, out.stderr);
-    const pkgVersion = (
-      JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
-    ).version;
     const archive = join(home, `metalbeacon-${pkgVersion}.tgz`);
     const packaged = await helmTemplate(home, [], archive);
     const withoutKey = (objects: Manifest[]) =>

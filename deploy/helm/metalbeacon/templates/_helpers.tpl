@@ -50,10 +50,32 @@ Arg: dict root, glob, annotations.
 {{- $_ := set $subject "namespace" $root.Release.Namespace }}
 {{- end }}
 {{- end }}
+{{- if and (eq $obj.kind "Role") (eq $meta.name "speaker") }}
+{{- include "metalbeacon.speakerSecretRules" (dict "root" $root "role" $obj) }}
+{{- end }}
 ---
 # Source: {{ $path }}
 {{ toYaml $obj }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The speaker Role's Secret rules follow the values (it reads Secrets by name only): the rule on
+the membership Secret names speaker.membership.secretName, and speaker.bgpPasswordSecrets adds
+a rule naming the BGPPeers' password Secrets. Never a Secret rule without resourceNames (that
+would allow every Secret). Mutates the role in place. Arg: dict root, role.
+*/}}
+{{- define "metalbeacon.speakerSecretRules" -}}
+{{- $s := .root.Values.speaker }}
+{{- range $rule := .role.rules }}
+{{- if has "secrets" ($rule.resources | default list) }}
+{{- $_ := set $rule "resourceNames" (list $s.membership.secretName) }}
+{{- end }}
+{{- end }}
+{{- with $s.bgpPasswordSecrets }}
+{{- $rule := dict "apiGroups" (list "") "resources" (list "secrets") "resourceNames" . "verbs" (list "get") }}
+{{- $_ := set $.role "rules" (append $.role.rules $rule) }}
 {{- end }}
 {{- end -}}
