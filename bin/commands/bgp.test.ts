@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../../shared/cli/errors.ts';
-import { parsePrefixList } from './bgp.ts';
+import { parsePrefixList, readPasswordFile } from './bgp.ts';
 
 const cli = fileURLToPath(new URL('../metalbeacon.js', import.meta.url));
 const base = [
@@ -72,5 +72,59 @@ describe('metalbeacon bgp', () => {
     const bad = run([...base, '--announce-file', join(dir, 'bad.txt'), '--listen-port', '0']);
     assert.match(bad.stderr, /bad\.txt line 1: prefix "not-a-prefix": missing "\/length"/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses --password (argv is public) and points at --password-file', () => {
+    const { status, stderr } = run([...base, '--password', 'sesame', '--listen-port', '0']);
+    assert.equal(status, 1);
+    assert.match(
+      stderr,
+      /--password is not accepted: a password on the command line is visible to every local user/,
+    );
+    assert.match(stderr, /--password-file FILE/);
+  });
+
+  it('reads --password-file: one trailing newline dropped; empty, multi-line or missing files are errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mb-bgp-password-'));
+    try {
+      const file = (name: string, text: string, mode = 0o600) => {
+        const path = join(dir, name);
+        writeFileSync(path, text, { mode });
+        return path;
+      };
+      assert.equal(await readPasswordFile(file('a', 'se same\n')), 'se same');
+      assert.equal(await readPasswordFile(file('b', 'crlf\r\n')), 'crlf');
+      assert.equal(await readPasswordFile(file('c', 'no-newline')), 'no-newline');
+      await assert.rejects(readPasswordFile(file('d', '\n')), /--password-file: .*d is empty/);
+      await assert.rejects(readPasswordFile(file('e', 'one\ntwo\n')), /more than one line/);
+      await assert.rejects(readPasswordFile(join(dir, 'missing')), /--password-file: cannot read .*missing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns when others may read the password file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mb-bgp-password-'));
+    try {
+      const path = join(dir, 'open');
+      writeFileSync(path, 'sesame\n', { mode: 0o644 });
+      // An announce file that fails to parse ends the run right after the password is read.
+      writeFileSync(join(dir, 'bad.txt'), 'not-a-prefix\n');
+      const { stderr } = run([
+        ...base,
+        '--password-file',
+        path,
+        '--announce-file',
+        join(dir, 'bad.txt'),
+        '--listen-port',
+        '0',
+      ]);
+      assert.match(
+        stderr,
+        /warning: --password-file .*open is readable by others \(mode 644\); chmod 600 it/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
 import type { EndpointsServer } from '../../shared/daemon/endpoints.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
@@ -32,6 +32,7 @@ interface BgpOptions {
   connectRetry: string;
   connectRetryMax: string;
   password: string | undefined;
+  passwordFile: string | undefined;
   announce: string[];
   announceFile: string | undefined;
   community: string[];
@@ -80,6 +81,31 @@ export function parsePrefixList(text: string, where: string): string[] {
   return prefixes;
 }
 
+/**
+ * The password in `file`: its content without one trailing newline (what `echo` or an editor
+ * leaves), which must not be empty. A file others may read is allowed, with a warning on stderr.
+ */
+export async function readPasswordFile(file: string): Promise<string> {
+  let text: string;
+  let mode: number;
+  try {
+    [text, mode] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mode)]);
+  } catch (error) {
+    throw new CliError(`--password-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') throw new CliError(`--password-file: ${file} is empty`);
+  if (/[\r\n]/.test(password)) {
+    throw new CliError(`--password-file: ${file} has more than one line; the password is the whole file`);
+  }
+  if ((mode & 0o077) !== 0) {
+    process.stderr.write(
+      `warning: --password-file ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it\n`,
+    );
+  }
+  return password;
+}
+
 /** The router ID when none is configured: the first IPv4 address of this node (RFC 6286 needs one). */
 function defaultRouterId(): string {
   for (const entries of Object.values(networkInterfaces())) {
@@ -104,7 +130,11 @@ async function loadSocketOptions(required: boolean): Promise<SocketOptions | und
   }
 }
 
-/** `metalbeacon bgp`: our BGP speaker without Kubernetes, announcing prefixes until SIGTERM. */
+/**
+ * `metalbeacon bgp`: our BGP speaker without Kubernetes, announcing prefixes until SIGTERM.
+ * `--password` is gone (argv is readable by every local user: ps, /proc/PID/cmdline); it stays
+ * as a hidden option only to be refused with why, instead of "unknown option".
+ */
 export function bgpCommand(): Command {
   return new Command('bgp')
     .description(
@@ -124,7 +154,11 @@ export function bgpCommand(): Command {
     .option('--connect-time <sec>', 'TCP connect timeout', '5')
     .option('--connect-retry <sec>', 'first reconnect delay; doubles per failure', '5')
     .option('--connect-retry-max <sec>', 'reconnect delay cap', '120')
-    .option('--password <text>', 'TCP MD5 signature password (RFC 2385)')
+    .option(
+      '--password-file <file>',
+      'TCP MD5 signature password (RFC 2385): the file content, one trailing newline removed',
+    )
+    .addOption(new Option('--password <text>').hideHelp())
     .option('--announce <prefixes>', 'comma-separated prefixes to announce (repeatable)', collect, [])
     .option('--announce-file <file>', 'file with one prefix per line (# comments); re-read on SIGHUP')
     .option('--community <c>', 'community AS:VALUE or well-known name (repeatable)', collect, [])
@@ -200,7 +234,14 @@ export function bgpCommand(): Command {
         }
         return new Map(prefixes.map((p) => [p, attributes]));
       };
-      const password = options.password;
+      if (options.password !== undefined) {
+        throw new CliError(
+          '--password is not accepted: a password on the command line is visible to every local user (ps, /proc/PID/cmdline)',
+          { hint: 'write it to a file only you can read and pass --password-file FILE' },
+        );
+      }
+      const password =
+        options.passwordFile === undefined ? undefined : await readPasswordFile(options.passwordFile);
       const socketOptions = await loadSocketOptions(password !== undefined);
       const logger = commandLogger(globals, 'bgp');
       if (!socketOptions) logger.warn('native addon not built: TTL for eBGP is left at the kernel default');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
@@ -10,6 +13,13 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   let lab: Lab;
   let bird: Bird;
+  // Passwords go in files (--password-file): argv is readable by every local user.
+  const dir = mkdtempSync(join(tmpdir(), 'mb-bgp-md5-'));
+  const passwordFile = (password: string): string => {
+    const file = join(dir, password);
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    return file;
+  };
 
   before(async () => {
     lab = await Lab.create('bgpmd5');
@@ -32,13 +42,21 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   after(async () => {
     await bird?.stop();
     await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const passive of [false, true]) {
     it(`the right password establishes (${passive ? 'BIRD connects to our listener' : 'we connect'})`, async () => {
       const speaker = startSpeaker(lab, 'node', [
         ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
-        ...['--password', 'right-key', '--announce', '198.51.100.11/32', '--drain-time', '0'],
+        ...[
+          '--password-file',
+          passwordFile('right-key'),
+          '--announce',
+          '198.51.100.11/32',
+          '--drain-time',
+          '0',
+        ],
         ...(passive ? ['--passive'] : ['--listen-port', '0']),
       ]);
       try {
@@ -54,7 +72,14 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   it('a wrong password never establishes', async () => {
     const speaker = startSpeaker(lab, 'node', [
       ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
-      ...['--password', 'wrong-key', '--announce', '198.51.100.12/32', '--connect-time', '1'],
+      ...[
+        '--password-file',
+        passwordFile('wrong-key'),
+        '--announce',
+        '198.51.100.12/32',
+        '--connect-time',
+        '1',
+      ],
       ...['--connect-retry', '1', '--connect-retry-max', '1', '--drain-time', '0'],
     ]);
     try {
