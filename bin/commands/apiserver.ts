@@ -5,13 +5,22 @@ export interface ApiserverOptions {
   writeKubeconfig?: string;
   apply: string[];
   dualStack?: boolean;
+  allowUnauthenticatedNetworkAccess?: boolean;
 }
 
 /** `metalbeacon apiserver`: the embedded Kubernetes API server (apiserver/). */
 export function apiserverCommand(): Command {
   return new Command('apiserver')
     .description('run the embedded Kubernetes API server (for tests, the lab and demos; not for production)')
-    .option('--listen <host:port>', 'address to listen on (port 0: any free port)', '127.0.0.1:6443')
+    .option(
+      '--listen <host:port>',
+      'address to listen on (port 0: any free port); loopback only unless --allow-unauthenticated-network-access',
+      '127.0.0.1:6443',
+    )
+    .option(
+      '--allow-unauthenticated-network-access',
+      'let --listen be a non-loopback address: anyone who reaches the port controls this cluster (there is no authentication)',
+    )
     .option('--write-kubeconfig <file>', 'write a kubeconfig pointing at this server')
     .option(
       '--apply <path>',

@@ -1,8 +1,11 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { ApiError } from '../../apiserver/errors.ts';
 import { ManifestError, readManifests } from '../../apiserver/manifests.ts';
 import { startApiServer } from '../../apiserver/server.ts';
 import { CliError } from '../../shared/cli/errors.ts';
+import { isLoopbackIp } from '../../shared/net/ip.ts';
 import type { GlobalOptions } from '../program.ts';
 import type { ApiserverOptions } from './apiserver.ts';
 import { commandLogger, listenOption } from './options.ts';
@@ -10,12 +13,42 @@ import { commandLogger, listenOption } from './options.ts';
 // What `metalbeacon apiserver` does, loaded only when it runs: the embedded API server and
 // its schema validator stay out of the other programs' memory (the speaker's above all).
 
+/**
+ * The server answers every request without credentials as the cluster's administrator, so by
+ * default it listens on loopback only: every address `host` stands for (a name may resolve to
+ * several) must be a loopback address, and 0.0.0.0 / :: (every address) never is.
+ */
+async function refuseNetworkExposure(host: string, listen: string): Promise<void> {
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch (error) {
+    throw new CliError(`--listen ${listen}: cannot resolve ${host}: ${(error as Error).message}`);
+  }
+  const exposed = addresses.filter((a) => !isLoopbackIp(a));
+  if (exposed.length === 0) return;
+  throw new CliError(
+    `--listen ${listen} is reachable from the network (${exposed.join(', ')}): the embedded API server has no authentication, so anyone who reaches it controls the cluster`,
+    {
+      hint: 'listen on loopback (--listen 127.0.0.1:6443), or accept that risk with --allow-unauthenticated-network-access',
+    },
+  );
+}
+
 /** Runs `metalbeacon apiserver` until SIGINT or SIGTERM (see apiserver.ts). */
 export async function runApiserver(options: ApiserverOptions, command: Command): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions & ApiserverOptions>();
   const log = commandLogger(globals, 'apiserver');
   // HOST:PORT or [v6]:PORT with a host (never every address); port 0 picks a free one.
   const { host, port } = listenOption('--listen', options.listen, { hostRequired: true });
+  if (options.allowUnauthenticatedNetworkAccess) {
+    log.warn(
+      { listen: options.listen },
+      'unauthenticated network access allowed: anyone who reaches this port controls the cluster',
+    );
+  } else {
+    await refuseNetworkExposure(host!, options.listen);
+  }
   let manifests: ReturnType<typeof readManifests>;
   try {
     manifests = readManifests(options.apply);

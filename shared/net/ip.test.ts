@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIp, formatRange, parseCidr, parseIp, parseRangeOrCidr, rangeSize } from './ip.ts';
+import {
+  formatIp,
+  formatRange,
+  isLoopbackIp,
+  parseCidr,
+  parseIp,
+  parseRangeOrCidr,
+  rangeSize,
+} from './ip.ts';
 
 describe('ip math', () => {
   it('counts a /64 exactly, beyond 64-bit integers', () => {
@@ -40,5 +48,22 @@ describe('ip math', () => {
     assert.equal(formatIp(ip), '2001:db8::1');
     assert.equal(parseIp('198.51.100.1/32'), undefined);
     assert.equal(formatRange({ family: 'IPv4', first: 1n, last: 3n }), '0.0.0.1-0.0.0.3');
+  });
+
+  it('tells loopback addresses from the rest, the unspecified ones included', () => {
+    for (const ip of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1'])
+      assert.equal(isLoopbackIp(ip), true, ip);
+    for (const ip of [
+      '0.0.0.0',
+      '::',
+      '192.0.2.1',
+      '128.0.0.1',
+      '::2',
+      '::ffff:192.0.2.1',
+      'localhost',
+      '',
+    ]) {
+      assert.equal(isLoopbackIp(ip), false, ip);
+    }
   });
 });

@@ -30,6 +30,18 @@ export function parseIp(text: string): IpValue | undefined {
   return undefined;
 }
 
+/**
+ * True for a loopback address: 127.0.0.0/8, ::1, or IPv4-mapped 127.0.0.0/8 (::ffff:127.x.y.z).
+ * The unspecified addresses (0.0.0.0, ::), which mean "every address" to a listener, are not.
+ */
+export function isLoopbackIp(text: string): boolean {
+  const ip = parseIp(text);
+  if (!ip) return false;
+  if (ip.family === 'IPv4') return ip.value >> 24n === 127n;
+  if (ip.value === 1n) return true;
+  return ip.value >> 24n === 0xffff7fn;
+}
+
 /** Canonical text of an address: dotted quad, or RFC 5952 for IPv6. */
 export function formatIp(ip: IpValue): string {
   return ip.family === 'IPv4'

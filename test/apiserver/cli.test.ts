@@ -5,13 +5,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'metalbeacon-apiserver-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, ['bin/metalbeacon.js', '--log-format', 'json', ...args], {
+/** Runs the CLI; `wrapper` (e.g. `unshare --net`) runs it inside another program. */
+function run(args: string[], wrapper: string[] = []) {
+  const command = [...wrapper, process.execPath, 'bin/metalbeacon.js', '--log-format', 'json', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,3 +98,53 @@ test('a missing manifest path is one clear line', async () => {
   assert.match(p.stderr(), /^error: manifest path .*nope does not exist\nhint: /);
   assert.doesNotMatch(p.stderr(), /\n\s+at /);
 });
+
+test('a non-loopback --listen is refused (no authentication) unless explicitly allowed', async () => {
+  for (const listen of ['0.0.0.0:0', '[::]:0', '192.0.2.1:6443']) {
+    const p = run(['apiserver', '--listen', listen]);
+    assert.equal(await p.exited, 1, listen);
+    const lines = p.stderr().trim().split('\n');
+    assert.match(
+      lines[0] ?? '',
+      /^error: --listen .* is reachable from the network \(.*\): the embedded API server has no authentication, so anyone who reaches it controls the cluster$/,
+    );
+    assert.equal(
+      lines[1],
+      'hint: listen on loopback (--listen 127.0.0.1:6443), or accept that risk with --allow-unauthenticated-network-access',
+    );
+  }
+  // A name is judged by every address it resolves to: localhost is loopback only.
+  const local = run(['apiserver', '--listen', 'localhost:0']);
+  try {
+    await waitForLine(local, /serving the Kubernetes API/);
+  } finally {
+    local.child.kill('SIGTERM');
+  }
+  assert.equal(await local.exited, 0);
+});
+
+test('--allow-unauthenticated-network-access listens on every address, with a warning', async () => {
+  // In a network namespace of its own, so nothing outside this test can reach it meanwhile.
+  const p = run(
+    ['apiserver', '--listen', '0.0.0.0:0', '--allow-unauthenticated-network-access'],
+    ['unshare', '--net'],
+  );
+  try {
+    await waitForLine(p, /serving the Kubernetes API on http:\/\/0\.0\.0\.0:\d+/);
+    assert.match(
+      p.stderr(),
+      /"level":40.*unauthenticated network access allowed: anyone who reaches this port controls the cluster/,
+    );
+  } finally {
+    p.child.kill('SIGTERM');
+  }
+  assert.equal(await p.exited, 0);
+});
+
+/** Waits for a line of the process's log; gives up (with the log) if it exits first. */
+async function waitForLine(p: ReturnType<typeof run>, pattern: RegExp): Promise<void> {
+  await waitFor(`${pattern} in the log`, () => {
+    if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr()}`);
+    return pattern.test(p.stderr());
+  });
+}
