@@ -401,6 +401,80 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     ]);
   });
 
+  test('metricsProxy: the programs on 127.0.0.1, a kube-rbac-proxy sidecar on the metrics port, HTTPS probes, the RBAC it needs', async () => {
+    const objects = await helmTemplate(home, [
+      '--set',
+      'metricsProxy.enabled=true,metricsProxy.image=registry.example/kube-rbac-proxy:v0.19.1,serviceMonitor.enabled=true',
+    ]);
+    for (const [workload, port, upstream, address] of [
+      [deployment(objects), 7472, 7482, 'POD_IP'],
+      [daemonSet(objects), 7473, 7483, 'HOST_IP'],
+    ] as const) {
+      const containers = workload.spec?.template.spec?.containers ?? [];
+      const [program, proxy] = containers;
+      assert.equal(containers.length, 2);
+      assert.ok(program && proxy);
+      assert.equal(flag(program, '--metrics-listen'), `127.0.0.1:${upstream}`);
+      assert.equal(
+        program.ports?.some((p) => p.name === 'metrics'),
+        false,
+        'the port is the sidecar’s',
+      );
+      for (const probe of [program.livenessProbe, program.readinessProbe]) {
+        assert.deepEqual([probe?.httpGet?.port, probe?.httpGet?.scheme], [port, 'HTTPS']);
+      }
+      assert.equal(proxy.image, 'registry.example/kube-rbac-proxy:v0.19.1');
+      assert.deepEqual(proxy.args, [
+        `--secure-listen-address=[$(${address})]:${port}`,
+        `--upstream=http://127.0.0.1:${upstream}/`,
+        '--ignore-paths=/healthz,/readyz',
+      ]);
+      assert.deepEqual(
+        proxy.ports?.map((p) => `${p.name}:${p.containerPort}`),
+        [`metrics:${port}`],
+      );
+      assert.equal(proxy.securityContext?.runAsNonRoot, true);
+      assert.deepEqual(proxy.securityContext?.capabilities, { drop: ['ALL'] });
+    }
+    // The only RBAC added: what the proxy asks the API server, and a role for the scraper.
+    const extra = objects
+      .filter(
+        (o) => o.kind.startsWith('ClusterRole') && !helmDefault.some((d) => objectKey(d) === objectKey(o)),
+      )
+      .map((o) => ({ kind: o.kind, name: o.metadata.name, rules: o.rules, subjects: o.subjects }))
+      .sort((a, b) => `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
+    assert.deepEqual(extra, [
+      {
+        kind: 'ClusterRole',
+        name: 'metalbeacon:metrics-proxy',
+        rules: [
+          { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+          { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+        ],
+        subjects: undefined,
+      },
+      {
+        kind: 'ClusterRole',
+        name: 'metalbeacon:metrics-reader',
+        rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+        subjects: undefined,
+      },
+      {
+        kind: 'ClusterRoleBinding',
+        name: 'metalbeacon:metrics-proxy',
+        rules: undefined,
+        subjects: [
+          { kind: 'ServiceAccount', name: 'controller', namespace: NS },
+          { kind: 'ServiceAccount', name: 'speaker', namespace: NS },
+        ],
+      },
+    ]);
+    const monitor = findObject(objects, 'ServiceMonitor', 'metalbeacon') as {
+      spec?: { endpoints?: { scheme?: string }[] };
+    };
+    assert.equal(monitor.spec?.endpoints?.[0]?.scheme, 'https');
+  });
+
   test('a fresh render makes a random membership key of 32 characters', async () => {
     const [a, b] = await Promise.all([helmTemplate(home), helmTemplate(home)]);
     const key = (objects: Manifest[]): string =>
@@ -419,6 +493,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       [['--set', 'speaker.membership.port=70000'], /\/speaker\/membership\/port/],
       [['--set', 'controller.replicaz=2'], /replicaz/],
       [['--set-json', 'speaker.bgpPasswordSecrets=["Not A Name"]'], /\/speaker\/bgpPasswordSecrets\/0/],
+      [['--set', 'metricsProxy.enabled=true'], /metricsProxy.image: set the kube-rbac-proxy image/],
       [
         ['--set', 'speaker.terminationGracePeriodSeconds=5'],
         /terminationGracePeriodSeconds \(5\) must exceed/,

@@ -79,3 +79,74 @@ would allow every Secret). Mutates the role in place. Arg: dict root, role.
 {{- $_ := set $.role "rules" (append $.role.rules $rule) }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Where a program serves /metrics, /healthz and /readyz: its own address from the downward API
+(brackets: it may be IPv6), or 127.0.0.1 behind the metrics proxy. Arg: dict root, port,
+upstreamPort, addressVar (HOST_IP or POD_IP).
+*/}}
+{{- define "metalbeacon.metricsListen" -}}
+{{- if .root.Values.metricsProxy.enabled -}}
+127.0.0.1:{{ .upstreamPort }}
+{{- else -}}
+[$({{ .addressVar }})]:{{ .port }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The kubelet's probes of a program: its metrics port by name, or through the proxy (HTTPS on
+the port number: the port is the sidecar's). Arg: dict root, port.
+*/}}
+{{- define "metalbeacon.probes" -}}
+{{- $proxy := .root.Values.metricsProxy.enabled -}}
+{{- range $probe := list (list "livenessProbe" "/healthz" 10) (list "readinessProbe" "/readyz" 5) }}
+{{ index $probe 0 }}:
+  httpGet:
+    path: {{ index $probe 1 }}
+    port: {{ if $proxy }}{{ $.port }}{{ else }}metrics{{ end }}
+    {{- if $proxy }}
+    scheme: HTTPS
+    {{- end }}
+  periodSeconds: {{ index $probe 2 }}
+  failureThreshold: 3
+{{- end }}
+{{- end -}}
+
+{{/*
+The kube-rbac-proxy sidecar in front of a program's metrics server. Arg: dict root, port,
+upstreamPort, addressVar, fieldPath (of the address).
+*/}}
+{{- define "metalbeacon.metricsProxyContainer" -}}
+{{- $p := .root.Values.metricsProxy -}}
+{{- if not $p.image }}
+{{- fail "metricsProxy.image: set the kube-rbac-proxy image (repository:tag) to use metricsProxy.enabled" }}
+{{- end }}
+- name: metrics-proxy
+  image: {{ $p.image }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  args:
+    - --secure-listen-address=[$({{ .addressVar }})]:{{ .port }}
+    - --upstream=http://127.0.0.1:{{ .upstreamPort }}/
+    # The kubelet's probes carry no token.
+    - --ignore-paths=/healthz,/readyz
+  env:
+    - name: {{ .addressVar }}
+      valueFrom:
+        fieldRef:
+          fieldPath: {{ .fieldPath }}
+  ports:
+    - name: metrics
+      containerPort: {{ .port }}
+      protocol: TCP
+  resources:
+    {{- toYaml $p.resources | nindent 4 }}
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    allowPrivilegeEscalation: false
+    privileged: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+{{- end -}}
