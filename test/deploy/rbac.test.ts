@@ -28,7 +28,6 @@ import {
   setEndpoints,
   startBed,
 } from '../speaker/harness.ts';
-import { kubeClientFromText } from '../support/kube-client.ts';
 import { policyOf, refusedRequests, unusedGrants } from './rbac-usage.ts';
 import { findObject, helmTemplate, kustomizeBuild, type Manifest, normalise } from './render.ts';
 
