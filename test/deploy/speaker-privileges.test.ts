@@ -279,17 +279,13 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
       peerPort: 1179,
       passwordSecret: { name: 'pw-accept' },
     });
+    // The harness writes each Service's status as the controller would (no controller runs).
     for (const [name, ip] of [
       ['web4', VIP4],
       ['web6', VIP6],
       ['routed', BGP_VIP],
     ] as const) {
-      await createService(
-        bed,
-        name,
-        [ip],
-        ip.includes(':') ? { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' } : {},
-      );
+      await createService(bed, name, [ip]);
       await setEndpoints(bed, name, ['node1']);
     }
   });
