@@ -68,6 +68,8 @@ let controller: ControllerHandle | undefined;
 let speaker: SpeakerHandle | undefined;
 let speakerClient: KubeClient | undefined;
 let peer: ChildProcess | undefined;
+const peerLog: string[] = [];
+const speakerLog: string[] = [];
 
 /** A client with the ServiceAccount's token, talking to `url` (the server, or the proxy in front of it). */
 function serviceAccountClient(account: string, url: string): KubeClient {
@@ -99,11 +101,11 @@ async function servedIp(name: string): Promise<string> {
 }
 
 /** A LoadBalancer Service in default, as a user creates it (the controller writes its status). */
-async function createLoadBalancer(name: string): Promise<void> {
+async function createLoadBalancer(name: string, annotations: Record<string, string> = {}): Promise<void> {
   await bed.core.createNamespacedService({
     namespace: 'default',
     body: {
-      metadata: { name },
+      metadata: { name, annotations },
       spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }], selector: { app: name } },
     },
   });
@@ -199,6 +201,30 @@ describe('the programs under the install RBAC, enforced', () => {
       'the status write met a Conflict',
     );
 
+    // A Service asking for an IP no pool holds, then one it may have, then the first again: the
+    // same Warning in the Service's namespace counts up (a patch outside our namespace).
+    const ask = async (ip: string) =>
+      bed.core.patchNamespacedService(
+        {
+          name: 'picky',
+          namespace: 'default',
+          body: { metadata: { annotations: { 'metalbeacon.io/loadBalancerIPs': ip } } },
+        },
+        MERGE,
+      );
+    await createLoadBalancer('picky', { 'metalbeacon.io/loadBalancerIPs': '203.0.113.50' });
+    await waitFor(
+      'the LoadBalancerFailed event',
+      async () => (await eventCount('picky', 'LoadBalancerFailed', 'default')) === 1,
+    );
+    await ask('198.51.100.14');
+    await waitFor('picky served', async () => (await servedIp('picky')) === '198.51.100.14');
+    await ask('203.0.113.50');
+    await waitFor(
+      'the repeated Service event counted',
+      async () => (await eventCount('picky', 'LoadBalancerFailed', 'default')) === 2,
+    );
+
     // A configuration error, fixed, then made again: the same event counts up (a patch).
     await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'overlap', {
       addresses: ['198.51.100.8/29'],
@@ -253,8 +279,10 @@ describe('the programs under the install RBAC, enforced', () => {
         ...['--router-id', '192.0.2.254', '--passive', '--listen-address', '127.0.0.2'],
         ...['--listen-port', String(port), '--password-file', passwordFile, '--drain-time', '0'],
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    for (const stream of [peer.stdout, peer.stderr])
+      stream?.on('data', (d: Buffer) => peerLog.push(d.toString()));
     bed.server.applyObjects([
       {
         apiVersion: 'v1',
@@ -293,10 +321,13 @@ describe('the programs under the install RBAC, enforced', () => {
       client: speakerClient,
       socketOptions: nativeSocketOptions(),
       secretRefreshMs: 500,
+      log: pino({ level: 'info' }, { write: (line: string) => void speakerLog.push(line) }),
     });
     await waitFor('the BGP session Established', async () => {
       const state = (await listCrs(bed, 'bgpsessionstates')).find((o) => o.metadata.name === 'node-a.router');
       return state?.status?.state === 'Established';
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}\nspeaker:\n${speakerLog.join('')}\npeer:\n${peerLog.join('')}`);
     });
     const l2 = await waitFor('the ServiceL2Status of web', async () =>
       (await listCrs(bed, 'servicel2statuses')).find(
