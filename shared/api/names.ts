@@ -59,12 +59,3 @@ export const PoolConditionTypes = {
   /** True when the pool is part of the running configuration; False names the error. */
   ConfigValid: 'ConfigValid',
 } as const;
-
-/** The controller's leader-election Lease in DEFAULT_NAMESPACE; RBAC (config/rbac) grants updates to this name only. */
-export const CONTROLLER_LEASE_NAME = 'metalbeacon-controller';
-
-/** ServiceAccounts of the two programs in DEFAULT_NAMESPACE (config/rbac). */
-export const ServiceAccounts = {
-  Controller: 'controller',
-  Speaker: 'speaker',
-} as const;

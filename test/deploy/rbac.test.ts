@@ -10,7 +10,8 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { AuditEntry } from '../../apiserver/authorization.ts';
 import { readManifests } from '../../apiserver/manifests.ts';
-import { serviceAccountUser } from '../../apiserver/rbac.ts';
+import { authorize, serviceAccountUser } from '../../apiserver/rbac.ts';
+import type { RequestAttributes } from '../../apiserver/request-attributes.ts';
 import { type ControllerHandle, startController } from '../../controller/shell/controller.ts';
 import { REPO_ROOT } from '../../scripts/sync-config.ts';
 import { KubeClient } from '../../shared/k8s/client.ts';
@@ -28,7 +29,7 @@ import {
   setEndpoints,
   startBed,
 } from '../speaker/harness.ts';
-import { policyOf, refusedRequests, unusedGrants } from './rbac-usage.ts';
+import { describeRequest, grantsOf, policyOf, refusedRequests, unusedGrants } from './rbac-usage.ts';
 import { findObject, helmTemplate, kustomizeBuild, type Manifest, normalise } from './render.ts';
 
 /**
@@ -444,4 +445,72 @@ describe('every grant of the install is needed, and enough', () => {
       assert.equal(accounts.has('membership-key'), what === 'the kustomize build', what);
     });
   }
+});
+
+describe('what no install may ever grant, whatever the code comes to use', () => {
+  // The derived test above keeps grants to what the code uses; these keep the code from coming
+  // to use what would let a compromised Pod climb (issue 17).
+  const at = (verb: string, resource: string, namespace: string, name = ''): RequestAttributes => {
+    const [res = '', sub = ''] = resource.split('/');
+    return {
+      resourceRequest: true,
+      verb,
+      path: '',
+      apiGroup: '',
+      resource: res,
+      subresource: sub,
+      namespace,
+      name,
+    };
+  };
+  const never: [keyof typeof users, RequestAttributes][] = [
+    // Secrets: the speaker never lists, watches, creates or changes one, nor reads another
+    // name; the controller reads none.
+    ['speaker', at('list', 'secrets', NS)],
+    ['speaker', at('watch', 'secrets', NS)],
+    ['speaker', at('create', 'secrets', NS)],
+    ['speaker', at('update', 'secrets', NS, 'metalbeacon-membership')],
+    ['speaker', at('patch', 'secrets', NS, 'metalbeacon-membership')],
+    ['speaker', at('delete', 'secrets', NS, 'metalbeacon-membership')],
+    ['speaker', at('get', 'secrets', NS, 'sh.helm.release.v1.metalbeacon.v1')],
+    ['speaker', at('get', 'secrets', 'default', 'metalbeacon-membership')],
+    ['controller', at('get', 'secrets', NS, 'metalbeacon-membership')],
+    ['controller', at('list', 'secrets', NS)],
+    // Tokens, Pods, Services.
+    ['speaker', at('create', 'serviceaccounts/token', NS, 'controller')],
+    ['controller', at('create', 'serviceaccounts/token', NS, 'speaker')],
+    ['speaker', at('create', 'pods', NS)],
+    ['speaker', at('patch', 'services/status', 'default', 'web')],
+    ['speaker', at('patch', 'services', 'default', 'web')],
+    ['controller', at('delete', 'services', 'default', 'web')],
+    ['membershipKey', at('list', 'secrets', NS)],
+    ['membershipKey', at('get', 'secrets', NS, 'router-password')],
+  ];
+
+  test('in config/rbac, the kustomize build and the Helm chart, whatever its values', () => {
+    for (const [what, objects] of [
+      ['config/rbac', readManifests([join(REPO_ROOT, 'config/rbac')]) as unknown as Manifest[]],
+      ['the kustomize build', kustomized],
+      ['helm template (defaults)', helmDefault],
+      ['helm template with speaker.bgpPasswordSecrets', helmPasswords],
+    ] as const) {
+      const policy = policyOf(objects);
+      for (const [who, request] of never) {
+        const decision = authorize(users[who], request, policy);
+        assert.equal(
+          decision.allowed,
+          false,
+          `${what}: ${who} may ${describeRequest(request)} (${decision.reason})`,
+        );
+      }
+      // Every binding names one of our ServiceAccounts, and no rule has a wildcard (grantsOf throws).
+      for (const binding of [...policy.roleBindings, ...policy.clusterRoleBindings]) {
+        for (const subject of binding.subjects ?? []) {
+          assert.equal(subject.kind, 'ServiceAccount', `${what}: ${binding.metadata.name}`);
+          assert.ok(['controller', 'speaker', 'membership-key'].includes(subject.name), subject.name);
+        }
+      }
+      for (const user of Object.values(users)) assert.doesNotThrow(() => grantsOf(policy, user), what);
+    }
+  });
 });
