@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import { createLogger } from '../../shared/log/logger.ts';
 import type { GlobalOptions } from '../program.ts';
+import { connectToCluster } from './cluster.ts';
+import { commandLogger } from './options.ts';
 
 interface MembershipKeyOptions {
   namespace?: string;
@@ -27,18 +28,12 @@ export function membershipKeyCommand(): Command {
     )
     .action(async (options: MembershipKeyOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & MembershipKeyOptions>();
-      const log = createLogger({
-        level: globals.logLevel,
-        ...(globals.logFormat ? { pretty: globals.logFormat === 'pretty' } : {}),
-        name: 'membership-key',
-      });
+      const log = commandLogger(globals, 'membership-key');
       const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
-      const { loadKubeClient } = await import('../../shared/k8s/kubeconfig.ts');
-      const { ensureApiServerReachable } = await import('../../shared/k8s/reachability.ts');
+      const { apiStatus } = await import('../../shared/k8s/client.ts');
       const { ensureMembershipSecret } = await import('../../speaker/shell/membership-secret.ts');
-      const client = await loadKubeClient(globals.kubeconfig);
+      const client = await connectToCluster(globals.kubeconfig);
       try {
-        await ensureApiServerReachable(client);
         const { created } = await ensureMembershipSecret(client, namespace, options.secret);
         const secret = `${namespace}/${options.secret}`;
         log.info(
@@ -48,8 +43,7 @@ export function membershipKeyCommand(): Command {
             : 'the membership Secret exists; left as it is',
         );
       } catch (error) {
-        const status = (error as { code?: unknown }).code;
-        if (typeof status !== 'number') throw error;
+        if (apiStatus(error) === undefined) throw error;
         throw new CliError(`the API server refused: ${(error as Error).message}`, {
           hint: 'this needs get and create on Secrets in the namespace (deploy/kustomize/default/membership-key.yaml)',
         });

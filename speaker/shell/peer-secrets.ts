@@ -1,5 +1,5 @@
 import type { SecretLike } from '../../shared/api/resources.ts';
-import type { KubeClient } from '../../shared/k8s/client.ts';
+import { apiStatus, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { trimPasswordSecret } from './trim.ts';
 
@@ -27,11 +27,6 @@ type Entry =
 /** Why a Secret the API refused to show cannot be used; the fix is in the speaker's Role. */
 export const FORBIDDEN_WHY =
   "the speaker's Role does not allow it (403 Forbidden): add the name to the Role's resourceNames (Helm: speaker.bgpPasswordSecrets; kustomize: see deploy/README.md)";
-
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 export class PeerSecrets {
   readonly #o: PeerSecretsOptions;
@@ -101,9 +96,8 @@ export class PeerSecrets {
     try {
       return { kind: 'found', secret: trimPasswordSecret(await client.get<SecretLike>(path), namespace) };
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 404) return { kind: 'missing' };
-      if (status === 403) return { kind: 'unreadable', why: FORBIDDEN_WHY };
+      if (isNotFound(error)) return { kind: 'missing' };
+      if (apiStatus(error) === 403) return { kind: 'unreadable', why: FORBIDDEN_WHY };
       // The API server is away or failing: keep what we knew; the next refresh tries again.
       this.#o.log.warn({ secret: name, err: String(error) }, 'could not read a BGP password Secret');
       return previous ?? { kind: 'unreadable', why: `reading it failed: ${String(error)}` };
