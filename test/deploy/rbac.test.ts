@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,6 +28,7 @@ import {
   setEndpoints,
   startBed,
 } from '../speaker/harness.ts';
+import { freePort } from '../support/free-port.ts';
 import { describeRequest, grantsOf, policyOf, refusedRequests, unusedGrants } from './rbac-usage.ts';
 import { findObject, helmTemplate, kustomizeBuild, type Manifest, normalise } from './render.ts';
 
@@ -83,14 +83,6 @@ function serviceAccountClient(account: string, url: string): KubeClient {
     tls: { rejectUnauthorized: true },
     headers: async () => ({ authorization: `Bearer ${token}` }),
   });
-}
-
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function servedIp(name: string): Promise<string> {
