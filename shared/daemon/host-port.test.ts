@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { formatHostPort, HostPortError, parseHostPort } from './host-port.ts';
 
 describe('parseHostPort', () => {
-  it('reads host names, IPv4, bracketed IPv6 (with a zone) and an empty host', () => {
+  it('reads host names, IPv4, bracketed IPv6 (with a zone) or IPv4 and an empty host', () => {
     const table: [string, { host: string | undefined; port: number }][] = [
       ['127.0.0.1:7472', { host: '127.0.0.1', port: 7472 }],
       ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
@@ -13,6 +13,8 @@ describe('parseHostPort', () => {
       ['[2001:db8::7]:179', { host: '2001:db8::7', port: 179 }],
       ['[fe80::1%eth0]:9', { host: 'fe80::1%eth0', port: 9 }],
       ['[::ffff:192.0.2.1]:1', { host: '::ffff:192.0.2.1', port: 1 }],
+      // The manifests' `[$(HOST_IP)]:7473`: the downward API's address may be of either family.
+      ['[192.0.2.11]:7473', { host: '192.0.2.11', port: 7473 }],
       [':7472', { host: undefined, port: 7472 }],
     ];
     for (const [text, want] of table) assert.deepEqual(parseHostPort(text), want, text);
@@ -33,8 +35,10 @@ describe('parseHostPort', () => {
       ['::1:7472', /an IPv6 address needs brackets/],
       ['[::1:7472', /unbalanced brackets/],
       ['::1]:7472', /unbalanced brackets/],
-      ['[127.0.0.1]:80', /brackets must hold an IPv6 address/],
-      ['[]:80', /brackets must hold an IPv6 address/],
+      ['[]:80', /brackets must hold an IP address/],
+      ['[node.example]:80', /brackets must hold an IP address/],
+      ['[192.0.2.256]:80', /brackets must hold an IP address/],
+      ['[192.0.2]:80', /brackets must hold an IP address/],
       ['[::1]x:80', /unbalanced brackets/],
       ['bad host:80', /bad host "bad host"/],
       ['a/b:80', /bad host/],

@@ -329,10 +329,10 @@ describe('the programs under the install RBAC, enforced', () => {
         (o) => o.metadata.labels?.['metalbeacon.io/node'] === 'node-a',
       ),
     );
-    await waitFor(
-      'the ServiceBGPStatus of web',
-      async () => (await listCrs(bed, 'servicebgpstatuses')).length === 1,
-    );
+    const bgpStatus = await waitFor('the ServiceBGPStatus of web', async () => {
+      const all = await listCrs(bed, 'servicebgpstatuses');
+      return all.length === 1 ? all[0] : undefined;
+    });
     await waitFor('the gone node’s object collected', async () =>
       (await listCrs(bed, 'servicel2statuses')).every((o) => o.metadata.name !== 'left-behind'),
     );
@@ -341,23 +341,28 @@ describe('the programs under the install RBAC, enforced', () => {
       async () => (await eventCount('web', 'nodeAssigned', 'default')) > 0,
     );
 
-    // Someone changes a label of the speaker's object: the speaker puts it back (a patch).
-    const labels = { ...l2.metadata.labels };
-    await bed.custom.patchNamespacedCustomObject(
-      {
-        group: 'metalbeacon.io',
-        version: 'v1beta1',
-        namespace: NS,
-        plural: 'servicel2statuses',
-        name: l2.metadata.name,
-        body: { metadata: { labels: { 'metalbeacon.io/service-name': 'tampered' } } },
-      },
-      MERGE,
-    );
-    await waitFor('the label repaired', async () => {
-      const now = (await listCrs(bed, 'servicel2statuses')).find((o) => o.metadata.name === l2.metadata.name);
-      return JSON.stringify(now?.metadata.labels) === JSON.stringify(labels);
-    });
+    // Someone changes a label of the speaker's objects: the speaker puts it back (a patch).
+    for (const [plural, object] of [
+      ['servicel2statuses', l2],
+      ['servicebgpstatuses', bgpStatus],
+    ] as const) {
+      const labels = { ...object.metadata.labels };
+      await bed.custom.patchNamespacedCustomObject(
+        {
+          group: 'metalbeacon.io',
+          version: 'v1beta1',
+          namespace: NS,
+          plural,
+          name: object.metadata.name,
+          body: { metadata: { labels: { 'metalbeacon.io/service-name': 'tampered' } } },
+        },
+        MERGE,
+      );
+      await waitFor(`the label of the ${plural} object repaired`, async () => {
+        const now = (await listCrs(bed, plural)).find((o) => o.metadata.name === object.metadata.name);
+        return JSON.stringify(now?.metadata.labels) === JSON.stringify(labels);
+      });
+    }
 
     // No endpoints: nothing to announce, the status objects go; no peer: its session state goes.
     await setEndpoints(bed, 'web', []);

@@ -180,7 +180,7 @@ const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) =>
       await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
       await waitFor(
         'the session we open Established',
-        async () => (await run.bird.protocolState('connect')) === 'Established',
+        async () => (await run.bird.protocolState('outbound')) === 'Established',
         {
           timeoutMs: 30_000,
         },
@@ -191,7 +191,7 @@ const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) =>
       );
       const listening = await run.lab.exec('node1', ['ss', '-ltnH', 'sport = :179']);
       assert.equal(listening.stdout.trim(), '', 'nothing listens on 179');
-      assert.notEqual(await run.bird.protocolState('accept'), 'Established');
+      assert.notEqual(await run.bird.protocolState('inbound'), 'Established');
     },
   },
 };
@@ -231,25 +231,25 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     bird = await Bird.start(lab, 'router', '192.0.2.254', [
       // BIRD waits: the speaker must connect (its socket carries the MD5 key before the SYN).
       {
-        name: 'connect',
+        name: 'outbound',
         localAddress: '192.0.2.1',
         localAs: 65000,
         address: '192.0.2.11',
         as: 65001,
         families: ['ipv4'],
-        password: 'pw-connect',
+        password: 'pw-outbound',
         extra: '  passive on;',
       },
       // BIRD connects to the speaker's listener on 179 (the listener carries the key); the
       // speaker's own attempts go to a port nobody listens on, so only BIRD's can succeed.
       {
-        name: 'accept',
+        name: 'inbound',
         localAddress: '192.0.2.2',
         localAs: 65000,
         address: '192.0.2.11',
         as: 65001,
         families: ['ipv4'],
-        password: 'pw-accept',
+        password: 'pw-inbound',
       },
     ]);
     relay = await apiRelay(bed, dir);
@@ -257,7 +257,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     await createNode(bed, 'node1', '192.0.2.11');
     await createSpeakerPod(bed, 'node1', '192.0.2.11');
     bed.server.applyObjects(
-      ['connect', 'accept'].map((name) => ({
+      ['outbound', 'inbound'].map((name) => ({
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: `pw-${name}`, namespace: NS },
@@ -275,16 +275,16 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     });
     await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'router', { ipAddressPools: ['bgp'] });
     const peer = { myASN: 65001, peerASN: 65000, holdTime: '9s' };
-    await createCr(bed, 'BGPPeer', 'bgppeers', 'connect', {
+    await createCr(bed, 'BGPPeer', 'bgppeers', 'outbound', {
       ...peer,
       peerAddress: '192.0.2.1',
-      passwordSecret: { name: 'pw-connect' },
+      passwordSecret: { name: 'pw-outbound' },
     });
-    await createCr(bed, 'BGPPeer', 'bgppeers', 'accept', {
+    await createCr(bed, 'BGPPeer', 'bgppeers', 'inbound', {
       ...peer,
       peerAddress: '192.0.2.2',
       peerPort: 1179,
-      passwordSecret: { name: 'pw-accept' },
+      passwordSecret: { name: 'pw-inbound' },
     });
     // The harness writes each Service's status as the controller would (no controller runs).
     for (const [name, ip] of [
@@ -334,8 +334,8 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     await waitFor(
       'BIRD sees both sessions down',
       async () =>
-        (await bird.protocolState('connect')) !== 'Established' &&
-        (await bird.protocolState('accept')) !== 'Established',
+        (await bird.protocolState('outbound')) !== 'Established' &&
+        (await bird.protocolState('inbound')) !== 'Established',
     );
   }
 
@@ -357,7 +357,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
       return r.code === 0 ? r.stdout.toLowerCase() : undefined;
     });
     assert.match(nd, new RegExp(`target link-layer address: ${mac}`));
-    for (const protocol of ['connect', 'accept']) {
+    for (const protocol of ['outbound', 'inbound']) {
       await waitFor(
         `BIRD's ${protocol} session Established`,
         async () => (await bird.protocolState(protocol)) === 'Established',
