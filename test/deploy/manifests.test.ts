@@ -416,7 +416,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       assert.ok(program && proxy);
       assert.equal(flag(program, '--metrics-listen'), `127.0.0.1:${upstream}`);
       assert.equal(
-        program.ports?.some((p) => p.name === 'metrics'),
+        (program.ports ?? []).some((p) => p.name === 'metrics'),
         false,
         'the port is the sidecar’s',
       );

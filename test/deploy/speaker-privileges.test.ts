@@ -228,6 +228,9 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     await lab.ip('router', ['addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
     await lab.connect('client', { ipv4: '192.0.2.100/24', ipv6: '2001:db8:0:1::100/64' });
     await lab.connect('node1', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' });
+    // BIRD locks a neighbor address per protocol: the one that connects to us dials another
+    // address of the node (the speaker listens on all of them).
+    await lab.ip('node1', ['addr', 'add', '192.0.2.12/24', 'dev', 'eth0']);
     bird = await Bird.start(lab, 'router', '192.0.2.254', [
       // BIRD waits: the speaker must connect (its socket carries the MD5 key before the SYN).
       {
@@ -246,7 +249,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
         name: 'inbound',
         localAddress: '192.0.2.2',
         localAs: 65000,
-        address: '192.0.2.11',
+        address: '192.0.2.12',
         as: 65001,
         families: ['ipv4'],
         password: 'pw-inbound',
@@ -306,8 +309,12 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** `metalbeacon speaker` in node1 as the DaemonSet runs it, with the bounding set `caps`. */
-  function startWith(caps: readonly string[]): SpeakerRun {
+  /**
+   * `metalbeacon speaker` in node1 as the DaemonSet runs it, with the bounding set `caps`; a
+   * speaker an earlier failed test left running is stopped first (it holds the ports).
+   */
+  async function startWith(caps: readonly string[]): Promise<SpeakerRun> {
+    if (running) await stopRunning();
     const wrapper = [
       'setpriv',
       `--bounding-set=-all${caps.length ? `,${capList([...caps])}` : ''}`,
@@ -339,45 +346,59 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     );
   }
 
-  test('with exactly the granted set: ARP and NDP answered, BGP with MD5 both ways, metrics on the node address', async () => {
-    const run = startWith(sc.add);
-    await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
-    const mac = await lab.mac('node1', 'eth0');
-    const arp = await waitFor('an ARP reply for the VIP', async () => {
-      const r = await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', VIP4], {
-        allowFailure: true,
-      });
-      return r.code === 0 ? r.stdout.toLowerCase() : undefined;
-    });
-    assert.ok(arp.includes(mac), arp);
-    const nd = await waitFor('an NA for the IPv6 VIP', async () => {
-      const r = await lab.exec('client', ['ndisc6', '-1', '-r', '2', '-w', '300', VIP6, 'eth0'], {
-        allowFailure: true,
-      });
-      return r.code === 0 ? r.stdout.toLowerCase() : undefined;
-    });
-    assert.match(nd, new RegExp(`target link-layer address: ${mac}`));
-    for (const protocol of ['outbound', 'inbound']) {
-      await waitFor(
-        `BIRD's ${protocol} session Established`,
-        async () => (await bird.protocolState(protocol)) === 'Established',
-        {
-          timeoutMs: 30_000,
-        },
+  /** Runs `check`; a failure carries `what`, the speaker's output and BIRD's view. */
+  async function explained(run: SpeakerRun, what: string, check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (error) {
+      const birdSays = await run.bird.birdc(['show', 'protocols', 'all'], true);
+      throw new Error(
+        `${what}: ${(error as Error).message}\nspeaker:\n${run.daemon.output()}\nBIRD:\n${birdSays}\n${run.bird.daemon.output().slice(-4000)}`,
       );
     }
-    await waitFor('the BGP VIP in BIRD', async () => (await bird.routes('ipv4')).includes(`${BGP_VIP}/32`));
-    const listening = await lab.exec('node1', ['ss', '-ltnH', 'sport = :179']);
-    assert.notEqual(listening.stdout.trim(), '', 'the speaker listens on 179');
-    assert.doesNotMatch(run.daemon.output(), /cannot listen for BGP connections/);
-    const health = await lab.exec('node1', ['curl', '-sf', 'http://192.0.2.11:7473/healthz']);
-    assert.equal(health.stdout.trim(), 'ok');
-    const loopback = await lab.exec(
-      'node1',
-      ['curl', '-sf', '--max-time', '2', 'http://127.0.0.1:7473/healthz'],
-      { allowFailure: true },
-    );
-    assert.notEqual(loopback.code, 0, 'nothing on the other addresses of the host');
+  }
+
+  test('with exactly the granted set: ARP and NDP answered, BGP with MD5 both ways, metrics on the node address', async () => {
+    const run = await startWith(sc.add);
+    await explained(run, 'with the granted set', async () => {
+      await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
+      const mac = await lab.mac('node1', 'eth0');
+      const arp = await waitFor('an ARP reply for the VIP', async () => {
+        const r = await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', VIP4], {
+          allowFailure: true,
+        });
+        return r.code === 0 ? r.stdout.toLowerCase() : undefined;
+      });
+      assert.ok(arp.includes(mac), arp);
+      const nd = await waitFor('an NA for the IPv6 VIP', async () => {
+        const r = await lab.exec('client', ['ndisc6', '-1', '-r', '2', '-w', '300', VIP6, 'eth0'], {
+          allowFailure: true,
+        });
+        return r.code === 0 ? r.stdout.toLowerCase() : undefined;
+      });
+      assert.match(nd, new RegExp(`target link-layer address: ${mac}`));
+      for (const protocol of ['outbound', 'inbound']) {
+        await waitFor(
+          `BIRD's ${protocol} session Established`,
+          async () => (await bird.protocolState(protocol)) === 'Established',
+          {
+            timeoutMs: 30_000,
+          },
+        );
+      }
+      await waitFor('the BGP VIP in BIRD', async () => (await bird.routes('ipv4')).includes(`${BGP_VIP}/32`));
+      const listening = await lab.exec('node1', ['ss', '-ltnH', 'sport = :179']);
+      assert.notEqual(listening.stdout.trim(), '', 'the speaker listens on 179');
+      assert.doesNotMatch(run.daemon.output(), /cannot listen for BGP connections/);
+      const health = await lab.exec('node1', ['curl', '-sf', 'http://192.0.2.11:7473/healthz']);
+      assert.equal(health.stdout.trim(), 'ok');
+      const loopback = await lab.exec(
+        'node1',
+        ['curl', '-sf', '--max-time', '2', 'http://127.0.0.1:7473/healthz'],
+        { allowFailure: true },
+      );
+      assert.notEqual(loopback.code, 0, 'nothing on the other addresses of the host');
+    });
     await stopRunning();
   });
 
@@ -385,14 +406,8 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     for (const cap of sc.add) {
       const breaks = BREAKS_WITHOUT[cap];
       assert.ok(breaks, `the DaemonSet grants ${cap}, but nothing here shows what needs it`);
-      const run = startWith(sc.add.filter((c) => c !== cap));
-      try {
-        await breaks.check(run);
-      } catch (error) {
-        throw new Error(
-          `without ${cap} (${breaks.what}): ${(error as Error).message}\n${run.daemon.output()}`,
-        );
-      }
+      const run = await startWith(sc.add.filter((c) => c !== cap));
+      await explained(run, `without ${cap} (${breaks.what})`, () => breaks.check(run));
       await stopRunning();
     }
   });
