@@ -1,11 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { type LabState, processStartTime, writeLabState } from './state.ts';
-
-const execFileAsync = promisify(execFile);
 
 /** What a command printed and how it ended. */
 export interface ExecResult {
@@ -106,19 +103,28 @@ const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 async function run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('lab: empty command');
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, {
-      timeout: options.timeoutMs ?? 30_000,
-      maxBuffer: 64 * 1024 * 1024,
+  // Its own process group (detached): a Ctrl-C on the terminal signals the whole foreground
+  // group, and must not kill a command half-way while the lab is being built or removed.
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      stderr += error.message;
+      resolve(-1);
     });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string; message: string };
-    const code = typeof e.code === 'number' ? e.code : -1;
-    const result = { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code };
-    if (options.allowFailure) return result;
-    throw new Error(`lab: "${argv.join(' ')}" failed (${code}): ${(e.stderr ?? e.message).trim()}`);
-  }
+    child.on('close', (exitCode) => resolve(exitCode ?? -1));
+  });
+  clearTimeout(timer);
+  if (code === 0 || options.allowFailure) return { stdout, stderr, code };
+  throw new Error(`lab: "${argv.join(' ')}" failed (${code}): ${stderr.trim()}`);
 }
 
 /** Namespaces whose name starts with `prefix-` (what a crashed run may have left). */
@@ -471,9 +477,11 @@ export class Lab {
     if (!NAME_RE.test(short)) throw new Error(`lab: namespace name "${short}" is not [a-z0-9-]`);
     if (this.#namespaces.has(short)) throw new Error(`lab: namespace "${short}" exists already`);
     const name = `${this.prefix}-${short}`;
-    await run(['ip', 'netns', 'add', name]);
+    // Recorded before it exists: an `ip netns add` interrupted after it made the namespace
+    // must still be removed (removing one that was never made is harmless).
     this.#namespaces.set(short, name);
     this.#saveState();
+    await run(['ip', 'netns', 'add', name]);
     await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
     return name;
   }

@@ -200,7 +200,9 @@ describe('metalbeacon status --watch', () => {
 
   it('on a terminal: the alternate screen, a header each redraw, Ctrl-C restores the screen and exits 0', async () => {
     // script(1) gives the CLI a pseudo-terminal; a Ctrl-C typed into it reaches the CLI as SIGINT.
-    const command = `${NODE} bin/metalbeacon.js --kubeconfig ${kubeconfig} status --watch`;
+    // `exec`, because script runs the command through $SHELL -c: dash (the /bin/sh used when
+    // SHELL is unset, as under CI) would stay in the foreground group and die of the SIGINT.
+    const command = `exec ${NODE} bin/metalbeacon.js --kubeconfig ${kubeconfig} status --watch`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
       cwd: ROOT,
       env: { ...process.env, COLUMNS: '100', LINES: '40' },
