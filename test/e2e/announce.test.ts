@@ -232,6 +232,7 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       ips.push(...(await topo.serviceIps(name)));
     }
     assert.ok(ips.length >= 10, `expected the earlier tests' Service IPs, got ${ips.join(', ')}`);
+    const uninstallAt = Date.now();
     for (const s of services)
       topo.api.deleteObject('v1', 'Service', 'default', (s.metadata as { name: string }).name);
     for (const [kind, plural] of [
@@ -277,7 +278,16 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       [],
       'ARP/NDP answers after uninstall',
     );
-    assert.deepEqual(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicel2statuses'), []);
-    assert.deepEqual(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicebgpstatuses'), []);
+    const left = [
+      ...(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicel2statuses')),
+      ...(await listObjects(topo, '/apis/metalbeacon.io/v1beta1/servicebgpstatuses')),
+    ];
+    // What is needed to tell which writer made a leftover object, and when.
+    const logs = topo.nodes.map((n) => `--- speaker on ${n.name}:\n${n.speaker?.output().slice(-6000)}`);
+    assert.deepEqual(
+      left,
+      [],
+      `status objects left (uninstall began ${new Date(uninstallAt).toISOString()}):\n${logs.join('\n')}`,
+    );
   });
 });
