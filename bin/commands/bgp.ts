@@ -6,15 +6,10 @@ import { Command, Option } from 'commander';
 import { CliError } from '../../shared/cli/errors.ts';
 import type { EndpointsServer } from '../../shared/daemon/endpoints.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
-import {
-  type LargeCommunity,
-  parseCommunity,
-  parseLargeCommunity,
-  parsePrefix,
-} from '../../speaker/bgp/codec/index.ts';
+import { type LargeCommunity, parseCommunity, parseLargeCommunity } from '../../speaker/bgp/codec/index.ts';
 import { BgpListener } from '../../speaker/bgp/listener.ts';
 import { BgpMetrics } from '../../speaker/bgp/metrics.ts';
-import type { RouteAttributes } from '../../speaker/bgp/rib/index.ts';
+import { addPrefixList, type PrefixListError, type RouteAttributes } from '../../speaker/bgp/rib/index.ts';
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
@@ -61,24 +56,17 @@ function integer(option: string, text: string, min: number, max: number): number
   return value;
 }
 
+/** The CLI error for a bad prefix of a list read from `where` (the line when it has several). */
+function prefixListError(where: string, text: string, error: PrefixListError): CliError {
+  return new CliError(`${where}${text.includes('\n') ? ` line ${error.line}` : ''}: ${error.message}`);
+}
+
 /** Prefixes of a comma/whitespace separated list or an announce file (one per line, `#` comments). */
 export function parsePrefixList(text: string, where: string): string[] {
-  const prefixes: string[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, index) => {
-    for (const word of line.replace(/#.*$/, '').split(/[\s,]+/)) {
-      if (word === '') continue;
-      try {
-        parsePrefix(word);
-      } catch (error) {
-        throw new CliError(
-          `${where}${lines.length > 1 ? ` line ${index + 1}` : ''}: ${(error as Error).message}`,
-        );
-      }
-      prefixes.push(word);
-    }
-  });
-  return prefixes;
+  const prefixes = new Map<string, true>();
+  const error = addPrefixList(text, prefixes, true);
+  if (error) throw prefixListError(where, text, error);
+  return [...prefixes.keys()];
 }
 
 /**
@@ -220,7 +208,8 @@ export function bgpCommand(): Command {
       };
       const fromFlags = options.announce.flatMap((a) => parsePrefixList(a, '--announce'));
       const readDesired = async (): Promise<Map<string, RouteAttributes>> => {
-        const prefixes = [...fromFlags];
+        const desired = new Map<string, RouteAttributes>();
+        for (const prefix of fromFlags) desired.set(prefix, attributes);
         if (options.announceFile !== undefined) {
           let text: string;
           try {
@@ -230,9 +219,11 @@ export function bgpCommand(): Command {
               `--announce-file: cannot read ${options.announceFile}: ${(error as Error).message}`,
             );
           }
-          prefixes.push(...parsePrefixList(text, options.announceFile));
+          // Straight into the map: no array of 100k prefixes (nor a spread of one) on the way.
+          const error = addPrefixList(text, desired, attributes);
+          if (error) throw prefixListError(options.announceFile, text, error);
         }
-        return new Map(prefixes.map((p) => [p, attributes]));
+        return desired;
       };
       if (options.password !== undefined) {
         throw new CliError(

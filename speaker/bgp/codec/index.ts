@@ -11,5 +11,6 @@ export * from './message.ts';
 export * from './nlri.ts';
 export * from './open.ts';
 export * from './path-attributes.ts';
+export * from './prefix-nlri.ts';
 export * from './types.ts';
 export * from './update.ts';

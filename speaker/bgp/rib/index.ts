@@ -1,5 +1,6 @@
 /** BGP advertisement (RIB-out): desired routes per peer to the minimal UPDATE stream. */
 export * from './output-queue.ts';
 export * from './pending-output.ts';
+export * from './prefix-list.ts';
 export * from './rib-out.ts';
 export * from './session-families.ts';

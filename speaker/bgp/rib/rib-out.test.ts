@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { IpFamily } from '../../../shared/net/ip.ts';
 import {
+  Afi,
   type BgpMessage,
   type CodecContext,
   decodeMessage,
+  encodePathAttributes,
+  encodeUpdate,
+  endOfRib,
   endOfRibFamily,
   formatPrefix,
+  maxMessageLength,
   type PathAttributes,
+  parsePrefix,
+  Safi,
   type UpdateMessage,
 } from '../codec/index.ts';
-import { RibOut, type RibSession, type RouteAttributes } from './rib-out.ts';
+import { attributeKey, pathAttributesFor, RibOut, type RibSession, type RouteAttributes } from './rib-out.ts';
 
 const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
 const EBGP: RibSession = {
@@ -228,5 +236,161 @@ describe('RibOut', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+/** Prefixes in message-sized runs: NLRI octets (by the reference parser) at most `room` per run. */
+function runs(prefixes: readonly string[], room: number): string[][] {
+  const out: string[][] = [];
+  let run: string[] = [];
+  let used = 0;
+  for (const p of prefixes) {
+    const octets = parsePrefix(p).nlri.length;
+    if (used + octets > room && run.length > 0) {
+      out.push(run);
+      run = [];
+      used = 0;
+    }
+    run.push(p);
+    used += octets;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
+
+/**
+ * The reference for RibOut.update: the same rules (withdrawals by family in the order the peer
+ * got the prefixes; announcements grouped by family and attributes in first-seen order, packed
+ * to fit; End-of-RIB once), each UPDATE built as a message object and encoded by `encodeUpdate`.
+ */
+class ReferenceRib {
+  private readonly sent = new Map<string, string>(); // prefix -> attribute key
+  private first = true;
+  private readonly session: RibSession;
+  constructor(session: RibSession) {
+    this.session = session;
+  }
+
+  update(desired: ReadonlyMap<string, RouteAttributes>): Uint8Array[] {
+    const { session } = this;
+    const ctx = session.context;
+    const room = maxMessageLength(ctx) - 23;
+    const family = (p: string): IpFamily => (p.includes(':') ? 'IPv6' : 'IPv4');
+    const out: UpdateMessage[] = [];
+    const gone = [...this.sent.keys()].filter((p) => !desired.has(p));
+    for (const p of gone) this.sent.delete(p);
+    for (const run of runs(
+      gone.filter((p) => family(p) === 'IPv4'),
+      room,
+    )) {
+      out.push({ type: 'update', withdrawn: run, attributes: {}, nlri: [] });
+    }
+    for (const run of runs(
+      gone.filter((p) => family(p) === 'IPv6'),
+      room - 7,
+    )) {
+      const mpUnreach = { afi: Afi.Ipv6, safi: Safi.Unicast, withdrawn: run };
+      out.push({ type: 'update', withdrawn: [], attributes: { mpUnreach }, nlri: [] });
+    }
+    const groups = new Map<string, { family: IpFamily; route: RouteAttributes; prefixes: string[] }>();
+    for (const [p, route] of desired) {
+      const key = attributeKey(route);
+      if (this.sent.get(p) === key || !session.families.includes(family(p))) continue;
+      this.sent.set(p, key);
+      const group = groups.get(family(p) + key) ?? { family: family(p), route, prefixes: [] };
+      groups.set(family(p) + key, group);
+      group.prefixes.push(p);
+    }
+    for (const { family, route, prefixes } of groups.values()) {
+      const attributes = pathAttributesFor(session, family, route);
+      if (family === 'IPv4') {
+        for (const run of runs(prefixes, room - encodePathAttributes(attributes, ctx).length)) {
+          out.push({ type: 'update', withdrawn: [], attributes, nlri: run });
+        }
+      } else {
+        // -1: MP_REACH_NLRI takes the extended length once it holds prefixes.
+        for (const run of runs(prefixes, room - encodePathAttributes(attributes, ctx).length - 1)) {
+          const mpReach = { ...attributes.mpReach!, nlri: run };
+          out.push({ type: 'update', withdrawn: [], attributes: { ...attributes, mpReach }, nlri: [] });
+        }
+      }
+    }
+    if (this.first) {
+      this.first = false;
+      for (const f of session.families) out.push(endOfRib(f === 'IPv4' ? Afi.Ipv4 : Afi.Ipv6, Safi.Unicast));
+    }
+    return out.map((m) => encodeUpdate(m, ctx));
+  }
+}
+
+describe('RibOut against the reference encoder', () => {
+  const attributes = fc.constantFrom<RouteAttributes>(
+    {},
+    { communities: [0xfde80001] },
+    { communities: [0xfde80002, 0xfde80001, 0xfde80002], localPref: 200, med: 5 },
+    { largeCommunities: [{ globalAdmin: 65001, localData1: 1, localData2: 2 }] },
+    // Attributes that leave a few dozen octets in a 4,096-octet UPDATE: runs end often.
+    { communities: Array.from({ length: 990 }, (_, i) => 0xfde80000 + i) },
+  );
+  const prefix = fc.oneof(
+    fc.nat(0xffffff).map((i) => `10.${i >> 16}.${(i >> 8) & 0xff}.${i & 0xff}/32`),
+    fc.nat(0xffff).map((i) => `198.51.${i >> 8}.0/24`),
+    fc.nat(0xfffff).map((i) => `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`),
+    fc.nat(0xffff).map((i) => `2001:DB8:0:0:0:0:0:${i.toString(16)}/128`),
+    fc.nat(0xff).map((i) => `::ffff:198.51.100.${i}/128`), // the reference parser's spelling
+    // Any length, so NLRI sizes vary and runs meet the room exactly.
+    fc
+      .tuple(
+        fc.constantFrom<IpFamily>('IPv4', 'IPv6'),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.nat(128),
+      )
+      .map(([family, bytes, n]) => formatPrefix(family, family === 'IPv4' ? n % 33 : n, bytes, 0)),
+  );
+  const desiredSet = fc
+    .array(fc.tuple(prefix, attributes), { maxLength: 1200, size: 'max' })
+    .map((entries) => new Map(entries));
+  const session = fc.record({
+    ibgp: fc.boolean(),
+    fourOctetAs: fc.boolean(),
+    extendedMessage: fc.boolean(),
+    families: fc.constantFrom<IpFamily[]>(['IPv4', 'IPv6'], ['IPv6'], ['IPv4']),
+    linkLocal: fc.boolean(),
+  });
+
+  it('property: the same bytes, UPDATE for UPDATE, for any desired sets one after the other', () => {
+    fc.assert(
+      fc.property(session, fc.array(desiredSet, { minLength: 1, maxLength: 3 }), (s, steps) => {
+        const ribSession: RibSession = {
+          localAs: 4200000001,
+          peerAs: s.ibgp ? 4200000001 : 65000,
+          context: { fourOctetAs: s.fourOctetAs, extendedMessage: s.extendedMessage },
+          families: s.families,
+          nextHopIpv4: '192.0.2.10',
+          nextHopIpv6: s.linkLocal
+            ? { global: '2001:db8:0:1::10', linkLocal: 'fe80::10' }
+            : { global: '2001:db8::10' },
+        };
+        const rib = new RibOut(ribSession);
+        const reference = new ReferenceRib(ribSession);
+        for (const desired of steps) {
+          const got = rib.update(desired).map((m) => Buffer.from(m).toString('hex'));
+          const expected = reference.update(desired).map((m) => Buffer.from(m).toString('hex'));
+          assert.deepStrictEqual(got, expected);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the same bytes for 20,000 /64s in extended messages, and for their withdrawal', () => {
+    const session: RibSession = { ...EBGP, context: { fourOctetAs: true, extendedMessage: true } };
+    const desired = new Map<string, RouteAttributes>();
+    const shared = { communities: [0xfde80064] };
+    for (let i = 0; i < 20_000; i++) desired.set(v6(i), shared);
+    const rib = new RibOut(session);
+    const reference = new ReferenceRib(session);
+    assert.deepStrictEqual(rib.update(desired), reference.update(desired));
+    assert.deepStrictEqual(rib.update(new Map()), reference.update(new Map()));
   });
 });

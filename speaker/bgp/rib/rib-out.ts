@@ -15,10 +15,10 @@ import {
   MessageType,
   maxMessageLength,
   type PathAttributes,
-  parsePrefix,
   Safi,
   toTwoOctetPath,
 } from '../codec/index.ts';
+import { NlriPacker } from './nlri-packer.ts';
 
 /** What we attach to one announced prefix. */
 export interface RouteAttributes {
@@ -49,6 +49,7 @@ export interface RibSession {
 export const DEFAULT_LOCAL_PREF = 100;
 
 const FAMILY_AFI = { IPv4: Afi.Ipv4, IPv6: Afi.Ipv6 } as const;
+const EMPTY = new Uint8Array(0);
 
 function uniqueSorted<T>(values: readonly T[], key: (v: T) => string): T[] {
   const seen = new Map<string, T>();
@@ -56,19 +57,21 @@ function uniqueSorted<T>(values: readonly T[], key: (v: T) => string): T[] {
   return [...seen.entries()].sort(([a], [b]) => compareText(a, b)).map(([, v]) => v);
 }
 
-/** A stable key of a route's attributes: prefixes with equal keys can share an UPDATE. */
+/**
+ * A stable key of a route's attributes: prefixes with equal keys can share an UPDATE. Community
+ * lists count as sets (order and repeats do not matter). Computed once per attributes object.
+ */
 export function attributeKey(a: RouteAttributes): string {
-  const communities = uniqueSorted(a.communities ?? [], (c) => String(c).padStart(10, '0'));
-  const large = uniqueSorted(
-    a.largeCommunities ?? [],
-    (c) => `${c.globalAdmin}:${c.localData1}:${c.localData2}`,
-  );
-  return JSON.stringify([
-    communities,
-    large.map((c) => [c.globalAdmin, c.localData1, c.localData2]),
-    a.localPref ?? null,
-    a.med ?? null,
-  ]);
+  let key = `${a.localPref ?? ''}/${a.med ?? ''}/`;
+  if (a.communities !== undefined && a.communities.length > 0) {
+    key += [...new Set(a.communities)].sort((x, y) => x - y).join(',');
+  }
+  key += '/';
+  if (a.largeCommunities !== undefined && a.largeCommunities.length > 0) {
+    const texts = a.largeCommunities.map((c) => `${c.globalAdmin}:${c.localData1}:${c.localData2}`);
+    key += [...new Set(texts)].sort(compareText).join(',');
+  }
+  return key;
 }
 
 /**
@@ -120,31 +123,18 @@ const UPDATE_OVERHEAD = Limits.HeaderLength + 4;
 /** MP_(UN)REACH header with extended length (4) + AFI/SAFI (3). */
 const MP_OVERHEAD = 4 + 3;
 
-/**
- * Packs prefixes, encoded as NLRI (RFC 4271 §4.3), into chunks of at most `room` octets. Each
- * prefix is parsed here, straight into the chunk, so no per-prefix object outlives the call
- * (at 100k prefixes that keeps the heap, and the resident size, small).
- */
-function pack(prefixes: readonly string[], room: number): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(room);
-  let used = 0;
-  for (const text of prefixes) {
-    const nlri = parsePrefix(text).nlri;
-    if (used + nlri.length > room) {
-      chunks.push(buffer.slice(0, used));
-      used = 0;
-    }
-    buffer.set(nlri, used);
-    used += nlri.length;
-  }
-  if (used > 0) chunks.push(buffer.slice(0, used));
-  return chunks;
-}
-
-/** Family of a prefix text (validated when packed). */
+/** Family of a prefix text (validated when packed), as `parseAddress` tells them apart. */
 function familyOfText(prefix: string): IpFamily {
   return prefix.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/** Prefixes of one family sharing attributes: packed into UPDATEs as they come. */
+interface Group {
+  readonly family: IpFamily;
+  readonly attributes: PathAttributes;
+  /** IPv4: the encoded attributes, the same in every UPDATE of the group; IPv6: unused. */
+  readonly encoded: Uint8Array;
+  readonly packer: NlriPacker;
 }
 
 /**
@@ -189,91 +179,106 @@ export class RibOut {
    * when none is given), as if the peer held nothing of it.
    */
   refresh(desired: ReadonlyMap<string, RouteAttributes>, family?: IpFamily): Uint8Array[] {
-    for (const prefix of [...this.sent.keys()]) {
-      if (family === undefined || familyOfText(prefix) === family) this.sent.delete(prefix);
-    }
+    const sent = this.sent;
+    if (family === undefined) sent.clear();
+    else
+      sent.forEach((_key, prefix) => {
+        if (familyOfText(prefix) === family) sent.delete(prefix);
+      });
     return this.update(desired);
   }
 
   /**
    * The UPDATE messages that take the peer from what it holds to `desired`. The first call ends
    * with End-of-RIB for every negotiated family and no other (RFC 4724 §2).
+   *
+   * Cost per prefix is what the bulk sync of 100k prefixes pays under `--lite-mode` (no
+   * optimizing compiler): one pass over `desired` by `forEach` (a `for...of` allocates an entry
+   * per prefix), the attribute key looked up once per run of prefixes sharing an attributes
+   * object, and each prefix written as NLRI straight into the chunk of its group.
    */
   update(desired: ReadonlyMap<string, RouteAttributes>): Uint8Array[] {
     const session = this.session;
     const max = maxMessageLength(session.context);
+    const sent = this.sent;
     const out: Uint8Array[] = [];
 
     // Withdrawals: what the peer holds that is no longer desired.
-    const withdraw: Record<IpFamily, string[]> = { IPv4: [], IPv6: [] };
-    for (const prefix of this.sent.keys()) {
-      if (!desired.has(prefix)) {
-        withdraw[familyOfText(prefix)].push(prefix);
-        this.sent.delete(prefix);
+    let withdraw4: NlriPacker | undefined;
+    let withdraw6: NlriPacker | undefined;
+    sent.forEach((_key, prefix) => {
+      if (desired.has(prefix)) return;
+      if (familyOfText(prefix) === 'IPv4') {
+        if (withdraw4 === undefined) withdraw4 = new NlriPacker(max - UPDATE_OVERHEAD);
+        withdraw4.add(prefix);
+      } else {
+        if (withdraw6 === undefined) withdraw6 = new NlriPacker(max - UPDATE_OVERHEAD - MP_OVERHEAD);
+        withdraw6.add(prefix);
       }
+      sent.delete(prefix);
+    });
+    for (const chunk of withdraw4?.finish() ?? []) {
+      out.push(frameMessage(MessageType.Update, encodeUpdateBodyParts(chunk, EMPTY, EMPTY), max));
     }
-    for (const chunk of pack(withdraw.IPv4, max - UPDATE_OVERHEAD)) {
-      out.push(
-        frameMessage(
-          MessageType.Update,
-          encodeUpdateBodyParts(chunk, new Uint8Array(0), new Uint8Array(0)),
-          max,
-        ),
-      );
-    }
-    for (const chunk of pack(withdraw.IPv6, max - UPDATE_OVERHEAD - MP_OVERHEAD)) {
+    for (const chunk of withdraw6?.finish() ?? []) {
       const attrs = encodePathAttributes(
         { mpUnreach: { afi: Afi.Ipv6, safi: Safi.Unicast, withdrawn: [] } },
         session.context,
         { mpUnreachWithdrawn: chunk },
       );
-      out.push(
-        frameMessage(
-          MessageType.Update,
-          encodeUpdateBodyParts(new Uint8Array(0), attrs, new Uint8Array(0)),
-          max,
-        ),
-      );
+      out.push(frameMessage(MessageType.Update, encodeUpdateBodyParts(EMPTY, attrs, EMPTY), max));
     }
 
-    // Announcements, grouped by family and attributes.
-    const groups = new Map<string, { family: IpFamily; route: RouteAttributes; prefixes: string[] }>();
-    for (const [prefix, route] of desired) {
-      const key = this.keyOf(route);
-      if (this.sent.get(prefix) === key) continue;
-      const family = familyOfText(prefix);
-      if (!session.families.includes(family)) continue;
-      this.sent.set(prefix, key);
-      const groupKey = family === 'IPv4' ? `4${key}` : `6${key}`;
-      let group = groups.get(groupKey);
-      if (!group) {
-        group = { family, route, prefixes: [] };
-        groups.set(groupKey, group);
+    // Announcements, grouped by family and attributes in the order first seen.
+    const groups: Group[] = [];
+    // attribute key → group, per family
+    const byKey = { IPv4: new Map<string, Group>(), IPv6: new Map<string, Group>() };
+    const groupFor = (family: IpFamily, route: RouteAttributes, key: string): Group => {
+      let group = byKey[family].get(key);
+      if (group === undefined) {
+        group = this.newGroup(family, route, max);
+        byKey[family].set(key, group);
+        groups.push(group);
       }
-      group.prefixes.push(prefix);
-    }
-    for (const group of groups.values()) {
-      const attributes = pathAttributesFor(session, group.family, group.route);
+      return group;
+    };
+    const announce4 = session.families.includes('IPv4');
+    const announce6 = session.families.includes('IPv6');
+    // Nothing held yet (the initial sync): no prefix can be held with the same attributes.
+    const fresh = sent.size === 0;
+    let lastRoute: RouteAttributes | undefined;
+    let key = '';
+    let group4: Group | undefined;
+    let group6: Group | undefined;
+    desired.forEach((route, prefix) => {
+      if (route !== lastRoute) {
+        lastRoute = route;
+        key = this.keyOf(route);
+        group4 = undefined;
+        group6 = undefined;
+      }
+      if (!fresh && sent.get(prefix) === key) return;
+      if (familyOfText(prefix) === 'IPv4') {
+        if (!announce4) return;
+        if (group4 === undefined) group4 = groupFor('IPv4', route, key);
+        group4.packer.add(prefix);
+      } else {
+        if (!announce6) return;
+        if (group6 === undefined) group6 = groupFor('IPv6', route, key);
+        group6.packer.add(prefix);
+      }
+      sent.set(prefix, key);
+    });
+    for (const group of groups) {
+      const chunks = group.packer.finish();
       if (group.family === 'IPv4') {
-        const attrBytes = encodePathAttributes(attributes, session.context);
-        for (const chunk of pack(group.prefixes, max - UPDATE_OVERHEAD - attrBytes.length)) {
-          out.push(
-            frameMessage(MessageType.Update, encodeUpdateBodyParts(new Uint8Array(0), attrBytes, chunk), max),
-          );
+        for (const chunk of chunks) {
+          out.push(frameMessage(MessageType.Update, encodeUpdateBodyParts(EMPTY, group.encoded, chunk), max));
         }
       } else {
-        // Everything but the NLRI inside MP_REACH_NLRI is fixed: measure it with no prefixes.
-        const fixed = encodePathAttributes(attributes, session.context, { mpReachNlri: new Uint8Array(0) });
-        const room = max - UPDATE_OVERHEAD - fixed.length - 1; // -1: MP_REACH may switch to extended length
-        for (const chunk of pack(group.prefixes, room)) {
-          const attrs = encodePathAttributes(attributes, session.context, { mpReachNlri: chunk });
-          out.push(
-            frameMessage(
-              MessageType.Update,
-              encodeUpdateBodyParts(new Uint8Array(0), attrs, new Uint8Array(0)),
-              max,
-            ),
-          );
+        for (const chunk of chunks) {
+          const attrs = encodePathAttributes(group.attributes, session.context, { mpReachNlri: chunk });
+          out.push(frameMessage(MessageType.Update, encodeUpdateBodyParts(EMPTY, attrs, EMPTY), max));
         }
       }
     }
@@ -285,5 +290,24 @@ export class RibOut {
       }
     }
     return out;
+  }
+
+  /** A group's attributes and its packer, whose room is what an UPDATE leaves them. */
+  private newGroup(family: IpFamily, route: RouteAttributes, max: number): Group {
+    const session = this.session;
+    const attributes = pathAttributesFor(session, family, route);
+    if (family === 'IPv4') {
+      const encoded = encodePathAttributes(attributes, session.context);
+      return { family, attributes, encoded, packer: new NlriPacker(max - UPDATE_OVERHEAD - encoded.length) };
+    }
+    // Everything but the NLRI inside MP_REACH_NLRI is fixed: measure it with no prefixes.
+    const fixed = encodePathAttributes(attributes, session.context, { mpReachNlri: EMPTY });
+    // -1: MP_REACH_NLRI switches to the extended length once it holds prefixes.
+    return {
+      family,
+      attributes,
+      encoded: EMPTY,
+      packer: new NlriPacker(max - UPDATE_OVERHEAD - fixed.length - 1),
+    };
   }
 }
