@@ -4,6 +4,11 @@
  * the announcer: `metalbeacon bgp` (SIGHUP on a new announce file) against GoBGP (`gobgp mrt
  * inject global` of an MRT dump), same run, same BIRD (no kernel protocol). Three runs each;
  * medians, the ratio, and our speaker's RSS holding 100k prefixes.
+ *
+ * Our speaker runs with the V8 flags deploy/ ships unless told otherwise: SPEAKER_NODE_ARGS (on
+ * node's command line, default `--lite-mode`) and SPEAKER_NODE_OPTIONS (NODE_OPTIONS, default
+ * `--max-semi-space-size=1`); set both to '' for Node's defaults. BENCH_BGP_SIZES and
+ * BENCH_BGP_RUNS change N and the number of runs.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,8 +22,15 @@ import { ipv6Prefixes, mrtIpv6Dump } from './bgp-mrt.ts';
 
 const SIZES = (process.env.BENCH_BGP_SIZES ?? '10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_BGP_RUNS ?? 3);
-/** V8 flags for our speaker's node (e.g. `--lite-mode`), to measure their cost; none by default. */
-const SPEAKER_NODE_ARGS = (process.env.SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** What deploy/ sets for the speaker (the DaemonSet's command line and NODE_OPTIONS). */
+const SHIPPED_NODE_ARGS = '--lite-mode';
+const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=1';
+const SPEAKER_NODE_ARGS = (process.env.SPEAKER_NODE_ARGS ?? SHIPPED_NODE_ARGS)
+  .split(' ')
+  .filter((a) => a !== '');
+const SPEAKER_NODE_OPTIONS = process.env.SPEAKER_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS;
+/** Our speaker's environment: NODE_OPTIONS as chosen above (never the bench's own). */
+const SPEAKER_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: SPEAKER_NODE_OPTIONS };
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -68,7 +80,6 @@ try {
       families: ['ipv6'],
     },
   ]);
-  let smallYoung: { n: number; seconds: number; rss: number } | undefined;
   const results: {
     n: number;
     ours: number[];
@@ -113,7 +124,7 @@ try {
             ],
             ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
           ],
-          process.env,
+          SPEAKER_ENV,
           SPEAKER_NODE_ARGS,
         );
         speaker.child.stdout?.resume();
@@ -156,37 +167,16 @@ try {
       }
       results.push(row);
     }
-    // One more run of ours at the largest N with a smaller V8 young generation, to show how
-    // much of the RSS is transient garbage room rather than held routes.
-    const n = Math.max(...SIZES);
-    const file = join(dir, `announce-${n}`);
-    const empty = join(dir, 'empty');
-    await writeFile(empty, '');
-    const speaker = startSpeaker(
-      lab,
-      'node',
-      [
-        ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
-        ...['--announce-file', empty, '--listen-port', '0', '--drain-time', '0'],
-      ],
-      { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' },
-      SPEAKER_NODE_ARGS,
-    );
-    await waitFor('our session up', async () => (await bird.protocolState('mb')) === 'Established', {
-      timeoutMs: 20_000,
-    });
-    await writeFile(empty, await readFile(file));
-    const t0 = performance.now();
-    speaker.child.kill('SIGHUP');
-    const t1 = await waitCount(bird, n, 120_000);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    smallYoung = { n, seconds: (t1 - t0) / 1000, rss: await rssMb(speaker.pid) };
-    await speaker.stop(10_000);
   } finally {
     await bird.stop();
   }
   process.stdout.write('\nBGP advertise: time until BIRD holds N IPv6 /64s (median of runs)\n');
-  process.stdout.write(`our speaker's node flags: ${SPEAKER_NODE_ARGS.join(' ') || 'none'}\n`);
+  const shipped =
+    SPEAKER_NODE_ARGS.join(' ') === SHIPPED_NODE_ARGS && SPEAKER_NODE_OPTIONS === SHIPPED_NODE_OPTIONS;
+  process.stdout.write(
+    `our speaker: node ${SPEAKER_NODE_ARGS.join(' ') || '(no flags)'}, NODE_OPTIONS=${SPEAKER_NODE_OPTIONS || '(none)'}` +
+      `${shipped ? ' (as deploy/ ships it)' : ''}\n`,
+  );
   process.stdout.write('N        metalbeacon   GoBGP (MRT inject)   ratio   routes/s (ours)\n');
   for (const r of results) {
     const ours = median(r.ours) / 1000;
@@ -196,12 +186,6 @@ try {
     );
   }
   const big = results.find((r) => r.rss !== undefined);
-  if (smallYoung) {
-    process.stdout.write(
-      `with NODE_OPTIONS=--max-semi-space-size=4: ${smallYoung.n} prefixes in ${smallYoung.seconds.toFixed(3)} s, ` +
-        `RSS ${smallYoung.rss.toFixed(1)} MB holding them\n`,
-    );
-  }
   if (big?.rss) {
     const { idle, peak, settled } = big.rss;
     process.stdout.write(
