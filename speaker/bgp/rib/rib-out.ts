@@ -244,10 +244,11 @@ export class RibOut {
     };
     const announce4 = session.families.includes('IPv4');
     const announce6 = session.families.includes('IPv6');
-    // Nothing held yet (the initial sync): no prefix can be held with the same attributes.
+    // Nothing held yet (the initial sync): no prefix can be held already.
     const fresh = sent.size === 0;
     let lastRoute: RouteAttributes | undefined;
     let key = '';
+    // The groups of `lastRoute`, IPv4 and IPv6: most prefixes share one attributes object.
     let group4: Group | undefined;
     let group6: Group | undefined;
     desired.forEach((route, prefix) => {
@@ -257,16 +258,16 @@ export class RibOut {
         group4 = undefined;
         group6 = undefined;
       }
+      const family = familyOfText(prefix);
+      if (!(family === 'IPv4' ? announce4 : announce6)) return;
       if (!fresh && sent.get(prefix) === key) return;
-      if (familyOfText(prefix) === 'IPv4') {
-        if (!announce4) return;
-        if (group4 === undefined) group4 = groupFor('IPv4', route, key);
-        group4.packer.add(prefix);
-      } else {
-        if (!announce6) return;
-        if (group6 === undefined) group6 = groupFor('IPv6', route, key);
-        group6.packer.add(prefix);
+      let group = family === 'IPv4' ? group4 : group6;
+      if (group === undefined) {
+        group = groupFor(family, route, key);
+        if (family === 'IPv4') group4 = group;
+        else group6 = group;
       }
+      group.packer.add(prefix);
       sent.set(prefix, key);
     });
     for (const group of groups) {
