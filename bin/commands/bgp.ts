@@ -9,7 +9,12 @@ import { Registry } from '../../shared/metrics/metrics.ts';
 import { type LargeCommunity, parseCommunity, parseLargeCommunity } from '../../speaker/bgp/codec/index.ts';
 import { BgpListener } from '../../speaker/bgp/listener.ts';
 import { BgpMetrics } from '../../speaker/bgp/metrics.ts';
-import { addPrefixList, type PrefixListError, type RouteAttributes } from '../../speaker/bgp/rib/index.ts';
+import {
+  addPrefixList,
+  EncodedPrefixMap,
+  type PrefixListError,
+  type RouteAttributes,
+} from '../../speaker/bgp/rib/index.ts';
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
@@ -206,10 +211,12 @@ export function bgpCommand(): Command {
           : {}),
         ...(options.med !== undefined ? { med: integer('--med', options.med, 0, 0xffffffff) } : {}),
       };
-      const fromFlags = options.announce.flatMap((a) => parsePrefixList(a, '--announce'));
+      // Checked now, so a bad --announce fails before anything starts; read into each desired set.
+      for (const list of options.announce) parsePrefixList(list, '--announce');
+      // An EncodedPrefixMap: the RIB-out copies the NLRI the reading computed (rib/encoded-prefix-map.ts).
       const readDesired = async (): Promise<Map<string, RouteAttributes>> => {
-        const desired = new Map<string, RouteAttributes>();
-        for (const prefix of fromFlags) desired.set(prefix, attributes);
+        const desired = new EncodedPrefixMap<RouteAttributes>();
+        for (const list of options.announce) addPrefixList(list, desired, attributes);
         if (options.announceFile !== undefined) {
           let text: string;
           try {

@@ -1,4 +1,5 @@
 /** BGP advertisement (RIB-out): desired routes per peer to the minimal UPDATE stream. */
+export * from './encoded-prefix-map.ts';
 export * from './output-queue.ts';
 export * from './pending-output.ts';
 export * from './prefix-list.ts';

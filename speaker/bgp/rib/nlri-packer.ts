@@ -29,6 +29,20 @@ export class NlriPacker {
       this.buffer.set(nlri, at);
       octets = nlri.length;
     }
+    this.place(at, octets, prefix);
+  }
+
+  /** Appends `prefix` already encoded at `source[from]` (its length octet, then its octets). */
+  addEncoded(source: Uint8Array, from: number, prefix: string): void {
+    const at = this.used;
+    const octets = 1 + ((source[from]! + 7) >> 3);
+    const buffer = this.buffer;
+    for (let i = 0; i < octets; i++) buffer[at + i] = source[from + i]!;
+    this.place(at, octets, prefix);
+  }
+
+  /** Takes the `octets` just written at `at` into the chunk, or into a new one if they do not fit. */
+  private place(at: number, octets: number, prefix: string): void {
     if (at + octets <= this.room) {
       this.used = at + octets;
       return;

@@ -18,6 +18,7 @@ import {
   Safi,
   type UpdateMessage,
 } from '../codec/index.ts';
+import { EncodedPrefixMap } from './encoded-prefix-map.ts';
 import { attributeKey, pathAttributesFor, RibOut, type RibSession, type RouteAttributes } from './rib-out.ts';
 
 const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
@@ -239,6 +240,17 @@ describe('RibOut', () => {
   });
 });
 
+/** The same desired set carrying its prefixes' encodings (as addPrefixList builds it). */
+function encodedCopy(desired: ReadonlyMap<string, RouteAttributes>): EncodedPrefixMap<RouteAttributes> {
+  const out = new EncodedPrefixMap<RouteAttributes>();
+  for (const [prefix, route] of desired) {
+    const nlri = parsePrefix(prefix).nlri;
+    out.addEncoded(prefix, route, nlri, 0, nlri.length);
+  }
+  assert.ok(out.nlri, 'encodings kept');
+  return out;
+}
+
 /** Prefixes in message-sized runs: NLRI octets (by the reference parser) at most `room` per run. */
 function runs(prefixes: readonly string[], room: number): string[][] {
   const out: string[][] = [];
@@ -358,7 +370,7 @@ describe('RibOut against the reference encoder', () => {
     linkLocal: fc.boolean(),
   });
 
-  it('property: the same bytes, UPDATE for UPDATE, for any desired sets one after the other', () => {
+  it('property: the same bytes, UPDATE for UPDATE, for any desired sets one after the other (with their encodings or without)', () => {
     fc.assert(
       fc.property(session, fc.array(desiredSet, { minLength: 1, maxLength: 3 }), (s, steps) => {
         const ribSession: RibSession = {
@@ -372,11 +384,16 @@ describe('RibOut against the reference encoder', () => {
             : { global: '2001:db8::10' },
         };
         const rib = new RibOut(ribSession);
+        const ribEncoded = new RibOut(ribSession);
         const reference = new ReferenceRib(ribSession);
         for (const desired of steps) {
-          const got = rib.update(desired).map((m) => Buffer.from(m).toString('hex'));
           const expected = reference.update(desired).map((m) => Buffer.from(m).toString('hex'));
+          const got = rib.update(desired).map((m) => Buffer.from(m).toString('hex'));
           assert.deepStrictEqual(got, expected);
+          const gotEncoded = ribEncoded
+            .update(encodedCopy(desired))
+            .map((m) => Buffer.from(m).toString('hex'));
+          assert.deepStrictEqual(gotEncoded, expected, 'from the encodings');
         }
       }),
       { numRuns: 60 },
@@ -390,7 +407,7 @@ describe('RibOut against the reference encoder', () => {
     for (let i = 0; i < 20_000; i++) desired.set(v6(i), shared);
     const rib = new RibOut(session);
     const reference = new ReferenceRib(session);
-    assert.deepStrictEqual(rib.update(desired), reference.update(desired));
+    assert.deepStrictEqual(rib.update(encodedCopy(desired)), reference.update(desired));
     assert.deepStrictEqual(rib.update(new Map()), reference.update(new Map()));
   });
 });

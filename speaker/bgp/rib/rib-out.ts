@@ -18,6 +18,7 @@ import {
   Safi,
   toTwoOctetPath,
 } from '../codec/index.ts';
+import { EncodedPrefixMap } from './encoded-prefix-map.ts';
 import { NlriPacker } from './nlri-packer.ts';
 
 /** What we attach to one announced prefix. */
@@ -195,7 +196,8 @@ export class RibOut {
    * Cost per prefix is what the bulk sync of 100k prefixes pays under `--lite-mode` (no
    * optimizing compiler): one pass over `desired` by `forEach` (a `for...of` allocates an entry
    * per prefix), the attribute key looked up once per run of prefixes sharing an attributes
-   * object, and each prefix written as NLRI straight into the chunk of its group.
+   * object, and each prefix written as NLRI straight into the chunk of its group: copied from
+   * an {@link EncodedPrefixMap}'s encodings when it carries them, else parsed from its text.
    */
   update(desired: ReadonlyMap<string, RouteAttributes>): Uint8Array[] {
     const session = this.session;
@@ -246,12 +248,17 @@ export class RibOut {
     const announce6 = session.families.includes('IPv6');
     // Nothing held yet (the initial sync): no prefix can be held already.
     const fresh = sent.size === 0;
+    // Encodings the desired set carries (an announce list read by addPrefixList): copied, not parsed.
+    const encoded = desired instanceof EncodedPrefixMap ? desired.nlri : undefined;
+    let cursor = 0; // where the encoding of the current prefix starts
     let lastRoute: RouteAttributes | undefined;
     let key = '';
     // The groups of `lastRoute`, IPv4 and IPv6: most prefixes share one attributes object.
     let group4: Group | undefined;
     let group6: Group | undefined;
     desired.forEach((route, prefix) => {
+      const from = cursor;
+      if (encoded !== undefined) cursor += 1 + ((encoded[cursor]! + 7) >> 3);
       if (route !== lastRoute) {
         lastRoute = route;
         key = this.keyOf(route);
@@ -267,7 +274,8 @@ export class RibOut {
         if (family === 'IPv4') group4 = group;
         else group6 = group;
       }
-      group.packer.add(prefix);
+      if (encoded !== undefined) group.packer.addEncoded(encoded, from, prefix);
+      else group.packer.add(prefix);
       sent.set(prefix, key);
     });
     for (const group of groups) {
