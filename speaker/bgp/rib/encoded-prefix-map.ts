@@ -1,56 +1,89 @@
+import { MAX_PREFIX_NLRI_OCTETS, writePrefixNlri } from '../codec/index.ts';
+
 /**
  * A desired set (prefix → value) that also holds the NLRI encoding (RFC 4271 §4.3) of each of
  * its prefixes, one after the other in insertion order: `addPrefixList` parses every prefix to
- * check it anyway, so `RibOut` copies those octets instead of parsing the text a second time.
+ * check it anyway, straight into these encodings, so `RibOut` copies octets instead of parsing
+ * the text a second time.
  *
  * Invariant: while `nlri` is defined, it is exactly the encodings of the keys in iteration
- * order. Adding a prefix other than by `addEncoded`, deleting or clearing drops the encodings
- * for good (`nlri` is then undefined and RibOut parses the keys); changing the value of a
- * prefix keeps them (a Map keeps a key's place).
+ * order. Adding a prefix other than by `addText` / `addEncoded`, deleting or clearing drops the
+ * encodings for good (`nlri` is then undefined and RibOut parses the keys); changing the value
+ * of a prefix keeps them (a Map keeps a key's place).
  */
 export class EncodedPrefixMap<V> extends Map<string, V> {
-  #nlri: Uint8Array | undefined = new Uint8Array(1024);
+  // Private fields are read once per call into locals: each read is a slow keyed load in V8's
+  // interpreter.
+  #buffer = new Uint8Array(1024);
   #used = 0;
+  #valid = true;
 
-  /** Empty: entries come by `addEncoded` (a Map constructor's entries would skip the encodings). */
+  /** Empty: entries come by `addText` / `addEncoded` (a Map constructor's would skip the encodings). */
   constructor() {
     super();
   }
 
-  /** Adds `prefix` whose encoding is `source[at, at + octets)`; a prefix already here keeps its place. */
-  addEncoded(prefix: string, value: V, source: Uint8Array, at: number, octets: number): void {
+  /**
+   * Adds the prefix spelled by `text[start, end)` when `writePrefixNlri` takes its spelling,
+   * parsed straight into the encodings; false, with nothing added, when it does not (the
+   * caller then checks the text with `parsePrefix` and uses `addEncoded`).
+   */
+  addText(text: string, start: number, end: number, value: V): boolean {
+    const used = this.#used;
+    const buffer = this.#room(used, MAX_PREFIX_NLRI_OCTETS);
+    const octets = writePrefixNlri(text, start, end, buffer, used);
+    if (octets < 0) return false;
+    const size = this.size;
+    super.set(text.slice(start, end), value);
+    if (this.size !== size && this.#valid) this.#used = used + octets;
+    return true;
+  }
+
+  /** Adds `prefix` with its encoding `nlri`; a prefix already here keeps its place. */
+  addEncoded(prefix: string, value: V, nlri: Uint8Array): void {
     const size = this.size;
     super.set(prefix, value);
-    const nlri = this.#nlri;
-    if (this.size === size || nlri === undefined) return;
-    let buffer = nlri;
-    if (this.#used + octets > buffer.length) {
-      buffer = new Uint8Array(2 * buffer.length + octets);
-      buffer.set(nlri.subarray(0, this.#used));
-      this.#nlri = buffer;
-    }
-    for (let i = 0; i < octets; i++) buffer[this.#used + i] = source[at + i]!;
-    this.#used += octets;
+    if (this.size === size || !this.#valid) return;
+    const used = this.#used;
+    this.#room(used, nlri.length).set(nlri, used);
+    this.#used = used + nlri.length;
   }
 
   /** The encodings of the keys in iteration order, or undefined once they were dropped. */
   get nlri(): Uint8Array | undefined {
-    return this.#nlri?.subarray(0, this.#used);
+    return this.#valid ? this.#buffer.subarray(0, this.#used) : undefined;
   }
 
   override set(prefix: string, value: V): this {
-    if (this.#nlri !== undefined && !this.has(prefix)) this.#nlri = undefined;
+    if (!this.has(prefix)) this.#drop();
     return super.set(prefix, value);
   }
 
   override delete(prefix: string): boolean {
     const deleted = super.delete(prefix);
-    if (deleted) this.#nlri = undefined;
+    if (deleted) this.#drop();
     return deleted;
   }
 
   override clear(): void {
-    this.#nlri = undefined;
+    this.#drop();
     super.clear();
+  }
+
+  /** The buffer, with at least `octets` free from `used` on. */
+  #room(used: number, octets: number): Uint8Array {
+    const buffer = this.#buffer;
+    if (used + octets <= buffer.length) return buffer;
+    const grown = new Uint8Array(2 * buffer.length + octets);
+    grown.set(buffer.subarray(0, used));
+    this.#buffer = grown;
+    return grown;
+  }
+
+  /** The encodings no longer match the keys: they are not kept up any more. */
+  #drop(): void {
+    this.#valid = false;
+    this.#buffer = new Uint8Array(MAX_PREFIX_NLRI_OCTETS);
+    this.#used = 0;
   }
 }

@@ -26,11 +26,15 @@ export function addPrefixList<V>(text: string, into: Map<string, V>, value: V): 
     let eol = text.indexOf('\n', at);
     if (eol < 0) eol = text.length;
     const end = eol > at && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol; // CRLF
-    const octets = end > at ? writePrefixNlri(text, at, end, scratch, 0) : -1;
-    if (octets > 0) {
-      if (encoded) encoded.addEncoded(text.slice(at, end), value, scratch, 0, octets);
-      else into.set(text.slice(at, end), value);
-    } else {
+    let fast = false;
+    if (end > at) {
+      if (encoded) fast = encoded.addText(text, at, end, value);
+      else if (writePrefixNlri(text, at, end, scratch, 0) > 0) {
+        into.set(text.slice(at, end), value);
+        fast = true;
+      }
+    }
+    if (!fast) {
       const message = addWords(text.slice(at, eol), into, encoded, value);
       if (message !== undefined) return { line, message };
     }
@@ -55,7 +59,7 @@ function addWords<V>(
     } catch (error) {
       return (error as Error).message;
     }
-    if (encoded) encoded.addEncoded(word, value, nlri, 0, nlri.length);
+    if (encoded) encoded.addEncoded(word, value, nlri);
     else into.set(word, value);
   }
   return undefined;

@@ -244,8 +244,7 @@ describe('RibOut', () => {
 function encodedCopy(desired: ReadonlyMap<string, RouteAttributes>): EncodedPrefixMap<RouteAttributes> {
   const out = new EncodedPrefixMap<RouteAttributes>();
   for (const [prefix, route] of desired) {
-    const nlri = parsePrefix(prefix).nlri;
-    out.addEncoded(prefix, route, nlri, 0, nlri.length);
+    out.addEncoded(prefix, route, parsePrefix(prefix).nlri);
   }
   assert.ok(out.nlri, 'encodings kept');
   return out;
