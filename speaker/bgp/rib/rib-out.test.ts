@@ -328,7 +328,9 @@ class ReferenceRib {
     }
     if (this.first) {
       this.first = false;
-      for (const f of session.families) out.push(endOfRib(f === 'IPv4' ? Afi.Ipv4 : Afi.Ipv6, Safi.Unicast));
+      for (const f of session.endOfRibFamilies ?? session.families) {
+        out.push(endOfRib(f === 'IPv4' ? Afi.Ipv4 : Afi.Ipv6, Safi.Unicast));
+      }
     }
     return out.map((m) => encodeUpdate(m, ctx));
   }
@@ -366,6 +368,7 @@ describe('RibOut against the reference encoder', () => {
     fourOctetAs: fc.boolean(),
     extendedMessage: fc.boolean(),
     families: fc.constantFrom<IpFamily[]>(['IPv4', 'IPv6'], ['IPv6'], ['IPv4']),
+    endOfRibFamilies: fc.constantFrom<IpFamily[] | undefined>(undefined, ['IPv4', 'IPv6'], ['IPv6']),
     linkLocal: fc.boolean(),
   });
 
@@ -377,6 +380,7 @@ describe('RibOut against the reference encoder', () => {
           peerAs: s.ibgp ? 4200000001 : 65000,
           context: { fourOctetAs: s.fourOctetAs, extendedMessage: s.extendedMessage },
           families: s.families,
+          ...(s.endOfRibFamilies ? { endOfRibFamilies: s.endOfRibFamilies } : {}),
           nextHopIpv4: '192.0.2.10',
           nextHopIpv6: s.linkLocal
             ? { global: '2001:db8:0:1::10', linkLocal: 'fe80::10' }
