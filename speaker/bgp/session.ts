@@ -44,6 +44,7 @@ import {
 import { LogThrottle } from './log-throttle.ts';
 import type { BgpMetrics, SessionResetCause } from './metrics.ts';
 import {
+  mapRouteValues,
   PendingOutput,
   RibOut,
   type RibSession,
@@ -310,14 +311,11 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   async gracefulShutdown(drainMs: number, message: string): Promise<void> {
     if (this.state === 'Established') {
       const ibgp = this.config.localAs === this.config.peerAs;
-      const draining = new Map<string, RouteAttributes>();
-      for (const [prefix, attrs] of this.desired) {
-        draining.set(prefix, {
-          ...attrs,
-          communities: [...(attrs.communities ?? []), WellKnownCommunity.GracefulShutdown],
-          ...(ibgp ? { localPref: 0 } : {}),
-        });
-      }
+      const draining = mapRouteValues(this.desired, (attrs) => ({
+        ...attrs,
+        communities: [...(attrs.communities ?? []), WellKnownCommunity.GracefulShutdown],
+        ...(ibgp ? { localPref: 0 } : {}),
+      }));
       this.log.info({ drainMs, prefixes: draining.size }, 'graceful shutdown: advertising GRACEFUL_SHUTDOWN');
       this.setRoutes(draining);
       await new Promise((resolve) => setTimeout(resolve, drainMs));

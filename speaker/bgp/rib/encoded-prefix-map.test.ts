@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parsePrefix } from '../codec/index.ts';
-import { EncodedPrefixMap } from './encoded-prefix-map.ts';
+import { EncodedPrefixMap, mapRouteValues } from './encoded-prefix-map.ts';
 import { addPrefixList } from './prefix-list.ts';
 
 const hex = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('hex') : undefined);
@@ -61,5 +61,48 @@ describe('EncodedPrefixMap', () => {
     const map = filled();
     assert.equal(map.delete('203.0.113.0/24'), false);
     assert.ok(map.nlri);
+  });
+});
+
+describe('mapRouteValues', () => {
+  const a = { tag: 'a' };
+  const b = { tag: 'b' };
+
+  it('replaces each distinct value once, prefixes sharing a value share the replacement', () => {
+    const desired = new Map([
+      ['2001:db8::/64', a],
+      ['198.51.100.0/24', b],
+      ['2001:db8:1::/64', a],
+    ]);
+    const seen: string[] = [];
+    const out = mapRouteValues(desired, (v) => {
+      seen.push(v.tag);
+      return { tag: `${v.tag}!` };
+    });
+    assert.deepStrictEqual(seen, ['a', 'b']);
+    assert.deepStrictEqual([...out.keys()], [...desired.keys()]);
+    assert.equal(out.get('2001:db8::/64'), out.get('2001:db8:1::/64'));
+    assert.deepStrictEqual(out.get('198.51.100.0/24'), { tag: 'b!' });
+    assert.ok(!(out instanceof EncodedPrefixMap));
+  });
+
+  it('an EncodedPrefixMap keeps its prefixes, order and encodings, in a copy of its own', () => {
+    const source = filled();
+    const out = mapRouteValues(source, (v) => v + 10) as EncodedPrefixMap<number>;
+    assert.ok(out instanceof EncodedPrefixMap);
+    assert.deepStrictEqual(
+      [...out],
+      [...source].map(([p, v]) => [p, v + 10]),
+    );
+    assert.equal(hex(out.nlri), hex(source.nlri));
+    out.delete('198.51.100.0/24');
+    assert.equal(out.nlri, undefined);
+    assert.equal(hex(source.nlri), nlriOf('2001:db8::/64', '198.51.100.0/24', '::ffff:192.0.2.0/120'));
+  });
+
+  it('encodings dropped in the source stay dropped', () => {
+    const source = filled();
+    source.set('203.0.113.0/24', 1);
+    assert.equal((mapRouteValues(source, (v) => v) as EncodedPrefixMap<number>).nlri, undefined);
   });
 });

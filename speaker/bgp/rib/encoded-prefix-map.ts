@@ -49,6 +49,24 @@ export class EncodedPrefixMap<V> extends Map<string, V> {
     this.#used = used + nlri.length;
   }
 
+  /**
+   * The same prefixes in the same order, and their encodings, each value replaced by
+   * `replace(value)` (see {@link mapRouteValues}).
+   */
+  mapValues<W>(replace: (value: V) => W): EncodedPrefixMap<W> {
+    const out = new EncodedPrefixMap<W>();
+    this.forEach((value, prefix) => {
+      out.#put(prefix, replace(value));
+    });
+    if (this.#valid) {
+      out.#buffer = this.#buffer.slice(0, this.#used);
+      out.#used = this.#used;
+    } else {
+      out.#drop();
+    }
+    return out;
+  }
+
   /** The encodings of the keys in iteration order, or undefined once they were dropped. */
   get nlri(): Uint8Array | undefined {
     return this.#valid ? this.#buffer.subarray(0, this.#used) : undefined;
@@ -70,6 +88,11 @@ export class EncodedPrefixMap<V> extends Map<string, V> {
     super.clear();
   }
 
+  /** A Map set that leaves the encodings alone (the caller keeps them matching). */
+  #put(prefix: string, value: V): void {
+    super.set(prefix, value);
+  }
+
   /** The buffer, with at least `octets` free from `used` on. */
   #room(used: number, octets: number): Uint8Array {
     const buffer = this.#buffer;
@@ -86,4 +109,31 @@ export class EncodedPrefixMap<V> extends Map<string, V> {
     this.#buffer = new Uint8Array(MAX_PREFIX_NLRI_OCTETS);
     this.#used = 0;
   }
+}
+
+/**
+ * `desired` with each value replaced: `replace` runs once per distinct value (compared by
+ * identity), so prefixes that shared an attributes object share its replacement and the
+ * RIB-out computes its key once, not per prefix. An {@link EncodedPrefixMap} keeps its
+ * encodings. Graceful shutdown re-advertises every route this way (RFC 8326).
+ */
+export function mapRouteValues<V, W>(
+  desired: ReadonlyMap<string, V>,
+  replace: (value: V) => W,
+): Map<string, W> {
+  const replaced = new Map<V, W>(); // value -> its replacement
+  const once = (value: V): W => {
+    let w = replaced.get(value);
+    if (w === undefined && !replaced.has(value)) {
+      w = replace(value);
+      replaced.set(value, w);
+    }
+    return w as W;
+  };
+  if (desired instanceof EncodedPrefixMap) return (desired as EncodedPrefixMap<V>).mapValues(once);
+  const out = new Map<string, W>();
+  desired.forEach((value, prefix) => {
+    out.set(prefix, once(value));
+  });
+  return out;
 }
