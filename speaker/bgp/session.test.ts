@@ -18,6 +18,7 @@ import { hex } from './codec/test-helpers.ts';
 import { tcpLivenessFor } from './fsm/index.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
+import { addPrefixList, EncodedPrefixMap, type RouteAttributes } from './rib/index.ts';
 import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
 import { BgpSession, type PeerConfig } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
@@ -306,6 +307,48 @@ describe('BgpSession over loopback', () => {
     assert.deepStrictEqual([n.code, n.subcode], [6, 2]);
     assert.equal(shutdownMessage(n), 'planned maintenance');
     assert.equal(session.state, 'Idle');
+  });
+
+  it('graceful shutdown of an announce list (its encodings, two attributes objects): every prefix again, each with its own communities and GRACEFUL_SHUTDOWN', async () => {
+    const { peer, port, server } = await listeningPeer(established(90));
+    const session = new BgpSession(config(port), { logger });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    const desired = new EncodedPrefixMap<RouteAttributes>();
+    const red = '198.51.100.0/25\n2001:db8:1::/64\n198.51.100.128/26\n';
+    const blue = '203.0.113.0/24\n2001:db8:2::/64\n';
+    assert.equal(addPrefixList(red, desired, { communities: [0xfde80001] }), undefined);
+    assert.equal(addPrefixList(blue, desired, { med: 7 }), undefined);
+    assert.ok(desired.nlri, 'the desired set carries its encodings');
+    session.setRoutes(desired);
+    session.start();
+    await peer.until('synced', () =>
+      peer.updates().filter((u) => endOfRibFamily(u)).length === 2 ? true : undefined,
+    );
+    const before = peer.updates().length;
+    await session.gracefulShutdown(100, 'drain');
+    await peer.until('NOTIFICATION', () => peer.notification());
+    type Drained = { communities?: readonly number[] | undefined; med?: number | undefined };
+    const drained = new Map<string, Drained>();
+    for (const u of peer.updates().slice(before)) {
+      for (const prefix of [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])]) {
+        drained.set(prefix, { communities: u.attributes.communities, med: u.attributes.med });
+      }
+    }
+    const redDrained: Drained = { communities: [0xfde80001, 0xffff0000], med: undefined };
+    const blueDrained: Drained = { communities: [0xffff0000], med: 7 };
+    assert.deepStrictEqual(
+      drained,
+      new Map([
+        ['198.51.100.0/25', redDrained],
+        ['198.51.100.128/26', redDrained],
+        ['2001:db8:1::/64', redDrained],
+        ['2001:db8:2::/64', blueDrained],
+        ['203.0.113.0/24', blueDrained],
+      ]),
+    );
   });
 
   it('accepts a connection from the peer through the listener (passive)', async () => {

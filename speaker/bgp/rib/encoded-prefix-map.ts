@@ -18,7 +18,12 @@ export class EncodedPrefixMap<V> extends Map<string, V> {
   #used = 0;
   #valid = true;
 
-  /** Empty: entries come by `addText` / `addEncoded` (a Map constructor's would skip the encodings). */
+  /**
+   * Empty: entries come by `addText` / `addEncoded`. Map's entries argument is kept out of the
+   * type because Map's constructor would call the overridden `set` before the private fields
+   * exist, which throws.
+   */
+  // biome-ignore lint/complexity/noUselessConstructor: it narrows Map's signature to no arguments (see above)
   constructor() {
     super();
   }

@@ -18,7 +18,7 @@ import {
   Safi,
   type UpdateMessage,
 } from '../codec/index.ts';
-import { EncodedPrefixMap } from './encoded-prefix-map.ts';
+import { EncodedPrefixMap, mapRouteValues } from './encoded-prefix-map.ts';
 import { attributeKey, pathAttributesFor, RibOut, type RibSession, type RouteAttributes } from './rib-out.ts';
 
 const CTX: CodecContext = { fourOctetAs: true, extendedMessage: false };
@@ -400,6 +400,28 @@ describe('RibOut against the reference encoder', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('property: a drain through mapRouteValues (as graceful shutdown builds it) is the same bytes as each prefix given its own replaced attributes', () => {
+    const drained = (route: RouteAttributes): RouteAttributes => ({
+      ...route,
+      communities: [...(route.communities ?? []), 0xffff0000],
+      localPref: 0,
+    });
+    fc.assert(
+      fc.property(desiredSet, fc.boolean(), fc.boolean(), (desired, ibgp, withEncodings) => {
+        const ribSession: RibSession = { ...EBGP, peerAs: ibgp ? EBGP.localAs : EBGP.peerAs };
+        const rib = new RibOut(ribSession);
+        const reference = new ReferenceRib(ribSession);
+        const source = withEncodings ? encodedCopy(desired) : desired;
+        assert.deepStrictEqual(rib.update(source), reference.update(desired));
+        const perPrefix = new Map([...desired].map(([p, route]) => [p, drained(route)]));
+        const expected = reference.update(perPrefix).map((m) => Buffer.from(m).toString('hex'));
+        const got = rib.update(mapRouteValues(source, drained)).map((m) => Buffer.from(m).toString('hex'));
+        assert.deepStrictEqual(got, expected);
+      }),
+      { numRuns: 40 },
     );
   });
 
