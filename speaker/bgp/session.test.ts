@@ -18,8 +18,8 @@ import { hex } from './codec/test-helpers.ts';
 import { tcpLivenessFor } from './fsm/index.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
-import { addPrefixList, EncodedPrefixMap, type RouteAttributes } from './rib/index.ts';
 import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
+import { addPrefixList, EncodedPrefixMap, type RouteAttributes } from './rib/index.ts';
 import { BgpSession, type PeerConfig } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 
