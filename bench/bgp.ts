@@ -3,7 +3,9 @@
  * 2001:db8::/32), counted from the moment the session is up and the prefixes are handed to
  * the announcer: `metalbeacon bgp` (SIGHUP on a new announce file) against GoBGP (`gobgp mrt
  * inject global` of an MRT dump), same run, same BIRD (no kernel protocol). Three runs each;
- * medians, the ratio, and our speaker's RSS holding 100k prefixes.
+ * medians, the ratio, and our speaker's RSS holding 100k prefixes. Also the CPU time our
+ * speaker spends in that interval (all its threads, from /proc): the share of the wall time
+ * that is ours, and a figure a busy machine inflates far less than the wall time.
  *
  * Our speaker runs with the V8 flags deploy/ ships unless told otherwise: SPEAKER_NODE_ARGS (on
  * node's command line, default `--lite-mode`) and SPEAKER_NODE_OPTIONS (NODE_OPTIONS, default
@@ -46,6 +48,15 @@ async function waitCount(bird: Bird, n: number, timeoutMs: number): Promise<numb
   return performance.now();
 }
 
+/** CPU seconds (user + system, all threads) the process has used, from /proc/PID/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at its closing parenthesis;
+  // utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
@@ -83,6 +94,7 @@ try {
   const results: {
     n: number;
     ours: number[];
+    oursCpu: number[];
     gobgp: number[];
     rss?: { idle: number; peak: number; settled: number };
   }[] = [];
@@ -103,7 +115,7 @@ try {
           2000,
         ),
       );
-      const row: (typeof results)[number] = { n, ours: [], gobgp: [] };
+      const row: (typeof results)[number] = { n, ours: [], oursCpu: [], gobgp: [] };
       for (let run = 0; run < RUNS; run++) {
         // Ours: session up with nothing, then hand over the N prefixes with SIGHUP.
         const empty = join(dir, 'empty');
@@ -133,10 +145,12 @@ try {
         });
         const idleRss = await rssMb(speaker.pid);
         await writeFile(empty, await readFile(file));
+        const cpu0 = await cpuSeconds(speaker.pid);
         const t0 = performance.now();
         speaker.child.kill('SIGHUP');
         const t1 = await waitCount(bird, n, 120_000);
         row.ours.push(t1 - t0);
+        row.oursCpu.push((await cpuSeconds(speaker.pid)) - cpu0);
         if (n === Math.max(...SIZES) && run === 0) {
           const peak = await rssMb(speaker.pid);
           await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -162,7 +176,8 @@ try {
         await gobgp.stop();
         await waitFor('routes gone', async () => (await bird.count('ipv6')) === 0, { timeoutMs: 60_000 });
         process.stdout.write(
-          `N=${n} run ${run + 1}: metalbeacon ${(row.ours.at(-1)! / 1000).toFixed(3)} s, GoBGP ${(row.gobgp.at(-1)! / 1000).toFixed(3)} s\n`,
+          `N=${n} run ${run + 1}: metalbeacon ${(row.ours.at(-1)! / 1000).toFixed(3)} s ` +
+            `(CPU ${row.oursCpu.at(-1)!.toFixed(2)} s), GoBGP ${(row.gobgp.at(-1)! / 1000).toFixed(3)} s\n`,
         );
       }
       results.push(row);
@@ -177,12 +192,16 @@ try {
     `our speaker: node ${SPEAKER_NODE_ARGS.join(' ') || '(no flags)'}, NODE_OPTIONS=${SPEAKER_NODE_OPTIONS || '(none)'}` +
       `${shipped ? ' (as deploy/ ships it)' : ''}\n`,
   );
-  process.stdout.write('N        metalbeacon   GoBGP (MRT inject)   ratio   routes/s (ours)\n');
+  process.stdout.write(
+    'N        metalbeacon   GoBGP (MRT inject)   ratio   routes/s (ours)   our CPU (min-max)\n',
+  );
   for (const r of results) {
     const ours = median(r.ours) / 1000;
     const theirs = median(r.gobgp) / 1000;
+    const cpu = `${median(r.oursCpu).toFixed(2)} s (${Math.min(...r.oursCpu).toFixed(2)}-${Math.max(...r.oursCpu).toFixed(2)})`;
     process.stdout.write(
-      `${String(r.n).padEnd(8)} ${`${ours.toFixed(3)} s`.padEnd(13)} ${`${theirs.toFixed(3)} s`.padEnd(20)} ${(ours / theirs).toFixed(3).padEnd(7)} ${Math.round(r.n / ours)}\n`,
+      `${String(r.n).padEnd(8)} ${`${ours.toFixed(3)} s`.padEnd(13)} ${`${theirs.toFixed(3)} s`.padEnd(20)} ` +
+        `${(ours / theirs).toFixed(3).padEnd(7)} ${String(Math.round(r.n / ours)).padEnd(17)} ${cpu}\n`,
     );
   }
   const big = results.find((r) => r.rss !== undefined);
