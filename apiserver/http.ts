@@ -213,6 +213,15 @@ async function route(
   return resourceRequest(ctx, t, target, method, req, res, url, user);
 }
 
+/** The filter of a list, watch or collection delete: its label selector and `fieldSelector`. */
+function selectorsOf(
+  q: URLSearchParams,
+  t: ResourceType,
+  fieldSelector = q.get('fieldSelector') ?? undefined,
+) {
+  return compileFilter(q.get('labelSelector') ?? undefined, fieldSelector, t.fieldSelectors, t.kind);
+}
+
 async function resourceRequest(
   ctx: Context,
   t: ResourceType,
@@ -239,23 +248,16 @@ async function resourceRequest(
   const now = Date.now();
 
   if (method === 'GET' && (target.watchPath || q.get('watch') === 'true' || q.get('watch') === '1')) {
-    const filter = compileFilter(
-      q.get('labelSelector') ?? undefined,
-      name
-        ? `metadata.name=${name}${q.get('fieldSelector') ? `,${q.get('fieldSelector')}` : ''}`
-        : (q.get('fieldSelector') ?? undefined),
-      t.fieldSelectors,
-      t.kind,
+    const fields = q.get('fieldSelector');
+    const filter = selectorsOf(
+      q,
+      t,
+      name ? `metadata.name=${name}${fields ? `,${fields}` : ''}` : (fields ?? undefined),
     );
     return watch(ctx, t, ns, filter, q, res, asTable ? include : undefined);
   }
   if (method === 'GET' && !name) {
-    const filter = compileFilter(
-      q.get('labelSelector') ?? undefined,
-      q.get('fieldSelector') ?? undefined,
-      t.fieldSelectors,
-      t.kind,
-    );
+    const filter = selectorsOf(q, t);
     const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
     const list = ctx.store.list(
       t,
@@ -390,12 +392,7 @@ async function resourceRequest(
     return send(res, 200, object);
   }
   if (method === 'DELETE' && !name) {
-    const filter = compileFilter(
-      q.get('labelSelector') ?? undefined,
-      q.get('fieldSelector') ?? undefined,
-      t.fieldSelectors,
-      t.kind,
-    );
+    const filter = selectorsOf(q, t);
     const list = ctx.store.list(t, ns, filter, undefined, undefined, () => false);
     for (const obj of list.items) ctx.store.delete(t, obj.metadata.namespace, obj.metadata.name!, { dryRun });
     return send(res, 200, {

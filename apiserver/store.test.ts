@@ -108,33 +108,26 @@ test('resuming from any kept version replays exactly the later changes; older ve
       fc.integer({ min: 1, max: 20 }),
       (ops, pick, limit) => {
         const store = new ObjectStore({ historyLimit: limit });
-        const seen: number[] = [];
-        store.hub.subscribe(
-          {
-            key: '/configmaps',
-            namespace: undefined,
-            matches: () => true,
-            send: (_t, o) => seen.push(Number(o.metadata.resourceVersion)),
-            cut: () => {},
-          },
-          0,
-        );
-        for (const o of ops) apply(store, o);
-        const from = seen.length === 0 ? 0 : seen[pick % seen.length]!;
-        const kept = seen.slice(-limit);
-        const oldestResumable = kept.length === seen.length ? 0 : (seen[seen.length - limit - 1] ?? 0);
-        const replay: number[] = [];
-        const subscribe = () =>
+        // Every ConfigMap event from `from` on, its resourceVersion pushed to `into`.
+        const follow = (into: number[], from: number) =>
           store.hub.subscribe(
             {
               key: '/configmaps',
               namespace: undefined,
               matches: () => true,
-              send: (_t, o) => replay.push(Number(o.metadata.resourceVersion)),
+              send: (_t, o) => into.push(Number(o.metadata.resourceVersion)),
               cut: () => {},
             },
             from,
           );
+        const seen: number[] = [];
+        follow(seen, 0);
+        for (const o of ops) apply(store, o);
+        const from = seen.length === 0 ? 0 : seen[pick % seen.length]!;
+        const kept = seen.slice(-limit);
+        const oldestResumable = kept.length === seen.length ? 0 : (seen[seen.length - limit - 1] ?? 0);
+        const replay: number[] = [];
+        const subscribe = () => follow(replay, from);
         if (from < oldestResumable) {
           assert.throws(subscribe, (e: unknown) => e instanceof ApiError && e.code === 410);
         } else {

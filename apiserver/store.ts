@@ -378,21 +378,18 @@ export class ObjectStore {
     const old = this.peek(t, t.namespaced ? namespace : undefined, name);
     if (!old) throw notFound(t.group, t.resource, name, t.kind);
     const pre = options.preconditions;
-    if (pre?.uid && pre.uid !== old.metadata.uid) {
-      throw conflict(
-        t.group,
-        t.resource,
-        name,
-        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
-      );
-    }
-    if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-      throw conflict(
-        t.group,
-        t.resource,
-        name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
-      );
+    for (const [field, wanted, actual] of [
+      ['UID', pre?.uid, old.metadata.uid],
+      ['ResourceVersion', pre?.resourceVersion, old.metadata.resourceVersion],
+    ] as const) {
+      if (wanted && wanted !== actual) {
+        throw conflict(
+          t.group,
+          t.resource,
+          name,
+          `Precondition failed: ${field} in precondition: ${wanted}, ${field} in object meta: ${actual}`,
+        );
+      }
     }
     if ((old.metadata.finalizers ?? []).length > 0) {
       if (old.metadata.deletionTimestamp) return { object: this.out(t, old), deleted: false };

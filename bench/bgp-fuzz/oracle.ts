@@ -285,6 +285,26 @@ function expectMutated(type: number, state: LaneState, fsm: Verdict): Expectatio
   };
 }
 
+/**
+ * What each OPEN fault draws on this lane: the OPEN Message Error subcode (RFC 4271 §6.2; none
+ * when the lane accepts the value) and the rule that says so.
+ */
+const OPEN_FAULTS: Record<
+  OpenFault,
+  (lane: LaneFacts) => { readonly subcode?: number; readonly rule: RuleId }
+> = {
+  version: () => ({ subcode: 1, rule: 'open.version' }),
+  'peer-as': () => ({ subcode: 2, rule: 'open.peer-as' }),
+  'bgp-id-zero': () => ({ subcode: 3, rule: 'open.bgp-id-zero' }),
+  'bgp-id-same': (lane) =>
+    lane.external ? { rule: 'open.bgp-id-same-external' } : { subcode: 3, rule: 'open.bgp-id-same-internal' },
+  'parameter-type': () => ({ subcode: 4, rule: 'open.parameter-type' }),
+  malformed: () => ({ subcode: 0, rule: 'open.malformed' }),
+  'hold-1-2': () => ({ subcode: 6, rule: 'open.hold-1-2' }),
+  'hold-zero': (lane) =>
+    lane.holdTimeSec !== 0 ? { subcode: 6, rule: 'open.hold-zero' } : { rule: 'open.hold-zero' },
+};
+
 /** OPEN (RFC 4271 §6.2 and §8.2.2). */
 function expectOpen(
   message: Extract<MessageFacts, { kind: 'open' }>,
@@ -295,40 +315,9 @@ function expectOpen(
   const errors: Verdict[] = [];
   const rules: RuleId[] = [...message.rules];
   for (const fault of message.faults) {
-    switch (fault) {
-      case 'version':
-        errors.push(notify(2, 1));
-        rules.push('open.version');
-        break;
-      case 'peer-as':
-        errors.push(notify(2, 2));
-        rules.push('open.peer-as');
-        break;
-      case 'bgp-id-zero':
-        errors.push(notify(2, 3));
-        rules.push('open.bgp-id-zero');
-        break;
-      case 'bgp-id-same':
-        if (!lane.external) errors.push(notify(2, 3));
-        rules.push(lane.external ? 'open.bgp-id-same-external' : 'open.bgp-id-same-internal');
-        break;
-      case 'parameter-type':
-        errors.push(notify(2, 4));
-        rules.push('open.parameter-type');
-        break;
-      case 'malformed':
-        errors.push(notify(2, 0));
-        rules.push('open.malformed');
-        break;
-      case 'hold-1-2':
-        errors.push(notify(2, 6));
-        rules.push('open.hold-1-2');
-        break;
-      case 'hold-zero':
-        if (lane.holdTimeSec !== 0) errors.push(notify(2, 6));
-        rules.push('open.hold-zero');
-        break;
-    }
+    const { subcode, rule } = OPEN_FAULTS[fault](lane);
+    if (subcode !== undefined) errors.push(notify(2, subcode));
+    rules.push(rule);
   }
   if (state === 'OpenConfirm') {
     if (errors.length > 0) return { verdicts: errors, rules: [...rules, 'open.malformed-in-openconfirm'] };

@@ -1,24 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bfd, bgpAd, community, expectConfig, expectError, l2, node, peer, pool } from './test-helpers.ts';
+import {
+  bfd,
+  bgpAd,
+  community,
+  errorAt,
+  expectConfig,
+  expectError,
+  l2,
+  node,
+  peer,
+  pool,
+} from './test-helpers.ts';
 
 const pools = [
   pool('v4', { addresses: ['198.51.100.0/26'] }, { mode: 'bgp' }),
   pool('v6', { addresses: ['2001:db8:100::/120'] }, { mode: 'l2' }),
 ];
-const bgpAt = (name: string, field: string, message: RegExp, transient = false) => ({
-  kind: 'BGPAdvertisement',
-  name,
-  field,
-  message,
-  transient,
-});
-const l2At = (name: string, field: string, message: RegExp) => ({
-  kind: 'L2Advertisement',
-  name,
-  field,
-  message,
-});
+const bgpAt = errorAt('BGPAdvertisement');
+const l2At = errorAt('L2Advertisement');
 
 describe('L2Advertisement validation', () => {
   it('rejects duplicate pool names', () => {
@@ -28,29 +28,18 @@ describe('L2Advertisement validation', () => {
     );
   });
 
-  it('rejects duplicate pool selectors', () => {
-    const s = { matchLabels: { mode: 'l2' } };
-    expectError(
-      { pools, l2Advertisements: [l2('a', { ipAddressPoolSelectors: [s, s] })] },
-      l2At('a', 'spec.ipAddressPoolSelectors[1]', /duplicate selector/),
-    );
-  });
-
-  it('rejects duplicate node selectors', () => {
-    const s = { matchLabels: { rack: '1' } };
-    expectError(
-      { pools, l2Advertisements: [l2('a', { nodeSelectors: [s, s] })] },
-      l2At('a', 'spec.nodeSelectors[1]', /duplicate selector/),
-    );
-  });
-
-  it('rejects duplicate service selectors', () => {
-    const s = { matchLabels: { app: 'web' } };
-    expectError(
-      { pools, l2Advertisements: [l2('a', { serviceSelectors: [s, s] })] },
-      l2At('a', 'spec.serviceSelectors[1]', /duplicate selector/),
-    );
-  });
+  for (const [field, s] of [
+    ['ipAddressPoolSelectors', { matchLabels: { mode: 'l2' } }],
+    ['nodeSelectors', { matchLabels: { rack: '1' } }],
+    ['serviceSelectors', { matchLabels: { app: 'web' } }],
+  ] as const) {
+    it(`rejects duplicate ${field}`, () => {
+      expectError(
+        { pools, l2Advertisements: [l2('a', { [field]: [s, s] })] },
+        l2At('a', `spec.${field}[1]`, /duplicate selector/),
+      );
+    });
+  }
 
   it('rejects an invalid selector label key', () => {
     expectError(

@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseCommunity } from './communities.ts';
-import { community, expectConfig, expectError } from './test-helpers.ts';
+import { community, errorAt, expectConfig, expectError } from './test-helpers.ts';
+
+const communityAt = errorAt('Community');
 
 describe('Community validation', () => {
   it('rejects an invalid alias value', () => {
     expectError(
       { communities: [community('c', { communities: [{ name: 'x', value: '65536:1' }] })] },
-      {
-        kind: 'Community',
-        name: 'c',
-        field: 'spec.communities[0].value',
-        message: /"65536:1" is not a standard community/,
-      },
+      communityAt('c', 'spec.communities[0].value', /"65536:1" is not a standard community/),
     );
   });
 
@@ -30,25 +27,18 @@ describe('Community validation', () => {
           }),
         ],
       },
-      {
-        kind: 'Community',
-        name: 'b',
-        field: 'spec.communities[1].name',
-        message:
-          /duplicate community alias "x": already defined by Community metalbeacon-system\/a spec.communities\[0\]/,
-      },
+      communityAt(
+        'b',
+        'spec.communities[1].name',
+        /duplicate community alias "x": already defined by Community metalbeacon-system\/a spec.communities\[0\]/,
+      ),
     );
   });
 
   it('rejects an alias name containing a colon', () => {
     expectError(
       { communities: [community('c', { communities: [{ name: 'a:b', value: '1:1' }] })] },
-      {
-        kind: 'Community',
-        name: 'c',
-        field: 'spec.communities[0].name',
-        message: /without ':'/,
-      },
+      communityAt('c', 'spec.communities[0].name', /without ':'/),
     );
   });
 

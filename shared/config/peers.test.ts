@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { passwordSecretNames } from './peers.ts';
-import { basicAuthSecret, bfd, expectConfig, expectError, node, peer } from './test-helpers.ts';
+import { basicAuthSecret, bfd, errorAt, expectConfig, expectError, node, peer } from './test-helpers.ts';
 
-const at = (name: string, field: string, message: RegExp, transient = false) => ({
-  kind: 'BGPPeer',
-  name,
-  field,
-  message,
-  transient,
-});
+const at = errorAt('BGPPeer');
 
 describe('BGPPeer validation (MetalLB webhook catalogue)', () => {
   it('rejects myASN 0', () => {

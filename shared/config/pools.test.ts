@@ -1,80 +1,56 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatRange } from '../net/ip.ts';
-import { expectConfig, expectError, pool } from './test-helpers.ts';
+import { errorAt, expectConfig, expectError, pool } from './test-helpers.ts';
+
+const poolAt = errorAt('IPAddressPool');
 
 describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
   it('rejects a pool without addresses', () => {
     expectError(
       { pools: [pool('empty', { addresses: [] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'empty',
-        field: 'spec.addresses',
-        message: /at least one CIDR or START-END range/,
-      },
+      poolAt('empty', 'spec.addresses', /at least one CIDR or START-END range/),
     );
   });
 
-  it('rejects a bad CIDR', () => {
-    expectError(
-      { pools: [pool('p', { addresses: ['198.51.100.0/24', '198.51.100.0/33'] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[1]',
-        message: /invalid address entry: .*prefix length "33", expected 0 to 32/,
-      },
-    );
-  });
-
-  it('rejects an entry that is not an address at all', () => {
-    expectError(
-      { pools: [pool('p', { addresses: ['198.51.100.300/24'] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[0]',
-        message: /does not start with an IP address/,
-      },
-    );
-  });
-
-  it('rejects a range with a bad end', () => {
-    expectError(
-      { pools: [pool('p', { addresses: ['198.51.100.10-198.51.100.x'] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[0]',
-        message: /range end "198.51.100.x" is not an IP address/,
-      },
-    );
-  });
-
-  it('rejects a range mixing families', () => {
-    expectError(
-      { pools: [pool('p', { addresses: ['198.51.100.10-2001:db8:100::1'] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[0]',
-        message: /mixes an IPv4 and an IPv6 address/,
-      },
-    );
-  });
-
-  it('rejects a range whose start is after its end', () => {
-    expectError(
-      { pools: [pool('p', { addresses: ['198.51.100.20-198.51.100.10'] })] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[0]',
-        message: /starts after it ends/,
-      },
-    );
-  });
+  // [what is wrong, addresses, the entry's field, the message]
+  const badEntries: [string, string[], string, RegExp][] = [
+    [
+      'a bad CIDR',
+      ['198.51.100.0/24', '198.51.100.0/33'],
+      'spec.addresses[1]',
+      /invalid address entry: .*prefix length "33", expected 0 to 32/,
+    ],
+    [
+      'an entry that is not an address at all',
+      ['198.51.100.300/24'],
+      'spec.addresses[0]',
+      /does not start with an IP address/,
+    ],
+    [
+      'a range with a bad end',
+      ['198.51.100.10-198.51.100.x'],
+      'spec.addresses[0]',
+      /range end "198.51.100.x" is not an IP address/,
+    ],
+    [
+      'a range mixing families',
+      ['198.51.100.10-2001:db8:100::1'],
+      'spec.addresses[0]',
+      /mixes an IPv4 and an IPv6 address/,
+    ],
+    [
+      'a range whose start is after its end',
+      ['198.51.100.20-198.51.100.10'],
+      'spec.addresses[0]',
+      /starts after it ends/,
+    ],
+  ];
+  for (const [what, addresses, field, message] of badEntries) {
+    it(`rejects ${what}`, () => {
+      expectError({ pools: [pool('p', { addresses })] }, poolAt('p', field, message));
+    });
+  }
 
   it('rejects overlapping entries within one pool', () => {
     expectError(
@@ -85,13 +61,11 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.addresses[2]',
-        message:
-          /"198.51.100.100-198.51.100.110" overlaps spec.addresses\[0\] "198.51.100.0\/24" of the same pool/,
-      },
+      poolAt(
+        'p',
+        'spec.addresses[2]',
+        /"198.51.100.100-198.51.100.110" overlaps spec.addresses\[0\] "198.51.100.0\/24" of the same pool/,
+      ),
     );
   });
 
@@ -103,13 +77,11 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           pool('b', { addresses: ['198.51.100.0/26', '2001:db8:100::80/121'] }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'b',
-        field: 'spec.addresses[1]',
-        message:
-          /2001:db8:100::80\/121 overlaps 2001:db8:100::\/120 of IPAddressPool metalbeacon-system\/a \(spec.addresses\[0\]\)/,
-      },
+      poolAt(
+        'b',
+        'spec.addresses[1]',
+        /2001:db8:100::80\/121 overlaps 2001:db8:100::\/120 of IPAddressPool metalbeacon-system\/a \(spec.addresses\[0\]\)/,
+      ),
     );
   });
 
@@ -120,12 +92,7 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
     };
     expectError(
       { pools: [pool('p', { addresses: ['198.51.100.0/26'] }), twin] },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'metadata.name',
-        message: /duplicate name: IPAddressPool metalbeacon-system\/p has the same name/,
-      },
+      poolAt('p', 'metadata.name', /duplicate name: IPAddressPool metalbeacon-system\/p has the same name/),
     );
   });
 
@@ -139,12 +106,11 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.serviceAllocation.namespaces[2]',
-        message: /duplicate namespace "web": already listed at spec.serviceAllocation.namespaces\[0\]/,
-      },
+      poolAt(
+        'p',
+        'spec.serviceAllocation.namespaces[2]',
+        /duplicate namespace "web": already listed at spec.serviceAllocation.namespaces\[0\]/,
+      ),
     );
   });
 
@@ -160,12 +126,11 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.serviceAllocation.namespaceSelectors[1]',
-        message: /duplicate selector: same as spec.serviceAllocation.namespaceSelectors\[0\]/,
-      },
+      poolAt(
+        'p',
+        'spec.serviceAllocation.namespaceSelectors[1]',
+        /duplicate selector: same as spec.serviceAllocation.namespaceSelectors\[0\]/,
+      ),
     );
   });
 
@@ -178,12 +143,7 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           pool('p', { addresses: ['198.51.100.0/26'], serviceAllocation: { serviceSelectors: [sel, same] } }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.serviceAllocation.serviceSelectors[1]',
-        message: /duplicate selector/,
-      },
+      poolAt('p', 'spec.serviceAllocation.serviceSelectors[1]', /duplicate selector/),
     );
   });
 
@@ -199,12 +159,11 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].values',
-        message: /operator In needs at least one value/,
-      },
+      poolAt(
+        'p',
+        'spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].values',
+        /operator In needs at least one value/,
+      ),
     );
   });
 
@@ -215,12 +174,7 @@ describe('IPAddressPool validation (MetalLB webhook catalogue)', () => {
           pool('p', { addresses: ['198.51.100.0/26'], serviceAllocation: { namespaces: ['Web_Team'] } }),
         ],
       },
-      {
-        kind: 'IPAddressPool',
-        name: 'p',
-        field: 'spec.serviceAllocation.namespaces[0]',
-        message: /not a valid namespace name/,
-      },
+      poolAt('p', 'spec.serviceAllocation.namespaces[0]', /not a valid namespace name/),
     );
   });
 

@@ -20,48 +20,52 @@ const meta = (name: string, labels?: Record<string, string>) => ({
   ...(labels ? { labels } : {}),
 });
 
-export const pool = (name: string, spec: IPAddressPoolSpec, labels?: Record<string, string>) => ({
-  apiVersion: API_VERSION,
-  kind: 'IPAddressPool' as const,
-  metadata: meta(name, labels),
-  spec,
-});
-export const l2 = (name: string, spec: L2AdvertisementSpec) => ({
-  apiVersion: API_VERSION,
-  kind: 'L2Advertisement' as const,
-  metadata: meta(name),
-  spec,
-});
-export const bgpAd = (name: string, spec: BGPAdvertisementSpec) => ({
-  apiVersion: API_VERSION,
-  kind: 'BGPAdvertisement' as const,
-  metadata: meta(name),
-  spec,
-});
-export const peer = (name: string, spec: Partial<BGPPeerSpec>) => ({
-  apiVersion: API_VERSION,
-  kind: 'BGPPeer' as const,
-  metadata: meta(name),
-  spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', ...spec } as BGPPeerSpec,
-});
-export const community = (name: string, spec: CommunitySpec) => ({
-  apiVersion: API_VERSION,
-  kind: 'Community' as const,
-  metadata: meta(name),
-  spec,
-});
-export const bfd = (name: string, spec: BFDProfileSpec) => ({
-  apiVersion: API_VERSION,
-  kind: 'BFDProfile' as const,
-  metadata: meta(name),
-  spec,
-});
+/** A builder of `kind` objects in the MetalBeacon namespace, from a name and a spec. */
+const builder =
+  <K extends string, S>(kind: K) =>
+  (name: string, spec: S, labels?: Record<string, string>) => ({
+    apiVersion: API_VERSION,
+    kind,
+    metadata: meta(name, labels),
+    spec,
+  });
+
+export const pool = builder<'IPAddressPool', IPAddressPoolSpec>('IPAddressPool');
+export const l2 = builder<'L2Advertisement', L2AdvertisementSpec>('L2Advertisement');
+export const bgpAd = builder<'BGPAdvertisement', BGPAdvertisementSpec>('BGPAdvertisement');
+const bgpPeer = builder<'BGPPeer', BGPPeerSpec>('BGPPeer');
+/** A BGPPeer whose spec defaults to a valid session (ASNs and address). */
+export const peer = (name: string, spec: Partial<BGPPeerSpec>) =>
+  bgpPeer(name, { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', ...spec } as BGPPeerSpec);
+export const community = builder<'Community', CommunitySpec>('Community');
+export const bfd = builder<'BFDProfile', BFDProfileSpec>('BFDProfile');
 export const node = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
 export const basicAuthSecret = (name: string, password: string) => ({
   metadata: { name, namespace: NS },
   type: 'kubernetes.io/basic-auth',
   data: { password: Buffer.from(password).toString('base64') },
 });
+
+/** What {@link expectError} looks for: an error of `kind` on object `name` at `field`. */
+export interface ExpectedError {
+  kind: string;
+  name: string;
+  field: string;
+  message: RegExp;
+  transient?: boolean;
+  namespace?: string;
+}
+
+/** The {@link ExpectedError} of one kind, from the object's name, the field and the message. */
+export const errorAt =
+  (kind: string) =>
+  (name: string, field: string, message: RegExp, transient = false): ExpectedError => ({
+    kind,
+    name,
+    field,
+    message,
+    transient,
+  });
 
 /** Builds with the MetalBeacon namespace enforced. */
 export function build(inputs: ConfigInputs): BuildConfigResult {
@@ -79,17 +83,7 @@ export function expectConfig(inputs: ConfigInputs): Config {
  * Asserts the build failed with an error about `kind name` at exactly `field` whose message
  * matches `message`, and that the one-line form names the object and the field.
  */
-export function expectError(
-  inputs: ConfigInputs,
-  expected: {
-    kind: string;
-    name: string;
-    field: string;
-    message: RegExp;
-    transient?: boolean;
-    namespace?: string;
-  },
-): ConfigError {
+export function expectError(inputs: ConfigInputs, expected: ExpectedError): ConfigError {
   const result = build(inputs);
   assert.equal(result.ok, false, 'the configuration was accepted');
   if (result.ok) throw new Error('unreachable');

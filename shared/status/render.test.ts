@@ -9,7 +9,7 @@ import {
   summaryLine,
 } from './render.ts';
 import { buildStatusReport } from './report.ts';
-import { l2Status, lbService, NS, pool, sampleCluster, session } from './test-helpers.ts';
+import { emptyCluster, l2Status, lbService, NS, pool, sampleCluster, session } from './test-helpers.ts';
 
 const NOW = Date.parse('2026-11-22T09:10:00Z');
 
@@ -87,18 +87,7 @@ describe('renderStatusText', () => {
   });
 
   it('says so when a section is empty, and "No problems." on a healthy cluster', () => {
-    const none = renderStatusText(
-      buildStatusReport({
-        namespace: NS,
-        services: [],
-        events: [],
-        pools: [],
-        l2Statuses: [],
-        bgpStatuses: [],
-        sessions: [],
-      }),
-      { nowMs: NOW },
-    );
+    const none = renderStatusText(buildStatusReport(emptyCluster()), { nowMs: NOW });
     assert.deepEqual(none.trimEnd().split('\n').slice(2), [
       'SERVICES',
       'No LoadBalancer Services.',

@@ -1,5 +1,5 @@
 import type { Announcement, PoolReport, ServiceReport, SessionReport, StatusReport } from './report.ts';
-import { renderTable, wrapText } from './table.ts';
+import { type Column, renderTable, wrapText } from './table.ts';
 
 /** How the text view is drawn. */
 export interface RenderOptions {
@@ -116,65 +116,75 @@ export function summaryLine(report: StatusReport): string {
   return `MetalBeacon (namespace ${report.namespace}${cls}): ${parts.join(', ')}`;
 }
 
+/** One section of the text view: its title, then its table, or `empty` when it has no row. */
+function section(
+  title: string,
+  empty: string,
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  width: number,
+): string[] {
+  return [title, ...(rows.length === 0 ? [empty] : renderTable(columns, rows, width))];
+}
+
 /** The screen `metalbeacon status` prints: summary, Services, BGP sessions, pools, problems. */
 export function renderStatusText(report: StatusReport, options: RenderOptions): string {
   const width = options.width ?? Number.POSITIVE_INFINITY;
   const out: string[] = [...wrapText(summaryLine(report), width, '  '), ''];
 
-  out.push('SERVICES');
-  if (report.services.length === 0) out.push('No LoadBalancer Services.');
-  else
-    out.push(
-      ...renderTable(
-        [
-          { header: 'Namespace/Name', shrink: true },
-          { header: 'IPs' },
-          { header: 'Pool', shrink: true },
-          { header: 'Mode' },
-          { header: 'Announced by', shrink: true },
-        ],
-        report.services.map(serviceRow),
-        width,
-      ),
-    );
+  out.push(
+    ...section(
+      'SERVICES',
+      'No LoadBalancer Services.',
+      [
+        { header: 'Namespace/Name', shrink: true },
+        { header: 'IPs' },
+        { header: 'Pool', shrink: true },
+        { header: 'Mode' },
+        { header: 'Announced by', shrink: true },
+      ],
+      report.services.map(serviceRow),
+      width,
+    ),
+  );
   if (report.otherClassServices > 0)
     out.push(`(${plural(report.otherClassServices, 'Service')} of another loadBalancerClass not shown)`);
 
-  out.push('', 'BGP SESSIONS');
-  if (report.bgpSessions.length === 0) out.push('No BGP sessions.');
-  else
-    out.push(
-      ...renderTable(
-        [
-          { header: 'Node', shrink: true },
-          { header: 'Peer', shrink: true },
-          { header: 'Address' },
-          { header: 'State' },
-          { header: 'Since' },
-          { header: 'Prefixes', align: 'right' },
-          { header: 'Last error', shrink: true },
-        ],
-        report.bgpSessions.map((s) => sessionRow(s, options.nowMs)),
-        width,
-      ),
-    );
+  out.push(
+    '',
+    ...section(
+      'BGP SESSIONS',
+      'No BGP sessions.',
+      [
+        { header: 'Node', shrink: true },
+        { header: 'Peer', shrink: true },
+        { header: 'Address' },
+        { header: 'State' },
+        { header: 'Since' },
+        { header: 'Prefixes', align: 'right' },
+        { header: 'Last error', shrink: true },
+      ],
+      report.bgpSessions.map((s) => sessionRow(s, options.nowMs)),
+      width,
+    ),
+  );
 
-  out.push('', 'POOLS');
-  if (report.pools.length === 0) out.push('No IPAddressPools.');
-  else
-    out.push(
-      ...renderTable(
-        [
-          { header: 'Name', shrink: true },
-          { header: 'Addresses', shrink: true },
-          { header: 'IPv4 used/free', align: 'right' },
-          { header: 'IPv6 used/free', align: 'right' },
-          { header: 'Config', shrink: true },
-        ],
-        report.pools.map(poolRow),
-        width,
-      ),
-    );
+  out.push(
+    '',
+    ...section(
+      'POOLS',
+      'No IPAddressPools.',
+      [
+        { header: 'Name', shrink: true },
+        { header: 'Addresses', shrink: true },
+        { header: 'IPv4 used/free', align: 'right' },
+        { header: 'IPv6 used/free', align: 'right' },
+        { header: 'Config', shrink: true },
+      ],
+      report.pools.map(poolRow),
+      width,
+    ),
+  );
 
   out.push('');
   if (report.problems.length === 0) out.push('No problems.');

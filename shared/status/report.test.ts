@@ -5,24 +5,16 @@ import { StatusLabels } from '../api/names.ts';
 import { buildStatusReport, ProblemKinds, type StatusInput } from './report.ts';
 import {
   bgpStatus,
+  emptyCluster,
   failureEvent,
   l2Status,
   lbService,
-  NS,
   pool,
   sampleCluster,
   session,
 } from './test-helpers.ts';
 
-const empty: StatusInput = {
-  namespace: NS,
-  services: [],
-  events: [],
-  pools: [],
-  l2Statuses: [],
-  bgpStatuses: [],
-  sessions: [],
-};
+const empty: StatusInput = emptyCluster();
 
 describe('buildStatusReport: Services', () => {
   const report = buildStatusReport(sampleCluster());

@@ -221,33 +221,33 @@ export function buildStatusReport(input: StatusInput): StatusReport {
 
   // service ns/name -> announcements
   const announcements = new Map<string, Announcement[]>();
-  const add = (service: string | undefined, a: Announcement): void => {
-    if (!service) return;
-    const list = announcements.get(service) ?? [];
-    list.push(a);
-    announcements.set(service, list);
+  // Each status object adds what it says to its Service's list, when it names a Service and a node.
+  const addEach = <S extends ServiceL2Status | ServiceBGPStatus>(
+    statuses: readonly S[],
+    describe: (s: S, node: string) => Announcement,
+  ): void => {
+    for (const s of statuses) {
+      const service = statusService(s.metadata, s.status);
+      const node = s.status?.node ?? s.metadata.labels?.[StatusLabels.Node];
+      if (!service || !node) continue;
+      const list = announcements.get(service) ?? [];
+      list.push(describe(s, node));
+      announcements.set(service, list);
+    }
   };
-  for (const s of input.l2Statuses) {
-    const node = s.status?.node ?? s.metadata.labels?.[StatusLabels.Node];
-    if (!node) continue;
-    add(statusService(s.metadata, s.status), {
-      protocol: 'L2',
-      node,
-      interfaces: (s.status?.interfaces ?? []).map((i) => i.name).sort(compare),
-    });
-  }
-  for (const s of input.bgpStatuses) {
-    const node = s.status?.node ?? s.metadata.labels?.[StatusLabels.Node];
-    if (!node) continue;
-    add(statusService(s.metadata, s.status), {
-      protocol: 'BGP',
-      node,
-      peers: [...new Set(s.status?.peers ?? [])].sort(compare).map((name) => ({
-        name,
-        state: sessionsByKey.get(key(node, name))?.state ?? null,
-      })),
-    });
-  }
+  addEach(input.l2Statuses, (s, node) => ({
+    protocol: 'L2',
+    node,
+    interfaces: (s.status?.interfaces ?? []).map((i) => i.name).sort(compare),
+  }));
+  addEach(input.bgpStatuses, (s, node) => ({
+    protocol: 'BGP',
+    node,
+    peers: [...new Set(s.status?.peers ?? [])].sort(compare).map((name) => ({
+      name,
+      state: sessionsByKey.get(key(node, name))?.state ?? null,
+    })),
+  }));
 
   // service ns/name -> its latest failure event
   const failures = new Map<string, EventInput>();

@@ -12,6 +12,19 @@ import type { EventInput, ServiceInput, StatusInput } from './report.ts';
 
 export const NS = 'metalbeacon-system';
 
+/** A cluster with none of the objects the report reads. */
+export function emptyCluster(): StatusInput {
+  return {
+    namespace: NS,
+    services: [],
+    events: [],
+    pools: [],
+    l2Statuses: [],
+    bgpStatuses: [],
+    sessions: [],
+  };
+}
+
 export function lbService(
   namespace: string,
   name: string,
@@ -34,13 +47,12 @@ export function lbService(
   };
 }
 
-export function l2Status(service: string, node: string, interfaces: string[] = []): ServiceL2Status {
+/** Metadata and the Service/node fields of a status object, as a speaker writes them. */
+function statusOf(prefix: 'l2' | 'bgp', service: string, node: string) {
   const [namespace, name] = service.split('/') as [string, string];
   return {
-    apiVersion: API_VERSION,
-    kind: 'ServiceL2Status',
     metadata: {
-      name: `l2-${name}-${node}`,
+      name: `${prefix}-${name}-${node}`,
       namespace: NS,
       labels: {
         [StatusLabels.Node]: node,
@@ -48,31 +60,26 @@ export function l2Status(service: string, node: string, interfaces: string[] = [
         [StatusLabels.ServiceNamespace]: namespace,
       },
     },
+    status: { node, serviceName: name, serviceNamespace: namespace },
+  };
+}
+
+export function l2Status(service: string, node: string, interfaces: string[] = []): ServiceL2Status {
+  const { metadata, status } = statusOf('l2', service, node);
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ServiceL2Status',
+    metadata,
     status: {
-      node,
-      serviceName: name,
-      serviceNamespace: namespace,
+      ...status,
       ...(interfaces.length ? { interfaces: interfaces.map((i) => ({ name: i })) } : {}),
     },
   };
 }
 
 export function bgpStatus(service: string, node: string, peers: string[]): ServiceBGPStatus {
-  const [namespace, name] = service.split('/') as [string, string];
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ServiceBGPStatus',
-    metadata: {
-      name: `bgp-${name}-${node}`,
-      namespace: NS,
-      labels: {
-        [StatusLabels.Node]: node,
-        [StatusLabels.ServiceName]: name,
-        [StatusLabels.ServiceNamespace]: namespace,
-      },
-    },
-    status: { node, serviceName: name, serviceNamespace: namespace, peers },
-  };
+  const { metadata, status } = statusOf('bgp', service, node);
+  return { apiVersion: API_VERSION, kind: 'ServiceBGPStatus', metadata, status: { ...status, peers } };
 }
 
 export function session(

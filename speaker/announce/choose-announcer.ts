@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { formatIp, parseIp } from '../../shared/net/ip.ts';
+import { InputError } from './errors.ts';
 
 /** A node that might announce an IP in L2 mode, as the speaker sees it right now. */
 export interface AnnouncerCandidate {
@@ -12,13 +13,8 @@ export interface AnnouncerCandidate {
 }
 
 /** Thrown for input no caller should pass: the message names the value and what is wrong. */
-export class OwnerInputError extends Error {
-  readonly field: 'ip' | 'candidate.name';
-  constructor(field: 'ip' | 'candidate.name', message: string) {
-    super(message);
-    this.name = 'OwnerInputError';
-    this.field = field;
-  }
+export class OwnerInputError extends InputError<'ip' | 'candidate.name'> {
+  override readonly name = 'OwnerInputError';
 }
 
 /**

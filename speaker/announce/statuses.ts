@@ -89,33 +89,34 @@ export function desiredStatuses(plan: NodePlan, nodeName: string, namespace?: st
       }
     }
   }
+  // What both kinds say of the Service and this node.
+  const about = (kind: 'l2' | 'bgp', key: ServiceKey) => {
+    const { namespace: serviceNamespace, name: serviceName } = splitKey(key);
+    return {
+      metadata: metadata(kind, nodeName, key, namespace),
+      status: { node: nodeName, serviceName, serviceNamespace },
+    };
+  };
   const l2: ServiceL2Status[] = [...interfaces.keys()].sort(compareText).map((key) => {
     const names = interfaces.get(key)!;
-    const { namespace: serviceNamespace, name: serviceName } = splitKey(key);
+    const { metadata, status } = about('l2', key);
     return {
       apiVersion: API_VERSION,
       kind: 'ServiceL2Status',
-      metadata: metadata('l2', nodeName, key, namespace),
+      metadata,
       status: {
-        node: nodeName,
-        serviceName,
-        serviceNamespace,
+        ...status,
         interfaces: names === 'all' ? [] : [...names].sort(compareText).map((name) => ({ name })),
       },
     };
   });
   const bgp: ServiceBGPStatus[] = [...peers.keys()].sort(compareText).map((key) => {
-    const { namespace: serviceNamespace, name: serviceName } = splitKey(key);
+    const { metadata, status } = about('bgp', key);
     return {
       apiVersion: API_VERSION,
       kind: 'ServiceBGPStatus',
-      metadata: metadata('bgp', nodeName, key, namespace),
-      status: {
-        node: nodeName,
-        serviceName,
-        serviceNamespace,
-        peers: [...peers.get(key)!].sort(compareText),
-      },
+      metadata,
+      status: { ...status, peers: [...peers.get(key)!].sort(compareText) },
     };
   });
   return { l2, bgp };

@@ -121,32 +121,25 @@ describe('controller against the API server: assignment checklist', () => {
       'metalbeacon.io/allow-shared-ip': key,
       'metalbeacon.io/loadBalancerIPs': '198.51.100.90',
     });
-    await createService(bed, 'dns-tcp', {
-      namespace: 'other',
-      annotations: shared('dns'),
-      ports: [{ port: 53, protocol: 'TCP' }],
-    });
-    await createService(bed, 'dns-udp', {
-      namespace: 'other',
-      annotations: shared('dns'),
-      ports: [{ port: 53, protocol: 'UDP' }],
-    });
-    await createService(bed, 'dns-clash', {
-      namespace: 'other',
-      annotations: shared('dns'),
-      ports: [{ port: 53, protocol: 'TCP' }],
-    });
-    await createService(bed, 'dns-otherkey', {
-      namespace: 'other',
-      annotations: shared('web'),
-      ports: [{ port: 8053, protocol: 'TCP' }],
-    });
-    await createService(bed, 'dns-local', {
-      namespace: 'other',
-      annotations: shared('dns'),
-      ports: [{ port: 5353, protocol: 'UDP' }],
-      spec: { externalTrafficPolicy: 'Local' },
-    });
+    // A Service in `other` asking for 198.51.100.90 with sharing key `key`, on one port.
+    const sharing = (
+      name: string,
+      key: string,
+      port: number,
+      protocol: string,
+      spec?: Record<string, unknown>,
+    ) =>
+      createService(bed, name, {
+        namespace: 'other',
+        annotations: shared(key),
+        ports: [{ port, protocol }],
+        ...(spec ? { spec } : {}),
+      });
+    await sharing('dns-tcp', 'dns', 53, 'TCP');
+    await sharing('dns-udp', 'dns', 53, 'UDP');
+    await sharing('dns-clash', 'dns', 53, 'TCP');
+    await sharing('dns-otherkey', 'web', 8053, 'TCP');
+    await sharing('dns-local', 'dns', 5353, 'UDP', { externalTrafficPolicy: 'Local' });
     for (const name of ['dns-tcp', 'dns-udp']) {
       assert.deepEqual(
         await waitFor(
