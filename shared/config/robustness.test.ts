@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildConfig, type ConfigInputs } from './build-config.ts';
+import { SpecShapes } from './shapes.ts';
 
 /** Objects whose spec fields have arbitrary JSON values, names from a small set so they collide. */
 const object = (fields: readonly string[]) =>
@@ -23,56 +24,14 @@ describe('buildConfig robustness', () => {
   it('never throws on arbitrary field values (a crash is a bug: bad input must become errors)', () => {
     fc.assert(
       fc.property(
+        // Every spec field the shape checks know, per kind.
         fc.record({
-          pools: fc.array(object(['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation']), {
-            maxLength: 3,
-          }),
-          l2Advertisements: fc.array(
-            object([
-              'ipAddressPools',
-              'ipAddressPoolSelectors',
-              'nodeSelectors',
-              'serviceSelectors',
-              'interfaces',
-            ]),
-            { maxLength: 2 },
-          ),
-          bgpAdvertisements: fc.array(
-            object([
-              'aggregationLength',
-              'aggregationLengthV6',
-              'localPref',
-              'communities',
-              'ipAddressPools',
-              'peers',
-              'nodeSelectors',
-            ]),
-            { maxLength: 2 },
-          ),
-          peers: fc.array(
-            object([
-              'myASN',
-              'peerASN',
-              'peerAddress',
-              'peerPort',
-              'sourceAddress',
-              'routerID',
-              'holdTime',
-              'keepaliveTime',
-              'connectTime',
-              'password',
-              'passwordSecret',
-              'bfdProfile',
-              'nodeSelectors',
-              'ebgpMultiHop',
-            ]),
-            { maxLength: 2 },
-          ),
-          communities: fc.array(object(['communities']), { maxLength: 2 }),
-          bfdProfiles: fc.array(
-            object(['receiveInterval', 'transmitInterval', 'detectMultiplier', 'echoMode', 'minimumTtl']),
-            { maxLength: 2 },
-          ),
+          pools: fc.array(object(Object.keys(SpecShapes.IPAddressPool)), { maxLength: 3 }),
+          l2Advertisements: fc.array(object(Object.keys(SpecShapes.L2Advertisement)), { maxLength: 2 }),
+          bgpAdvertisements: fc.array(object(Object.keys(SpecShapes.BGPAdvertisement)), { maxLength: 2 }),
+          peers: fc.array(object(Object.keys(SpecShapes.BGPPeer)), { maxLength: 2 }),
+          communities: fc.array(object(Object.keys(SpecShapes.Community)), { maxLength: 2 }),
+          bfdProfiles: fc.array(object(Object.keys(SpecShapes.BFDProfile)), { maxLength: 2 }),
         }),
         (inputs) => {
           const result = buildConfig(inputs as unknown as ConfigInputs, { namespace: 'metalbeacon-system' });

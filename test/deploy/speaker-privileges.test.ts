@@ -7,21 +7,19 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { REPO_ROOT } from '../../scripts/sync-config.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  apiRelay,
   type Bed,
   createCr,
-  createNode,
   createService,
-  createSpeakerPod,
+  type NodeLab,
   NS,
   setEndpoints,
   spawnSpeaker,
-  startBed,
+  startNodeLab,
 } from '../speaker/harness.ts';
 
 /**
@@ -209,25 +207,22 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
   const VIP4 = '198.51.100.5';
   const VIP6 = '2001:db8:100::5';
   const BGP_VIP = '198.51.100.17';
-  const dir = mkdtempSync(join(tmpdir(), 'mb-deploy-caps-lab-'));
+  let nodes: NodeLab | undefined;
   let lab: Lab;
   let bed: Bed;
   let bird: Bird;
-  let relay: Awaited<ReturnType<typeof apiRelay>>;
   let running: LabDaemon | undefined;
 
   before(async () => {
-    bed = await startBed();
-    lab = await Lab.create('caps');
-    await lab.addBridge();
+    nodes = await startNodeLab('caps');
+    ({ lab, bed } = nodes);
     await lab.addHost('router', { router: true });
     await lab.addHost('client');
-    await lab.addHost('node1');
     await lab.connect('router', { ipv4: '192.0.2.1/24' });
     // A second address: BIRD's neighbor that connects to us has its own.
     await lab.ip('router', ['addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
     await lab.connect('client', { ipv4: '192.0.2.100/24', ipv6: '2001:db8:0:1::100/64' });
-    await lab.connect('node1', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' });
+    await nodes.addNode('node1', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' }, '192.0.2.11');
     // BIRD locks a neighbor address per protocol: the one that connects to us dials another
     // address of the node (the speaker listens on all of them).
     await lab.ip('node1', ['addr', 'add', '192.0.2.12/24', 'dev', 'eth0']);
@@ -255,10 +250,6 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
         password: 'pw-inbound',
       },
     ]);
-    relay = await apiRelay(bed, dir);
-    await relay.into(lab, 'node1');
-    await createNode(bed, 'node1', '192.0.2.11');
-    await createSpeakerPod(bed, 'node1', '192.0.2.11');
     bed.server.applyObjects(
       ['outbound', 'inbound'].map((name) => ({
         apiVersion: 'v1',
@@ -303,10 +294,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
   after(async () => {
     await running?.stop();
     await bird?.stop();
-    await lab?.destroy();
-    await relay?.close();
-    await bed?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await nodes?.close();
   });
 
   /**
@@ -324,7 +312,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     running = spawnSpeaker(
       lab,
       'node1',
-      relay.kubeconfig,
+      nodes!.kubeconfig,
       [
         ...['--membership-bind-address', '192.0.2.11', '--handover-ms', '0', '--bgp-shutdown-drain', '0'],
         // As the manifest binds it: the node's own address, not every address.

@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  apiRelay,
   type Bed,
   createCr,
-  createNode,
   createService,
-  createSpeakerPod,
   GROUP,
   listCrs,
   metricValue,
+  type NodeLab,
   NS,
   setEndpoints,
   spawnSpeaker,
-  startBed,
+  startNodeLab,
   VERSION,
 } from './harness.ts';
 
@@ -39,22 +34,15 @@ const NODE_IP = '2001:db8:0:1::11';
 const L2_VIP = '2001:db8:100::7';
 const BGP_VIP = '2001:db8:100::17';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-af-'));
+let nodes: NodeLab | undefined;
 let lab: Lab;
 let bed: Bed;
-let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
 let speaker: LabDaemon | undefined;
 
 before(async () => {
-  bed = await startBed();
-  lab = await Lab.create('spkaf');
-  await lab.addBridge();
-  await lab.addHost('node1');
-  await lab.connect('node1', { ipv6: `${NODE_IP}/64` }); // no IPv4 address at all
-  relay = await apiRelay(bed, dir);
-  await relay.into(lab, 'node1');
-  await createNode(bed, 'node1', NODE_IP);
-  await createSpeakerPod(bed, 'node1', NODE_IP);
+  nodes = await startNodeLab('spkaf');
+  ({ lab, bed } = nodes);
+  await nodes.addNode('node1', { ipv6: `${NODE_IP}/64` }, NODE_IP); // no IPv4 address at all
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'l2pool', { addresses: ['2001:db8:100::/124'] });
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'bgppool', { addresses: ['2001:db8:100::10/124'] });
   await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {
@@ -90,10 +78,7 @@ before(async () => {
 
 after(async () => {
   await speaker?.stop();
-  await lab?.destroy();
-  await relay?.close();
-  await bed?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await nodes?.close();
 });
 
 async function eventsOf(service: string, reason: string): Promise<CoreV1Event[]> {
@@ -149,7 +134,7 @@ test('L2 without CAP_NET_RAW and BGP without a router ID: one announceFailed per
   speaker = spawnSpeaker(
     lab,
     'node1',
-    relay!.kubeconfig,
+    nodes!.kubeconfig,
     [
       ...['--membership-bind-address', NODE_IP, '--bgp-listen-port', '0'],
       ...['--handover-ms', '100', '--bgp-shutdown-drain', '0'],

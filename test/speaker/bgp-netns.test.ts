@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  apiRelay,
   type Bed,
   createCr,
-  createNode,
   createService,
-  createSpeakerPod,
   listCrs,
+  type NodeLab,
   setEndpoints,
   spawnSpeaker,
-  startBed,
+  startNodeLab,
 } from './harness.ts';
 
 // `metalbeacon speaker` in BGP mode inside a node namespace, peering with BIRD 2 in a router
@@ -26,21 +21,18 @@ import {
 // comes back (the session signed with TCP MD5), and SIGTERM drains (GRACEFUL_SHUTDOWN while still up) before Cease.
 
 const VIP = '198.51.100.9';
-const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-bgp-'));
+let nodes: NodeLab | undefined;
 let lab: Lab;
 let bed: Bed;
 let bird: Bird | undefined;
-let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
 let speaker: LabDaemon | undefined;
 
 before(async () => {
-  bed = await startBed();
-  lab = await Lab.create('spkbgp');
-  await lab.addBridge();
+  nodes = await startNodeLab('spkbgp');
+  ({ lab, bed } = nodes);
   await lab.addHost('router', { router: true });
-  await lab.addHost('node1');
   await lab.connect('router', { ipv4: '192.0.2.1/24' });
-  await lab.connect('node1', { ipv4: '192.0.2.11/24' });
+  await nodes.addNode('node1', { ipv4: '192.0.2.11/24' }, '192.0.2.11');
   bird = await Bird.start(lab, 'router', '192.0.2.1', [
     {
       name: 'n1',
@@ -52,10 +44,6 @@ before(async () => {
       password: 'mb-md5-key',
     },
   ]);
-  relay = await apiRelay(bed, dir);
-  await relay.into(lab, 'node1');
-  await createNode(bed, 'node1', '192.0.2.11');
-  await createSpeakerPod(bed, 'node1', '192.0.2.11');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
   await createCr(bed, 'BGPPeer', 'bgppeers', 'router', {
     myASN: 65001,
@@ -80,16 +68,13 @@ before(async () => {
 after(async () => {
   await speaker?.stop();
   await bird?.stop();
-  await lab?.destroy();
-  await relay?.close();
-  await bed?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await nodes?.close();
 });
 
 const hasRoute = async () => (await bird!.routes('ipv4')).includes(`${VIP}/32`);
 
 test('advertises the VIP to BIRD with its community, follows the endpoints, drains on SIGTERM', async () => {
-  speaker = spawnSpeaker(lab, 'node1', relay!.kubeconfig, [
+  speaker = spawnSpeaker(lab, 'node1', nodes!.kubeconfig, [
     ...['--membership-bind-address', '192.0.2.11', '--handover-ms', '100', '--bgp-shutdown-drain', '2'],
   ]);
   await waitForOutput(speaker, /"msg":"speaker ready"/, 20_000);

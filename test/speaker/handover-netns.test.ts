@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  apiRelay,
   type Bed,
   createCr,
-  createNode,
   createService,
-  createSpeakerPod,
   listCrs,
+  type NodeLab,
   setEndpoints,
   spawnSpeaker,
-  startBed,
+  startNodeLab,
 } from './harness.ts';
 
 // Graceful handover between two speakers in node namespaces: the owner gets SIGTERM while a
@@ -27,24 +22,20 @@ import {
 const VIP = '198.51.100.7';
 const NODES = { node1: '192.0.2.11', node2: '192.0.2.12' } as const;
 type NodeName = keyof typeof NODES;
-const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-ho-'));
+let nodes: NodeLab | undefined;
 let lab: Lab;
 let bed: Bed;
-let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
 const speakers = new Map<NodeName, LabDaemon>();
 
 before(async () => {
-  bed = await startBed();
-  lab = await Lab.create('spkho');
-  await lab.addBridge();
+  nodes = await startNodeLab('spkho');
+  ({ lab, bed } = nodes);
   await lab.addHost('client');
   await lab.connect('client', { ipv4: '192.0.2.100/24' });
   // L2 mode: the service pool is reached on-link, as when it is part of the LAN's range.
   await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
-  relay = await apiRelay(bed, dir);
   for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
-    await lab.addHost(node);
-    await lab.connect(node, { ipv4: `${ip}/24` });
+    await nodes.addNode(node, { ipv4: `${ip}/24` }, ip);
     await lab.exec(node, [
       'sysctl',
       '-qw',
@@ -52,9 +43,6 @@ before(async () => {
       'net.ipv4.conf.all.arp_announce=2',
     ]);
     await lab.ip(node, ['route', 'add', 'local', `${VIP}/32`, 'dev', 'lo']);
-    await relay.into(lab, node);
-    await createNode(bed, node, ip);
-    await createSpeakerPod(bed, node, ip);
   }
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
   await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});
@@ -64,15 +52,12 @@ before(async () => {
 
 after(async () => {
   for (const s of speakers.values()) await s.stop();
-  await lab?.destroy();
-  await relay?.close();
-  await bed?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await nodes?.close();
 });
 
 test('SIGTERM on the owner: the other node takes over before it stops answering, no ping lost', async () => {
   for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
-    speakers.set(node, spawnSpeaker(lab, node, relay!.kubeconfig, ['--membership-bind-address', ip]));
+    speakers.set(node, spawnSpeaker(lab, node, nodes!.kubeconfig, ['--membership-bind-address', ip]));
   }
   for (const s of speakers.values()) await waitForOutput(s, /"msg":"speaker ready"/, 20_000);
   // From a steady state: while the speakers start, the first one up owns the VIP until the

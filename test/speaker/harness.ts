@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,7 +17,7 @@ import { pino } from 'pino';
 import { readManifests } from '../../apiserver/manifests.ts';
 import { type ApiServerHandle, type ApiServerOptions, startApiServer } from '../../apiserver/server.ts';
 import { reuseConnections } from '../../lab/connection-reuse.ts';
-import type { Lab, LabDaemon } from '../../lab/netns.ts';
+import { Lab, type LabDaemon, type LinkAddresses } from '../../lab/netns.ts';
 import { membershipSecretObject } from '../../lab/objects.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
@@ -289,6 +290,56 @@ export async function apiRelay(
     },
     close: () => new Promise<void>((resolve) => forwarder.close(() => resolve())),
   };
+}
+
+/**
+ * A lab of network namespaces on one bridge around a bed: the nodes added reach its API server
+ * through the relay, and have their Node and a ready speaker Pod. `close()` ends the lab (and
+ * every daemon still in it), the relay, the bed and the relay's folder, in that order.
+ */
+export interface NodeLab {
+  readonly bed: Bed;
+  readonly lab: Lab;
+  /** The kubeconfig for programs inside the lab's nodes. */
+  readonly kubeconfig: string;
+  /** A node `host` on the bridge with `addresses`; its Node and speaker Pod name `nodeIp`. */
+  addNode(host: string, addresses: LinkAddresses, nodeIp: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a bed and a lab named `prefix` (see {@link Lab.create}) with its bridge. */
+export async function startNodeLab(prefix: string): Promise<NodeLab> {
+  const dir = mkdtempSync(join(tmpdir(), `mb-${prefix}-`));
+  // What to undo, in the order made; close() undoes it last first, also after a failed start.
+  const made: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const undo of made.splice(0).reverse()) await undo();
+  };
+  try {
+    const bed = await startBed();
+    made.push(() => bed.close());
+    const relay = await apiRelay(bed, dir);
+    made.push(() => relay.close());
+    const lab = await Lab.create(prefix);
+    made.push(() => lab.destroy());
+    await lab.addBridge();
+    return {
+      bed,
+      lab,
+      kubeconfig: relay.kubeconfig,
+      async addNode(host, addresses, nodeIp) {
+        await lab.addHost(host);
+        await lab.connect(host, addresses);
+        await relay.into(lab, host);
+        await createNode(bed, host, nodeIp);
+        await createSpeakerPod(bed, host, nodeIp);
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /**

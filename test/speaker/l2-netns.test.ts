@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
-  apiRelay,
   type Bed,
   createCr,
-  createNode,
   createService,
-  createSpeakerPod,
   listCrs,
   metricValue,
+  type NodeLab,
   setEndpoints,
   spawnSpeaker,
-  startBed,
+  startNodeLab,
 } from './harness.ts';
 
 // `metalbeacon speaker` with L2 inside a node namespace (as the lab runs it), reaching the
@@ -26,24 +21,17 @@ import {
 // SIGTERM: exit 0 and the node's status object deleted. Documentation addresses only.
 
 const VIP = '198.51.100.7';
-const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-l2-'));
+let nodes: NodeLab | undefined;
 let lab: Lab;
 let bed: Bed;
-let relay: Awaited<ReturnType<typeof apiRelay>> | undefined;
 let speaker: LabDaemon | undefined;
 
 before(async () => {
-  bed = await startBed();
-  lab = await Lab.create('spkl2');
-  await lab.addBridge();
+  nodes = await startNodeLab('spkl2');
+  ({ lab, bed } = nodes);
   await lab.addHost('client');
-  await lab.addHost('node1');
   await lab.connect('client', { ipv4: '192.0.2.100/24' });
-  await lab.connect('node1', { ipv4: '192.0.2.11/24' });
-  relay = await apiRelay(bed, dir);
-  await relay.into(lab, 'node1');
-  await createNode(bed, 'node1', '192.0.2.11');
-  await createSpeakerPod(bed, 'node1', '192.0.2.11');
+  await nodes.addNode('node1', { ipv4: '192.0.2.11/24' }, '192.0.2.11');
   await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
   await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', { interfaces: ['eth0'] });
   await createService(bed, 'web', [VIP]);
@@ -52,10 +40,7 @@ before(async () => {
 
 after(async () => {
   await speaker?.stop();
-  await lab?.destroy();
-  await relay?.close();
-  await bed?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await nodes?.close();
 });
 
 const ON_ETH0 = { ip: VIP, interface: 'eth0' };
@@ -76,7 +61,7 @@ async function arping(): Promise<string | undefined> {
 }
 
 test('answers arping for the assigned VIP with its MAC, stops when the Service loses its endpoints, SIGTERM exits 0 and cleans up', async () => {
-  speaker = spawnSpeaker(lab, 'node1', relay!.kubeconfig, [
+  speaker = spawnSpeaker(lab, 'node1', nodes!.kubeconfig, [
     ...['--membership-bind-address', '192.0.2.11', '--bgp-listen-port', '0'],
     ...['--handover-ms', '100', '--bgp-shutdown-drain', '0'],
   ]);
