@@ -39,12 +39,19 @@ export interface IPAddressPoolStatus {
 
 export type IPAddressPool = Resource<'IPAddressPool', IPAddressPoolSpec, IPAddressPoolStatus>;
 
-/** L2Advertisement.spec: with neither pools nor pool selectors, it covers every pool. */
-export interface L2AdvertisementSpec {
+/**
+ * What an advertisement (L2 or BGP) covers: pools named or selected (with neither, every pool),
+ * the nodes that announce (no selector: all) and the Services (no selector: all).
+ */
+export interface AdvertisementScopeSpec {
   readonly ipAddressPools?: readonly string[];
   readonly ipAddressPoolSelectors?: readonly LabelSelectorSpec[];
   readonly nodeSelectors?: readonly LabelSelectorSpec[];
   readonly serviceSelectors?: readonly LabelSelectorSpec[];
+}
+
+/** L2Advertisement.spec */
+export interface L2AdvertisementSpec extends AdvertisementScopeSpec {
   /** Empty: every suitable interface. */
   readonly interfaces?: readonly string[];
 }
@@ -52,7 +59,7 @@ export interface L2AdvertisementSpec {
 export type L2Advertisement = Resource<'L2Advertisement', L2AdvertisementSpec>;
 
 /** BGPAdvertisement.spec */
-export interface BGPAdvertisementSpec {
+export interface BGPAdvertisementSpec extends AdvertisementScopeSpec {
   /** 1..32, default 32. */
   readonly aggregationLength?: number;
   /** 1..128, default 128. */
@@ -61,10 +68,6 @@ export interface BGPAdvertisementSpec {
   readonly localPref?: number;
   /** `AA:NN`, `large:G:L1:L2`, or a Community alias name. */
   readonly communities?: readonly string[];
-  readonly ipAddressPools?: readonly string[];
-  readonly ipAddressPoolSelectors?: readonly LabelSelectorSpec[];
-  readonly nodeSelectors?: readonly LabelSelectorSpec[];
-  readonly serviceSelectors?: readonly LabelSelectorSpec[];
   /** BGPPeer names; empty: every peer. */
   readonly peers?: readonly string[];
 }

@@ -1,4 +1,9 @@
-import type { BGPAdvertisement, L2Advertisement, NodeLike } from '../api/resources.ts';
+import type {
+  AdvertisementScopeSpec,
+  BGPAdvertisement,
+  L2Advertisement,
+  NodeLike,
+} from '../api/resources.ts';
 import { FAMILY_BITS, formatRange } from '../net/ip.ts';
 import { longestPrefix } from './cidrs.ts';
 import { looksLikeCommunityValue, parseCommunity } from './communities.ts';
@@ -8,6 +13,7 @@ import { resolveNodes } from './nodes.ts';
 import { matchesSelector, selectorKey, validateSelectorList } from './selectors.ts';
 import { checkShape, SpecShapes } from './shapes.ts';
 import type {
+  AdvertisementScope,
   BgpAdvertisementConfig,
   BgpCommunity,
   ConfigError,
@@ -42,19 +48,12 @@ function resolvePools(
     .sort(compareText);
 }
 
-interface CommonParts {
-  pools: string[];
-  nodes: string[];
-  nodeSelectors: LabelSelector[];
-  serviceSelectors: LabelSelector[];
-}
-
 function commonParts(
-  spec: NonNullable<L2Advertisement['spec']>,
+  spec: AdvertisementScopeSpec,
   ref: ObjectRef,
   ctx: AdvertisementContext,
   errors: ConfigError[],
-): CommonParts {
+): AdvertisementScope {
   const poolNames = uniqueStrings(spec.ipAddressPools, ref, 'spec.ipAddressPools', 'pool', errors);
   const poolSelectors = validateSelectorList(
     spec.ipAddressPoolSelectors,

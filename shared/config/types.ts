@@ -76,9 +76,8 @@ export type BgpCommunity =
       readonly text: string;
     };
 
-/** A validated L2Advertisement, with its pools and nodes resolved. */
-export interface L2AdvertisementConfig {
-  readonly name: string;
+/** What a validated advertisement (L2 or BGP) covers, its pools and nodes resolved. */
+export interface AdvertisementScope {
   /** Names of the pools it covers (named, selected, or all when neither is given), sorted. */
   readonly pools: readonly string[];
   /** Names of the known nodes its nodeSelectors allow (all nodes when none), sorted. */
@@ -86,17 +85,18 @@ export interface L2AdvertisementConfig {
   readonly nodeSelectors: readonly LabelSelector[];
   /** Empty: every Service. */
   readonly serviceSelectors: readonly LabelSelector[];
+}
+
+/** A validated L2Advertisement. */
+export interface L2AdvertisementConfig extends AdvertisementScope {
+  readonly name: string;
   /** Empty: every suitable interface. */
   readonly interfaces: readonly string[];
 }
 
-/** A validated BGPAdvertisement, with pools, nodes and communities resolved. */
-export interface BgpAdvertisementConfig {
+/** A validated BGPAdvertisement, with its communities resolved. */
+export interface BgpAdvertisementConfig extends AdvertisementScope {
   readonly name: string;
-  readonly pools: readonly string[];
-  readonly nodes: readonly string[];
-  readonly nodeSelectors: readonly LabelSelector[];
-  readonly serviceSelectors: readonly LabelSelector[];
   /** BGPPeer names; empty: every peer. */
   readonly peers: readonly string[];
   readonly aggregationLength: number;

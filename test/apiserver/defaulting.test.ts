@@ -15,6 +15,12 @@ const inV4Cidr = (ip: string) => {
 describe('single-stack IPv4 cluster', () => {
   let server: ApiServerHandle;
   let core: CoreV1Api;
+  /** Creates Service `name` in default; the server must refuse it (422). Returns the Status. */
+  const refused = async (name: string, spec: V1Service['spec']) => {
+    const r = await apiStatus(core.createNamespacedService({ namespace: 'default', body: svc(name, spec) }));
+    assert.equal(r.code, 422, `Service ${name} refused`);
+    return r.body;
+  };
   before(async () => {
     server = await startApiServer();
     core = kubeConfigFor(server.kubeconfigText).makeApiClient(CoreV1Api);
@@ -89,50 +95,23 @@ describe('single-stack IPv4 cluster', () => {
   });
 
   test('what the real server rejects: RequireDualStack here, a taken clusterIP or nodePort, bad ports', async () => {
-    const dual = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('dual', { ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80 }] }),
-      }),
-    );
-    assert.equal(dual.code, 422);
-    assert.equal(dual.body.details.causes[0].field, 'spec.ipFamilyPolicy');
+    const dual = await refused('dual', { ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80 }] });
+    assert.equal(dual.details.causes[0].field, 'spec.ipFamilyPolicy');
     const taken = (await core.readNamespacedService({ name: 'plain', namespace: 'default' })).spec!
       .clusterIP!;
-    const clash = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('clash', { clusterIP: taken, ports: [{ port: 80 }] }),
-      }),
-    );
-    assert.equal(clash.code, 422);
-    assert.match(clash.body.message, /provided IP is already allocated/);
+    const clash = await refused('clash', { clusterIP: taken, ports: [{ port: 80 }] });
+    assert.match(clash.message, /provided IP is already allocated/);
     const usedPort = (await core.readNamespacedService({ name: 'local', namespace: 'default' })).spec!
       .ports![0]!.nodePort!;
-    const portClash = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('port-clash', { type: 'NodePort', ports: [{ port: 80, nodePort: usedPort }] }),
-      }),
-    );
-    assert.equal(portClash.code, 422);
-    assert.equal(portClash.body.details.causes[0].field, 'spec.ports[0].nodePort');
-    const badPort = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('bad-port', { ports: [{ port: 70000 }] }),
-      }),
-    );
-    assert.equal(badPort.code, 422);
-    assert.equal(badPort.body.details.causes[0].field, 'spec.ports[0].port');
-    const badIp = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('bad-ip', { externalIPs: ['192.0.2.300'], ports: [{ port: 80 }] }),
-      }),
-    );
-    assert.equal(badIp.code, 422);
-    assert.equal(badIp.body.details.causes[0].field, 'spec.externalIPs[0]');
+    const portClash = await refused('port-clash', {
+      type: 'NodePort',
+      ports: [{ port: 80, nodePort: usedPort }],
+    });
+    assert.equal(portClash.details.causes[0].field, 'spec.ports[0].nodePort');
+    const badPort = await refused('bad-port', { ports: [{ port: 70000 }] });
+    assert.equal(badPort.details.causes[0].field, 'spec.ports[0].port');
+    const badIp = await refused('bad-ip', { externalIPs: ['192.0.2.300'], ports: [{ port: 80 }] });
+    assert.equal(badIp.details.causes[0].field, 'spec.externalIPs[0]');
     const badStatus = await apiStatus(
       core.replaceNamespacedServiceStatus({
         name: 'plain',
@@ -148,14 +127,11 @@ describe('single-stack IPv4 cluster', () => {
       badStatus.body.message,
       /status\.loadBalancer\.ingress\[1\]\.ip: Invalid value: "nope": must be a valid IP address/,
     );
-    const classOnClusterIp = await apiStatus(
-      core.createNamespacedService({
-        namespace: 'default',
-        body: svc('cls', { loadBalancerClass: 'metalbeacon.io/lb', ports: [{ port: 80 }] }),
-      }),
-    );
-    assert.equal(classOnClusterIp.code, 422);
-    assert.equal(classOnClusterIp.body.details.causes[0].field, 'spec.loadBalancerClass');
+    const classOnClusterIp = await refused('cls', {
+      loadBalancerClass: 'metalbeacon.io/lb',
+      ports: [{ port: 80 }],
+    });
+    assert.equal(classOnClusterIp.details.causes[0].field, 'spec.loadBalancerClass');
     await core.createNamespacedService({
       namespace: 'default',
       body: svc('cls-lb', {

@@ -43,6 +43,13 @@ function kubectl(...args: string[]): Promise<RunResult> {
   return runTool('kubectl', args, { home, kubeconfig: join(home, 'kubeconfig') });
 }
 
+/** Writes `text` to `name` in the kubectl home; returns its path, for `-f`. */
+function manifestFile(name: string, text: string): string {
+  const file = join(home, name);
+  writeFileSync(file, text);
+  return file;
+}
+
 async function ok(...args: string[]): Promise<string> {
   const r = await kubectl(...args);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
@@ -160,9 +167,8 @@ describe('kubectl round trip', () => {
     try {
       await waitFor('the initial rows', () => output.includes('ingress-nginx-controller-udp'));
       assert.deepEqual(rows(), [], 'not there yet');
-      const file = join(home, 'watch-demo.yaml');
-      writeFileSync(
-        file,
+      const file = manifestFile(
+        'watch-demo.yaml',
         'apiVersion: v1\nkind: Service\nmetadata: {name: watch-demo, namespace: default}\n' +
           'spec: {type: LoadBalancer, ports: [{port: 80, targetPort: 8080}]}\n',
       );
@@ -325,9 +331,8 @@ describe('kubectl round trip', () => {
   });
 
   test('kubectl apply of an invalid object prints the server 422 naming the field', async () => {
-    const file = join(home, 'bad-pool.yaml');
-    writeFileSync(
-      file,
+    const file = manifestFile(
+      'bad-pool.yaml',
       'apiVersion: metalbeacon.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bad, namespace: default}\nspec:\n  addresses: 5\n',
     );
     const r = await kubectl('apply', '-f', file);
@@ -337,9 +342,8 @@ describe('kubectl round trip', () => {
       r.stderr,
       /spec\.addresses: Invalid value: 5: spec\.addresses in body must be of type array/,
     );
-    const svcFile = join(home, 'typo-service.yaml');
-    writeFileSync(
-      svcFile,
+    const svcFile = manifestFile(
+      'typo-service.yaml',
       'apiVersion: v1\nkind: Service\nmetadata: {name: typo, namespace: default}\nspec:\n  type: LoadBalancer\n  loadBalancerIp: 198.51.100.9\n  ports: [{port: 80}]\n',
     );
     const typo = await kubectl('apply', '-f', svcFile);
