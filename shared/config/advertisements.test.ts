@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { BGPAdvertisementSpec } from '../api/resources.ts';
 import {
   bfd,
   bgpAd,
@@ -87,48 +88,75 @@ describe('L2Advertisement validation', () => {
 });
 
 describe('BGPAdvertisement validation (MetalLB webhook catalogue)', () => {
-  it('rejects an IPv4 aggregation length above 32', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { aggregationLength: 33 })] },
-      bgpAt('a', 'spec.aggregationLength', /aggregation length 33 is out of range: expected 1 to 32/),
-    );
-  });
-
-  it('rejects an aggregation length below 1', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { aggregationLength: 0 })] },
-      bgpAt('a', 'spec.aggregationLength', /aggregation length 0 is out of range/),
-    );
-  });
-
-  it('rejects an IPv6 aggregation length above 128', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { aggregationLengthV6: 129 })] },
-      bgpAt('a', 'spec.aggregationLengthV6', /aggregation length 129 is out of range: expected 1 to 128/),
-    );
-  });
-
-  it('rejects an IPv4 aggregation length shorter than a pool prefix', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { ipAddressPools: ['v4'], aggregationLength: 24 })] },
-      bgpAt(
-        'a',
-        'spec.aggregationLength',
-        /aggregation length 24 is shorter than prefix \/26 in 198.51.100.0\/26 of IPAddressPool v4: the route would cover addresses outside the pool/,
-      ),
-    );
-  });
-
-  it('rejects an IPv6 aggregation length shorter than a pool prefix', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { aggregationLengthV6: 64 })] },
-      bgpAt(
-        'a',
-        'spec.aggregationLengthV6',
-        /aggregation length 64 is shorter than prefix \/120 in 2001:db8:100::\/120 of IPAddressPool v6/,
-      ),
-    );
-  });
+  // [what is wrong, the spec of BGPAdvertisement a, the field named, the message]
+  const badSpecs: [string, BGPAdvertisementSpec, string, RegExp][] = [
+    [
+      'an IPv4 aggregation length above 32',
+      { aggregationLength: 33 },
+      'spec.aggregationLength',
+      /aggregation length 33 is out of range: expected 1 to 32/,
+    ],
+    [
+      'an aggregation length below 1',
+      { aggregationLength: 0 },
+      'spec.aggregationLength',
+      /aggregation length 0 is out of range/,
+    ],
+    [
+      'an IPv6 aggregation length above 128',
+      { aggregationLengthV6: 129 },
+      'spec.aggregationLengthV6',
+      /aggregation length 129 is out of range: expected 1 to 128/,
+    ],
+    [
+      'an IPv4 aggregation length shorter than a pool prefix',
+      { ipAddressPools: ['v4'], aggregationLength: 24 },
+      'spec.aggregationLength',
+      /aggregation length 24 is shorter than prefix \/26 in 198.51.100.0\/26 of IPAddressPool v4: the route would cover addresses outside the pool/,
+    ],
+    [
+      'an IPv6 aggregation length shorter than a pool prefix',
+      { aggregationLengthV6: 64 },
+      'spec.aggregationLengthV6',
+      /aggregation length 64 is shorter than prefix \/120 in 2001:db8:100::\/120 of IPAddressPool v6/,
+    ],
+    [
+      'a bad standard community',
+      { communities: ['99999999:1'] },
+      'spec.communities[0]',
+      /"99999999:1" is not a standard community: both halves must be numbers from 0 to 65535/,
+    ],
+    [
+      'a bad large community',
+      { communities: ['large:1:2'] },
+      'spec.communities[0]',
+      /"large:1:2" is not a large community: expected large:GLOBAL:LOCAL1:LOCAL2/,
+    ],
+    [
+      'a large community part above 2^32-1',
+      { communities: ['large:1:2:4294967296'] },
+      'spec.communities[0]',
+      /each part must be a number from 0 to 4294967295/,
+    ],
+    [
+      'a misspelt large community',
+      { communities: ['lar:1:2:3'] },
+      'spec.communities[0]',
+      /"lar:1:2:3" is not a community: expected AA:NN or large:GLOBAL:LOCAL1:LOCAL2/,
+    ],
+    ['duplicate peers', { peers: ['r1', 'r1'] }, 'spec.peers[1]', /duplicate peer "r1"/],
+    [
+      'LOCAL_PREF out of range',
+      { localPref: 4294967296 },
+      'spec.localPref',
+      /out of range: expected 0 to 4294967295/,
+    ],
+  ];
+  for (const [what, spec, field, message] of badSpecs) {
+    it(`rejects ${what}`, () => {
+      expectError({ pools, bgpAdvertisements: [bgpAd('a', spec)] }, bgpAt('a', field, message));
+    });
+  }
 
   it('checks ranges by their most specific covering CIDR', () => {
     expectError(
@@ -137,46 +165,6 @@ describe('BGPAdvertisement validation (MetalLB webhook catalogue)', () => {
         bgpAdvertisements: [bgpAd('a', { aggregationLength: 30 })],
       },
       bgpAt('a', 'spec.aggregationLength', /shorter than prefix \/32/),
-    );
-  });
-
-  it('rejects a bad standard community', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { communities: ['99999999:1'] })] },
-      bgpAt(
-        'a',
-        'spec.communities[0]',
-        /"99999999:1" is not a standard community: both halves must be numbers from 0 to 65535/,
-      ),
-    );
-  });
-
-  it('rejects a bad large community', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { communities: ['large:1:2'] })] },
-      bgpAt(
-        'a',
-        'spec.communities[0]',
-        /"large:1:2" is not a large community: expected large:GLOBAL:LOCAL1:LOCAL2/,
-      ),
-    );
-  });
-
-  it('rejects a large community part above 2^32-1', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { communities: ['large:1:2:4294967296'] })] },
-      bgpAt('a', 'spec.communities[0]', /each part must be a number from 0 to 4294967295/),
-    );
-  });
-
-  it('rejects a misspelt large community', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { communities: ['lar:1:2:3'] })] },
-      bgpAt(
-        'a',
-        'spec.communities[0]',
-        /"lar:1:2:3" is not a community: expected AA:NN or large:GLOBAL:LOCAL1:LOCAL2/,
-      ),
     );
   });
 
@@ -204,13 +192,6 @@ describe('BGPAdvertisement validation (MetalLB webhook catalogue)', () => {
         'spec.communities[1]',
         /duplicate community 64512:100: already listed at spec.communities\[0\]/,
       ),
-    );
-  });
-
-  it('rejects duplicate peers', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { peers: ['r1', 'r1'] })] },
-      bgpAt('a', 'spec.peers[1]', /duplicate peer "r1"/),
     );
   });
 
@@ -250,13 +231,6 @@ describe('BGPAdvertisement validation (MetalLB webhook catalogue)', () => {
         'spec.localPref',
         /LOCAL_PREF 200 conflicts with 100 of BGPAdvertisement metalbeacon-system\/a/,
       ),
-    );
-  });
-
-  it('rejects LOCAL_PREF out of range', () => {
-    expectError(
-      { pools, bgpAdvertisements: [bgpAd('a', { localPref: 4294967296 })] },
-      bgpAt('a', 'spec.localPref', /out of range: expected 0 to 4294967295/),
     );
   });
 

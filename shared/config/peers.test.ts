@@ -1,94 +1,90 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { BGPPeerSpec } from '../api/resources.ts';
 import { passwordSecretNames } from './peers.ts';
 import { basicAuthSecret, bfd, errorAt, expectConfig, expectError, node, peer } from './test-helpers.ts';
 
 const at = errorAt('BGPPeer');
 
 describe('BGPPeer validation (MetalLB webhook catalogue)', () => {
-  it('rejects myASN 0', () => {
-    expectError(
-      { peers: [peer('r', { myASN: 0 })] },
-      at('r', 'spec.myASN', /AS number 0 is out of range: expected 1 to 4294967295/),
-    );
-  });
-
-  it('rejects an ASN above 2^32-1', () => {
-    expectError(
-      { peers: [peer('r', { peerASN: 4294967296 })] },
-      at('r', 'spec.peerASN', /AS number 4294967296 is out of range/),
-    );
-  });
-
-  it('rejects a peer without peerASN', () => {
-    expectError(
-      { peers: [peer('r', { peerASN: undefined })] },
-      at('r', 'spec.peerASN', /peerASN is required/),
-    );
-  });
-
-  it('rejects a peer without peerAddress', () => {
-    expectError(
-      { peers: [peer('r', { peerAddress: undefined })] },
-      at('r', 'spec.peerAddress', /peerAddress is required/),
-    );
-  });
-
-  it('rejects an invalid peer address', () => {
-    expectError(
-      { peers: [peer('r', { peerAddress: '192.0.2.300' })] },
-      at('r', 'spec.peerAddress', /"192.0.2.300" is not an IPv4 or IPv6 address/),
-    );
-  });
-
-  it('rejects an invalid source address', () => {
-    expectError(
-      { peers: [peer('r', { sourceAddress: 'eth0' })] },
-      at('r', 'spec.sourceAddress', /"eth0" is not an IPv4 or IPv6 address/),
-    );
-  });
-
-  it('rejects a source address of the other family', () => {
-    expectError(
-      { peers: [peer('r', { sourceAddress: '2001:db8:0:1::10' })] },
-      at('r', 'spec.sourceAddress', /is IPv6 but the peer address 192.0.2.1 is IPv4/),
-    );
-  });
-
-  it('rejects a router ID that is not IPv4', () => {
-    expectError(
-      { peers: [peer('r', { routerID: '2001:db8:0:1::10' })] },
-      at('r', 'spec.routerID', /must be an IPv4 address/),
-    );
-  });
-
-  it('rejects a port out of range', () => {
-    expectError(
-      { peers: [peer('r', { peerPort: 70000 })] },
-      at('r', 'spec.peerPort', /port 70000 is out of range: expected 1 to 65535/),
-    );
-  });
-
-  it('rejects a hold time below 3s that is not zero', () => {
-    expectError(
-      { peers: [peer('r', { holdTime: '2s' })] },
-      at('r', 'spec.holdTime', /hold time "2s" is too short: use 0 \(no keepalives\) or at least 3s/),
-    );
-  });
-
-  it('rejects a hold time that is not a duration', () => {
-    expectError(
-      { peers: [peer('r', { holdTime: '90' })] },
-      at('r', 'spec.holdTime', /"90" is not a duration such as "90s"/),
-    );
-  });
-
-  it('rejects a keepalive time longer than the hold time', () => {
-    expectError(
-      { peers: [peer('r', { holdTime: '30s', keepaliveTime: '1m' })] },
-      at('r', 'spec.keepaliveTime', /keepalive time "1m" \(60s\) is longer than the hold time \(30s\)/),
-    );
-  });
+  // [what is wrong, the spec of BGPPeer r over a valid default, the field named, the message]
+  const badSpecs: [string, Partial<BGPPeerSpec>, string, RegExp][] = [
+    ['myASN 0', { myASN: 0 }, 'spec.myASN', /AS number 0 is out of range: expected 1 to 4294967295/],
+    ['an ASN above 2^32-1', { peerASN: 4294967296 }, 'spec.peerASN', /AS number 4294967296 is out of range/],
+    ['a peer without peerASN', { peerASN: undefined }, 'spec.peerASN', /peerASN is required/],
+    ['a peer without peerAddress', { peerAddress: undefined }, 'spec.peerAddress', /peerAddress is required/],
+    [
+      'an invalid peer address',
+      { peerAddress: '192.0.2.300' },
+      'spec.peerAddress',
+      /"192.0.2.300" is not an IPv4 or IPv6 address/,
+    ],
+    [
+      'an invalid source address',
+      { sourceAddress: 'eth0' },
+      'spec.sourceAddress',
+      /"eth0" is not an IPv4 or IPv6 address/,
+    ],
+    [
+      'a source address of the other family',
+      { sourceAddress: '2001:db8:0:1::10' },
+      'spec.sourceAddress',
+      /is IPv6 but the peer address 192.0.2.1 is IPv4/,
+    ],
+    [
+      'a router ID that is not IPv4',
+      { routerID: '2001:db8:0:1::10' },
+      'spec.routerID',
+      /must be an IPv4 address/,
+    ],
+    [
+      'a port out of range',
+      { peerPort: 70000 },
+      'spec.peerPort',
+      /port 70000 is out of range: expected 1 to 65535/,
+    ],
+    [
+      'a hold time below 3s that is not zero',
+      { holdTime: '2s' },
+      'spec.holdTime',
+      /hold time "2s" is too short: use 0 \(no keepalives\) or at least 3s/,
+    ],
+    [
+      'a hold time that is not a duration',
+      { holdTime: '90' },
+      'spec.holdTime',
+      /"90" is not a duration such as "90s"/,
+    ],
+    [
+      'a keepalive time longer than the hold time',
+      { holdTime: '30s', keepaliveTime: '1m' },
+      'spec.keepaliveTime',
+      /keepalive time "1m" \(60s\) is longer than the hold time \(30s\)/,
+    ],
+    [
+      'ebgpMultiHop on an iBGP session',
+      { myASN: 64512, peerASN: 64512, ebgpMultiHop: true },
+      'spec.ebgpMultiHop',
+      /ebgpMultiHop is for eBGP only, but myASN and peerASN are both 64512 \(iBGP\)/,
+    ],
+    [
+      'a password Secret in another namespace',
+      { passwordSecret: { name: 's', namespace: 'default' } },
+      'spec.passwordSecret.namespace',
+      /must be in namespace "metalbeacon-system"/,
+    ],
+    [
+      'a password longer than the kernel accepts for TCP MD5',
+      { password: 'x'.repeat(81) },
+      'spec.password',
+      /longer than 80 bytes/,
+    ],
+  ];
+  for (const [what, spec, field, message] of badSpecs) {
+    it(`rejects ${what}`, () => {
+      expectError({ peers: [peer('r', spec)] }, at('r', field, message));
+    });
+  }
 
   it('rejects a connect time that is fractional or out of range', () => {
     expectError(
@@ -108,17 +104,6 @@ describe('BGPPeer validation (MetalLB webhook catalogue)', () => {
         secrets: [basicAuthSecret('s', 'y')],
       },
       at('r', 'spec.passwordSecret', /set either password or passwordSecret, not both/),
-    );
-  });
-
-  it('rejects ebgpMultiHop on an iBGP session', () => {
-    expectError(
-      { peers: [peer('r', { myASN: 64512, peerASN: 64512, ebgpMultiHop: true })] },
-      at(
-        'r',
-        'spec.ebgpMultiHop',
-        /ebgpMultiHop is for eBGP only, but myASN and peerASN are both 64512 \(iBGP\)/,
-      ),
     );
   });
 
@@ -207,20 +192,6 @@ describe('BGPPeer validation (MetalLB webhook catalogue)', () => {
     expectError(
       { peers: [peer('r', { passwordSecret: { name: 's' } })], secrets: [secret] },
       at('r', 'spec.passwordSecret', /has no key "password"/),
-    );
-  });
-
-  it('rejects a password Secret in another namespace', () => {
-    expectError(
-      { peers: [peer('r', { passwordSecret: { name: 's', namespace: 'default' } })] },
-      at('r', 'spec.passwordSecret.namespace', /must be in namespace "metalbeacon-system"/),
-    );
-  });
-
-  it('rejects a password longer than the kernel accepts for TCP MD5', () => {
-    expectError(
-      { peers: [peer('r', { password: 'x'.repeat(81) })] },
-      at('r', 'spec.password', /longer than 80 bytes/),
     );
   });
 
