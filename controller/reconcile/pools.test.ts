@@ -10,7 +10,7 @@ describe('desiredPoolStatus', () => {
   ]);
   a.allocate(makeFacts('ns/x'));
   /** The status of pool `big` at generation 3 with a valid config and no earlier status, unless `input` says otherwise. */
-  const statusOf = (input: Partial<Parameters<typeof desiredPoolStatus>[0]>) =>
+  const poolStatus = (input: Partial<Parameters<typeof desiredPoolStatus>[0]>) =>
     desiredPoolStatus({
       allocator: a,
       name: 'big',
@@ -23,7 +23,7 @@ describe('desiredPoolStatus', () => {
     });
 
   it('writes exact counts per family and a True ConfigValid condition', () => {
-    const status = statusOf({ nowIso: '2026-11-22T04:00:00Z' });
+    const status = poolStatus({ nowIso: '2026-11-22T04:00:00Z' });
     assert.equal(status.assignedIPv4, '1');
     assert.equal(status.availableIPv4, '253');
     assert.equal(status.assignedIPv6, '0');
@@ -36,7 +36,7 @@ describe('desiredPoolStatus', () => {
   });
 
   it('reports a config error on the pool, keeping counts of the last good version', () => {
-    const previous = statusOf({ nowIso: 't1' });
+    const previous = poolStatus({ nowIso: 't1' });
     const errors = [
       {
         kind: 'IPAddressPool',
@@ -46,7 +46,7 @@ describe('desiredPoolStatus', () => {
         message: 'bad CIDR',
       },
     ];
-    const status = statusOf({ generation: 4, errors, stale: true, previous, nowIso: 't2' });
+    const status = poolStatus({ generation: 4, errors, stale: true, previous, nowIso: 't2' });
     const condition = status.conditions?.[0];
     assert.equal(condition?.status, 'False');
     assert.equal(condition?.reason, 'ConfigurationError');
@@ -57,14 +57,14 @@ describe('desiredPoolStatus', () => {
     assert.equal(condition?.lastTransitionTime, 't2');
     assert.equal(status.assignedIPv4, '1');
     // Same condition status later: the transition time stays.
-    const later = statusOf({ generation: 4, errors, stale: true, previous: status, nowIso: 't3' });
+    const later = poolStatus({ generation: 4, errors, stale: true, previous: status, nowIso: 't3' });
     assert.equal(later.conditions?.[0]?.lastTransitionTime, 't2');
     assert.ok(sameStatus(status, later));
     assert.ok(!sameStatus(previous, status));
   });
 
   it('a pool not in force has no counts and a False condition', () => {
-    const status = statusOf({ name: 'new', generation: 1 });
+    const status = poolStatus({ name: 'new', generation: 1 });
     assert.equal(status.assignedIPv4, undefined);
     assert.equal(status.conditions?.[0]?.status, 'False');
   });

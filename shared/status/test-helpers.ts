@@ -48,7 +48,7 @@ export function lbService(
 }
 
 /** Metadata and the Service/node fields of a status object, as a speaker writes them. */
-function statusOf(prefix: 'l2' | 'bgp', service: string, node: string) {
+function statusParts(prefix: 'l2' | 'bgp', service: string, node: string) {
   const [namespace, name] = service.split('/') as [string, string];
   return {
     metadata: {
@@ -65,7 +65,7 @@ function statusOf(prefix: 'l2' | 'bgp', service: string, node: string) {
 }
 
 export function l2Status(service: string, node: string, interfaces: string[] = []): ServiceL2Status {
-  const { metadata, status } = statusOf('l2', service, node);
+  const { metadata, status } = statusParts('l2', service, node);
   return {
     apiVersion: API_VERSION,
     kind: 'ServiceL2Status',
@@ -78,7 +78,7 @@ export function l2Status(service: string, node: string, interfaces: string[] = [
 }
 
 export function bgpStatus(service: string, node: string, peers: string[]): ServiceBGPStatus {
-  const { metadata, status } = statusOf('bgp', service, node);
+  const { metadata, status } = statusParts('bgp', service, node);
   return { apiVersion: API_VERSION, kind: 'ServiceBGPStatus', metadata, status: { ...status, peers } };
 }
 
