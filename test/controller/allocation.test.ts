@@ -12,6 +12,7 @@ import {
   getPool,
   ipsOf,
   startBed,
+  withBed,
 } from './harness.ts';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -301,8 +302,7 @@ describe('controller against the API server: assignment checklist', () => {
 
 describe('controller against the API server: loadBalancerClass', () => {
   it('with --lb-class only that class is served', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       await createPool(bed, 'p', { addresses: ['198.51.100.0/29'] });
       const controller = await bed.startController({ lbClass: 'example.com/mine', leaderElect: false });
       // Created before `mine`: the one watch stream delivers them first, so once `mine` is served
@@ -318,14 +318,11 @@ describe('controller against the API server: loadBalancerClass', () => {
         (await eventsOf(bed)).map((e) => e.object),
         ['mine'],
       );
-    } finally {
-      await bed.close();
-    }
+    });
   });
 
   it('without --lb-class a Service with a class is left alone, one without is served', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       await createPool(bed, 'p', { addresses: ['198.51.100.0/29'] });
       // Another implementation already served this one, with an IP of its own: we never touch it.
       await createService(bed, 'served-elsewhere', { spec: { loadBalancerClass: 'example.com/other' } });
@@ -363,8 +360,6 @@ describe('controller against the API server: loadBalancerClass', () => {
         (await eventsOf(bed)).map((e) => [e.object, e.reason]),
         [['ours', 'IPAllocated']],
       );
-    } finally {
-      await bed.close();
-    }
+    });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { createPool, createService, ipsOf, startBed } from './harness.ts';
+import { createPool, createService, ipsOf, withBed } from './harness.ts';
 
 const BIN = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
 
@@ -41,8 +41,7 @@ describe('metalbeacon controller: command line and metrics', () => {
   });
 
   it('serves /healthz, /readyz and /metrics with pool, failure and leader figures', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       await createPool(bed, 'one', { addresses: ['198.51.100.7/32'] });
       const controller = await bed.startController({ metricsListen: '127.0.0.1:0' });
       await createService(bed, 'first');
@@ -69,8 +68,6 @@ describe('metalbeacon controller: command line and metrics', () => {
       assert.match(text, /metalbeacon_controller_reconciles_total\{result="ok"\} \d+/);
       assert.match(text, /metalbeacon_controller_reconcile_duration_seconds_count \d+/);
       assert.equal((await fetch(`${base}/nope`)).status, 404);
-    } finally {
-      await bed.close();
-    }
+    });
   });
 });

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
-import { startBed } from './harness.ts';
+import { withBed } from './harness.ts';
 
 describe('EventRecorder against the API server', () => {
   it('aggregates identical events into one Event with a count', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       let now = Date.parse('2026-11-22T05:00:00Z');
       const recorder = new EventRecorder({
         client: bed.client,
@@ -42,14 +41,11 @@ describe('EventRecorder against the API server', () => {
       assert.equal(new Date(aggregated?.lastTimestamp ?? 0).toISOString(), '2026-11-22T05:01:00.000Z');
       assert.equal(new Date(aggregated?.firstTimestamp ?? 0).toISOString(), '2026-11-22T05:00:00.000Z');
       assert.equal(byReason.get('IPAllocated')?.count, 1);
-    } finally {
-      await bed.close();
-    }
+    });
   });
 
   it("with 'changes' aggregation posts only changed messages per object, reason and topic", async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       const recorder = new EventRecorder({
         client: bed.client,
         log: pino({ level: 'silent' }),
@@ -66,8 +62,6 @@ describe('EventRecorder against the API server', () => {
       const events = (await bed.core.listNamespacedEvent({ namespace: 'default' })).items;
       assert.deepEqual(events.map((e) => e.message).sort(), ['peer a down', 'peer a refused', 'peer b down']);
       assert.ok(events.every((e) => e.count === 1 && e.source?.component === 'metalbeacon-speaker'));
-    } finally {
-      await bed.close();
-    }
+    });
   });
 });

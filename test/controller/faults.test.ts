@@ -3,7 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { allIps, type Bed, createPool, createService, eventsOf, ipsOf, startBed } from './harness.ts';
+import {
+  allIps,
+  type Bed,
+  createPool,
+  createService,
+  eventsOf,
+  ipsOf,
+  startBed,
+  withBed,
+} from './harness.ts';
 
 const COUNT = 60;
 
@@ -100,8 +109,7 @@ describe('controller under API server faults', () => {
 
 describe('controller leadership across an API server outage longer than the renew deadline', () => {
   it('steps down, leads again after the outage, and changes no IP nor repeats an event', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       await createPool(bed, 'p', { addresses: ['198.51.100.0/28'] });
       for (let i = 0; i < 20; i++) await createService(bed, `svc-${i}`);
       const controller = await bed.startController();
@@ -130,8 +138,6 @@ describe('controller leadership across an API server outage longer than the rene
         if (event.startsWith('extra/')) continue;
         assert.equal(count, ledger.get(event), `event repeated or new: ${event}`);
       }
-    } finally {
-      await bed.close();
-    }
+    });
   });
 });

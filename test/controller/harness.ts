@@ -83,6 +83,19 @@ export async function startBed(options: { dualStack?: boolean; historyLimit?: nu
   };
 }
 
+/** Runs `run` against a bed of its own, closed afterwards whatever happens. */
+export async function withBed<T>(
+  run: (bed: Bed) => Promise<T>,
+  options: Parameters<typeof startBed>[0] = {},
+): Promise<T> {
+  const bed = await startBed(options);
+  try {
+    return await run(bed);
+  } finally {
+    await bed.close();
+  }
+}
+
 /** Creates an IPAddressPool (spec as in the CRD). */
 export async function createPool(bed: Bed, name: string, spec: Record<string, unknown>): Promise<void> {
   await bed.custom.createNamespacedCustomObject({

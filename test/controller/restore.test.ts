@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { freePort } from '../support/free-port.ts';
-import { allIps, createPool, createService, eventsOf, getPool, startBed } from './harness.ts';
+import { allIps, createPool, createService, eventsOf, getPool, startBed, withBed } from './harness.ts';
 import { startProxy } from './proxy.ts';
 
 const POOL_ANNOTATION = 'metalbeacon.io/ip-allocated-from-pool';
@@ -15,8 +15,7 @@ const POOL_ANNOTATION = 'metalbeacon.io/ip-allocated-from-pool';
  */
 describe('controller start: restore before serve', () => {
   it('held IPs stay with their Services, pending ones get only the free IP, the rest fail as exhausted', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       // Four addresses: .10-.13. A previous controller left .13, .10 and .11 in status; .12 is free.
       await createPool(bed, 'p', { addresses: ['198.51.100.10-198.51.100.13'] });
       // The pending Services are created first and sort first by name, so neither list order
@@ -88,14 +87,11 @@ describe('controller start: restore before serve', () => {
         return s?.assignedIPv4 === '4' && s;
       });
       assert.equal(status.availableIPv4, '0');
-    } finally {
-      await bed.close();
-    }
+    });
   });
 
   it('a shared IP whose co-holder dropped its sharing key while no controller ran stays with the unchanged one', async () => {
-    const bed = await startBed();
-    try {
+    await withBed(async (bed) => {
       await createPool(bed, 'p', { addresses: ['198.51.100.20/30'] });
       const shared = { 'metalbeacon.io/allow-shared-ip': 'dns' };
       // "a-changed" sorts first by name: name order alone would give it the IP.
@@ -131,9 +127,7 @@ describe('controller start: restore before serve', () => {
         cleared.map((e) => e.object),
         ['a-changed'],
       );
-    } finally {
-      await bed.close();
-    }
+    });
   });
 });
 
