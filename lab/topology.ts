@@ -132,6 +132,7 @@ export interface Topology {
   /** Short namespace names. */
   readonly client: 'client';
   readonly router: 'router';
+  /** BIRD as running now ({@link Topology.restartBird} replaces it). */
   readonly bird: LabDaemon;
   /** The controller, when started. */
   readonly controller: LabDaemon | undefined;
@@ -182,6 +183,11 @@ export interface Topology {
   kernelRoutes(family: 'IPv4' | 'IPv6', prefix?: string): Promise<KernelRoute[]>;
   /** `birdc ARGS` in the router namespace; stdout. */
   birdc(args: readonly string[]): Promise<string>;
+  /**
+   * Stops BIRD (SIGTERM: it closes its sessions and removes its kernel routes), waits `downMs`,
+   * starts it again with the same configuration and waits until it answers; `bird` is the new one.
+   */
+  restartBird(downMs?: number): Promise<void>;
   /** Stops every daemon, deletes namespaces, sockets and files. Safe to call twice. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -288,21 +294,10 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         holdTimeSec: options.birdHoldTimeSec ?? 9,
       }),
     );
-    const bird = lab.spawn('router', ['bird', '-f', '-c', birdConf, '-s', birdSocket], {
-      logFile: logFile('bird'),
-    });
     const birdc = async (args: readonly string[]): Promise<string> =>
       (await lab.exec('router', ['birdc', '-s', birdSocket, ...args])).stdout;
-    await waitFor(
-      'BIRD to answer on its control socket',
-      async () => {
-        const r = await lab.exec('router', ['birdc', '-s', birdSocket, 'show', 'status'], {
-          allowFailure: true,
-        });
-        return /Daemon is up and running/.test(r.stdout) ? true : undefined;
-      },
-      { timeoutMs: 10_000, intervalMs: 100, signal: untilExit(bird, 'BIRD') },
-    );
+    const startBird = () => spawnBird(lab, birdConf, birdSocket, logFile('bird'));
+    const bird = await startBird();
 
     log('embedded Kubernetes API server');
     api = await startApiServer({
@@ -369,7 +364,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     if (options.manifests?.length) api.applyObjects(readManifests([...options.manifests]));
 
     options.signal?.throwIfAborted();
-    return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc });
+    return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc, startBird });
   } catch (error) {
     for (const f of forwarders) await f.close();
     await api?.stop();
@@ -386,10 +381,12 @@ function makeTopology(parts: {
   nodes: TopologyNode[];
   bird: LabDaemon;
   birdc: (args: readonly string[]) => Promise<string>;
+  startBird: () => Promise<LabDaemon>;
 }): Topology {
   const { lab, api, nodes, birdc } = parts;
   const speakerArgs = new Map<string, { extraArgs: readonly string[]; nodeArgs: readonly string[] }>();
   let controller: LabDaemon | undefined;
+  let bird = parts.bird;
   let stopped = false;
   const nodeInfos = (): LabNodeInfo[] => nodes.map(({ name, ipv4, ipv6 }) => ({ name, ipv4, ipv6 }));
 
@@ -415,7 +412,9 @@ function makeTopology(parts: {
     nodes,
     client: 'client',
     router: 'router',
-    bird: parts.bird,
+    get bird() {
+      return bird;
+    },
     get controller() {
       return controller;
     },
@@ -567,6 +566,11 @@ function makeTopology(parts: {
       return prefix === undefined ? routes : routes.filter((r) => withinPrefix(r.prefix, prefix));
     },
     birdc,
+    async restartBird(downMs = 0) {
+      await bird.kill('SIGTERM', 5_000);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      bird = await parts.startBird();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -583,6 +587,20 @@ function makeTopology(parts: {
     },
   };
   return topology;
+}
+
+/** Starts BIRD in the router namespace and waits until it answers on its control socket. */
+async function spawnBird(lab: Lab, conf: string, socket: string, logFile: string): Promise<LabDaemon> {
+  const bird = lab.spawn('router', ['bird', '-f', '-c', conf, '-s', socket], { logFile });
+  await waitFor(
+    'BIRD to answer on its control socket',
+    async () => {
+      const r = await lab.exec('router', ['birdc', '-s', socket, 'show', 'status'], { allowFailure: true });
+      return /Daemon is up and running/.test(r.stdout) ? true : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 100, signal: untilExit(bird, 'BIRD') },
+  );
+  return bird;
 }
 
 /** True when `route` (a CIDR) lies within `prefix` (a CIDR). */

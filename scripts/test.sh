@@ -10,4 +10,4 @@ echo "== unit and integration tests"
 bash scripts/install-test-deps.sh
 exec node --test --test-concurrency=2 --test-timeout=600000 \
   "bin/**/*.test.ts" "shared/**/*.test.ts" "controller/**/*.test.ts" "speaker/**/*.test.ts" \
-  "apiserver/**/*.test.ts" "lab/**/*.test.ts" "test/**/*.test.ts"
+  "apiserver/**/*.test.ts" "lab/**/*.test.ts" "bench/**/*.test.ts" "test/**/*.test.ts"
