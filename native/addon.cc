@@ -22,6 +22,11 @@ static const char* ErrnoName(int err) {
     case EAFNOSUPPORT: return "EAFNOSUPPORT";
     case EMSGSIZE: return "EMSGSIZE";
     case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ECONNREFUSED: return "ECONNREFUSED";
     default: return "EUNKNOWN";
   }
 }
@@ -43,6 +48,7 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   metalbeacon::InitTcpMd5(env, exports);
   metalbeacon::InitTcpLiveness(env, exports);
   metalbeacon::InitMemory(env, exports);
+  metalbeacon::InitUdpSocket(env, exports);
   return exports;
 }
 

@@ -19,6 +19,9 @@ void InitTcpLiveness(Napi::Env env, Napi::Object exports);
 // native/memory.cc: malloc_trim, so freed heap memory leaves the resident set (speaker/shell).
 void InitMemory(Napi::Env env, Napi::Object exports);
 
+// native/udp-socket.cc: UDP sockets with a fixed TTL and the received TTL (speaker/bfd, GTSM).
+void InitUdpSocket(Napi::Env env, Napi::Object exports);
+
 // Throws a JS Error for a failed system call: message "<syscall>: <strerror>[: <hint>]",
 // with .code (e.g. "EPERM"), .errno and .syscall set, as Node's own errors do.
 void ThrowErrno(Napi::Env env, const char* syscall, int err, const char* hint = nullptr);

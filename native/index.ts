@@ -41,9 +41,41 @@ export interface PacketSocket {
   close(): void;
 }
 
+/** Options of a UDP socket with TTL control (BFD, RFC 5881 / RFC 5883). */
+export interface UdpSocketOptions {
+  family: 4 | 6;
+  /** Local address to bind to; default any. */
+  address?: string;
+  /** Local port; 0 lets the kernel choose. Throws `EADDRINUSE` when taken. */
+  port: number;
+  /** Connects to this peer, so that the route fixes the source address (read it with `local()`). */
+  connect?: { address: string; port: number };
+  /** Unicast TTL / hop limit of sent packets (IP_TTL / IPV6_UNICAST_HOPS), 1..255. */
+  ttl?: number;
+  /** SO_RCVBUF in bytes (best effort; receiving sockets only). */
+  receiveBufferBytes?: number;
+  /**
+   * Receives datagrams (only a socket given this reads anything), on the opening thread's event
+   * loop: the payload (a copy, cut to 2,048 bytes), its TTL / hop limit (IP_RECVTTL /
+   * IPV6_RECVHOPLIMIT; -1 if the kernel gave none) and the sender.
+   */
+  onMessage?: (payload: Buffer, ttl: number, address: string, port: number) => void;
+}
+
+/** An open UDP socket (IPv6 ones are IPv6-only). */
+export interface UdpSocket {
+  /** Sends one datagram (to the connected peer when no address is given); throws a system error (with `code`). */
+  send(bytes: Uint8Array, address?: string, port?: number): number;
+  /** The bound address and port. */
+  local(): { address: string; port: number };
+  /** Stops receiving and closes the socket; idempotent. */
+  close(): void;
+}
+
 /** What the addon exports. BGP's TCP-MD5 support adds its functions here. */
 export interface NativeAddon {
   PacketSocket: new (options: PacketSocketOptions) => PacketSocket;
+  UdpSocket: new (options: UdpSocketOptions) => UdpSocket;
   /** malloc_trim(0): hands the free pages of every malloc arena back to the kernel; true when some went. */
   trimMalloc(): boolean;
 }
