@@ -13,6 +13,24 @@ const LIMITS = {
   minimumTtl: [1, 254, 254],
 } as const;
 
+/** A BFDProfile with every field at its default (MetalLB's: 300 ms / 300 ms / x3, active). */
+export function defaultBfdProfile(name: string): BfdProfileConfig {
+  return {
+    name,
+    receiveIntervalMs: LIMITS.receiveInterval[2],
+    transmitIntervalMs: LIMITS.transmitInterval[2],
+    detectMultiplier: LIMITS.detectMultiplier[2],
+    echoIntervalMs: LIMITS.echoInterval[2],
+    passiveMode: false,
+    minimumTtl: LIMITS.minimumTtl[2],
+  };
+}
+
+/** The range of a BFDProfile field: [minimum, maximum] (what `metalbeacon bgp --bfd-*` accept too). */
+export function bfdProfileRange(field: keyof typeof LIMITS): readonly [number, number] {
+  return [LIMITS[field][0], LIMITS[field][1]];
+}
+
 /**
  * Validates BFDProfiles and fills in the defaults. Sorted by name. `echoMode: true` is an error:
  * we run no echo function, and a profile that asks for one must not look as if it had it.
