@@ -32,11 +32,7 @@ function upPair(extra: Partial<BfdSessionSpec> = {}) {
 }
 
 /** A packet from ROUTER's session as it would send it, changed by `extra`. */
-function routerPacket(
-  net: VirtualNetwork,
-  extra: Partial<ControlPacket>,
-  yourDiscriminator: number,
-): Uint8Array {
+function routerPacket(extra: Partial<ControlPacket>, yourDiscriminator: number): Uint8Array {
   return encodeControlPacket({
     diag: 0,
     state: 'Up',
@@ -175,12 +171,12 @@ describe('BFD engine: what arrives is untrusted', () => {
     const port = BfdPort.SingleHop;
     net.send(ROUTER, NODE, port, new Uint8Array(3)); // truncated
     net.send(ROUTER, NODE, port, new Uint8Array(24)); // version 0
-    net.send(ROUTER, NODE, port, routerPacket(net, {}, (my ^ 1) >>> 0)); // unknown discriminator
-    net.send('192.0.2.66', NODE, port, routerPacket(net, {}, my)); // right discriminator, wrong source
-    net.send('192.0.2.66', NODE, port, routerPacket(net, { state: 'Down' }, 0)); // no session for the source
-    net.send(ROUTER, NODE, port, routerPacket(net, {}, my), 64); // off link: TTL 64
+    net.send(ROUTER, NODE, port, routerPacket({}, (my ^ 1) >>> 0)); // unknown discriminator
+    net.send('192.0.2.66', NODE, port, routerPacket({}, my)); // right discriminator, wrong source
+    net.send('192.0.2.66', NODE, port, routerPacket({ state: 'Down' }, 0)); // no session for the source
+    net.send(ROUTER, NODE, port, routerPacket({}, my), 64); // off link: TTL 64
     const oversized = new Uint8Array(9000);
-    oversized.set(routerPacket(net, { state: 'AdminDown' }, my));
+    oversized.set(routerPacket({ state: 'AdminDown' }, my));
     oversized[0] = 0x40; // version 2
     net.send(ROUTER, NODE, port, oversized);
     net.runUntil(5100);
@@ -222,7 +218,7 @@ describe('BFD engine: what arrives is untrusted', () => {
     net.runUntil(10);
     const my = node.engine.snapshot().sessions[0]!.localDiscriminator;
     const huge = { desiredMinTxUs: 0xffffffff, requiredMinRxUs: 0xffffffff, detectMult: 255 };
-    net.send(ROUTER, NODE, BfdPort.SingleHop, routerPacket(net, { ...huge, state: 'Init' }, my));
+    net.send(ROUTER, NODE, BfdPort.SingleHop, routerPacket({ ...huge, state: 'Init' }, my));
     net.runUntil(2000);
     const s = node.engine.snapshot().sessions[0]!;
     assert.equal(s.state, 'Up');
