@@ -25,10 +25,11 @@ export interface SessionGauges {
  * Why a session was reset by our side, not by a NOTIFICATION or the hold timer: a malformed
  * message (its NOTIFICATION was sent), the output budget exceeded (Cease / Out of Resources), a
  * peer acknowledging nothing for the send hold time (RFC 9687), the kernel giving up on an
- * unacknowledged connection (TCP_USER_TIMEOUT or keepalive), or an unexpected exception (closed
- * without NOTIFICATION).
+ * unacknowledged connection (TCP_USER_TIMEOUT or keepalive), the BFD session protecting the peer
+ * going Down (Cease / BFD Down, RFC 9384), or an unexpected exception (closed without NOTIFICATION).
  */
 export type SessionResetCause =
+  | 'bfd-down'
   | 'malformed-message'
   | 'output-budget'
   | 'send-hold-timer'
@@ -108,7 +109,7 @@ export class BgpMetrics {
     });
     this.sessionResets = new Counter({
       name: 'metalbeacon_bgp_session_resets_total',
-      help: 'sessions reset by our side, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), tcp-timeout (the kernel gave up), internal-error',
+      help: 'sessions reset by our side, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), tcp-timeout (the kernel gave up), bfd-down (BFD detected a path failure, RFC 9384), internal-error',
       labelNames: ['peer', 'cause'] as const,
       registers,
     });

@@ -259,6 +259,32 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     return c ? c.writer.outstandingBytes : 0;
   }
 
+  /** BFD went Down and is not Up again: the session waits Idle for it (RFC 5882 §4.3). */
+  get waitingForBfd(): boolean {
+    return this.fsm.bfdHeld === true;
+  }
+
+  /**
+   * The BFD session protecting this peer went Down for a path failure (RFC 5882): the session
+   * is reset at once with Cease / BFD Down (RFC 9384), its routes count as gone, and it starts
+   * again after the usual backoff once BFD is Up ({@link bfdUp}). `details` go to the log line.
+   */
+  bfdDown(details: object = {}): void {
+    if (this.stopped) return;
+    if (this.fsm.name !== 'Idle') {
+      this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause: 'bfd-down' });
+      this.log.warn({ cause: 'bfd-down', ...details }, 'BGP session reset');
+      this.resetCause = 'bfd-down';
+    }
+    this.dispatch({ type: 'BfdDown' });
+  }
+
+  /** The BFD session is Up: a session held by {@link bfdDown} may start again. */
+  bfdUp(): void {
+    if (this.stopped) return;
+    this.dispatch({ type: 'BfdUp' });
+  }
+
   /** Starts the session (ManualStart). */
   start(): void {
     this.stopped = false;
@@ -363,7 +389,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     this.fsm = state;
     if (e.type === 'HoldTimerExpires') this.deps.metrics?.holdTimerExpiries.inc({ peer: this.peer });
     for (const action of actions) this.perform(action);
-    if (e.type === 'AutomaticStop') this.resetCause = undefined;
+    if (e.type === 'AutomaticStop' || e.type === 'BfdDown') this.resetCause = undefined;
     if (state.name !== before) {
       this.log.info({ from: before, to: state.name, event: e.type }, 'BGP state change');
       this.emit('state', state.name);

@@ -2,6 +2,7 @@ import { compareText } from '../../shared/config/names.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { peerChanges } from '../announce/peer-changes.ts';
 import type { PeerPlan } from '../announce/types.ts';
+import type { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { CeaseSubcode, shutdownNotification } from '../bgp/codec/index.ts';
 import { BgpListener } from '../bgp/listener.ts';
 import type { BgpMetrics } from '../bgp/metrics.ts';
@@ -28,6 +29,8 @@ export interface BgpManagerOptions {
   /** Called on every session state change and peer set change. */
   readonly onChange: () => void;
   readonly now: () => number;
+  /** BFD for the peers whose BGPPeer names a BFDProfile (speaker/bfd/io/peer-bfd.ts). */
+  readonly bfd?: PeerBfd;
 }
 
 /**
@@ -76,6 +79,7 @@ export class BgpManager {
     for (const plan of changes.stop) {
       const running = this.#sessions.get(plan.peer.name);
       this.#sessions.delete(plan.peer.name);
+      this.#o.bfd?.detach(plan.peer.name);
       this.#o.log.info(
         { peer: plan.peer.name },
         'BGP peer no longer selected for this node; closing its session',
@@ -85,6 +89,7 @@ export class BgpManager {
     for (const plan of changes.restart) {
       const running = this.#sessions.get(plan.peer.name);
       this.#sessions.delete(plan.peer.name);
+      this.#o.bfd?.detach(plan.peer.name);
       this.#o.log.info({ peer: plan.peer.name }, 'BGPPeer changed; restarting only its session');
       if (running) {
         await closeSession(
@@ -102,6 +107,7 @@ export class BgpManager {
       this.#sessions.get(plan.peer.name)?.session.setRoutes(routesFor(plan.routes));
     // Peers that could not start stay out, so the next plan starts them again.
     this.#previous = peers.filter((p) => this.#sessions.has(p.peer.name));
+    this.#o.bfd?.sync();
     return problems;
   }
 
@@ -144,6 +150,7 @@ export class BgpManager {
       this.#o.onChange();
     });
     this.#sessions.set(plan.peer.name, entry);
+    this.#o.bfd?.attach(plan.peer, session);
     await this.#ensureListener(session);
     session.setRoutes(routesFor(plan.routes));
     session.start();
@@ -217,6 +224,7 @@ export class BgpManager {
         r.session.abort();
       }),
     );
+    await this.#o.bfd?.close();
     await this.#closeListener();
   }
 
@@ -224,6 +232,7 @@ export class BgpManager {
   async abort(): Promise<void> {
     for (const r of this.#sessions.values()) r.session.abort();
     this.#sessions.clear();
+    await this.#o.bfd?.close();
     await this.#closeListener();
   }
 

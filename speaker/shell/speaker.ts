@@ -1,5 +1,6 @@
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { every, systemTimers } from '../../shared/daemon/timers.ts';
+import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
 import { registerL2Metrics } from '../l2/io/metrics.ts';
@@ -86,6 +87,11 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     nodeAddresses: () => caches.nodeAddresses(),
     onChange: () => statuses.schedule(),
     now,
+    bfd: new PeerBfd({
+      logger: log.child({ component: 'bfd' }),
+      profiles: () => config.current?.bfdProfiles ?? [],
+      onFatal: (error) => life.die('BFD (network thread) died', error),
+    }),
   });
   life.started({ bgp });
   const membership = await SpeakerMembership.start({

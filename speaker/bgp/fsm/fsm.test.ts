@@ -64,6 +64,8 @@ const EVENTS: Record<string, FsmEvent> = {
     subcode: 1,
     data: new Uint8Array(0),
   },
+  'BFD Down (RFC 9384)': { type: 'BfdDown' },
+  'BFD Up': { type: 'BfdUp' },
 };
 
 /** Short text of what an action sends or does, for the table. */
@@ -115,6 +117,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Idle', 'UpdateMsgErr (28)', 'Idle', []],
   ['Idle', 'ROUTE-REFRESH', 'Idle', []],
   ['Idle', 'ROUTE-REFRESH error', 'Idle', []],
+  ['Idle', 'BFD Down (RFC 9384)', 'Idle', []],
+  ['Idle', 'BFD Up', 'Idle', []],
   // Connect: waiting for our TCP connect (out#1).
   ['Connect', 'ManualStart (1)', 'Connect', []],
   ['Connect', 'ManualStop (2)', 'Idle', ['close out#1']],
@@ -138,6 +142,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Connect', 'UpdateMsgErr (28)', 'Idle', ['close out#1']],
   ['Connect', 'ROUTE-REFRESH', 'Idle', ['close out#1']],
   ['Connect', 'ROUTE-REFRESH error', 'Idle', ['close out#1']],
+  ['Connect', 'BFD Down (RFC 9384)', 'Idle', ['close out#1']],
+  ['Connect', 'BFD Up', 'Connect', []],
   // Active (passive peer): listening, no connection of ours; events about unknown
   // connections are ignored.
   ['Active', 'ManualStart (1)', 'Active', []],
@@ -162,6 +168,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Active', 'UpdateMsgErr (28)', 'Active', []],
   ['Active', 'ROUTE-REFRESH', 'Active', []],
   ['Active', 'ROUTE-REFRESH error', 'Active', []],
+  ['Active', 'BFD Down (RFC 9384)', 'Idle', []],
+  ['Active', 'BFD Up', 'Active', []],
   // OpenSent on out#1: waiting for the peer's OPEN.
   ['OpenSent', 'ManualStart (1)', 'OpenSent', []],
   ['OpenSent', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1']],
@@ -186,6 +194,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['OpenSent', 'UpdateMsgErr (28)', 'Idle', ['notify 5/1', 'close out#1']],
   ['OpenSent', 'ROUTE-REFRESH', 'Idle', ['notify 5/1', 'close out#1']],
   ['OpenSent', 'ROUTE-REFRESH error', 'Idle', ['notify 5/1', 'close out#1']],
+  ['OpenSent', 'BFD Down (RFC 9384)', 'Idle', ['notify 6/10', 'close out#1']],
+  ['OpenSent', 'BFD Up', 'OpenSent', []],
   // OpenConfirm: OPENs exchanged, waiting for the peer's KEEPALIVE.
   ['OpenConfirm', 'ManualStart (1)', 'OpenConfirm', []],
   ['OpenConfirm', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1']],
@@ -216,6 +226,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['OpenConfirm', 'UpdateMsgErr (28)', 'Idle', ['notify 5/2', 'close out#1']],
   ['OpenConfirm', 'ROUTE-REFRESH', 'Idle', ['notify 5/2', 'close out#1']],
   ['OpenConfirm', 'ROUTE-REFRESH error', 'Idle', ['notify 5/2', 'close out#1']],
+  ['OpenConfirm', 'BFD Down (RFC 9384)', 'Idle', ['notify 6/10', 'close out#1']],
+  ['OpenConfirm', 'BFD Up', 'OpenConfirm', []],
   // Established.
   ['Established', 'ManualStart (1)', 'Established', []],
   ['Established', 'ManualStop (2)', 'Idle', ['notify 6/2', 'close out#1', 'down']],
@@ -240,6 +252,8 @@ const TABLE: [FsmStateName, string, FsmStateName, string[]][] = [
   ['Established', 'UpdateMsgErr (28)', 'Idle', ['notify 3/1', 'close out#1', 'down']],
   ['Established', 'ROUTE-REFRESH', 'Established', ['routeRefresh']],
   ['Established', 'ROUTE-REFRESH error', 'Idle', ['notify 7/1', 'close out#1', 'down']],
+  ['Established', 'BFD Down (RFC 9384)', 'Idle', ['notify 6/10', 'close out#1', 'down']],
+  ['Established', 'BFD Up', 'Established', []],
 ];
 
 describe('RFC 4271 §8.2.2 transition table', () => {
@@ -271,6 +285,56 @@ describe('RFC 4271 §8.2.2 transition table', () => {
       }
     });
   }
+});
+
+describe('BFD drives the session (RFC 5882 §4.3, RFC 9384)', () => {
+  const down = step(established, { type: 'BfdDown' }, 0);
+
+  it('BFD Down: Cease / BFD Down at once, a failure for the backoff, held Idle while BFD is down', () => {
+    assert.equal(down.state.name, 'Idle');
+    assert.equal(down.state.bfdHeld, true);
+    assert.equal(down.state.connectRetryCounter, 1);
+    const notify = down.actions.find((a) => a.type === 'send');
+    assert.ok(notify?.type === 'send' && notify.message.type === 'notification');
+    assert.deepEqual([notify.message.code, notify.message.subcode], [6, 10]);
+    assert.ok(down.actions.some((a) => a.type === 'down' && a.reason === 'BFD down'));
+    // The backoff runs out while BFD is still down: nothing starts, connections are refused.
+    const expired = step(down.state, { type: 'IdleHoldTimerExpires' }, 1000);
+    assert.equal(expired.state.name, 'Idle');
+    assert.equal(expired.state.startWhenBfdUp, true);
+    assert.deepEqual(expired.actions, []);
+    const offered = step(expired.state, { type: 'TcpConnectionConfirmed', conn: 'in#1' }, 1100);
+    assert.deepEqual(offered.actions, [{ type: 'close', conn: 'in#1' }]);
+    // BFD Up: start at once.
+    const up = step(offered.state, { type: 'BfdUp' }, 1200);
+    assert.equal(up.state.name, 'Connect');
+    assert.equal(up.state.bfdHeld, false);
+    assert.ok(up.actions.some((a) => a.type === 'connect'));
+  });
+
+  it('BFD Up before the backoff ran out: the backoff still applies', () => {
+    const up = step(down.state, { type: 'BfdUp' }, 100);
+    assert.equal(up.state.name, 'Idle');
+    assert.deepEqual(up.actions, []);
+    const expired = step(up.state, { type: 'IdleHoldTimerExpires' }, 1000);
+    assert.equal(expired.state.name, 'Connect');
+  });
+
+  it('a session stopped while held does not start when BFD comes back', () => {
+    const held = step(down.state, { type: 'IdleHoldTimerExpires' }, 1000).state;
+    const stopped = step(held, { type: 'ManualStop' }, 1100).state;
+    const up = step(stopped, { type: 'BfdUp' }, 1200);
+    assert.equal(up.state.name, 'Idle');
+    assert.deepEqual(up.actions, []);
+  });
+
+  it('a peer whose BFD never went down is not held: BFD Up changes nothing', () => {
+    for (const st of Object.values(STATES)) {
+      const r = step(st, { type: 'BfdUp' }, 0);
+      assert.equal(r.state.name, st.name);
+      assert.deepEqual(r.actions, []);
+    }
+  });
 });
 
 function timers(actions: readonly FsmAction[]): Record<string, number | 'stop'> {

@@ -143,9 +143,17 @@ function toIdle(
     s.do({ type: 'startTimer', timer: 'idleHold', ms: drawBackoff(s, Math.max(0, counter - 1)) });
 }
 
-/** Start from Idle: connect (active) or wait for the peer (passive). */
+/**
+ * Start from Idle: connect (active) or wait for the peer (passive); while BFD holds the session
+ * (it went Down and is not Up again), only remember to start when it is.
+ */
 function start(s: Step): void {
   const st = s.state;
+  if (st.bfdHeld) {
+    s.set({ startWhenBfdUp: true });
+    return;
+  }
+  s.set({ startWhenBfdUp: false });
   s.do({ type: 'stopTimer', timer: 'idleHold' });
   startConnectRetry(s);
   if (st.config.passive) s.set({ name: 'Active' });
@@ -233,6 +241,29 @@ function onSecond(s: Step, event: FsmEvent): void {
   }
 }
 
+/**
+ * BFD events, in any state (RFC 5882 §4.3, RFC 9384): Down resets the session at once with
+ * Cease / BFD Down (when a connection is open to say it on), counts as a failure for the
+ * backoff, and holds it Idle until BFD is Up again; Up releases it, starting it if its backoff
+ * already ran out.
+ */
+function onBfd(s: Step, event: { type: 'BfdDown' | 'BfdUp' }): void {
+  const st = s.state;
+  if (event.type === 'BfdUp') {
+    s.set({ bfdHeld: false });
+    if (st.name === 'Idle' && st.startWhenBfdUp) start(s);
+    return;
+  }
+  if (st.name !== 'Idle') {
+    toIdle(s, 'BFD down', {
+      notify: notification(ErrorCode.Cease, CeaseSubcode.BfdDown),
+      restart: true,
+      countFailure: true,
+    });
+  }
+  s.set({ bfdHeld: true });
+}
+
 function isOurs(st: FsmState, conn: ConnectionId): boolean {
   return st.main?.id === conn || st.connecting === conn;
 }
@@ -258,12 +289,17 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
   }
 
   const stopManually = (notify?: NotificationMessage): void => {
+    s.set({ startWhenBfdUp: false });
     toIdle(s, 'stopped', {
       notify: notify ?? notification(ErrorCode.Cease, CeaseSubcode.AdministrativeShutdown),
       restart: false,
       countFailure: false,
     });
   };
+  if (event.type === 'BfdDown' || event.type === 'BfdUp') {
+    onBfd(s, event);
+    return s.result();
+  }
   const fsmError = (subcode: number): void => {
     toIdle(s, 'unexpected message', {
       notify: notification(ErrorCode.FsmError, subcode),
@@ -287,6 +323,10 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
         case 'TcpCRAcked':
           // Idle refuses connections (RFC 4271 §8.2.2).
           s.do({ type: 'close', conn: event.conn });
+          break;
+        case 'ManualStop':
+          // A stopped session does not start when BFD comes back.
+          s.set({ startWhenBfdUp: false });
           break;
         default:
           break;

@@ -76,6 +76,13 @@ export interface FsmState {
   readonly rng: number;
   /** When the session reached Established, for uptime. */
   readonly establishedAtMs?: number;
+  /**
+   * BFD went Down and has not come Up since (RFC 5882 §4.3): the session stays Idle, refusing
+   * connections, until BfdUp. Never set for a peer without BFD.
+   */
+  readonly bfdHeld?: boolean;
+  /** The restart backoff ran out while held: start as soon as BFD is Up. */
+  readonly startWhenBfdUp?: boolean;
 }
 
 /** FSM inputs: RFC 4271 §8.1 events (numbers in comments), with the connection they concern. */
@@ -88,6 +95,10 @@ export type FsmEvent =
   | { readonly type: 'HoldTimerExpires' } // 10
   | { readonly type: 'KeepaliveTimerExpires' } // 11
   | { readonly type: 'IdleHoldTimerExpires' } // 13
+  /** The BFD session protecting the peer went from Up to Down for a path failure (RFC 5882, RFC 9384). */
+  | { readonly type: 'BfdDown' }
+  /** The BFD session is Up (again): a session BfdDown held may start. */
+  | { readonly type: 'BfdUp' }
   | { readonly type: 'TcpCRAcked'; readonly conn: ConnectionId } // 16: our connect succeeded
   | { readonly type: 'TcpConnectionConfirmed'; readonly conn: ConnectionId } // 17: we accepted one
   | { readonly type: 'TcpConnectionFails'; readonly conn: ConnectionId } // 18
