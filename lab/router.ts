@@ -24,6 +24,8 @@ export interface RouterConfigOptions {
   neighbors: readonly RouterNeighbor[];
   /** Hold time BIRD proposes (seconds; the smaller of both sides wins). */
   holdTimeSec?: number;
+  /** BFD with every node (`protocol bfd` and `bfd on`): a BFD Down takes the BGP session down. */
+  bfd?: BirdBfd;
 }
 
 /** BIRD 2 configuration text of the lab router. */
@@ -35,6 +37,7 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
     // ECMP: the best routes of equal preference from several nodes become one multipath route.
     'protocol kernel kernel4 { ipv4 { import none; export all; }; merge paths on limit 16; }',
     'protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths on limit 16; }',
+    ...(o.bfd ? [birdBfdProtocol(o.bfd)] : []),
   ];
   for (const n of o.neighbors) {
     lines.push(
@@ -45,6 +48,7 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
       '  connect retry time 1;',
       '  error wait time 1, 5;',
       ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
+      ...(o.bfd ? ['  bfd on;'] : []),
       // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
       '  ipv4 { import all; export none; };',
       '  ipv6 { import all; export none; };',
@@ -52,6 +56,68 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** BIRD's `protocol bfd`: the timers of its sessions, single hop and multihop alike. */
+export interface BirdBfd {
+  readonly minRxMs: number;
+  readonly minTxMs: number;
+  readonly multiplier: number;
+  /** Wait for the peer's first packet (RFC 5880 §6.1 passive role). */
+  readonly passive?: boolean;
+  /** Sessions of BFD's own, without a BGP session asking for them (`neighbor ADDR [multihop on]`). */
+  readonly neighbors?: readonly {
+    readonly address: string;
+    /** Our address toward it (BIRD requires one for multihop). */
+    readonly local?: string;
+    readonly multihop?: boolean;
+  }[];
+}
+
+/** One line of `birdc show bfd sessions`. */
+export interface BirdBfdSession {
+  readonly address: string;
+  readonly interface: string;
+  readonly state: string;
+  /** BIRD's "Since" column, as text (changes on every state change). */
+  readonly since: string;
+  /** The negotiated transmit interval and the detection timeout, seconds. */
+  readonly intervalSec: number;
+  readonly timeoutSec: number;
+}
+
+/** BIRD's `protocol bfd` block: the same timers on every interface and for multihop sessions. */
+export function birdBfdProtocol(bfd: BirdBfd): string {
+  const timers = [
+    `min rx interval ${bfd.minRxMs} ms;`,
+    `min tx interval ${bfd.minTxMs} ms;`,
+    `multiplier ${bfd.multiplier};`,
+    ...(bfd.passive ? ['passive on;'] : []),
+  ].join(' ');
+  const neighbors = (bfd.neighbors ?? []).map(
+    (n) =>
+      `  neighbor ${n.address}${n.local ? ` local ${n.local}` : ''}${n.multihop ? ' multihop on' : ''};\n`,
+  );
+  return `protocol bfd bfd1 {\n  interface "*" { ${timers} };\n  multihop { ${timers} };\n${neighbors.join('')}}`;
+}
+
+/** Parses `birdc show bfd sessions` (BIRD 2.0). */
+export function parseBirdBfdSessions(text: string): BirdBfdSession[] {
+  const sessions: BirdBfdSession[] = [];
+  for (const line of text.split('\n')) {
+    // "192.0.2.10   eth0   Up   12:00:01.123   0.050   0.150" (interface "---" for multihop)
+    const m = /^(\S*[.:]\S*)\s+(\S+)\s+(Up|Down|Init|AdminDown)\s+(.+?)\s+([\d.]+)\s+([\d.]+)\s*$/.exec(line);
+    if (!m) continue;
+    sessions.push({
+      address: m[1]!,
+      interface: m[2]!,
+      state: m[3]!,
+      since: m[4]!,
+      intervalSec: Number(m[5]),
+      timeoutSec: Number(m[6]),
+    });
+  }
+  return sessions;
 }
 
 /** One path BIRD holds for a prefix. */

@@ -31,10 +31,13 @@ import {
   speakerPodObject,
 } from './objects.ts';
 import {
+  type BirdBfdSession,
   type BirdRoute,
   type KernelRoute,
+  parseBirdBfdSessions,
   parseBirdRoutes,
   parseKernelRoutes,
+  type RouterConfigOptions,
   routerBirdConfig,
 } from './router.ts';
 import { LAB_RUN_DIR } from './state.ts';
@@ -188,6 +191,13 @@ export interface Topology {
    * starts it again with the same configuration and waits until it answers; `bird` is the new one.
    */
   restartBird(downMs?: number): Promise<void>;
+  /**
+   * Rewrites the router's BIRD configuration with these changes (hold time, BFD with every
+   * node) and applies it (`birdc configure`).
+   */
+  configureRouter(changes: Pick<RouterConfigOptions, 'holdTimeSec' | 'bfd'>): Promise<void>;
+  /** BIRD's BFD sessions (`show bfd sessions`). */
+  birdBfdSessions(): Promise<BirdBfdSession[]>;
   /** Stops every daemon, deletes namespaces, sockets and files. Safe to call twice. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -283,17 +293,15 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     log('BIRD router: eBGP with every node, ECMP into the kernel');
     const birdConf = `${runDir}/bird.conf`;
     const birdSocket = `${runDir}/bird.ctl`;
-    writeFileSync(
-      birdConf,
-      routerBirdConfig({
-        routerId: A.router.ipv4,
-        localAddress: A.router.ipv4,
-        localAs: A.routerAs,
-        peerAs: A.nodeAs,
-        neighbors: nodeInfos.map((n) => ({ name: n.name.replace('-', '_'), address: n.ipv4 })),
-        holdTimeSec: options.birdHoldTimeSec ?? 9,
-      }),
-    );
+    const routerConfig: RouterConfigOptions = {
+      routerId: A.router.ipv4,
+      localAddress: A.router.ipv4,
+      localAs: A.routerAs,
+      peerAs: A.nodeAs,
+      neighbors: nodeInfos.map((n) => ({ name: n.name.replace('-', '_'), address: n.ipv4 })),
+      holdTimeSec: options.birdHoldTimeSec ?? 9,
+    };
+    writeFileSync(birdConf, routerBirdConfig(routerConfig));
     const birdc = async (args: readonly string[]): Promise<string> =>
       (await lab.exec('router', ['birdc', '-s', birdSocket, ...args])).stdout;
     const startBird = () => spawnBird(lab, birdConf, birdSocket, logFile('bird'));
@@ -364,7 +372,12 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     if (options.manifests?.length) api.applyObjects(readManifests([...options.manifests]));
 
     options.signal?.throwIfAborted();
-    return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc, startBird });
+    const configureRouter = async (changes: Pick<RouterConfigOptions, 'holdTimeSec' | 'bfd'>) => {
+      writeFileSync(birdConf, routerBirdConfig({ ...routerConfig, ...changes }));
+      const out = await birdc(['configure']);
+      if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`BIRD configure: ${out}`);
+    };
+    return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc, startBird, configureRouter });
   } catch (error) {
     for (const f of forwarders) await f.close();
     await api?.stop();
@@ -382,6 +395,7 @@ function makeTopology(parts: {
   bird: LabDaemon;
   birdc: (args: readonly string[]) => Promise<string>;
   startBird: () => Promise<LabDaemon>;
+  configureRouter: Topology['configureRouter'];
 }): Topology {
   const { lab, api, nodes, birdc } = parts;
   const speakerArgs = new Map<string, { extraArgs: readonly string[]; nodeArgs: readonly string[] }>();
@@ -570,6 +584,10 @@ function makeTopology(parts: {
       await bird.kill('SIGTERM', 5_000);
       if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       bird = await parts.startBird();
+    },
+    configureRouter: parts.configureRouter,
+    async birdBfdSessions() {
+      return parseBirdBfdSessions(await birdc(['show', 'bfd', 'sessions']));
     },
     async stop() {
       if (stopped) return;

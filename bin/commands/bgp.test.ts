@@ -53,6 +53,10 @@ describe('metalbeacon bgp', () => {
     [['--community', '70000:1'], /--community: community "70000:1" is not "AS:VALUE"/],
     [['--large-community', '1:2'], /--large-community: large community "1:2"/],
     [['--next-hop', 'nowhere'], /--next-hop: "nowhere" is not an IP address/],
+    [['--bfd-receive-interval', '300'], /--bfd-receive-interval needs --bfd/],
+    [['--bfd', '--bfd-detect-multiplier', '1'], /--bfd-detect-multiplier: "1" is not an integer 2\.\.255/],
+    [['--bfd', '--bfd-transmit-interval', '5'], /--bfd-transmit-interval: "5" is not an integer 10\.\.60000/],
+    [['--bfd', '--bfd-minimum-ttl', '255'], /--bfd-minimum-ttl: "255" is not an integer 1\.\.254/],
   ] as const) {
     it(`rejects ${args.join(' ')} with one line`, () => {
       const { status, stderr } = run([...base, ...args, '--listen-port', '0']);

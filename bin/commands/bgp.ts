@@ -18,9 +18,16 @@ import {
 import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
+import {
+  addBfdOptions,
+  type BgpBfd,
+  type BgpBfdOptions,
+  bfdProfileFromOptions,
+  startBgpBfd,
+} from './bgp-bfd.ts';
 import { commandLogger, listenOption, serveMetricsOption } from './options.ts';
 
-interface BgpOptions {
+interface BgpOptions extends BgpBfdOptions {
   localAs: string;
   peer: string[];
   peerAs: string;
@@ -129,7 +136,7 @@ async function loadSocketOptions(required: boolean): Promise<SocketOptions | und
  * as a hidden option only to be refused with why, instead of "unknown option".
  */
 export function bgpCommand(): Command {
-  return new Command('bgp')
+  return addBfdOptions(new Command('bgp'))
     .description(
       'run BGP sessions and announce prefixes without Kubernetes until SIGTERM (then graceful shutdown); ' +
         'SIGHUP re-reads --announce-file and sends only the difference',
@@ -184,6 +191,7 @@ export function bgpCommand(): Command {
         options.metricsListen === undefined
           ? undefined
           : listenOption('--metrics-listen', options.metricsListen);
+      const bfdProfile = bfdProfileFromOptions(options);
       const routerId = options.routerId ?? defaultRouterId();
       if (!isIPv4(routerId) || routerId === '0.0.0.0')
         throw new CliError(`--router-id: "${routerId}" is not a non-zero IPv4 address`);
@@ -296,6 +304,7 @@ export function bgpCommand(): Command {
       const listener =
         listenPort > 0 ? new BgpListener({ logger, ...(socketOptions ? { socketOptions } : {}) }) : undefined;
       let server: EndpointsServer | undefined;
+      let bfd: BgpBfd | undefined;
       try {
         if (listener) {
           for (const s of sessions) listener.add(s);
@@ -311,6 +320,15 @@ export function bgpCommand(): Command {
         }
         if (metricsAt) {
           server = await serveMetricsOption(metricsAt, registry, logger);
+        }
+        if (bfdProfile) {
+          bfd = startBgpBfd({
+            sessions,
+            profile: bfdProfile,
+            multihop: options.ebgpMultihop !== undefined,
+            sourceAddress: options.sourceAddress,
+            logger,
+          });
         }
         for (const s of sessions) s.start();
         logger.info(
@@ -330,13 +348,14 @@ export function bgpCommand(): Command {
           );
         };
         process.on('SIGHUP', onHup);
-        await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+        await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), ...(bfd ? [bfd.failed] : [])]);
         process.off('SIGHUP', onHup);
         const drainMs = Number(options.drainTime) * 1000;
         logger.info({ drainMs }, 'graceful shutdown');
         await Promise.all(sessions.map((s) => s.gracefulShutdown(drainMs, options.shutdownMessage)));
       } finally {
         for (const s of sessions) s.abort();
+        await bfd?.close();
         await listener?.close();
         await server?.close();
         logger.flush();

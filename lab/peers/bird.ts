@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabDaemon } from '../netns.ts';
+import { type BirdBfd, type BirdBfdSession, birdBfdProtocol, parseBirdBfdSessions } from '../router.ts';
 
 /** One BGP neighbor of the BIRD router. */
 export interface BirdNeighbor {
@@ -18,6 +19,8 @@ export interface BirdNeighbor {
   readonly gracefulRestart?: boolean;
   /** Export BIRD's static routes to this neighbor (for captures of BIRD's UPDATEs). */
   readonly exportStatic?: boolean;
+  /** Ask BIRD's BFD for a session with this neighbor (`bfd on`): BFD Down takes the session down. */
+  readonly bfd?: boolean;
   /** Extra lines inside the protocol block. */
   readonly extra?: string;
 }
@@ -44,6 +47,7 @@ export class Bird {
     routerId: string,
     neighbors: readonly BirdNeighbor[],
     statics: { ipv4?: readonly string[]; ipv6?: readonly string[] } = {},
+    bfd?: BirdBfd,
   ): string {
     const lines = [
       `router id ${routerId};`,
@@ -57,6 +61,7 @@ export class Bird {
     if (statics.ipv6?.length) {
       lines.push(`protocol static { ipv6; ${statics.ipv6.map((p) => `route ${p} blackhole;`).join(' ')} }`);
     }
+    if (bfd) lines.push(birdBfdProtocol(bfd));
     for (const n of neighbors) {
       const families = n.families ?? ['ipv4', 'ipv6'];
       lines.push(
@@ -68,6 +73,7 @@ export class Bird {
         '  error wait time 1, 5;',
         ...(n.holdTimeSec !== undefined ? [`  hold time ${n.holdTimeSec};`, '  startup hold time 240;'] : []),
         ...(n.password !== undefined ? [`  password "${n.password}";`] : []),
+        ...(n.bfd ? ['  bfd on;'] : []),
         ...(n.gracefulRestart ? ['  graceful restart on;', '  graceful restart time 120;'] : []),
         ...families.map(
           (f) =>
@@ -87,9 +93,10 @@ export class Bird {
     routerId: string,
     neighbors: readonly BirdNeighbor[],
     statics: { ipv4?: readonly string[]; ipv6?: readonly string[] } = {},
+    options: { bfd?: BirdBfd } = {},
   ): Promise<Bird> {
     const dir = await mkdtemp(join(tmpdir(), 'mb-bird-'));
-    await writeFile(join(dir, 'bird.conf'), Bird.config(routerId, neighbors, statics));
+    await writeFile(join(dir, 'bird.conf'), Bird.config(routerId, neighbors, statics, options.bfd));
     const daemon = lab.spawn(ns, ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl')]);
     const bird = new Bird(lab, ns, dir, daemon);
     const deadline = Date.now() + 10_000;
@@ -136,6 +143,26 @@ export class Bird {
 
   async protocolInfo(name: string): Promise<string> {
     return this.birdc(['show', 'protocols', 'all', name]);
+  }
+
+  /** BIRD's BFD sessions (`show bfd sessions`). */
+  async bfdSessions(): Promise<BirdBfdSession[]> {
+    return parseBirdBfdSessions(await this.birdc(['show', 'bfd', 'sessions'], true));
+  }
+
+  /**
+   * Rewrites the configuration and applies it (`birdc configure`): BIRD changes what it can
+   * in place (BFD timers through a Poll Sequence) and restarts only what it must.
+   */
+  async reconfigure(
+    routerId: string,
+    neighbors: readonly BirdNeighbor[],
+    statics: { ipv4?: readonly string[]; ipv6?: readonly string[] } = {},
+    options: { bfd?: BirdBfd } = {},
+  ): Promise<void> {
+    await writeFile(join(this.dir, 'bird.conf'), Bird.config(routerId, neighbors, statics, options.bfd));
+    const out = await this.birdc(['configure']);
+    if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`BIRD configure: ${out}`);
   }
 
   async stop(): Promise<void> {
