@@ -59,3 +59,31 @@ export function analyzeFailover(
     failedRequests: sorted.filter((p) => p.start >= cutAtMs && p.start < back.start && !p.ok).length,
   };
 }
+
+/** The client's view of a failover where new flows spread over several nodes (ECMP). */
+export interface EcmpFailoverOutcome {
+  /**
+   * From the cut to the start of the first request after the last one that failed: until then,
+   * new flows hashed to the lost node failed; from then on every new flow is served (ms).
+   */
+  outageMs: number;
+  /** Requests started after the cut that failed. */
+  failedRequests: number;
+}
+
+/**
+ * What the flows hashed to a lost node saw: only they fail, mixed with good ones to the other
+ * nodes, until the router stops sending new flows there. Undefined while the last request
+ * started after the cut failed (not served again yet). 0 when none failed.
+ */
+export function analyzeEcmpFailover(
+  probes: readonly Probe[],
+  cutAtMs: number,
+): EcmpFailoverOutcome | undefined {
+  const after = probes.filter((p) => p.start >= cutAtMs).sort((a, b) => a.start - b.start);
+  const lastFailed = after.findLastIndex((p) => !p.ok);
+  if (lastFailed < 0) return { outageMs: 0, failedRequests: 0 };
+  const next = after[lastFailed + 1];
+  if (!next) return undefined;
+  return { outageMs: next.start - cutAtMs, failedRequests: after.filter((p) => !p.ok).length };
+}
