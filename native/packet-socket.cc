@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "loop-poll.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -124,25 +125,13 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       return;
     }
 
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "PacketSocket: no event loop for this thread").ThrowAsJavaScriptException();
+    if (!poll_.Start(env, fd_, "PacketSocket", this, OnReadable)) {
       CloseFd();
       return;
     }
-    poll_ = new uv_poll_t;
-    if (int rc = uv_poll_init(loop, poll_, fd_); rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      CloseFd();
-      return;
-    }
-    poll_->data = this;
     onFrame_ = Napi::Persistent(onFrame.As<Napi::Function>());
     context_ = std::make_unique<Napi::AsyncContext>(env, "MetalBeaconPacketSocket");
     buffer_.resize(kMaxFrame);
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
     // Stay alive while polling even if JS drops its reference; close() releases it.
     Ref();
     napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
@@ -165,13 +154,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   // Stops polling and closes the socket; safe to call more than once and from the env
   // cleanup hook (no JS is touched).
   void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_poll_t*>(handle);
-      });
-      poll_ = nullptr;
-    }
+    poll_.Stop();
     CloseFd();
   }
 
@@ -181,12 +164,11 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     self->Shutdown();
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<PacketSocket*>(handle->data);
-    if (self == nullptr || self->fd_ < 0) return;
+  static void OnReadable(void* owner) {
+    auto* self = static_cast<PacketSocket*>(owner);
+    if (self->fd_ < 0) return;
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
-    if (status < 0) return;  // spurious; the next readable event retries
     // One callback scope per batch: microtasks run once per wakeup, not once per frame.
     Napi::CallbackScope callbackScope(env, *self->context_);
     for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
@@ -333,7 +315,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   Napi::Env env_;
   int fd_ = -1;
   int ifindex_ = 0;
-  uv_poll_t* poll_ = nullptr;
+  LoopPoll poll_;
   bool cleanupHookActive_ = true;
   bool timestamps_ = false;
   Napi::FunctionReference onFrame_;

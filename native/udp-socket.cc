@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "loop-poll.h"
 
 namespace metalbeacon {
 namespace {
@@ -176,25 +177,13 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     }
     if (!receiving) return;
 
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "UdpSocket: no event loop for this thread").ThrowAsJavaScriptException();
+    if (!poll_.Start(env, fd_, "UdpSocket", this, OnReadable)) {
       CloseFd();
       return;
     }
-    poll_ = new uv_poll_t;
-    if (int rc = uv_poll_init(loop, poll_, fd_); rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      CloseFd();
-      return;
-    }
-    poll_->data = this;
     onMessage_ = Napi::Persistent(onMessage.As<Napi::Function>());
     context_ = std::make_unique<Napi::AsyncContext>(env, "MetalBeaconUdpSocket");
     buffer_.resize(kReadBytes);
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
     // Stay alive while polling even if JS drops its reference; close() releases it.
     Ref();
     referenced_ = true;
@@ -218,13 +207,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   // Stops polling and closes the socket; safe to call more than once and from the env
   // cleanup hook (no JS is touched).
   void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_poll_t*>(handle);
-      });
-      poll_ = nullptr;
-    }
+    poll_.Stop();
     CloseFd();
   }
 
@@ -234,12 +217,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     self->Shutdown();
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<UdpSocket*>(handle->data);
-    if (self == nullptr || self->fd_ < 0) return;
+  static void OnReadable(void* owner) {
+    auto* self = static_cast<UdpSocket*>(owner);
+    if (self->fd_ < 0) return;
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
-    if (status < 0) return;  // spurious; the next readable event retries
     Napi::CallbackScope callbackScope(env, *self->context_);
     for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
       iovec io = {self->buffer_.data(), self->buffer_.size()};
@@ -357,7 +339,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   int fd_ = -1;
   int family_ = AF_INET;
   bool connected_ = false;
-  uv_poll_t* poll_ = nullptr;
+  LoopPoll poll_;
   bool cleanupHookActive_ = false;
   bool referenced_ = false;
   Napi::FunctionReference onMessage_;

@@ -44,17 +44,8 @@ const NEIGHBORS: BirdNeighbor[] = [
     extra: '  multihop 2;',
   },
 ].map((n) => ({ ...n, holdTimeSec: 240, bfd: true }));
-const BFD_FLAGS = ['--bfd', '--bfd-receive-interval', '50', '--bfd-transmit-interval', '50'];
-const COMMON = [
-  '--peer-as',
-  '65000',
-  '--connect-retry',
-  '1',
-  '--connect-retry-max',
-  '2',
-  '--drain-time',
-  '0',
-];
+const BFD_FLAGS = '--bfd --bfd-receive-interval 50 --bfd-transmit-interval 50'.split(' ');
+const COMMON = '--peer-as 65000 --connect-retry 1 --connect-retry-max 2 --drain-time 0'.split(' ');
 
 describe('BFD interop with BIRD 2: single hop and multihop, IPv4 and IPv6', { timeout: 240_000 }, () => {
   let lab: Lab;

@@ -6,6 +6,7 @@ import { NODE } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { controlPacket } from '../../speaker/bfd/codec/fixtures.ts';
 import { type ControlPacket, encodeControlPacket } from '../../speaker/bfd/codec/index.ts';
 import type { BfdSnapshot } from '../../speaker/bfd/engine/index.ts';
 import { BfdNode } from './harness.ts';
@@ -18,25 +19,8 @@ import { BfdNode } from './harness.ts';
 const SEND = fileURLToPath(new URL('./send-udp.ts', import.meta.url));
 const TIMERS = { desiredMinTxUs: 300_000, requiredMinRxUs: 300_000, detectMult: 3, passive: false };
 
-function packet(extra: Partial<ControlPacket>): string {
-  return Buffer.from(
-    encodeControlPacket({
-      diag: 0,
-      state: 'Up',
-      poll: false,
-      final: false,
-      controlPlaneIndependent: false,
-      demand: false,
-      detectMult: 3,
-      myDiscriminator: 0x4242,
-      yourDiscriminator: 0,
-      desiredMinTxUs: 300_000,
-      requiredMinRxUs: 300_000,
-      requiredMinEchoRxUs: 0,
-      ...extra,
-    }),
-  ).toString('hex');
-}
+const packet = (extra: Partial<ControlPacket>) =>
+  Buffer.from(encodeControlPacket(controlPacket(extra))).toString('hex');
 
 const total = (counts: object) => Object.values(counts).reduce((a: number, b) => a + (b as number), 0);
 

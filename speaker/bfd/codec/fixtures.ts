@@ -26,6 +26,11 @@ const FIRST: ControlPacket = {
   requiredMinEchoRxUs: 0,
 };
 
+/** An Up packet at 300 ms x3 with no flags, Your Discriminator 0, changed by `extra` (tests build theirs from it). */
+export function controlPacket(extra: Partial<ControlPacket> = {}): ControlPacket {
+  return { ...FIRST, state: 'Up', desiredMinTxUs: 300_000, myDiscriminator: 0x4242, ...extra };
+}
+
 /** Valid packets: each decodes to `packet`, and `packet` encodes to exactly `bytes`. */
 export const PACKET_FIXTURES: readonly PacketFixture[] = [
   {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { controlPacket } from '../codec/fixtures.ts';
 import { BfdPort, type ControlPacket, Diag, encodeControlPacket } from '../codec/index.ts';
 import { clientSignal } from './client.ts';
 import { MAX_PEER_INTERVAL_US, timerDelayMs } from './limits.ts';
@@ -33,21 +34,10 @@ function upPair(extra: Partial<BfdSessionSpec> = {}) {
 
 /** A packet from ROUTER's session as it would send it, changed by `extra`. */
 function routerPacket(extra: Partial<ControlPacket>, yourDiscriminator: number): Uint8Array {
-  return encodeControlPacket({
-    diag: 0,
-    state: 'Up',
-    poll: false,
-    final: false,
-    controlPlaneIndependent: false,
-    demand: false,
-    detectMult: 3,
-    myDiscriminator: 0x1234,
-    yourDiscriminator,
-    desiredMinTxUs: 50_000,
-    requiredMinRxUs: 50_000,
-    requiredMinEchoRxUs: 0,
-    ...extra,
-  });
+  const timers = { desiredMinTxUs: 50_000, requiredMinRxUs: 50_000 };
+  return encodeControlPacket(
+    controlPacket({ myDiscriminator: 0x1234, ...timers, ...extra, yourDiscriminator }),
+  );
 }
 
 describe('BFD engine: sessions over a network (virtual time)', () => {

@@ -91,9 +91,8 @@ interface Running {
   sender: BfdSender | undefined;
   /** Key of the shared receiver it holds, once open. */
   receiver: string | undefined;
-  txTimer: unknown;
-  detectTimer: unknown;
-  retryTimer: unknown;
+  /** The session's armed timers: handles of io.setTimer */
+  readonly timers: { tx?: unknown; detect?: unknown; retry?: unknown };
   problem: string | undefined;
   sinceMs: number;
   transitions: number;
@@ -207,9 +206,7 @@ export class BfdEngine {
       state,
       sender: undefined,
       receiver: undefined,
-      txTimer: undefined,
-      detectTimer: undefined,
-      retryTimer: undefined,
+      timers: {},
       problem: undefined,
       sinceMs: io.wallMs(),
       transitions: 0,
@@ -250,10 +247,7 @@ export class BfdEngine {
     this.#run(s, { type: 'AdminDown' });
     // The last word is AdminDown, at once (§6.8.16): the peer then does not count it a failure.
     if (s.sent === sentBefore && s.state.nextTxMs !== undefined) this.#run(s, { type: 'TxTimerExpired' });
-    const io = this.#io;
-    for (const timer of [s.txTimer, s.detectTimer, s.retryTimer])
-      if (timer !== undefined) io.clearTimer(timer);
-    s.txTimer = s.detectTimer = s.retryTimer = undefined;
+    for (const timer of ['tx', 'detect', 'retry'] as const) this.#arm(s, timer, undefined);
     s.sender?.close();
     s.sender = undefined;
     this.#releaseReceiver(s);
@@ -264,7 +258,7 @@ export class BfdEngine {
 
   /** Opens what is not open yet; on failure, says why once and tries again later. */
   #open(s: Running): void {
-    s.retryTimer = undefined;
+    s.timers.retry = undefined;
     try {
       if (!s.sender) {
         const { sender, localAddress } = this.#io.openSender(s.spec);
@@ -289,7 +283,7 @@ export class BfdEngine {
         );
       }
       s.problem = problem;
-      s.retryTimer = this.#io.setTimer(() => this.#open(s), REOPEN_DELAY_MS);
+      this.#arm(s, 'retry', REOPEN_DELAY_MS);
     }
   }
 
@@ -351,7 +345,6 @@ export class BfdEngine {
   }
 
   #perform(s: Running, actions: readonly BfdAction[]): void {
-    const io = this.#io;
     for (const a of actions) {
       switch (a.type) {
         case 'sendPacket':
@@ -366,16 +359,13 @@ export class BfdEngine {
           }
           break;
         case 'startTxTimer':
-          if (s.txTimer !== undefined) io.clearTimer(s.txTimer);
-          s.txTimer = io.setTimer(() => this.#timer(s, 'TxTimerExpired'), timerDelayMs(a.ms));
+          this.#arm(s, 'tx', a.ms);
           break;
         case 'stopTxTimer':
-          if (s.txTimer !== undefined) io.clearTimer(s.txTimer);
-          s.txTimer = undefined;
+          this.#arm(s, 'tx', undefined);
           break;
         case 'startDetectTimer':
-          if (s.detectTimer !== undefined) io.clearTimer(s.detectTimer);
-          s.detectTimer = io.setTimer(() => this.#timer(s, 'DetectTimerExpired'), timerDelayMs(a.ms));
+          this.#arm(s, 'detect', a.ms);
           break;
         case 'stateChanged':
           this.#changed(s, a);
@@ -384,9 +374,21 @@ export class BfdEngine {
     }
   }
 
+  /** (Re)arms one of a session's timers for `ms` (rounded up), or stops it when undefined. */
+  #arm(s: Running, timer: keyof Running['timers'], ms: number | undefined): void {
+    const io = this.#io;
+    if (s.timers[timer] !== undefined) io.clearTimer(s.timers[timer]);
+    s.timers[timer] = undefined;
+    if (ms === undefined) return;
+    const fire =
+      timer === 'retry'
+        ? () => this.#open(s)
+        : () => this.#timer(s, timer === 'tx' ? 'TxTimerExpired' : 'DetectTimerExpired');
+    s.timers[timer] = io.setTimer(fire, timerDelayMs(ms));
+  }
+
   #timer(s: Running, type: 'TxTimerExpired' | 'DetectTimerExpired'): void {
-    if (type === 'TxTimerExpired') s.txTimer = undefined;
-    else s.detectTimer = undefined;
+    s.timers[type === 'TxTimerExpired' ? 'tx' : 'detect'] = undefined;
     if (this.#sessions.get(s.spec.key) !== s) return;
     try {
       this.#run(s, { type });
