@@ -34,6 +34,37 @@ export class VirtualNetwork {
     return new VirtualHost(this, address, options.failOpens ?? 0);
   }
 
+  /**
+   * The world of an engine at `address`: its sockets on this network, the virtual clock and
+   * timers. `failOpens`: its first openSender calls throw ENETUNREACH.
+   */
+  io(address: string, options: { failOpens?: number; onReceiver?: (at: string) => void } = {}): BfdEngineIo {
+    let failures = options.failOpens ?? 0;
+    return {
+      openSender: (spec) => {
+        if (failures > 0) {
+          failures--;
+          throw Object.assign(new Error('connect: Network is unreachable'), { code: 'ENETUNREACH' });
+        }
+        const port = destinationPort(spec);
+        return {
+          sender: { send: (bytes) => this.send(address, spec.peerAddress, port, bytes), close: () => {} },
+          localAddress: spec.localAddress ?? address,
+        };
+      },
+      openReceiver: (_family, localAddress, multihop, onDatagram) => {
+        const port = multihop ? BfdPort.Multihop : BfdPort.SingleHop;
+        options.onReceiver?.(`${localAddress}|${port}`);
+        return this.bind(localAddress, port, onDatagram);
+      },
+      nowMs: () => this.nowMs,
+      wallMs: () => 1_700_000_000_000 + this.nowMs,
+      random: () => this.random(),
+      setTimer: (run, ms) => this.setTimer(run, ms),
+      clearTimer: (handle) => this.clearTimer(handle),
+    };
+  }
+
   /** Deterministic [0, 1). */
   random(): number {
     this.#seed = (this.#seed * 1103515245 + 12345) % 2 ** 31;
@@ -96,30 +127,7 @@ export class VirtualHost {
 
   constructor(net: VirtualNetwork, address: string, failOpens: number) {
     this.address = address;
-    let failures = failOpens;
-    const io: BfdEngineIo = {
-      openSender: (spec) => {
-        if (failures > 0) {
-          failures--;
-          throw Object.assign(new Error('connect: Network is unreachable'), { code: 'ENETUNREACH' });
-        }
-        const port = destinationPort(spec);
-        return {
-          sender: { send: (bytes) => net.send(address, spec.peerAddress, port, bytes), close: () => {} },
-          localAddress: spec.localAddress ?? address,
-        };
-      },
-      openReceiver: (_family, localAddress, multihop, onDatagram) => {
-        const port = multihop ? BfdPort.Multihop : BfdPort.SingleHop;
-        this.receiversOpened.push(`${localAddress}|${port}`);
-        return net.bind(localAddress, port, onDatagram);
-      },
-      nowMs: () => net.nowMs,
-      wallMs: () => 1_700_000_000_000 + net.nowMs,
-      random: () => net.random(),
-      setTimer: (run, ms) => net.setTimer(run, ms),
-      clearTimer: (handle) => net.clearTimer(handle),
-    };
+    const io = net.io(address, { failOpens, onReceiver: (at) => this.receiversOpened.push(at) });
     const log = (level: string) => (obj: object, msg: string) => this.logs.push({ level, msg, obj });
     this.engine = new BfdEngine({
       io,

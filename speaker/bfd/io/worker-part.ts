@@ -33,7 +33,13 @@ export function runBfdWorker(port: MessagePort): void {
   port.on('message', (message: ToBfdWorker) => {
     switch (message.type) {
       case 'set-sessions':
-        start().setSessions(message.specs);
+        // The thread runs the L2 worker and membership too: BFD failing to start (no addon)
+        // must not end it.
+        try {
+          start().setSessions(message.specs);
+        } catch (error) {
+          log('error')({ err: error }, 'BFD sessions not started');
+        }
         return;
       case 'snapshot':
         post({
