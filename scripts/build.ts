@@ -1,7 +1,7 @@
 // `npm run build`: the esbuild bundle the image runs (deploy/Dockerfile), into dist/:
 //   dist/metalbeacon.mjs      the CLI (bin/main.ts and everything it imports)
 //   dist/speaker-worker.mjs   the speaker's network thread, its one Worker: the L2 packet
-//                             worker and the membership protocol (speaker/network-thread/entry.ts)
+//                             worker, the membership protocol and BFD (speaker/network-thread/entry.ts)
 //   dist/*-HASH.mjs           chunks they share or load lazily
 // Why a bundle when Node 24 runs the TypeScript itself: each isolate (main thread and the
 // Worker) pays for the type stripper and every one of client-node's thousands of modules
