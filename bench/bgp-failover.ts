@@ -9,7 +9,8 @@
  * and at 50 ms x3. Prints a table; not a test.
  *
  * Options: --runs N (per contender, default 5), --flap-seconds S (per profile, default 60; the
- * figure the issue asks for is 600), --skip-flaps. SPEAKER_NODE_ARGS as in bench:failover.
+ * figure the issue asks for is 600), --skip-flaps, --skip-failover. SPEAKER_NODE_ARGS as in
+ * bench:failover.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     'flap-seconds': { type: 'string', default: '60' },
     'skip-flaps': { type: 'boolean', default: false },
+    'skip-failover': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(args.runs);
@@ -138,7 +140,7 @@ try {
   if (!vip) throw new Error('no VIP');
   log(`VIP ${vip}; speaker node flags: ${nodeArgs.join(' ') || 'none'}`);
 
-  for (const contender of CONTENDERS) {
+  for (const contender of args['skip-failover'] ? [] : CONTENDERS) {
     await configure(contender);
     await steady(vip, contender);
     const row: Row = { contender, outages: [], lost: [] };
