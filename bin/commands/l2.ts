@@ -20,6 +20,8 @@ interface L2Options {
   refreshIntervalSec: string;
   rateLimit: string;
   rateBurst: string;
+  answerLimit: string;
+  answerBurst: string;
   setArpSysctls: boolean;
   debugBusyMainThreadMs: string | undefined;
 }
@@ -55,6 +57,8 @@ export function l2Command(): Command {
     .option('--refresh-interval-sec <s>', 're-announce every S seconds (0: never)', '0')
     .option('--rate-limit <n>', 'answers per second per requester', '100')
     .option('--rate-burst <n>', 'answers a requester may get at once', '50')
+    .option('--answer-limit <n>', 'answers per second to all requesters together', '2000')
+    .option('--answer-burst <n>', 'answers all requesters together may get at once', '1000')
     .option(
       '--set-arp-sysctls',
       'if the kernel would answer ARP for an announced IP too, set arp_ignore=1 / arp_announce=2 instead of warning',
@@ -93,6 +97,10 @@ export function l2Command(): Command {
         perSecond: number('--rate-limit', options.rateLimit, 1),
         burst: number('--rate-burst', options.rateBurst, 1),
       };
+      const overallRateLimit = {
+        perSecond: number('--answer-limit', options.answerLimit, 1),
+        burst: number('--answer-burst', options.answerBurst, 1),
+      };
       const logger = commandLogger(globals, 'l2');
 
       let fatal: (error: Error) => void = () => {};
@@ -105,6 +113,7 @@ export function l2Command(): Command {
           logger,
           schedule,
           rateLimit,
+          overallRateLimit,
           ...(exclude ? { excludeInterfaces: exclude } : {}),
           kernelArp: options.setArpSysctls ? 'set' : 'warn',
           onFatal: (error) => fatal(error),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeFrame, encodeArpFrame } from '../frames/frame.ts';
+import { DEFAULT_SCHEDULE } from '../responder/schedule.ts';
 import { L2Engine } from './engine.ts';
 import type { FromWorker, WorkerInterface } from './messages.ts';
 
@@ -183,6 +184,39 @@ describe('L2Engine', () => {
     assert.ok(
       counters.some((c) => c.name === 'responses_sent' && c.ip === '198.51.100.7' && c.interface === 'eth1'),
     );
+  });
+
+  test('requests refused by hygiene or the overall budget are counted by reason per interface, never answered', () => {
+    const { engine, sockets } = harness();
+    engine.configure(DEFAULT_SCHEDULE, { perSecond: 100, burst: 50 }, { perSecond: 1, burst: 2 });
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    const socket = sockets[0]!;
+    const sentBefore = socket.sent.length;
+    const request = (ethernetSource: string, senderMac: string) =>
+      Buffer.from(
+        encodeArpFrame('ff:ff:ff:ff:ff:ff', ethernetSource, {
+          operation: 1,
+          senderMac,
+          senderIp: '192.0.2.10',
+          targetMac: '00:00:00:00:00:00',
+          targetIp: '198.51.100.7',
+        }),
+      );
+    socket.deliver(request('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:0a'));
+    socket.deliver(request('02:00:00:00:00:0a', '01:00:5e:00:00:01'));
+    for (let i = 0; i < 5; i++) socket.deliver(request(`02:00:00:00:01:0${i}`, `02:00:00:00:01:0${i}`));
+    // The overall budget (burst 2, in halves of 1) lets one rare asker through at this instant.
+    assert.equal(socket.sent.length - sentBefore, 1);
+    const dropped = engine
+      .counters()
+      .filter((c) => c.name === 'requests_dropped')
+      .map((c) => [c.interface, c.reason, c.value, c.ip]);
+    assert.deepEqual(dropped.sort(), [
+      ['eth0', 'overall-budget', 4, ''],
+      ['eth0', 'sender-mac-not-unicast', 1, ''],
+      ['eth0', 'source-not-unicast', 1, ''],
+    ]);
   });
 
   test('an interface whose MAC changes gets a new socket and a new burst; one that goes away is closed', () => {

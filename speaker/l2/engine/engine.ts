@@ -5,7 +5,7 @@ import {
   gratuitousArpRequestFrame,
   unsolicitedAdvertisementFrame,
 } from '../frames/frame.ts';
-import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../responder/rate-limiter.ts';
+import { AnswerBudget, type RateLimit } from '../responder/rate-limiter.ts';
 import { respond } from '../responder/responder.ts';
 import { type AnnounceSchedule, burstOffsetsMs, DEFAULT_SCHEDULE } from '../responder/schedule.ts';
 import {
@@ -56,7 +56,7 @@ const pairKey = (ip: string, iface: WorkerInterface) => `${ip}|${iface.name}|${i
 export class L2Engine {
   readonly #deps: EngineDeps;
   #schedule: AnnounceSchedule = DEFAULT_SCHEDULE;
-  #limiter = new RateLimiter(DEFAULT_RATE_LIMIT);
+  #budget = new AnswerBudget();
   /** interface name → what we know of it. */
   #available = new Map<string, WorkerInterface>();
   /** IP → interface names (undefined: all available). */
@@ -75,9 +75,9 @@ export class L2Engine {
     this.#deps = deps;
   }
 
-  configure(schedule: AnnounceSchedule, rateLimit: RateLimit): void {
+  configure(schedule: AnnounceSchedule, rateLimit: RateLimit, overallRateLimit?: RateLimit): void {
     this.#schedule = schedule;
-    this.#limiter = new RateLimiter(rateLimit);
+    this.#budget = new AnswerBudget(rateLimit, overallRateLimit);
     if (this.#refreshTimer !== undefined) this.#deps.clearTimer(this.#refreshTimer);
     this.#refreshTimer = undefined;
     if (schedule.refreshIntervalMs > 0) this.#scheduleRefresh();
@@ -269,7 +269,7 @@ export class L2Engine {
 
   #onFrame(open: OpenInterface, frame: Buffer): void {
     const name = open.info.name;
-    const outcome = respond(frame, open.info, (ip) => open.owned.has(ip), this.#limiter, this.#deps.nowMs());
+    const outcome = respond(frame, open.info, (ip) => open.owned.has(ip), this.#budget, this.#deps.nowMs());
     switch (outcome.kind) {
       case 'reply':
         this.#count(Counter.RequestsReceived, outcome.ip, name);
@@ -283,6 +283,16 @@ export class L2Engine {
             ip: outcome.ip,
             interface: name,
             requester: outcome.requester,
+          });
+        }
+        break;
+      case 'dropped':
+        this.#count(Counter.RequestsDropped, '', name, outcome.reason);
+        if (!this.#throttled(`dropped|${name}|${outcome.reason}`)) {
+          this.#event('debug', 'request dropped unanswered', {
+            ip: outcome.ip,
+            interface: name,
+            reason: outcome.reason,
           });
         }
         break;

@@ -10,7 +10,13 @@ export interface WorkerInterface {
 
 /** Messages from the announcer (main thread) to the packet worker; `id` pairs a request with its `done`. */
 export type ToWorker =
-  | { type: 'configure'; id: number; schedule: AnnounceSchedule; rateLimit: RateLimit }
+  | {
+      type: 'configure';
+      id: number;
+      schedule: AnnounceSchedule;
+      rateLimit: RateLimit;
+      overallRateLimit: RateLimit;
+    }
   | { type: 'interfaces'; id: number; interfaces: WorkerInterface[] }
   /** `interfaces` undefined: every interface the worker knows. */
   | { type: 'announce'; id: number; ip: string; interfaces: string[] | undefined }
@@ -26,12 +32,13 @@ export const CounterName = {
   GratuitousSent: 'gratuitous_sent',
   MalformedDropped: 'malformed_dropped',
   RateLimited: 'rate_limited',
+  RequestsDropped: 'requests_dropped',
   Conflicts: 'conflicts',
   SendErrors: 'send_errors',
 } as const;
 export type CounterName = (typeof CounterName)[keyof typeof CounterName];
 
-/** One counter value; `ip` is empty for per-interface counters, `reason` for malformed ones. */
+/** One counter value; `ip` is empty for per-interface counters, `reason` for malformed and dropped ones. */
 export interface CounterRow {
   readonly name: CounterName;
   readonly ip: string;

@@ -3,7 +3,12 @@ import type { Logger } from '../../../shared/log/logger.ts';
 import type { ActiveAnnouncement, CounterRow, WorkerInterface } from '../engine/messages.ts';
 import { canonicalIp } from '../frames/addr.ts';
 import { DEFAULT_EXCLUDE, type LinkInfo, selectInterfaces } from '../links/select-interfaces.ts';
-import { DEFAULT_RATE_LIMIT, type RateLimit } from '../responder/rate-limiter.ts';
+import {
+  checkRateLimit,
+  DEFAULT_OVERALL_LIMIT,
+  DEFAULT_RATE_LIMIT,
+  type RateLimit,
+} from '../responder/rate-limiter.ts';
 import { type AnnounceSchedule, DEFAULT_SCHEDULE, validateSchedule } from '../responder/schedule.ts';
 import { findKernelArpAnswers, setStrictArp } from './kernel-arp.ts';
 import { readLinks } from './sysfs-links.ts';
@@ -13,7 +18,10 @@ import { L2Transport, TransportError } from './transport.ts';
 export interface L2AnnouncerOptions {
   logger: Logger;
   schedule?: AnnounceSchedule;
+  /** Answers per requester (MAC and interface). */
   rateLimit?: RateLimit;
+  /** Answers of all requesters together. */
+  overallRateLimit?: RateLimit;
   /** Interfaces never used unless named explicitly (default {@link DEFAULT_EXCLUDE}). */
   excludeInterfaces?: RegExp;
   /** How often interfaces are re-read (links appearing, going down, changing MAC). */
@@ -78,12 +86,21 @@ export class L2Announcer {
     const schedule = options.schedule ?? DEFAULT_SCHEDULE;
     const problem = validateSchedule(schedule);
     if (problem) throw new L2AnnouncerError('bad-option', `announce schedule: ${problem}`);
+    const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    const overallRateLimit = options.overallRateLimit ?? DEFAULT_OVERALL_LIMIT;
+    try {
+      checkRateLimit(rateLimit, 'per-requester rate limit');
+      checkRateLimit(overallRateLimit, 'overall rate limit');
+    } catch (error) {
+      throw new L2AnnouncerError('bad-option', (error as Error).message);
+    }
     const announcer = new L2Announcer(options);
     try {
       await announcer.#transport.request({
         type: 'configure',
         schedule,
-        rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+        rateLimit,
+        overallRateLimit,
       });
       await announcer.#rescan();
     } catch (error) {

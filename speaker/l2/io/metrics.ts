@@ -7,6 +7,8 @@ const HELP: Record<CounterName, string> = {
   [Name.GratuitousSent]: 'gratuitous ARP (request and reply form) and unsolicited NA sent',
   [Name.MalformedDropped]: 'malformed ARP/NDP frames counted and dropped, by reason',
   [Name.RateLimited]: 'requests not answered because the requester exceeded its rate limit',
+  [Name.RequestsDropped]:
+    'requests for an announced IP dropped unanswered, by reason (source-not-unicast, sender-mac-not-unicast, sender-ip-not-unicast, overall-budget)',
   [Name.Conflicts]: 'frames in which another host claims an IP we announce',
   [Name.SendErrors]: 'frames the kernel refused to send',
 };

@@ -42,7 +42,7 @@ export function runL2Worker(port: MessagePort): void {
     try {
       switch (message.type) {
         case 'configure':
-          engine.configure(message.schedule, message.rateLimit);
+          engine.configure(message.schedule, message.rateLimit, message.overallRateLimit);
           break;
         case 'interfaces':
           engine.setInterfaces(message.interfaces);
