@@ -136,13 +136,10 @@ test('requests from broadcast/multicast sources are dropped unanswered and count
   });
   // Nothing of the dropped ones was answered, to the asker or to everyone on the link.
   const answers = answersFromNode(attacker, attackerFrom);
-  assert.deepEqual(
-    answers.map((f) => [f.kind, f.destination]).sort(),
-    [
-      ['arp', attackerMac],
-      ['ndp', attackerMac],
-    ],
-  );
+  assert.deepEqual(answers.map((f) => [f.kind, f.destination]).sort(), [
+    ['arp', attackerMac],
+    ['ndp', attackerMac],
+  ]);
 });
 
 test('a flood from 64 MACs gets at most the overall limit; a client asking now and then is still answered', async () => {
