@@ -72,6 +72,7 @@ async function started() {
     replan: () => reactions.push('replan'),
     restatus: () => reactions.push('restatus'),
     speakersChanged: () => reactions.push('speakersChanged'),
+    nodesChanged: () => reactions.push('nodesChanged'),
   });
   await caches.informers.start();
   await caches.readPasswords();
@@ -123,21 +124,21 @@ describe('SpeakerCaches', () => {
   it('passes each change on to what it asks for', async () => {
     const { api, caches, reactions } = await started();
     const apis = `/apis/metalbeacon.io/v1beta1/namespaces/${NS}`;
-    const changes: [string, string][] = [
-      ['/api/v1/services', 'replan'],
-      ['/apis/discovery.k8s.io/v1/endpointslices', 'replan'],
-      ['/api/v1/nodes', 'reconfigure'],
-      [`${apis}/ipaddresspools`, 'reconfigure'],
-      [`${apis}/bgppeers`, 'reconfigure'],
-      [`${apis}/servicel2statuses`, 'restatus'],
-      [`${apis}/servicebgpstatuses`, 'restatus'],
-      [`/api/v1/namespaces/${NS}/pods`, 'speakersChanged'],
+    const changes: [string, string[]][] = [
+      ['/api/v1/services', ['replan']],
+      ['/apis/discovery.k8s.io/v1/endpointslices', ['replan']],
+      ['/api/v1/nodes', ['nodesChanged', 'reconfigure']],
+      [`${apis}/ipaddresspools`, ['reconfigure']],
+      [`${apis}/bgppeers`, ['reconfigure']],
+      [`${apis}/servicel2statuses`, ['restatus']],
+      [`${apis}/servicebgpstatuses`, ['restatus']],
+      [`/api/v1/namespaces/${NS}/pods`, ['speakersChanged']],
     ];
     for (const [path, expected] of changes) {
       reactions.length = 0;
       api.send(path, { metadata: { name: 'x', namespace: NS, resourceVersion: '2' } });
       await settle(); // a BGPPeer change reads the password Secrets first
-      assert.deepEqual(reactions, [expected], path);
+      assert.deepEqual(reactions, expected, path);
     }
     caches.informers.stop();
   });

@@ -35,6 +35,8 @@ export interface CacheReactions {
   readonly restatus: () => void;
   /** The speaker Pods changed: membership peers, plan and garbage collection. */
   readonly speakersChanged: () => void;
+  /** A Node changed (besides `reconfigure`): its addresses are membership sources of its speaker. */
+  readonly nodesChanged: () => void;
 }
 
 export interface SpeakerCachesOptions {
@@ -139,7 +141,10 @@ export class SpeakerCaches {
     const { informers } = this;
     informers.onChange(this.services, reactions.replan);
     informers.onChange(this.slices, reactions.replan);
-    informers.onChange(this.nodes, reactions.reconfigure);
+    informers.onChange(this.nodes, () => {
+      reactions.nodesChanged();
+      reactions.reconfigure();
+    });
     for (const informer of Object.values(this.crs)) {
       if (informer === this.crs.peers) continue;
       informers.onChange(informer as Informer<KubeObject>, reactions.reconfigure);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { MembershipPeer } from '../membership/peers/peers.ts';
 import { SpeakerMembership } from './membership.ts';
 import { capturedLog, ScriptedMembership } from './test-helpers.ts';
-import type { CachedPod } from './trim.ts';
+import type { CachedNode, CachedPod } from './trim.ts';
 
 const pod = (node: string, ip?: string): CachedPod => ({
   metadata: { namespace: 'metalbeacon-system', name: `speaker-${node}` },
@@ -14,11 +14,18 @@ const pod = (node: string, ip?: string): CachedPod => ({
 async function started(pods: CachedPod[]) {
   const scripted = new ScriptedMembership();
   const { log, messages } = capturedLog();
-  const world = { pods, replans: 0, fatal: [] as Error[], firstPeers: [] as readonly MembershipPeer[] };
+  const world = {
+    pods,
+    nodes: [] as CachedNode[],
+    replans: 0,
+    fatal: [] as Error[],
+    firstPeers: [] as readonly MembershipPeer[],
+  };
   const membership = await SpeakerMembership.start({
     nodeName: 'node-a',
     log,
     pods: () => world.pods,
+    nodes: () => world.nodes,
     start: async (peers) => {
       world.firstPeers = peers;
       return scripted;
@@ -60,6 +67,35 @@ describe('SpeakerMembership', () => {
     );
     assert.equal(membership.peers().knownPeers, 1);
     assert.ok(messages().includes('membership peer skipped'));
+  });
+
+  it("a peer's Node addresses are its sources too; only a change of the list reaches membership", async () => {
+    const { membership, world, scripted } = await started([
+      pod('node-a', '192.0.2.11'),
+      pod('node-b', '192.0.2.12'),
+    ]);
+    world.pods = [...world.pods]; // the same Pods, another list: nothing to pass on
+    membership.updatePeers();
+    assert.equal(scripted.peerLists.length, 0);
+    world.nodes = [
+      {
+        metadata: { name: 'node-b' },
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '192.0.2.12' },
+            { type: 'ExternalIP', address: '203.0.113.12' },
+            { type: 'Hostname', address: 'node-b' },
+          ],
+        },
+      },
+    ];
+    membership.updatePeers();
+    assert.deepEqual(
+      scripted.peerLists.at(-1)?.find((p) => p.name === 'node-b'),
+      { name: 'node-b', address: '192.0.2.12', addresses: ['203.0.113.12'] },
+    );
+    membership.updatePeers();
+    assert.equal(scripted.peerLists.length, 1, 'unchanged: not passed on again');
   });
 
   it('replans on every liveness change; a failed peer coming back asks once for our L2 IPs again', async () => {

@@ -7,17 +7,19 @@ import type { Membership } from '../membership/io/udp-membership.ts';
 import { WorkerMembership } from '../membership/io/worker-membership.ts';
 import { RejoinTracker } from '../membership/isolation/rejoin.ts';
 import type { MembershipPeer } from '../membership/peers/peers.ts';
-import { peersFromPods } from '../membership/peers/peers-from-pods.ts';
+import { nodeAddresses, peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
 import type { PeerCounts } from './isolation-guard.ts';
 import { keysFromSecret, waitForMembershipSecret } from './membership-secret.ts';
-import type { CachedPod } from './trim.ts';
+import type { CachedNode, CachedPod } from './trim.ts';
 
 export interface SpeakerMembershipOptions {
   readonly nodeName: string;
   readonly log: Logger;
   /** The speaker Pods now: the peer list is made of them. */
   readonly pods: () => readonly CachedPod[];
+  /** The Nodes now: a peer's datagrams may come from its Node's addresses too. */
+  readonly nodes: () => readonly CachedNode[];
   /** Starts membership with the first peer list (WorkerMembership.start in the program). */
   readonly start: (peers: readonly MembershipPeer[]) => Promise<Membership>;
   /** Who is alive changed: plan again now (failover speed, no debounce). */
@@ -38,11 +40,15 @@ export class SpeakerMembership {
   readonly #rejoins = new RejoinTracker();
   #knownPeers = 0;
   #rejoined = false;
+  /** The peer list membership has, as JSON: a Pod or Node change that changes nothing in it is not passed on. */
+  #peersSent = '';
 
   /** Starts membership with the peers of the speaker Pods now and listens to it. */
   static async start(options: SpeakerMembershipOptions): Promise<SpeakerMembership> {
     const part = new SpeakerMembership(options);
-    part.#membership = await options.start(part.#currentPeers());
+    const peers = part.#currentPeers();
+    part.#peersSent = JSON.stringify(peers);
+    part.#membership = await options.start(peers);
     part.#listen();
     return part;
   }
@@ -74,9 +80,13 @@ export class SpeakerMembership {
     return rejoined;
   }
 
-  /** The speaker Pods changed: hands membership the new peer list. */
+  /** The speaker Pods or the Nodes changed: hands membership the new peer list, if it changed. */
   updatePeers(): void {
-    for (const problem of this.#membership.setPeers(this.#currentPeers()))
+    const peers = this.#currentPeers();
+    const signature = JSON.stringify(peers);
+    if (signature === this.#peersSent) return;
+    this.#peersSent = signature;
+    for (const problem of this.#membership.setPeers(peers))
       this.#o.log.warn({ problem }, 'membership peer skipped');
   }
 
@@ -91,7 +101,7 @@ export class SpeakerMembership {
   }
 
   #currentPeers(): MembershipPeer[] {
-    const { peers, skipped } = peersFromPods(this.#o.pods());
+    const { peers, skipped } = peersFromPods(this.#o.pods(), 'any', nodeAddresses(this.#o.nodes()));
     for (const reason of skipped) this.#o.log.debug({ reason }, 'speaker Pod is not a membership peer');
     this.#knownPeers = peers.filter((p) => p.name !== this.#o.nodeName).length;
     return peers;

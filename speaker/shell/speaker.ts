@@ -98,6 +98,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     nodeName,
     log,
     pods: () => caches.pods.list(),
+    nodes: () => caches.nodes.list(),
     replan: () => plans.schedule(0),
     onFatal: (error) => life.die('membership (network thread) died', error),
     start: workerMembership({ ...options, keys, registry: metrics.registry, log }),
@@ -156,6 +157,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
       config.rebuild();
       replan();
     },
+    nodesChanged: () => membership.updatePeers(),
     restatus: () => statuses.schedule(),
     speakersChanged: () => {
       membership.updatePeers();

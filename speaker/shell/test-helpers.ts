@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { ApiError } from '../../shared/k8s/client.ts';
 import { parseIp } from '../../shared/net/ip.ts';
 import type { BgpRoute, L2Announcement, NodePlan, PeerPlan } from '../announce/types.ts';
+import type { RejectCounts } from '../membership/io/reject-counts.ts';
 import type { Membership, UdpMembershipEvents } from '../membership/io/udp-membership.ts';
 import type { MembershipPeer } from '../membership/peers/peers.ts';
 import type { StatusObject } from '../status/status-objects.ts';
@@ -67,6 +68,10 @@ export class ScriptedMembership extends EventEmitter<UdpMembershipEvents> implem
   setPeers(peers: readonly MembershipPeer[]): string[] {
     this.peerLists.push(peers);
     return this.problems;
+  }
+
+  rejected(): RejectCounts {
+    return {};
   }
 
   async leave(): Promise<void> {

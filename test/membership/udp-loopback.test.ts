@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
 import { Registry } from '../../shared/metrics/metrics.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { encodeMessage } from '../../speaker/membership/codec/codec.ts';
 import { promMembershipMetrics } from '../../speaker/membership/io/metrics.ts';
 import {
@@ -32,14 +33,7 @@ class Recorder {
   private waiters: Array<{ match: (e: Entry) => boolean; resolve: () => void }> = [];
 
   watch(name: string, node: UdpMembership): void {
-    const events = [
-      'alive-changed',
-      'settled',
-      'peer-failed',
-      'peer-left',
-      'peer-joined',
-      'rejected',
-    ] as const;
+    const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined'] as const;
     for (const event of events) node.on(event, (...args: unknown[]) => this.add({ node: name, event, args }));
   }
 
@@ -175,7 +169,7 @@ test('a leaving speaker is dropped at once and never counted as failed', async (
   assert.deepEqual(nodes.get('a')!.alive(), ['a']);
 });
 
-test('garbage, a forged leave and a replayed heartbeat from a LAN host are dropped and counted', async () => {
+test('garbage, a forged leave, a replayed heartbeat and wrong sources are dropped and counted', async () => {
   const recorder = new Recorder();
   const registry = new Registry();
   const b = await UdpMembership.start({
@@ -190,42 +184,63 @@ test('garbage, a forged leave and a replayed heartbeat from a LAN host are dropp
   open.push(a, b);
   recorder.watch('a', a);
   recorder.watch('b', b);
-  // The attacker's socket is listed as a peer of a, so it receives a's genuine heartbeats.
-  const attacker = createSocket('udp4');
-  await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.1', resolve));
-  const captured = new Promise<Buffer>((resolve) => attacker.once('message', resolve));
+  // The spoofer has a's port on another loopback address, which b takes for one of a's
+  // addresses (as a multi-homed node's): what a LAN host that spoofs a's address looks like.
+  // It is also listed as a peer of a, so it receives a's genuine heartbeats to replay them.
+  const spoofer = createSocket('udp4');
+  await new Promise<void>((resolve) => spoofer.bind(a.port, '127.0.0.3', resolve));
+  const stranger = createSocket('udp4');
+  await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+  const captured = new Promise<Buffer>((resolve) => spoofer.once('message', resolve));
   a.setPeers([
     { name: 'b', address: '127.0.0.1', port: b.port },
-    { name: 'spy', address: '127.0.0.1', port: attacker.address().port },
+    { name: 'spy', address: '127.0.0.3', port: a.port },
   ]);
-  b.setPeers([{ name: 'a', address: '127.0.0.1', port: a.port }]);
+  b.setPeers([{ name: 'a', address: '127.0.0.1', addresses: ['127.0.0.3'], port: a.port }]);
   await recorder.waitAlive('b', ['a', 'b']);
 
-  const send = (bytes: Uint8Array) =>
-    new Promise<void>((resolve) => attacker.send(bytes, b.port, '127.0.0.1', () => resolve()));
-  await send(Buffer.from('not a membership datagram'));
+  const sendFrom = (socket: typeof spoofer, bytes: Uint8Array) =>
+    new Promise<void>((resolve) => socket.send(bytes, b.port, '127.0.0.1', () => resolve()));
+  await sendFrom(spoofer, Buffer.from('not a membership datagram'));
   const forged = encodeMessage(
     { type: 'Leave', sender: 'a', incarnation: 1n << 62n, sequence: 1n, sentAtMs: Date.now() },
     Buffer.from('a-guessed-key-that-is-not-the-one'),
   );
-  await send(forged);
+  await sendFrom(spoofer, forged);
   const genuine = await captured;
-  await send(genuine);
-  await send(genuine);
-  await recorder.waitFor('b', 'rejected', 'malformed');
-  await recorder.waitFor('b', 'rejected', 'bad-mac');
-  await recorder.waitFor('b', 'rejected', 'replay');
-  attacker.close();
+  await sendFrom(spoofer, genuine);
+  await sendFrom(spoofer, genuine);
+  // From a's address but another port, and from an address of no peer: dropped unread.
+  await sendFrom(stranger, genuine);
+  await sendFrom(stranger, forged);
+  const other = createSocket('udp4');
+  await new Promise<void>((resolve) => other.bind(0, '127.0.0.2', resolve));
+  await sendFrom(other, forged);
+  const counts = await waitFor('every datagram counted', () => {
+    const r = b.rejected();
+    return r.malformed && r['bad-mac'] && r.replay && r['source-mismatch'] === 2 && r['unknown-source']
+      ? r
+      : undefined;
+  });
+  for (const socket of [spoofer, stranger, other]) socket.close();
 
+  assert.deepEqual(
+    { ...counts, replay: 1 },
+    { malformed: 1, 'bad-mac': 1, replay: 1, 'source-mismatch': 2, 'unknown-source': 1 },
+    'the genuine heartbeat replayed once or twice (the first may arrive before a newer one)',
+  );
   assert.equal(recorder.count('b', 'peer-left', 'a'), 0, 'the forged leave forced no takeover');
   assert.deepEqual(b.alive(), ['a', 'b']);
+  await a.close();
+  await b.close();
+  // The counts reach the metrics in batches; closing flushes the last one.
   const text = await registry.metrics();
   assert.match(text, /messages_rejected_total\{reason="malformed"\} 1$/m);
   assert.match(text, /messages_rejected_total\{reason="bad-mac"\} 1$/m);
   assert.match(text, /messages_rejected_total\{reason="replay"\} [12]$/m);
+  assert.match(text, /messages_rejected_total\{reason="source-mismatch"\} 2$/m);
+  assert.match(text, /messages_rejected_total\{reason="unknown-source"\} 1$/m);
   assert.match(text, /^metalbeacon_membership_alive_members 2$/m);
-  await a.close();
-  await b.close();
 });
 
 test('IPv6 loopback, and a dual-stack socket talking to an IPv4-only one', async () => {

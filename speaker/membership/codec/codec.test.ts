@@ -8,7 +8,9 @@ import {
   encodingLength,
   MembershipEncodeError,
   type MembershipMessage,
+  peekHeader,
 } from './codec.ts';
+import { MacKey } from './mac.ts';
 
 const key = Buffer.from('metalbeacon-test-key-0123456789ab');
 const otherKey = Buffer.from('another-key-of-the-wrong-cluster!');
@@ -72,13 +74,15 @@ test('a message signed with another key, or any byte changed, is bad-mac', () =>
   const forged = decodeMessage(encodeMessage(fixtureMessage, otherKey), [key]);
   assert.deepEqual(forged.ok ? undefined : forged.reason, 'bad-mac');
   const genuine = Buffer.from(fixtureHex, 'hex');
-  // Bytes 4..end: header fields, name and MAC. (Magic, version, type and length are checked before the MAC.)
+  // Bytes 4..end: header fields, name and MAC. (Magic, version, type, length and the range
+  // of sentAtMs are checked before the MAC: the first byte of sentAtMs flipped makes it
+  // larger than any clock, which no sender can have signed.)
   for (let i = 4; i < genuine.length; i++) {
     if (i === 28) continue;
     const tampered = Buffer.from(genuine);
     tampered[i]! ^= 0x01;
     const result = decodeMessage(tampered, [key]);
-    assert.equal(result.ok ? 'ok' : result.reason, 'bad-mac', `byte ${i} flipped`);
+    assert.equal(result.ok ? 'ok' : result.reason, i === 20 ? 'malformed' : 'bad-mac', `byte ${i} flipped`);
   }
 });
 
@@ -141,4 +145,44 @@ test('values that cannot go on the wire are typed encode errors', () => {
     );
   }
   assert.throws(() => encodeMessage(fixtureMessage, new Uint8Array(0)), MembershipEncodeError);
+});
+
+test('the header reads without the key, and a frame may carry padding only where asked', () => {
+  const bytes = Buffer.from(fixtureHex, 'hex');
+  assert.deepEqual(peekHeader(bytes), {
+    ok: true,
+    header: {
+      type: 'Heartbeat',
+      sender: 'node-a',
+      incarnation: 1_700_000_000_000n,
+      sequence: 7n,
+      sentAtMs: 1_700_000_000_123,
+      length: bytes.length,
+    },
+  });
+  const padded = Buffer.concat([bytes, Buffer.alloc(10)]);
+  assert.equal(peekHeader(padded).ok, false, 'UDP: the datagram is the message');
+  assert.equal(peekHeader(padded, false).ok, true);
+  assert.deepEqual(decodeMessage(padded, [key], false), { ok: true, message: fixtureMessage });
+  assert.equal(peekHeader(bytes.subarray(0, 40)).ok, false);
+  assert.deepEqual(peekHeader(Buffer.from('4d420103', 'hex')), { ok: false, detail: '4 bytes is too short' });
+});
+
+test('MacKey is HMAC-SHA256: the same bytes as createHmac for short, block-sized and long keys', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 200 }),
+      fc.uint8Array({ maxLength: 512 }),
+      (k, data) => {
+        const expected = createHmac('sha256', k).update(data).digest();
+        const prepared = new MacKey(k);
+        assert.deepEqual(prepared.sign(data), expected);
+        assert.equal(prepared.verify(data, expected), true);
+        assert.equal(prepared.verify(data, Buffer.alloc(32)), expected.equals(Buffer.alloc(32)));
+        assert.equal(prepared.verify(data, expected.subarray(0, 31)), false);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  assert.throws(() => new MacKey(key).sign(new Uint8Array(513)), /513 bytes/);
 });

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MacKey, macKeys } from './mac.ts';
 
 /**
  * Wire format of a membership datagram (version 1), all integers big-endian:
@@ -25,10 +25,13 @@ export type MessageTypeName = keyof typeof MessageType;
 export const WIRE_VERSION = 1;
 const MAGIC_0 = 0x4d;
 const MAGIC_1 = 0x42;
-const HEADER_BYTES = 29;
+export const HEADER_BYTES = 29;
 const MAC_BYTES = 32;
 const MAX_NAME_BYTES = 253;
 const U64_MAX = (1n << 64n) - 1n;
+const TYPE_NAMES = new Map<number, MessageTypeName>(
+  Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
+);
 
 /** A decoded, authenticated membership message. */
 export interface MembershipMessage {
@@ -39,8 +42,34 @@ export interface MembershipMessage {
   readonly sentAtMs: number;
 }
 
-/** Why a datagram was dropped; each is a metric label. */
-export type RejectReason = 'malformed' | 'bad-mac' | 'replay' | 'stale' | 'unknown-sender' | 'self';
+/**
+ * Why a datagram was dropped; each is a metric label. The first six are decided by the
+ * protocol, the last three by the screen in front of it, before any cryptography
+ * (../protocol/screen.ts).
+ */
+export type RejectReason =
+  | 'malformed'
+  | 'bad-mac'
+  | 'replay'
+  | 'stale'
+  | 'unknown-sender'
+  | 'self'
+  | 'unknown-source'
+  | 'source-mismatch'
+  | 'over-budget';
+
+/** Every reason, in a fixed order (metrics, counters). */
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'malformed',
+  'bad-mac',
+  'replay',
+  'stale',
+  'unknown-sender',
+  'self',
+  'unknown-source',
+  'source-mismatch',
+  'over-budget',
+];
 
 export type DecodeResult =
   | { readonly ok: true; readonly message: MembershipMessage }
@@ -61,13 +90,10 @@ export function encodingLength(sender: string): number {
   return HEADER_BYTES + Buffer.byteLength(sender, 'utf8') + MAC_BYTES;
 }
 
-function mac(key: Uint8Array, bytes: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(bytes).digest();
-}
-
 /** Encodes and signs a message with `key` (the first of the configured keys). */
-export function encodeMessage(message: MembershipMessage, key: Uint8Array): Uint8Array {
-  if (key.length === 0) throw new MembershipEncodeError('key', 'the HMAC key is empty');
+export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacKey): Uint8Array {
+  if (!(key instanceof MacKey) && key.length === 0)
+    throw new MembershipEncodeError('key', 'the HMAC key is empty');
   const name = Buffer.from(message.sender, 'utf8');
   if (name.length < 1 || name.length > MAX_NAME_BYTES) {
     throw new MembershipEncodeError(
@@ -95,33 +121,83 @@ export function encodeMessage(message: MembershipMessage, key: Uint8Array): Uint
   out[28] = name.length;
   out.set(name, HEADER_BYTES);
   const signed = HEADER_BYTES + name.length;
-  out.set(mac(key, out.subarray(0, signed)), signed);
+  const [macKey] = macKeys([key]);
+  out.set(macKey!.sign(out.subarray(0, signed)), signed);
   return out;
+}
+
+/** What can be read of a datagram without its key: enough to screen it before any cryptography. */
+export interface MessageHeader {
+  readonly type: MessageTypeName;
+  /** The claimed sender, read byte by byte (a name that is not ASCII matches no node). */
+  readonly sender: string;
+  readonly incarnation: bigint;
+  readonly sequence: bigint;
+  readonly sentAtMs: number;
+  /** Length of the message; a datagram may carry trailing bytes (Ethernet padding on the LAN path). */
+  readonly length: number;
+}
+
+export type PeekResult =
+  | { readonly ok: true; readonly header: MessageHeader }
+  | { readonly ok: false; readonly detail: string };
+
+/**
+ * Reads the header of a datagram, unauthenticated, checking only its shape. Never throws.
+ * With `exact`, the datagram must end where the message does (UDP); without, trailing
+ * bytes are allowed (a frame padded to the Ethernet minimum).
+ */
+export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
+  if (bytes.length < HEADER_BYTES + 1 + MAC_BYTES)
+    return { ok: false, detail: `${bytes.length} bytes is too short` };
+  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return { ok: false, detail: 'bad magic' };
+  if (bytes[2] !== WIRE_VERSION) return { ok: false, detail: `unsupported version ${bytes[2]}` };
+  const type = TYPE_NAMES.get(bytes[3]!);
+  if (!type) return { ok: false, detail: `unknown message type ${bytes[3]}` };
+  const nameLength = bytes[28]!;
+  const length = HEADER_BYTES + nameLength + MAC_BYTES;
+  if (nameLength === 0 || bytes.length < length || (exact && bytes.length !== length)) {
+    return { ok: false, detail: `length ${bytes.length} does not match name length ${nameLength}` };
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sentAt = view.getBigUint64(20);
+  if (sentAt > BigInt(Number.MAX_SAFE_INTEGER))
+    return { ok: false, detail: `sentAtMs ${sentAt} is out of range` };
+  let sender = '';
+  for (let i = HEADER_BYTES; i < HEADER_BYTES + nameLength; i++) sender += String.fromCharCode(bytes[i]!);
+  return {
+    ok: true,
+    header: {
+      type,
+      sender,
+      incarnation: view.getBigUint64(4),
+      sequence: view.getBigUint64(12),
+      sentAtMs: Number(sentAt),
+      length,
+    },
+  };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Decodes a datagram and verifies its MAC against each of `keys` (several during a key
- * rotation). Never throws: anything wrong is a reason to drop and count.
+ * rotation). Never throws: anything wrong is a reason to drop and count. `exact` as in
+ * {@link peekHeader}.
  */
-export function decodeMessage(bytes: Uint8Array, keys: readonly Uint8Array[]): DecodeResult {
+export function decodeMessage(
+  bytes: Uint8Array,
+  keys: readonly (Uint8Array | MacKey)[],
+  exact = true,
+): DecodeResult {
   const malformed = (detail: string): DecodeResult => ({ ok: false, reason: 'malformed', detail });
-  if (bytes.length < HEADER_BYTES + 1 + MAC_BYTES) return malformed(`${bytes.length} bytes is too short`);
-  if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return malformed('bad magic');
-  if (bytes[2] !== WIRE_VERSION) return malformed(`unsupported version ${bytes[2]}`);
-  const typeCode = bytes[3];
-  const type =
-    typeCode === MessageType.Heartbeat ? 'Heartbeat' : typeCode === MessageType.Leave ? 'Leave' : undefined;
-  if (!type) return malformed(`unknown message type ${typeCode}`);
-  const nameLength = bytes[28]!;
-  const signed = HEADER_BYTES + nameLength;
-  if (nameLength === 0 || bytes.length !== signed + MAC_BYTES) {
-    return malformed(`length ${bytes.length} does not match name length ${nameLength}`);
-  }
+  const peeked = peekHeader(bytes, exact);
+  if (!peeked.ok) return malformed(peeked.detail);
+  const { type, length } = peeked.header;
+  const signed = length - MAC_BYTES;
   const data = bytes.subarray(0, signed);
-  const received = bytes.subarray(signed);
-  if (!keys.some((key) => timingSafeEqual(mac(key, data), received))) {
+  const received = bytes.subarray(signed, length);
+  if (!macKeys(keys).some((key) => key.verify(data, received))) {
     return { ok: false, reason: 'bad-mac', detail: 'HMAC-SHA256 does not verify with any configured key' };
   }
   let sender: string;
@@ -130,17 +206,6 @@ export function decodeMessage(bytes: Uint8Array, keys: readonly Uint8Array[]): D
   } catch {
     return malformed('sender name is not UTF-8');
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const sentAt = view.getBigUint64(20);
-  if (sentAt > BigInt(Number.MAX_SAFE_INTEGER)) return malformed(`sentAtMs ${sentAt} is out of range`);
-  return {
-    ok: true,
-    message: {
-      type,
-      sender,
-      incarnation: view.getBigUint64(4),
-      sequence: view.getBigUint64(12),
-      sentAtMs: Number(sentAt),
-    },
-  };
+  const { incarnation, sequence, sentAtMs } = peeked.header;
+  return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs } };
 }

@@ -1,18 +1,20 @@
 import { Counter, Gauge, type Registry } from '../../../shared/metrics/metrics.ts';
 import type { RejectReason } from '../codec/codec.ts';
+import type { RejectCounts } from './reject-counts.ts';
 
 /** Where membership reports what the metrics page shows; injected, never global. */
 export interface MembershipMetrics {
   aliveMembers(count: number): void;
   failureDetected(peer: string): void;
-  messageRejected(reason: RejectReason): void;
+  /** Dropped datagrams since the last call, by reason (sent in batches, see reject-counts.ts). */
+  messagesRejected(counts: RejectCounts): void;
 }
 
 /** For callers that do not collect metrics. */
 export const noMembershipMetrics: MembershipMetrics = {
   aliveMembers() {},
   failureDetected() {},
-  messageRejected() {},
+  messagesRejected() {},
 };
 
 /** Registers the membership metrics in `registry` (one per speaker process). */
@@ -30,13 +32,17 @@ export function promMembershipMetrics(registry: Registry): MembershipMetrics {
   });
   const rejected = new Counter({
     name: 'metalbeacon_membership_messages_rejected_total',
-    help: 'Membership datagrams dropped, by reason (malformed, bad-mac, replay, stale, unknown-sender, self)',
+    help: 'Membership datagrams dropped, by reason (malformed, bad-mac, replay, stale, unknown-sender, self; before any cryptography: unknown-source, source-mismatch, over-budget)',
     labelNames: ['reason'],
     registers: [registry],
   });
   return {
     aliveMembers: (count) => alive.set(count),
     failureDetected: (peer) => failures.inc({ peer }),
-    messageRejected: (reason) => rejected.inc({ reason }),
+    messagesRejected: (counts) => {
+      for (const [reason, count] of Object.entries(counts) as [RejectReason, number][]) {
+        rejected.inc({ reason }, count);
+      }
+    },
   };
 }

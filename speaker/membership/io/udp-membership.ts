@@ -2,8 +2,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RejectReason } from '../codec/codec.ts';
-import { type Destination, type LocalSocket, type MembershipPeer, resolvePeers } from '../peers/peers.ts';
+import {
+  type Destination,
+  type LocalSocket,
+  type MembershipPeer,
+  resolvePeers,
+  sourceTable,
+} from '../peers/peers.ts';
 import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from '../protocol/config.ts';
 import {
   aliveMembers,
@@ -13,7 +18,16 @@ import {
   type Now,
   step,
 } from '../protocol/protocol.ts';
+import { Screen } from '../protocol/screen.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
+import { RejectCounter, type RejectCounts } from './reject-counts.ts';
+
+/** How often dropped-datagram counts go to the metrics (one batch, however many were dropped). */
+const REJECT_FLUSH_MS = 1000;
+/** At most one warning this often about datagrams from addresses of no peer. */
+const UNKNOWN_SOURCE_LOG_MS = 60_000;
+/** Room in the kernel for datagrams that arrive while the thread is busy (capped by net.core.rmem_max). */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 export type { MembershipPeer };
 
@@ -36,7 +50,6 @@ export interface UdpMembershipEvents {
   'peer-failed': [name: string, silentForMs: number];
   'peer-left': [name: string];
   'peer-joined': [name: string];
-  rejected: [reason: RejectReason, detail: string];
   /** Only from WorkerMembership, when its Worker dies; unhandled, it throws (the speaker restarts). */
   error: [error: Error];
 }
@@ -58,6 +71,8 @@ export interface Membership extends EventEmitter<UdpMembershipEvents> {
   alive(): readonly string[];
   /** Replaces the peer list; returns the entries skipped, with the reason. */
   setPeers(peers: readonly MembershipPeer[]): string[];
+  /** Datagrams dropped since start, by reason (from the network thread: as of its last report). */
+  rejected(): RejectCounts;
   /** Tells the peers this node is leaving (graceful handover), then stops. */
   leave(): Promise<void>;
   /** Stops without a goodbye: to the peers this looks like a crash. */
@@ -89,6 +104,12 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private state: MembershipState;
   private readonly socket: Socket;
   private readonly timer: NodeJS.Timeout;
+  private readonly flushTimer: NodeJS.Timeout;
+  private readonly screen: Screen;
+  private readonly rejects = new RejectCounter();
+  /** An address of no peer seen since the last warning about them, and when that was. */
+  private unknownSource: string | undefined;
+  private unknownSourceLoggedAt = Number.NEGATIVE_INFINITY;
   private destinations = new Map<string, Destination>(); // node name -> where to send
   private readonly metrics: MembershipMetrics;
   private readonly logger: UdpMembershipOptions['logger'];
@@ -109,9 +130,12 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       family: bound.family === 'IPv4' ? 'IPv4' : 'IPv6',
       dualStack: bound.address === '::',
     };
-    socket.on('message', (bytes) => this.handle({ type: 'datagram', bytes }));
+    this.screen = new Screen(state.config.nodeName, state.config.maxClockSkewMs);
+    socket.on('message', (bytes, from) => this.receive(bytes, from.address, from.port));
     socket.on('error', (error) => this.logger?.warn({ err: error }, 'membership socket error'));
     this.timer = setInterval(() => this.handle({ type: 'tick' }), state.config.tickMs);
+    this.flushTimer = setInterval(() => this.flushRejects(), REJECT_FLUSH_MS);
+    this.flushTimer.unref();
   }
 
   /** Binds the socket and starts heartbeating. Throws MembershipConfigError or MembershipBindError. */
@@ -119,7 +143,11 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     const config = membershipConfig(options);
     const bindAddress = options.bindAddress ?? '::';
     const port = options.port ?? DEFAULT_MEMBERSHIP_PORT;
-    const socket = createSocket({ type: isIP(bindAddress) === 4 ? 'udp4' : 'udp6', reuseAddr: false });
+    const socket = createSocket({
+      type: isIP(bindAddress) === 4 ? 'udp4' : 'udp6',
+      reuseAddr: false,
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (error) => reject(new MembershipBindError(bindAddress, port, error)));
       socket.bind({ address: bindAddress, port, exclusive: true }, () => resolve());
@@ -158,6 +186,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     const { destinations, problems } = resolvePeers(peers, this.localSocket());
     for (const problem of problems) this.logger?.warn({ problem }, 'membership: peer skipped');
     this.destinations = destinations;
+    this.screen.setSources(sourceTable(peers, this.localSocket()));
     this.handle({ type: 'set-peers', names: [...destinations.keys()] });
     return problems;
   }
@@ -175,12 +204,46 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     await this.close();
   }
 
+  /** Datagrams dropped since start, by reason. */
+  rejected(): RejectCounts {
+    return this.rejects.totals();
+  }
+
   /** Stops without a goodbye: to the peers this looks like a crash. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.flushTimer);
+    this.flushRejects();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** One datagram: screened before any cryptography, counted when dropped. */
+  private receive(bytes: Uint8Array, address: string, port: number): void {
+    if (this.closed) return;
+    const verdict = this.screen.check(bytes, { kind: 'udp', address, port }, this.state.peers, now());
+    if (verdict.admit) {
+      this.handle({ type: 'datagram', bytes });
+      return;
+    }
+    this.rejects.add(verdict.reason);
+    if (verdict.reason === 'unknown-source') this.unknownSource = address;
+  }
+
+  private flushRejects(): void {
+    const batch = this.rejects.sinceLastFlush();
+    if (batch) this.metrics.messagesRejected(batch);
+    const nowMs = performance.now();
+    if (this.unknownSource !== undefined && nowMs - this.unknownSourceLoggedAt >= UNKNOWN_SOURCE_LOG_MS) {
+      this.logger?.warn(
+        { source: this.unknownSource, dropped: this.rejects.totals()['unknown-source'] },
+        "membership: dropping datagrams from an address that is no speaker's (a node sending from an address " +
+          'not in its Pod or Node status? bind membership to the node address with --membership-bind-address)',
+      );
+      this.unknownSourceLoggedAt = nowMs;
+      this.unknownSource = undefined;
+    }
   }
 
   private handle(event: MembershipEvent): Promise<void>[] {
@@ -221,12 +284,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
           this.emit('peer-joined', action.name);
           break;
         case 'rejected':
-          this.metrics.messageRejected(action.reason);
-          this.logger?.debug(
-            { reason: action.reason, detail: action.detail },
-            'membership: datagram dropped',
-          );
-          this.emit('rejected', action.reason, action.detail);
+          this.rejects.add(action.reason);
           break;
       }
     }

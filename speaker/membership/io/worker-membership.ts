@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { type NetworkPart, startNetworkPart } from '../../network-thread/thread.ts';
+import type { RejectReason } from '../codec/codec.ts';
 import { type LocalSocket, type MembershipPeer, resolvePeers } from '../peers/peers.ts';
 import { membershipConfig } from '../protocol/config.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
+import type { RejectCounts } from './reject-counts.ts';
 import {
   type Membership,
   MembershipBindError,
@@ -27,6 +29,8 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
   private readonly stopped: Promise<void>;
   private markStopped: (() => void) | undefined;
   private ended = false;
+  /** Dropped datagrams, by reason, as far as the network thread has reported them (once a second). */
+  private readonly rejectedTotals: RejectCounts = {};
 
   private constructor(part: NetworkPart, local: LocalSocket, options: UdpMembershipOptions) {
     super();
@@ -80,6 +84,11 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
 
   get settled(): boolean {
     return this.isSettled;
+  }
+
+  /** Datagrams dropped since start, by reason, as of the network thread's last report (each second). */
+  rejected(): RejectCounts {
+    return { ...this.rejectedTotals };
   }
 
   /** As last reported by the Worker (events arrive in order, so this matches the events seen). */
@@ -137,8 +146,13 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
       }
       case 'metric':
         if (message.metric === 'aliveMembers') metrics.aliveMembers(message.value);
-        else if (message.metric === 'failureDetected') metrics.failureDetected(message.value);
-        else metrics.messageRejected(message.value as Parameters<MembershipMetrics['messageRejected']>[0]);
+        else metrics.failureDetected(message.value);
+        break;
+      case 'rejected':
+        for (const [reason, count] of Object.entries(message.counts) as [RejectReason, number][]) {
+          this.rejectedTotals[reason] = (this.rejectedTotals[reason] ?? 0) + count;
+        }
+        metrics.messagesRejected(message.counts);
         break;
       case 'log':
         logger?.[message.level](message.obj, message.msg);

@@ -1,4 +1,5 @@
 import type { LocalSocket, MembershipPeer } from '../peers/peers.ts';
+import type { RejectCounts } from './reject-counts.ts';
 import type { UdpMembershipEvents, UdpMembershipOptions } from './udp-membership.ts';
 
 /** Start options that cross into the Worker (metrics and logger stay on the caller's thread). */
@@ -24,10 +25,8 @@ export type FromWorker =
       readonly args: readonly unknown[];
     }
   | { readonly type: 'metric'; readonly metric: 'aliveMembers'; readonly value: number }
-  | {
-      readonly type: 'metric';
-      readonly metric: 'failureDetected' | 'messageRejected';
-      readonly value: string;
-    }
+  | { readonly type: 'metric'; readonly metric: 'failureDetected'; readonly value: string }
+  /** Datagrams dropped since the previous one (at most one a second). */
+  | { readonly type: 'rejected'; readonly counts: RejectCounts }
   | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly obj: object; readonly msg: string }
   | { readonly type: 'stopped' };

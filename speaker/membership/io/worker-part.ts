@@ -1,5 +1,4 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RejectReason } from '../codec/codec.ts';
 import type { MembershipMetrics } from './metrics.ts';
 import { MembershipBindError, UdpMembership, type UdpMembershipEvents } from './udp-membership.ts';
 import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts';
@@ -22,9 +21,10 @@ export async function runMembershipWorker(port: MessagePort, data: WorkerStartDa
   const metrics: MembershipMetrics = {
     aliveMembers: (value) => post({ type: 'metric', metric: 'aliveMembers', value }),
     failureDetected: (value) => post({ type: 'metric', metric: 'failureDetected', value }),
-    messageRejected: (value: RejectReason) => post({ type: 'metric', metric: 'messageRejected', value }),
+    // One message per flush with every reason's count, however many datagrams were dropped.
+    messagesRejected: (counts) => post({ type: 'rejected', counts }),
   };
-  // Debug lines (one per dropped datagram) stay here: a flood must not become a message flood.
+  // Debug lines stay here: nothing per datagram may cross to the main thread.
   const logger = {
     info: (obj: object, msg: string) => post({ type: 'log', level: 'info', obj, msg }),
     warn: (obj: object, msg: string) => post({ type: 'log', level: 'warn', obj, msg }),
@@ -49,7 +49,7 @@ export async function runMembershipWorker(port: MessagePort, data: WorkerStartDa
     return;
   }
 
-  const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined', 'rejected'] as const;
+  const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined'] as const;
   for (const event of events) {
     membership.on(event, (...args: UdpMembershipEvents[typeof event]) =>
       post({ type: 'event', event, args }),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PodLike, peersFromPods } from './peers-from-pods.ts';
+import { nodeAddresses, type PodLike, peersFromPods } from './peers-from-pods.ts';
 
 // The shell passes the informer's V1Pods; the type checker holds that a V1Pod is a PodLike.
 function pod(name: string, nodeName: string | undefined, ips: string[], phase = 'Running'): PodLike {
@@ -18,8 +18,8 @@ test('speaker Pods become peers named by their node, with the address of the fam
   ];
   assert.deepEqual(peersFromPods(pods), {
     peers: [
-      { name: 'node-a', address: '192.0.2.11' },
-      { name: 'node-b', address: '192.0.2.12' },
+      { name: 'node-a', address: '192.0.2.11', addresses: ['2001:db8:0:1::11'] },
+      { name: 'node-b', address: '192.0.2.12', addresses: ['2001:db8:0:1::12'] },
     ],
     skipped: [],
   });
@@ -66,4 +66,44 @@ test('two Pods on one node during a rolling update give one peer', () => {
     pod('speaker-old', 'node-a', ['192.0.2.11']),
   ]);
   assert.deepEqual(result.peers, [{ name: 'node-a', address: '192.0.2.11' }]);
+});
+
+test("a peer's other addresses: every IP of its Pods and its Node's InternalIP and ExternalIP", () => {
+  const nodes = nodeAddresses([
+    {
+      metadata: { name: 'node-a' },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: '192.0.2.11' },
+          { type: 'ExternalIP', address: '203.0.113.11' },
+          { type: 'Hostname', address: 'node-a.example' },
+        ],
+      },
+    },
+    { metadata: { name: 'node-b' } },
+    { metadata: {} },
+  ]);
+  assert.deepEqual(
+    [...nodes],
+    [
+      ['node-a', ['192.0.2.11', '203.0.113.11']],
+      ['node-b', []],
+    ],
+  );
+  const { peers } = peersFromPods(
+    [
+      pod('speaker-a', 'node-a', ['198.51.100.250', '2001:db8:0:1::11']),
+      pod('speaker-b', 'node-b', ['192.0.2.12']),
+    ],
+    'IPv4',
+    nodes,
+  );
+  assert.deepEqual(peers, [
+    {
+      name: 'node-a',
+      address: '198.51.100.250',
+      addresses: ['192.0.2.11', '2001:db8:0:1::11', '203.0.113.11'],
+    },
+    { name: 'node-b', address: '192.0.2.12' },
+  ]);
 });

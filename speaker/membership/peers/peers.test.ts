@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type LocalSocket, resolvePeers } from './peers.ts';
+import { type LocalSocket, resolvePeers, sourceTable } from './peers.ts';
 
 const dualStack: LocalSocket = { nodeName: 'node-a', port: 7951, family: 'IPv6', dualStack: true };
 const v4Only: LocalSocket = { nodeName: 'node-a', port: 7951, family: 'IPv4', dualStack: false };
@@ -45,4 +45,24 @@ test('a bad address, a bad port or IPv6 on an IPv4 socket skips that peer only, 
     'peer node-g: address "192.0.2.17/32" is not an IP address',
   ]);
   assert.deepEqual([...destinations.keys()], ['node-h']);
+});
+
+test('source table: every address of every resolvable peer, IPv4 also IPv4-mapped, with the port it sends from', () => {
+  const table = sourceTable(
+    [
+      { name: 'node-a', address: '192.0.2.11' },
+      { name: 'node-b', address: '192.0.2.12', addresses: ['2001:DB8:0:1:0:0:0:12', 'not-an-ip'] },
+      { name: 'node-c', address: '2001:db8:0:1::13', port: 8000 },
+      { name: 'node-d', address: 'node-d.example' },
+      { name: 'node-e', address: '192.0.2.12' },
+    ],
+    dualStack,
+  );
+  const flat = [...table].map(([source, names]) => [source, Object.fromEntries(names)]);
+  assert.deepEqual(flat, [
+    ['192.0.2.12', { 'node-b': 7951, 'node-e': 7951 }],
+    ['::ffff:192.0.2.12', { 'node-b': 7951, 'node-e': 7951 }],
+    ['2001:db8:0:1::12', { 'node-b': 7951 }],
+    ['2001:db8:0:1::13', { 'node-c': 8000 }],
+  ]);
 });

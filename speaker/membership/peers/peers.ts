@@ -1,14 +1,26 @@
-import { parseIp } from '../../../shared/net/ip.ts';
+import { formatIp, parseIp } from '../../../shared/net/ip.ts';
 
 /** A speaker to exchange heartbeats with. */
 export interface MembershipPeer {
   /** Its Kubernetes Node name (what it signs its messages with). */
   readonly name: string;
-  /** IPv4 or IPv6 address of its node. */
+  /** IPv4 or IPv6 address of its node: where we send. */
   readonly address: string;
+  /**
+   * Every other address of its node its datagrams may come from (a multi-homed node's kernel
+   * picks the source by route). Datagrams from an address of no peer are dropped unread.
+   */
+  readonly addresses?: readonly string[];
   /** Defaults to our own port: every speaker of a DaemonSet listens on the same one. */
   readonly port?: number;
 }
+
+/**
+ * Where a peer's datagrams may come from: source address as the socket reports it → node
+ * name → the port its speaker sends from (its bound port). An IPv4 address is there in both
+ * forms a socket reports it in: dotted, and IPv4-mapped on a dual-stack socket.
+ */
+export type SourceTable = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
 /** Where datagrams for one peer go, in the form the socket needs. */
 export interface Destination {
@@ -53,4 +65,33 @@ export function resolvePeers(
     }
   }
   return { destinations, problems };
+}
+
+/**
+ * The source table of a peer list (see {@link SourceTable}); entries {@link resolvePeers}
+ * skips are left out, and so are addresses that are not IP addresses.
+ */
+export function sourceTable(peers: readonly MembershipPeer[], local: LocalSocket): SourceTable {
+  const table = new Map<string, Map<string, number>>(); // source text -> node name -> port
+  const { destinations } = resolvePeers(peers, local);
+  for (const peer of peers) {
+    const port = destinations.get(peer.name)?.port;
+    if (port === undefined) continue;
+    for (const address of [peer.address, ...(peer.addresses ?? [])]) {
+      for (const text of sourceTexts(address)) {
+        const names = table.get(text) ?? new Map<string, number>();
+        names.set(peer.name, port);
+        table.set(text, names);
+      }
+    }
+  }
+  return table;
+}
+
+/** The texts a socket reports `address` as (Node's rinfo.address: RFC 5952-like, lower case). */
+function sourceTexts(address: string): string[] {
+  const ip = parseIp(address);
+  if (!ip) return [];
+  const text = formatIp(ip);
+  return ip.family === 'IPv4' ? [text, `::ffff:${text}`] : [text];
 }

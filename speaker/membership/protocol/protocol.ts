@@ -1,4 +1,5 @@
 import { decodeMessage, encodeMessage, type MembershipMessage, type RejectReason } from '../codec/codec.ts';
+import { type MacKey, macKeys } from '../codec/mac.ts';
 import type { MembershipConfig } from './config.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface PeerRecord {
 
 export interface MembershipState {
   readonly config: MembershipConfig;
+  /** `config.keys` prepared for signing and verifying (the first signs). */
+  readonly macKeys: readonly MacKey[];
   /** Ours; the shell picks one larger than any before (wall clock ms at start). */
   readonly incarnation: bigint;
   readonly nextSequence: bigint;
@@ -83,6 +86,7 @@ export function initialState(
 ): MembershipState {
   const empty: MembershipState = {
     config,
+    macKeys: macKeys(config.keys),
     incarnation,
     nextSequence: 1n,
     startedAtMonoMs: now.monoMs,
@@ -137,7 +141,7 @@ function sign(state: MembershipState, type: MembershipMessage['type'], now: Now)
     sequence: state.nextSequence,
     sentAtMs: Math.max(0, Math.floor(now.wallMs)),
   };
-  return encodeMessage(message, state.config.keys[0]!);
+  return encodeMessage(message, state.macKeys[0]!);
 }
 
 function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
@@ -198,7 +202,7 @@ function onDatagram(
     actions.push({ type: 'rejected', reason, detail });
     return state;
   };
-  const decoded = decodeMessage(bytes, state.config.keys);
+  const decoded = decodeMessage(bytes, state.macKeys);
   if (!decoded.ok) return reject(decoded.reason, decoded.detail);
   const message = decoded.message;
   if (message.sender === state.config.nodeName) {
