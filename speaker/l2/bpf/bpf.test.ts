@@ -9,8 +9,15 @@ import {
   gratuitousArpRequestFrame,
   unsolicitedAdvertisementFrame,
 } from '../frames/frame.ts';
+import { encodeMembershipFrame } from '../frames/membership.ts';
 import { encodeNdp } from '../frames/ndp.ts';
-import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter, runBpf } from './bpf.ts';
+import {
+  arpAndNeighborSolicitationFilter,
+  assembleBpf,
+  ownedAddressFilter,
+  responderFilter,
+  runBpf,
+} from './bpf.ts';
 
 const program = arpAndNeighborSolicitationFilter();
 
@@ -50,6 +57,39 @@ test('assembled as struct sock_filter: u16 code, u8 jt, u8 jf, u32 k (little-end
   assert.deepEqual([...bytes.subarray(8, 16)], [0x15, 0, 5, 0, 0x06, 0x08, 0, 0]);
 });
 
+const membershipFrame = encodeMembershipFrame('02:00:00:00:00:01', '02:00:00:00:00:02', new Uint8Array(80));
+const otherEtherType = encodeEthernet({
+  destination: '02:00:00:00:00:01',
+  source: '02:00:00:00:00:02',
+  etherType: 0x88b6,
+  payload: new Uint8Array(80),
+});
+
+test('the responder filter: ARP, NS, NA and membership frames; nothing else', () => {
+  const responder = responderFilter();
+  const accepted = (frame: Uint8Array) => runBpf(responder, frame) !== 0;
+  assert.equal(accepted(gratuitousArpRequestFrame('198.51.100.7', '02:00:00:00:00:01')), true);
+  assert.equal(accepted(unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01')), true);
+  assert.equal(
+    accepted(
+      encodeNdpFrame('33:33:ff:00:00:07', '02:00:00:00:00:0a', {
+        type: 'ns',
+        source: '2001:db8:0:1::10',
+        destination: 'ff02::1:ff00:7',
+        hopLimit: 255,
+        target: '2001:db8:100::7',
+        sourceLinkLayer: '02:00:00:00:00:0a',
+      }),
+    ),
+    true,
+  );
+  assert.equal(accepted(membershipFrame), true);
+  assert.equal(accepted(otherEtherType), false);
+  const echo = unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01').slice();
+  echo[54] = 128;
+  assert.equal(accepted(echo), false, 'ICMPv6 echo request');
+});
+
 describe('ownedAddressFilter', () => {
   const owned = ownedAddressFilter(['198.51.100.7', '198.51.100.9'], [parseIpv6('2001:db8:100::7')!])!;
   const request = (targetIp: string, senderIp = '192.0.2.10') =>
@@ -82,7 +122,14 @@ describe('ownedAddressFilter', () => {
     assert.notEqual(runBpf(owned, ns('2001:db8:100::7')), 0);
     assert.equal(runBpf(owned, ns('2001:db8:100::8')), 0);
     assert.equal(runBpf(owned, ns('2001:db8:101::7')), 0);
-    assert.equal(runBpf(owned, unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01')), 0);
+    assert.notEqual(
+      runBpf(owned, unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:02')),
+      0,
+      'a NA for an owned IP: a conflict',
+    );
+    assert.equal(runBpf(owned, unsolicitedAdvertisementFrame('2001:db8:100::8', '02:00:00:00:00:02')), 0);
+    assert.notEqual(runBpf(owned, membershipFrame), 0);
+    assert.equal(runBpf(owned, otherEtherType), 0);
   });
 
   test('passes frames too short or too odd to judge, so userspace counts them as malformed', () => {

@@ -54,6 +54,28 @@ export function arpAndNeighborSolicitationFilter(): BpfInstruction[] {
 
 const ACCEPT = 0x40000;
 const op = (code: number, k = 0, jt = 0, jf = 0): BpfInstruction => ({ code, jt, jf, k });
+/** EtherType of membership frames (../frames/membership.ts). */
+const MEMBERSHIP_ETHERTYPE = 0x88b5;
+
+/**
+ * The responder's filter when no narrower one fits: ARP, NS and NA (a NA naming an IP we
+ * announce is a conflict), and membership frames (the LAN path of speaker/membership).
+ */
+export function responderFilter(): BpfInstruction[] {
+  return [
+    op(BpfOp.LoadHalfAbsolute, 12), // 0: EtherType
+    op(BpfOp.JumpIfEqual, 0x0806, 7, 0), // 1: ARP → 9
+    op(BpfOp.JumpIfEqual, MEMBERSHIP_ETHERTYPE, 6, 0), // 2: membership → 9
+    op(BpfOp.JumpIfEqual, 0x86dd, 0, 6), // 3: not IPv6 → 10
+    op(BpfOp.LoadByteAbsolute, 20), // 4: next header
+    op(BpfOp.JumpIfEqual, 58, 0, 4), // 5: not ICMPv6 → 10
+    op(BpfOp.LoadByteAbsolute, 54), // 6: ICMPv6 type
+    op(BpfOp.JumpIfEqual, 135, 1, 0), // 7: NS → 9
+    op(BpfOp.JumpIfEqual, 136, 0, 1), // 8: not NA → 10
+    op(BpfOp.Return, ACCEPT), // 9
+    op(BpfOp.Return, 0), // 10
+  ];
+}
 
 /** Most instructions a socket filter may have (BPF_MAXINSNS). */
 export const BPF_MAX_INSTRUCTIONS = 4096;
@@ -70,11 +92,11 @@ function ipv6Words(bytes: Uint8Array): number[] {
 
 /**
  * The filter for an interface answering `ipv4` and `ipv6` (16-byte addresses): the kernel
- * passes only ARP naming an owned IP (as target, or as sender: a conflict), NS whose
- * target is owned, and anything that is not well-formed enough to judge (too short,
- * not Ethernet/IPv4 ARP) so userspace counts it as malformed. A storm of requests for
- * other IPs then costs no userspace time at all. Undefined when the program would be too
- * long (use {@link arpAndNeighborSolicitationFilter} then).
+ * passes only ARP naming an owned IP (as target, or as sender: a conflict), NS and NA whose
+ * target is owned (a NA for it is a conflict), membership frames, and anything that is not
+ * well-formed enough to judge (too short, not Ethernet/IPv4 ARP) so userspace counts it as
+ * malformed. A storm of requests for other IPs then costs no userspace time at all.
+ * Undefined when the program would be too long (use {@link responderFilter} then).
  */
 export function ownedAddressFilter(
   ipv4: readonly string[],
@@ -101,11 +123,12 @@ export function ownedAddressFilter(
     op(BpfOp.JumpIfEqual, 58, 1, 0),
     op(BpfOp.Return, 0),
     op(BpfOp.LoadByteAbsolute, 54),
-    op(BpfOp.JumpIfEqual, 135, 1, 0),
+    op(BpfOp.JumpIfEqual, 135, 2, 0), // NS
+    op(BpfOp.JumpIfEqual, 136, 1, 0), // NA: the target is at the same offset
     op(BpfOp.Return, 0),
     op(BpfOp.LoadLength),
     op(BpfOp.JumpIfGreaterOrEqual, 78, 1, 0),
-    op(BpfOp.Return, ACCEPT), // short NS: malformed, for userspace to count
+    op(BpfOp.Return, ACCEPT), // short NS or NA: malformed, for userspace to count
   ];
   for (const address of ipv6) {
     const [w0, w1, w2, w3] = ipv6Words(address) as [number, number, number, number];
@@ -125,9 +148,11 @@ export function ownedAddressFilter(
   const head: BpfInstruction[] = [
     op(BpfOp.LoadHalfAbsolute, 12),
     op(BpfOp.JumpIfEqual, 0x0806, 0, 1),
-    op(BpfOp.JumpAlways, 3), // → ARP block at 6
+    op(BpfOp.JumpAlways, 5), // → ARP block at 8
     op(BpfOp.JumpIfEqual, 0x86dd, 0, 1),
-    op(BpfOp.JumpAlways, 1 + arp.length), // → NS block
+    op(BpfOp.JumpAlways, 3 + arp.length), // → NS/NA block
+    op(BpfOp.JumpIfEqual, MEMBERSHIP_ETHERTYPE, 0, 1),
+    op(BpfOp.Return, ACCEPT),
     op(BpfOp.Return, 0),
   ];
   const program = [...head, ...arp, ...ns];

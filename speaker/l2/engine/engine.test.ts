@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeFrame, encodeArpFrame } from '../frames/frame.ts';
+import { decodeFrame, encodeArpFrame, gratuitousArpRequestFrame } from '../frames/frame.ts';
+import { decodeMembershipFrame, encodeMembershipFrame } from '../frames/membership.ts';
 import { DEFAULT_SCHEDULE } from '../responder/schedule.ts';
-import { L2Engine } from './engine.ts';
+import { L2Engine, type LanHooks } from './engine.ts';
 import type { FromWorker, WorkerInterface } from './messages.ts';
 
 // The engine with an in-memory socket and a manual clock: which frames go out when. The
 // real socket and timers are exercised by the namespace tests (test/l2).
-function harness() {
+function harness(lan?: LanHooks) {
   let nowMs = 0;
   const timers: { at: number; callback: () => void; id: number }[] = [];
   let nextId = 1;
@@ -53,6 +54,7 @@ function harness() {
       const index = timers.findIndex((t) => t.id === id);
       if (index >= 0) timers.splice(index, 1);
     },
+    ...(lan ? { lan } : {}),
   });
   const advance = (ms: number) => {
     const until = nowMs + ms;
@@ -273,5 +275,56 @@ describe('L2Engine', () => {
       () => engine.announce('198.51.100.8', ['eth0']),
       (error: Error) => error.message.split('; ').length === 1 && /^eth0: /.test(error.message),
     );
+  });
+});
+
+describe('L2Engine: the membership LAN path', () => {
+  test('membership frames to us or to everyone go to membership; conflicts too; others are not ours', () => {
+    const heard: string[] = [];
+    const { engine, sockets } = harness({
+      frame: (iface, mac, payload) => heard.push(`frame ${iface} ${mac} ${payload.length}`),
+      conflict: (iface, ip, mac) => heard.push(`conflict ${iface} ${ip} ${mac}`),
+    });
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    const socket = sockets[0]!;
+    const payload = new Uint8Array(80);
+    socket.deliver(Buffer.from(encodeMembershipFrame(ETH0.mac, '02:00:00:00:00:0b', payload)));
+    socket.deliver(Buffer.from(encodeMembershipFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:0c', payload)));
+    socket.deliver(Buffer.from(encodeMembershipFrame('02:00:00:00:00:99', '02:00:00:00:00:0d', payload)));
+    socket.deliver(Buffer.from(gratuitousArpRequestFrame('198.51.100.7', '02:00:00:00:00:0b')));
+    assert.deepEqual(heard, [
+      'frame eth0 02:00:00:00:00:0b 80',
+      'frame eth0 02:00:00:00:00:0c 80',
+      'conflict eth0 198.51.100.7 02:00:00:00:00:0b',
+    ]);
+  });
+
+  test('sends membership frames from the interface MAC; a pinned interface stays open with nothing announced', () => {
+    const { engine, sockets } = harness();
+    engine.setInterfaces([ETH0, ETH1]);
+    assert.equal(
+      engine.sendMembership('eth0', '02:00:00:00:00:0b', new Uint8Array(70)),
+      false,
+      'no socket yet',
+    );
+    engine.pinInterfaces(new Set(['eth1']));
+    assert.deepEqual(
+      sockets.map((s) => [s.iface, s.closed]),
+      [['eth1', false]],
+    );
+    assert.equal(engine.sendMembership('eth1', '02:00:00:00:00:0b', new Uint8Array(70)), true);
+    const sent = decodeMembershipFrame(sockets[0]!.sent[0]!.frame);
+    assert.deepEqual(
+      { destination: sent?.destination, source: sent?.source, length: sent?.payload.length },
+      { destination: '02:00:00:00:00:0b', source: ETH1.mac, length: 70 },
+    );
+    // Announcing and withdrawing there does not close it while pinned; unpinning does.
+    engine.announce('198.51.100.7', ['eth1']);
+    engine.withdraw('198.51.100.7');
+    assert.equal(sockets[0]!.closed, false);
+    engine.pinInterfaces(new Set());
+    assert.equal(sockets[0]!.closed, true);
+    assert.deepEqual(engine.active(), []);
   });
 });

@@ -1,10 +1,11 @@
-import { arpAndNeighborSolicitationFilter, assembleBpf, ownedAddressFilter } from '../bpf/bpf.ts';
-import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../frames/addr.ts';
+import { assembleBpf, ownedAddressFilter, responderFilter } from '../bpf/bpf.ts';
+import { BROADCAST_MAC, multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../frames/addr.ts';
 import {
   gratuitousArpReplyFrame,
   gratuitousArpRequestFrame,
   unsolicitedAdvertisementFrame,
 } from '../frames/frame.ts';
+import { decodeMembershipFrame, encodeMembershipFrame } from '../frames/membership.ts';
 import { AnswerBudget, type RateLimit } from '../responder/rate-limiter.ts';
 import { respond } from '../responder/responder.ts';
 import { type AnnounceSchedule, burstOffsetsMs, DEFAULT_SCHEDULE } from '../responder/schedule.ts';
@@ -25,6 +26,16 @@ export interface EngineSocket {
   close(): void;
 }
 
+/**
+ * Where the engine hands what membership needs from the wire (speaker/membership, its LAN
+ * path): membership frames addressed to us, and conflicts (another host announcing an IP we
+ * announce: perhaps a speaker we cannot hear on the membership port).
+ */
+export interface LanHooks {
+  frame(iface: string, sourceMac: string, payload: Uint8Array): void;
+  conflict(iface: string, ip: string, otherMac: string): void;
+}
+
 /** What the engine needs from its thread: sockets, timers and the clock, injected. */
 export interface EngineDeps {
   openSocket(iface: WorkerInterface, onFrame: (frame: Buffer) => void): EngineSocket;
@@ -32,6 +43,7 @@ export interface EngineDeps {
   nowMs(): number;
   setTimer(callback: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
+  lan?: LanHooks;
 }
 
 interface OpenInterface {
@@ -42,7 +54,8 @@ interface OpenInterface {
   /** multicast MAC → number of owned IPv6 addresses needing it. */
   readonly groups: Map<string, number>;
   /** The owned set the kernel filter was last built for. */
-  filterFor: string;
+  /** undefined until the first narrowed filter is installed (the socket opens with the generic one). */
+  filterFor: string | undefined;
 }
 
 const isIpv6 = (ip: string) => ip.includes(':');
@@ -70,6 +83,8 @@ export class L2Engine {
   readonly #counters = new Map<string, number>();
   /** event key → last time logged (throttles per-frame warnings). */
   readonly #lastLogged = new Map<string, number>();
+  /** Interfaces kept open for membership's LAN path even when nothing is announced there. */
+  #pinned: ReadonlySet<string> = new Set();
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -109,6 +124,24 @@ export class L2Engine {
     }
   }
 
+  /**
+   * Keeps a socket open on `interfaces` whatever is announced there: membership's LAN path
+   * talks to peers over them (a node that gave an IP up to a peer it hears only there must
+   * keep hearing it).
+   */
+  pinInterfaces(interfaces: ReadonlySet<string>): void {
+    this.#pinned = new Set(interfaces);
+    // Announced IPs that fail to open report that through their own announce, not here.
+    this.#converge('');
+  }
+
+  /** Sends a membership message in a frame to `destinationMac` on `iface`; false when no socket is open there. */
+  sendMembership(iface: string, destinationMac: string, payload: Uint8Array): boolean {
+    const open = this.#open.get(iface);
+    if (!open) return false;
+    return this.#send(open, encodeMembershipFrame(destinationMac, open.info.mac, payload));
+  }
+
   counters(): CounterRow[] {
     return [...this.#counters].map(([key, value]) => {
       const [name, ip, iface, reason] = key.split('\u0000') as [CounterName, string, string, string];
@@ -126,6 +159,7 @@ export class L2Engine {
 
   stop(): void {
     this.#desired.clear();
+    this.#pinned = new Set();
     this.#converge();
     if (this.#refreshTimer !== undefined) this.#deps.clearTimer(this.#refreshTimer);
     this.#refreshTimer = undefined;
@@ -182,7 +216,7 @@ export class L2Engine {
         this.#cancelBurst(pairKey(ip, open.info));
         if (isIpv6(ip)) this.#leaveGroup(open, ip);
       }
-      if (open.owned.size === 0 || !sameLink) {
+      if ((open.owned.size === 0 && !this.#pinned.has(name)) || !sameLink) {
         open.socket.close();
         this.#open.delete(name);
         for (const ip of open.owned) this.#cancelBurst(pairKey(ip, open.info));
@@ -209,6 +243,20 @@ export class L2Engine {
       this.#startBurst(key, ip, open);
       this.#event('info', 'announcing', { ip, interface: iface.name, mac: iface.mac });
     }
+    for (const name of this.#pinned) {
+      const iface = this.#available.get(name);
+      if (!iface || this.#open.has(name)) continue;
+      try {
+        this.#openInterface(iface);
+      } catch (error) {
+        if (!this.#throttled(`pin|${name}`)) {
+          this.#event('warn', 'cannot open the interface for the membership LAN path', {
+            interface: name,
+            error: (error as Error).message,
+          });
+        }
+      }
+    }
     for (const open of this.#open.values()) this.#updateFilter(open);
     if (errors.length > 0) throw Object.assign(new Error(errors.join('; ')), { code });
   }
@@ -222,7 +270,7 @@ export class L2Engine {
       ownedAddressFilter(
         owned.filter((ip) => !isIpv6(ip)),
         owned.filter(isIpv6).map((ip) => parseIpv6(ip)!),
-      ) ?? arpAndNeighborSolicitationFilter();
+      ) ?? responderFilter();
     try {
       open.socket.setFilter(assembleBpf(program));
       open.filterFor = signature;
@@ -239,7 +287,7 @@ export class L2Engine {
       info: iface,
       owned: new Set(),
       groups: new Map(),
-      filterFor: '',
+      filterFor: undefined,
       socket: this.#deps.openSocket(iface, (frame) => this.#onFrame(open, frame)),
     };
     this.#open.set(iface.name, open);
@@ -269,6 +317,14 @@ export class L2Engine {
 
   #onFrame(open: OpenInterface, frame: Buffer): void {
     const name = open.info.name;
+    const membership = decodeMembershipFrame(frame);
+    if (membership) {
+      // Ours (unicast) or everyone's; a frame for another host seen on a promiscuous port is not.
+      if (membership.destination === open.info.mac || membership.destination === BROADCAST_MAC) {
+        this.#deps.lan?.frame(name, membership.source, membership.payload);
+      }
+      return;
+    }
     const outcome = respond(frame, open.info, (ip) => open.owned.has(ip), this.#budget, this.#deps.nowMs());
     switch (outcome.kind) {
       case 'reply':
@@ -298,6 +354,7 @@ export class L2Engine {
         break;
       case 'conflict':
         this.#count(Counter.Conflicts, outcome.ip, name);
+        this.#deps.lan?.conflict(name, outcome.ip, outcome.otherMac);
         if (!this.#throttled(`conflict|${outcome.ip}|${outcome.otherMac}`)) {
           this.#event('warn', 'another host announces an IP we own', {
             ip: outcome.ip,

@@ -7,6 +7,8 @@ export const EtherType = {
   Arp: 0x0806,
   Vlan: 0x8100,
   Ipv6: 0x86dd,
+  /** IEEE Std 802 Local Experimental EtherType 1: for protocols private to one network (ours: membership). */
+  LocalExperimental1: 0x88b5,
 } as const;
 
 /** Destination, source and EtherType. */

@@ -5,15 +5,19 @@
 // closes the port, it closes its sockets.
 import type { MessagePort } from 'node:worker_threads';
 import { loadNative } from '../../../native/index.ts';
-import { arpAndNeighborSolicitationFilter, assembleBpf } from '../bpf/bpf.ts';
+import type { LanLink } from '../../network-thread/lan-link.ts';
+import { assembleBpf, responderFilter } from '../bpf/bpf.ts';
 import { L2Engine } from '../engine/engine.ts';
 import type { FromWorker, ToWorker } from '../engine/messages.ts';
 
-const filter = assembleBpf(arpAndNeighborSolicitationFilter());
+const filter = assembleBpf(responderFilter());
 let native: ReturnType<typeof loadNative> | undefined;
 
-/** Runs one L2 engine answering the requests that arrive on `port`. */
-export function runL2Worker(port: MessagePort): void {
+/**
+ * Runs one L2 engine answering the requests that arrive on `port`; `lan` carries membership's
+ * LAN path over its sockets (absent: none).
+ */
+export function runL2Worker(port: MessagePort, lan?: LanLink): void {
   const post = (message: FromWorker) => port.postMessage(message);
   const engine = new L2Engine({
     openSocket(iface, onFrame) {
@@ -30,12 +34,18 @@ export function runL2Worker(port: MessagePort): void {
     nowMs: () => performance.now(),
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    ...(lan ? { lan } : {}),
   });
+  lan?.attachEngine(engine);
   let stopped = false;
+  const stop = () => {
+    lan?.attachEngine(undefined);
+    engine.stop();
+    stopped = true;
+  };
   // The main thread let go of us without a 'stop' (its side failed): close the sockets anyway.
   port.on('close', () => {
-    if (!stopped) engine.stop();
-    stopped = true;
+    if (!stopped) stop();
   });
 
   port.on('message', (message: ToWorker) => {
@@ -60,8 +70,7 @@ export function runL2Worker(port: MessagePort): void {
           post({ type: 'counters', id: message.id, counters: engine.counters(), active: engine.active() });
           return;
         case 'stop':
-          stopped = true;
-          engine.stop();
+          stop();
           post({ type: 'done', id: message.id });
           port.close();
           return;

@@ -46,7 +46,7 @@ test('a heartbeat encodes to the annotated fixture and decodes back', () => {
 });
 
 const messages = fc.record({
-  type: fc.constantFrom('Heartbeat' as const, 'Leave' as const),
+  type: fc.constantFrom('Heartbeat' as const, 'Leave' as const, 'Claim' as const),
   sender: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
   incarnation: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
   sequence: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),

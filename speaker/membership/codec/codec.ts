@@ -7,7 +7,7 @@ import { MacKey, macKeys } from './mac.ts';
  * |---|---|---|
  * | 0 | 2 | magic `MB` (0x4d 0x42) |
  * | 2 | 1 | version, 1 |
- * | 3 | 1 | type: 1 heartbeat, 2 leave |
+ * | 3 | 1 | type: 1 heartbeat, 2 leave, 3 claim (a heartbeat asking to be answered on the LAN path) |
  * | 4 | 8 | incarnation (u64): grows on every restart of the sender |
  * | 12 | 8 | sequence (u64): grows on every message within an incarnation |
  * | 20 | 8 | sentAtMs (u64): sender's wall clock, for the replay window |
@@ -19,7 +19,13 @@ import { MacKey, macKeys } from './mac.ts';
  * leave (which would force a takeover); sequence and timestamp make a captured datagram
  * useless once replayed (the protocol module checks them).
  */
-export const MessageType = { Heartbeat: 1, Leave: 2 } as const;
+/**
+ * Heartbeat and Leave go everywhere. Claim is a heartbeat sent over the LAN path (in an
+ * Ethernet frame, see speaker/l2/frames/membership.ts) by a speaker that does not hear the
+ * recipient on the membership port: "I am alive, and talk to me here". Speakers before the
+ * LAN path drop it as malformed; it never goes over UDP.
+ */
+export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 
 export const WIRE_VERSION = 1;

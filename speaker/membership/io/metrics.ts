@@ -6,6 +6,8 @@ import type { RejectCounts } from './reject-counts.ts';
 export interface MembershipMetrics {
   aliveMembers(count: number): void;
   failureDetected(peer: string): void;
+  /** Peers heard only on the LAN path: membership datagrams between us and them are dropped. */
+  lanOnlyPeers(count: number): void;
   /** Dropped datagrams since the last call, by reason (sent in batches, see reject-counts.ts). */
   messagesRejected(counts: RejectCounts): void;
 }
@@ -14,6 +16,7 @@ export interface MembershipMetrics {
 export const noMembershipMetrics: MembershipMetrics = {
   aliveMembers() {},
   failureDetected() {},
+  lanOnlyPeers() {},
   messagesRejected() {},
 };
 
@@ -30,6 +33,11 @@ export function promMembershipMetrics(registry: Registry): MembershipMetrics {
     labelNames: ['peer'],
     registers: [registry],
   });
+  const lanOnly = new Gauge({
+    name: 'metalbeacon_membership_lan_only_peers',
+    help: 'Peers heard only on the LAN path, not on the membership port (a firewall rule or a wrong interface between us)',
+    registers: [registry],
+  });
   const rejected = new Counter({
     name: 'metalbeacon_membership_messages_rejected_total',
     help: 'Membership datagrams dropped, by reason (malformed, bad-mac, replay, stale, unknown-sender, self; before any cryptography: unknown-source, source-mismatch, over-budget)',
@@ -39,6 +47,7 @@ export function promMembershipMetrics(registry: Registry): MembershipMetrics {
   return {
     aliveMembers: (count) => alive.set(count),
     failureDetected: (peer) => failures.inc({ peer }),
+    lanOnlyPeers: (count) => lanOnly.set(count),
     messagesRejected: (counts) => {
       for (const [reason, count] of Object.entries(counts) as [RejectReason, number][]) {
         rejected.inc({ reason }, count);

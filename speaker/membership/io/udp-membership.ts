@@ -13,12 +13,14 @@ import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig }
 import {
   aliveMembers,
   initialState,
+  type LanPath,
   type MembershipEvent,
   type MembershipState,
   type Now,
   step,
 } from '../protocol/protocol.ts';
-import { Screen } from '../protocol/screen.ts';
+import { Screen, type Source } from '../protocol/screen.ts';
+import type { LanPort } from './lan-port.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import { RejectCounter, type RejectCounts } from './reject-counts.ts';
 
@@ -39,6 +41,8 @@ export interface UdpMembershipOptions extends MembershipConfigInput {
   readonly peers: readonly MembershipPeer[];
   readonly metrics?: MembershipMetrics;
   readonly logger?: MembershipLogger;
+  /** The LAN path's wire (the L2 worker on the same thread); without it there is no LAN path. */
+  readonly lan?: LanPort;
   /** Ours must grow across restarts; default the wall clock in ms at start. */
   readonly incarnation?: bigint;
 }
@@ -113,6 +117,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private destinations = new Map<string, Destination>(); // node name -> where to send
   private readonly metrics: MembershipMetrics;
   private readonly logger: UdpMembershipOptions['logger'];
+  private readonly lan: LanPort | undefined;
   /** Read once: `socket.address()` throws after close. */
   private readonly local: LocalSocket;
   private closed = false;
@@ -131,7 +136,14 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       dualStack: bound.address === '::',
     };
     this.screen = new Screen(state.config.nodeName, state.config.maxClockSkewMs);
-    socket.on('message', (bytes, from) => this.receive(bytes, from.address, from.port));
+    this.lan = options.lan;
+    this.lan?.listen({
+      frame: (iface, mac, payload) => this.receive(payload, { kind: 'lan' }, { interface: iface, mac }),
+      conflict: (iface, _ip, mac) => this.handle({ type: 'lan-conflict', interface: iface, mac }),
+    });
+    socket.on('message', (bytes, from) =>
+      this.receive(bytes, { kind: 'udp', address: from.address, port: from.port }),
+    );
     socket.on('error', (error) => this.logger?.warn({ err: error }, 'membership socket error'));
     this.timer = setInterval(() => this.handle({ type: 'tick' }), state.config.tickMs);
     this.flushTimer = setInterval(() => this.flushRejects(), REJECT_FLUSH_MS);
@@ -216,19 +228,21 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     clearInterval(this.timer);
     clearInterval(this.flushTimer);
     this.flushRejects();
+    this.lan?.listen(undefined);
+    this.lan?.pin([]);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
-  /** One datagram: screened before any cryptography, counted when dropped. */
-  private receive(bytes: Uint8Array, address: string, port: number): void {
+  /** One datagram or LAN frame: screened before any cryptography, counted when dropped. */
+  private receive(bytes: Uint8Array, from: Source, lan?: LanPath): void {
     if (this.closed) return;
-    const verdict = this.screen.check(bytes, { kind: 'udp', address, port }, this.state.peers, now());
+    const verdict = this.screen.check(bytes, from, this.state.peers, now());
     if (verdict.admit) {
-      this.handle({ type: 'datagram', bytes });
+      this.handle(lan ? { type: 'datagram', bytes, lan } : { type: 'datagram', bytes });
       return;
     }
     this.rejects.add(verdict.reason);
-    if (verdict.reason === 'unknown-source') this.unknownSource = address;
+    if (verdict.reason === 'unknown-source' && from.kind === 'udp') this.unknownSource = from.address;
   }
 
   private flushRejects(): void {
@@ -285,6 +299,24 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
           break;
         case 'rejected':
           this.rejects.add(action.reason);
+          break;
+        case 'lan-send':
+          this.lan?.send(action.path, action.bytes);
+          break;
+        case 'lan-interfaces':
+          this.lan?.pin(action.interfaces);
+          break;
+        case 'lan-only':
+          this.metrics.lanOnlyPeers(this.state.lanOnly.length);
+          if (action.path) {
+            this.logger?.warn(
+              { peer: action.name, interface: action.path.interface, mac: action.path.mac },
+              'membership: peer heard only on the LAN path; membership datagrams between us are dropped ' +
+                '(a firewall rule on the membership port, or a wrong interface or address?)',
+            );
+          } else {
+            this.logger?.info({ peer: action.name }, 'membership: peer heard on the membership port again');
+          }
           break;
       }
     }

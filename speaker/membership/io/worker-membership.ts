@@ -47,7 +47,7 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
   /** Starts the part; throws MembershipConfigError (at once, on this thread) or MembershipBindError. */
   static async start(options: UdpMembershipOptions): Promise<WorkerMembership> {
     membershipConfig(options);
-    const { metrics: _metrics, logger: _logger, ...data } = options;
+    const { metrics: _metrics, logger: _logger, lan: _lan, ...data } = options;
     const workerData: WorkerStartData = data;
     // Whatever arrives after 'started' but before the instance listens is kept and replayed.
     const early: FromWorker[] = [];
@@ -145,8 +145,9 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
         break;
       }
       case 'metric':
-        if (message.metric === 'aliveMembers') metrics.aliveMembers(message.value);
-        else metrics.failureDetected(message.value);
+        if (message.metric === 'failureDetected') metrics.failureDetected(message.value);
+        else if (message.metric === 'lanOnlyPeers') metrics.lanOnlyPeers(message.value);
+        else metrics.aliveMembers(message.value);
         break;
       case 'rejected':
         for (const [reason, count] of Object.entries(message.counts) as [RejectReason, number][]) {

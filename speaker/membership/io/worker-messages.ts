@@ -2,8 +2,8 @@ import type { LocalSocket, MembershipPeer } from '../peers/peers.ts';
 import type { RejectCounts } from './reject-counts.ts';
 import type { UdpMembershipEvents, UdpMembershipOptions } from './udp-membership.ts';
 
-/** Start options that cross into the Worker (metrics and logger stay on the caller's thread). */
-export type WorkerStartData = Omit<UdpMembershipOptions, 'metrics' | 'logger'>;
+/** Start options that cross into the Worker (metrics, logger and the LAN port stay on their own threads). */
+export type WorkerStartData = Omit<UdpMembershipOptions, 'metrics' | 'logger' | 'lan'>;
 
 /** Caller → Worker. */
 export type ToWorker =
@@ -24,7 +24,7 @@ export type FromWorker =
       readonly event: keyof UdpMembershipEvents;
       readonly args: readonly unknown[];
     }
-  | { readonly type: 'metric'; readonly metric: 'aliveMembers'; readonly value: number }
+  | { readonly type: 'metric'; readonly metric: 'aliveMembers' | 'lanOnlyPeers'; readonly value: number }
   | { readonly type: 'metric'; readonly metric: 'failureDetected'; readonly value: string }
   /** Datagrams dropped since the previous one (at most one a second). */
   | { readonly type: 'rejected'; readonly counts: RejectCounts }

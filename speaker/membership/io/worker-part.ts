@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { LanPort } from './lan-port.ts';
 import type { MembershipMetrics } from './metrics.ts';
 import { MembershipBindError, UdpMembership, type UdpMembershipEvents } from './udp-membership.ts';
 import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts';
@@ -8,8 +9,15 @@ import type { FromWorker, ToWorker, WorkerStartData } from './worker-messages.ts
 // delay a detection nor stop our heartbeats long enough for the peers to raise a false alarm.
 // It talks to WorkerMembership over the port it is given (worker-messages.ts).
 
-/** Starts one membership with `data` and serves it on `port` until 'leave' or 'close'. */
-export async function runMembershipWorker(port: MessagePort, data: WorkerStartData): Promise<void> {
+/**
+ * Starts one membership with `data` and serves it on `port` until 'leave' or 'close'; `lan`
+ * is the LAN path's wire (the L2 part's sockets on this thread).
+ */
+export async function runMembershipWorker(
+  port: MessagePort,
+  data: WorkerStartData,
+  lan?: LanPort,
+): Promise<void> {
   // Until 'started' is out, the caller expects nothing else: hold logs and metrics of the start.
   let started = false;
   const held: FromWorker[] = [];
@@ -21,6 +29,7 @@ export async function runMembershipWorker(port: MessagePort, data: WorkerStartDa
   const metrics: MembershipMetrics = {
     aliveMembers: (value) => post({ type: 'metric', metric: 'aliveMembers', value }),
     failureDetected: (value) => post({ type: 'metric', metric: 'failureDetected', value }),
+    lanOnlyPeers: (value) => post({ type: 'metric', metric: 'lanOnlyPeers', value }),
     // One message per flush with every reason's count, however many datagrams were dropped.
     messagesRejected: (counts) => post({ type: 'rejected', counts }),
   };
@@ -33,7 +42,7 @@ export async function runMembershipWorker(port: MessagePort, data: WorkerStartDa
 
   let membership: UdpMembership;
   try {
-    membership = await UdpMembership.start({ ...data, metrics, logger });
+    membership = await UdpMembership.start({ ...data, metrics, logger, ...(lan ? { lan } : {}) });
   } catch (error) {
     const bind =
       error instanceof MembershipBindError

@@ -7,6 +7,14 @@ import type { MembershipConfig } from './config.ts';
  * to every peer each `heartbeatIntervalMs`, and declares a peer dead after `deadAfterMs`
  * of silence (a timeout detector; why not SWIM or phi-accrual: docs/adr/0002-membership.md).
  * The shell feeds it datagrams and timer ticks and carries out its actions.
+ *
+ * The LAN path (docs/adr/0005-membership-cut.md): speakers that share a LAN but not the
+ * membership port (a firewall rule, a wrong interface) would each elect owners from a
+ * different alive set and answer ARP for the same IPs. When the L2 responder sees another
+ * host announce an IP we announce (`lan-conflict`), we send that host a Claim in an
+ * Ethernet frame; a speaker that hears a peer only there keeps heartbeating it there, so
+ * both count each other alive and elect the same owner for every IP. Nothing is sent on
+ * the LAN path while the membership port works.
  */
 
 /** Two clocks: monotonic for timeouts (immune to NTP steps), wall clock for the replay window. */
@@ -18,6 +26,20 @@ export interface Now {
 /** unknown: not heard from since we started or it was (re)listed; left: said goodbye. */
 export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left';
 
+/** Where a peer is reached on the LAN path: one of our interfaces and the peer's MAC there. */
+export interface LanPath {
+  readonly interface: string;
+  readonly mac: string;
+}
+
+/** What we last heard from a peer on the LAN path. */
+export interface LanContact {
+  readonly path: LanPath;
+  readonly heardMonoMs: number;
+  /** Its last frame was a Claim: it does not hear us on the membership port, so we answer there. */
+  readonly wantsLan: boolean;
+}
+
 export interface PeerRecord {
   /**
    * In the current peer list. A removed peer's record stays, unlisted, for the replay
@@ -27,6 +49,9 @@ export interface PeerRecord {
   readonly listed: boolean;
   readonly status: PeerStatus;
   readonly lastHeardMonoMs: number | undefined;
+  /** Last datagram accepted on the membership port. */
+  readonly udpHeardMonoMs: number | undefined;
+  readonly lan: LanContact | undefined;
   /** Highest (incarnation, sequence) accepted: anything not above it is a replay. */
   readonly incarnation: bigint | undefined;
   readonly sequence: bigint | undefined;
@@ -50,11 +75,23 @@ export interface MembershipState {
   readonly settled: boolean;
   readonly leaving: boolean;
   readonly peers: ReadonlyMap<string, PeerRecord>; // node name -> record
+  /** `interface|mac` → when we last sent a Claim there because of a conflict (bounded). */
+  readonly conflictClaims: ReadonlyMap<string, number>;
+  /** Interfaces of the LAN paths in use, sorted (the shell keeps them open). */
+  readonly lanInterfaces: readonly string[];
+  /** Peers heard on the LAN path and not on the membership port, in peer-list order. */
+  readonly lanOnly: readonly string[];
 }
+
+/** Conflicts answered with a Claim: at most this many (interface, MAC) pairs remembered. */
+const MAX_CONFLICT_CLAIMS = 64;
 
 export type MembershipEvent =
   | { readonly type: 'tick' }
-  | { readonly type: 'datagram'; readonly bytes: Uint8Array }
+  /** `lan` set: it came in an Ethernet frame on that path; unset: on the membership port. */
+  | { readonly type: 'datagram'; readonly bytes: Uint8Array; readonly lan?: LanPath }
+  /** The L2 responder saw the host with `mac` announce an IP we announce on `interface`. */
+  | { readonly type: 'lan-conflict'; readonly interface: string; readonly mac: string }
   | { readonly type: 'set-peers'; readonly names: readonly string[] }
   | { readonly type: 'leave' };
 
@@ -67,7 +104,16 @@ export type MembershipAction =
   | { readonly type: 'peer-failed'; readonly name: string; readonly silentForMs: number }
   | { readonly type: 'peer-left'; readonly name: string }
   | { readonly type: 'peer-joined'; readonly name: string; readonly incarnation: bigint }
-  | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string };
+  | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string }
+  /** Send these bytes in an Ethernet frame on the path. */
+  | { readonly type: 'lan-send'; readonly path: LanPath; readonly bytes: Uint8Array }
+  /** The interfaces LAN paths use changed: keep sockets open on these, sorted. */
+  | { readonly type: 'lan-interfaces'; readonly interfaces: readonly string[] }
+  /**
+   * A peer is now heard on the LAN path while silent on the membership port (`path` set), or
+   * no longer needs it (undefined): something between us drops membership datagrams.
+   */
+  | { readonly type: 'lan-only'; readonly name: string; readonly path: LanPath | undefined };
 
 export interface StepResult {
   readonly state: MembershipState;
@@ -95,6 +141,9 @@ export function initialState(
     settled: false,
     leaving: false,
     peers: new Map(),
+    conflictClaims: new Map(),
+    lanInterfaces: [],
+    lanOnly: [],
   };
   return onSetPeers(empty, peerNames, now);
 }
@@ -108,6 +157,8 @@ export function aliveMembers(state: MembershipState): string[] {
 
 /** Advances the protocol by one event. Never throws on network input. */
 export function step(state: MembershipState, event: MembershipEvent, now: Now): StepResult {
+  // Conflicts come per frame, as fast as a LAN host sends them: the repeats cost nothing.
+  if (event.type === 'lan-conflict' && claimedRecently(state, event, now)) return { state, actions: [] };
   const before = aliveMembers(state);
   const actions: MembershipAction[] = [];
   let next: MembershipState;
@@ -116,7 +167,10 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
       next = onTick(state, now, actions);
       break;
     case 'datagram':
-      next = onDatagram(state, event.bytes, now, actions);
+      next = onDatagram(state, event.bytes, event.lan, now, actions);
+      break;
+    case 'lan-conflict':
+      next = onConflict(state, { interface: event.interface, mac: event.mac }, now, actions);
       break;
     case 'set-peers':
       next = onSetPeers(state, event.names, now);
@@ -126,11 +180,44 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
       break;
   }
   next = settle(next, now, actions);
+  next = trackLanPaths(next, now, actions);
   const after = aliveMembers(next);
   if (state.settled && (before.length !== after.length || before.some((name, i) => name !== after[i]))) {
     actions.push({ type: 'alive-changed', alive: after });
   }
   return { state: next, actions };
+}
+
+/** The peer talks to us on the LAN path and has been heard there recently. */
+function lanFresh(peer: PeerRecord, now: Now, deadAfterMs: number): peer is PeerRecord & { lan: LanContact } {
+  return peer.lan !== undefined && now.monoMs - peer.lan.heardMonoMs <= deadAfterMs;
+}
+
+/** Nothing from the peer on the membership port for half the dead time (a few heartbeats). */
+function udpSilent(peer: PeerRecord, now: Now, deadAfterMs: number): boolean {
+  return peer.udpHeardMonoMs === undefined || now.monoMs - peer.udpHeardMonoMs > deadAfterMs / 2;
+}
+
+/**
+ * Signs one message per LAN path in use: a Claim to a peer we do not hear on the membership
+ * port, a Heartbeat (or a Leave) to one that asked for it; each takes its own sequence number.
+ */
+function sendOnLan(
+  state: MembershipState,
+  type: 'Heartbeat' | 'Leave',
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  let next = state;
+  for (const peer of state.peers.values()) {
+    if (!peer.listed || !lanFresh(peer, now, state.config.deadAfterMs)) continue;
+    const silent = udpSilent(peer, now, state.config.deadAfterMs);
+    if (type === 'Heartbeat' && !silent && !peer.lan.wantsLan) continue;
+    const kind = type === 'Heartbeat' && silent ? 'Claim' : type;
+    actions.push({ type: 'lan-send', path: peer.lan.path, bytes: sign(next, kind, now) });
+    next = { ...next, nextSequence: next.nextSequence + 1n };
+  }
+  return next;
 }
 
 function sign(state: MembershipState, type: MembershipMessage['type'], now: Now): Uint8Array {
@@ -188,13 +275,72 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
       nextSequence: next.nextSequence + 1n,
       nextHeartbeatMonoMs: due > now.monoMs ? due : now.monoMs + heartbeatIntervalMs,
     };
+    next = sendOnLan(next, 'Heartbeat', now, actions);
   }
   return next;
+}
+
+/**
+ * Another host announces an IP we announce on `path.interface`: perhaps a speaker that
+ * cannot hear us on the membership port and took our IPs over. Send it a Claim on the LAN
+ * path, at most once a heartbeat interval per (interface, MAC); a speaker answers there and
+ * from then on both count each other alive. A host that is no speaker drops the frame.
+ */
+function onConflict(
+  state: MembershipState,
+  path: LanPath,
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  if (state.leaving) return state;
+  const key = `${path.interface}|${path.mac}`;
+  const last = state.conflictClaims.get(key);
+  if (last !== undefined && now.monoMs - last < state.config.heartbeatIntervalMs) return state;
+  actions.push({ type: 'lan-send', path, bytes: sign(state, 'Claim', now) });
+  const claims = new Map(state.conflictClaims);
+  claims.delete(key);
+  claims.set(key, now.monoMs);
+  // Conflicting MACs are whatever a LAN host puts in its frames: remember only the newest.
+  while (claims.size > MAX_CONFLICT_CLAIMS) claims.delete(claims.keys().next().value as string);
+  return { ...state, nextSequence: state.nextSequence + 1n, conflictClaims: claims };
+}
+
+function claimedRecently(state: MembershipState, path: LanPath, now: Now): boolean {
+  const last = state.conflictClaims.get(`${path.interface}|${path.mac}`);
+  return last !== undefined && now.monoMs - last < state.config.heartbeatIntervalMs;
+}
+
+/** Reports the interfaces LAN paths use and the peers heard only on the LAN path, when they change. */
+function trackLanPaths(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
+  const { deadAfterMs } = state.config;
+  const fresh = [...state.peers].filter(([, peer]) => peer.listed && lanFresh(peer, now, deadAfterMs));
+  const lanOnly = fresh.filter(([, peer]) => udpSilent(peer, now, deadAfterMs)).map(([name]) => name);
+  const interfaces = [...new Set(fresh.map(([, peer]) => peer.lan!.path.interface))].sort();
+  let next = state;
+  if (!sameList(lanOnly, state.lanOnly)) {
+    for (const name of lanOnly) {
+      if (!state.lanOnly.includes(name))
+        actions.push({ type: 'lan-only', name, path: state.peers.get(name)!.lan!.path });
+    }
+    for (const name of state.lanOnly)
+      if (!lanOnly.includes(name)) actions.push({ type: 'lan-only', name, path: undefined });
+    next = { ...next, lanOnly };
+  }
+  if (!sameList(interfaces, state.lanInterfaces)) {
+    actions.push({ type: 'lan-interfaces', interfaces });
+    next = { ...next, lanInterfaces: interfaces };
+  }
+  return next;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function onDatagram(
   state: MembershipState,
   bytes: Uint8Array,
+  lan: LanPath | undefined,
   now: Now,
   actions: MembershipAction[],
 ): MembershipState {
@@ -202,7 +348,8 @@ function onDatagram(
     actions.push({ type: 'rejected', reason, detail });
     return state;
   };
-  const decoded = decodeMessage(bytes, state.macKeys);
+  // A frame may be padded to the Ethernet minimum; a UDP datagram is exactly the message.
+  const decoded = decodeMessage(bytes, state.macKeys, lan === undefined);
   if (!decoded.ok) return reject(decoded.reason, decoded.detail);
   const message = decoded.message;
   if (message.sender === state.config.nodeName) {
@@ -228,11 +375,20 @@ function onDatagram(
       `${message.sender} incarnation ${message.incarnation} sequence ${message.sequence} is not after ${peer.incarnation}/${peer.sequence}`,
     );
   }
+  if (message.type === 'Claim' && lan === undefined) {
+    return reject(
+      'malformed',
+      `${message.sender} sent a Claim on the membership port; it belongs on the LAN path`,
+    );
+  }
   let record: PeerRecord = {
     ...peer,
     lastHeardMonoMs: now.monoMs,
     incarnation: message.incarnation,
     sequence: message.sequence,
+    ...(lan
+      ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: message.type === 'Claim' } }
+      : { udpHeardMonoMs: now.monoMs }),
   };
   if (message.type === 'Leave') {
     if (record.status !== 'left') {
@@ -273,6 +429,8 @@ function newPeer(now: Now): PeerRecord {
     listed: true,
     status: 'unknown',
     lastHeardMonoMs: undefined,
+    udpHeardMonoMs: undefined,
+    lan: undefined,
     incarnation: undefined,
     sequence: undefined,
     changedAtMonoMs: now.monoMs,
@@ -285,6 +443,7 @@ function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]):
   for (let i = 0; i < state.config.leaveRepeats; i++) {
     actions.push({ type: 'broadcast', bytes: sign(next, 'Leave', now) });
     next = { ...next, nextSequence: next.nextSequence + 1n };
+    next = sendOnLan(next, 'Leave', now, actions);
   }
   return { ...next, leaving: true };
 }

@@ -5,7 +5,7 @@ import { encodeMessage, type MembershipMessage } from '../codec/codec.ts';
 import { type LocalSocket, type MembershipPeer, sourceTable } from '../peers/peers.ts';
 import { membershipConfig } from './config.ts';
 import { initialState, type MembershipState, type Now, type PeerRecord, step } from './protocol.ts';
-import { DEFAULT_SCREEN_LIMITS, Screen, type UdpSource } from './screen.ts';
+import { DEFAULT_SCREEN_LIMITS, Screen, type Source } from './screen.ts';
 
 const key = Buffer.alloc(32, 7);
 const wrongKey = Buffer.alloc(32, 8);
@@ -16,8 +16,8 @@ const PEERS: MembershipPeer[] = [
   { name: 'node-b', address: '192.0.2.12', addresses: ['2001:db8:0:1::12'] },
   { name: 'node-c', address: '192.0.2.13' },
 ];
-const FROM_B: UdpSource = { kind: 'udp', address: '::ffff:192.0.2.12', port: 7951 };
-const FROM_C: UdpSource = { kind: 'udp', address: '::ffff:192.0.2.13', port: 7951 };
+const FROM_B: Source = { kind: 'udp', address: '::ffff:192.0.2.12', port: 7951 };
+const FROM_C: Source = { kind: 'udp', address: '::ffff:192.0.2.13', port: 7951 };
 
 function screen(limits = DEFAULT_SCREEN_LIMITS): Screen {
   const s = new Screen('node-a', 5000, limits);
@@ -29,6 +29,8 @@ const record = (overrides: Partial<PeerRecord> = {}): PeerRecord => ({
   listed: true,
   status: 'alive',
   lastHeardMonoMs: 0,
+  udpHeardMonoMs: 0,
+  lan: undefined,
   incarnation: 100n,
   sequence: 10n,
   changedAtMonoMs: 0,
@@ -48,7 +50,7 @@ const datagram = (overrides: Partial<MembershipMessage> = {}, signWith: Uint8Arr
 
 test('the source must be an address and port of the node the datagram claims to be', () => {
   const s = screen();
-  const verdict = (from: UdpSource, message: Partial<MembershipMessage> = {}) =>
+  const verdict = (from: Source, message: Partial<MembershipMessage> = {}) =>
     s.check(datagram(message), from, peers(), at(0));
   assert.deepEqual(verdict(FROM_B), { admit: true, lane: 'expected' });
   assert.deepEqual(verdict({ kind: 'udp', address: '192.0.2.12', port: 7951 }), {

@@ -13,7 +13,8 @@ import type { Now, PeerRecord } from './protocol.ts';
  * 2. the source: a UDP datagram must come from an address and port of the node it claims to
  *    be (`unknown-source`: no peer's address; `source-mismatch`: another peer's address, or
  *    not its speaker's port) — a spoofer must guess a real pair, and each one it guesses
- *    is limited below;
+ *    is limited below. A frame on the LAN path has no address to check: its MAC is
+ *    whatever the sender wrote, so it relies on the lanes and budgets alone;
  * 3. a listed peer (`unknown-sender`), sent within the clock skew (`stale`), not older than
  *    what the peer already sent us (`replay`);
  * 4. a budget per lane: a datagram that continues the peer's current incarnation within
@@ -28,13 +29,15 @@ import type { Now, PeerRecord } from './protocol.ts';
  * Pure: time is passed in; the buckets are its only state, one per listed peer at most.
  */
 
-/** Where a datagram came from. */
-export interface UdpSource {
-  readonly kind: 'udp';
-  /** As the socket reports it (see SourceTable). */
-  readonly address: string;
-  readonly port: number;
-}
+/** Where a datagram came from: the membership port, or a frame on the LAN path. */
+export type Source =
+  | {
+      readonly kind: 'udp';
+      /** As the socket reports it (see SourceTable). */
+      readonly address: string;
+      readonly port: number;
+    }
+  | { readonly kind: 'lan' };
 
 export type Screened =
   | { readonly admit: true; readonly lane: 'expected' | 'budgeted' }
@@ -97,17 +100,20 @@ export class Screen {
    * Screens one datagram. `peers` is the protocol's view (MembershipState.peers): who is
    * listed and the last (incarnation, sequence) accepted from each.
    */
-  check(bytes: Uint8Array, from: UdpSource, peers: ReadonlyMap<string, PeerRecord>, now: Now): Screened {
-    const peeked = peekHeader(bytes);
+  check(bytes: Uint8Array, from: Source, peers: ReadonlyMap<string, PeerRecord>, now: Now): Screened {
+    // A frame may be padded to the Ethernet minimum; a UDP datagram is exactly the message.
+    const peeked = peekHeader(bytes, from.kind === 'udp');
     if (!peeked.ok) return reject('malformed');
     const header = peeked.header;
     if (header.sender === this.#nodeName) return reject('self');
-    const names = this.#sources.get(from.address);
-    if (names === undefined) return reject('unknown-source');
-    const port = names.get(header.sender);
     const peer = peers.get(header.sender);
-    if (port === undefined) return reject(peer?.listed ? 'source-mismatch' : 'unknown-sender');
-    if (port !== from.port) return reject('source-mismatch');
+    if (from.kind === 'udp') {
+      const names = this.#sources.get(from.address);
+      if (names === undefined) return reject('unknown-source');
+      const port = names.get(header.sender);
+      if (port === undefined) return reject(peer?.listed ? 'source-mismatch' : 'unknown-sender');
+      if (port !== from.port) return reject('source-mismatch');
+    }
     if (!peer?.listed) return reject('unknown-sender');
     if (Math.abs(now.wallMs - header.sentAtMs) > this.#maxClockSkewMs) return reject('stale');
     let lane: 'expected' | 'budgeted' = 'budgeted';

@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeMessage } from '../codec/codec.ts';
+import { membershipConfig } from './config.ts';
+import {
+  aliveMembers,
+  initialState,
+  type LanPath,
+  type MembershipAction,
+  type MembershipEvent,
+  type MembershipState,
+  type Now,
+  step,
+} from './protocol.ts';
+
+// Two speakers on one LAN whose membership port is cut (a firewall rule), one direction or
+// both, with the LAN path between them: time and delivery are in the test's hands.
+
+const key = Buffer.alloc(32, 7);
+const WALL0 = 1_800_000_000_000;
+const at = (monoMs: number): Now => ({ monoMs, wallMs: WALL0 + monoMs });
+const MAC = { a: '02:00:00:00:00:0a', b: '02:00:00:00:00:0b' } as const;
+type Name = keyof typeof MAC;
+
+interface Links {
+  /** UDP from → to works. */
+  udp: (from: Name, to: Name) => boolean;
+  /** Frames cross the LAN. */
+  lan: boolean;
+}
+
+class Pair {
+  readonly states: Record<Name, MembershipState>;
+  readonly log: { atMs: number; node: Name; action: MembershipAction }[] = [];
+  nowMs = 0;
+  links: Links = { udp: () => true, lan: true };
+
+  constructor() {
+    this.states = {
+      a: initialState(membershipConfig({ nodeName: 'a', keys: [key] }), 1n, ['a', 'b'], at(0)),
+      b: initialState(membershipConfig({ nodeName: 'b', keys: [key] }), 2n, ['a', 'b'], at(0)),
+    };
+  }
+
+  /** Steps `node`, then delivers what it sent (synchronously: the LAN is fast). */
+  feed(node: Name, event: MembershipEvent): readonly MembershipAction[] {
+    const result = step(this.states[node], event, at(this.nowMs));
+    this.states[node] = result.state;
+    const other: Name = node === 'a' ? 'b' : 'a';
+    for (const action of result.actions) {
+      this.log.push({ atMs: this.nowMs, node, action });
+      if (action.type === 'broadcast' && this.links.udp(node, other)) {
+        this.feed(other, { type: 'datagram', bytes: action.bytes });
+      }
+      if (action.type === 'lan-send' && this.links.lan && action.path.mac === MAC[other]) {
+        // The receiver's path back: its interface and the sender's MAC.
+        this.feed(other, {
+          type: 'datagram',
+          bytes: action.bytes,
+          lan: { interface: 'eth0', mac: MAC[node] },
+        });
+      }
+    }
+    return result.actions;
+  }
+
+  /** Ticks both every 25 ms until `untilMs`. */
+  run(untilMs: number): void {
+    while (this.nowMs < untilMs) {
+      this.nowMs += 25;
+      this.feed('a', { type: 'tick' });
+      this.feed('b', { type: 'tick' });
+    }
+  }
+
+  actions(type: MembershipAction['type'], fromMs = 0, node?: Name) {
+    return this.log.filter((e) => e.action.type === type && e.atMs >= fromMs && (!node || e.node === node));
+  }
+}
+
+const conflict = (mac: string): MembershipEvent => ({ type: 'lan-conflict', interface: 'eth0', mac });
+
+test('port cut both ways: a conflict starts the LAN path, both count each other alive, and it goes quiet when the port works again', () => {
+  const pair = new Pair();
+  pair.run(300);
+  assert.deepEqual(
+    [aliveMembers(pair.states.a), aliveMembers(pair.states.b)],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+  );
+  assert.equal(pair.actions('lan-send').length, 0, 'nothing on the LAN path while the port works');
+
+  pair.links.udp = () => false;
+  pair.run(800);
+  assert.equal(
+    pair.actions('peer-failed', 300).length,
+    2,
+    'each takes the other for dead and takes its IPs over',
+  );
+  // a's responder sees b announce one of a's IPs (b's takeover burst): a claims on the LAN.
+  const sent = pair.feed('a', conflict(MAC.b));
+  assert.deepEqual(
+    sent.filter((x) => x.type === 'lan-send').map((x) => (x as { path: LanPath }).path),
+    [{ interface: 'eth0', mac: MAC.b }],
+  );
+  assert.deepEqual(aliveMembers(pair.states.b), ['a', 'b'], 'b hears a on the LAN path');
+  pair.run(900);
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b'], 'and a hears b: b claims back');
+  const lanOnly = pair.actions('lan-only', 800).map((e) => [e.node, (e.action as { name: string }).name]);
+  assert.deepEqual(lanOnly.sort(), [
+    ['a', 'b'],
+    ['b', 'a'],
+  ]);
+  assert.deepEqual(
+    pair
+      .actions('lan-interfaces', 800)
+      .map((e) => [e.node, (e.action as { interfaces: readonly string[] }).interfaces]),
+    [
+      ['b', ['eth0']],
+      ['a', ['eth0']],
+    ],
+  );
+  // Three seconds with the port still cut: nobody is taken for dead again.
+  pair.run(3900);
+  assert.equal(pair.actions('peer-failed', 800).length, 0);
+  const perNodePerSecond = pair.actions('lan-send', 2900).length / 2;
+  assert.ok(perNodePerSecond >= 19 && perNodePerSecond <= 21, `${perNodePerSecond} LAN frames a second each`);
+
+  // The port works again: the LAN path stops within the dead time and the pins go.
+  pair.links.udp = () => true;
+  pair.run(5000);
+  assert.deepEqual(pair.actions('lan-send', 4600), []);
+  assert.deepEqual(
+    pair
+      .actions('lan-interfaces', 3900)
+      .map((e) => (e.action as { interfaces: readonly string[] }).interfaces),
+    [[], []],
+  );
+  assert.equal(pair.states.a.lanOnly.length + pair.states.b.lanOnly.length, 0);
+  assert.equal(pair.actions('peer-failed', 800).length, 0);
+
+  // A real cut (nothing crosses) is still a failure, in the same dead time.
+  pair.links.lan = false;
+  pair.links.udp = () => false;
+  pair.run(5400);
+  assert.deepEqual(
+    pair
+      .actions('peer-failed', 5000)
+      .map((e) => [e.node, (e.action as { silentForMs: number }).silentForMs <= 325]),
+    [
+      ['a', true],
+      ['b', true],
+    ],
+  );
+});
+
+test('port cut one way: the side that hears nothing claims, the other answers on the LAN while asked', () => {
+  const pair = new Pair();
+  pair.run(300);
+  // a → b is dropped, b → a works: b takes a for dead, a still hears b.
+  pair.links.udp = (from) => from === 'b';
+  pair.run(800);
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b']);
+  assert.deepEqual(aliveMembers(pair.states.b), ['b']);
+  // b took a's IPs over; a sees it and claims.
+  pair.feed('a', conflict(MAC.b));
+  pair.run(3000);
+  assert.deepEqual(
+    [aliveMembers(pair.states.a), aliveMembers(pair.states.b)],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+  );
+  assert.equal(pair.actions('peer-failed', 800).length, 0);
+  // b, who hears a only there, asks (Claim); a, who hears b on the port, only answers.
+  const lanOnly = pair
+    .actions('lan-only', 800)
+    .map((e) => `${e.node}:${(e.action as { name: string }).name}`);
+  assert.deepEqual(lanOnly, ['b:a']);
+  assert.ok(pair.actions('lan-send', 2000, 'a').length >= 19);
+  assert.ok(pair.actions('lan-send', 2000, 'b').length >= 19);
+});
+
+test('conflicts: one Claim per MAC and heartbeat interval, at most 64 MACs remembered, none while leaving', () => {
+  const pair = new Pair();
+  pair.run(300);
+  pair.links.lan = false;
+  const claims = () => pair.actions('lan-send', 300, 'a').length;
+  for (let i = 0; i < 100; i++) pair.feed('a', conflict(MAC.b));
+  assert.equal(claims(), 1);
+  pair.nowMs += 50;
+  pair.feed('a', conflict(MAC.b));
+  assert.equal(claims(), 2);
+  // A host cycling through MACs gets a Claim each, but the memory stays bounded.
+  for (let i = 0; i < 500; i++)
+    pair.feed(
+      'a',
+      conflict(
+        `02:f0:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+      ),
+    );
+  assert.equal(pair.states.a.conflictClaims.size, 64);
+  pair.feed('a', { type: 'leave' });
+  const before = claims();
+  pair.nowMs += 100;
+  pair.feed('a', conflict(MAC.b));
+  assert.equal(claims(), before);
+});
+
+test('a leave goes on the LAN path too, so a peer cut off the port drops us at once', () => {
+  const pair = new Pair();
+  pair.run(300);
+  pair.links.udp = () => false;
+  pair.run(800);
+  pair.feed('a', conflict(MAC.b));
+  pair.run(1000);
+  pair.feed('a', { type: 'leave' });
+  assert.deepEqual(
+    pair.actions('peer-left', 1000).map((e) => [e.node, (e.action as { name: string }).name]),
+    [['b', 'a']],
+  );
+});
+
+test('a Claim on the membership port is malformed: it belongs on the LAN path', () => {
+  const pair = new Pair();
+  pair.run(300);
+  const claim = encodeMessage(
+    { type: 'Claim', sender: 'a', incarnation: 1n, sequence: 1000n, sentAtMs: WALL0 + 300 },
+    key,
+  );
+  const actions = pair.feed('b', { type: 'datagram', bytes: claim });
+  assert.deepEqual(
+    actions.map((x) => (x.type === 'rejected' ? x.reason : x.type)),
+    ['malformed'],
+  );
+});
