@@ -21,6 +21,7 @@ packages=(
   socat         # the lab's API forwarder
   procps        # sysctl
   libcap2-bin   # setcap, for the capabilities suites
+  nftables      # nft: test/membership/cut-netns.test.ts blocks the membership port between two nodes
 )
 [[ " $* " == *" --bench "* ]] && packages+=(keepalived)
 if [[ " $* " == *" --list "* ]]; then

@@ -5,6 +5,7 @@ import type { LanPath } from '../membership/protocol/protocol.ts';
 /** The part of the L2 engine the LAN path uses. */
 export interface LanEngine {
   sendMembership(iface: string, destinationMac: string, payload: Uint8Array): boolean;
+  broadcastMembership(payload: Uint8Array): void;
   pinInterfaces(interfaces: ReadonlySet<string>): void;
 }
 
@@ -35,6 +36,10 @@ export class LanLink implements LanPort, LanHooks {
 
   send(path: LanPath, bytes: Uint8Array): boolean {
     return this.#engine?.sendMembership(path.interface, path.mac, bytes) ?? false;
+  }
+
+  broadcast(bytes: Uint8Array): void {
+    this.#engine?.broadcastMembership(bytes);
   }
 
   pin(interfaces: readonly string[]): void {

@@ -77,9 +77,10 @@ export async function listObjects(topo: Topology, path: string): Promise<Record<
 }
 
 /**
- * Cuts every packet between `node` and the other nodes (blackhole routes to each other's LAN
- * addresses, both directions, both families) while the node stays on the LAN for clients:
- * membership sees it as gone, a client still hears it.
+ * Cuts everything between `node` and the other nodes while the node stays on the LAN for
+ * clients: blackhole routes to each other's LAN addresses (both directions, both families)
+ * and, in the LAN bridge, no frame between its port and theirs (so not the membership LAN
+ * path either, speaker/membership). Membership sees it as gone, a client still hears it.
  */
 export async function isolateFromPeers(topo: Topology, node: string, undo = false): Promise<void> {
   const self = topo.node(node);
@@ -94,4 +95,19 @@ export async function isolateFromPeers(topo: Topology, node: string, undo = fals
       await topo.lab.ip(from.short, ['-6', 'route', verb, 'blackhole', `${to.ipv6}/128`]);
     }
   }
+  const table = `isolate-${node}`;
+  if (undo) {
+    await topo.lab.exec('lan', ['nft', 'delete', 'table', 'bridge', table]);
+    return;
+  }
+  const port = self.link.portName;
+  const others = topo.nodes.filter((n) => n.name !== node).map((n) => n.link.portName);
+  const set = `{ ${others.join(', ')} }`;
+  await topo.lab.exec('lan', [
+    'nft',
+    `add table bridge ${table}; ` +
+      `add chain bridge ${table} forward { type filter hook forward priority 0 ; } ; ` +
+      `add rule bridge ${table} forward iifname ${port} oifname ${set} drop ; ` +
+      `add rule bridge ${table} forward iifname ${set} oifname ${port} drop`,
+  ]);
 }

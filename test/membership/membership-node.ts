@@ -1,10 +1,13 @@
 import { type MembershipPeer, UdpMembership } from '../../speaker/membership/io/udp-membership.ts';
+import { WorkerMembership } from '../../speaker/membership/io/worker-membership.ts';
 import { isolationVerdict } from '../../speaker/membership/isolation/split-brain.ts';
 
 // One speaker's membership in its own process: inside a lab namespace for
-// netns-partition.test.ts, on loopback for worker-loopback.test.ts. Prints one JSON line
-// per event, with the split-brain verdict (no API server here: unreachable), and leaves
-// gracefully on SIGTERM as the speaker daemon will.
+// netns-partition.test.ts and flood-netns.test.ts, on loopback for worker-loopback.test.ts.
+// Prints one JSON line per event, with the split-brain verdict (no API server here:
+// unreachable), the dropped datagrams by reason on SIGUSR2, and leaves gracefully on
+// SIGTERM as the speaker daemon will. `worker: true` runs it on the speaker's network
+// thread, as the daemon does.
 
 interface NodeArgs {
   name: string;
@@ -12,11 +15,13 @@ interface NodeArgs {
   peers: MembershipPeer[];
   bindAddress?: string;
   port?: number;
+  worker?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as NodeArgs;
 const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const membership = await UdpMembership.start({
+const start = args.worker ? WorkerMembership.start : UdpMembership.start;
+const membership = await start({
   nodeName: args.name,
   keys: [Buffer.from(args.keyHex, 'hex')],
   peers: args.peers,
@@ -40,4 +45,5 @@ membership.on('peer-left', (name) => print({ event: 'peer-left', name }));
 process.once('SIGTERM', () => {
   void membership.leave().then(() => print({ event: 'left' }));
 });
+process.on('SIGUSR2', () => print({ event: 'rejected', counts: membership.rejected() }));
 print({ event: 'ready', port: membership.port });

@@ -278,6 +278,33 @@ describe('L2Engine', () => {
   });
 });
 
+describe('L2Engine: defending an announced IP', () => {
+  test('another host announcing our IP gets a fresh burst back, at most once per 10 s (RFC 5227 §2.4)', () => {
+    const { engine, sockets, advance } = harness();
+    engine.setInterfaces([ETH0]);
+    engine.announce('198.51.100.7', ['eth0']);
+    advance(3000);
+    const socket = sockets[0]!;
+    const sentAt = () => socket.sent.map((s) => s.at);
+    const claim = () =>
+      socket.deliver(Buffer.from(gratuitousArpRequestFrame('198.51.100.7', '02:00:00:00:00:0b')));
+    const before = socket.sent.length;
+    claim();
+    advance(3000);
+    assert.deepEqual(sentAt().slice(before), [3000, 3000, 3500, 3500, 4000, 4000, 4500, 4500, 5000, 5000]);
+    claim();
+    advance(3000);
+    assert.equal(socket.sent.length, before + 10, 'no second defence within 10 s');
+    advance(4000);
+    claim();
+    assert.equal(socket.sent.length, before + 12, 'defended again after 10 s');
+    // Withdrawn: nothing of ours to defend, and the pending burst is cancelled.
+    engine.withdraw('198.51.100.7');
+    advance(3000);
+    assert.equal(socket.sent.length, before + 12);
+  });
+});
+
 describe('L2Engine: the membership LAN path', () => {
   test('membership frames to us or to everyone go to membership; conflicts too; others are not ours', () => {
     const heard: string[] = [];

@@ -59,6 +59,8 @@ interface OpenInterface {
 }
 
 const isIpv6 = (ip: string) => ip.includes(':');
+/** RFC 5227 §2.4: at most one defence of an address per this interval. */
+const DEFEND_INTERVAL_MS = 10_000;
 const pairKey = (ip: string, iface: WorkerInterface) => `${ip}|${iface.name}|${iface.ifindex}|${iface.mac}`;
 
 /**
@@ -83,6 +85,8 @@ export class L2Engine {
   readonly #counters = new Map<string, number>();
   /** event key → last time logged (throttles per-frame warnings). */
   readonly #lastLogged = new Map<string, number>();
+  /** pairKey → when we last defended it against a conflicting announcement (owned pairs only). */
+  readonly #defended = new Map<string, number>();
   /** Interfaces kept open for membership's LAN path even when nothing is announced there. */
   #pinned: ReadonlySet<string> = new Set();
 
@@ -140,6 +144,13 @@ export class L2Engine {
     const open = this.#open.get(iface);
     if (!open) return false;
     return this.#send(open, encodeMembershipFrame(destinationMac, open.info.mac, payload));
+  }
+
+  /** Broadcasts a membership message on every interface with an open socket. */
+  broadcastMembership(payload: Uint8Array): void {
+    for (const open of this.#open.values()) {
+      this.#send(open, encodeMembershipFrame(BROADCAST_MAC, open.info.mac, payload));
+    }
   }
 
   counters(): CounterRow[] {
@@ -214,6 +225,7 @@ export class L2Engine {
         if (sameLink && target.has(pairKey(ip, open.info))) continue;
         open.owned.delete(ip);
         this.#cancelBurst(pairKey(ip, open.info));
+        this.#defended.delete(pairKey(ip, open.info));
         if (isIpv6(ip)) this.#leaveGroup(open, ip);
       }
       if ((open.owned.size === 0 && !this.#pinned.has(name)) || !sameLink) {
@@ -354,6 +366,7 @@ export class L2Engine {
         break;
       case 'conflict':
         this.#count(Counter.Conflicts, outcome.ip, name);
+        this.#defend(open, outcome.ip);
         this.#deps.lan?.conflict(name, outcome.ip, outcome.otherMac);
         if (!this.#throttled(`conflict|${outcome.ip}|${outcome.otherMac}`)) {
           this.#event('warn', 'another host announces an IP we own', {
@@ -411,6 +424,22 @@ export class L2Engine {
       );
     }
     this.#bursts.set(key, timers);
+  }
+
+  /**
+   * Another host announced an IP we announce here: announce it again, as a fresh burst, at
+   * most once per DEFEND_INTERVAL (RFC 5227 §2.4 (b)). Between speakers that briefly both
+   * held it (one took it over while it could not hear the other), the one that gives it up
+   * cancels its burst when it withdraws and ours, lasting longer, leaves the clients with
+   * us; against a host that keeps claiming our IP it is one burst every 10 s, no fight.
+   */
+  #defend(open: OpenInterface, ip: string): void {
+    const key = pairKey(ip, open.info);
+    const now = this.#deps.nowMs();
+    const last = this.#defended.get(key);
+    if (last !== undefined && now - last < DEFEND_INTERVAL_MS) return;
+    this.#defended.set(key, now);
+    this.#startBurst(key, ip, open);
   }
 
   #cancelBurst(key: string): void {

@@ -8,6 +8,8 @@ import type { LanPath } from '../protocol/protocol.ts';
 export interface LanPort {
   /** Sends a membership message in a frame on `path`; false when no socket is open there. */
   send(path: LanPath, bytes: Uint8Array): boolean;
+  /** Broadcasts a membership message on every interface with an open socket. */
+  broadcast(bytes: Uint8Array): void;
   /** Keeps sockets open on these interfaces (the LAN paths in use), announced there or not. */
   pin(interfaces: readonly string[]): void;
   /** Where membership frames and conflicts seen on the wire go from now on; undefined: nowhere. */

@@ -303,6 +303,9 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
         case 'lan-send':
           this.lan?.send(action.path, action.bytes);
           break;
+        case 'lan-broadcast':
+          this.lan?.broadcast(action.bytes);
+          break;
         case 'lan-interfaces':
           this.lan?.pin(action.interfaces);
           break;

@@ -52,7 +52,9 @@ class Pair {
       if (action.type === 'broadcast' && this.links.udp(node, other)) {
         this.feed(other, { type: 'datagram', bytes: action.bytes });
       }
-      if (action.type === 'lan-send' && this.links.lan && action.path.mac === MAC[other]) {
+      const toOther =
+        (action.type === 'lan-send' && action.path.mac === MAC[other]) || action.type === 'lan-broadcast';
+      if (toOther && this.links.lan) {
         // The receiver's path back: its interface and the sender's MAC.
         this.feed(other, {
           type: 'datagram',
@@ -80,7 +82,7 @@ class Pair {
 
 const conflict = (mac: string): MembershipEvent => ({ type: 'lan-conflict', interface: 'eth0', mac });
 
-test('port cut both ways: a conflict starts the LAN path, both count each other alive, and it goes quiet when the port works again', () => {
+test('port cut both ways: the first to take the other for dead broadcasts a Claim, and both are alive again at once', () => {
   const pair = new Pair();
   pair.run(300);
   assert.deepEqual(
@@ -90,38 +92,39 @@ test('port cut both ways: a conflict starts the LAN path, both count each other 
       ['a', 'b'],
     ],
   );
-  assert.equal(pair.actions('lan-send').length, 0, 'nothing on the LAN path while the port works');
+  assert.equal(
+    pair.actions('lan-send').length + pair.actions('lan-broadcast').length,
+    0,
+    'nothing on the LAN path while the port works',
+  );
 
   pair.links.udp = () => false;
   pair.run(800);
-  assert.equal(
-    pair.actions('peer-failed', 300).length,
-    2,
-    'each takes the other for dead and takes its IPs over',
-  );
-  // a's responder sees b announce one of a's IPs (b's takeover burst): a claims on the LAN.
-  const sent = pair.feed('a', conflict(MAC.b));
+  // a's tick notices first; its Claim reaches b before b's own tick takes a for dead.
   assert.deepEqual(
-    sent.filter((x) => x.type === 'lan-send').map((x) => (x as { path: LanPath }).path),
-    [{ interface: 'eth0', mac: MAC.b }],
+    pair.actions('peer-failed', 300).map((e) => e.node),
+    ['a'],
   );
-  assert.deepEqual(aliveMembers(pair.states.b), ['a', 'b'], 'b hears a on the LAN path');
-  pair.run(900);
-  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b'], 'and a hears b: b claims back');
-  const lanOnly = pair.actions('lan-only', 800).map((e) => [e.node, (e.action as { name: string }).name]);
+  assert.equal(pair.actions('lan-broadcast', 300).length, 1, 'one Claim, on failure');
+  assert.deepEqual(
+    [aliveMembers(pair.states.a), aliveMembers(pair.states.b)],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+  );
+  const failedAt = pair.actions('peer-failed', 300)[0]!.atMs;
+  // b answers a's Claim with its next heartbeat, on the LAN path: a hears it within 50 ms.
+  const back = pair
+    .actions('alive-changed', failedAt, 'a')
+    .filter((e) => (e.action as unknown as { alive: string[] }).alive.length === 2);
+  assert.equal(back.length, 1);
+  assert.ok(back[0]!.atMs - failedAt <= 50, `a counts b alive again ${back[0]!.atMs - failedAt} ms later`);
+  const lanOnly = pair.actions('lan-only', 300).map((e) => [e.node, (e.action as { name: string }).name]);
   assert.deepEqual(lanOnly.sort(), [
     ['a', 'b'],
     ['b', 'a'],
   ]);
-  assert.deepEqual(
-    pair
-      .actions('lan-interfaces', 800)
-      .map((e) => [e.node, (e.action as { interfaces: readonly string[] }).interfaces]),
-    [
-      ['b', ['eth0']],
-      ['a', ['eth0']],
-    ],
-  );
   // Three seconds with the port still cut: nobody is taken for dead again.
   pair.run(3900);
   assert.equal(pair.actions('peer-failed', 800).length, 0);
@@ -134,9 +137,9 @@ test('port cut both ways: a conflict starts the LAN path, both count each other 
   assert.deepEqual(pair.actions('lan-send', 4600), []);
   assert.deepEqual(
     pair
-      .actions('lan-interfaces', 3900)
+      .actions('lan-interfaces', 300)
       .map((e) => (e.action as { interfaces: readonly string[] }).interfaces),
-    [[], []],
+    [['eth0'], ['eth0'], [], []],
   );
   assert.equal(pair.states.a.lanOnly.length + pair.states.b.lanOnly.length, 0);
   assert.equal(pair.actions('peer-failed', 800).length, 0);
@@ -156,17 +159,38 @@ test('port cut both ways: a conflict starts the LAN path, both count each other 
   );
 });
 
+test('a conflict starts the LAN path when the Claims sent on failure were lost', () => {
+  const pair = new Pair();
+  pair.run(300);
+  pair.links.udp = () => false;
+  pair.links.lan = false;
+  pair.run(800);
+  assert.deepEqual([aliveMembers(pair.states.a), aliveMembers(pair.states.b)], [['a'], ['b']]);
+  pair.links.lan = true;
+  // a's responder sees b announce one of a's IPs (b's takeover burst): a claims, to b's MAC.
+  const sent = pair.feed('a', conflict(MAC.b));
+  assert.deepEqual(
+    sent.filter((x) => x.type === 'lan-send').map((x) => (x as { path: LanPath }).path),
+    [{ interface: 'eth0', mac: MAC.b }],
+  );
+  assert.deepEqual(aliveMembers(pair.states.b), ['a', 'b'], 'b hears a on the LAN path');
+  pair.run(900);
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b'], 'and a hears b: b claims back');
+  pair.run(3000);
+  assert.equal(pair.actions('peer-failed', 800).length, 0);
+});
+
 test('port cut one way: the side that hears nothing claims, the other answers on the LAN while asked', () => {
   const pair = new Pair();
   pair.run(300);
-  // a → b is dropped, b → a works: b takes a for dead, a still hears b.
+  // a → b is dropped, b → a works: b takes a for dead (a still hears b), broadcasts a Claim,
+  // and a, asked, answers on the LAN path.
   pair.links.udp = (from) => from === 'b';
-  pair.run(800);
-  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b']);
-  assert.deepEqual(aliveMembers(pair.states.b), ['b']);
-  // b took a's IPs over; a sees it and claims.
-  pair.feed('a', conflict(MAC.b));
   pair.run(3000);
+  assert.deepEqual(
+    pair.actions('peer-failed', 300).map((e) => [e.node, (e.action as { name: string }).name]),
+    [['b', 'a']],
+  );
   assert.deepEqual(
     [aliveMembers(pair.states.a), aliveMembers(pair.states.b)],
     [
@@ -174,10 +198,11 @@ test('port cut one way: the side that hears nothing claims, the other answers on
       ['a', 'b'],
     ],
   );
-  assert.equal(pair.actions('peer-failed', 800).length, 0);
+  const failedAt = pair.actions('peer-failed', 300)[0]!.atMs;
+  assert.equal(pair.actions('peer-failed', failedAt + 1).length, 0);
   // b, who hears a only there, asks (Claim); a, who hears b on the port, only answers.
   const lanOnly = pair
-    .actions('lan-only', 800)
+    .actions('lan-only', 300)
     .map((e) => `${e.node}:${(e.action as { name: string }).name}`);
   assert.deepEqual(lanOnly, ['b:a']);
   assert.ok(pair.actions('lan-send', 2000, 'a').length >= 19);

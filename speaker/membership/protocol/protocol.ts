@@ -10,11 +10,12 @@ import type { MembershipConfig } from './config.ts';
  *
  * The LAN path (docs/adr/0005-membership-cut.md): speakers that share a LAN but not the
  * membership port (a firewall rule, a wrong interface) would each elect owners from a
- * different alive set and answer ARP for the same IPs. When the L2 responder sees another
- * host announce an IP we announce (`lan-conflict`), we send that host a Claim in an
- * Ethernet frame; a speaker that hears a peer only there keeps heartbeating it there, so
- * both count each other alive and elect the same owner for every IP. Nothing is sent on
- * the LAN path while the membership port works.
+ * different alive set and answer ARP for the same IPs. When a peer falls silent we
+ * broadcast a Claim in an Ethernet frame on the LAN; when the L2 responder sees another
+ * host announce an IP we announce (`lan-conflict`), we send that host one. A speaker that
+ * hears a peer only there keeps heartbeating it there, so both count each other alive and
+ * elect the same owner for every IP. Nothing is sent on the LAN path while the membership
+ * port works.
  */
 
 /** Two clocks: monotonic for timeouts (immune to NTP steps), wall clock for the replay window. */
@@ -107,6 +108,8 @@ export type MembershipAction =
   | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string }
   /** Send these bytes in an Ethernet frame on the path. */
   | { readonly type: 'lan-send'; readonly path: LanPath; readonly bytes: Uint8Array }
+  /** Send these bytes in a broadcast frame on every interface the L2 responder has open. */
+  | { readonly type: 'lan-broadcast'; readonly bytes: Uint8Array }
   /** The interfaces LAN paths use changed: keep sockets open on these, sorted. */
   | { readonly type: 'lan-interfaces'; readonly interfaces: readonly string[] }
   /**
@@ -239,6 +242,7 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
   const gapMs = now.monoMs - state.lastTickMonoMs;
   const sleptMs = gapMs > 2 * tickMs ? gapMs - tickMs : 0;
   const peers = new Map<string, PeerRecord>();
+  let failed = false;
   for (const [name, peer] of state.peers) {
     if (!peer.listed) {
       if (now.monoMs - peer.changedAtMonoMs <= 2 * maxClockSkewMs) peers.set(name, peer);
@@ -252,6 +256,7 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     if (record.status === 'alive' && silentForMs > deadAfterMs) {
       record = { ...record, status: 'dead', changedAtMonoMs: now.monoMs };
       actions.push({ type: 'peer-failed', name, silentForMs });
+      failed = true;
     }
     // Once any datagram of a gone peer's last incarnation is outside the replay window,
     // its counters are no longer needed, and forgetting them lets it rejoin even with a
@@ -266,6 +271,12 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     peers.set(name, record);
   }
   let next: MembershipState = { ...state, peers, lastTickMonoMs: now.monoMs };
+  if (failed && !state.leaving) {
+    // Dead, or only cut off the membership port while still on our LAN? A speaker that hears
+    // this answers on the LAN path, and is alive again before anyone takes its IPs for long.
+    actions.push({ type: 'lan-broadcast', bytes: sign(next, 'Claim', now) });
+    next = { ...next, nextSequence: next.nextSequence + 1n };
+  }
   if (!state.leaving && now.monoMs >= state.nextHeartbeatMonoMs) {
     actions.push({ type: 'broadcast', bytes: sign(next, 'Heartbeat', now) });
     // After a stall send one heartbeat, not a burst, and keep the rhythm from now.

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { FloodPlan } from '../../bench/membership-flood/flooder.ts';
+import { Lab, type LabDaemon, type LabLink } from '../../lab/netns.ts';
+import { waitFor } from '../../shared/runtime/wait-for.ts';
+
+// Three speakers' membership on a LAN (network namespaces, each on its speaker network
+// thread as the daemon runs it) while a fourth host floods one of them with junk that looks
+// right: real node names, current timestamps, wrong MACs, half of it from the other nodes'
+// spoofed addresses and port. No speaker may take a peer for dead (a false failover), and
+// the flooded one must have dropped the flood before any cryptography (its counters by
+// reason). The benchmark (npm run bench:membership-flood) runs the full cluster at
+// 100,000 datagrams a second for 30 s; this is the shorter check.
+
+const script = fileURLToPath(new URL('./membership-node.ts', import.meta.url));
+const FLOODER = fileURLToPath(new URL('../../bench/membership-flood/flooder.ts', import.meta.url));
+const names = ['n1', 'n2', 'n3'] as const;
+const keyHex = randomBytes(32).toString('hex');
+const address = (i: number) => `192.0.2.${21 + i}`;
+const peers = names.map((name, i) => ({ name, address: address(i) }));
+const SECONDS = 8;
+const RATE = 30_000;
+
+let lab: Lab;
+const links = new Map<string, LabLink>();
+const daemons = new Map<string, LabDaemon>();
+
+before(async () => {
+  lab = await Lab.create('mbflood');
+  await lab.addBridge();
+  for (const [i, name] of names.entries()) {
+    await lab.addHost(name);
+    links.set(name, await lab.connect(name, { ipv4: `${address(i)}/24` }));
+  }
+  await lab.addHost('attacker');
+  await lab.connect('attacker', { ipv4: '192.0.2.66/24' });
+  for (const name of names) {
+    const args = { name, keyHex, peers, bindAddress: '0.0.0.0', worker: true };
+    daemons.set(name, lab.spawn(name, [process.execPath, script, JSON.stringify(args)]));
+  }
+});
+after(() => lab.destroy());
+
+interface Line {
+  event: string;
+  alive?: string[];
+  name?: string;
+  counts?: Record<string, number>;
+}
+
+const lines = (name: string): Line[] =>
+  daemons
+    .get(name)!
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
+
+test(`a ${RATE}/s flood of well-formed junk for ${SECONDS} s: no false failover, the flood dropped unverified`, async () => {
+  for (const name of names) {
+    await waitFor(`${name} sees all three`, () =>
+      lines(name).some((l) => l.event === 'alive' && l.alive?.length === 3) ? true : undefined,
+    );
+  }
+  const plan: FloodPlan = {
+    interface: 'eth0',
+    seconds: SECONDS,
+    perSecond: RATE,
+    targetMac: links.get('n1')!.mac,
+    targetIp: address(0),
+    port: 7951,
+    ownIp: '192.0.2.66',
+    nodes: peers.slice(1).map((p) => ({ name: p.name, ip: p.address })),
+    targetName: 'n1',
+  };
+  const flooder = lab.spawn('attacker', [process.execPath, FLOODER, JSON.stringify(plan)]);
+  await flooder.exited;
+  const flood = JSON.parse(flooder.output().trim().split('\n').at(-1) ?? '{}') as { sent?: number };
+  // The counts cross from the network thread once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  daemons.get('n1')!.child.kill('SIGUSR2');
+  const counts = await waitFor(
+    'n1 reports its dropped datagrams',
+    () => lines('n1').find((l) => l.event === 'rejected')?.counts,
+  );
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const detail = `flood sent ${flood.sent}; n1 dropped ${JSON.stringify(counts)}`;
+  assert.ok((flood.sent ?? 0) >= RATE * SECONDS * 0.5, detail);
+  // Most of the flood reached n1 and was dropped by the screen, before any HMAC.
+  assert.ok(total >= (flood.sent ?? 0) * 0.5, detail);
+  // Only what the budgeted lane let through was verified: 10 a second per spoofed peer, and
+  // a burst of 10 each.
+  assert.ok((counts['bad-mac'] ?? 0) <= 2 * (10 + 10 * (SECONDS + 2)), `few HMACs: ${detail}`);
+  assert.ok((counts['over-budget'] ?? 0) > 0 && (counts['unknown-source'] ?? 0) > 0, detail);
+  for (const name of names) {
+    assert.deepEqual(
+      lines(name).filter((l) => l.event === 'peer-failed'),
+      [],
+      `${name} took nobody for dead; ${detail}`,
+    );
+    const last = lines(name)
+      .filter((l) => l.event === 'alive')
+      .at(-1);
+    assert.deepEqual(last?.alive, ['n1', 'n2', 'n3'], name);
+  }
+});
