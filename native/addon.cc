@@ -49,6 +49,7 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   metalbeacon::InitTcpLiveness(env, exports);
   metalbeacon::InitMemory(env, exports);
   metalbeacon::InitUdpSocket(env, exports);
+  metalbeacon::InitSocketFilter(env, exports);
   return exports;
 }
 

@@ -78,6 +78,8 @@ export interface NativeAddon {
   UdpSocket: new (options: UdpSocketOptions) => UdpSocket;
   /** malloc_trim(0): hands the free pages of every malloc arena back to the kernel; true when some went. */
   trimMalloc(): boolean;
+  /** SO_ATTACH_FILTER on the socket `fd` (replaces its program). Throws a system error (with `code`). */
+  attachSocketFilter(fd: number, program: Buffer): void;
 }
 
 /** The addon could not be loaded (not built, or built for another platform). */

@@ -10,11 +10,20 @@ export const BpfOp = {
   LoadHalfAbsolute: 0x28, // BPF_LD | BPF_H | BPF_ABS
   LoadByteAbsolute: 0x30, // BPF_LD | BPF_B | BPF_ABS
   LoadLength: 0x80, // BPF_LD | BPF_W | BPF_LEN
+  AndConstant: 0x54, // BPF_ALU | BPF_AND | BPF_K
   JumpAlways: 0x05, // BPF_JMP | BPF_JA
   JumpIfEqual: 0x15, // BPF_JMP | BPF_JEQ | BPF_K
   JumpIfGreaterOrEqual: 0x35, // BPF_JMP | BPF_JGE | BPF_K
   Return: 0x06, // BPF_RET | BPF_K
 } as const;
+
+/**
+ * Special load offsets (linux/filter.h): `SKF_NET_OFF + n` reads byte n of the network
+ * (IP) header wherever the program's packet starts (a UDP socket's filter starts at the UDP
+ * header); `SKF_AD_OFF + SKF_AD_RANDOM` loads a random 32-bit number (sampling).
+ */
+export const SKF_NET_OFF = -0x100000;
+export const SKF_AD_RANDOM_OFFSET = -0x1000 + 56;
 
 /** One `struct sock_filter`. */
 export interface BpfInstruction {
@@ -159,30 +168,58 @@ export function ownedAddressFilter(
   return program.length <= BPF_MAX_INSTRUCTIONS ? program : undefined;
 }
 
+/** What a program may read besides its packet (see {@link SKF_NET_OFF}), for {@link runBpf}. */
+export interface BpfContext {
+  /** The network header and what follows (a UDP socket's filter sees the packet from UDP on). */
+  readonly network?: Uint8Array;
+  /** The kernel's random number for SKF_AD_RANDOM (a 32-bit unsigned integer). */
+  readonly random?: () => number;
+}
+
+/** `size` bytes at the (possibly special, see SKF_NET_OFF) offset `k`, big-endian; undefined when out of bounds. */
+function load(packet: Uint8Array, context: BpfContext, k: number, size: 1 | 2 | 4): number | undefined {
+  const offset = k | 0; // the kernel reads k as a signed 32-bit offset
+  if (size === 4 && offset === SKF_AD_RANDOM_OFFSET) return (context.random?.() ?? 0) >>> 0;
+  let bytes = packet;
+  let at = offset;
+  if (offset < 0) {
+    if (offset < SKF_NET_OFF || !context.network) return undefined;
+    bytes = context.network;
+    at = offset - SKF_NET_OFF;
+  }
+  if (at + size > bytes.length) return undefined;
+  let value = 0;
+  for (let i = 0; i < size; i++) value = value * 256 + bytes[at + i]!;
+  return value;
+}
+
 /** Interpreter for the subset above, so the filter's logic is tested without a kernel. */
-export function runBpf(program: readonly BpfInstruction[], packet: Uint8Array): number {
+export function runBpf(
+  program: readonly BpfInstruction[],
+  packet: Uint8Array,
+  context: BpfContext = {},
+): number {
   let accumulator = 0;
   for (let pc = 0; pc < program.length; ) {
     const instruction = program[pc]!;
     switch (instruction.code) {
       case BpfOp.LoadHalfAbsolute:
-        if (instruction.k + 2 > packet.length) return 0; // out of bounds aborts with 0, as in the kernel
-        accumulator = (packet[instruction.k]! << 8) | packet[instruction.k + 1]!;
-        pc++;
-        break;
       case BpfOp.LoadByteAbsolute:
-        if (instruction.k + 1 > packet.length) return 0;
-        accumulator = packet[instruction.k]!;
+      case BpfOp.LoadWordAbsolute: {
+        const size =
+          instruction.code === BpfOp.LoadByteAbsolute
+            ? 1
+            : instruction.code === BpfOp.LoadHalfAbsolute
+              ? 2
+              : 4;
+        const value = load(packet, context, instruction.k, size);
+        if (value === undefined) return 0; // out of bounds aborts with 0, as in the kernel
+        accumulator = value;
         pc++;
         break;
-      case BpfOp.LoadWordAbsolute:
-        if (instruction.k + 4 > packet.length) return 0;
-        accumulator =
-          ((packet[instruction.k]! << 24) |
-            (packet[instruction.k + 1]! << 16) |
-            (packet[instruction.k + 2]! << 8) |
-            packet[instruction.k + 3]!) >>>
-          0;
+      }
+      case BpfOp.AndConstant:
+        accumulator = (accumulator & instruction.k) >>> 0;
         pc++;
         break;
       case BpfOp.LoadLength:

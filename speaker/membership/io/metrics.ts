@@ -8,6 +8,8 @@ export interface MembershipMetrics {
   failureDetected(peer: string): void;
   /** Peers heard only on the LAN path: membership datagrams between us and them are dropped. */
   lanOnlyPeers(count: number): void;
+  /** Sources whose datagrams the kernel samples because they flood us (see flood-guard.ts). */
+  floodedSources(count: number): void;
   /** Dropped datagrams since the last call, by reason (sent in batches, see reject-counts.ts). */
   messagesRejected(counts: RejectCounts): void;
 }
@@ -17,6 +19,7 @@ export const noMembershipMetrics: MembershipMetrics = {
   aliveMembers() {},
   failureDetected() {},
   lanOnlyPeers() {},
+  floodedSources() {},
   messagesRejected() {},
 };
 
@@ -38,6 +41,11 @@ export function promMembershipMetrics(registry: Registry): MembershipMetrics {
     help: 'Peers heard only on the LAN path, not on the membership port (a firewall rule or a wrong interface between us)',
     registers: [registry],
   });
+  const flooded = new Gauge({
+    name: 'metalbeacon_membership_flooded_sources',
+    help: 'Sources (a peer address, or all unlisted ones as one) flooding the membership port; the kernel samples their datagrams',
+    registers: [registry],
+  });
   const rejected = new Counter({
     name: 'metalbeacon_membership_messages_rejected_total',
     help: 'Membership datagrams dropped, by reason (malformed, bad-mac, replay, stale, unknown-sender, self; before any cryptography: unknown-source, source-mismatch, over-budget)',
@@ -48,6 +56,7 @@ export function promMembershipMetrics(registry: Registry): MembershipMetrics {
     aliveMembers: (count) => alive.set(count),
     failureDetected: (peer) => failures.inc({ peer }),
     lanOnlyPeers: (count) => lanOnly.set(count),
+    floodedSources: (count) => flooded.set(count),
     messagesRejected: (counts) => {
       for (const [reason, count] of Object.entries(counts) as [RejectReason, number][]) {
         rejected.inc({ reason }, count);

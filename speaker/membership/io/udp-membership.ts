@@ -7,9 +7,11 @@ import {
   type LocalSocket,
   type MembershipPeer,
   resolvePeers,
+  type SourceTable,
   sourceTable,
 } from '../peers/peers.ts';
 import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from '../protocol/config.ts';
+import { FloodGuard, OTHER_SOURCES } from '../protocol/flood-guard.ts';
 import {
   aliveMembers,
   initialState,
@@ -20,6 +22,13 @@ import {
   step,
 } from '../protocol/protocol.ts';
 import { Screen, type Source } from '../protocol/screen.ts';
+import {
+  filterSources,
+  floodKey,
+  membershipSocketFilter,
+  PASS_EVERYTHING,
+} from '../protocol/socket-filter.ts';
+import { KernelFilter } from './kernel-filter.ts';
 import type { LanPort } from './lan-port.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import { RejectCounter, type RejectCounts } from './reject-counts.ts';
@@ -30,6 +39,8 @@ const REJECT_FLUSH_MS = 1000;
 const UNKNOWN_SOURCE_LOG_MS = 60_000;
 /** Room in the kernel for datagrams that arrive while the thread is busy (capped by net.core.rmem_max). */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** Under a flood, the kernel passes one in this many of a flooding source's other datagrams. */
+const SAMPLE_ONE_IN = 64;
 
 export type { MembershipPeer };
 
@@ -111,6 +122,12 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private readonly flushTimer: NodeJS.Timeout;
   private readonly screen: Screen;
   private readonly rejects = new RejectCounter();
+  private readonly guard = new FloodGuard();
+  /** The kernel's first screen, when the addon and Node allow one (io/kernel-filter.ts). */
+  private kernelFilter: KernelFilter | undefined;
+  private sources: SourceTable = new Map();
+  /** Sources the kernel samples now (flood-guard keys). */
+  private sampled: ReadonlySet<string> = new Set();
   /** An address of no peer seen since the last warning about them, and when that was. */
   private unknownSource: string | undefined;
   private unknownSourceLoggedAt = Number.NEGATIVE_INFINITY;
@@ -136,6 +153,10 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       dualStack: bound.address === '::',
     };
     this.screen = new Screen(state.config.nodeName, state.config.maxClockSkewMs);
+    const filter = KernelFilter.of(socket);
+    if (typeof filter === 'string') {
+      this.logger?.info({ reason: filter }, 'membership: no kernel filter; floods are dropped on the thread');
+    } else this.kernelFilter = filter;
     this.lan = options.lan;
     this.lan?.listen({
       frame: (iface, mac, payload) => this.receive(payload, { kind: 'lan' }, { interface: iface, mac }),
@@ -198,7 +219,9 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     const { destinations, problems } = resolvePeers(peers, this.localSocket());
     for (const problem of problems) this.logger?.warn({ problem }, 'membership: peer skipped');
     this.destinations = destinations;
-    this.screen.setSources(sourceTable(peers, this.localSocket()));
+    this.sources = sourceTable(peers, this.localSocket());
+    this.screen.setSources(this.sources);
+    this.updateKernelFilter();
     this.handle({ type: 'set-peers', names: [...destinations.keys()] });
     return problems;
   }
@@ -242,13 +265,55 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       return;
     }
     this.rejects.add(verdict.reason);
-    if (verdict.reason === 'unknown-source' && from.kind === 'udp') this.unknownSource = from.address;
+    if (from.kind !== 'udp') return;
+    if (verdict.reason === 'unknown-source') {
+      this.unknownSource = from.address;
+      this.guard.dropped(OTHER_SOURCES);
+    } else this.guard.dropped(floodKey(from.address));
+  }
+
+  /** The kernel filter for the current sources, incarnations and floods (installed only when it changed). */
+  private updateKernelFilter(): void {
+    if (!this.kernelFilter) return;
+    const { sources, others } = filterSources(this.sources, this.state.peers, this.sampled);
+    const program =
+      this.sampled.size === 0 ? undefined : membershipSocketFilter(sources, others, SAMPLE_ONE_IN);
+    try {
+      // Nothing sampled (or too many sources for one program): pass everything to the screen.
+      this.kernelFilter.apply(program ?? PASS_EVERYTHING);
+    } catch (error) {
+      this.logger?.warn(
+        { err: error },
+        'membership: the kernel refused the filter; floods are dropped on the thread',
+      );
+      this.kernelFilter = undefined;
+    }
   }
 
   private flushRejects(): void {
     const batch = this.rejects.sinceLastFlush();
     if (batch) this.metrics.messagesRejected(batch);
     const nowMs = performance.now();
+    const { sampled, changed, rates } = this.guard.flush(nowMs);
+    if (changed) {
+      const before = this.sampled;
+      this.sampled = new Set(sampled);
+      this.metrics.floodedSources(sampled.length);
+      for (const source of sampled) {
+        if (before.has(source)) continue;
+        this.logger?.warn(
+          {
+            source: source === OTHER_SOURCES ? 'addresses of no peer' : source,
+            droppedPerSecond: rates.get(source),
+          },
+          `membership: flood; the kernel now passes only the current incarnation of its speaker and 1 in ${SAMPLE_ONE_IN} of the rest`,
+        );
+      }
+      for (const source of before) {
+        if (!this.sampled.has(source)) this.logger?.info({ source }, 'membership: flood over');
+      }
+    }
+    this.updateKernelFilter();
     if (this.unknownSource !== undefined && nowMs - this.unknownSourceLoggedAt >= UNKNOWN_SOURCE_LOG_MS) {
       this.logger?.warn(
         { source: this.unknownSource, dropped: this.rejects.totals()['unknown-source'] },

@@ -147,6 +147,7 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
       case 'metric':
         if (message.metric === 'failureDetected') metrics.failureDetected(message.value);
         else if (message.metric === 'lanOnlyPeers') metrics.lanOnlyPeers(message.value);
+        else if (message.metric === 'floodedSources') metrics.floodedSources(message.value);
         else metrics.aliveMembers(message.value);
         break;
       case 'rejected':

@@ -24,7 +24,11 @@ export type FromWorker =
       readonly event: keyof UdpMembershipEvents;
       readonly args: readonly unknown[];
     }
-  | { readonly type: 'metric'; readonly metric: 'aliveMembers' | 'lanOnlyPeers'; readonly value: number }
+  | {
+      readonly type: 'metric';
+      readonly metric: 'aliveMembers' | 'lanOnlyPeers' | 'floodedSources';
+      readonly value: number;
+    }
   | { readonly type: 'metric'; readonly metric: 'failureDetected'; readonly value: string }
   /** Datagrams dropped since the previous one (at most one a second). */
   | { readonly type: 'rejected'; readonly counts: RejectCounts }

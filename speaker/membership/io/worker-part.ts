@@ -30,6 +30,7 @@ export async function runMembershipWorker(
     aliveMembers: (value) => post({ type: 'metric', metric: 'aliveMembers', value }),
     failureDetected: (value) => post({ type: 'metric', metric: 'failureDetected', value }),
     lanOnlyPeers: (value) => post({ type: 'metric', metric: 'lanOnlyPeers', value }),
+    floodedSources: (value) => post({ type: 'metric', metric: 'floodedSources', value }),
     // One message per flush with every reason's count, however many datagrams were dropped.
     messagesRejected: (counts) => post({ type: 'rejected', counts }),
   };

@@ -1,0 +1,54 @@
+/**
+ * Decides which sources the kernel filter samples (./socket-filter.ts): a source that sent
+ * us more than `thresholdPerSecond` datagrams the screen dropped, in the last second, is
+ * flooding, and stays sampled for `holdMs` after its last such second. Normally nothing is
+ * sampled, so a restarting peer's first heartbeats are heard at once and every drop is
+ * counted by reason; under a flood the kernel drops most of it before the thread reads it.
+ * Pure: time is a parameter. Keys are what the shell passes: a listed source's address, or
+ * {@link OTHER_SOURCES} for every unlisted one, so the table is bounded by the peer list.
+ */
+export const OTHER_SOURCES = '*';
+
+export class FloodGuard {
+  readonly #thresholdPerSecond: number;
+  readonly #holdMs: number;
+  /** source → datagrams dropped since the last flush. */
+  #dropped = new Map<string, number>();
+  /** source → sampled until (monotonic ms). */
+  readonly #sampledUntil = new Map<string, number>();
+  #lastFlushMs: number | undefined;
+  #lastSampled = '';
+
+  constructor(thresholdPerSecond = 500, holdMs = 10_000) {
+    this.#thresholdPerSecond = thresholdPerSecond;
+    this.#holdMs = holdMs;
+  }
+
+  /** The screen dropped a datagram from `source`. */
+  dropped(source: string): void {
+    this.#dropped.set(source, (this.#dropped.get(source) ?? 0) + 1);
+  }
+
+  /**
+   * Called about once a second: the sources to sample from now on (sorted), and whether that
+   * changed since the last call. `rates` are the drops per second that put a source there.
+   */
+  flush(nowMs: number): { sampled: readonly string[]; changed: boolean; rates: ReadonlyMap<string, number> } {
+    const elapsedMs = Math.max(1, nowMs - (this.#lastFlushMs ?? nowMs - 1000));
+    this.#lastFlushMs = nowMs;
+    const rates = new Map<string, number>(); // source -> drops per second, the flooding ones
+    for (const [source, count] of this.#dropped) {
+      const perSecond = (count * 1000) / elapsedMs;
+      if (perSecond <= this.#thresholdPerSecond) continue;
+      rates.set(source, Math.round(perSecond));
+      this.#sampledUntil.set(source, nowMs + this.#holdMs);
+    }
+    this.#dropped = new Map();
+    for (const [source, until] of this.#sampledUntil) if (until <= nowMs) this.#sampledUntil.delete(source);
+    const sampled = [...this.#sampledUntil.keys()].sort();
+    const signature = sampled.join('\n');
+    const changed = signature !== this.#lastSampled;
+    this.#lastSampled = signature;
+    return { sampled, changed, rates };
+  }
+}
