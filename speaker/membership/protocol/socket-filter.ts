@@ -109,9 +109,9 @@ export function membershipSocketFilter(
   items.push({ jumpTo: 'others' });
   addresses.forEach(({ ports }, i) => {
     items.push({ label: `source${i}` }, op(BpfOp.LoadHalfAbsolute, 0)); // UDP source port
-    ports.forEach((source, j) =>
-      items.push(op(BpfOp.JumpIfEqual, source.port, 0, 1), { jumpTo: `policy${i}.${j}` }),
-    );
+    for (const [j, source] of ports.entries()) {
+      items.push(op(BpfOp.JumpIfEqual, source.port, 0, 1), { jumpTo: `policy${i}.${j}` });
+    }
     // A peer's address from another port: not its speaker.
     items.push({ jumpTo: 'others' });
     ports.forEach((source, j) => {
