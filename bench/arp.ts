@@ -6,7 +6,7 @@
 
 import { metalbeaconEntry } from '../lab/entry.ts';
 import { Lab, type LabDaemon, waitForOutput } from '../lab/netns.ts';
-import { waitFor } from '../shared/runtime/wait-for.ts';
+import { dumpWire } from './wire-dump.ts';
 
 const NODE = process.execPath;
 const CLI = metalbeaconEntry();
@@ -59,19 +59,6 @@ async function arping(lab: Lab, ip: string, count: number): Promise<number[]> {
 interface Phase {
   client: { ours: Stats; kernel: Stats };
   wire: { ours: Stats; kernel: Stats };
-}
-
-/** The wire probe's latencies since the last dump (which resets them). */
-async function dumpWire(wire: LabDaemon): Promise<Record<string, number[]>> {
-  const dumpLines = () =>
-    wire
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{"dump"'));
-  const before = dumpLines().length;
-  wire.child.stdin?.write('dump\n');
-  await waitFor('wire dump', () => (dumpLines().length > before ? true : undefined));
-  return (JSON.parse(dumpLines().at(-1) ?? '{"dump":{}}') as { dump: Record<string, number[]> }).dump;
 }
 
 async function measure(lab: Lab, wire: LabDaemon): Promise<Phase> {

@@ -24,6 +24,7 @@ import { type LabDaemon, waitForOutput } from '../lab/netns.ts';
 import { LAB_ADDRESSES, startTopology, type Topology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import type { FloodPlan } from './membership-flood/flooder.ts';
+import { dumpWire } from './wire-dump.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const FLOODER = fileURLToPath(new URL('./membership-flood/flooder.ts', import.meta.url));
@@ -125,7 +126,7 @@ try {
 
   async function phase(name: string, seconds: number, flood: FloodPlan | undefined): Promise<Phase> {
     log(`${name}: ${seconds} s`);
-    await dump(wire);
+    await dumpWire(wire);
     const failuresBefore = countFailures(topo);
     const takeoversBefore = countLines(topo, '"msg":"L2: announcing"');
     const ownersBefore = await ownersOf(topo, owners);
@@ -144,7 +145,7 @@ try {
     const floodResult = flooder ? await finish(flooder) : undefined;
     if (floodResult) log(`flooder: ${JSON.stringify(floodResult)}`);
     const cpuAfter = cpuTicks(speaker);
-    const measured = await dump(wire);
+    const measured = await dumpWire(wire);
     const ownersAfter = await ownersOf(topo, owners);
     const changes = [...ownersAfter]
       .filter(([ip, node]) => ownersBefore.get(ip) !== node)
@@ -177,18 +178,6 @@ async function bridgePort(topology: Topology, host: string): Promise<string> {
   const port = (JSON.parse(stdout) as { ifname: string }[]).find((l) => l.ifname.endsWith(`-${host}`));
   if (!port) throw new Error(`no bridge port for ${host}`);
   return port.ifname;
-}
-
-async function dump(wire: LabDaemon): Promise<Record<string, number[]>> {
-  const lines = () =>
-    wire
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{"dump"'));
-  const before = lines().length;
-  wire.child.stdin?.write('dump\n');
-  await waitFor('wire dump', () => (lines().length > before ? true : undefined));
-  return (JSON.parse(lines().at(-1) ?? '{"dump":{}}') as { dump: Record<string, number[]> }).dump;
 }
 
 async function finish(flooder: LabDaemon): Promise<{ sent: number; perSecond: number }> {

@@ -21,7 +21,9 @@ interface NodeArgs {
 const args = JSON.parse(process.argv[2] ?? '{}') as NodeArgs;
 const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const start = args.worker ? WorkerMembership.start : UdpMembership.start;
+const log = (level: string) => (obj: object, msg: string) => print({ event: 'log', level, msg, ...obj });
 const membership = await start({
+  logger: { info: log('info'), warn: log('warn'), debug: () => {} },
   nodeName: args.name,
   keys: [Buffer.from(args.keyHex, 'hex')],
   peers: args.peers,

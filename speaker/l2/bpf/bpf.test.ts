@@ -10,7 +10,6 @@ import {
   unsolicitedAdvertisementFrame,
 } from '../frames/frame.ts';
 import { encodeMembershipFrame } from '../frames/membership.ts';
-import { encodeNdp } from '../frames/ndp.ts';
 import {
   arpAndNeighborSolicitationFilter,
   assembleBpf,
@@ -21,20 +20,19 @@ import {
 
 const program = arpAndNeighborSolicitationFilter();
 
-test('the filter accepts ARP and NS, drops NA, other ICMPv6, IPv4 and short frames', () => {
-  const ns = encodeEthernet({
-    destination: '33:33:ff:00:00:07',
-    source: '02:00:00:00:00:0a',
-    etherType: 0x86dd,
-    payload: encodeNdp({
-      type: 'ns',
-      source: '2001:db8:0:1::10',
-      destination: 'ff02::1:ff00:7',
-      hopLimit: 255,
-      target: '2001:db8:100::7',
-      sourceLinkLayer: '02:00:00:00:00:0a',
-    }),
+/** A neighbor solicitation for `target` from a client. */
+const solicitation = (target: string) =>
+  encodeNdpFrame('33:33:ff:00:00:07', '02:00:00:00:00:0a', {
+    type: 'ns',
+    source: '2001:db8:0:1::10',
+    destination: 'ff02::1:ff00:7',
+    hopLimit: 255,
+    target,
+    sourceLinkLayer: '02:00:00:00:00:0a',
   });
+
+test('the filter accepts ARP and NS, drops NA, other ICMPv6, IPv4 and short frames', () => {
+  const ns = solicitation('2001:db8:100::7');
   assert.notEqual(runBpf(program, gratuitousArpRequestFrame('198.51.100.7', '02:00:00:00:00:01')), 0);
   assert.notEqual(runBpf(program, ns), 0);
   assert.equal(runBpf(program, unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01')), 0);
@@ -70,19 +68,7 @@ test('the responder filter: ARP, NS, NA and membership frames; nothing else', ()
   const accepted = (frame: Uint8Array) => runBpf(responder, frame) !== 0;
   assert.equal(accepted(gratuitousArpRequestFrame('198.51.100.7', '02:00:00:00:00:01')), true);
   assert.equal(accepted(unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01')), true);
-  assert.equal(
-    accepted(
-      encodeNdpFrame('33:33:ff:00:00:07', '02:00:00:00:00:0a', {
-        type: 'ns',
-        source: '2001:db8:0:1::10',
-        destination: 'ff02::1:ff00:7',
-        hopLimit: 255,
-        target: '2001:db8:100::7',
-        sourceLinkLayer: '02:00:00:00:00:0a',
-      }),
-    ),
-    true,
-  );
+  assert.equal(accepted(solicitation('2001:db8:100::7')), true);
   assert.equal(accepted(membershipFrame), true);
   assert.equal(accepted(otherEtherType), false);
   const echo = unsolicitedAdvertisementFrame('2001:db8:100::7', '02:00:00:00:00:01').slice();
@@ -100,15 +86,7 @@ describe('ownedAddressFilter', () => {
       targetMac: '00:00:00:00:00:00',
       targetIp,
     });
-  const ns = (target: string) =>
-    encodeNdpFrame('33:33:ff:00:00:07', '02:00:00:00:00:0a', {
-      type: 'ns',
-      source: '2001:db8:0:1::10',
-      destination: 'ff02::1:ff00:7',
-      hopLimit: 255,
-      target,
-      sourceLinkLayer: '02:00:00:00:00:0a',
-    });
+  const ns = solicitation;
 
   test('passes requests for owned IPs and claims of them; drops the rest in the kernel', () => {
     assert.notEqual(runBpf(owned, request('198.51.100.7')), 0);

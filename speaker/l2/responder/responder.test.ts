@@ -130,6 +130,9 @@ describe('respond: who is never answered (hygiene)', () => {
       sourceLinkLayer,
     });
   const dropped = (bytes: Uint8Array) => respond(bytes, NODE, owns, new AnswerBudget(), 0);
+  /** The drop reason, and the owned IP it names (`reason@ip`), or the outcome's kind. */
+  const reasonOf = (outcome: ReturnType<typeof respond>) =>
+    outcome.kind === 'dropped' && owned.has(outcome.ip) ? outcome.reason : outcome.kind;
 
   test('a request from a broadcast, multicast or all-zero Ethernet source is dropped, not answered to everyone', () => {
     for (const source of [
@@ -169,12 +172,8 @@ describe('respond: who is never answered (hygiene)', () => {
   test('ARP from a multicast, broadcast or loopback IPv4 sender is dropped; a probe from 0.0.0.0 is answered unicast', () => {
     for (const senderIp of ['224.0.0.1', '239.255.255.250', '255.255.255.255', '127.0.0.1']) {
       assert.deepEqual(
-        dropped(arpFrom(CLIENT_MAC, CLIENT_MAC, senderIp)),
-        {
-          kind: 'dropped',
-          ip: '198.51.100.7',
-          reason: 'sender-ip-not-unicast',
-        },
+        reasonOf(dropped(arpFrom(CLIENT_MAC, CLIENT_MAC, senderIp))),
+        'sender-ip-not-unicast',
         senderIp,
       );
     }
@@ -189,12 +188,8 @@ describe('respond: who is never answered (hygiene)', () => {
   test('an NS from a multicast IPv6 source is dropped (RFC 4861 §7.1.1); unicast and DAD sources are answered', () => {
     for (const source of ['ff02::1', 'ff05::2', 'ff0e::1:3']) {
       assert.deepEqual(
-        dropped(nsFrom(CLIENT_MAC, source, CLIENT_MAC)),
-        {
-          kind: 'dropped',
-          ip: '2001:db8:100::7',
-          reason: 'sender-ip-not-unicast',
-        },
+        reasonOf(dropped(nsFrom(CLIENT_MAC, source, CLIENT_MAC))),
+        'sender-ip-not-unicast',
         source,
       );
     }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeMessage } from '../codec/codec.ts';
-import { membershipConfig } from './config.ts';
 import {
   aliveMembers,
   initialState,
@@ -9,16 +8,14 @@ import {
   type MembershipAction,
   type MembershipEvent,
   type MembershipState,
-  type Now,
   step,
 } from './protocol.ts';
+import { at, TEST_KEY, testConfig, WALL0 } from './test-helpers.ts';
 
 // Two speakers on one LAN whose membership port is cut (a firewall rule), one direction or
 // both, with the LAN path between them: time and delivery are in the test's hands.
 
-const key = Buffer.alloc(32, 7);
-const WALL0 = 1_800_000_000_000;
-const at = (monoMs: number): Now => ({ monoMs, wallMs: WALL0 + monoMs });
+const key = TEST_KEY;
 const MAC = { a: '02:00:00:00:00:0a', b: '02:00:00:00:00:0b' } as const;
 type Name = keyof typeof MAC;
 
@@ -37,8 +34,8 @@ class Pair {
 
   constructor() {
     this.states = {
-      a: initialState(membershipConfig({ nodeName: 'a', keys: [key] }), 1n, ['a', 'b'], at(0)),
-      b: initialState(membershipConfig({ nodeName: 'b', keys: [key] }), 2n, ['a', 'b'], at(0)),
+      a: initialState(testConfig('a'), 1n, ['a', 'b'], at(0)),
+      b: initialState(testConfig('b'), 2n, ['a', 'b'], at(0)),
     };
   }
 

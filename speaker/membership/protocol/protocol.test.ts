@@ -2,22 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { encodeMessage } from '../codec/codec.ts';
-import { type MembershipConfig, MembershipDefaults, membershipConfig } from './config.ts';
+import { type MembershipConfig, MembershipDefaults } from './config.ts';
 import {
   aliveMembers,
   initialState,
   type MembershipAction,
   type MembershipEvent,
   type MembershipState,
-  type Now,
   step,
 } from './protocol.ts';
+import { at, TEST_KEY, testConfig, WALL0 } from './test-helpers.ts';
 
-const key = Buffer.alloc(32, 7);
-const WALL0 = 1_800_000_000_000;
-const at = (monoMs: number, skewMs = 0): Now => ({ monoMs, wallMs: WALL0 + monoMs + skewMs });
-const config = (nodeName: string, overrides: Partial<MembershipConfig> = {}) =>
-  membershipConfig({ nodeName, keys: [key], ...overrides });
+const key = TEST_KEY;
+const config = testConfig;
 const { heartbeatIntervalMs, deadAfterMs, tickMs } = MembershipDefaults;
 
 /** Deterministic PRNG (mulberry32) so a "random" network is the same on every run. */

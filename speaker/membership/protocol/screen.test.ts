@@ -4,13 +4,12 @@ import fc from 'fast-check';
 import { encodeMessage, type MembershipMessage } from '../codec/codec.ts';
 import { type LocalSocket, type MembershipPeer, sourceTable } from '../peers/peers.ts';
 import { membershipConfig } from './config.ts';
-import { initialState, type MembershipState, type Now, type PeerRecord, step } from './protocol.ts';
+import { initialState, type MembershipState, type PeerRecord, step } from './protocol.ts';
 import { DEFAULT_SCREEN_LIMITS, Screen, type Source } from './screen.ts';
+import { at, TEST_KEY, WALL0 } from './test-helpers.ts';
 
-const key = Buffer.alloc(32, 7);
+const key = TEST_KEY;
 const wrongKey = Buffer.alloc(32, 8);
-const WALL0 = 1_800_000_000_000;
-const at = (monoMs: number): Now => ({ monoMs, wallMs: WALL0 + monoMs });
 const local: LocalSocket = { nodeName: 'node-a', port: 7951, family: 'IPv6', dualStack: true };
 const PEERS: MembershipPeer[] = [
   { name: 'node-b', address: '192.0.2.12', addresses: ['2001:db8:0:1::12'] },
