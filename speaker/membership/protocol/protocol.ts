@@ -1,6 +1,7 @@
 import { decodeMessage, encodeMessage, type MembershipMessage, type RejectReason } from '../codec/codec.ts';
 import { type MacKey, macKeys } from '../codec/mac.ts';
 import type { MembershipConfig } from './config.ts';
+import { accept, isFresh, NO_REPLAY_STATE } from './replay-window.ts';
 
 /**
  * The membership protocol as a pure state machine: every speaker sends a signed heartbeat
@@ -53,9 +54,13 @@ export interface PeerRecord {
   /** Last datagram accepted on the membership port. */
   readonly udpHeardMonoMs: number | undefined;
   readonly lan: LanContact | undefined;
-  /** Highest (incarnation, sequence) accepted: anything not above it is a replay. */
+  /**
+   * Highest (incarnation, sequence) accepted, and which of the 64 below it were too: what is
+   * older, or seen, is a replay (./replay-window.ts).
+   */
   readonly incarnation: bigint | undefined;
   readonly sequence: bigint | undefined;
+  readonly seen: bigint;
   readonly changedAtMonoMs: number;
 }
 
@@ -266,7 +271,7 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
       record.incarnation !== undefined &&
       now.monoMs - record.changedAtMonoMs > 2 * maxClockSkewMs
     ) {
-      record = { ...record, incarnation: undefined, sequence: undefined };
+      record = { ...record, ...NO_REPLAY_STATE };
     }
     peers.set(name, record);
   }
@@ -375,15 +380,10 @@ function onDatagram(
   if (Math.abs(skewMs) > state.config.maxClockSkewMs) {
     return reject('stale', `${message.sender} sent at ${message.sentAtMs}, ${skewMs} ms from our clock`);
   }
-  if (
-    peer.incarnation !== undefined &&
-    peer.sequence !== undefined &&
-    (message.incarnation < peer.incarnation ||
-      (message.incarnation === peer.incarnation && message.sequence <= peer.sequence))
-  ) {
+  if (!isFresh(peer, message.incarnation, message.sequence)) {
     return reject(
       'replay',
-      `${message.sender} incarnation ${message.incarnation} sequence ${message.sequence} is not after ${peer.incarnation}/${peer.sequence}`,
+      `${message.sender} incarnation ${message.incarnation} sequence ${message.sequence} was seen, or is older than ${peer.incarnation}/${peer.sequence} allows`,
     );
   }
   if (message.type === 'Claim' && lan === undefined) {
@@ -395,8 +395,7 @@ function onDatagram(
   let record: PeerRecord = {
     ...peer,
     lastHeardMonoMs: now.monoMs,
-    incarnation: message.incarnation,
-    sequence: message.sequence,
+    ...accept(peer, message.incarnation, message.sequence),
     ...(lan
       ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: message.type === 'Claim' } }
       : { udpHeardMonoMs: now.monoMs }),
@@ -442,8 +441,7 @@ function newPeer(now: Now): PeerRecord {
     lastHeardMonoMs: undefined,
     udpHeardMonoMs: undefined,
     lan: undefined,
-    incarnation: undefined,
-    sequence: undefined,
+    ...NO_REPLAY_STATE,
     changedAtMonoMs: now.monoMs,
   };
 }

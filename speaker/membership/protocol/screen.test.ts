@@ -32,6 +32,7 @@ const record = (overrides: Partial<PeerRecord> = {}): PeerRecord => ({
   lan: undefined,
   incarnation: 100n,
   sequence: 10n,
+  seen: 1n,
   changedAtMonoMs: 0,
   ...overrides,
 });
@@ -86,6 +87,11 @@ test('stale and replayed datagrams are dropped before any cryptography', () => {
   assert.deepEqual(verdict({ sentAtMs: WALL0 + 5001 }), { admit: false, reason: 'stale' });
   assert.deepEqual(verdict({ sequence: 10n }), { admit: false, reason: 'replay' });
   assert.deepEqual(verdict({ incarnation: 99n, sequence: 1000n }), { admit: false, reason: 'replay' });
+  // Out of order (the other path was faster): unseen within the window passes, seen or older does not.
+  assert.deepEqual(verdict({ sequence: 9n }), { admit: true, lane: 'expected' });
+  assert.deepEqual(verdict({ sequence: 9n }, { seen: 0b11n }), { admit: false, reason: 'replay' });
+  assert.deepEqual(verdict({ sequence: 36n }, { sequence: 100n }), { admit: false, reason: 'replay' });
+  assert.deepEqual(verdict({ sequence: 37n }, { sequence: 100n }), { admit: true, lane: 'expected' });
   // A peer no longer listed (its record kept for the replay window) is unknown.
   assert.deepEqual(verdict({}, { listed: false }), { admit: false, reason: 'unknown-sender' });
 });

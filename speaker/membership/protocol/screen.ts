@@ -2,6 +2,7 @@ import { type RateLimit, TokenBucket } from '../../l2/responder/rate-limiter.ts'
 import { peekHeader, type RejectReason } from '../codec/codec.ts';
 import type { SourceTable } from '../peers/peers.ts';
 import type { Now, PeerRecord } from './protocol.ts';
+import { isFresh } from './replay-window.ts';
 
 /**
  * The screen in front of the membership protocol: what a datagram must be before any
@@ -15,8 +16,8 @@ import type { Now, PeerRecord } from './protocol.ts';
  *    not its speaker's port) — a spoofer must guess a real pair, and each one it guesses
  *    is limited below. A frame on the LAN path has no address to check: its MAC is
  *    whatever the sender wrote, so it relies on the lanes and budgets alone;
- * 3. a listed peer (`unknown-sender`), sent within the clock skew (`stale`), not older than
- *    what the peer already sent us (`replay`);
+ * 3. a listed peer (`unknown-sender`), sent within the clock skew (`stale`), not seen before
+ *    nor older than the peer's replay window (`replay`, ./replay-window.ts);
  * 4. a budget per lane: a datagram that continues the peer's current incarnation within
  *    `expectedWindow` sequence numbers is **expected** (what a live peer sends: an attacker
  *    must know the peer's incarnation, which never crosses a switched LAN, to land here);
@@ -116,21 +117,12 @@ export class Screen {
     }
     if (!peer?.listed) return reject('unknown-sender');
     if (Math.abs(now.wallMs - header.sentAtMs) > this.#maxClockSkewMs) return reject('stale');
-    let lane: 'expected' | 'budgeted' = 'budgeted';
-    if (peer.incarnation !== undefined && peer.sequence !== undefined) {
-      if (
-        header.incarnation < peer.incarnation ||
-        (header.incarnation === peer.incarnation && header.sequence <= peer.sequence)
-      ) {
-        return reject('replay');
-      }
-      if (
-        header.incarnation === peer.incarnation &&
-        header.sequence - peer.sequence <= BigInt(this.#limits.expectedWindow)
-      ) {
-        lane = 'expected';
-      }
-    }
+    if (!isFresh(peer, header.incarnation, header.sequence)) return reject('replay');
+    const expected =
+      peer.incarnation === header.incarnation &&
+      peer.sequence !== undefined &&
+      header.sequence <= peer.sequence + BigInt(this.#limits.expectedWindow);
+    const lane: 'expected' | 'budgeted' = expected ? 'expected' : 'budgeted';
     const buckets = this.#bucketsOf(header.sender, now.monoMs);
     const admitted =
       lane === 'expected'

@@ -139,6 +139,7 @@ test("the filter's sources from the screen's table: one per address and port, th
     lan: undefined,
     incarnation,
     sequence: incarnation === undefined ? undefined : 1n,
+    seen: incarnation === undefined ? 0n : 1n,
     changedAtMonoMs: 0,
   });
   const peers = new Map([
