@@ -1,4 +1,4 @@
-// Run inside a lab namespace by bench/membership-flood.ts and test/membership/flood.test.ts:
+// Run inside a lab namespace by bench/membership-flood.ts and test/membership/flood-netns.test.ts:
 // a LAN host flooding one node's membership port with junk that looks right — well-formed
 // headers, real node names, a current timestamp, made-up incarnations and sequences, MACs
 // made with a key that is not the cluster's — from spoofed sources (another node's address
@@ -68,7 +68,9 @@ function frame(sourceIp: string, sourcePort: number, payload: Uint8Array): Buffe
 
 // 4,096 frames, cycled. Shares: half spoofed as a node claiming to be that node (they pass
 // the source check: the screen's lanes and budgets are what stops them), a quarter spoofed
-// claiming another name, a quarter from our own address and a random port.
+// claiming another name, a quarter from our own address and a random port. Incarnations up
+// to an hour away from now: half later than any running speaker's (a restart, which the
+// screen can only budget), half earlier (replays), whenever the flood starts.
 const wrongKey = randomBytes(32);
 const names = [...plan.nodes.map((n) => n.name), plan.targetName];
 const frames: Buffer[] = [];
@@ -81,7 +83,7 @@ for (let i = 0; i < 4096; i++) {
     {
       type: i % 17 === 0 ? 'Leave' : 'Heartbeat',
       sender,
-      incarnation: BigInt(Date.now() - ((i * 7919) % 3_600_000)),
+      incarnation: BigInt(Date.now() + (i % 8 < 4 ? 1 : -1) * (1 + ((i * 7919) % 3_600_000))),
       sequence: BigInt(1 + ((i * 104_729) % 100_000)),
       sentAtMs: Date.now(),
     },

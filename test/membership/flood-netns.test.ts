@@ -93,8 +93,10 @@ test(`a ${RATE}/s flood of well-formed junk for ${SECONDS} s: no false failover,
   const detail = `flood sent ${flood.sent}; n1 dropped ${JSON.stringify(counts)} on its thread; flooding sources ${floods.map((l) => l.source).join(', ')}`;
   assert.ok((flood.sent ?? 0) >= RATE * SECONDS * 0.5, detail);
   // The screen dropped what reached the thread, before any HMAC; the kernel, told which
-  // sources flood, dropped most of the rest before the thread read it.
-  assert.ok(total >= RATE * 0.5, detail);
+  // sources flood (within a second), dropped most of the rest before the thread read it. At
+  // least its 1-in-64 sample reached the thread (all of it before the guard engaged), less
+  // the few datagrams the budgets let through to the HMAC.
+  assert.ok(total >= ((flood.sent ?? 0) / 64) * 0.8, `most of the sample counted: ${detail}`);
   assert.deepEqual(
     floods.map((l) => l.source).sort(),
     ['192.0.2.22', '192.0.2.23', 'addresses of no peer'],

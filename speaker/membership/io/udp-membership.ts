@@ -266,10 +266,8 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     }
     this.rejects.add(verdict.reason);
     if (from.kind !== 'udp') return;
-    if (verdict.reason === 'unknown-source') {
-      this.unknownSource = from.address;
-      this.guard.dropped(OTHER_SOURCES);
-    } else this.guard.dropped(floodKey(from.address));
+    if (verdict.reason === 'unknown-source') this.unknownSource = from.address;
+    this.guard.dropped(floodKey(this.sources, from.address));
   }
 
   /** The kernel filter for the current sources, incarnations and floods (installed only when it changed). */

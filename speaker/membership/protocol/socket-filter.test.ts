@@ -125,7 +125,7 @@ test('too many sources for one program: undefined, so the shell leaves the scree
   assert.ok(fits && fits.length <= BPF_MAX_INSTRUCTIONS);
 });
 
-test("the filter's sources from the screen's table: one per address and port, the mapped alias left out, sampled ones with their peer's incarnation", () => {
+test("the filter's sources from the screen's table: one per address and port, the mapped alias left out, sampled ones with their peer's incarnation; flood keys", () => {
   const table = new Map([
     ['192.0.2.12', new Map([['node-b', 7951]])],
     ['::ffff:192.0.2.12', new Map([['node-b', 7951]])],
@@ -164,7 +164,12 @@ test("the filter's sources from the screen's table: one per address and port, th
     ],
   );
   assert.equal(flooded.others, 'sample');
-  assert.equal(floodKey('::ffff:192.0.2.12'), '192.0.2.12');
-  assert.equal(floodKey('::ffff:c000:20c'), '::ffff:c000:20c');
-  assert.equal(floodKey('2001:db8::1'), '2001:db8::1');
+  assert.equal(floodKey(table, '::ffff:192.0.2.12'), '192.0.2.12');
+  assert.equal(floodKey(table, '192.0.2.12'), '192.0.2.12');
+  assert.equal(floodKey(table, '2001:db8:0:1::13'), '2001:db8:0:1::13');
+  // Outside the table: one key for all, also for a datagram dropped for another reason first
+  // (a flood claiming to be us from its own address is 'self', not 'unknown-source').
+  assert.equal(floodKey(table, '::ffff:c000:20c'), '*');
+  assert.equal(floodKey(table, '::ffff:192.0.2.66'), '*');
+  assert.equal(floodKey(table, '2001:db8::1'), '*');
 });

@@ -165,8 +165,14 @@ function assemble(items: readonly Item[]): BpfInstruction[] | undefined {
   return program;
 }
 
-/** The key a source is counted under in the flood guard: its address, IPv4 without the mapped prefix. */
-export function floodKey(address: string): string {
+/**
+ * The key a source is counted under in the flood guard: a listed address (IPv4 without the
+ * mapped prefix), or {@link OTHER_SOURCES} for every address outside `table` — whatever the
+ * reason a datagram was dropped for, so the guard holds no more keys than the peer list has
+ * addresses, however many addresses a flood spoofs.
+ */
+export function floodKey(table: SourceTable, address: string): string {
+  if (!table.has(address)) return OTHER_SOURCES;
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
@@ -181,7 +187,7 @@ export function filterSources(
 ): { sources: FilterSource[]; others: SourcePolicy['pass'] } {
   const sources: FilterSource[] = [];
   for (const [text, names] of table) {
-    if (floodKey(text) !== text) continue; // the IPv4-mapped alias of an IPv4 entry
+    if (floodKey(table, text) !== text) continue; // the IPv4-mapped alias of an IPv4 entry
     const address = parseIpv4(text) ?? parseIpv6(text);
     if (!address) continue;
     for (const [name, port] of names) {
