@@ -52,15 +52,34 @@ describe('L2Applier', () => {
     const plan = planOf([l2At('198.51.100.1'), l2At('198.51.100.9')]);
     const failed = await l2.apply(plan);
     assert.deepEqual(
-      [...failed],
+      [...(failed ?? [])],
       [['198.51.100.9', 'cannot announce 198.51.100.9: Operation not permitted']],
     );
     assert.deepEqual(l2.announced(), ['198.51.100.1']);
     assert.equal((await metrics.announceFailures.get()).values[0]?.value, 1);
     assert.ok(messages().includes('L2: cannot announce; retrying in 5 s'));
     port.refuse.clear();
-    assert.equal((await l2.apply(plan)).size, 0);
+    assert.equal((await l2.apply(plan))?.size, 0);
     assert.deepEqual(port.calls.slice(2), ['announce 198.51.100.9 all']);
+  });
+
+  it('superseded: withdraws what the plan dropped, then stops before the next announce', async () => {
+    const { port, l2 } = applier();
+    await l2.apply(planOf([l2At('198.51.100.1')]));
+    let announces = 0;
+    const superseded = () => announces >= 1;
+    const counting = port.announce.bind(port);
+    port.announce = async (ip, interfaces) => {
+      announces++;
+      await counting(ip, interfaces);
+    };
+    const result = await l2.apply(
+      planOf([l2At('198.51.100.2'), l2At('198.51.100.3'), l2At('198.51.100.4')]),
+      superseded,
+    );
+    assert.equal(result, undefined);
+    assert.deepEqual(port.calls.slice(1), ['withdraw 198.51.100.1', 'announce 198.51.100.2 all']);
+    assert.deepEqual(l2.announced(), ['198.51.100.2']);
   });
 
   it('close withdraws everything through the announcer and forgets what was announced', async () => {

@@ -32,8 +32,14 @@ export class L2Applier {
     this.#metrics = metrics;
   }
 
-  /** Returns the IPs it could not announce (IP -> why). */
-  async apply(plan: NodePlan): Promise<Map<string, string>> {
+  /**
+   * Returns the IPs it could not announce (IP -> why); undefined when `superseded` said, before
+   * an announce, that the plan is out of date (what it withdrew stays withdrawn).
+   */
+  async apply(
+    plan: NodePlan,
+    superseded: () => boolean = () => false,
+  ): Promise<Map<string, string> | undefined> {
     const failed = new Map<string, string>(); // IP -> why
     const changes = l2Changes(this.#announced, plan.l2);
     for (const ip of changes.withdraw) {
@@ -44,6 +50,7 @@ export class L2Applier {
     for (const announcement of changes.announce) {
       const { ip } = announcement;
       const interfaces = interfacesKey(announcement.interfaces);
+      if (superseded()) return undefined;
       try {
         await this.#port.announce(ip, announcement.interfaces);
         this.#announced.set(ip, interfaces);

@@ -26,6 +26,9 @@ function planLoop() {
     planned: plan,
     plannerError: undefined as Error | undefined,
     settled: true,
+    alive: ['node-a', 'node-b'],
+    /** The guard's check comes back with the alive set changed to this (the API probe took a while). */
+    aliveAfterCheck: undefined as string[] | undefined,
     rejoined: false,
     isolated: false,
     stopping: false,
@@ -48,11 +51,13 @@ function planLoop() {
       if (world.plannerError) throw world.plannerError;
       return world.planned;
     },
-    input: () => world.input,
+    // As the speaker's: the alive set membership has now.
+    input: () => world.input && ({ ...world.input, aliveNodes: new Set(world.alive) } as PlanInput),
     membership: {
       get settled() {
         return world.settled;
       },
+      alive: () => world.alive,
       takeRejoin: () => {
         const back = world.rejoined;
         world.rejoined = false;
@@ -60,13 +65,17 @@ function planLoop() {
       },
     },
     guard: {
-      check: async (p) => (world.isolated ? withdrawnPlan(p) : p),
+      check: async (p) => {
+        if (world.aliveAfterCheck) world.alive = world.aliveAfterCheck;
+        return world.isolated ? withdrawnPlan(p) : p;
+      },
       get isolated() {
         return world.isolated;
       },
     },
     l2: {
-      apply: async (p) => {
+      apply: async (p, superseded) => {
+        if (superseded()) return undefined;
         world.applied.push(`l2 ${p.l2.map((a) => a.ip).join(',')}`);
         return new Map(world.refuseL2);
       },
@@ -195,5 +204,18 @@ describe('PlanLoop', () => {
     await timers.advance(1000);
     assert.equal(world.plans, 0);
     assert.equal(loop.busy, false);
+  });
+
+  it('the alive set changed while the guard asked the API server: nothing announced, the next plan at once', async () => {
+    const { loop, timers, world, messages } = planLoop();
+    world.alive = ['node-a'];
+    world.aliveAfterCheck = ['node-a', 'node-b'];
+    loop.schedule(0);
+    await timers.advance(0);
+    // The first plan (node-b dead) announced nothing; the second, from both alive, all of it.
+    assert.ok(messages().includes('the alive speakers changed while planning; planning again'));
+    assert.equal(world.plans, 2);
+    assert.deepEqual(world.applied, ['l2 198.51.100.1', 'bgp r1:1']);
+    await loop.stop();
   });
 });

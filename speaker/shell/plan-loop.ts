@@ -20,12 +20,16 @@ export interface PlanLoopOptions {
   readonly planner: Planner;
   /** The planner's input from the caches now; undefined while no configuration is valid. */
   readonly input: () => PlanInput | undefined;
-  /** Membership: plans wait until it settled; a failed peer back asks for the L2 IPs again. */
-  readonly membership: { readonly settled: boolean; takeRejoin(): boolean };
+  /**
+   * Membership: plans wait until it settled; a failed peer back asks for the L2 IPs again; a
+   * plan whose alive set is no longer `alive()` stops announcing.
+   */
+  readonly membership: { readonly settled: boolean; takeRejoin(): boolean; alive(): readonly string[] };
   /** The split-brain guard (isolation-guard.ts): the plan to apply, everything withheld while isolated. */
   readonly guard: { check(plan: NodePlan): Promise<NodePlan>; readonly isolated: boolean };
   readonly l2: {
-    apply(plan: NodePlan): Promise<Map<string, string>>;
+    /** Undefined when `superseded` stopped it (l2-applier.ts). */
+    apply(plan: NodePlan, superseded: () => boolean): Promise<Map<string, string> | undefined>;
     reassert(): Promise<void>;
   };
   /** BGP sessions (bgp-manager.ts): peer name -> why it does not run. */
@@ -116,7 +120,16 @@ export class PlanLoop {
     }
     const plan = await o.guard.check(planned);
     if (o.stopping()) return;
-    const l2Failures = await o.l2.apply(plan);
+    // Peers may come back while the guard asks the API server or while we announce (a
+    // membership cut healed over the LAN path is within a heartbeat): this plan would take
+    // their IPs over after the fact. The next plan, from the alive set now, follows at once.
+    const superseded = () => !sameMembers(input.aliveNodes, o.membership.alive());
+    const l2Failures = superseded() ? undefined : await o.l2.apply(plan, superseded);
+    if (l2Failures === undefined) {
+      o.log.info('the alive speakers changed while planning; planning again');
+      this.schedule(0);
+      return;
+    }
     // Peers we saw fail saw us fail too and may have announced our IPs meanwhile.
     if (!o.guard.isolated && o.membership.takeRejoin()) await o.l2.reassert();
     const problems = await o.bgp.apply(plan.peers);
@@ -145,4 +158,8 @@ export class PlanLoop {
       );
     }
   }
+}
+
+function sameMembers(set: ReadonlySet<string>, list: readonly string[]): boolean {
+  return set.size === list.length && list.every((name) => set.has(name));
 }

@@ -90,8 +90,21 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
   }
 
   /** Rounds (from `from` on) in which an IP was answered by other than exactly its owner. */
-  const wrong = (list: readonly Round[]) =>
-    list.filter((r) => ips.some((ip) => r.answers[ip]?.length !== 1 || r.answers[ip]![0] !== owners.get(ip)));
+  /** The IPs a round saw answered by other than exactly their owner (nobody, two, the other node). */
+  const misanswered = (r: Round) =>
+    ips.filter((ip) => r.answers[ip]?.length !== 1 || r.answers[ip]![0] !== owners.get(ip));
+  const wrong = (list: readonly Round[]) => list.filter((r) => misanswered(r).length > 0);
+
+  /** Who answered in the rounds given: "+ms ip:node+node" (or "nobody"), per IP not answered by exactly its owner. */
+  function timeline(list: readonly Round[], from: number): string {
+    const nameOf = (mac: string) => topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
+    return list
+      .map((r) => {
+        const odd = misanswered(r).map((ip) => `${ip}:${r.answers[ip]?.map(nameOf).join('+') || 'nobody'}`);
+        return `+${r.at - from} ${odd.join(' ')}`;
+      })
+      .join('; ');
+  }
 
   async function scrape(node: string): Promise<string> {
     return (await topo.lab.exec(node, ['curl', '-sf', 'http://127.0.0.1:7473/metrics'])).stdout;
@@ -109,7 +122,8 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
     const lastBad = bad.at(-1)?.at;
     t.diagnostic(
       `rounds after the cut: ${after.length}; with other than exactly the owner answering: ${bad.length}` +
-        (lastBad === undefined ? '' : `, the last ${lastBad - cutAt} ms after the rule went in`),
+        (lastBad === undefined ? '' : `, the last ${lastBad - cutAt} ms after the rule went in`) +
+        `; ${timeline(bad, cutAt)}`,
     );
     const settled = after.filter((r) => r.at - cutAt > 3000);
     assert.ok(settled.length > 40, `${settled.length} rounds`);
@@ -124,7 +138,8 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
     }
   });
 
-  test('unblocked: still exactly one, and the LAN path goes quiet', async () => {
+  test('unblocked: still exactly one, and the LAN path goes quiet', async (t) => {
+    const openAt = proberNow();
     await block('node-1', false);
     await waitFor('no peer heard only on the LAN path', async () => {
       const texts = await Promise.all(topo.nodes.map((n) => scrape(n.name)));
@@ -134,6 +149,7 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
     });
     const from = proberNow();
     await waitFor('2 s of rounds', () => (proberNow() - from > 2000 ? true : undefined));
+    t.diagnostic(`unblocked at +0; quiet at +${from - openAt}; ${timeline(wrong(rounds(openAt)), openAt)}`);
     assert.deepEqual(wrong(rounds(from)), []);
   });
 
