@@ -9,7 +9,9 @@
  * wrong MACs; half spoofed as another node (its address and the speakers' port) claiming to
  * be it, a quarter spoofed claiming another name, a quarter from the client's own address.
  * ARP: the router namespace asks for a VIP the flooded node owns every 10 ms; latency on the
- * wire (kernel timestamps at the two bridge ports, bench/wire-probe.ts).
+ * wire (kernel timestamps at the two bridge ports, bench/wire-probe.ts). At the same time it
+ * asks for the node's own address, which the node's kernel answers: the machine's noise
+ * floor in the same phase (on shared cores it alone can exceed the target).
  *
  * Options: --seconds S (flood, default 30), --rate N (datagrams/s, default 100000),
  * --rest-seconds S (anchor, default 15). SPEAKER_NODE_ARGS: V8 flags for the speakers
@@ -64,6 +66,8 @@ interface Phase {
   name: string;
   seconds: number;
   arpUs: number[];
+  /** The node's kernel answering for its own address, asked alongside. */
+  kernelUs: number[];
   arpSent: number;
   processCpu: number;
   threadCpu: number;
@@ -136,12 +140,13 @@ try {
       ? topo.lab.spawn('client', [process.execPath, FLOODER, JSON.stringify(flood)])
       : undefined;
     const count = Math.floor(seconds * 100);
-    const arping = topo.lab.exec(
-      'router',
-      ['arping', '-c', String(count), '-W', '0.01', '-w', String(seconds + 10), '-I', 'eth0', vip],
-      { allowFailure: true, timeoutMs: (seconds + 30) * 1000 },
-    );
-    await arping;
+    const arping = (ip: string) =>
+      topo.lab.exec(
+        'router',
+        ['arping', '-c', String(count), '-W', '0.01', '-w', String(seconds + 10), '-I', 'eth0', ip],
+        { allowFailure: true, timeoutMs: (seconds + 30) * 1000 },
+      );
+    await Promise.all([arping(vip), arping(targetNode.ipv4)]);
     const floodResult = flooder ? await finish(flooder) : undefined;
     if (floodResult) log(`flooder: ${JSON.stringify(floodResult)}`);
     const cpuAfter = cpuTicks(speaker);
@@ -155,6 +160,7 @@ try {
       name,
       seconds,
       arpUs: measured[vip] ?? [],
+      kernelUs: measured[targetNode.ipv4] ?? [],
       arpSent: count,
       processCpu: (cpuAfter.process - cpuBefore.process) / CLOCK_TICKS / seconds,
       threadCpu: (cpuAfter.thread - cpuBefore.thread) / CLOCK_TICKS / seconds,
@@ -251,6 +257,13 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
+function p99(us: readonly number[]): number {
+  return quantile(
+    [...us].sort((a, b) => a - b),
+    0.99,
+  );
+}
+
 function report(
   phases: readonly Phase[],
   rejected: readonly string[],
@@ -262,7 +275,7 @@ function report(
     `membership flood: ${where.target} flooded from the client; ARP for ${where.vip} (owned by ${where.target}) asked by the router every 10 ms, latency on the wire`,
     `speaker node flags: ${nodeArgs.join(' ') || 'none'}`,
     '',
-    'phase                    s   sent/s  ARP answered  median ms  p99 ms  max ms  speaker CPU  network thread  UDP delivered/s  UDP buffer drops  false failovers  takeovers  owner changes',
+    'phase                    s   sent/s  ARP answered  median ms  p99 ms  max ms  kernel p99 ms  speaker CPU  network thread  UDP delivered/s  UDP buffer drops  false failovers  takeovers  owner changes',
   ];
   for (const p of phases) {
     const sorted = [...p.arpUs].sort((a, b) => a - b);
@@ -275,6 +288,7 @@ function report(
         ms(quantile(sorted, 0.5)).padStart(10),
         ms(quantile(sorted, 0.99)).padStart(7),
         ms(sorted.at(-1) ?? Number.NaN).padStart(7),
+        ms(p99(p.kernelUs)).padStart(14),
         `${(p.processCpu * 100).toFixed(1)}%`.padStart(12),
         `${(p.threadCpu * 100).toFixed(1)}%`.padStart(15),
         String(Math.round(p.udp.received / p.seconds)).padStart(16),
@@ -287,15 +301,12 @@ function report(
   }
   const [rest, flood] = phases;
   if (rest && flood) {
-    const p99 = (p: Phase) =>
-      quantile(
-        [...p.arpUs].sort((a, b) => a - b),
-        0.99,
-      );
+    const ours = p99(flood.arpUs);
     out.push(
       '',
-      `ratio flood/rest: ARP p99 ${(p99(flood) / p99(rest)).toFixed(2)}x; speaker CPU +${((flood.processCpu - rest.processCpu) * 100).toFixed(1)} points of a core (network thread +${((flood.threadCpu - rest.threadCpu) * 100).toFixed(1)})`,
-      `target: 0 false failovers -> ${flood.failures === 0 && flood.takeovers === 0 && flood.ownerChanges.length === 0 ? 'met' : 'NOT met'}; ARP p99 <= 2 ms during the flood -> ${p99(flood) <= 2000 ? 'met' : 'NOT met'} (${ms(p99(flood))} ms)`,
+      `ratio flood/rest: ARP p99 ${(ours / p99(rest.arpUs)).toFixed(2)}x; speaker CPU +${((flood.processCpu - rest.processCpu) * 100).toFixed(1)} points of a core (network thread +${((flood.threadCpu - rest.threadCpu) * 100).toFixed(1)})`,
+      `ratio ours/kernel ARP p99: at rest ${(p99(rest.arpUs) / p99(rest.kernelUs)).toFixed(2)}x, during the flood ${(ours / p99(flood.kernelUs)).toFixed(2)}x`,
+      `target: 0 false failovers -> ${flood.failures === 0 && flood.takeovers === 0 && flood.ownerChanges.length === 0 ? 'met' : 'NOT met'}; ARP p99 <= 2 ms during the flood -> ${ours <= 2000 ? 'met' : 'NOT met'} (${ms(ours)} ms; the kernel's ${ms(p99(flood.kernelUs))} ms)`,
       `${where.target}'s membership metrics after the flood (dropped datagrams by reason, flooded sources):`,
       ...rejected.map((l) => `  ${l}`),
     );

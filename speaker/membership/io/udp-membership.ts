@@ -41,6 +41,10 @@ const UNKNOWN_SOURCE_LOG_MS = 60_000;
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 /** Under a flood, the kernel passes one in this many of a flooding source's other datagrams. */
 const SAMPLE_ONE_IN = 64;
+/** A source the screen drops more than this many datagrams a second from is flooding... */
+const FLOOD_THRESHOLD_PER_SECOND = 500;
+/** ...and stays sampled this long after its last flooding second. */
+const FLOOD_HOLD_MS = 10_000;
 
 export type { MembershipPeer };
 
@@ -122,7 +126,8 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private readonly flushTimer: NodeJS.Timeout;
   private readonly screen: Screen;
   private readonly rejects = new RejectCounter();
-  private readonly guard = new FloodGuard();
+  /** Counts drops per source for the kernel filter (the screen alone without one). */
+  private guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS);
   /** The kernel's first screen, when the addon and Node allow one (io/kernel-filter.ts). */
   private kernelFilter: KernelFilter | undefined;
   private sources: SourceTable = new Map();
@@ -156,7 +161,10 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     const filter = KernelFilter.of(socket);
     if (typeof filter === 'string') {
       this.logger?.info({ reason: filter }, 'membership: no kernel filter; floods are dropped on the thread');
-    } else this.kernelFilter = filter;
+    } else {
+      this.kernelFilter = filter;
+      this.guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS, SAMPLE_ONE_IN);
+    }
     this.lan = options.lan;
     this.lan?.listen({
       frame: (iface, mac, payload) => this.receive(payload, { kind: 'lan' }, { interface: iface, mac }),
@@ -285,6 +293,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
         'membership: the kernel refused the filter; floods are dropped on the thread',
       );
       this.kernelFilter = undefined;
+      this.guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS);
     }
   }
 

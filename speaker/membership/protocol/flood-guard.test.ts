@@ -39,3 +39,26 @@ test('the rate is per second of the time since the last flush', () => {
   for (let i = 0; i < 900; i++) guard.dropped('a');
   assert.deepEqual(guard.flush(3000).sampled, ['a']);
 });
+
+test("a sampled source's drops stand for the kernel's sample: a flood that goes on stays sampled until it stops", () => {
+  const guard = new FloodGuard(500, 10_000, 64);
+  guard.flush(0);
+  // 20,000 a second from unlisted sources: over the threshold before the kernel samples...
+  for (let i = 0; i < 20_000; i++) guard.dropped(OTHER_SOURCES);
+  assert.deepEqual(guard.flush(1000).sampled, [OTHER_SOURCES]);
+  // ...and then about 312 of them a second reach the thread: 20,000 a second still, held.
+  for (let second = 2; second <= 30; second++) {
+    for (let i = 0; i < 312; i++) guard.dropped(OTHER_SOURCES);
+    const { sampled, rates } = guard.flush(second * 1000);
+    assert.deepEqual(sampled, [OTHER_SOURCES], `second ${second}`);
+    assert.equal(rates.get(OTHER_SOURCES), 312 * 64);
+  }
+  // The flood stops: released after the hold time.
+  for (let second = 31; second <= 40; second++) guard.flush(second * 1000);
+  assert.deepEqual(guard.flush(41_000).sampled, []);
+  // Without the scale (no kernel filter, nothing sampled on the wire), 312 a second is no flood.
+  const plain = new FloodGuard(500, 10_000);
+  plain.flush(0);
+  for (let i = 0; i < 312; i++) plain.dropped(OTHER_SOURCES);
+  assert.deepEqual(plain.flush(1000).sampled, []);
+});

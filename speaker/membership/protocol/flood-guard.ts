@@ -6,12 +6,18 @@
  * counted by reason; under a flood the kernel drops most of it before the thread reads it.
  * Pure: time is a parameter. Keys are what the shell passes: a listed source's address, or
  * {@link OTHER_SOURCES} for every unlisted one, so the table is bounded by the peer list.
+ *
+ * A sampled source's drops are what the kernel let through, one in `sampleOneIn`: they are
+ * scaled back to the source's rate, or a flood below `thresholdPerSecond × sampleOneIn` would
+ * look over once sampled, be released after the hold time, and get a full second in again
+ * every hold time.
  */
 export const OTHER_SOURCES = '*';
 
 export class FloodGuard {
   readonly #thresholdPerSecond: number;
   readonly #holdMs: number;
+  readonly #sampleOneIn: number;
   /** source → datagrams dropped since the last flush. */
   #dropped = new Map<string, number>();
   /** source → sampled until (monotonic ms). */
@@ -19,9 +25,11 @@ export class FloodGuard {
   #lastFlushMs: number | undefined;
   #lastSampled = '';
 
-  constructor(thresholdPerSecond = 500, holdMs = 10_000) {
+  /** `sampleOneIn`: the share the kernel passes from a sampled source (1: no kernel filter). */
+  constructor(thresholdPerSecond: number, holdMs: number, sampleOneIn = 1) {
     this.#thresholdPerSecond = thresholdPerSecond;
     this.#holdMs = holdMs;
+    this.#sampleOneIn = sampleOneIn;
   }
 
   /** The screen dropped a datagram from `source`. */
@@ -31,14 +39,16 @@ export class FloodGuard {
 
   /**
    * Called about once a second: the sources to sample from now on (sorted), and whether that
-   * changed since the last call. `rates` are the drops per second that put a source there.
+   * changed since the last call. `rates` are the drops per second that put or kept a source
+   * there (of a sampled source, as many as the kernel's sample stands for).
    */
   flush(nowMs: number): { sampled: readonly string[]; changed: boolean; rates: ReadonlyMap<string, number> } {
     const elapsedMs = Math.max(1, nowMs - (this.#lastFlushMs ?? nowMs - 1000));
     this.#lastFlushMs = nowMs;
     const rates = new Map<string, number>(); // source -> drops per second, the flooding ones
     for (const [source, count] of this.#dropped) {
-      const perSecond = (count * 1000) / elapsedMs;
+      const scale = this.#sampledUntil.has(source) ? this.#sampleOneIn : 1;
+      const perSecond = (count * scale * 1000) / elapsedMs;
       if (perSecond <= this.#thresholdPerSecond) continue;
       rates.set(source, Math.round(perSecond));
       this.#sampledUntil.set(source, nowMs + this.#holdMs);
