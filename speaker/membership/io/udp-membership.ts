@@ -275,7 +275,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     this.rejects.add(verdict.reason);
     if (from.kind !== 'udp') return;
     if (verdict.reason === 'unknown-source') this.unknownSource = from.address;
-    this.guard.dropped(floodKey(this.sources, from.address));
+    if (this.guard.dropped(floodKey(this.sources, from.address))) this.flushRejects();
   }
 
   /** The kernel filter for the current sources, incarnations and floods (installed only when it changed). */

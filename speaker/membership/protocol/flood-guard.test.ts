@@ -62,3 +62,22 @@ test("a sampled source's drops stand for the kernel's sample: a flood that goes 
   for (let i = 0; i < 312; i++) plain.dropped(OTHER_SOURCES);
   assert.deepEqual(plain.flush(1000).sampled, []);
 });
+
+test('a source passing the threshold asks for a flush at once; a short interval makes no flood of a few drops', () => {
+  const guard = new FloodGuard(500, 10_000, 64);
+  guard.flush(0);
+  for (let i = 0; i < 40; i++) assert.equal(guard.dropped('192.0.2.12'), false);
+  const asks = Array.from({ length: 600 }, () => guard.dropped(OTHER_SOURCES));
+  assert.deepEqual(
+    asks.flatMap((ask, i) => (ask ? [i + 1] : [])),
+    [501],
+    'once, at the 501st drop',
+  );
+  // 20 ms in: 600 drops of the others (30,000 a second) flood; 40 of 192.0.2.12 (2,000 a
+  // second over 20 ms, but 40 drops) do not.
+  const early = guard.flush(20);
+  assert.deepEqual(early.sampled, [OTHER_SOURCES]);
+  assert.equal(early.rates.get(OTHER_SOURCES), 30_000);
+  // Sampled: no more asks, whatever comes.
+  assert.ok(Array.from({ length: 1000 }, () => guard.dropped(OTHER_SOURCES)).every((ask) => !ask));
+});

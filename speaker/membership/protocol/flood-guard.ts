@@ -32,14 +32,23 @@ export class FloodGuard {
     this.#sampleOneIn = sampleOneIn;
   }
 
-  /** The screen dropped a datagram from `source`. */
-  dropped(source: string): void {
-    this.#dropped.set(source, (this.#dropped.get(source) ?? 0) + 1);
+  /**
+   * The screen dropped a datagram from `source`. True when a source not sampled yet has just
+   * passed the threshold since the last flush: flush now, not at the end of the second, and a
+   * flood gets a few hundred datagrams to the thread before the kernel samples it instead of
+   * up to a second's worth (which fill the socket buffer, heartbeats included).
+   */
+  dropped(source: string): boolean {
+    const count = (this.#dropped.get(source) ?? 0) + 1;
+    this.#dropped.set(source, count);
+    return count === this.#thresholdPerSecond + 1 && !this.#sampledUntil.has(source);
   }
 
   /**
-   * Called about once a second: the sources to sample from now on (sorted), and whether that
-   * changed since the last call. `rates` are the drops per second that put or kept a source
+   * Called about once a second, and when {@link dropped} says: the sources to sample from now
+   * on (sorted), and whether that changed since the last call. A source floods when it was
+   * dropped more than the threshold both per second and in all since the last flush (an early
+   * flush's short interval makes no rate of a few drops). `rates` are the drops per second that put or kept a source
    * there (of a sampled source, as many as the kernel's sample stands for).
    */
   flush(nowMs: number): { sampled: readonly string[]; changed: boolean; rates: ReadonlyMap<string, number> } {
@@ -49,7 +58,7 @@ export class FloodGuard {
     for (const [source, count] of this.#dropped) {
       const scale = this.#sampledUntil.has(source) ? this.#sampleOneIn : 1;
       const perSecond = (count * scale * 1000) / elapsedMs;
-      if (perSecond <= this.#thresholdPerSecond) continue;
+      if (perSecond <= this.#thresholdPerSecond || count * scale <= this.#thresholdPerSecond) continue;
       rates.set(source, Math.round(perSecond));
       this.#sampledUntil.set(source, nowMs + this.#holdMs);
     }
