@@ -9,7 +9,7 @@ import { accept, isFresh, NO_REPLAY_STATE } from './replay-window.ts';
  * of silence (a timeout detector; why not SWIM or phi-accrual: docs/adr/0002-membership.md).
  * The shell feeds it datagrams and timer ticks and carries out its actions.
  *
- * The LAN path (docs/adr/0008-membership-cut-lan-path.md): speakers that share a LAN but not the
+ * The LAN path (docs/adr/0009-membership-cut-lan-path.md): speakers that share a LAN but not the
  * membership port (a firewall rule, a wrong interface) would each elect owners from a
  * different alive set and answer ARP for the same IPs. When a peer falls silent we
  * broadcast a Claim in an Ethernet frame on the LAN; when the L2 responder sees another
