@@ -264,3 +264,54 @@ test('a Claim on the membership port is malformed: it belongs on the LAN path', 
     ['malformed'],
   );
 });
+
+test('a LAN host cannot fake the LAN path: forged, replayed, unlisted and self-named frames are rejected, nothing answers them', () => {
+  const pair = new Pair();
+  pair.run(300);
+  // The port cut and the LAN cut too: b takes a for dead, and only the attacker's frames reach it.
+  pair.links.udp = () => false;
+  pair.links.lan = false;
+  pair.run(800);
+  assert.deepEqual(aliveMembers(pair.states.b), ['b']);
+  const attacker = { interface: 'eth0', mac: '02:00:00:00:00:66' };
+  const claim = (sender: string, sequence: bigint, signingKey: Uint8Array = key) =>
+    encodeMessage(
+      { type: 'Claim', sender, incarnation: 1n, sequence, sentAtMs: WALL0 + pair.nowMs },
+      signingKey,
+    );
+  // A Claim a really sent (captured on the LAN before), then replayed by the attacker.
+  const captured = [...pair.log].reverse().find((e) => e.node === 'a' && e.action.type === 'lan-broadcast');
+  const replayed = (captured?.action as { bytes: Uint8Array } | undefined)?.bytes;
+  assert.ok(replayed, 'a broadcast a Claim when b fell silent');
+  // It reaches b once, from a, and a falls silent again (the LAN is cut): b takes a for dead.
+  pair.feed('b', { type: 'datagram', bytes: replayed, lan: { interface: 'eth0', mac: MAC.a } });
+  pair.run(1200);
+  assert.deepEqual(aliveMembers(pair.states.b), ['b']);
+  const frames: [string, Uint8Array][] = [
+    ['bad-mac', claim('a', 5000n, Buffer.alloc(32, 9))],
+    ['replay', replayed],
+    ['unknown-sender', claim('mallory', 5000n)],
+    ['self', claim('b', 5000n)],
+    ['malformed', Uint8Array.from([1, 2, 3, 4])],
+  ];
+  const before = pair.log.length;
+  for (const [reason, bytes] of frames) {
+    const actions = pair.feed('b', { type: 'datagram', bytes, lan: attacker });
+    assert.deepEqual(
+      actions.filter((x) => x.type === 'rejected').map((x) => (x as { reason: string }).reason),
+      [reason],
+      reason,
+    );
+  }
+  pair.run(1800);
+  const toAttacker = pair.log
+    .slice(before)
+    .filter((e) => e.action.type === 'lan-send' && e.action.path.mac === attacker.mac);
+  assert.deepEqual(toAttacker, [], 'nothing is sent to the attacker for its frames');
+  assert.deepEqual(
+    aliveMembers(pair.states.b),
+    ['b'],
+    "a stays dead to b: the attacker's frames count for nothing",
+  );
+  assert.deepEqual(pair.states.b.lanOnly, []);
+});
