@@ -161,13 +161,19 @@ test('port cut both ways: the first to take the other for dead broadcasts a Clai
   );
 });
 
-test('a conflict starts the LAN path when the Claims sent on failure were lost', () => {
+/** A pair alive to each other, then cut apart on the port and the LAN until 800 ms: each alone. */
+function cutApart(): Pair {
   const pair = new Pair();
   pair.run(300);
   pair.links.udp = () => false;
   pair.links.lan = false;
   pair.run(800);
   assert.deepEqual([aliveMembers(pair.states.a), aliveMembers(pair.states.b)], [['a'], ['b']]);
+  return pair;
+}
+
+test('a conflict starts the LAN path when the Claims sent on failure were lost', () => {
+  const pair = cutApart();
   pair.links.lan = true;
   // a's responder sees b announce one of a's IPs (b's takeover burst): a claims, to b's MAC.
   const sent = pair.feed('a', conflict(MAC.b));
@@ -266,13 +272,8 @@ test('a Claim on the membership port is malformed: it belongs on the LAN path', 
 });
 
 test('a LAN host cannot fake the LAN path: forged, replayed, unlisted and self-named frames are rejected, nothing answers them', () => {
-  const pair = new Pair();
-  pair.run(300);
   // The port cut and the LAN cut too: b takes a for dead, and only the attacker's frames reach it.
-  pair.links.udp = () => false;
-  pair.links.lan = false;
-  pair.run(800);
-  assert.deepEqual(aliveMembers(pair.states.b), ['b']);
+  const pair = cutApart();
   const attacker = { interface: 'eth0', mac: '02:00:00:00:00:66' };
   const claim = (sender: string, sequence: bigint, signingKey: Uint8Array = key) =>
     encodeMessage(
