@@ -21,6 +21,7 @@ void InitMemory(Napi::Env env, Napi::Object exports);
 
 // native/udp-socket.cc: UDP sockets with a fixed TTL and the received TTL (speaker/bfd, GTSM).
 void InitUdpSocket(Napi::Env env, Napi::Object exports);
+
 // native/socket-filter.cc: a BPF program on a socket by descriptor (speaker/membership).
 void InitSocketFilter(Napi::Env env, Napi::Object exports);
 
