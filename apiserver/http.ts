@@ -8,7 +8,12 @@ import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.ts';
 import { create, deleteNamespace } from './lifecycle.ts';
 import { openApiV2, openApiV2Protobuf, openApiV3Document, openApiV3Root } from './openapi.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchType } from './patch.ts';
-import { decodeProtobufObject } from './protobuf.ts';
+import {
+  decodeProtobufObject,
+  encodeProtobufObject,
+  PROTOBUF_MEDIA_TYPE,
+  prefersProtobuf,
+} from './protobuf.ts';
 import type { UserInfo } from './rbac.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { parseResourcePath, type ResourceTarget } from './routes.ts';
@@ -21,6 +26,18 @@ export function send(res: ServerResponse, code: number, body: unknown): number {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+  return code;
+}
+
+/**
+ * An object or list response: protobuf when the client asks for it first (client-go's typed
+ * clients, kubectl's typed commands) and the object fits its kind's descriptor, JSON otherwise.
+ */
+function sendObject(req: IncomingMessage, res: ServerResponse, code: number, body: object): number {
+  const bytes = prefersProtobuf(req.headers.accept) ? encodeProtobufObject(body) : undefined;
+  if (!bytes) return send(res, code, body);
+  res.writeHead(code, { 'Content-Type': PROTOBUF_MEDIA_TYPE, 'Content-Length': bytes.length });
+  res.end(bytes);
   return code;
 }
 
@@ -37,9 +54,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(body: Buffer, contentType: string): unknown {
-  // kubectl's typed commands (create namespace|configmap|secret) send protobuf; we decode
-  // those few kinds. Anything else that is not JSON or YAML is 415.
-  if (contentType === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(body);
+  // kubectl's typed commands (create service|namespace|secret|deployment …) send protobuf.
+  // Anything else that is not JSON or YAML is 415.
+  if (contentType === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(body);
   if (!/json|yaml/.test(contentType)) {
     throw new ApiError(
       415,
@@ -272,7 +289,7 @@ async function resourceRequest(
       ...(list.continue ? { continue: list.continue, remainingItemCount: list.remainingItemCount } : {}),
     };
     if (asTable) return send(res, 200, toTable(t, list.items, meta, include, now));
-    return send(res, 200, {
+    return sendObject(req, res, 200, {
       kind: t.listKind,
       apiVersion: apiVersionOf(t),
       metadata: meta,
@@ -287,7 +304,7 @@ async function resourceRequest(
         200,
         toTable(t, [obj], { resourceVersion: obj.metadata.resourceVersion }, include, now),
       );
-    return send(res, 200, obj);
+    return sendObject(req, res, 200, obj);
   }
   if (method === 'POST' && !name && t.group === 'authorization.k8s.io') {
     // kubectl sends the review as protobuf; an administrator's answer does not depend on it,
@@ -308,14 +325,15 @@ async function resourceRequest(
     if (t.namespaced && ns === undefined)
       throw methodNotAllowed('the server does not allow this method on the requested resource');
     const obj = asObject(parseBody(await readBody(req), contentType));
-    return send(res, 201, create(ctx, t, ns, obj, { dryRun, strict }));
+    return sendObject(req, res, 201, create(ctx, t, ns, obj, { dryRun, strict }));
   }
   if (method === 'PUT' && name) {
     const obj = asObject(parseBody(await readBody(req), contentType));
     if (t.group === '' && t.resource === 'namespaces' && target.subresource === 'finalize') {
-      return send(res, 200, ctx.store.update(t, undefined, name, obj, { dryRun }));
+      return sendObject(req, res, 200, ctx.store.update(t, undefined, name, obj, { dryRun }));
     }
-    return send(
+    return sendObject(
+      req,
       res,
       200,
       ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
@@ -326,7 +344,7 @@ async function resourceRequest(
     const existing = ctx.store.peek(t, ns, name);
     if (!existing) {
       if (contentType === PatchType.Apply) {
-        return send(res, 201, create(ctx, t, ns, asObject(patch), { dryRun, strict }));
+        return sendObject(req, res, 201, create(ctx, t, ns, asObject(patch), { dryRun, strict }));
       }
       throw notFound(t.group, t.resource, name, t.kind);
     }
@@ -363,7 +381,8 @@ async function resourceRequest(
     if (contentType === PatchType.Apply || obj.metadata.resourceVersion === undefined) {
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
     }
-    return send(
+    return sendObject(
+      req,
       res,
       200,
       ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
@@ -389,7 +408,7 @@ async function resourceRequest(
       dryRun: dry,
       ...(options.preconditions ? { preconditions: options.preconditions } : {}),
     });
-    return send(res, 200, object);
+    return sendObject(req, res, 200, object);
   }
   if (method === 'DELETE' && !name) {
     const filter = selectorsOf(q, t);

@@ -1,139 +1,142 @@
+/**
+ * The Kubernetes protobuf media type (`application/vnd.kubernetes.protobuf`) for the built-in
+ * kinds: the `k8s\0` magic, then a runtime.Unknown whose typeMeta names the kind and whose raw
+ * bytes are the kind's generated message. Request bodies are decoded by the descriptors in
+ * `protobuf/kinds-*.ts`; responses are encoded when the client lists protobuf first and the
+ * object fits its descriptor (otherwise JSON, which every client also accepts).
+ *
+ * Bodies are untrusted: anything malformed is a 400 naming the field and the problem, valid
+ * protobuf this server cannot represent (an unknown kind or field) is a 415 naming it.
+ */
 import { ApiError, badRequest } from './errors.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  type MessageSpec,
+  message,
+  NotEncodableError,
+  ProtobufError,
+} from './protobuf/codec.ts';
+import * as apis from './protobuf/kinds-apis.ts';
+import * as core from './protobuf/kinds-core.ts';
+import { TypeMeta } from './protobuf/kinds-meta.ts';
+import * as pod from './protobuf/kinds-pod.ts';
+import { readFields, WireError, WireType, WireWriter } from './protobuf/wire.ts';
+
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+
+const MAGIC = Buffer.from('k8s\0', 'latin1');
+
+/** apiVersion/kind → descriptor of the kind's message */
+const KINDS: ReadonlyMap<string, MessageSpec> = new Map([
+  ['v1/Service', core.Service],
+  ['v1/Namespace', core.Namespace],
+  ['v1/ConfigMap', core.ConfigMap],
+  ['v1/Secret', core.Secret],
+  ['v1/ServiceAccount', core.ServiceAccount],
+  ['v1/Endpoints', core.Endpoints],
+  ['v1/Node', core.Node],
+  ['v1/Event', core.Event],
+  ['v1/Pod', pod.Pod],
+  ['apps/v1/Deployment', apis.Deployment],
+  ['apps/v1/DaemonSet', apis.DaemonSet],
+  ['batch/v1/Job', apis.Job],
+  ['rbac.authorization.k8s.io/v1/Role', apis.Role],
+  ['rbac.authorization.k8s.io/v1/ClusterRole', apis.ClusterRole],
+  ['rbac.authorization.k8s.io/v1/RoleBinding', apis.RoleBinding],
+  ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', apis.ClusterRoleBinding],
+  ['policy/v1/PodDisruptionBudget', apis.PodDisruptionBudget],
+  ['coordination.k8s.io/v1/Lease', apis.Lease],
+  ['discovery.k8s.io/v1/EndpointSlice', apis.EndpointSlice],
+  ['events.k8s.io/v1/Event', apis.EventsV1Event],
+]);
+
+const ListMeta = message('k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta', {
+  1: ['selfLink', 'string'],
+  2: ['resourceVersion', 'string'],
+  3: ['continue', 'string'],
+  4: ['remainingItemCount', 'int64', 'ptr'],
+});
+
+/** Every `<Kind>List` is ListMeta (1) plus the items (2). */
+function listOf(item: MessageSpec): MessageSpec {
+  return message(`${item.proto}List`, { 1: ['metadata', ListMeta], 2: ['items', item, 'list'] });
+}
+const LISTS: ReadonlyMap<string, MessageSpec> = new Map(
+  [...KINDS].map(([key, spec]) => [`${key}List`, listOf(spec)]),
+);
+
+/** Whether the protobuf decoder knows `apiVersion`/`kind` (for tests and docs). */
+export function protobufKinds(): string[] {
+  return [...KINDS.keys()];
+}
+
+function unsupported(what: string): ApiError {
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format (${what}) - accepted media types include: application/json, application/yaml`,
+  );
+}
+
+/** Decodes a protobuf request body into the object's JSON form; 400 when malformed, 415 when not representable. */
+export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
+  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC))
+    throw unsupported('no k8s protobuf envelope: the body does not start with "k8s\\0"');
+  let kindLabel = 'envelope';
+  try {
+    // runtime.Unknown: typeMeta (1), raw (2), contentEncoding (3), contentType (4).
+    let fields: ReturnType<typeof readFields>;
+    try {
+      fields = readFields(body.subarray(MAGIC.length), MAGIC.length);
+    } catch (error) {
+      if (error instanceof WireError) throw new ProtobufError(`envelope: ${error.message}`);
+      throw error;
+    }
+    const part = (n: number) => {
+      const f = fields.findLast((x) => x.field === n);
+      if (f && f.wire !== WireType.LengthDelimited)
+        throw new ProtobufError(`envelope field ${n}: wire type ${f.wire}`);
+      return f?.value as Buffer | undefined;
+    };
+    const typeMeta = decodeMessage(part(1) ?? Buffer.alloc(0), TypeMeta, 'typeMeta');
+    const apiVersion = String(typeMeta.apiVersion ?? '');
+    const kind = String(typeMeta.kind ?? '');
+    kindLabel = `${apiVersion}/${kind}`;
+    const encoding = part(3)?.toString('utf8');
+    if (encoding) throw unsupported(`protobuf content encoding "${encoding}"`);
+    const spec = KINDS.get(kindLabel);
+    if (!spec) throw unsupported(`protobuf ${kindLabel} is not decoded here`);
+    return { apiVersion, kind, ...decodeMessage(part(2) ?? Buffer.alloc(0), spec) };
+  } catch (error) {
+    if (!(error instanceof ProtobufError)) throw error;
+    if (error.unsupported) throw unsupported(`protobuf ${kindLabel}: ${error.message}; send it as JSON`);
+    throw badRequest(`invalid protobuf body (${kindLabel}): ${error.message}`);
+  }
+}
 
 /**
- * Just enough of the Kubernetes protobuf encoding to accept what kubectl's typed commands send
- * (`kubectl create namespace|configmap|secret|serviceaccount`): the `k8s\0` envelope
- * (runtime.Unknown) around the generated message of the kind. Kinds not listed here are
- * refused with 415 as before; responses are always JSON, which every client decodes.
+ * Encodes an object or a list of a known kind; undefined when the kind has no descriptor or
+ * the object holds something its descriptor cannot express (the caller then answers in JSON).
  */
-
-/** One field as read off the wire (protobuf encoding: wire types 0, 1, 2, 5). */
-interface WireField {
-  field: number;
-  varint?: bigint;
-  bytes?: Buffer;
-}
-
-function readVarint(buf: Buffer, at: number): [bigint, number] {
-  let result = 0n;
-  let shift = 0n;
-  for (let i = at; i < buf.length; i++) {
-    const byte = buf[i]!;
-    result |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return [result, i + 1];
-    shift += 7n;
-    if (shift > 70n) break;
+export function encodeProtobufObject(obj: { apiVersion?: unknown; kind?: unknown }): Buffer | undefined {
+  const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
+  const spec = KINDS.get(key) ?? LISTS.get(key);
+  if (!spec) return undefined;
+  const { apiVersion, kind, ...rest } = obj as Record<string, unknown>;
+  try {
+    const envelope = new WireWriter();
+    envelope.writeBytes(1, encodeMessage({ apiVersion, kind }, TypeMeta));
+    envelope.writeBytes(2, encodeMessage(rest, spec));
+    return Buffer.concat([MAGIC, envelope.finish()]);
+  } catch (error) {
+    if (error instanceof NotEncodableError) return undefined;
+    throw error;
   }
-  throw badRequest('invalid protobuf body: truncated varint');
 }
 
-/** Splits a message into its fields. */
-export function readFields(buf: Buffer): WireField[] {
-  const fields: WireField[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const [key, next] = readVarint(buf, at);
-    at = next;
-    const field = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (wire === 0) {
-      const [v, n] = readVarint(buf, at);
-      fields.push({ field, varint: v });
-      at = n;
-    } else if (wire === 2) {
-      const [len, n] = readVarint(buf, at);
-      const end = n + Number(len);
-      if (end > buf.length) throw badRequest('invalid protobuf body: field runs past the end');
-      fields.push({ field, bytes: buf.subarray(n, end) });
-      at = end;
-    } else if (wire === 1 || wire === 5) {
-      at += wire === 1 ? 8 : 4; // fixed64/fixed32: no such fields in the kinds we decode
-    } else throw badRequest(`invalid protobuf body: wire type ${wire}`);
-  }
-  return fields;
-}
-
-/** How to turn one field into JSON: a scalar, a map, a list of strings, or a nested message. */
-type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'strings' | 'map' | 'bytesMap' | Schema;
-/** field number → [JSON name, type] */
-type Schema = Record<number, [string, FieldType]>;
-
-const OBJECT_META: Schema = {
-  1: ['name', 'string'],
-  2: ['generateName', 'string'],
-  3: ['namespace', 'string'],
-  11: ['labels', 'map'],
-  12: ['annotations', 'map'],
-  14: ['finalizers', 'strings'],
-};
-
-/** kind → schema of its generated message (k8s.io/api/core/v1/generated.proto). */
-const KINDS: Record<string, Schema> = {
-  Namespace: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', 'strings'] }] },
-  ConfigMap: {
-    1: ['metadata', OBJECT_META],
-    2: ['data', 'map'],
-    3: ['binaryData', 'bytesMap'],
-    4: ['immutable', 'bool'],
-  },
-  Secret: {
-    1: ['metadata', OBJECT_META],
-    2: ['data', 'bytesMap'],
-    3: ['type', 'string'],
-    4: ['stringData', 'map'],
-    5: ['immutable', 'bool'],
-  },
-  ServiceAccount: { 1: ['metadata', OBJECT_META], 4: ['automountServiceAccountToken', 'bool'] },
-};
-
-function decode(buf: Buffer, schema: Schema): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of readFields(buf)) {
-    const spec = schema[f.field];
-    if (!spec) continue;
-    const [name, type] = spec;
-    const text = () => (f.bytes ?? Buffer.alloc(0)).toString('utf8');
-    if (type === 'string') {
-      if (text() !== '') out[name] = text();
-    } else if (type === 'bytes') out[name] = (f.bytes ?? Buffer.alloc(0)).toString('base64');
-    else if (type === 'bool') out[name] = f.varint === 1n;
-    else if (type === 'int') out[name] = Number(f.varint ?? 0n);
-    else if (type === 'strings') out[name] = [...((out[name] as string[] | undefined) ?? []), text()];
-    else if (type === 'map' || type === 'bytesMap') {
-      const entry = readFields(f.bytes ?? Buffer.alloc(0));
-      const key = entry.find((e) => e.field === 1)?.bytes?.toString('utf8') ?? '';
-      const value = entry.find((e) => e.field === 2)?.bytes ?? Buffer.alloc(0);
-      const map = (out[name] as Record<string, string> | undefined) ?? {};
-      map[key] = type === 'map' ? value.toString('utf8') : value.toString('base64');
-      out[name] = map;
-    } else {
-      const nested = decode(f.bytes ?? Buffer.alloc(0), type);
-      if (Object.keys(nested).length > 0) out[name] = nested;
-    }
-  }
-  return out;
-}
-
-const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
-
-/** Decodes a protobuf request body of a supported kind into its JSON form; 415 otherwise. */
-export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  const unsupported = (what: string) => ({
-    code: 415,
-    message: `the body of the request was in an unknown format (${what}) - accepted media types include: application/json, application/yaml`,
-  });
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC))
-    throw unsupportedMediaType(unsupported('no k8s protobuf envelope'));
-  const envelope = readFields(body.subarray(4));
-  const typeMeta = readFields(envelope.find((f) => f.field === 1)?.bytes ?? Buffer.alloc(0));
-  const apiVersion = typeMeta.find((f) => f.field === 1)?.bytes?.toString('utf8') ?? '';
-  const kind = typeMeta.find((f) => f.field === 2)?.bytes?.toString('utf8') ?? '';
-  const schema = apiVersion === 'v1' ? KINDS[kind] : undefined;
-  if (!schema) throw unsupportedMediaType(unsupported(`protobuf ${apiVersion}/${kind} is not decoded here`));
-  const raw = envelope.find((f) => f.field === 2)?.bytes ?? Buffer.alloc(0);
-  return { apiVersion, kind, ...decode(raw, schema) };
-}
-
-function unsupportedMediaType(e: { code: number; message: string }): ApiError {
-  return new ApiError(e.code, 'UnsupportedMediaType', e.message);
+/** Whether an Accept header puts the protobuf media type first (as client-go's typed clients do). */
+export function prefersProtobuf(accept: string | undefined): boolean {
+  const first = (accept ?? '').split(',')[0]!.trim();
+  return first === PROTOBUF_MEDIA_TYPE;
 }

@@ -1,0 +1,64 @@
+/**
+ * Descriptors of k8s.io/apimachinery meta/v1 messages (field numbers from its generated.proto),
+ * shared by every kind.
+ */
+import { message } from './codec.ts';
+
+const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
+
+export const OwnerReference = message(`${META}.OwnerReference`, {
+  1: ['kind', 'string'],
+  3: ['name', 'string'],
+  4: ['uid', 'string'],
+  5: ['apiVersion', 'string'],
+  6: ['controller', 'bool', 'ptr'],
+  7: ['blockOwnerDeletion', 'bool', 'ptr'],
+});
+
+/** managedFields (17) is read and dropped: this server keeps no field ownership. */
+export const ObjectMeta = message(
+  `${META}.ObjectMeta`,
+  {
+    1: ['name', 'string'],
+    2: ['generateName', 'string'],
+    3: ['namespace', 'string'],
+    4: ['selfLink', 'string'],
+    5: ['uid', 'string'],
+    6: ['resourceVersion', 'string'],
+    7: ['generation', 'int64'],
+    8: ['creationTimestamp', 'time'],
+    9: ['deletionTimestamp', 'time'],
+    10: ['deletionGracePeriodSeconds', 'int64', 'ptr'],
+    11: ['labels', 'string', 'map'],
+    12: ['annotations', 'string', 'map'],
+    13: ['ownerReferences', OwnerReference, 'list'],
+    14: ['finalizers', 'string', 'list'],
+  },
+  [17],
+);
+
+export const LabelSelectorRequirement = message(`${META}.LabelSelectorRequirement`, {
+  1: ['key', 'string'],
+  2: ['operator', 'string'],
+  3: ['values', 'string', 'list'],
+});
+
+export const LabelSelector = message(`${META}.LabelSelector`, {
+  1: ['matchLabels', 'string', 'map'],
+  2: ['matchExpressions', LabelSelectorRequirement, 'list'],
+});
+
+export const Condition = message(`${META}.Condition`, {
+  1: ['type', 'string'],
+  2: ['status', 'string'],
+  3: ['observedGeneration', 'int64'],
+  4: ['lastTransitionTime', 'time'],
+  5: ['reason', 'string'],
+  6: ['message', 'string'],
+});
+
+/** runtime.TypeMeta inside the `k8s\0` envelope (runtime.Unknown). */
+export const TypeMeta = message('k8s.io.apimachinery.pkg.runtime.TypeMeta', {
+  1: ['apiVersion', 'string'],
+  2: ['kind', 'string'],
+});
