@@ -119,11 +119,11 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
  * Encodes an object or a list of a known kind; undefined when the kind has no descriptor or
  * the object holds something its descriptor cannot express (the caller then answers in JSON).
  */
-export function encodeProtobufObject(obj: { apiVersion?: unknown; kind?: unknown }): Buffer | undefined {
-  const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
+export function encodeProtobufObject(obj: object): Buffer | undefined {
+  const { apiVersion, kind, ...rest } = obj as Record<string, unknown>;
+  const key = `${String(apiVersion)}/${String(kind)}`;
   const spec = KINDS.get(key) ?? LISTS.get(key);
   if (!spec) return undefined;
-  const { apiVersion, kind, ...rest } = obj as Record<string, unknown>;
   try {
     const envelope = new WireWriter();
     envelope.writeBytes(1, encodeMessage({ apiVersion, kind }, TypeMeta));

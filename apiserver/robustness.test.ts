@@ -228,3 +228,56 @@ test('a watcher that stops reading is dropped instead of buffering without bound
   assert.ok(events.length > 0, 'it received what was buffered');
   assert.ok(events.length < updates, `the stream ended early (${events.length} of ${updates} events)`);
 });
+
+test('protobuf bodies over HTTP: created and answered in protobuf; malformed, truncated or oversized ones are Statuses', async () => {
+  const { encodeProtobufObject, decodeProtobufObject } = await import('./protobuf.ts');
+  const service = encodeProtobufObject({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'pb-web' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 8080 }] },
+  })!;
+  const post = (body: Buffer, accept = 'application/json') =>
+    fetch(`${server.url}/api/v1/namespaces/default/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf', accept },
+      body,
+    });
+  const created = await post(service, 'application/vnd.kubernetes.protobuf,application/json');
+  assert.equal(created.status, 201);
+  assert.equal(created.headers.get('content-type'), 'application/vnd.kubernetes.protobuf');
+  const answer = decodeProtobufObject(Buffer.from(await created.arrayBuffer())) as {
+    spec: { clusterIP: string; ports: { nodePort: number }[] };
+  };
+  assert.match(answer.spec.clusterIP, /^10\./, 'the answer carries the allocated cluster IP');
+  assert.ok(answer.spec.ports[0]!.nodePort >= 30000);
+
+  const status = async (res: Response) => ({
+    code: res.status,
+    ...((await res.json()) as { kind: string; message: string }),
+  });
+  const truncated = await status(await post(service.subarray(0, service.length - 7)));
+  assert.equal(truncated.code, 400);
+  assert.equal(truncated.kind, 'Status');
+  assert.match(
+    truncated.message,
+    /^invalid protobuf body \(envelope\): envelope: field 2 says \d+ bytes but \d+ remain/,
+  );
+  // A length prefix claiming 2 GiB in a 20-byte body.
+  const claim = Buffer.concat([
+    Buffer.from('k8s\0', 'latin1'),
+    Buffer.from([0x12, 0x80, 0x80, 0x80, 0x80, 0x08]),
+    Buffer.alloc(10),
+  ]);
+  assert.match((await status(await post(claim))).message, /field 2 says 2147483648 bytes but 10 remain/);
+  const oversized = Buffer.concat([service, Buffer.alloc(3 * 1024 * 1024)]);
+  assert.equal((await post(oversized)).status, 413);
+  const notPb = await status(await post(Buffer.from('{"kind":"Service"}')));
+  assert.equal(notPb.code, 415);
+  assert.match(notPb.message, /no k8s protobuf envelope/);
+  assert.equal(
+    (await fetch(`${server.url}/api/v1/namespaces/default/services/pb-web`)).status,
+    200,
+    'still serving',
+  );
+});
