@@ -13,8 +13,11 @@ import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
 import { cleanupLabState, isSameProcess, LAB_RUN_DIR, readLabState } from './state.ts';
 import { LAB_ADDRESSES, startTopology, type Topology } from './topology.ts';
+import { serveUserServices } from './user-services.ts';
 
 const MANIFESTS = fileURLToPath(new URL('./manifests', import.meta.url));
+/** Applied by a kept lab only: the self-assigning pool for the user's own Services. */
+const KEPT_MANIFESTS = fileURLToPath(new URL('./manifests/kept', import.meta.url));
 const PROBER = fileURLToPath(new URL('./prober.ts', import.meta.url));
 
 /** The namespace prefix of `metalbeacon lab` (namespaces mb-client, mb-node-1, ...). */
@@ -304,11 +307,10 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     o.out(`RESULT l2=${result.l2} bgp=${result.bgp} failover=${failoverText}`);
 
     if (o.keep) {
+      t.applyManifests([KEPT_MANIFESTS]);
+      const serving = serveUserServices(t, o.signal, o.out);
       explore(t, ips, prefix, o.out);
-      await new Promise<void>((resolve) => {
-        if (o.signal.aborted) resolve();
-        o.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await serving;
       o.out('stopping the lab');
     }
     return result;
@@ -428,6 +430,9 @@ function explore(t: Topology, ips: Map<string, string[]>, prefix: string, out: (
   out(`  tail -n 20 ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
   out(
     `  ${kube} npm run -s metalbeacon -- status              # IPs, announcers, sessions, pools; --watch: live`,
+  );
+  out(
+    `  ${kube} npm run -s kubectl -- create service loadbalancer web --tcp=80:80   # an IP from lab-user, answered by every node`,
   );
   out(`  ${kube} npm run -s kubectl -- get svc -A`);
   out(

@@ -69,6 +69,43 @@ async function runHints(report: string): Promise<HintRun[]> {
   return ran;
 }
 
+/** Shell command output (never throws; the exit code is in `code`). */
+function sh(command: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', command], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/** Waits for the kept lab's Service `name` to get an IP, then for the client to be answered on it. */
+async function answeredOnLan(name: string): Promise<{ ip: string; body: string }> {
+  const kube = `KUBECONFIG=${LAB_RUN_DIR}/labkeep/host.kubeconfig npm run -s kubectl --`;
+  const ip = await waitFor(
+    `an IP on Service ${name}`,
+    async () => {
+      const r = await sh(`${kube} get svc ${name} -o jsonpath='{.status.loadBalancer.ingress[0].ip}'`);
+      return r.code === 0 && r.output.trim() !== '' ? r.output.trim() : undefined;
+    },
+    { intervalMs: 500 },
+  );
+  const body = await waitFor(
+    `the client answered on ${ip}`,
+    async () => {
+      const r = await sh(`exec ip netns exec labkeep-client curl -sS --max-time 2 http://${ip}/`);
+      return r.code === 0 ? r.output : undefined;
+    },
+    { intervalMs: 500, timeoutMs: 30_000 },
+  );
+  return { ip, body };
+}
+
 describe('metalbeacon lab (command line)', () => {
   it('says in one line that it needs root, and how to run it', async () => {
     const r = await run(['lab'], { uid: 65534 });
@@ -191,13 +228,19 @@ describe('metalbeacon lab (command line)', () => {
   it('--keep stays up for exploration, every hint it prints runs as printed, lab down stops it from elsewhere', async () => {
     let down: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
     let hints: Promise<HintRun[]> | undefined;
+    let userService: { ip: string; body: string } | undefined;
     const r = await run(['lab', '--keep', '--mode', 'l2', '--no-failover', '--prefix', 'labkeep'], {
       onStdout: (text) => {
         // The last hint line is the namespaces comment; then the lab waits for a signal.
         if (!hints && /\n {2}# namespaces: .*\n/.test(text)) {
-          hints = runHints(text).finally(() => {
-            down = run(['lab', 'down', '--prefix', 'labkeep']);
-          });
+          hints = runHints(text)
+            .then(async (ran) => {
+              userService = await answeredOnLan('web');
+              return ran;
+            })
+            .finally(() => {
+              down = run(['lab', 'down', '--prefix', 'labkeep']);
+            });
         }
       },
     });
@@ -217,6 +260,16 @@ describe('metalbeacon lab (command line)', () => {
     assert.match(output(/kubectl -- get svc -A/), /ingress-l2\s+LoadBalancer\s+\S+\s+198\.51\.100\.\d+/);
     assert.match(output(/metalbeacon -- status/), /ingress-l2/);
     assert.match(output(/curl http:/), /\S/, 'the VIP answered');
+    // The Service the user created with `kubectl create service loadbalancer` (a printed hint,
+    // sent as protobuf) got an address of the self-assigning pool and is answered on the LAN.
+    assert.equal(output(/create service loadbalancer web/).trim(), 'service/web created');
+    assert.ok(userService, r.stdout);
+    assert.match(userService.ip, /^198\.51\.100\.(19[2-9]|2[01]\d|22[0-3])$/);
+    assert.match(userService.body, /node-\d/);
+    assert.match(
+      r.stdout,
+      /endpoints stand-in: Service default\/web is served on port 80 by node-1, node-2, node-3/,
+    );
     assert.match(r.stdout, /RESULT l2=ok bgp=skipped failover=skipped/);
     assert.match(r.stdout, /SIGTERM: stopping and removing the lab/);
     assert.equal(d.code, 0, d.stderr);
