@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ApiError } from './errors.ts';
+import { WireWriter } from './protobuf/wire.ts';
 import { decodeProtobufObject, encodeProtobufObject, prefersProtobuf, protobufKinds } from './protobuf.ts';
 
 /** Bodies captured from kubectl 1.34's typed commands (`kubectl create …`). */
@@ -235,6 +236,17 @@ test('objects a descriptor cannot express, and unknown kinds, are not encoded (J
   assert.equal(encodeProtobufObject(withVolume), undefined);
 });
 
+/** A `k8s\0` envelope around `raw`, written by hand (runtime.Unknown: typeMeta 1, raw 2). */
+function envelope(apiVersion: string, kind: string, raw: Buffer): Buffer {
+  const typeMeta = new WireWriter();
+  typeMeta.writeBytes(1, Buffer.from(apiVersion));
+  typeMeta.writeBytes(2, Buffer.from(kind));
+  const w = new WireWriter();
+  w.writeBytes(1, typeMeta.finish());
+  w.writeBytes(2, raw);
+  return Buffer.concat([Buffer.from('k8s\0', 'latin1'), w.finish()]);
+}
+
 const clientError = (code: number, pattern: RegExp) => (e: unknown) =>
   e instanceof ApiError && e.code === code && pattern.test(e.message);
 
@@ -271,26 +283,13 @@ test('valid protobuf this server cannot represent is 415 naming what', () => {
     () => decodeProtobufObject(Buffer.from('{"kind":"x"}')),
     clientError(415, /no k8s protobuf envelope/),
   );
-  const deployment = Buffer.concat([
-    Buffer.from('k8s\0', 'latin1'),
-    Buffer.from([0x0a, 0x18, 0x0a, 0x07]),
-    Buffer.from('apps/v1'),
-    Buffer.from([0x12, 0x0d]),
-    Buffer.from('ReplicaSetXYZ'),
-  ]);
   assert.throws(
-    () => decodeProtobufObject(deployment),
+    () => decodeProtobufObject(envelope('apps/v1', 'ReplicaSetXYZ', Buffer.alloc(0))),
     clientError(415, /protobuf apps\/v1\/ReplicaSetXYZ is not decoded here/),
   );
   // A PodSpec volume (field 1): not decoded here, so refused rather than dropped.
-  const pod = Buffer.concat([
-    Buffer.from('k8s\0', 'latin1'),
-    Buffer.from([0x0a, 0x09, 0x0a, 0x02]),
-    Buffer.from('v1'),
-    Buffer.from([0x12, 0x03]),
-    Buffer.from('Pod'),
-    Buffer.from([0x12, 0x06, 0x12, 0x04, 0x0a, 0x02, 0x0a, 0x00]), // raw: spec { volumes: [{ name: '' }] }
-  ]);
+  // raw: spec (2) { volumes (1): [{ name (1): '' }] }
+  const pod = envelope('v1', 'Pod', Buffer.from([0x12, 0x04, 0x0a, 0x02, 0x0a, 0x00]));
   assert.throws(
     () => decodeProtobufObject(pod),
     clientError(

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { layerBinary, type RunResult, runTool } from '../support/kubectl.ts';
+import { layerBinary, type RunResult, runOk, runTool } from '../support/kubectl.ts';
 
 /**
  * Issue 19: kubectl 1.34's imperative commands, which send protobuf bodies and ask for protobuf
@@ -27,15 +27,9 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function kubectl(...args: string[]): Promise<RunResult> {
-  return runTool('kubectl', args, { home, kubeconfig: join(home, 'kubeconfig') });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await kubectl(...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
+const tool = () => ({ home, kubeconfig: join(home, 'kubeconfig') });
+const kubectl = (...args: string[]): Promise<RunResult> => runTool('kubectl', args, tool());
+const ok = (...args: string[]): Promise<string> => runOk('kubectl', args, tool());
 
 describe('kubectl imperative commands (protobuf bodies)', () => {
   test('create namespace|service|secret|configmap, expose, label, annotate and delete, seen by get -w', async () => {

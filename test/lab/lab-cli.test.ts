@@ -34,6 +34,25 @@ function run(
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Runs one shell command from the repository root; its output and exit code (killed after `timeoutMs`). */
+function sh(command: string, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', command], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
 interface HintRun {
   command: string;
   code: number | null;
@@ -52,36 +71,8 @@ async function runHints(report: string): Promise<HintRun[]> {
     .map((line) => line.trim());
   assert.ok(commands.length >= 8, `hints found: ${commands.join(' | ')}`);
   const ran: HintRun[] = [];
-  for (const command of commands) {
-    const child = spawn('bash', ['-c', command], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(timer);
-    ran.push({ command, code, output });
-  }
+  for (const command of commands) ran.push({ command, ...(await sh(command, 60_000)) });
   return ran;
-}
-
-/** Shell command output (never throws; the exit code is in `code`). */
-function sh(command: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code, output }));
-  });
 }
 
 /** Waits for the kept lab's Service `name` to get an IP, then for the client to be answered on it. */
