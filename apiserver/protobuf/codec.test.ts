@@ -65,6 +65,29 @@ test('zero values of non-pointer fields are left out, as Go marshals them; point
   assert.deepEqual(decodeMessage(w.finish(), Sample), { kept: 0 });
 });
 
+test('a map entry without a value holds the zero value of its type', () => {
+  const Maps = message('test.Maps', {
+    1: ['text', 'string', 'map'],
+    2: ['size', 'quantity', 'map'],
+    3: ['inner', Inner, 'map'],
+  });
+  const entry = (field: number) => Buffer.from([(field << 3) | 2, 0x03, 0x0a, 0x01, 0x6b]); // { key: 'k' }
+  assert.deepEqual(decodeMessage(Buffer.concat([entry(1), entry(2), entry(3)]), Maps), {
+    text: { k: '' },
+    size: { k: '0' },
+    inner: { k: {} },
+  });
+  // A key such as __proto__ is an ordinary entry, never the prototype.
+  const proto = Buffer.concat([
+    Buffer.from([0x0a, 0x0d, 0x0a, 0x09]),
+    Buffer.from('__proto__'),
+    Buffer.from([0x12, 0x00]),
+  ]);
+  const decoded = decodeMessage(proto, Maps) as { text: Record<string, string> };
+  assert.deepEqual(Object.keys(decoded.text), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(decoded.text), Object.prototype);
+});
+
 test('packed and unpacked repeated numbers both decode', () => {
   const packed = new WireWriter();
   packed.writeBytes(14, Buffer.from([7, 0xac, 0x02])); // 7, 300

@@ -183,6 +183,16 @@ function decodeValue(f: WireField, type: Scalar | MessageSpec, path: string, bud
   }
 }
 
+/** What a map entry without a value (field 2) holds: the type's zero value, as in Go. */
+function zeroOf(type: Scalar | MessageSpec): unknown {
+  if (typeof type !== 'string') return {};
+  if (type === 'string' || type === 'bytes') return '';
+  if (type === 'bool') return false;
+  if (type === 'quantity') return '0';
+  if (type === 'time' || type === 'microTime') return null;
+  return 0;
+}
+
 function isZero(value: unknown): boolean {
   if (value === null || value === '' || value === 0 || value === false) return true;
   return typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).length === 0;
@@ -236,7 +246,7 @@ export function decodeMessage(
     } else if (field.shape === 'map') {
       expectWire(f, WireType.LengthDelimited, at);
       let key = '';
-      let value: unknown = field.type === 'string' || field.type === 'bytes' ? '' : {};
+      let value: unknown = zeroOf(field.type);
       for (const part of fieldsOf(f.value as Buffer, at, budget)) {
         if (part.field === 1) {
           expectWire(part, WireType.LengthDelimited, at);
