@@ -122,14 +122,14 @@ function timestamp(buf: Buffer, micro: boolean, path: string, budget: DecodeBudg
 function fieldsOf(buf: Buffer, path: string, budget: DecodeBudget): WireField[] {
   let fields: WireField[];
   try {
-    fields = readFields(buf);
+    fields = readFields(buf, 0, DECODE_FIELD_LIMIT - budget.fields);
   } catch (error) {
+    if (error instanceof WireError && error.message.startsWith('more than'))
+      throw new ProtobufError(`the body holds more than ${DECODE_FIELD_LIMIT} fields`);
     if (error instanceof WireError) throw new ProtobufError(`${path || 'body'}: ${error.message}`);
     throw error;
   }
   budget.fields += fields.length;
-  if (budget.fields > DECODE_FIELD_LIMIT)
-    throw new ProtobufError(`the body holds more than ${DECODE_FIELD_LIMIT} fields`);
   return fields;
 }
 

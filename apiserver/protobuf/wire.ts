@@ -42,13 +42,16 @@ export function readVarint(buf: Buffer, at: number): [bigint, number] {
 
 /**
  * Splits a message into its fields in wire order (a repeated field appears once per element).
- * `base` is the message's offset in the whole body, for error positions.
+ * `base` is the message's offset in the whole body, for error positions; reading stops with a
+ * WireError once more than `maxFields` fields were read, so a flood of tiny fields costs no
+ * more memory than the limit allows.
  */
-export function readFields(buf: Buffer, base = 0): WireField[] {
+export function readFields(buf: Buffer, base = 0, maxFields = Number.POSITIVE_INFINITY): WireField[] {
   const fields: WireField[] = [];
   let at = 0;
   while (at < buf.length) {
     const start = at;
+    if (fields.length >= maxFields) throw new WireError(`more than ${maxFields} fields`, base + start);
     const [key, next] = readVarint(buf, at);
     at = next;
     const field = Number(key >> 3n);
