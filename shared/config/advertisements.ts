@@ -8,10 +8,10 @@ import { FAMILY_BITS, formatRange } from '../net/ip.ts';
 import { longestPrefix } from './cidrs.ts';
 import { looksLikeCommunityValue, parseCommunity } from './communities.ts';
 import { configError, describeRef, type ObjectRef } from './errors.ts';
-import { compareText, uniqueObjects, uniqueStrings } from './names.ts';
+import { compareText, uniqueStrings } from './names.ts';
 import { resolveNodes } from './nodes.ts';
 import { matchesSelector, selectorKey, validateSelectorList } from './selectors.ts';
-import { checkShape, SpecShapes } from './shapes.ts';
+import { objectsOfShape } from './shapes.ts';
 import type {
   AdvertisementScope,
   BgpAdvertisementConfig,
@@ -78,8 +78,7 @@ export function buildL2Advertisements(
   errors: ConfigError[],
 ): L2AdvertisementConfig[] {
   const out: L2AdvertisementConfig[] = [];
-  for (const { object, ref } of uniqueObjects('L2Advertisement', objects, ctx.namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.L2Advertisement, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('L2Advertisement', objects, ctx.namespace, errors)) {
     const before = errors.length;
     const spec = object.spec ?? {};
     const common = commonParts(spec, ref, ctx, errors);
@@ -112,8 +111,7 @@ export function buildBgpAdvertisements(
   errors: ConfigError[],
 ): BgpAdvertisementConfig[] {
   const out: { ad: BgpAdvertisementConfig; ref: ObjectRef; specKey: string }[] = [];
-  for (const { object, ref } of uniqueObjects('BGPAdvertisement', objects, ctx.namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.BGPAdvertisement, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('BGPAdvertisement', objects, ctx.namespace, errors)) {
     const before = errors.length;
     const spec = object.spec ?? {};
     const common = commonParts(spec, ref, ctx, errors);

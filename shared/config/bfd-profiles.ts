@@ -1,7 +1,6 @@
 import type { BFDProfile, BGPPeer } from '../api/resources.ts';
 import { configError, describeRef, type ObjectRef, refOf } from './errors.ts';
-import { uniqueObjects } from './names.ts';
-import { checkShape, SpecShapes } from './shapes.ts';
+import { objectsOfShape } from './shapes.ts';
 import type { BfdProfileConfig, ConfigError } from './types.ts';
 
 /** field -> [minimum, maximum, default] as MetalLB documents them (RFC 5880 timers in ms). */
@@ -41,8 +40,7 @@ export function buildBfdProfiles(
   errors: ConfigError[],
 ): BfdProfileConfig[] {
   const out: BfdProfileConfig[] = [];
-  for (const { object, ref } of uniqueObjects('BFDProfile', objects, namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.BFDProfile, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('BFDProfile', objects, namespace, errors)) {
     const spec = object.spec ?? {};
     const before = errors.length;
     const value = (field: keyof typeof LIMITS): number => {

@@ -1,8 +1,7 @@
 import type { Community } from '../api/resources.ts';
 import { parseCommunity } from './communities.ts';
 import { configError, describeRef, type ObjectRef } from './errors.ts';
-import { uniqueObjects } from './names.ts';
-import { checkShape, SpecShapes } from './shapes.ts';
+import { objectsOfShape } from './shapes.ts';
 import type { BgpCommunity, ConfigError } from './types.ts';
 
 /**
@@ -18,8 +17,7 @@ export function buildCommunityAliases(
   const aliases: Record<string, BgpCommunity> = {};
   // alias -> where it was first defined
   const definedAt = new Map<string, { ref: ObjectRef; field: string }>();
-  for (const { object, ref } of uniqueObjects('Community', objects, namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.Community, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('Community', objects, namespace, errors)) {
     (object.spec?.communities ?? []).forEach((entry, i) => {
       const field = `spec.communities[${i}]`;
       const name = String(entry.name ?? '');

@@ -2,10 +2,9 @@ import type { BGPPeer, NodeLike, SecretLike } from '../api/resources.ts';
 import { type IpValue, parseIp } from '../net/ip.ts';
 import { parseDurationMs } from './durations.ts';
 import { configError, describeRef, type ObjectRef } from './errors.ts';
-import { uniqueObjects } from './names.ts';
 import { resolveNodes } from './nodes.ts';
 import { validateSelectorList } from './selectors.ts';
-import { checkShape, SpecShapes } from './shapes.ts';
+import { objectsOfShape } from './shapes.ts';
 import type { ConfigError, PeerConfig } from './types.ts';
 
 /** What peers are checked against besides themselves. */
@@ -34,8 +33,7 @@ export function buildPeers(
   errors: ConfigError[],
 ): PeerConfig[] {
   const out: { peer: PeerConfig; ref: ObjectRef; everyNode: boolean }[] = [];
-  for (const { object, ref } of uniqueObjects('BGPPeer', objects, ctx.namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.BGPPeer, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('BGPPeer', objects, ctx.namespace, errors)) {
     const before = errors.length;
     const peer = buildPeer(object, ref, ctx, errors);
     if (!peer || errors.length > before) continue;

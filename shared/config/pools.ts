@@ -8,9 +8,9 @@ import {
   rangesOverlap,
 } from '../net/ip.ts';
 import { configError, describeRef, type ObjectRef } from './errors.ts';
-import { uniqueObjects, uniqueStrings } from './names.ts';
+import { uniqueStrings } from './names.ts';
 import { validateSelectorList } from './selectors.ts';
-import { checkShape, SpecShapes } from './shapes.ts';
+import { objectsOfShape } from './shapes.ts';
 import type { ConfigError, Pool, ServiceAllocation } from './types.ts';
 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -26,8 +26,7 @@ export function buildPools(
   errors: ConfigError[],
 ): Pool[] {
   const parsed: { pool: Pool; ref: ObjectRef; fields: string[] }[] = [];
-  for (const { object, ref } of uniqueObjects('IPAddressPool', objects, namespace, errors)) {
-    if (!checkShape(object.spec, SpecShapes.IPAddressPool, ref, 'spec', errors)) continue;
+  for (const { object, ref } of objectsOfShape('IPAddressPool', objects, namespace, errors)) {
     const before = errors.length;
     const { ranges, fields } = parseAddresses(object.spec?.addresses, ref, errors);
     const serviceAllocation = parseServiceAllocation(object.spec?.serviceAllocation, ref, errors);

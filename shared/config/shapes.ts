@@ -1,4 +1,5 @@
 import { configError, type ObjectRef } from './errors.ts';
+import { type Named, uniqueObjects } from './names.ts';
 import type { ConfigError } from './types.ts';
 
 /**
@@ -78,6 +79,22 @@ export const SpecShapes = {
     minimumTtl: 'number',
   },
 } as const satisfies Record<string, Shape>;
+
+/**
+ * The objects of `kind` that {@link uniqueObjects} lets through and whose spec has the kind's
+ * shape; the others get their errors. Lazy, so an object's shape errors come just before what
+ * its builder then finds in it.
+ */
+export function* objectsOfShape<T extends Named & { readonly spec?: unknown }>(
+  kind: keyof typeof SpecShapes,
+  objects: readonly T[],
+  namespace: string | undefined,
+  errors: ConfigError[],
+): Generator<{ object: T; ref: ObjectRef }> {
+  for (const entry of uniqueObjects(kind, objects, namespace, errors)) {
+    if (checkShape(entry.object.spec, SpecShapes[kind], entry.ref, 'spec', errors)) yield entry;
+  }
+}
 
 function describeShape(shape: Shape): string {
   if (typeof shape === 'string') return `a ${shape}`;
