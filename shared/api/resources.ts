@@ -175,6 +175,18 @@ export interface BGPSessionStateStatus {
   readonly prefixesAdvertised?: number;
   /** The last error described, e.g. a NOTIFICATION sent or received. */
   readonly lastError?: string;
+  /** The BFD session protecting it; absent when the BGPPeer names no BFDProfile. */
+  readonly bfd?: BgpSessionBfdStatus;
+}
+
+/** BGPSessionState.status.bfd: the RFC 5880 session of the same peer. */
+export interface BgpSessionBfdStatus {
+  /** AdminDown, Down, Init or Up. */
+  readonly state?: string;
+  /** RFC 3339 time of the last state change; absent before the first. */
+  readonly since?: string;
+  /** RFC 5880 §4.1 diagnostic of that change, e.g. ControlDetectionTimeExpired. */
+  readonly diagnostic?: string;
 }
 
 export type BGPSessionState = Resource<'BGPSessionState', Record<string, never>, BGPSessionStateStatus>;

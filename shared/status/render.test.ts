@@ -58,12 +58,12 @@ describe('renderStatusText', () => {
     ]);
   });
 
-  it('BGP SESSIONS: node, peer, address, state, age of the state, prefixes, last error', () => {
+  it('BGP SESSIONS: node, peer, address, state with the BFD state and why it is down, age of the state, prefixes, last error', () => {
     assert.deepEqual(section(text, 'BGP SESSIONS'), [
-      'NODE     PEER   ADDRESS           STATE         SINCE   PREFIXES   LAST ERROR',
-      'node-a   r1     192.0.2.1         Established   10m            2',
-      'node-b   r1     192.0.2.1         Established   70m            2',
-      'node-b   r2     2001:db8:0:1::2   Active        2m             0   connect ECONNREFUSED',
+      'NODE     PEER   ADDRESS           STATE                                            SINCE   PREFIXES   LAST ERROR',
+      'node-a   r1     192.0.2.1         Established, BFD Up                              10m            2',
+      'node-b   r1     192.0.2.1         Established                                      70m            2',
+      'node-b   r2     2001:db8:0:1::2   Active, BFD Down (ControlDetectionTimeExpired)   2m             0   connect ECONNREFUSED',
     ]);
   });
 

@@ -70,11 +70,18 @@ function sessionRow(s: SessionReport, nowMs: number): string[] {
     s.node,
     s.peer,
     s.peerAddress ?? '-',
-    s.state,
+    sessionState(s),
     age(s.since, nowMs),
     s.prefixesAdvertised === null ? '-' : String(s.prefixesAdvertised),
     s.lastError ?? '',
   ];
+}
+
+/** The session's state, then its BFD session's (with why it is not Up) when the peer runs BFD. */
+export function sessionState(s: Pick<SessionReport, 'state' | 'bfd'>): string {
+  if (!s.bfd) return s.state;
+  const why = s.bfd.state !== 'Up' && s.bfd.diagnostic && s.bfd.diagnostic !== 'NoDiagnostic';
+  return `${s.state}, BFD ${s.bfd.state}${why ? ` (${s.bfd.diagnostic})` : ''}`;
 }
 
 /** `used/free` of one family, or `-` when the pool has no address of that family (both 0 or absent). */
@@ -159,7 +166,7 @@ export function renderStatusText(report: StatusReport, options: RenderOptions): 
         { header: 'Node', shrink: true },
         { header: 'Peer', shrink: true },
         { header: 'Address' },
-        { header: 'State' },
+        { header: 'State', shrink: true },
         { header: 'Since' },
         { header: 'Prefixes', align: 'right' },
         { header: 'Last error', shrink: true },

@@ -149,7 +149,7 @@ describe('buildStatusReport: Services', () => {
 describe('buildStatusReport: sessions and pools', () => {
   const report = buildStatusReport(sampleCluster());
 
-  it('BGP sessions sorted by node and peer with every field; absent fields are null', () => {
+  it('BGP sessions sorted by node and peer with every field, BFD included; absent fields are null', () => {
     assert.deepEqual(report.bgpSessions, [
       {
         node: 'node-a',
@@ -159,6 +159,7 @@ describe('buildStatusReport: sessions and pools', () => {
         since: '2026-11-22T09:00:00Z',
         prefixesAdvertised: 2,
         lastError: null,
+        bfd: { state: 'Up', since: '2026-11-22T09:00:00Z', diagnostic: 'NoDiagnostic' },
       },
       {
         node: 'node-b',
@@ -168,6 +169,7 @@ describe('buildStatusReport: sessions and pools', () => {
         since: '2026-11-22T08:00:00Z',
         prefixesAdvertised: 2,
         lastError: null,
+        bfd: null,
       },
       {
         node: 'node-b',
@@ -177,6 +179,7 @@ describe('buildStatusReport: sessions and pools', () => {
         since: '2026-11-22T09:08:00Z',
         prefixesAdvertised: 0,
         lastError: 'connect ECONNREFUSED',
+        bfd: { state: 'Down', since: '2026-11-22T09:08:00Z', diagnostic: 'ControlDetectionTimeExpired' },
       },
     ]);
     const bare = buildStatusReport({ ...empty, sessions: [{ ...session('n', 'p', 'Idle'), status: {} }] });
@@ -189,6 +192,7 @@ describe('buildStatusReport: sessions and pools', () => {
         since: null,
         prefixesAdvertised: null,
         lastError: null,
+        bfd: null,
       },
     ]);
   });

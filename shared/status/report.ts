@@ -109,6 +109,12 @@ export interface SessionReport {
   readonly since: string | null;
   readonly prefixesAdvertised: number | null;
   readonly lastError: string | null;
+  /** The BFD session protecting it; null when the peer runs none. */
+  readonly bfd: {
+    readonly state: string;
+    readonly since: string | null;
+    readonly diagnostic: string | null;
+  } | null;
 }
 
 /** Address counts of one family: exact decimal strings (docs/adr/0006-pool-status-counts-as-strings.md). */
@@ -213,6 +219,13 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       prefixesAdvertised:
         typeof s.status?.prefixesAdvertised === 'number' ? s.status.prefixesAdvertised : null,
       lastError: s.status?.lastError || null,
+      bfd: s.status?.bfd
+        ? {
+            state: s.status.bfd.state ?? 'Unknown',
+            since: s.status.bfd.since ?? null,
+            diagnostic: s.status.bfd.diagnostic ?? null,
+          }
+        : null,
     });
   }
   const bgpSessions = [...sessionsByKey.values()].sort(

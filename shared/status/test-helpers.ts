@@ -86,7 +86,13 @@ export function session(
   node: string,
   peer: string,
   state: BgpSessionStateName,
-  extra: { peerAddress?: string; since?: string; prefixesAdvertised?: number; lastError?: string } = {},
+  extra: {
+    peerAddress?: string;
+    since?: string;
+    prefixesAdvertised?: number;
+    lastError?: string;
+    bfd?: { state: string; since?: string; diagnostic: string };
+  } = {},
 ): BGPSessionState {
   return {
     apiVersion: API_VERSION,
@@ -223,6 +229,7 @@ export function sampleCluster(): StatusInput {
         peerAddress: '192.0.2.1',
         since: '2026-11-22T09:00:00Z',
         prefixesAdvertised: 2,
+        bfd: { state: 'Up', since: '2026-11-22T09:00:00Z', diagnostic: 'NoDiagnostic' },
       }),
       session('node-b', 'r1', 'Established', {
         peerAddress: '192.0.2.1',
@@ -234,6 +241,7 @@ export function sampleCluster(): StatusInput {
         since: '2026-11-22T09:08:00Z',
         prefixesAdvertised: 0,
         lastError: 'connect ECONNREFUSED',
+        bfd: { state: 'Down', since: '2026-11-22T09:08:00Z', diagnostic: 'ControlDetectionTimeExpired' },
       }),
     ],
   };

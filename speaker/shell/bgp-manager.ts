@@ -53,18 +53,22 @@ export class BgpManager {
     this.#startedAtMs = options.now();
   }
 
-  /** Sessions as they are now, sorted by peer name. */
+  /** Sessions as they are now, with the BFD session of each that runs one, sorted by peer name. */
   reports(): SessionReport[] {
     return [...this.#sessions.entries()]
       .sort(([a], [b]) => compareText(a, b))
-      .map(([peer, r]) => ({
-        peer,
-        peerAddress: r.session.peer,
-        state: r.session.state,
-        sinceMs: r.sinceMs,
-        prefixesAdvertised: r.session.announcedCount,
-        lastError: r.lastError,
-      }));
+      .map(([peer, r]) => {
+        const bfd = this.#o.bfd?.state(peer);
+        return {
+          peer,
+          peerAddress: r.session.peer,
+          state: r.session.state,
+          sinceMs: r.sinceMs,
+          prefixesAdvertised: r.session.announcedCount,
+          lastError: r.lastError,
+          ...(bfd ? { bfd } : {}),
+        };
+      });
   }
 
   /**

@@ -1,9 +1,11 @@
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { every, systemTimers } from '../../shared/daemon/timers.ts';
+import { registerBfdMetrics } from '../bfd/io/metrics.ts';
 import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
 import { registerL2Metrics } from '../l2/io/metrics.ts';
+import { BfdEvents } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';
 import { ConfigKeeper } from './config-keeper.ts';
@@ -28,7 +30,8 @@ export type { Planner } from './plan-loop.ts';
  * The speaker daemon's wiring: which part starts when, and who triggers whom. Each part does one
  * job (docs/adr/0007-speaker-shell.md): caches.ts (informers), config-keeper.ts, membership.ts,
  * plan-loop.ts with isolation-guard.ts, l2-applier.ts and bgp-manager.ts, service-events.ts,
- * status-writer.ts with session-states.ts and status-garbage.ts, lifecycle.ts (stop orders).
+ * status-writer.ts with session-states.ts and status-garbage.ts, bfd-events.ts, lifecycle.ts
+ * (stop orders).
  */
 export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHandle> {
   const { client, namespace, nodeName } = options;
@@ -79,6 +82,22 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const l2 = new L2Applier(announcer, log, metrics);
   life.started({ l2 });
   registerL2Metrics(metrics.registry, async () => (await announcer.snapshot()).counters);
+  const bfdEvents = new BfdEvents({
+    recorder,
+    nodeName,
+    namespace,
+    peer: (name) => caches.crs.peers.get(name, namespace),
+  });
+  const bfd = new PeerBfd({
+    logger: log.child({ component: 'bfd' }),
+    profiles: () => config.current?.bfdProfiles ?? [],
+    onFatal: (error) => life.die('BFD (network thread) died', error),
+    onTransition: (t) => {
+      bfdEvents.transition(t);
+      statuses.schedule();
+    },
+  });
+  registerBfdMetrics(metrics.registry, () => bfd.snapshot());
   const bgp = new BgpManager({
     log: log.child({ component: 'bgp' }),
     metrics: new BgpMetrics(metrics.registry),
@@ -87,11 +106,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     nodeAddresses: () => caches.nodeAddresses(),
     onChange: () => statuses.schedule(),
     now,
-    bfd: new PeerBfd({
-      logger: log.child({ component: 'bfd' }),
-      profiles: () => config.current?.bfdProfiles ?? [],
-      onFatal: (error) => life.die('BFD (network thread) died', error),
-    }),
+    bfd,
   });
   life.started({ bgp });
   const membership = await SpeakerMembership.start({

@@ -30,6 +30,36 @@ describe('sessionStateObject', () => {
       },
     });
   });
+
+  it('holds the BFD session of a peer that runs one: state, since (once it changed), diagnostic', () => {
+    const report = {
+      peer: 'router',
+      peerAddress: '192.0.2.1',
+      state: 'Idle' as const,
+      sinceMs: Date.UTC(2026, 0, 2, 3, 4, 5),
+      prefixesAdvertised: 0,
+      lastError: 'session reset (bfd-down)',
+    };
+    const down = {
+      state: 'Down',
+      sinceMs: Date.UTC(2026, 0, 2, 3, 4, 5, 900),
+      diagName: 'ControlDetectionTimeExpired',
+    };
+    assert.deepEqual(sessionStateObject('node-a', { ...report, bfd: down }).status.bfd, {
+      state: 'Down',
+      since: '2026-01-02T03:04:05Z',
+      diagnostic: 'ControlDetectionTimeExpired',
+    });
+    assert.deepEqual(
+      sessionStateObject('node-a', {
+        ...report,
+        bfd: { state: 'Down', sinceMs: 0, diagName: 'NoDiagnostic' },
+      }).status.bfd,
+      { state: 'Down', diagnostic: 'NoDiagnostic' },
+      'not changed since it started: no since',
+    );
+    assert.equal('bfd' in sessionStateObject('node-a', report).status, false, 'no BFDProfile, no bfd');
+  });
 });
 
 describe('desiredStatusObjects', () => {

@@ -21,6 +21,18 @@ export interface SessionReport {
   readonly sinceMs: number;
   readonly prefixesAdvertised: number;
   readonly lastError: string;
+  /** The BFD session protecting it, when the BGPPeer names a BFDProfile. */
+  readonly bfd?: BfdReport;
+}
+
+/** A BFD session as BGPSessionState.status.bfd shows it. */
+export interface BfdReport {
+  /** RFC 5880 state: AdminDown, Down, Init, Up. */
+  readonly state: string;
+  /** ms since epoch of the last state change; 0 when it has not changed since it started. */
+  readonly sinceMs: number;
+  /** RFC 5880 §4.1 diagnostic of that change, e.g. ControlDetectionTimeExpired. */
+  readonly diagName: string;
 }
 
 /** Whether `actual` already holds every field of `desired` (JSON equality per field). */
@@ -80,9 +92,24 @@ export function sessionStateObject(node: string, report: SessionReport): StatusO
       peer: report.peer,
       peerAddress: report.peerAddress,
       state: report.state,
-      since: new Date(report.sinceMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      since: rfc3339(report.sinceMs),
       prefixesAdvertised: report.prefixesAdvertised,
       lastError: report.lastError,
+      ...(report.bfd ? { bfd: bfdStatus(report.bfd) } : {}),
     },
   };
+}
+
+/** BGPSessionState.status.bfd: the state, since when (omitted before the first change), why. */
+function bfdStatus(bfd: BfdReport): Record<string, string> {
+  return {
+    state: bfd.state,
+    ...(bfd.sinceMs > 0 ? { since: rfc3339(bfd.sinceMs) } : {}),
+    diagnostic: bfd.diagName,
+  };
+}
+
+/** RFC 3339 in whole seconds, as the API server stores times. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Lab, type LabDaemon, type LabLink, waitForOutput } from '../../lab/netns.ts';
 import { Bird, type BirdNeighbor } from '../../lab/peers/bird.ts';
@@ -15,6 +17,9 @@ import {
   createNode,
   createService,
   createSpeakerPod,
+  listCrs,
+  metricValue,
+  NS,
   setEndpoints,
   spawnSpeaker,
   startBed,
@@ -23,7 +28,9 @@ import {
 // `metalbeacon speaker` honours BGPPeer.spec.bfdProfile (speaker/bfd/io/peer-bfd.ts): the
 // BFDProfile's timers and passiveMode run against BIRD's `protocol bfd`, a changed profile
 // reaches the running session through Poll/Final without a reset, a BFD session that never came
-// up does not keep BGP down (RFC 5882 §4.3), and a cut link takes BGP down for BFD.
+// up does not keep BGP down (RFC 5882 §4.3), and a cut link takes BGP down for BFD. What it
+// shows (issue 16 item 4): BGPSessionState.status.bfd, `metalbeacon status`, the metalbeacon_bfd_*
+// metrics and a bfdDown Event on the BGPPeer for the Down that reset the session.
 
 const VIP = '198.51.100.9';
 const dir = mkdtempSync(join(tmpdir(), 'mb-speaker-bfd-'));
@@ -62,6 +69,29 @@ async function patchProfile(spec: object): Promise<void> {
 
 const birdSession = async () => (await bird.bfdSessions()).find((s) => s.address === '192.0.2.11');
 const hasRoute = async () => (await bird.routes('ipv4')).includes(`${VIP}/32`);
+const sessionBfd = async () =>
+  (await listCrs(bed, 'bgpsessionstates')).find((o) => o.metadata.name === 'node1.router')?.status?.bfd as
+    | { state?: string; since?: string; diagnostic?: string }
+    | undefined;
+const metrics = async () =>
+  (await lab.exec('node1', ['curl', '-sf', '--max-time', '5', 'http://127.0.0.1:7473/metrics'])).stdout;
+const bfdDownEvents = async () =>
+  (await bed.core.listNamespacedEvent({ namespace: NS })).items.filter(
+    (e) =>
+      e.reason === 'bfdDown' && e.involvedObject.kind === 'BGPPeer' && e.involvedObject.name === 'router',
+  );
+/** `metalbeacon status` against the API server, its BGP SESSIONS row of node1. */
+async function statusRow(): Promise<string> {
+  const kubeconfig = join(dir, 'host-kubeconfig');
+  writeFileSync(kubeconfig, bed.server.kubeconfigText);
+  const bin = fileURLToPath(new URL('../../bin/metalbeacon.js', import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [bin, '--kubeconfig', kubeconfig, 'status'], { timeout: 30_000 }, (e, out) =>
+      e ? reject(e) : resolve(out),
+    ),
+  );
+  return stdout.split('\n').find((l) => /^node1\s+router\s/.test(l)) ?? stdout;
+}
 const bgpSince = async () => /n1\s+BGP\s+\S+\s+up\s+(\S+)/.exec(await bird.birdc(['show', 'protocols']))?.[1];
 
 before(async () => {
@@ -148,6 +178,14 @@ test('the speaker runs BFD as the BGPPeer’s BFDProfile says, and BFD drives it
   });
   const upSince = (await birdSession())!.since;
   const sessionSince = await bgpSince();
+  await waitFor('BGPSessionState shows BFD Up', async () => (await sessionBfd())?.state === 'Up');
+  assert.match(await statusRow(), /Established, BFD Up/);
+  const sentBefore = metricValue(await metrics(), 'metalbeacon_bfd_control_packets_sent_total', {
+    peer: 'router',
+  });
+  assert.ok(sentBefore > 0, 'control packets sent are counted');
+  assert.equal(metricValue(await metrics(), 'metalbeacon_bfd_session_state', { peer: 'router' }), 3, 'Up');
+  assert.deepEqual(await bfdDownEvents(), [], 'no bfdDown Event while BFD has not gone down');
 
   // A changed profile reaches the running session through Poll/Final: no BFD flap, no BGP reset.
   await patchProfile({ receiveInterval: 300 });
@@ -163,9 +201,33 @@ test('the speaker runs BFD as the BGPPeer’s BFDProfile says, and BFD drives it
     await waitFor('the route withdrawn', async () => !(await hasRoute()), { timeoutMs: 10_000 });
     assert.match(await bird.protocolInfo('n1'), /Last error:\s+Error: BFD session down/);
     await waitForOutput(speaker, /"cause":"bfd-down"[^\n]*"msg":"BGP session reset"/);
+    // Visible: the session state, `metalbeacon status`, the metrics and one Event on the BGPPeer.
+    await waitFor('BGPSessionState shows BFD Down', async () => (await sessionBfd())?.state === 'Down');
+    assert.equal((await sessionBfd())?.diagnostic, 'ControlDetectionTimeExpired');
+    assert.match(await statusRow(), /BFD Down \(ControlDetectionTimeExpired\)/);
+    const down = await waitFor('the bfdDown Event', async () => {
+      const events = await bfdDownEvents();
+      return events.length > 0 ? events : undefined;
+    });
+    assert.equal(down.length, 1);
+    assert.equal(down[0]!.type, 'Warning');
+    assert.match(
+      down[0]!.message ?? '',
+      /node node1: BFD session with 192\.0\.2\.1 went Down \(ControlDetectionTimeExpired\)/,
+    );
+    const text = await metrics();
+    assert.equal(metricValue(text, 'metalbeacon_bfd_session_state', { peer: 'router' }), 1, 'Down');
+    assert.equal(metricValue(text, 'metalbeacon_bfd_session_downs_total', { peer: 'router' }), 1);
+    assert.ok(metricValue(text, 'metalbeacon_bfd_state_transitions_total', { peer: 'router' }) >= 2);
+    assert.ok(metricValue(text, 'metalbeacon_bfd_control_packets_received_total', { peer: 'router' }) > 0);
+    assert.ok(
+      metricValue(text, 'metalbeacon_bfd_control_packets_sent_total', { peer: 'router' }) > sentBefore,
+    );
   } finally {
     await lab.restoreLink(link);
   }
   await waitFor('the route back', hasRoute, { timeoutMs: 30_000 });
   assert.equal((await birdSession())?.state, 'Up');
+  await waitFor('BGPSessionState shows BFD Up again', async () => (await sessionBfd())?.state === 'Up');
+  assert.equal((await bfdDownEvents()).length, 1, 'one Event for one Down');
 });

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bfd, expectConfig, peer } from '../../../shared/config/test-helpers.ts';
 import type { BfdProfileConfig } from '../../../shared/config/types.ts';
-import { clientSignal } from '../engine/client.ts';
+import { Registry } from '../../../shared/metrics/metrics.ts';
+import { type BfdTransition, clientSignal } from '../engine/client.ts';
 import { VirtualNetwork } from '../engine/test-network.ts';
 import { LocalBfd } from './bfd.ts';
+import { registerBfdMetrics } from './metrics.ts';
 import { PeerBfd, peerSpec } from './peer-bfd.ts';
 
 // The speaker daemon's seam to BFD on a simulated network (virtual time): BGPPeers with a
@@ -48,18 +50,28 @@ describe('PeerBfd: BGPPeer.spec.bfdProfile in the speaker daemon', () => {
     ]);
     let current = config({ receiveInterval: 100, transmitInterval: 100 });
     const fatal: Error[] = [];
+    const heard: BfdTransition[] = [];
     const seam = new PeerBfd({
       logger: { info() {}, warn() {}, error() {} },
       profiles: () => current.bfdProfiles,
       onFatal: (e) => fatal.push(e),
       start: () => new LocalBfd({ io: net.io(NODE) }),
+      onTransition: (t) => heard.push(t),
     });
     const session = client();
     seam.attach(current.plain, client());
     assert.equal(seam.bfd(), undefined, 'no BFD runner for a peer without a profile');
+    assert.equal(seam.state('plain'), undefined, 'no BFD state for a peer without a profile');
     seam.attach(current.router, session);
+    assert.equal(seam.state('router')?.state, 'Down', 'Down until the session first changes');
     net.runUntil(5000);
     assert.deepEqual(session.seen, ['up']);
+    assert.equal(seam.state('router')?.state, 'Up');
+    assert.deepEqual(
+      heard.map((t) => t.to),
+      ['Init', 'Up'],
+      'status hears every change',
+    );
     let snapshot = await seam.snapshot();
     assert.deepEqual(
       snapshot.sessions.map((s) => [s.key, s.peerAddress, s.multihop, s.state, s.transmitIntervalMs]),
@@ -72,6 +84,10 @@ describe('PeerBfd: BGPPeer.spec.bfdProfile in the speaker daemon', () => {
       'up',
       'down {"bfdDiag":"ControlDetectionTimeExpired","bfdRemoteState":"Down"}',
     ]);
+    assert.deepEqual(
+      { ...seam.state('router'), sinceMs: 0 },
+      { state: 'Down', sinceMs: 0, diagName: 'ControlDetectionTimeExpired' },
+    );
     net.cut.delete(NODE);
     net.runUntil(9000);
     assert.deepEqual(session.seen.at(-1), 'up');
@@ -87,10 +103,60 @@ describe('PeerBfd: BGPPeer.spec.bfdProfile in the speaker daemon', () => {
     seam.detach('router');
     net.runUntil(13_100);
     assert.deepEqual((await seam.snapshot()).sessions, []);
+    assert.equal(seam.state('router'), undefined, 'a detached peer has no BFD state');
+    assert.notEqual(
+      heard.at(-1)?.to,
+      'AdminDown',
+      'our AdminDown of a removed session is no state of a peer',
+    );
     const last = router.transitions.at(-1)!;
     assert.equal(last.remoteState, 'AdminDown', 'the peer is told the session ends on purpose');
     assert.equal(clientSignal(last), undefined);
     assert.deepEqual(fatal, []);
+    await seam.close();
+  });
+
+  it('metrics: each session’s state, transitions, flaps, packets sent, received and dropped', async () => {
+    const net = new VirtualNetwork();
+    const router = net.host(ROUTER);
+    router.engine.setSessions([
+      {
+        key: 'node',
+        peerAddress: NODE,
+        multihop: false,
+        minimumTtl: 254,
+        timers: { desiredMinTxUs: 100_000, requiredMinRxUs: 100_000, detectMult: 3, passive: false },
+      },
+    ]);
+    const current = config({ receiveInterval: 100, transmitInterval: 100 });
+    const seam = new PeerBfd({
+      logger: { info() {}, warn() {}, error() {} },
+      profiles: () => current.bfdProfiles,
+      onFatal: () => {},
+      start: () => new LocalBfd({ io: net.io(NODE) }),
+    });
+    const registry = new Registry();
+    registerBfdMetrics(registry, () => seam.snapshot());
+    seam.attach(current.router, client());
+    net.runUntil(5000);
+    net.cut.add(NODE);
+    net.runUntil(5500);
+    net.cut.delete(NODE);
+    net.runUntil(9000);
+    net.send('198.51.100.77', NODE, 3784, new Uint8Array([0x20, 0x40, 0x03]));
+    net.runUntil(9100);
+    const text = await registry.metrics();
+    const value = (line: string) => Number(new RegExp(`^${line} (\\d+)$`, 'm').exec(text)?.[1]);
+    assert.equal(value('metalbeacon_bfd_session_state\\{peer="router"\\}'), 3, 'Up');
+    assert.equal(value('metalbeacon_bfd_session_downs_total\\{peer="router"\\}'), 1, 'one flap');
+    assert.ok(value('metalbeacon_bfd_state_transitions_total\\{peer="router"\\}') >= 4);
+    assert.ok(value('metalbeacon_bfd_control_packets_sent_total\\{peer="router"\\}') > 30);
+    assert.ok(value('metalbeacon_bfd_control_packets_received_total\\{peer="router"\\}') > 30);
+    assert.match(
+      text,
+      /^metalbeacon_bfd_control_packets_dropped_total\{peer="",reason="truncated"\} 1$/m,
+      'a datagram naming no session is counted without a peer',
+    );
     await seam.close();
   });
 

@@ -1,7 +1,13 @@
 import { networkInterfaces } from 'node:os';
 import type { BfdProfileConfig, PeerConfig } from '../../../shared/config/types.ts';
 import { formatIp, parseCidr, parseIp, rangeContains } from '../../../shared/net/ip.ts';
-import { type BfdLogger, type BfdSessionSpec, type BfdSnapshot, specFromProfile } from '../engine/index.ts';
+import {
+  type BfdLogger,
+  type BfdSessionSpec,
+  type BfdSnapshot,
+  type BfdTransition,
+  specFromProfile,
+} from '../engine/index.ts';
 import type { Bfd } from './bfd.ts';
 import { BfdBgpBinding, type BfdClient } from './bgp-binding.ts';
 import { WorkerBfd } from './worker-bfd.ts';
@@ -14,6 +20,17 @@ export interface PeerBfdOptions {
   readonly onFatal: (error: Error) => void;
   /** The runner; default WorkerBfd on the network thread, started with the first BFD peer. */
   readonly start?: () => Bfd;
+  /** Every state change of a peer's BFD session, after BGP was told (status, Events). */
+  readonly onTransition?: (transition: BfdTransition) => void;
+}
+
+/** A peer's BFD session as status shows it: its last transition. */
+export interface PeerBfdState {
+  readonly state: BfdTransition['to'];
+  /** Wall clock of the change, ms since the epoch. */
+  readonly sinceMs: number;
+  /** RFC 5880 diagnostic of the change ('NoDiagnostic' when none). */
+  readonly diagName: string;
 }
 
 /**
@@ -30,6 +47,8 @@ export class PeerBfd {
   #binding: BfdBgpBinding | undefined;
   /** BGPPeer name → its configuration, for the peers with a running BGP session */
   readonly #peers = new Map<string, PeerConfig>();
+  /** BGPPeer name → the last transition of its BFD session, while the peer runs BFD */
+  readonly #states = new Map<string, PeerBfdState>();
 
   constructor(options: PeerBfdOptions) {
     this.#o = options;
@@ -52,7 +71,18 @@ export class PeerBfd {
   detach(name: string): void {
     if (!this.#peers.delete(name)) return;
     this.#binding?.unbind(name);
+    this.#states.delete(name);
     this.sync();
+  }
+
+  /**
+   * The BFD state of a peer's session: undefined when the peer runs no BFD; Down from attach
+   * until the session's first change (a session that never came up is Down, RFC 5880 §6.8.1).
+   */
+  state(name: string): PeerBfdState | undefined {
+    const peer = this.#peers.get(name);
+    if (peer?.bfdProfile === undefined) return undefined;
+    return this.#states.get(name) ?? { state: 'Down', sinceMs: 0, diagName: 'NoDiagnostic' };
   }
 
   /** Brings the BFD sessions in line with the peers and the current profiles. */
@@ -88,6 +118,13 @@ export class PeerBfd {
       bfd.on('error', (error) => this.#o.onFatal(error));
       this.#bfd = bfd;
       this.#binding = new BfdBgpBinding(bfd);
+      // After the binding's listener: BGP has been told when status and Events hear of it.
+      // Our own AdminDown only ends a removed session; a peer restarted at once has a new one.
+      bfd.on('transition', (t) => {
+        if (!this.#peers.has(t.key) || t.to === 'AdminDown') return;
+        this.#states.set(t.key, { state: t.to, sinceMs: t.atMs, diagName: t.diagName });
+        this.#o.onTransition?.(t);
+      });
     }
     return { bfd: this.#bfd, binding: this.#binding };
   }
