@@ -76,6 +76,8 @@ const topo = await startTopology({
   prefix: 'benchbfd',
   manifests: [`${REPO}lab/manifests`],
   birdHoldTimeSec: HOLD_TIME_SEC,
+  // Each contender sets BIRD's BFD itself (configure()).
+  birdBfd: null,
 });
 const busy: ChildProcess[] = [];
 const onInterrupt = (): void => {

@@ -1,13 +1,15 @@
 /**
  * `metalbeacon lab`: builds the topology, runs the controller and three speakers, creates
  * ingress Services and shows from the client what MetalBeacon does: the assigned IPs, L2
- * (ARP/NDP) service, BGP routes with ECMP in the router, and a live failover. Every check
- * prints one line as it goes; a summary line `RESULT l2=... bgp=... failover=...` ends the
+ * (ARP/NDP) service, BGP routes with ECMP in the router, and a live failover in each mode (L2:
+ * another node answers ARP; BGP: BFD takes the lost node's next hop out). Every check prints one
+ * line as it goes; a summary line `RESULT l2=... bgp=... failover=... bgp-failover=...` ends the
  * report. Everything is removed on return, on failure and on abort (Ctrl-C).
  */
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../shared/api/names.ts';
 import { CliError } from '../shared/cli/errors.ts';
+import { bgpFailoverDemo } from './bgp-failover-demo.ts';
 import { analyzeFailover, parseProbes } from './failover.ts';
 import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
@@ -28,7 +30,7 @@ export interface LabDemoOptions {
   mode: 'l2' | 'bgp' | 'both';
   /** Keep the lab running after the report until `signal` aborts. */
   keep: boolean;
-  /** Run the link-cut failover demo (L2). */
+  /** Run the link-cut failover demos (L2 and BGP). */
   failover: boolean;
   /** Report lines (stdout). */
   out: (line: string) => void;
@@ -43,8 +45,10 @@ export interface LabDemoOptions {
 export interface LabDemoResult {
   l2: 'ok' | 'failed' | 'skipped';
   bgp: 'ok' | 'failed' | 'skipped';
-  /** Milliseconds until the client was served again, or why not. */
+  /** L2: milliseconds until the client was served again, or why not. */
   failover: number | 'failed' | 'skipped';
+  /** BGP: milliseconds the new flows hashed to the lost node failed, or why not. */
+  bgpFailover: number | 'failed' | 'skipped';
 }
 
 /** An interrupted run (Ctrl-C): the caller exits 130 after the cleanup. */
@@ -158,7 +162,12 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     step(`removed leftovers of an earlier run (${done.join('; ') || 'nothing left'})`);
   }
 
-  const result: LabDemoResult = { l2: 'skipped', bgp: 'skipped', failover: 'skipped' };
+  const result: LabDemoResult = {
+    l2: 'skipped',
+    bgp: 'skipped',
+    failover: 'skipped',
+    bgpFailover: 'skipped',
+  };
   const withL2 = o.mode !== 'bgp';
   const withBgp = o.mode !== 'l2';
   let topo: Topology | undefined;
@@ -298,13 +307,24 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
 
     if (withL2 && o.failover) {
       result.failover = await failoverDemo(t, (ips.get('ingress-l2') ?? [])[0], step, poll, pause);
-    } else if (o.failover) {
-      step('failover: shown in L2 mode (--mode l2 or both)');
+    }
+    if (withBgp && o.failover) {
+      const vip = (ips.get('ingress-bgp') ?? []).find((ip) => !ip.includes(':'));
+      result.bgpFailover = await bgpFailoverDemo(t, vip, step, poll);
+    }
+    const msText = (v: LabDemoResult['failover']) => (typeof v === 'number' ? `${v}ms` : v);
+    if (typeof result.failover === 'number' || typeof result.bgpFailover === 'number') {
+      const l2Text =
+        typeof result.failover === 'number' ? `L2 ${result.failover} ms` : `L2 ${result.failover}`;
+      const bgpText =
+        typeof result.bgpFailover === 'number' ? `BGP ${result.bgpFailover} ms` : `BGP ${result.bgpFailover}`;
+      step(`node failover: ${l2Text}; ${bgpText} (BFD; without it BGP waits for the 9 s hold time)`);
     }
 
     o.out('');
-    const failoverText = typeof result.failover === 'number' ? `${result.failover}ms` : result.failover;
-    o.out(`RESULT l2=${result.l2} bgp=${result.bgp} failover=${failoverText}`);
+    o.out(
+      `RESULT l2=${result.l2} bgp=${result.bgp} failover=${msText(result.failover)} bgp-failover=${msText(result.bgpFailover)}`,
+    );
 
     if (o.keep) {
       t.applyManifests([KEPT_MANIFESTS]);

@@ -31,6 +31,7 @@ import {
   speakerPodObject,
 } from './objects.ts';
 import {
+  type BirdBfd,
   type BirdBfdSession,
   type BirdRoute,
   type KernelRoute,
@@ -61,6 +62,9 @@ export const LAB_ADDRESSES = {
   nodeAs: 64512,
 } as const;
 
+/** The router's BFD timers: those of the lab's BFDProfile lab-bfd (lab/manifests/pools.yaml). */
+export const LAB_BFD: BirdBfd = { minRxMs: 300, minTxMs: 300, multiplier: 3 };
+
 /** Options of {@link startTopology}. */
 export interface TopologyOptions {
   /** Namespace name prefix, unique per test file (2-12 lower-case letters/digits). */
@@ -79,6 +83,11 @@ export interface TopologyOptions {
   nodeLabels?: Record<string, Record<string, string>>;
   /** Hold time BIRD proposes (s), default 9 (a cut link drops BGP routes within it). */
   birdHoldTimeSec?: number;
+  /**
+   * BIRD's BFD with every node, default {@link LAB_BFD} (the lab's BFDProfile lab-bfd in
+   * lab/manifests); null: none.
+   */
+  birdBfd?: BirdBfd | null;
   /** Progress lines (e.g. for `metalbeacon lab`); default silent. */
   log?: (line: string) => void;
   /** Directory for sockets, kubeconfigs, BIRD config and the state file. Default /run/metalbeacon-lab/PREFIX. */
@@ -300,6 +309,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       peerAs: A.nodeAs,
       neighbors: nodeInfos.map((n) => ({ name: n.name.replace('-', '_'), address: n.ipv4 })),
       holdTimeSec: options.birdHoldTimeSec ?? 9,
+      ...(options.birdBfd === null ? {} : { bfd: options.birdBfd ?? LAB_BFD }),
     };
     writeFileSync(birdConf, routerBirdConfig(routerConfig));
     const birdc = async (args: readonly string[]): Promise<string> =>

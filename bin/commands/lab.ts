@@ -18,13 +18,13 @@ export function labCommand(): Command {
     new Command('lab')
       .description(
         'as root: build a LAN of network namespaces (client, 3 nodes, BIRD router), run the API server, controller ' +
-          'and speakers, and show L2, BGP/ECMP and a live failover from the client; "lab down" cleans up a crashed run',
+          'and speakers, and show L2, BGP/ECMP (with BFD) and a live node failover in each mode from the client; "lab down" cleans up a crashed run',
       )
       .argument('[action]', 'up (default): run the demo; down: remove what a crashed or kept lab left', 'up')
       .addOption(new Option('--mode <mode>', 'what to show').choices(['l2', 'bgp', 'both']).default('both'))
       .option('--keep', 'keep the lab running after the report, for exploration (Ctrl-C removes it)', false)
       .option('--no-keep', 'remove the lab after the report (default)')
-      .option('--no-failover', 'skip the link-cut failover demo')
+      .option('--no-failover', 'skip the link-cut failover demos')
       // Tests run the command beside other labs: another namespace prefix and run directory.
       .addOption(new Option('--prefix <name>', 'namespace name prefix').default('mb').hideHelp())
       .action(async (action: string, options: LabCliOptions) => {
@@ -82,7 +82,7 @@ export function labCommand(): Command {
             signal: controller.signal,
             prefix: options.prefix,
           });
-          const failed = [result.l2, result.bgp, result.failover].includes('failed');
+          const failed = [result.l2, result.bgp, result.failover, result.bgpFailover].includes('failed');
           if (failed)
             throw new CliError('some checks failed (see FAILED above)', {
               hint: 'metalbeacon lab --keep leaves the lab up to look into it',

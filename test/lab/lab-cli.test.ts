@@ -210,7 +210,20 @@ describe('metalbeacon lab (command line)', () => {
     assert.notEqual(failover[2], failover[1], 'another node serves after the cut');
     // The API tells the same story: a ServiceL2Status object names the new owner.
     assert.match(report, new RegExp(`ServiceL2Status objects of ingress-l2 name [^\\n]*${failover[2]}`));
-    assert.match(report, new RegExp(`^RESULT l2=ok bgp=ok failover=${failover[3]}ms$`, 'm'));
+    // BGP: the lab's BFDProfile takes the lost node's next hop out, far inside BIRD's 9 s hold time.
+    const bgpFailover =
+      /BGP failover: flows hashed to (node-\d) failed for (\d+) ms \(\d+ request\(s\)\); the router now sends [\d.]+ via (.*) \(without BFD/.exec(
+        report,
+      );
+    assert.ok(bgpFailover, report);
+    assert.equal(bgpFailover[3]!.split(', ').length, 2, 'two next hops left');
+    assert.ok(!bgpFailover[3]!.includes(`192.0.2.1${bgpFailover[1]!.slice(-1)}`), 'not the lost node');
+    assert.ok(Number(bgpFailover[2]) < 9000, `BFD, not the hold time: ${bgpFailover[2]} ms`);
+    assert.match(report, new RegExp(`node failover: L2 ${failover[3]} ms; BGP ${bgpFailover[2]} ms`));
+    assert.match(
+      report,
+      new RegExp(`^RESULT l2=ok bgp=ok failover=${failover[3]}ms bgp-failover=${bgpFailover[2]}ms$`, 'm'),
+    );
     assert.match(report, /removed the lab/);
     assert.deepEqual(await listNamespaces('labe2e'), []);
     assert.equal(existsSync(`${LAB_RUN_DIR}/labe2e`), false);
@@ -261,7 +274,7 @@ describe('metalbeacon lab (command line)', () => {
       r.stdout,
       /endpoints stand-in: Service default\/web is served on port 80 by node-1, node-2, node-3/,
     );
-    assert.match(r.stdout, /RESULT l2=ok bgp=skipped failover=skipped/);
+    assert.match(r.stdout, /RESULT l2=ok bgp=skipped failover=skipped bgp-failover=skipped/);
     assert.match(r.stdout, /SIGTERM: stopping and removing the lab/);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /a lab is running \(pid \d+\): asking it to stop\nstopped the running lab/);
