@@ -111,8 +111,15 @@ export function emit(ctx: MigrationContext, from: SourceRef, object: Manifest): 
 
 /** How one source field is carried over. */
 export type FieldRule =
-  /** Same name and meaning: copied as is. */
-  | { readonly to: string; readonly convert?: (value: unknown, field: string) => unknown }
+  /**
+   * Same name and meaning: copied as is. `dropWhen` gives a reason for values MetalBeacon does not
+   * run: such a value is left out (the default applies) and reported as a warning.
+   */
+  | {
+      readonly to: string;
+      readonly convert?: (value: unknown, field: string) => unknown;
+      readonly dropWhen?: (value: unknown) => string | undefined;
+    }
   /** No MetalBeacon equivalent: dropped and reported with this reason. */
   | { readonly unsupported: string };
 
@@ -138,10 +145,28 @@ export function mapFields(
     } else if ('unsupported' in rule) {
       unconverted(ctx, from, rule.unsupported, field);
     } else {
-      out[rule.to] = rule.convert ? rule.convert(value, field) : structuredClone(value);
+      const dropped = rule.dropWhen?.(value);
+      if (dropped !== undefined) warn(ctx, from, dropped, field);
+      else out[rule.to] = rule.convert ? rule.convert(value, field) : structuredClone(value);
     }
   }
   return out;
+}
+
+/**
+ * BFD echo mode (`echoMode` / legacy `echo-mode`): MetalBeacon runs BFD in asynchronous mode
+ * only, and a BFDProfile with echoMode: true is a configuration error. A profile that asked for
+ * echo still gets working BFD when the field is left out: the same failure, found by control
+ * packets within receiveInterval x detectMultiplier. `to` is the output field.
+ */
+export function echoModeRule(to: string): FieldRule {
+  return {
+    to,
+    dropWhen: (value) =>
+      value === true
+        ? 'echo mode is not run by MetalBeacon (asynchronous BFD only, RFC 5880): echoMode left out, so the profile runs BFD with control packets and detects a failure within receiveInterval x detectMultiplier; echoInterval has no effect'
+        : undefined,
+  };
 }
 
 /** Rules that copy each listed field under the same name. */

@@ -1,4 +1,5 @@
 import {
+  echoModeRule,
   emit,
   type FieldRule,
   isRecord,
@@ -75,15 +76,17 @@ export const SPEC_RULES: Readonly<Record<string, Readonly<Record<string, FieldRu
     vrf: { unsupported: 'VRFs are not supported by MetalBeacon' },
   },
   Community: same('communities'),
-  BFDProfile: same(
-    'receiveInterval',
-    'transmitInterval',
-    'detectMultiplier',
-    'echoInterval',
-    'echoMode',
-    'passiveMode',
-    'minimumTtl',
-  ),
+  BFDProfile: {
+    ...same(
+      'receiveInterval',
+      'transmitInterval',
+      'detectMultiplier',
+      'echoInterval',
+      'passiveMode',
+      'minimumTtl',
+    ),
+    echoMode: echoModeRule('echoMode'),
+  },
 };
 
 /** kind -> versions of metallb.io that served it. */

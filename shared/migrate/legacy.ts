@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import {
+  echoModeRule,
   emit,
   type FieldRule,
   isRecord,
@@ -195,7 +196,7 @@ const BFD_RULES: Readonly<Record<string, FieldRule>> = {
   'transmit-interval': { to: 'transmitInterval' },
   'detect-multiplier': { to: 'detectMultiplier' },
   'echo-interval': { to: 'echoInterval' },
-  'echo-mode': { to: 'echoMode' },
+  'echo-mode': echoModeRule('echoMode'),
   'passive-mode': { to: 'passiveMode' },
   'minimum-ttl': { to: 'minimumTtl' },
 };

@@ -703,25 +703,40 @@ spec:
     assert.equal(migrationComplete(r), true, 'a Secret still to copy does not fail the migration');
   });
 
-  it('converts a BFDProfile with echoMode: true and reports the config error buildConfig gives it', () => {
+  it('converts a BFDProfile with echoMode: true to working BFD without echo, with a warning naming the field', () => {
     const text = `apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: {name: echo, namespace: metallb-system}
-spec: {echoMode: true, echoInterval: 50}
+spec: {echoMode: true, echoInterval: 50, receiveInterval: 100}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config, namespace: metallb-system}
+data:
+  config: |
+    bfd-profiles:
+    - name: legacy-echo
+      echo-mode: true
 `;
     const r = migrateText(text, 'x', { validators: VALIDATORS });
     assert.deepEqual(
-      r.objects.map((o) => o.object.spec),
-      [{ echoMode: true, echoInterval: 50 }],
-    );
-    assert.deepEqual(r.schemaErrors, []);
-    assert.deepEqual(
-      r.configErrors.map((e) => `${e.kind} ${e.name} ${e.field}: ${e.message}`),
+      r.objects.map((o) => [o.object.metadata.name, o.object.spec]),
       [
-        'BFDProfile echo spec.echoMode: echo mode is not supported: BFD runs in asynchronous mode (RFC 5880) without echo; remove echoMode or set it to false',
+        ['echo', { echoInterval: 50, receiveInterval: 100 }],
+        ['legacy-echo', {}],
       ],
     );
-    assert.equal(migrationComplete(r), false);
+    assert.deepEqual(r.schemaErrors, []);
+    assert.deepEqual(r.configErrors, [], 'the converted profiles are a configuration the speaker runs');
+    assert.deepEqual(r.unconverted, []);
+    assert.deepEqual(
+      r.warnings.map((w) => `${w.from.name} ${w.from.entry ?? ''} ${w.field}: ${w.reason.slice(0, 40)}`),
+      [
+        'echo  spec.echoMode: echo mode is not run by MetalBeacon (asy',
+        'config data.config bfd-profiles[0] echo-mode: echo mode is not run by MetalBeacon (asy',
+      ],
+    );
+    assert.equal(migrationComplete(r), true);
   });
 
   it('a Secret of a peer that is not converted stays behind', () => {
