@@ -28,9 +28,10 @@ import {
  * setpriv. First why uid 0 with capabilities rather than a non-root user (the real Node and
  * native addon, in a network namespace of their own, loopback only). Then that the granted set
  * is exactly what the features use: `metalbeacon speaker` with exactly that set, in a lab of
- * network namespaces, answers ARP and NDP and holds BGP sessions with TCP MD5 in both
- * directions (it connects to BIRD; BIRD connects to its listener on 179); and with any one of
- * the granted capabilities removed, something of that breaks. Runs as root.
+ * network namespaces, answers ARP and NDP, holds BGP sessions with TCP MD5 in both directions
+ * (it connects to BIRD; BIRD connects to its listener on 179) and runs BFD with BIRD on one of
+ * them; and with any one of the granted capabilities removed, something of that breaks (BFD,
+ * which needs none, stays Up). Runs as root.
  */
 
 const run = promisify(execFile);
@@ -153,15 +154,15 @@ describe('speaker privileges', () => {
  * What each granted capability is for: removing it must break this (checked below). A
  * capability the DaemonSet grants without an entry here fails the test: nothing is granted in
  * vain. BFD (UDP 3784/4784 from source ports 49152-65535, TTL 255) needs none of them — ports
- * above 1023, IP_TTL is unprivileged — and its check goes with the others in the lab below once
- * speaker/bfd has its socket shell: a BFD session to BIRD up with exactly the granted set.
+ * above 1023, IP_TTL and IP_RECVTTL are unprivileged — so each case below also finds it Up.
  */
 const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) => Promise<void> }> = {
   NET_RAW: {
     what: 'no packet socket: ARP and NDP go unanswered',
     check: async (run) => {
-      // The speaker stays up (BGP needs no packet socket) and says why it cannot announce.
+      // The speaker stays up (BGP and BFD need no packet socket) and says why it cannot announce.
       await waitForOutput(run.daemon, /"msg":"L2: cannot announce; retrying in 5 s"/, 30_000);
+      await bfdUp(run);
       assert.match(
         run.daemon.output(),
         /"err":"[^"]*(EPERM|Operation not permitted)[^"]*","msg":"L2: cannot announce/,
@@ -190,9 +191,22 @@ const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) =>
       const listening = await run.lab.exec('node1', ['ss', '-ltnH', 'sport = :179']);
       assert.equal(listening.stdout.trim(), '', 'nothing listens on 179');
       assert.notEqual(await run.bird.protocolState('inbound'), 'Established');
+      await bfdUp(run);
     },
   },
 };
+
+/** BIRD's BFD session with the speaker (BGPPeer outbound, BFDProfile caps-bfd) is Up at 100 ms. */
+async function bfdUp(run: SpeakerRun): Promise<void> {
+  await waitFor(
+    'BFD Up with BIRD at 100 ms',
+    async () => {
+      const s = (await run.bird.bfdSessions()).find((b) => b.address === '192.0.2.11');
+      return s?.state === 'Up' && s.intervalSec === 0.1;
+    },
+    { timeoutMs: 30_000 },
+  );
+}
 
 interface SpeakerRun {
   readonly lab: Lab;
@@ -226,30 +240,38 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     // BIRD locks a neighbor address per protocol: the one that connects to us dials another
     // address of the node (the speaker listens on all of them).
     await lab.ip('node1', ['addr', 'add', '192.0.2.12/24', 'dev', 'eth0']);
-    bird = await Bird.start(lab, 'router', '192.0.2.254', [
-      // BIRD waits: the speaker must connect (its socket carries the MD5 key before the SYN).
-      {
-        name: 'outbound',
-        localAddress: '192.0.2.1',
-        localAs: 65000,
-        address: '192.0.2.11',
-        as: 65001,
-        families: ['ipv4'],
-        password: 'pw-outbound',
-        extra: '  passive on;',
-      },
-      // BIRD connects to the speaker's listener on 179 (the listener carries the key); the
-      // speaker's own attempts go to a port nobody listens on, so only BIRD's can succeed.
-      {
-        name: 'inbound',
-        localAddress: '192.0.2.2',
-        localAs: 65000,
-        address: '192.0.2.12',
-        as: 65001,
-        families: ['ipv4'],
-        password: 'pw-inbound',
-      },
-    ]);
+    bird = await Bird.start(
+      lab,
+      'router',
+      '192.0.2.254',
+      [
+        // BIRD waits: the speaker must connect (its socket carries the MD5 key before the SYN).
+        {
+          name: 'outbound',
+          localAddress: '192.0.2.1',
+          localAs: 65000,
+          address: '192.0.2.11',
+          as: 65001,
+          families: ['ipv4'],
+          password: 'pw-outbound',
+          extra: '  passive on;',
+          bfd: true,
+        },
+        // BIRD connects to the speaker's listener on 179 (the listener carries the key); the
+        // speaker's own attempts go to a port nobody listens on, so only BIRD's can succeed.
+        {
+          name: 'inbound',
+          localAddress: '192.0.2.2',
+          localAs: 65000,
+          address: '192.0.2.12',
+          as: 65001,
+          families: ['ipv4'],
+          password: 'pw-inbound',
+        },
+      ],
+      {},
+      { bfd: { minRxMs: 100, minTxMs: 100, multiplier: 3 } },
+    );
     bed.server.applyObjects(
       ['outbound', 'inbound'].map((name) => ({
         apiVersion: 'v1',
@@ -269,10 +291,15 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     });
     await createCr(bed, 'BGPAdvertisement', 'bgpadvertisements', 'router', { ipAddressPools: ['bgp'] });
     const peer = { myASN: 65001, peerASN: 65000, holdTime: '9s' };
+    await createCr(bed, 'BFDProfile', 'bfdprofiles', 'caps-bfd', {
+      receiveInterval: 100,
+      transmitInterval: 100,
+    });
     await createCr(bed, 'BGPPeer', 'bgppeers', 'outbound', {
       ...peer,
       peerAddress: '192.0.2.1',
       passwordSecret: { name: 'pw-outbound' },
+      bfdProfile: 'caps-bfd',
     });
     await createCr(bed, 'BGPPeer', 'bgppeers', 'inbound', {
       ...peer,
@@ -346,7 +373,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     }
   }
 
-  test('with exactly the granted set: ARP and NDP answered, BGP with MD5 both ways, metrics on the node address', async () => {
+  test('with exactly the granted set: ARP and NDP answered, BGP with MD5 both ways, BFD Up, metrics on the node address', async () => {
     const run = await startWith(sc.add);
     await explained(run, 'with the granted set', async () => {
       await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
@@ -375,6 +402,7 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
         );
       }
       await waitFor('the BGP VIP in BIRD', async () => (await bird.routes('ipv4')).includes(`${BGP_VIP}/32`));
+      await bfdUp(run);
       const listening = await lab.exec('node1', ['ss', '-ltnH', 'sport = :179']);
       assert.notEqual(listening.stdout.trim(), '', 'the speaker listens on 179');
       assert.doesNotMatch(run.daemon.output(), /cannot listen for BGP connections/);
