@@ -8,16 +8,19 @@ import { analyzeEcmpFailover } from './failover.ts';
 import { startProbe } from './probe.ts';
 import { LAB_BFD, type Topology } from './topology.ts';
 
+/** Polls until `check` gives a value; undefined after `timeoutMs` (the demo's, abortable). */
+export type Poll = <T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs?: number,
+) => Promise<T | undefined>;
+
 /** Milliseconds the new flows hashed to the lost node failed, or 'failed'. */
 export async function bgpFailoverDemo(
   t: Topology,
   ip: string | undefined,
   step: (line: string) => void,
-  poll: <T>(
-    check: () => Promise<T | undefined>,
-    timeoutMs: number,
-    everyMs?: number,
-  ) => Promise<T | undefined>,
+  poll: Poll,
 ): Promise<number | 'failed'> {
   if (!ip) return 'failed';
   const url = `http://${ip}/`;

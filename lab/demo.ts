@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../shared/api/names.ts';
 import { CliError } from '../shared/cli/errors.ts';
-import { bgpFailoverDemo } from './bgp-failover-demo.ts';
+import { bgpFailoverDemo, type Poll } from './bgp-failover-demo.ts';
 import { analyzeFailover, parseProbes } from './failover.ts';
 import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
@@ -349,11 +349,7 @@ async function failoverDemo(
   t: Topology,
   ip: string | undefined,
   step: (line: string) => void,
-  poll: <T>(
-    check: () => Promise<T | undefined>,
-    timeoutMs: number,
-    everyMs?: number,
-  ) => Promise<T | undefined>,
+  poll: Poll,
   pause: (ms: number) => Promise<void>,
 ): Promise<number | 'failed'> {
   if (!ip) return 'failed';

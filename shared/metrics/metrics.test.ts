@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Counter, Gauge, Histogram, Registry } from './metrics.ts';
+import { Counter, Gauge, Histogram, oncePerScrape, Registry } from './metrics.ts';
 import { collectProcessMetrics } from './process-metrics.ts';
 
 describe('metrics', () => {
@@ -154,5 +154,16 @@ describe('metrics', () => {
     );
     assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \S+$/m);
+  });
+});
+
+describe('oncePerScrape', () => {
+  it('shares one read among the calls of a scrape, and reads again after holdMs', async () => {
+    let reads = 0;
+    const read = oncePerScrape(async () => ++reads, 20);
+    assert.deepEqual(await Promise.all([read(), read(), read()]), [1, 1, 1]);
+    assert.equal(await read(), 1, 'within holdMs of the read: the same result');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(await read(), 2);
   });
 });

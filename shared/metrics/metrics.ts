@@ -258,6 +258,22 @@ export class Registry {
   }
 }
 
+/**
+ * `read` shared by the metrics of one scrape: calls within `holdMs` of a read's end get its
+ * result, so a scrape costs one round trip to whatever owns the numbers (a worker thread).
+ */
+export function oncePerScrape<T>(read: () => Promise<T>, holdMs = 50): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= read().finally(() => {
+      setTimeout(() => {
+        pending = undefined;
+      }, holdMs);
+    });
+    return pending;
+  };
+}
+
 /** The two call shapes: `(labels, value)`, or `(value)` for a metric without labels. */
 function labelsAndValue<L extends string>(
   labels: Labels<L> | number | undefined,

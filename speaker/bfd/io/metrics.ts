@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from '../../../shared/metrics/metrics.ts';
+import { Counter, Gauge, oncePerScrape, type Registry } from '../../../shared/metrics/metrics.ts';
 import { SessionState } from '../codec/index.ts';
 import type { BfdSessionStatus, BfdSnapshot } from '../engine/index.ts';
 
@@ -23,16 +23,7 @@ const SESSION_COUNTERS: readonly [string, string, (s: BfdSessionStatus) => numbe
  * replaced (a BGPPeer restarted), as Prometheus counters may.
  */
 export function registerBfdMetrics(registry: Registry, read: () => Promise<BfdSnapshot>): void {
-  let pending: Promise<BfdSnapshot> | undefined;
-  // One round trip to the network thread per scrape, shared by every metric.
-  const snapshot = () => {
-    pending ??= read().finally(() => {
-      setTimeout(() => {
-        pending = undefined;
-      }, 50);
-    });
-    return pending;
-  };
+  const snapshot = oncePerScrape(read);
   new Gauge({
     name: 'metalbeacon_bfd_session_state',
     help: 'BFD session state (RFC 5880: 0 AdminDown, 1 Down, 2 Init, 3 Up)',

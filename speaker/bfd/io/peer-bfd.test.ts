@@ -25,6 +25,22 @@ function config(profile: Parameters<typeof bfd>[1], extra: Parameters<typeof pee
   return { bfdProfiles: built.bfdProfiles, router: named('router'), plain: named('plain') };
 }
 
+/** A simulated network with the router's BFD session to the node running at 100 ms. */
+function routerAt100ms() {
+  const net = new VirtualNetwork();
+  const router = net.host(ROUTER);
+  router.engine.setSessions([
+    {
+      key: 'node',
+      peerAddress: NODE,
+      multihop: false,
+      minimumTtl: 254,
+      timers: { desiredMinTxUs: 100_000, requiredMinRxUs: 100_000, detectMult: 3, passive: false },
+    },
+  ]);
+  return { net, router };
+}
+
 /** What BfdBgpBinding tells a BGP session, recorded. */
 function client() {
   const seen: string[] = [];
@@ -37,17 +53,7 @@ function client() {
 
 describe('PeerBfd: BGPPeer.spec.bfdProfile in the speaker daemon', () => {
   it('runs the profile, drives the BGP session, follows profile changes, ends on detach', async () => {
-    const net = new VirtualNetwork();
-    const router = net.host(ROUTER);
-    router.engine.setSessions([
-      {
-        key: 'node',
-        peerAddress: NODE,
-        multihop: false,
-        minimumTtl: 254,
-        timers: { desiredMinTxUs: 100_000, requiredMinRxUs: 100_000, detectMult: 3, passive: false },
-      },
-    ]);
+    const { net, router } = routerAt100ms();
     let current = config({ receiveInterval: 100, transmitInterval: 100 });
     const fatal: Error[] = [];
     const heard: BfdTransition[] = [];
@@ -117,17 +123,7 @@ describe('PeerBfd: BGPPeer.spec.bfdProfile in the speaker daemon', () => {
   });
 
   it('metrics: each session’s state, transitions, flaps, packets sent, received and dropped', async () => {
-    const net = new VirtualNetwork();
-    const router = net.host(ROUTER);
-    router.engine.setSessions([
-      {
-        key: 'node',
-        peerAddress: NODE,
-        multihop: false,
-        minimumTtl: 254,
-        timers: { desiredMinTxUs: 100_000, requiredMinRxUs: 100_000, detectMult: 3, passive: false },
-      },
-    ]);
+    const { net } = routerAt100ms();
     const current = config({ receiveInterval: 100, transmitInterval: 100 });
     const seam = new PeerBfd({
       logger: { info() {}, warn() {}, error() {} },

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from '../../../shared/metrics/metrics.ts';
+import { Counter, oncePerScrape, type Registry } from '../../../shared/metrics/metrics.ts';
 import { type CounterName, type CounterRow, CounterName as Name } from '../engine/messages.ts';
 
 const HELP: Record<CounterName, string> = {
@@ -18,16 +18,8 @@ const HELP: Record<CounterName, string> = {
  * read from the packet worker at scrape time (the worker owns the numbers).
  */
 export function registerL2Metrics(registry: Registry, read: () => Promise<CounterRow[]>): void {
-  let pending: Promise<CounterRow[]> | undefined;
   // One worker round trip per scrape, shared by all counters.
-  const rows = () => {
-    pending ??= read().finally(() => {
-      setTimeout(() => {
-        pending = undefined;
-      }, 50);
-    });
-    return pending;
-  };
+  const rows = oncePerScrape(read);
   for (const name of Object.values(Name)) {
     new Counter({
       name: `metalbeacon_l2_${name}_total`,
