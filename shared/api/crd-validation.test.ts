@@ -211,7 +211,7 @@ describe('validateAgainstCrd', () => {
     );
   });
 
-  it('BGPSessionState: accepts what the speaker writes, rejects unknown states, bad times and negative counts', () => {
+  it('BGPSessionState: accepts what the speaker writes (BFD too), rejects unknown states, bad times and negative counts', () => {
     const v = compileCrdValidator(crd('BGPSessionState'));
     const session = (status: Record<string, unknown>) => ({
       apiVersion: API_VERSION,
@@ -227,10 +227,22 @@ describe('validateAgainstCrd', () => {
       since: '2026-11-22T09:00:00Z',
       prefixesAdvertised: 3,
       lastError: 'received NOTIFICATION 6/2 (Cease, Administrative Shutdown)',
+      bfd: { state: 'Up', since: '2026-11-22T09:00:01Z', diagnostic: 'NoDiagnostic' },
     };
     assert.deepEqual(v(session(good)).errors, []);
-    const bad = v(session({ ...good, state: 'Up', since: 'now', prefixesAdvertised: -1 }));
+    const bad = v(
+      session({
+        ...good,
+        state: 'Up',
+        since: 'now',
+        prefixesAdvertised: -1,
+        bfd: { state: 'Established', since: 'now', diagnostic: 'x'.repeat(65) },
+      }),
+    );
     assert.deepEqual(bad.errors.map((e) => e.field).sort(), [
+      'status.bfd.diagnostic',
+      'status.bfd.since',
+      'status.bfd.state',
       'status.prefixesAdvertised',
       'status.since',
       'status.state',
@@ -242,7 +254,7 @@ describe('validateAgainstCrd', () => {
     ).spec.versions[0]?.additionalPrinterColumns.filter((c) => !c.priority);
     assert.deepEqual(
       columns?.map((c) => c.name),
-      ['Node', 'Peer', 'State', 'Since', 'Prefixes'],
+      ['Node', 'Peer', 'State', 'BFD', 'Since', 'Prefixes'],
     );
   });
 
