@@ -69,8 +69,10 @@ describe('metalbeacon status on the lab', { timeout: 240_000 }, () => {
           l2 &&
           l2.announcements.length >= 1 &&
           nowhere?.pendingReason &&
-          r.bgpSessions.filter((s) => s.state === 'Established' && (s.prefixesAdvertised ?? 0) >= 2)
-            .length === 3;
+          // The lab's BGPPeer names the BFDProfile lab-bfd: each session's BFD state shows too.
+          r.bgpSessions.filter(
+            (s) => s.state === 'Established' && s.bfd?.state === 'Up' && (s.prefixesAdvertised ?? 0) >= 2,
+          ).length === 3;
         return ready ? r : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },
@@ -118,7 +120,7 @@ describe('metalbeacon status on the lab', { timeout: 240_000 }, () => {
       table.stdout,
       /^default\/bgp-web +198\.51\.100\.\d+, 2001:db8:100::[0-9a-f]+ +lab-bgp +BGP +node-1 -> lab-router; node-2 -> lab-router; node-3 -> lab-router$/m,
     );
-    assert.match(table.stdout, /^node-2 +lab-router +192\.0\.2\.1 +Established +\d+s +\d+$/m);
+    assert.match(table.stdout, /^node-2 +lab-router +192\.0\.2\.1 +Established, BFD Up +\d+s +\d+$/m);
     assert.match(table.stdout, /^default\/nowhere +<pending> +- +- +AllocationFailed: /m);
   });
 

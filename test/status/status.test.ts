@@ -191,8 +191,10 @@ describe('metalbeacon status (CLI against the embedded API server)', () => {
     );
     expectLine(/^\(1 Service of another loadBalancerClass not shown\)$/);
     expectLine(/^NODE +PEER +ADDRESS +STATE +SINCE +PREFIXES +LAST ERROR$/);
-    expectLine(/^node-a +r1 +192\.0\.2\.1 +Established +\d+[smhdy][0-9a-z]* +2$/);
-    expectLine(/^node-b +r2 +2001:db8:0:1::2 +Active +\d+[smhdy][0-9a-z]* +0 +connect ECONNREFUSED$/);
+    expectLine(/^node-a +r1 +192\.0\.2\.1 +Established, BFD Up +\d+[smhdy][0-9a-z]* +2$/);
+    expectLine(
+      /^node-b +r2 +2001:db8:0:1::2 +Active, BFD Down \(ControlDetectionTimeExpired\) +\d+[smhdy][0-9a-z]* +0 +connect ECONNREFUSED$/,
+    );
     expectLine(/^NAME +ADDRESSES +IPV4 USED\/FREE +IPV6 USED\/FREE +CONFIG$/);
     expectLine(/^lan +198\.51\.100\.0\/24, 2001:db8:100::\/120 +3\/253 +1\/255 +valid$/);
     expectLine(/^v6 +2001:db8:200::\/64 +- +0\/18446744073709551616 +valid$/);
