@@ -10,6 +10,7 @@ import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoi
 import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
 import type { HostPort } from '../../shared/daemon/host-port.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
+import type { Timers } from '../../shared/daemon/timers.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
@@ -24,6 +25,7 @@ import {
   type ServiceObject,
 } from '../reconcile/service.ts';
 import { LeaderElector } from './leader.ts';
+import { gatedWrites, NotLeadingError, OPEN_GATE } from './leader-gate.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -40,10 +42,14 @@ export interface ControllerOptions {
   /** Where /metrics, /healthz, /readyz listen (`HOST:PORT` text or parsed); undefined: no server. */
   readonly metricsListen?: string | HostPort | undefined;
   readonly log: Logger;
+  /** client-go's leaseDuration (whole seconds), renewDeadline and retryPeriod; default 15 s, 10 s, 2 s. */
   readonly lease?: { durationSec: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Parallel API writes. */
   readonly concurrency?: number;
+  /** Wall-clock milliseconds (timestamps written to the API). */
   readonly now?: () => number;
+  /** Monotonic time and timers of the leader election (default: the process's). */
+  readonly timers?: Timers;
 }
 
 /** A running controller. */
@@ -70,7 +76,36 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const { client } = options;
   const now = options.now ?? Date.now;
   const metrics = new ControllerMetrics();
-  const recorder = new EventRecorder({ client, log, component: COMPONENT, now, aggregation: 'count' });
+  const identity = options.identity ?? `${hostname()}_${process.pid}`;
+  const lease = options.lease ?? { durationSec: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+  // Created first: it is the gate of every write below, so none outlives leadership.
+  const elector = options.leaderElect
+    ? new LeaderElector({
+        client,
+        namespace,
+        name: COMPONENT,
+        identity,
+        timing: {
+          leaseDurationMs: lease.durationSec * 1000,
+          renewDeadlineMs: lease.renewDeadlineMs,
+          retryPeriodMs: lease.retryPeriodMs,
+        },
+        ...(options.timers ? { timers: options.timers } : {}),
+        wallNow: now,
+        log,
+        onStartedLeading: activate,
+        onStoppedLeading: deactivate,
+      })
+    : undefined;
+  /** Service status, pool status and Events: refused once leadership is over. */
+  const writes = gatedWrites(client, elector ?? OPEN_GATE);
+  const recorder = new EventRecorder({
+    client: writes,
+    log,
+    component: COMPONENT,
+    now,
+    aggregation: 'count',
+  });
 
   let config: Config | undefined;
   let configErrors: readonly ConfigError[] = [];
@@ -196,7 +231,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     let statusWritten = ingress === undefined;
     try {
       if (ingress !== undefined) {
-        const latest = await client.patch<V1Service>(`${servicePath(ns, name)}/status`, {
+        const latest = await writes.patch<V1Service>(`${servicePath(ns, name)}/status`, {
           // The resourceVersion makes the patch conditional: a stale view gets 409 Conflict.
           metadata: { resourceVersion: service.metadata?.resourceVersion },
           status: { loadBalancer: { ingress: ingress.map((ip) => ({ ip })) } },
@@ -207,7 +242,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       if (poolAnnotation !== undefined) {
         // After the status, so it cannot make the conditional status write conflict; a merge
         // of one informational key needs no precondition.
-        const latest = await client.patch<V1Service>(servicePath(ns, name), {
+        const latest = await writes.patch<V1Service>(servicePath(ns, name), {
           metadata: { annotations: { [Annotations.IpAllocatedFromPool]: poolAnnotation } },
         });
         written.set(key, cachedService(latest) as V1Service);
@@ -347,8 +382,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
         },
       };
       try {
-        await client.patch(`${poolsPath}/${name}/status`, body);
+        await writes.patch(`${poolsPath}/${name}/status`, body);
       } catch (error) {
+        if (error instanceof NotLeadingError) return;
         if (!isNotFound(error)) log.warn({ pool: name, err: describe(error) }, 'could not write pool status');
       }
     }
@@ -396,6 +432,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metrics.isLeader.set(0);
     queue.pause();
     queue.clear();
+    // Events decided as leader can no longer be written; the next leader decides its own.
+    recorder.discard();
     allocator = undefined;
   }
 
@@ -445,27 +483,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     'caches synced',
   );
 
-  const identity = options.identity ?? `${hostname()}_${process.pid}`;
-  const lease = options.lease ?? { durationSec: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
-  let elector: LeaderElector | undefined;
-  if (options.leaderElect) {
-    elector = new LeaderElector({
-      client,
-      namespace,
-      name: COMPONENT,
-      identity,
-      leaseDurationSec: lease.durationSec,
-      renewDeadlineMs: lease.renewDeadlineMs,
-      retryPeriodMs: lease.retryPeriodMs,
-      now,
-      log,
-      onStartedLeading: activate,
-      onStoppedLeading: deactivate,
-    });
-    elector.start();
-  } else {
-    activate();
-  }
+  if (elector) elector.start();
+  else activate();
 
   return {
     metrics,

@@ -1,182 +1,243 @@
-import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../shared/daemon/timers.ts';
+import { type CallOptions, isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import {
+  callDeadlineMs,
+  checkTiming,
+  decide,
+  type ElectionState,
+  type ElectionTiming,
+  expire,
+  INITIAL_STATE,
+  isLeading,
+  type LeaseObject,
+  microTime,
+  nextAttemptMs,
+  observe,
+  readLease,
+  releasedSpec,
+  resign,
+  specFor,
+  writeDeadlineMs,
+  wrote,
+} from '../election/lease-election.ts';
+import { NotLeadingError, type WriteGate } from './leader-gate.ts';
 
-/** The coordination.k8s.io/v1 Lease fields the elector reads and writes (times as MicroTime text). */
-interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-  spec?: {
-    holderIdentity?: string | undefined;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
-}
-
-/** A MicroTime: RFC 3339 with six fractional digits, as client-go writes it. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000Z');
-}
-
-import type { Logger } from 'pino';
-
-/**
- * Leader election on a coordination.k8s.io/v1 Lease, with client-go's rules: the holder renews
- * every `retryPeriodMs`; a candidate takes the lease over when its record has not changed for
- * `leaseDurationSec` as measured on the candidate's own clock (no cross-node clock
- * comparison); a leader that cannot renew within `renewDeadlineMs` steps down. Every write
- * carries the resourceVersion it read, so two candidates can never both win (409 Conflict).
- */
 export interface LeaderElectionOptions {
   readonly client: KubeClient;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
-  readonly leaseDurationSec: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
-  readonly now: () => number;
+  readonly timing: ElectionTiming;
+  /** Monotonic time and timers (default: the process's). */
+  readonly timers?: Timers;
+  /** Wall-clock milliseconds, only for the Lease's MicroTime fields. */
+  readonly wallNow: () => number;
   readonly log: Logger;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
 }
 
-export class LeaderElector {
+/**
+ * Runs leader election on a coordination.k8s.io/v1 Lease (rules: election/lease-election.ts).
+ * It is also the gate of the leader's writes. Three timers, each on its own: the next attempt,
+ * the step-down at the end of leadership (never behind a call), and each call's own deadline.
+ */
+export class LeaderElector implements WriteGate {
   readonly #o: LeaderElectionOptions;
-  #leading = false;
-  #stopped = false;
-  #timer: NodeJS.Timeout | undefined;
-  /** The last record seen and when (our clock) it last changed. */
-  #observed: { holder: string; renewTime: string; resourceVersion: string; atMs: number } | undefined;
-  #lastRenewMs = 0;
+  readonly #timers: Timers;
+  #state: ElectionState = INITIAL_STATE;
+  /** What the callbacks were last told. */
+  #reportedLeading = false;
+  /** Aborted when leadership ends: the leader's writes in flight end with it. */
+  #term: AbortController | undefined;
+  /** Aborted by stop(): the Lease calls in flight end. */
+  readonly #stopping = new AbortController();
+  /** The Lease as our last write stored it: a leader renews it without reading it first. */
+  #lastWritten: LeaseObject | undefined;
+  #attemptTimer: TimerHandle | undefined;
+  #stepDownTimer: TimerHandle | undefined;
 
   constructor(options: LeaderElectionOptions) {
-    this.#o = options;
+    this.#o = { ...options, timing: checkTiming(options.timing) };
+    this.#timers = options.timers ?? systemTimers;
   }
 
   get isLeader(): boolean {
-    return this.#leading;
+    return isLeading(this.#state, this.#timers.now());
   }
 
   start(): void {
-    void this.#tick();
+    void this.#attempt();
+  }
+
+  /** Limits for a write sent now: it ends when leadership does. Throws NotLeadingError. */
+  callOptions(): CallOptions {
+    const nowMs = this.#timers.now();
+    const untilMs = writeDeadlineMs(this.#state, nowMs);
+    if (untilMs === undefined || !this.#term) throw new NotLeadingError(this.#o.identity);
+    return { timeoutMs: untilMs - nowMs, signal: this.#term.signal };
   }
 
   /**
-   * Stops campaigning; a leader releases the lease (unless `release` is false, which mimics
-   * a crash) so a successor takes over at once.
+   * Stops campaigning; a leader then releases the Lease (unless `release` is false, which mimics
+   * a crash) so that a successor takes over at once. Writes end before the release is sent.
    */
   async stop(release = true): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#leading) {
-      this.#setLeading(false);
-      if (!release) return;
+    if (this.#stopping.signal.aborted) return;
+    const wasLeading = this.isLeader;
+    this.#stopping.abort(new Error('the controller is stopping'));
+    this.#clearTimer('attempt');
+    this.#state = resign(this.#state);
+    this.#report('stopping');
+    if (release && wasLeading) await this.#release();
+  }
+
+  async #attempt(): Promise<void> {
+    this.#attemptTimer = undefined;
+    if (this.#stopping.signal.aborted) return;
+    const startMs = this.#timers.now();
+    const deadlineMs = callDeadlineMs(this.#state, startMs, this.#o.timing);
+    try {
+      await this.#tryAcquireOrRenew(startMs, deadlineMs);
+    } catch (error) {
+      this.#o.log.warn(
+        { err: describe(error), leading: this.isLeader },
+        'leader election: Lease call failed',
+      );
+    }
+    this.#report('not renewed within the renew deadline');
+    if (this.#stopping.signal.aborted) return;
+    const nowMs = this.#timers.now();
+    this.#attemptTimer = this.#timers.setTimeout(
+      () => void this.#attempt(),
+      nextAttemptMs(nowMs, this.#o.timing) - nowMs,
+    );
+  }
+
+  async #tryAcquireOrRenew(startMs: number, deadlineMs: number): Promise<void> {
+    const { client, identity, timing, wallNow } = this.#o;
+    const options = (): CallOptions => ({
+      timeoutMs: deadlineMs - this.#timers.now(),
+      signal: this.#stopping.signal,
+    });
+    const path = this.#path();
+    const last = this.#lastWritten;
+    if (last && isLeading(this.#state, startMs)) {
+      // client-go's fast path: renew the copy we wrote; a conflict means it changed: read it.
+      const spec = specFor('renew', last.spec, readLease(last), identity, timing, microTime(wallNow()));
       try {
-        const path = this.#path();
-        const lease = await this.#o.client.get<Lease>(path);
-        if (lease.spec?.holderIdentity === this.#o.identity) {
-          lease.spec.holderIdentity = undefined;
-          lease.spec.leaseDurationSeconds = 1;
-          lease.spec.renewTime = microTime(this.#o.now());
-          await this.#o.client.replace(path, lease);
-        }
+        this.#wrote(await client.replace<LeaseObject>(path, { ...last, spec }, options()), startMs);
+        return;
       } catch (error) {
-        this.#o.log.debug({ err: error }, 'could not release the leader lease');
+        if (!isConflict(error)) throw error;
       }
     }
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#stopped) return;
+    let lease: LeaseObject | undefined;
     try {
-      const won = await this.#tryAcquireOrRenew();
-      if (won) this.#lastRenewMs = this.#o.now();
-      if (won && !this.#leading) this.#setLeading(true);
-      if (!won && this.#leading) this.#setLeading(false);
+      lease = await client.get<LeaseObject>(path, undefined, options());
     } catch (error) {
-      this.#o.log.warn({ err: describe(error) }, 'leader election: API call failed');
-      if (this.#leading && this.#o.now() - this.#lastRenewMs > this.#o.renewDeadlineMs)
-        this.#setLeading(false);
+      if (!isNotFound(error)) throw error;
     }
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), this.#o.retryPeriodMs);
+    const record = lease && readLease(lease);
+    this.#state = observe(this.#state, record, this.#timers.now());
+    const decision = decide(this.#state, identity, this.#timers.now(), timing);
+    if (decision.kind === 'wait') {
+      this.#lastWritten = undefined;
+      this.#state = resign(this.#state);
+      this.#report(`the Lease is held by ${decision.holder}`);
+      return;
+    }
+    const spec = specFor(decision.kind, lease?.spec, record, identity, timing, microTime(wallNow()));
+    if (decision.kind === 'create') {
+      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: this.#meta(), spec };
+      this.#wrote(await client.create<LeaseObject>(this.#collection(), body, options()), startMs);
+      return;
+    }
+    try {
+      this.#wrote(await client.replace<LeaseObject>(path, { ...lease, spec }, options()), startMs);
+    } catch (error) {
+      // Another replica wrote between our read and our write; a leader keeps its term's end.
+      if (!isConflict(error)) throw error;
+      this.#lastWritten = undefined;
+    }
   }
 
-  #setLeading(leading: boolean): void {
-    if (this.#stopped && leading) return;
-    this.#leading = leading;
-    this.#o.log.info(
-      { identity: this.#o.identity, lease: this.#o.name },
-      leading ? 'became leader' : 'stopped leading',
-    );
-    if (leading) this.#o.onStartedLeading();
-    else this.#o.onStoppedLeading();
+  #wrote(stored: LeaseObject, startMs: number): void {
+    this.#lastWritten = stored;
+    const nowMs = this.#timers.now();
+    this.#state = wrote(readLease(stored), startMs, nowMs, this.#o.timing);
+    if (this.#stopping.signal.aborted) this.#state = resign(this.#state);
+    this.#report('renewed too late');
+  }
+
+  /** The step-down timer: leadership ends at its end, whatever a call in flight is doing. */
+  #stepDown(): void {
+    this.#stepDownTimer = undefined;
+    this.#state = expire(this.#state, this.#timers.now());
+    this.#report('not renewed within the renew deadline');
+  }
+
+  /** Tells the callbacks what changed and (re)arms the step-down timer. */
+  #report(whyStopped: string): void {
+    const nowMs = this.#timers.now();
+    const leading = isLeading(this.#state, nowMs) && !this.#stopping.signal.aborted;
+    this.#clearTimer('stepDown');
+    if (leading) {
+      // At least 1 ms: a timer may fire a fraction early, and then re-arms for the rest.
+      const inMs = Math.max(1, this.#state.leaderUntilMs! - nowMs);
+      this.#stepDownTimer = this.#timers.setTimeout(() => this.#stepDown(), inMs);
+    }
+    if (leading === this.#reportedLeading) return;
+    this.#reportedLeading = leading;
+    const { identity, name, log } = this.#o;
+    if (leading) {
+      this.#term = new AbortController();
+      log.info({ identity, lease: name }, 'became leader');
+      this.#o.onStartedLeading();
+      return;
+    }
+    // Writes in flight end first, then the controller stops deciding new ones.
+    this.#term?.abort(new NotLeadingError(identity));
+    this.#term = undefined;
+    log.info({ identity, lease: name, why: whyStopped }, 'stopped leading');
+    this.#o.onStoppedLeading();
+  }
+
+  async #release(): Promise<void> {
+    const { client, identity, timing, wallNow } = this.#o;
+    const path = this.#path();
+    // Bounded by the renew deadline: a hung API server must not hold up the shutdown.
+    const deadlineMs = this.#timers.now() + timing.renewDeadlineMs;
+    const options = (): CallOptions => ({ timeoutMs: deadlineMs - this.#timers.now() });
+    try {
+      const lease = await client.get<LeaseObject>(path, undefined, options());
+      if (readLease(lease).holder !== identity) return;
+      const spec = releasedSpec(lease.spec, microTime(wallNow()));
+      // Conditional on what we read: a late renewal of ours can no longer land after this.
+      await client.replace(path, { ...lease, spec }, options());
+    } catch (error) {
+      this.#o.log.debug({ err: describe(error) }, 'could not release the leader lease');
+    }
+  }
+
+  #clearTimer(which: 'attempt' | 'stepDown'): void {
+    const handle = which === 'attempt' ? this.#attemptTimer : this.#stepDownTimer;
+    if (handle) this.#timers.clearTimeout(handle);
+    if (which === 'attempt') this.#attemptTimer = undefined;
+    else this.#stepDownTimer = undefined;
+  }
+
+  #meta(): { name: string; namespace: string } {
+    return { name: this.#o.name, namespace: this.#o.namespace };
+  }
+
+  #collection(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases`;
   }
 
   #path(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases/${this.#o.name}`;
-  }
-
-  async #tryAcquireOrRenew(): Promise<boolean> {
-    const { client, name, namespace, identity, now } = this.#o;
-    const nowMs = now();
-    const path = this.#path();
-    let lease: Lease;
-    try {
-      lease = await client.get<Lease>(path);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await client.create(path.slice(0, path.lastIndexOf('/')), {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name, namespace },
-        spec: {
-          holderIdentity: identity,
-          leaseDurationSeconds: this.#o.leaseDurationSec,
-          acquireTime: microTime(nowMs),
-          renewTime: microTime(nowMs),
-          leaseTransitions: 0,
-        },
-      } satisfies Lease);
-      return true;
-    }
-    const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity ?? '';
-    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : '';
-    const resourceVersion = lease.metadata?.resourceVersion ?? '';
-    if (
-      !this.#observed ||
-      this.#observed.holder !== holder ||
-      this.#observed.renewTime !== renewTime ||
-      this.#observed.resourceVersion !== resourceVersion
-    ) {
-      this.#observed = { holder, renewTime, resourceVersion, atMs: nowMs };
-    }
-    const durationMs = (spec.leaseDurationSeconds ?? this.#o.leaseDurationSec) * 1000;
-    const expired = holder === '' || this.#observed.atMs + durationMs <= nowMs;
-    if (holder !== identity && !expired) return false;
-
-    const taking = holder !== identity;
-    const body: Lease = {
-      ...lease,
-      spec: {
-        ...spec,
-        holderIdentity: identity,
-        leaseDurationSeconds: this.#o.leaseDurationSec,
-        renewTime: microTime(nowMs),
-        ...(taking
-          ? { acquireTime: microTime(nowMs), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
-          : {}),
-      },
-    };
-    try {
-      await client.replace(path, body);
-      return true;
-    } catch (error) {
-      if (isConflict(error)) return false; // someone else wrote first
-      throw error;
-    }
+    return `${this.#collection()}/${this.#o.name}`;
   }
 }
 

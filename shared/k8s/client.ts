@@ -73,6 +73,16 @@ export interface KubeList<T> {
 /** Requests that are not watches give up after this long (a hung server must not wedge a loop). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Limits of one call. `timeoutMs` bounds it as a whole (queueing for a connection, the answer's
+ * body included; default 30 s; 0 or less: not sent at all); `signal` abandons it when aborted.
+ * Either ends the HTTP request, so a hung call never outlives the caller's own deadline.
+ */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 function withQuery(path: string, query: Query | undefined): string {
   if (!query) return path;
   const params = new URLSearchParams();
@@ -102,29 +112,28 @@ export class KubeClient {
     return this.connection.server.href.replace(/\/$/, '');
   }
 
-  /** `timeoutMs` bounds the whole request, including time queued for a free connection. */
-  get<T>(path: string, query?: Query, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-    return this.#json<T>('GET', withQuery(path, query), undefined, undefined, timeoutMs);
+  get<T>(path: string, query?: Query, options?: CallOptions): Promise<T> {
+    return this.#json<T>('GET', withQuery(path, query), undefined, undefined, options);
   }
 
   list<T>(path: string, query?: Query): Promise<KubeList<T>> {
     return this.#json<KubeList<T>>('GET', withQuery(path, query));
   }
 
-  create<T>(path: string, body: unknown): Promise<T> {
-    return this.#json<T>('POST', path, body);
+  create<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    return this.#json<T>('POST', path, body, undefined, options);
   }
 
-  replace<T>(path: string, body: unknown): Promise<T> {
-    return this.#json<T>('PUT', path, body);
+  replace<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    return this.#json<T>('PUT', path, body, undefined, options);
   }
 
-  patch<T>(path: string, body: unknown, type: PatchType = 'merge'): Promise<T> {
-    return this.#json<T>('PATCH', path, body, PATCH_CONTENT_TYPES[type]);
+  patch<T>(path: string, body: unknown, type: PatchType = 'merge', options?: CallOptions): Promise<T> {
+    return this.#json<T>('PATCH', path, body, PATCH_CONTENT_TYPES[type], options);
   }
 
-  async delete(path: string): Promise<void> {
-    await this.#json<unknown>('DELETE', path);
+  async delete(path: string, options?: CallOptions): Promise<void> {
+    await this.#json<unknown>('DELETE', path, undefined, undefined, options);
   }
 
   /** Ends the kept-alive connections (at shutdown). */
@@ -133,33 +142,50 @@ export class KubeClient {
   }
 
   /**
-   * Sends a request. `deadline` (ms) aborts it as a whole, also while it waits for a socket;
-   * `idleMs` ends a connection that stays silent that long (watches, whose answers go on).
+   * Sends a request. `deadline` (ms) aborts it as a whole, also while it waits for a socket and
+   * while its answer's body arrives; `idleMs` ends a connection that stays silent that long
+   * (watches, whose answers go on); `signal` ends it when aborted.
    */
   async #open(
     method: string,
     path: string,
     payload: string | undefined,
     contentType: string | undefined,
-    limits: { deadline?: number; idleMs?: number; signal?: AbortSignal },
+    limits: { deadline?: number; idleMs?: number; signal?: AbortSignal | undefined },
   ): Promise<IncomingMessage> {
+    const { deadline, idleMs, signal } = limits;
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(await this.connection.headers()),
     };
+    const refused = deadline !== undefined && deadline <= 0 ? 'no time left' : abandonedWhy(signal);
+    if (refused !== undefined) throw new Error(`${method} ${path.split('?')[0]}: not sent: ${refused}`);
     if (payload !== undefined) {
       headers['content-type'] = contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const url = new URL(path, this.connection.server);
-    const { deadline, idleMs, signal } = limits;
     return new Promise((resolve, reject) => {
-      const req = this.#request(url, { method, headers, agent: this.#agent, signal }, resolve);
-      const fail = (what: string) => () => req.destroy(new Error(`${method} ${url.pathname}: ${what}`));
+      let answer: IncomingMessage | undefined;
+      const req = this.#request(url, { method, headers, agent: this.#agent }, (res) => {
+        answer = res;
+        resolve(res);
+      });
+      const fail = (what: string) => () => {
+        const error = new Error(`${method} ${url.pathname}: ${what}`);
+        // The answer too, so that a body that stops half-way ends with this message.
+        answer?.destroy(error);
+        req.destroy(error);
+      };
       if (deadline !== undefined) {
         // Also runs while the request waits for a free socket, unlike a socket timeout.
-        const timer = setTimeout(fail(`no answer in ${deadline} ms`), deadline);
+        const timer = setTimeout(fail(`no answer in ${Math.round(deadline)} ms`), deadline);
         req.once('close', () => clearTimeout(timer));
+      }
+      if (signal) {
+        const onAbort = (): void => fail(`abandoned: ${abandonedWhy(signal)}`)();
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
       }
       if (idleMs !== undefined) req.setTimeout(idleMs, fail(`silent for ${idleMs} ms`));
       req.once('error', reject);
@@ -172,10 +198,11 @@ export class KubeClient {
     path: string,
     body?: unknown,
     contentType?: string,
-    deadline = REQUEST_TIMEOUT_MS,
+    options: CallOptions = {},
   ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.#open(method, path, payload, contentType, { deadline });
+    const deadline = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const res = await this.#open(method, path, payload, contentType, { deadline, signal: options.signal });
     const text = await readAll(res);
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw new ApiError(method, path, code, text);
@@ -223,6 +250,13 @@ export class KubeClient {
       res.once('close', () => (res.complete ? resolve() : reject(new Error(`watch ${path} cut`))));
     });
   }
+}
+
+/** Why a signal was aborted, as text; undefined while it is not. */
+function abandonedWhy(signal: AbortSignal | undefined): string | undefined {
+  if (!signal?.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason ?? 'aborted');
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

@@ -17,7 +17,7 @@ export class ApiUnreachableError extends Error {
  */
 export async function ensureApiServerReachable(client: KubeClient, timeoutMs = 5_000): Promise<string> {
   try {
-    const version = await client.get<{ gitVersion?: string }>('/version', undefined, timeoutMs);
+    const version = await client.get<{ gitVersion?: string }>('/version', undefined, { timeoutMs });
     return version.gitVersion ?? '';
   } catch (error) {
     throw new ApiUnreachableError(client.server, error);

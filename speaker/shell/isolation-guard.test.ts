@@ -114,7 +114,7 @@ describe('apiAnswers', () => {
       },
     } as never;
     assert.equal(await apiAnswers(up), true);
-    assert.deepEqual(asked, [['/version', undefined, 1000]]);
+    assert.deepEqual(asked, [['/version', undefined, { timeoutMs: 1000 }]]);
     assert.equal(await apiAnswers(down, 10), false);
   });
 });

@@ -107,7 +107,7 @@ export class IsolationGuard {
  */
 export async function apiAnswers(client: Pick<KubeClient, 'get'>, timeoutMs = 1000): Promise<boolean> {
   try {
-    await client.get('/version', undefined, timeoutMs);
+    await client.get('/version', undefined, { timeoutMs });
     return true;
   } catch {
     return false;

@@ -71,7 +71,7 @@ describe('KubeClient', () => {
       headers: async () => ({}),
     });
     try {
-      await assert.rejects(mute.get('/version', undefined, 200), {
+      await assert.rejects(mute.get('/version', undefined, { timeoutMs: 200 }), {
         message: 'GET /version: no answer in 200 ms',
       });
     } finally {
