@@ -16,6 +16,7 @@ import {
 } from './protobuf.ts';
 import type { UserInfo } from './rbac.ts';
 import { requestAttributes } from './request-attributes.ts';
+import { type RequestRecord, requestVerb } from './request-record.ts';
 import { parseResourcePath, type ResourceTarget } from './routes.ts';
 import { compileFilter } from './selectors.ts';
 import { type IncludeObject, toTable } from './table.ts';
@@ -135,13 +136,20 @@ function checkMetadataShape(meta: unknown): void {
     throw fail('metadata.generation', 'int64');
 }
 
+/** Who is told about finished requests. */
+export interface RequestHooks {
+  readonly onRequest?: ((method: string, path: string, status: number) => void) | undefined;
+  readonly onRequestRecord?: ((record: RequestRecord) => void) | undefined;
+}
+
 /** Serves one request; every failure becomes a Status body (a 500 only for a server bug). */
 export async function handle(
   ctx: Context,
   req: IncomingMessage,
   res: ServerResponse,
-  onRequest: ((method: string, path: string, status: number) => void) | undefined,
+  hooks: RequestHooks,
 ): Promise<void> {
+  const receivedMs = performance.now();
   const url = new URL(req.url ?? '/', 'http://x');
   let code = 500;
   try {
@@ -156,7 +164,16 @@ export async function handle(
     if (!res.headersSent) code = send(res, apiError.code, apiError.toStatus());
     else res.end();
   }
-  onRequest?.(req.method ?? 'GET', url.pathname + url.search, code);
+  const method = req.method ?? 'GET';
+  hooks.onRequest?.(method, url.pathname + url.search, code);
+  hooks.onRequestRecord?.({
+    verb: requestVerb(method, url),
+    requestURI: url.pathname + url.search,
+    userAgent: req.headers['user-agent'] ?? '',
+    code,
+    receivedMs,
+    completedMs: performance.now(),
+  });
 }
 
 async function route(

@@ -7,6 +7,7 @@ import type { AuditEntry } from './authorization.ts';
 import { builtinTypes } from './builtins.ts';
 import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
+import type { RequestRecord } from './request-record.ts';
 import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
    * `serviceAccountKubeconfig` (tests derive from it what a program needs).
    */
   onAudit?: (entry: AuditEntry) => void;
+  /** Called for each finished request with its record (tests read who wrote what, and when). */
+  onRequestRecord?: (record: RequestRecord) => void;
 }
 
 /** A running server and the fault hooks tests use. */
@@ -105,7 +108,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   }
   if (options.apply) applyObjects(ctx, readManifests(options.apply));
 
-  let server: Server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
+  let server: Server = createServer((req, res) => handle(ctx, req, res, options));
   let port = await listen(server, host, options.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const kubeconfigText = kubeconfigFor(url);
@@ -137,7 +140,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       await close(server);
       if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-      server = createServer((req, res) => handle(ctx, req, res, options.onRequest));
+      server = createServer((req, res) => handle(ctx, req, res, options));
       port = await listen(server, host, port);
     },
     stop: () => close(server),
