@@ -6,6 +6,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import type { AuditEvent } from '../../apiserver/audit.ts';
 import { readManifests } from '../../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import {
@@ -38,10 +39,13 @@ export interface Bed {
 /** Fast leases so leader changes take a second or two, not fifteen. */
 export const FAST_LEASE = { durationSec: 2, renewDeadlineMs: 1500, retryPeriodMs: 250 };
 
-export async function startBed(options: { dualStack?: boolean; historyLimit?: number } = {}): Promise<Bed> {
+export async function startBed(
+  options: { dualStack?: boolean; historyLimit?: number; onAudit?: (event: AuditEvent) => void } = {},
+): Promise<Bed> {
   const server = await startApiServer({
     dualStack: options.dualStack ?? false,
     ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
+    ...(options.onAudit ? { onAudit: options.onAudit } : {}),
   });
   server.applyObjects(readManifests([CRDS]));
   server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);
