@@ -11,7 +11,7 @@ import { EventRecorder } from '../../shared/daemon/event-recorder.ts';
 import type { HostPort } from '../../shared/daemon/host-port.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
 import type { Timers } from '../../shared/daemon/timers.ts';
-import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client.ts';
+import { isConflict, isNotFound, KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { Allocator } from '../allocator/allocator.ts';
@@ -78,10 +78,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const metrics = new ControllerMetrics();
   const identity = options.identity ?? `${hostname()}_${process.pid}`;
   const lease = options.lease ?? { durationSec: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+  // Its own connections: Lease calls never queue behind the writes for a free socket.
+  const leaseClient = options.leaderElect ? new KubeClient(client.connection) : undefined;
   // Created first: it is the gate of every write below, so none outlives leadership.
-  const elector = options.leaderElect
+  const elector = leaseClient
     ? new LeaderElector({
-        client,
+        client: leaseClient,
         namespace,
         name: COMPONENT,
         identity,
@@ -149,6 +151,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     concurrency: options.concurrency ?? 64,
     process: (key) => processKey(key),
     onError: (key, error, attempt) => {
+      // Writes cut short by the end of leadership are not failures; the next leader redoes them.
+      if (!leading) return;
       metrics.reconcileErrors.inc();
       log.warn({ service: key, attempt, err: describe(error) }, 'reconcile failed; will retry');
     },
@@ -504,6 +508,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       if (stopOptions.releaseLease !== false) await recorder.drained(5_000);
       else recorder.discard();
       await elector?.stop(stopOptions.releaseLease ?? true);
+      leaseClient?.close();
       leading = false;
       informers.stop();
       await metricsServer?.close();

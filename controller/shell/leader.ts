@@ -101,10 +101,11 @@ export class LeaderElector implements WriteGate {
     try {
       await this.#tryAcquireOrRenew(startMs, deadlineMs);
     } catch (error) {
-      this.#o.log.warn(
-        { err: describe(error), leading: this.isLeader },
-        'leader election: Lease call failed',
-      );
+      if (!this.#stopping.signal.aborted)
+        this.#o.log.warn(
+          { err: describe(error), leading: this.isLeader },
+          'leader election: Lease call failed',
+        );
     }
     this.#report('not renewed within the renew deadline');
     if (this.#stopping.signal.aborted) return;
