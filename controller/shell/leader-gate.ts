@@ -10,9 +10,8 @@ export class NotLeadingError extends Error {
 }
 
 /**
- * Says whether a write may be sent now and until when: `callOptions()` throws NotLeadingError
- * when it may not, else gives the limits that end it with leadership (a timeout at the
- * leadership's end, a signal aborted when it ends earlier).
+ * Says whether a write may be sent now: `callOptions()` throws NotLeadingError when it may not,
+ * else gives the limits that end it with leadership (a signal aborted when leadership ends).
  */
 export interface WriteGate {
   callOptions(): CallOptions;

@@ -71,12 +71,15 @@ export class LeaderElector implements WriteGate {
     void this.#attempt();
   }
 
-  /** Limits for a write sent now: it ends when leadership does. Throws NotLeadingError. */
+  /**
+   * Limits for a write sent now: the term's signal, which the step-down aborts. Not a timeout at
+   * today's end of leadership: a renewal moves that end, and a slow write cut off while its
+   * replica still leads may have been applied all the same. Throws NotLeadingError.
+   */
   callOptions(): CallOptions {
-    const nowMs = this.#timers.now();
-    const untilMs = writeDeadlineMs(this.#state, nowMs);
-    if (untilMs === undefined || !this.#term) throw new NotLeadingError(this.#o.identity);
-    return { timeoutMs: untilMs - nowMs, signal: this.#term.signal };
+    if (writeDeadlineMs(this.#state, this.#timers.now()) === undefined || !this.#term)
+      throw new NotLeadingError(this.#o.identity);
+    return { signal: this.#term.signal };
   }
 
   /**
