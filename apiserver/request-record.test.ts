@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RequestRecord, requestVerb, isWriteVerb } from './request-record.ts';
+import { isWriteVerb, type RequestRecord, requestVerb } from './request-record.ts';
 import { type ApiServerHandle, startApiServer } from './server.ts';
 
 describe('requestVerb', () => {

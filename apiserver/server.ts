@@ -7,13 +7,13 @@ import type { AuditEntry } from './authorization.ts';
 import { builtinTypes } from './builtins.ts';
 import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
-import type { RequestRecord } from './request-record.ts';
 import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
 import { readManifests } from './manifests.ts';
 import { serviceAccountUser, type UserInfo } from './rbac.ts';
 import { TypeRegistry } from './registry.ts';
+import type { RequestRecord } from './request-record.ts';
 import { ObjectStore } from './store.ts';
 import type { KubeObject } from './types.ts';
 

@@ -6,8 +6,8 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import type { AuditEvent } from '../../apiserver/audit.ts';
 import { readManifests } from '../../apiserver/manifests.ts';
+import type { RequestRecord } from '../../apiserver/request-record.ts';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import {
   type ControllerHandle,
@@ -40,12 +40,16 @@ export interface Bed {
 export const FAST_LEASE = { durationSec: 2, renewDeadlineMs: 1500, retryPeriodMs: 250 };
 
 export async function startBed(
-  options: { dualStack?: boolean; historyLimit?: number; onAudit?: (event: AuditEvent) => void } = {},
+  options: {
+    dualStack?: boolean;
+    historyLimit?: number;
+    onRequestRecord?: (record: RequestRecord) => void;
+  } = {},
 ): Promise<Bed> {
   const server = await startApiServer({
     dualStack: options.dualStack ?? false,
     ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
-    ...(options.onAudit ? { onAudit: options.onAudit } : {}),
+    ...(options.onRequestRecord ? { onRequestRecord: options.onRequestRecord } : {}),
   });
   server.applyObjects(readManifests([CRDS]));
   server.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }] as never);

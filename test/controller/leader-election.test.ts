@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { type AuditEvent, isWriteVerb } from '../../apiserver/audit.ts';
+import { isWriteVerb, type RequestRecord } from '../../apiserver/request-record.ts';
 import type { ControllerHandle } from '../../controller/shell/controller.ts';
 import { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
@@ -8,14 +8,14 @@ import { allIps, type Bed, createPool, createService, FAST_LEASE, startBed } fro
 import { type ForwardingProxy, startProxy } from './proxy.ts';
 
 // Issue 17 item 6: two controller replicas; the leader talks to the API server through a proxy
-// that stalls or slows its requests. From the API server's own record of requests (its audit
+// that stalls or slows its requests. From the API server's own record of requests (its request
 // hook) the two never write in the same interval, and the follower takes over only once the
 // Lease has gone unrenewed for its duration.
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/metalbeacon-system/leases';
 const LEASE_DURATION_MS = FAST_LEASE.durationSec * 1000;
 
-/** The programs' client, announcing itself as `agent` (the audit record's userAgent). */
+/** The programs' client, announcing itself as `agent` (the request record's userAgent). */
 function clientAs(url: string, agent: string): KubeClient {
   return new KubeClient({
     server: new URL(url),
@@ -25,13 +25,13 @@ function clientAs(url: string, agent: string): KubeClient {
 }
 
 /** Write requests that reached the server from `agent`; `applied`: only those it applied (2xx). */
-function writesOf(audit: readonly AuditEvent[], agent: string, applied = true): AuditEvent[] {
+function writesOf(audit: readonly RequestRecord[], agent: string, applied = true): RequestRecord[] {
   return audit.filter(
     (e) => e.userAgent === agent && isWriteVerb(e.verb) && (!applied || (e.code >= 200 && e.code < 300)),
   );
 }
 
-const isLeaseWrite = (e: AuditEvent): boolean => e.requestURI.startsWith(LEASES);
+const isLeaseWrite = (e: RequestRecord): boolean => e.requestURI.startsWith(LEASES);
 
 /** Creates a Service every 50 ms, so that a leader always has status and Events to write. */
 function churn(bed: Bed): { created: () => number; stop: () => Promise<void> } {
@@ -68,7 +68,7 @@ async function assertAllAssignedOnce(bed: Bed): Promise<void> {
 interface Replicas {
   readonly bed: Bed;
   readonly proxy: ForwardingProxy;
-  readonly audit: AuditEvent[];
+  readonly audit: RequestRecord[];
   /** The leader, talking through the proxy. */
   readonly a: ControllerHandle;
   /** The follower, talking to the API server directly. */
@@ -78,8 +78,8 @@ interface Replicas {
 
 /** A leads (through the proxy), B follows with warm caches, and Services keep being created. */
 async function startReplicas(): Promise<Replicas> {
-  const audit: AuditEvent[] = [];
-  const bed = await startBed({ onAudit: (event) => audit.push(event) });
+  const audit: RequestRecord[] = [];
+  const bed = await startBed({ onRequestRecord: (event) => audit.push(event) });
   const proxy = await startProxy(bed.server.url);
   await createPool(bed, 'p', { addresses: ['198.51.100.0/24'] });
   for (let i = 0; i < 10; i++) await createService(bed, `svc-${i}`);
@@ -96,10 +96,10 @@ async function startReplicas(): Promise<Replicas> {
 }
 
 /**
- * From the audit record: every write A's requests made the server apply comes before B's first,
+ * From the request record: every write A's requests made the server apply comes before B's first,
  * and B took the Lease no sooner than a lease duration after A's last renewal. Returns the figures.
  */
-function assertApart(audit: readonly AuditEvent[], faultMs: number, t: TestContext) {
+function assertApart(audit: readonly RequestRecord[], faultMs: number, t: TestContext) {
   const a = writesOf(audit, 'replica-a');
   const b = writesOf(audit, 'replica-b');
   assert.ok(a.length > 0 && b.length > 0, 'both replicas wrote');
