@@ -218,16 +218,20 @@ describe('BFD interop with BIRD 2: single hop and multihop, IPv4 and IPv6', { ti
     const logBefore = logLines(node).length;
     await bird.birdc(['disable', 'bfd1']);
     try {
+      // The IPv4 and IPv6 sessions reset each in its own time: wait for both, not the first.
+      const notificationsSent = () =>
+        logLines(node)
+          .slice(logBefore)
+          .filter((l) => l.msg === 'NOTIFICATION sent');
       await waitFor(
-        'Cease / BFD Down received by BIRD',
-        async () => /Received: Unknown error 6\.10/.test(await protocol('n4')),
-        {
-          timeoutMs: 10_000,
-        },
+        'Cease / BFD Down received by BIRD, and sent on both sessions',
+        async () =>
+          /Received: Unknown error 6\.10/.test(await protocol('n4')) && notificationsSent().length >= 2
+            ? true
+            : undefined,
+        { timeoutMs: 10_000 },
       );
-      const sent = logLines(node)
-        .slice(logBefore)
-        .filter((l) => l.msg === 'NOTIFICATION sent');
+      const sent = notificationsSent();
       assert.deepEqual(
         sent.map((l) => `${l.peer} ${l.code}/${l.subcode}`).sort(),
         [`${ROUTER.v4} 6/10`, `${ROUTER.v6} 6/10`].sort(),
