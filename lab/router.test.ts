@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBirdRoutes, parseKernelRoutes, routerBirdConfig } from './router.ts';
+import { parseBirdRoutes, parseKernelRoutes, routerBirdConfig, sameBirdInstant } from './router.ts';
 
 // Output captured from BIRD 2.0.12 (`birdc show route` in the lab router) with three nodes
 // announcing one IPv4 and one IPv6 Service IP.
@@ -78,5 +78,21 @@ describe('lab router', () => {
     assert.equal(conf.match(/ipv6 \{ import all; export none; \};/g)?.length, 2);
     assert.equal(conf.match(/merge paths on/g)?.length, 2);
     assert.match(conf, /hold time 9;/);
+  });
+});
+
+describe('sameBirdInstant', () => {
+  it('takes one instant printed a millisecond apart as the same, a later state change as not', () => {
+    assert.equal(sameBirdInstant('09:50:00.208', '09:50:00.207'), true);
+    assert.equal(sameBirdInstant('09:50:00.208', '09:50:00.208'), true);
+    assert.equal(sameBirdInstant('09:50:00.208', '09:50:00.300'), false);
+    assert.equal(sameBirdInstant('09:50:00.208', '09:50:01.208'), false);
+    assert.equal(sameBirdInstant('2026-12-06 09:50:00.208', '2026-12-07 09:50:00.208'), false);
+    assert.equal(sameBirdInstant('2026-12-07 09:50:00.208', '2026-12-07 09:50:00.209'), true);
+  });
+
+  it('refuses what is not a BIRD time rather than calling it equal', () => {
+    assert.throws(() => sameBirdInstant(undefined, '09:50:00.208'), /not BIRD times/);
+    assert.throws(() => sameBirdInstant('up', 'up'), /not BIRD times/);
   });
 });

@@ -120,6 +120,28 @@ export function parseBirdBfdSessions(text: string): BirdBfdSession[] {
   return sessions;
 }
 
+/**
+ * Whether two of BIRD's "Since" times (`HH:MM:SS.mmm`, maybe after a date) are one instant.
+ * BIRD keeps them on its monotonic clock and turns them into wall-clock time each time it
+ * prints one, from two clock readings taken apart, so the same instant can print a
+ * millisecond or two off from one `birdc` call to the next. A real state change (a BFD flap,
+ * a new BGP connection) lands further away than `slackMs`; tests pair this with a counter
+ * on our side that moves on every reset.
+ */
+export function sameBirdInstant(a: string | undefined, b: string | undefined, slackMs = 20): boolean {
+  const parse = (text: string | undefined) => {
+    const m = /^(.*?)\s*(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(text?.trim() ?? '');
+    if (!m) return undefined;
+    const fraction = Number(`0.${m[5] ?? '0'}`);
+    return { date: m[1]!, ms: ((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4]) + fraction) * 1000 };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) throw new Error(`not BIRD times: ${JSON.stringify(a)}, ${JSON.stringify(b)}`);
+  if (x.date !== y.date) return false;
+  return Math.abs(x.ms - y.ms) <= slackMs;
+}
+
 /** One path BIRD holds for a prefix. */
 export interface BirdPath {
   /** The BGP protocol (neighbor) it came from. */
