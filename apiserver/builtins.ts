@@ -144,10 +144,42 @@ interface Spec {
   tracksGeneration?: boolean;
 }
 
-const involved = (field: string) => (o: Obj) => {
-  const v = (o.involvedObject ?? o.regarding)?.[field];
-  return v === undefined ? '' : String(v);
-};
+/** A field selector's view of a value: its text, '' when absent. */
+const selectorText = (v: unknown): string => (v == null ? '' : String(v));
+
+/** The field selectors `a.b` for each path: the value at that path. */
+function selectorsAt(...paths: string[]): Record<string, (o: Obj) => string> {
+  return Object.fromEntries(
+    paths.map((path) => {
+      const steps = path.split('.');
+      const at = (o: Obj) =>
+        selectorText(steps.reduce<unknown>((v, step) => (v as Obj | undefined)?.[step], o));
+      return [path, at];
+    }),
+  );
+}
+
+/**
+ * The selectors `<prefix>.<field>` of the object an Event is about, read from `involvedObject`
+ * (core) or `regarding` (events.k8s.io), whichever the stored Event has.
+ */
+function involvedSelectors(prefix: string, fields: string[]): Record<string, (o: Obj) => string> {
+  return Object.fromEntries(
+    fields.map((field) => {
+      const at = (o: Obj) => selectorText((o.involvedObject ?? o.regarding)?.[field]);
+      return [`${prefix}.${field}`, at];
+    }),
+  );
+}
+
+/** kubectl's Event table; the API groups keep the time of the last sighting in different fields. */
+const eventColumns = (lastSeenPath: string): PrinterColumn[] => [
+  { name: 'Last Seen', type: 'date', jsonPath: lastSeenPath },
+  col('Type'),
+  col('Reason'),
+  col('Object'),
+  col('Message'),
+];
 
 const SPECS: Spec[] = [
   {
@@ -168,10 +200,7 @@ const SPECS: Spec[] = [
       col('Selector', 1),
     ],
     cells: serviceCells,
-    fieldSelectors: {
-      'spec.clusterIP': (o) => o.spec?.clusterIP ?? '',
-      'spec.type': (o) => o.spec?.type ?? '',
-    },
+    fieldSelectors: selectorsAt('spec.clusterIP', 'spec.type'),
   },
   {
     resource: 'endpoints',
@@ -211,7 +240,7 @@ const SPECS: Spec[] = [
     shortNames: ['ns'],
     columns: [name, col('Status'), age],
     cells: (o) => ({ Status: o.status?.phase ?? 'Active' }),
-    fieldSelectors: { 'status.phase': (o) => o.status?.phase ?? '' },
+    fieldSelectors: selectorsAt('status.phase'),
   },
   {
     resource: 'secrets',
@@ -219,7 +248,7 @@ const SPECS: Spec[] = [
     namespaced: true,
     columns: [name, col('Type'), col('Data'), age],
     cells: (o) => ({ Type: o.type ?? 'Opaque', Data: Object.keys(o.data ?? {}).length }),
-    fieldSelectors: { type: (o) => o.type ?? '' },
+    fieldSelectors: selectorsAt('type'),
   },
   {
     resource: 'configmaps',
@@ -257,35 +286,26 @@ const SPECS: Spec[] = [
       col('Readiness Gates', 1),
     ],
     cells: podCells,
-    fieldSelectors: {
-      'spec.nodeName': (o) => o.spec?.nodeName ?? '',
-      'status.phase': (o) => o.status?.phase ?? '',
-      'status.podIP': (o) => o.status?.podIP ?? '',
-    },
+    fieldSelectors: selectorsAt('spec.nodeName', 'status.phase', 'status.podIP'),
   },
   {
     resource: 'events',
     kind: 'Event',
     namespaced: true,
     shortNames: ['ev'],
-    columns: [
-      { name: 'Last Seen', type: 'date', jsonPath: '.lastTimestamp' },
-      col('Type'),
-      col('Reason'),
-      col('Object'),
-      col('Message'),
-    ],
+    columns: eventColumns('.lastTimestamp'),
     cells: eventCells,
     fieldSelectors: {
-      'involvedObject.kind': involved('kind'),
-      'involvedObject.name': involved('name'),
-      'involvedObject.namespace': involved('namespace'),
-      'involvedObject.uid': involved('uid'),
-      'involvedObject.apiVersion': involved('apiVersion'),
-      'involvedObject.resourceVersion': involved('resourceVersion'),
-      'involvedObject.fieldPath': involved('fieldPath'),
-      reason: (o) => o.reason ?? '',
-      type: (o) => o.type ?? '',
+      ...involvedSelectors('involvedObject', [
+        'kind',
+        'name',
+        'namespace',
+        'uid',
+        'apiVersion',
+        'resourceVersion',
+        'fieldPath',
+      ]),
+      ...selectorsAt('reason', 'type'),
       source: (o) => o.source?.component ?? '',
     },
   },
@@ -311,20 +331,11 @@ const SPECS: Spec[] = [
     kind: 'Event',
     namespaced: true,
     shortNames: ['ev'],
-    columns: [
-      { name: 'Last Seen', type: 'date', jsonPath: '.eventTime' },
-      col('Type'),
-      col('Reason'),
-      col('Object'),
-      col('Message'),
-    ],
+    columns: eventColumns('.eventTime'),
     cells: eventCells,
     fieldSelectors: {
-      'regarding.kind': involved('kind'),
-      'regarding.name': involved('name'),
-      'regarding.namespace': involved('namespace'),
-      reason: (o) => o.reason ?? '',
-      type: (o) => o.type ?? '',
+      ...involvedSelectors('regarding', ['kind', 'name', 'namespace']),
+      ...selectorsAt('reason', 'type'),
     },
   },
   {

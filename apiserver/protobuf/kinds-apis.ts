@@ -4,20 +4,17 @@
  */
 import { message } from './codec.ts';
 import { EventSource, ObjectReference } from './kinds-core.ts';
-import { Condition, LabelSelector, ObjectMeta } from './kinds-meta.ts';
+import { Condition, condition, LabelSelector, ObjectMeta } from './kinds-meta.ts';
 import { PodTemplateSpec } from './kinds-pod.ts';
 
 const APPS = 'k8s.io.api.apps.v1';
 
 /** Deployment, DaemonSet and Job conditions share one layout up to the time fields. */
-const DeploymentCondition = message(`${APPS}.DeploymentCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
-  4: ['reason', 'string'],
-  5: ['message', 'string'],
-  6: ['lastUpdateTime', 'time'],
-  7: ['lastTransitionTime', 'time'],
-});
+const DeploymentCondition = condition(
+  `${APPS}.DeploymentCondition`,
+  { 6: ['lastUpdateTime', 'time'], 7: ['lastTransitionTime', 'time'] },
+  4,
+);
 
 const RollingUpdate = (name: string) =>
   message(`${APPS}.${name}`, { 1: ['maxUnavailable', 'intOrString'], 2: ['maxSurge', 'intOrString'] });
@@ -59,13 +56,7 @@ export const Deployment = message(`${APPS}.Deployment`, {
   ],
 });
 
-const DaemonSetCondition = message(`${APPS}.DaemonSetCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
-  3: ['lastTransitionTime', 'time'],
-  4: ['reason', 'string'],
-  5: ['message', 'string'],
-});
+const DaemonSetCondition = condition(`${APPS}.DaemonSetCondition`, { 3: ['lastTransitionTime', 'time'] }, 4);
 
 export const DaemonSet = message(`${APPS}.DaemonSet`, {
   1: ['metadata', ObjectMeta],
@@ -104,13 +95,9 @@ export const DaemonSet = message(`${APPS}.DaemonSet`, {
 
 const BATCH = 'k8s.io.api.batch.v1';
 
-const JobCondition = message(`${BATCH}.JobCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
+const JobCondition = condition(`${BATCH}.JobCondition`, {
   3: ['lastProbeTime', 'time'],
   4: ['lastTransitionTime', 'time'],
-  5: ['reason', 'string'],
-  6: ['message', 'string'],
 });
 
 export const Job = message(`${BATCH}.Job`, {

@@ -3,7 +3,7 @@
  * core/v1/generated.proto). Pods live in `kinds-pod.ts`.
  */
 import { message } from './codec.ts';
-import { Condition, ObjectMeta } from './kinds-meta.ts';
+import { Condition, condition, ObjectMeta } from './kinds-meta.ts';
 
 const CORE = 'k8s.io.api.core.v1';
 
@@ -79,13 +79,7 @@ export const Service = message(`${CORE}.Service`, {
   3: ['status', ServiceStatus],
 });
 
-const NamespaceCondition = message(`${CORE}.NamespaceCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
-  4: ['lastTransitionTime', 'time'],
-  5: ['reason', 'string'],
-  6: ['message', 'string'],
-});
+const NamespaceCondition = condition(`${CORE}.NamespaceCondition`, { 4: ['lastTransitionTime', 'time'] });
 
 export const Namespace = message(`${CORE}.Namespace`, {
   1: ['metadata', ObjectMeta],
@@ -162,13 +156,9 @@ const NodeSpec = message(`${CORE}.NodeSpec`, {
   7: ['podCIDRs', 'string', 'list'],
 });
 
-const NodeCondition = message(`${CORE}.NodeCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
+const NodeCondition = condition(`${CORE}.NodeCondition`, {
   3: ['lastHeartbeatTime', 'time'],
   4: ['lastTransitionTime', 'time'],
-  5: ['reason', 'string'],
-  6: ['message', 'string'],
 });
 
 const NodeSystemInfo = message(`${CORE}.NodeSystemInfo`, {

@@ -2,7 +2,7 @@
  * Descriptors of k8s.io/apimachinery meta/v1 messages (field numbers from its generated.proto),
  * shared by every kind.
  */
-import { message } from './codec.ts';
+import { type FieldDef, type MessageSpec, message } from './codec.ts';
 
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 
@@ -48,13 +48,23 @@ export const LabelSelector = message(`${META}.LabelSelector`, {
   2: ['matchExpressions', LabelSelectorRequirement, 'list'],
 });
 
-export const Condition = message(`${META}.Condition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
+/**
+ * A status condition as every API group declares it: type (1) and status (2), then the group's
+ * own fields (times, generation), with reason and message at `reasonAt` and the number after it.
+ */
+export function condition(proto: string, own: Record<number, FieldDef>, reasonAt = 5): MessageSpec {
+  return message(proto, {
+    1: ['type', 'string'],
+    2: ['status', 'string'],
+    ...own,
+    [reasonAt]: ['reason', 'string'],
+    [reasonAt + 1]: ['message', 'string'],
+  });
+}
+
+export const Condition = condition(`${META}.Condition`, {
   3: ['observedGeneration', 'int64'],
   4: ['lastTransitionTime', 'time'],
-  5: ['reason', 'string'],
-  6: ['message', 'string'],
 });
 
 /** runtime.TypeMeta inside the `k8s\0` envelope (runtime.Unknown). */

@@ -6,7 +6,7 @@
  */
 import { message } from './codec.ts';
 import { LocalObjectReference } from './kinds-core.ts';
-import { ObjectMeta } from './kinds-meta.ts';
+import { condition, ObjectMeta } from './kinds-meta.ts';
 
 const CORE = 'k8s.io.api.core.v1';
 
@@ -92,13 +92,9 @@ export const PodTemplateSpec = message(`${CORE}.PodTemplateSpec`, {
   2: ['spec', PodSpec],
 });
 
-const PodCondition = message(`${CORE}.PodCondition`, {
-  1: ['type', 'string'],
-  2: ['status', 'string'],
+const PodCondition = condition(`${CORE}.PodCondition`, {
   3: ['lastProbeTime', 'time'],
   4: ['lastTransitionTime', 'time'],
-  5: ['reason', 'string'],
-  6: ['message', 'string'],
 });
 
 const PodIP = message(`${CORE}.PodIP`, { 1: ['ip', 'string'] });
