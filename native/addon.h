@@ -25,6 +25,11 @@ void InitUdpSocket(Napi::Env env, Napi::Object exports);
 // native/socket-filter.cc: a BPF program on a socket by descriptor (speaker/membership).
 void InitSocketFilter(Napi::Env env, Napi::Object exports);
 
+// Attaches (or atomically replaces) the classic BPF program `code` (8-byte sock_filter
+// instructions) on socket `fd` with SO_ATTACH_FILTER; defined in socket-filter.cc. Returns
+// setsockopt's result (errno set on -1).
+int AttachBpf(int fd, const Napi::Buffer<uint8_t>& code);
+
 // Throws a JS Error for a failed system call: message "<syscall>: <strerror>[: <hint>]",
 // with .code (e.g. "EPERM"), .errno and .syscall set, as Node's own errors do.
 void ThrowErrno(Napi::Env env, const char* syscall, int err, const char* hint = nullptr);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "addon.h"
-#include "loop-poll.h"
+#include "polled-socket.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -27,9 +27,6 @@ namespace {
 
 constexpr const char* kCapHint = "opening packet sockets needs the CAP_NET_RAW capability";
 constexpr size_t kMaxFrame = 65536;
-// Frames delivered per poll wakeup before yielding back to the loop (a flood cannot
-// monopolise the thread; the kernel queue holds the rest).
-constexpr int kBatch = 64;
 
 class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
  public:
@@ -46,7 +43,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   // new PacketSocket({ ifindex, protocol, filter?: Buffer, receiveBufferBytes?, onFrame })
-  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info), env_(info.Env()) {
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
       Napi::TypeError::New(env, "PacketSocket: expected an options object").ThrowAsJavaScriptException();
@@ -83,135 +80,84 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
     // Protocol 0 at socket(): nothing is queued until bind, so the filter is in place
     // before the first frame arrives (attach before bind).
-    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-      int err = errno;
-      ThrowErrno(env, "socket(AF_PACKET)", err, (err == EPERM || err == EACCES) ? kCapHint : nullptr);
+    socket_.Adopt(socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!socket_.IsOpen()) {
+      Fail(env, "socket(AF_PACKET)");
       return;
     }
-    if (filter.IsBuffer()) {
-      Napi::Buffer<uint8_t> code = filter.As<Napi::Buffer<uint8_t>>();
-      sock_fprog program;
-      program.len = static_cast<unsigned short>(code.Length() / sizeof(sock_filter));
-      program.filter = reinterpret_cast<sock_filter*>(code.Data());
-      if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) < 0) {
-        Fail(env, "setsockopt(SO_ATTACH_FILTER)");
-        return;
-      }
+    const int fd = socket_.fd();
+    if (filter.IsBuffer() && AttachBpf(fd, filter.As<Napi::Buffer<uint8_t>>()) < 0) {
+      Fail(env, "setsockopt(SO_ATTACH_FILTER)");
+      return;
     }
     // Our own transmissions are not looped back to us (Linux >= 4.20).
     int one = 1;
-    if (setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
+    if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) {
       Fail(env, "setsockopt(PACKET_IGNORE_OUTGOING)");
       return;
     }
     // Kernel receive timestamps (SO_TIMESTAMPNS), passed to onFrame as a second argument.
     timestamps_ = options.Get("timestamps").ToBoolean().Value();
-    if (timestamps_ && setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+    if (timestamps_ && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
       Fail(env, "setsockopt(SO_TIMESTAMPNS)");
       return;
     }
     if (rcvbuf.IsNumber()) {
       int bytes = rcvbuf.As<Napi::Number>().Int32Value();
-      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));  // best effort
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));  // best effort
     }
     sockaddr_ll address;
     memset(&address, 0, sizeof(address));
     address.sll_family = AF_PACKET;
     address.sll_protocol = htons(static_cast<uint16_t>(proto));
     address.sll_ifindex = ifindex_;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
       Fail(env, "bind(AF_PACKET)");
       return;
     }
 
-    if (!poll_.Start(env, fd_, "PacketSocket", this, OnReadable)) {
-      CloseFd();
-      return;
-    }
-    onFrame_ = Napi::Persistent(onFrame.As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "MetalBeaconPacketSocket");
-    buffer_.resize(kMaxFrame);
-    // Stay alive while polling even if JS drops its reference; close() releases it.
-    Ref();
-    napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
+    socket_.StartReceiving(env, "PacketSocket", this, this, ReadFrame, onFrame.As<Napi::Function>(), kMaxFrame);
   }
-
-  ~PacketSocket() override { Shutdown(); }
 
  private:
   void Fail(Napi::Env env, const char* syscall) {
-    int err = errno;
-    ThrowErrno(env, syscall, err, (err == EPERM || err == EACCES) ? kCapHint : nullptr);
-    CloseFd();
+    socket_.Fail(env, syscall, (errno == EPERM || errno == EACCES) ? kCapHint : nullptr);
   }
 
-  void CloseFd() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  // Stops polling and closes the socket; safe to call more than once and from the env
-  // cleanup hook (no JS is touched).
-  void Shutdown() {
-    poll_.Stop();
-    CloseFd();
-  }
-
-  static void OnEnvCleanup(void* arg) {
-    auto* self = static_cast<PacketSocket*>(arg);
-    self->cleanupHookActive_ = false;
-    self->Shutdown();
-  }
-
-  static void OnReadable(void* owner) {
+  static bool ReadFrame(void* owner) {
     auto* self = static_cast<PacketSocket*>(owner);
-    if (self->fd_ < 0) return;
-    Napi::Env env = self->env_;
-    Napi::HandleScope scope(env);
-    // One callback scope per batch: microtasks run once per wakeup, not once per frame.
-    Napi::CallbackScope callbackScope(env, *self->context_);
-    for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
-      iovec io = {self->buffer_.data(), self->buffer_.size()};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-      msghdr message;
-      memset(&message, 0, sizeof(message));
-      message.msg_iov = &io;
-      message.msg_iovlen = 1;
-      if (self->timestamps_) {
-        message.msg_control = control;
-        message.msg_controllen = sizeof(control);
-      }
-      ssize_t n = recvmsg(self->fd_, &message, MSG_DONTWAIT | MSG_TRUNC);
-      if (n < 0) break;  // EAGAIN: drained; other errors (ENETDOWN) clear on their own
-      size_t length = static_cast<size_t>(n) < self->buffer_.size() ? static_cast<size_t>(n) : self->buffer_.size();
-      Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, self->buffer_.data(), length);
-      if (!self->timestamps_) {
-        self->onFrame_.Call(env.Global(), {frame});
-      } else {
-        double micros = -1;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-            timespec ts;
-            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-            micros = static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-          }
-        }
-        self->onFrame_.Call(env.Global(), {frame, Napi::Number::New(env, micros)});
-      }
-      if (env.IsExceptionPending()) {
-        // Route the callback's exception to process 'uncaughtException' like any callback.
-        Napi::Error error = env.GetAndClearPendingException();
-        napi_fatal_exception(env, error.Value());
-        break;
+    std::vector<uint8_t>& buffer = self->socket_.buffer();
+    Napi::Env env = self->socket_.env();
+    iovec io = {buffer.data(), buffer.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    if (self->timestamps_) {
+      message.msg_control = control;
+      message.msg_controllen = sizeof(control);
+    }
+    ssize_t n = recvmsg(self->socket_.fd(), &message, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) return false;  // EAGAIN: drained; other errors (ENETDOWN) clear on their own
+    size_t length = static_cast<size_t>(n) < buffer.size() ? static_cast<size_t>(n) : buffer.size();
+    Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, buffer.data(), length);
+    if (!self->timestamps_) return self->socket_.Deliver({frame});
+    double micros = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        micros = static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
       }
     }
+    return self->socket_.Deliver({frame, Napi::Number::New(env, micros)});
   }
 
   // Replaces the BPF program (SO_ATTACH_FILTER swaps it atomically on a live socket).
   Napi::Value SetFilter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) {
+    if (!socket_.IsOpen()) {
       Napi::Error::New(env, "PacketSocket.setFilter: socket is closed").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -222,11 +168,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
           .ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    Napi::Buffer<uint8_t> code = info[0].As<Napi::Buffer<uint8_t>>();
-    sock_fprog program;
-    program.len = static_cast<unsigned short>(code.Length() / sizeof(sock_filter));
-    program.filter = reinterpret_cast<sock_filter*>(code.Data());
-    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) < 0) {
+    if (AttachBpf(socket_.fd(), info[0].As<Napi::Buffer<uint8_t>>()) < 0) {
       ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
     }
     return env.Undefined();
@@ -234,7 +176,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) {
+    if (!socket_.IsOpen()) {
       Napi::Error::New(env, "PacketSocket.send: socket is closed").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -244,7 +186,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     Napi::TypedArray array = info[0].As<Napi::TypedArray>();
     auto* data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    ssize_t n = send(fd_, data, array.ByteLength(), MSG_DONTWAIT);
+    ssize_t n = send(socket_.fd(), data, array.ByteLength(), MSG_DONTWAIT);
     if (n < 0) {
       ThrowErrno(env, "send(AF_PACKET)", errno);
       return env.Undefined();
@@ -254,7 +196,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   Napi::Value Membership(const Napi::CallbackInfo& info, int option, const char* name) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) {
+    if (!socket_.IsOpen()) {
       Napi::Error::New(env, "PacketSocket: socket is closed").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -268,7 +210,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     request.mr_type = PACKET_MR_MULTICAST;
     request.mr_alen = 6;
     memcpy(request.mr_address, info[0].As<Napi::Buffer<uint8_t>>().Data(), 6);
-    if (setsockopt(fd_, SOL_PACKET, option, &request, sizeof(request)) < 0) {
+    if (setsockopt(socket_.fd(), SOL_PACKET, option, &request, sizeof(request)) < 0) {
       ThrowErrno(env, name, errno);
     }
     return env.Undefined();
@@ -288,7 +230,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     tpacket_stats stats;
     memset(&stats, 0, sizeof(stats));
     socklen_t length = sizeof(stats);
-    if (fd_ >= 0 && getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &length) < 0) {
+    if (socket_.IsOpen() && getsockopt(socket_.fd(), SOL_PACKET, PACKET_STATISTICS, &stats, &length) < 0) {
       ThrowErrno(env, "getsockopt(PACKET_STATISTICS)", errno);
       return env.Undefined();
     }
@@ -299,28 +241,13 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    bool wasOpen = fd_ >= 0;
-    Shutdown();
-    if (cleanupHookActive_) {
-      napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
-      cleanupHookActive_ = false;
-    }
-    if (wasOpen) {
-      onFrame_.Reset();
-      Unref();
-    }
+    socket_.Close();
     return info.Env().Undefined();
   }
 
-  Napi::Env env_;
-  int fd_ = -1;
+  PolledSocket socket_;
   int ifindex_ = 0;
-  LoopPoll poll_;
-  bool cleanupHookActive_ = true;
   bool timestamps_ = false;
-  Napi::FunctionReference onFrame_;
-  std::unique_ptr<Napi::AsyncContext> context_;
-  std::vector<uint8_t> buffer_;
 };
 
 }  // namespace

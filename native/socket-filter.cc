@@ -9,6 +9,13 @@
 
 namespace metalbeacon {
 
+int AttachBpf(int fd, const Napi::Buffer<uint8_t>& code) {
+  sock_fprog program;
+  program.len = static_cast<unsigned short>(code.Length() / sizeof(sock_filter));
+  program.filter = reinterpret_cast<sock_filter*>(code.Data());
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
+}
+
 // attachSocketFilter(fd: number, program: Buffer): void — throws a system error (with code).
 static Napi::Value AttachSocketFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -19,12 +26,7 @@ static Napi::Value AttachSocketFilter(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<uint8_t> code = info[1].As<Napi::Buffer<uint8_t>>();
-  sock_fprog program;
-  program.len = static_cast<unsigned short>(code.Length() / sizeof(sock_filter));
-  program.filter = reinterpret_cast<sock_filter*>(code.Data());
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) < 0) {
+  if (AttachBpf(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Buffer<uint8_t>>()) < 0) {
     ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
   }
   return env.Undefined();

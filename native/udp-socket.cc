@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "addon.h"
-#include "loop-poll.h"
+#include "polled-socket.h"
 
 namespace metalbeacon {
 namespace {
@@ -26,9 +26,6 @@ namespace {
 // A BFD control packet is at most 255 bytes (its Length field is one byte); datagrams longer
 // than this are read cut to it (MSG_TRUNC), never grown into.
 constexpr size_t kReadBytes = 2048;
-// Datagrams delivered per poll wakeup before yielding back to the loop, so a flood cannot
-// hold the thread (timers of the sessions run between batches); the kernel queue keeps the rest.
-constexpr int kBatch = 64;
 
 bool ParseAddress(const std::string& text, int family, sockaddr_storage* out, socklen_t* len, int port) {
   memset(out, 0, sizeof(*out));
@@ -78,7 +75,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
 
   // new UdpSocket({ family: 4 | 6, address?, port, connect?: { address, port }, ttl?,
   //                 receiveBufferBytes?, onMessage?(payload, ttl, address, port) })
-  explicit UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info), env_(info.Env()) {
+  explicit UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
       Napi::TypeError::New(env, "UdpSocket: expected an options object").ThrowAsJavaScriptException();
@@ -115,13 +112,14 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       return;
     }
 
-    fd_ = socket(family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
+    socket_.Adopt(socket(family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!socket_.IsOpen()) {
       ThrowErrno(env, "socket(AF_INET, SOCK_DGRAM)", errno);
       return;
     }
+    const int fd = socket_.fd();
     int one = 1;
-    if (family_ == AF_INET6 && setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
+    if (family_ == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
       Fail(env, "setsockopt(IPV6_V6ONLY)");
       return;
     }
@@ -129,11 +127,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       int hops = ttl.As<Napi::Number>().Int32Value();
       if (hops < 1 || hops > 255) {
         ThrowErrno(env, "setsockopt(IP_TTL)", EINVAL, "TTL must be 1..255");
-        CloseFd();
+        socket_.CloseFd();
         return;
       }
-      int rc = family_ == AF_INET6 ? setsockopt(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops))
-                                   : setsockopt(fd_, IPPROTO_IP, IP_TTL, &hops, sizeof(hops));
+      int rc = family_ == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops))
+                                   : setsockopt(fd, IPPROTO_IP, IP_TTL, &hops, sizeof(hops));
       if (rc != 0) {
         Fail(env, family_ == AF_INET6 ? "setsockopt(IPV6_UNICAST_HOPS)" : "setsockopt(IP_TTL)");
         return;
@@ -141,18 +139,18 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     }
     const bool receiving = onMessage.IsFunction();
     if (receiving) {
-      int rc = family_ == AF_INET6 ? setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one))
-                                   : setsockopt(fd_, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+      int rc = family_ == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one))
+                                   : setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
       if (rc != 0) {
         Fail(env, family_ == AF_INET6 ? "setsockopt(IPV6_RECVHOPLIMIT)" : "setsockopt(IP_RECVTTL)");
         return;
       }
       if (rcvbuf.IsNumber()) {
         int bytes = rcvbuf.As<Napi::Number>().Int32Value();
-        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));  // best effort
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));  // best effort
       }
     }
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&bindTo), bindLen) != 0) {
+    if (bind(fd, reinterpret_cast<sockaddr*>(&bindTo), bindLen) != 0) {
       Fail(env, "bind");
       return;
     }
@@ -166,108 +164,62 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
           !ParseAddress(toAddress.As<Napi::String>().Utf8Value(), family_, &peer, &peerLen,
                         toPort.As<Napi::Number>().Int32Value())) {
         ThrowErrno(env, "connect", EINVAL, "connect.address is not an address of the socket's family");
-        CloseFd();
+        socket_.CloseFd();
         return;
       }
-      if (connect(fd_, reinterpret_cast<sockaddr*>(&peer), peerLen) != 0) {
+      if (connect(fd, reinterpret_cast<sockaddr*>(&peer), peerLen) != 0) {
         Fail(env, "connect");
         return;
       }
       connected_ = true;
     }
     if (!receiving) return;
-
-    if (!poll_.Start(env, fd_, "UdpSocket", this, OnReadable)) {
-      CloseFd();
-      return;
-    }
-    onMessage_ = Napi::Persistent(onMessage.As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "MetalBeaconUdpSocket");
-    buffer_.resize(kReadBytes);
-    // Stay alive while polling even if JS drops its reference; close() releases it.
-    Ref();
-    referenced_ = true;
-    napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
-    cleanupHookActive_ = true;
+    socket_.StartReceiving(env, "UdpSocket", this, this, ReadDatagram, onMessage.As<Napi::Function>(), kReadBytes);
   }
-
-  ~UdpSocket() override { Shutdown(); }
 
  private:
-  void Fail(Napi::Env env, const char* syscall) {
-    ThrowErrno(env, syscall, errno);
-    CloseFd();
-  }
+  void Fail(Napi::Env env, const char* syscall) { socket_.Fail(env, syscall); }
 
-  void CloseFd() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  // Stops polling and closes the socket; safe to call more than once and from the env
-  // cleanup hook (no JS is touched).
-  void Shutdown() {
-    poll_.Stop();
-    CloseFd();
-  }
-
-  static void OnEnvCleanup(void* arg) {
-    auto* self = static_cast<UdpSocket*>(arg);
-    self->cleanupHookActive_ = false;
-    self->Shutdown();
-  }
-
-  static void OnReadable(void* owner) {
+  static bool ReadDatagram(void* owner) {
     auto* self = static_cast<UdpSocket*>(owner);
-    if (self->fd_ < 0) return;
-    Napi::Env env = self->env_;
-    Napi::HandleScope scope(env);
-    Napi::CallbackScope callbackScope(env, *self->context_);
-    for (int i = 0; i < kBatch && self->fd_ >= 0; i++) {
-      iovec io = {self->buffer_.data(), self->buffer_.size()};
-      sockaddr_storage from;
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 2];
-      msghdr message;
-      memset(&message, 0, sizeof(message));
-      message.msg_name = &from;
-      message.msg_namelen = sizeof(from);
-      message.msg_iov = &io;
-      message.msg_iovlen = 1;
-      message.msg_control = control;
-      message.msg_controllen = sizeof(control);
-      ssize_t n = recvmsg(self->fd_, &message, MSG_DONTWAIT);
-      if (n < 0) {
-        // EAGAIN: drained. ECONNREFUSED and the like (an ICMP error queued on the socket) are
-        // consumed by this read; go on with the next datagram.
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        continue;
-      }
-      int ttl = -1;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-        if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
-            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
-          memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
-        }
-      }
-      std::string address;
-      int port = 0;
-      FormatAddress(from, &address, &port);
-      Napi::Buffer<uint8_t> payload = Napi::Buffer<uint8_t>::Copy(env, self->buffer_.data(), static_cast<size_t>(n));
-      self->onMessage_.Call(env.Global(), {payload, Napi::Number::New(env, ttl), Napi::String::New(env, address),
-                                           Napi::Number::New(env, port)});
-      if (env.IsExceptionPending()) {
-        // Route the callback's exception to process 'uncaughtException' like any callback.
-        Napi::Error error = env.GetAndClearPendingException();
-        napi_fatal_exception(env, error.Value());
-        break;
+    std::vector<uint8_t>& buffer = self->socket_.buffer();
+    Napi::Env env = self->socket_.env();
+    iovec io = {buffer.data(), buffer.size()};
+    sockaddr_storage from;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 2];
+    msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_name = &from;
+    message.msg_namelen = sizeof(from);
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(self->socket_.fd(), &message, MSG_DONTWAIT);
+    if (n < 0) {
+      // EAGAIN: drained. ECONNREFUSED and the like (an ICMP error queued on the socket) are
+      // consumed by this read; go on with the next datagram.
+      return errno != EAGAIN && errno != EWOULDBLOCK;
+    }
+    int ttl = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+      if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+          (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+        memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
       }
     }
+    std::string address;
+    int port = 0;
+    FormatAddress(from, &address, &port);
+    Napi::Buffer<uint8_t> payload = Napi::Buffer<uint8_t>::Copy(env, buffer.data(), static_cast<size_t>(n));
+    return self->socket_.Deliver(
+        {payload, Napi::Number::New(env, ttl), Napi::String::New(env, address), Napi::Number::New(env, port)});
   }
 
   // send(bytes[, address, port]): number of bytes sent; a connected socket takes no address.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (fd_ < 0) {
+    if (!socket_.IsOpen()) {
       Napi::Error::New(env, "UdpSocket.send: socket is closed").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -286,9 +238,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
         ThrowErrno(env, "sendto", EINVAL, "address is not an address of the socket's family");
         return env.Undefined();
       }
-      n = sendto(fd_, data, array.ByteLength(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), len);
+      n = sendto(socket_.fd(), data, array.ByteLength(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), len);
     } else if (connected_) {
-      n = send(fd_, data, array.ByteLength(), MSG_DONTWAIT);
+      n = send(socket_.fd(), data, array.ByteLength(), MSG_DONTWAIT);
     } else {
       Napi::TypeError::New(env, "UdpSocket.send: an unconnected socket needs an address and port")
           .ThrowAsJavaScriptException();
@@ -308,8 +260,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     sockaddr_storage sa;
     socklen_t len = sizeof(sa);
     memset(&sa, 0, sizeof(sa));
-    if (fd_ < 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-      ThrowErrno(env, "getsockname", fd_ < 0 ? EBADF : errno);
+    if (!socket_.IsOpen() || getsockname(socket_.fd(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+      ThrowErrno(env, "getsockname", !socket_.IsOpen() ? EBADF : errno);
       return env.Undefined();
     }
     std::string address;
@@ -322,29 +274,13 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
-    if (cleanupHookActive_) {
-      napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
-      cleanupHookActive_ = false;
-    }
-    if (referenced_) {
-      referenced_ = false;
-      onMessage_.Reset();
-      Unref();
-    }
+    socket_.Close();
     return info.Env().Undefined();
   }
 
-  Napi::Env env_;
-  int fd_ = -1;
+  PolledSocket socket_;
   int family_ = AF_INET;
   bool connected_ = false;
-  LoopPoll poll_;
-  bool cleanupHookActive_ = false;
-  bool referenced_ = false;
-  Napi::FunctionReference onMessage_;
-  std::unique_ptr<Napi::AsyncContext> context_;
-  std::vector<uint8_t> buffer_;
 };
 
 }  // namespace
