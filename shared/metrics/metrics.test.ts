@@ -4,6 +4,21 @@ import { Counter, Gauge, Histogram, oncePerScrape, Registry } from './metrics.ts
 import { collectProcessMetrics } from './process-metrics.ts';
 
 describe('metrics', () => {
+  it('registry.counter and registry.gauge declare a metric in that registry, labelled or not', async () => {
+    const registry = new Registry();
+    const requests = registry.counter('requests_total', 'requests by code', ['code']);
+    const up = registry.gauge('up_bool', '1 while up');
+    requests.inc({ code: 200 }, 2);
+    up.set(1);
+    const text = await registry.metrics();
+    assert.match(text, /^# TYPE requests_total counter$/m);
+    assert.match(text, /^requests_total\{code="200"\} 2$/m);
+    assert.match(text, /^# TYPE up_bool gauge$/m);
+    assert.match(text, /^up_bool 1$/m);
+    assert.throws(() => requests.inc({ method: 'GET' } as never), /has no label "method"/);
+    assert.throws(() => registry.gauge('up_bool', 'again'), /already registered/);
+  });
+
   it('renders counters and gauges in the exposition format, unlabelled ones from 0', async () => {
     const registry = new Registry();
     const plain = new Counter({ name: 'plain_total', help: 'a plain counter', registers: [registry] });

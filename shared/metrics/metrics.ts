@@ -244,6 +244,16 @@ export class Registry {
     this.#metrics.set(metric.name, metric);
   }
 
+  /** A counter registered here, for the common declaration without a collect callback. */
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this] });
+  }
+
+  /** A gauge registered here, for the common declaration without a collect callback. */
+  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge<L>({ name, help, labelNames, registers: [this] });
+  }
+
   /** Every metric as exposition text; collect callbacks run first, all at once. */
   async metrics(): Promise<string> {
     const texts = await Promise.all([...this.#metrics.values()].map((m) => m.render()));

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from '../../shared/metrics/metrics.ts';
+import { type Counter, Gauge, type Registry } from '../../shared/metrics/metrics.ts';
 import type { FsmStateName } from './fsm/index.ts';
 
 /** Numeric session state for the gauge (RFC 4271 order; BGP4-MIB bgpPeerState uses 1..6). */
@@ -59,66 +59,56 @@ export class BgpMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.messagesSent = new Counter({
-      name: 'metalbeacon_bgp_messages_sent_total',
-      help: 'BGP messages sent, by type',
-      labelNames: ['peer', 'type'] as const,
-      registers,
-    });
-    this.messagesReceived = new Counter({
-      name: 'metalbeacon_bgp_messages_received_total',
-      help: 'BGP messages received, by type',
-      labelNames: ['peer', 'type'] as const,
-      registers,
-    });
-    this.updatesSent = new Counter({
-      name: 'metalbeacon_bgp_updates_sent_total',
-      help: 'UPDATE messages sent (announcements, withdrawals, End-of-RIB)',
-      labelNames: ['peer'] as const,
-      registers,
-    });
-    this.notificationsSent = new Counter({
-      name: 'metalbeacon_bgp_notifications_sent_total',
-      help: 'NOTIFICATION messages sent, by error code and subcode',
-      labelNames: ['peer', 'code', 'subcode'] as const,
-      registers,
-    });
-    this.notificationsReceived = new Counter({
-      name: 'metalbeacon_bgp_notifications_received_total',
-      help: 'NOTIFICATION messages received, by error code and subcode',
-      labelNames: ['peer', 'code', 'subcode'] as const,
-      registers,
-    });
-    this.holdTimerExpiries = new Counter({
-      name: 'metalbeacon_bgp_hold_timer_expiries_total',
-      help: 'sessions closed because the peer stayed silent for the hold time',
-      labelNames: ['peer'] as const,
-      registers,
-    });
-    this.connectionAttempts = new Counter({
-      name: 'metalbeacon_bgp_connection_attempts_total',
-      help: 'outgoing TCP connection attempts',
-      labelNames: ['peer'] as const,
-      registers,
-    });
-    this.updateErrors = new Counter({
-      name: 'metalbeacon_bgp_update_errors_total',
-      help: 'errors in received UPDATEs handled without a session reset (RFC 7606): action treat-as-withdraw, attribute-discard or value-discard (part of a value dropped: confederation segments in AS4_PATH, a second IPv6 next hop that is not link-local), one per discarded occurrence of a repeated attribute; attribute the path attribute in error ("none" when no single one is)',
-      labelNames: ['peer', 'action', 'attribute'] as const,
-      registers,
-    });
-    this.sessionResets = new Counter({
-      name: 'metalbeacon_bgp_session_resets_total',
-      help: 'sessions reset by our side, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), tcp-timeout (the kernel gave up), bfd-down (BFD detected a path failure, RFC 9384), internal-error',
-      labelNames: ['peer', 'cause'] as const,
-      registers,
-    });
-    this.routeRefreshes = new Counter({
-      name: 'metalbeacon_bgp_route_refresh_requests_total',
-      help: 'ROUTE-REFRESH requests received, by outcome: queued (answered once earlier output has left), coalesced (one for the family was pending), ignored (family not negotiated)',
-      labelNames: ['peer', 'outcome'] as const,
-      registers,
-    });
+    this.messagesSent = registry.counter(
+      'metalbeacon_bgp_messages_sent_total',
+      'BGP messages sent, by type',
+      ['peer', 'type'],
+    );
+    this.messagesReceived = registry.counter(
+      'metalbeacon_bgp_messages_received_total',
+      'BGP messages received, by type',
+      ['peer', 'type'],
+    );
+    this.updatesSent = registry.counter(
+      'metalbeacon_bgp_updates_sent_total',
+      'UPDATE messages sent (announcements, withdrawals, End-of-RIB)',
+      ['peer'],
+    );
+    this.notificationsSent = registry.counter(
+      'metalbeacon_bgp_notifications_sent_total',
+      'NOTIFICATION messages sent, by error code and subcode',
+      ['peer', 'code', 'subcode'],
+    );
+    this.notificationsReceived = registry.counter(
+      'metalbeacon_bgp_notifications_received_total',
+      'NOTIFICATION messages received, by error code and subcode',
+      ['peer', 'code', 'subcode'],
+    );
+    this.holdTimerExpiries = registry.counter(
+      'metalbeacon_bgp_hold_timer_expiries_total',
+      'sessions closed because the peer stayed silent for the hold time',
+      ['peer'],
+    );
+    this.connectionAttempts = registry.counter(
+      'metalbeacon_bgp_connection_attempts_total',
+      'outgoing TCP connection attempts',
+      ['peer'],
+    );
+    this.updateErrors = registry.counter(
+      'metalbeacon_bgp_update_errors_total',
+      'errors in received UPDATEs handled without a session reset (RFC 7606): action treat-as-withdraw, attribute-discard or value-discard (part of a value dropped: confederation segments in AS4_PATH, a second IPv6 next hop that is not link-local), one per discarded occurrence of a repeated attribute; attribute the path attribute in error ("none" when no single one is)',
+      ['peer', 'action', 'attribute'],
+    );
+    this.sessionResets = registry.counter(
+      'metalbeacon_bgp_session_resets_total',
+      'sessions reset by our side, by cause: malformed-message, output-budget, send-hold-timer (peer not reading, RFC 9687), tcp-timeout (the kernel gave up), bfd-down (BFD detected a path failure, RFC 9384), internal-error',
+      ['peer', 'cause'],
+    );
+    this.routeRefreshes = registry.counter(
+      'metalbeacon_bgp_route_refresh_requests_total',
+      'ROUTE-REFRESH requests received, by outcome: queued (answered once earlier output has left), coalesced (one for the family was pending), ignored (family not negotiated)',
+      ['peer', 'outcome'],
+    );
     const sessions = this.sessions;
     const gauge = (name: string, help: string, read: (g: SessionGauges) => number): void => {
       new Gauge({
