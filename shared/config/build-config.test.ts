@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig } from './build-config.ts';
+import { buildConfig, configInputsOf } from './build-config.ts';
 import {
   basicAuthSecret,
   bfd,
@@ -140,5 +140,16 @@ describe('buildConfig', () => {
     });
     assert.equal(result.ok, false);
     if (!result.ok) assert.ok(result.errors.every((e) => formatConfigError(e).length > 0));
+  });
+});
+
+describe('configInputsOf', () => {
+  it('sorts objects into their ConfigInputs lists by kind, in order, and leaves other kinds out', () => {
+    const pool1 = { kind: 'IPAddressPool', n: 1 };
+    const pool2 = { kind: 'IPAddressPool', n: 2 };
+    const node = { kind: 'Node' };
+    const secret = { kind: 'Secret' };
+    const inputs = configInputsOf([pool1, { kind: 'ConfigMap' }, node, pool2, secret, {}]);
+    assert.deepEqual(inputs, { pools: [pool1, pool2], nodes: [node], secrets: [secret] });
   });
 });

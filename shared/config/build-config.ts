@@ -32,6 +32,34 @@ export interface ConfigInputs {
   readonly unreadableSecrets?: ReadonlyMap<string, string>;
 }
 
+/** The ConfigInputs list that holds each kind of object buildConfig reads. */
+export const CONFIG_INPUT_KEYS = {
+  IPAddressPool: 'pools',
+  L2Advertisement: 'l2Advertisements',
+  BGPAdvertisement: 'bgpAdvertisements',
+  BGPPeer: 'peers',
+  Community: 'communities',
+  BFDProfile: 'bfdProfiles',
+  Namespace: 'namespaces',
+  Secret: 'secrets',
+  Node: 'nodes',
+} as const satisfies Record<string, keyof ConfigInputs>;
+
+/**
+ * Objects of any kinds sorted into ConfigInputs by kind, in their order; other kinds are left
+ * out. For callers holding a pile of manifests (migrate, the samples) rather than informer lists.
+ */
+export function configInputsOf(objects: Iterable<{ readonly kind?: unknown }>): ConfigInputs {
+  const inputs: Partial<Record<keyof ConfigInputs, unknown[]>> = {};
+  for (const object of objects) {
+    const key = CONFIG_INPUT_KEYS[object.kind as keyof typeof CONFIG_INPUT_KEYS];
+    if (!key) continue;
+    inputs[key] ??= [];
+    inputs[key].push(object);
+  }
+  return inputs as ConfigInputs;
+}
+
 export interface BuildConfigOptions {
   /** When set, CRs in any other namespace are errors (MetalLB reads only its own namespace). */
   readonly namespace?: string;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { type CrdLike, compileCrdValidator, formatCrdErrors } from '../api/crd-validation.ts';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../api/names.ts';
-import { buildConfig, type ConfigInputs } from './build-config.ts';
+import { buildConfig, configInputsOf } from './build-config.ts';
 import { formatConfigError } from './types.ts';
 
 const CONFIG = new URL('../../config/', import.meta.url);
@@ -43,19 +43,6 @@ const validators = new Map(
   }),
 );
 
-// kind -> ConfigInputs key
-const INPUT_KEY = {
-  IPAddressPool: 'pools',
-  L2Advertisement: 'l2Advertisements',
-  BGPAdvertisement: 'bgpAdvertisements',
-  BGPPeer: 'peers',
-  Community: 'communities',
-  BFDProfile: 'bfdProfiles',
-  Namespace: 'namespaces',
-  Secret: 'secrets',
-  Node: 'nodes',
-} as const;
-
 describe('config/samples', () => {
   const samples = loadSamples();
 
@@ -77,16 +64,13 @@ describe('config/samples', () => {
   });
 
   it('all samples together build a configuration with zero errors', () => {
-    const inputs: Record<string, unknown[]> = {};
-    for (const { object: sample } of samples) {
-      const key = INPUT_KEY[sample.kind as keyof typeof INPUT_KEY];
-      if (!key) continue;
-      // What the API server stores: the CRD-defaulted object.
-      const stored =
-        sample.apiVersion === API_VERSION ? validators.get(sample.kind)?.(sample).object : sample;
-      inputs[key] = [...(inputs[key] ?? []), stored];
-    }
-    const result = buildConfig(inputs as ConfigInputs, { namespace: DEFAULT_NAMESPACE });
+    // What the API server stores: the CRD-defaulted object.
+    const stored = samples.map(({ object: sample }) =>
+      sample.apiVersion === API_VERSION
+        ? (validators.get(sample.kind)?.(sample).object as typeof sample)
+        : sample,
+    );
+    const result = buildConfig(configInputsOf(stored), { namespace: DEFAULT_NAMESPACE });
     if (!result.ok) assert.fail(result.errors.map(formatConfigError).join('\n'));
     const { config } = result;
 

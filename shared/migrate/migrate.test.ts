@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 // biome-ignore lint/style/noRestrictedImports: the test reads its fixtures; the code under test does no I/O
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { type Document, parseAllDocuments, parse as parseYaml } from 'yaml';
 import type { CrdLike } from '../api/crd-validation.ts';
-import { buildConfig, type ConfigInputs } from '../config/build-config.ts';
+import { buildConfig, configInputsOf } from '../config/build-config.ts';
 import { compileValidators, type MigrateOptions, migrate, migrateText } from './migrate.ts';
 import { MigrateInputError, parseManifestStream } from './parse.ts';
 import { renderJson, renderReport, renderYaml } from './render.ts';
@@ -49,25 +49,12 @@ const issueKeys = (issues: MigrationResult['unconverted']) =>
 /** The produced YAML, parsed back, fed to buildConfig: what the controller will see after kubectl apply. */
 function roundTrip(result: MigrationResult, namespace = NS) {
   const text = renderYaml(result, { source: 'x.yaml', namespace });
-  const inputs: Record<string, unknown[]> = {};
-  const keys: Record<string, string> = {
-    IPAddressPool: 'pools',
-    L2Advertisement: 'l2Advertisements',
-    BGPAdvertisement: 'bgpAdvertisements',
-    BGPPeer: 'peers',
-    Community: 'communities',
-    BFDProfile: 'bfdProfiles',
-    Secret: 'secrets',
-  };
-  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+  const docs = parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & Document[];
+  const objects = docs.map((doc) => {
     assert.deepEqual(doc.errors, []);
-    const object = doc.toJS() as { kind: string };
-    const key = keys[object.kind];
-    if (!key) continue;
-    inputs[key] ??= [];
-    inputs[key].push(object);
-  }
-  return buildConfig(inputs as ConfigInputs, { namespace });
+    return doc.toJS() as { kind: string };
+  });
+  return buildConfig(configInputsOf(objects), { namespace });
 }
 
 describe('migrate: metallb.io CRs (v1beta1 and v1beta2)', () => {

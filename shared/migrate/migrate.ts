@@ -1,6 +1,6 @@
 import { type CrdLike, type CrdValidator, compileCrdValidator } from '../api/crd-validation.ts';
 import { Annotations, API_VERSION, DEFAULT_NAMESPACE, GROUP } from '../api/names.ts';
-import { buildConfig, type ConfigInputs } from '../config/build-config.ts';
+import { buildConfig, type ConfigInputs, configInputsOf } from '../config/build-config.ts';
 import {
   emit,
   isRecord,
@@ -336,24 +336,16 @@ function validateObjects(
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** kind -> ConfigInputs key */
-const INPUT_KEYS = {
-  IPAddressPool: 'pools',
-  L2Advertisement: 'l2Advertisements',
-  BGPAdvertisement: 'bgpAdvertisements',
-  BGPPeer: 'peers',
-  Community: 'communities',
-  BFDProfile: 'bfdProfiles',
-  Secret: 'secrets',
-} as const;
-
+/**
+ * What the controller will read of the produced objects: our kinds and core Secrets (the
+ * controller reads Nodes and Namespaces from the cluster, not from these files), as stored.
+ */
 function configInputs(ctx: MigrationContext, stored: Map<Manifest, unknown>): ConfigInputs {
-  const inputs: Record<string, unknown[]> = {};
-  for (const { object } of ctx.objects) {
-    const key = INPUT_KEYS[object.kind as keyof typeof INPUT_KEYS];
-    if (!key || (object.kind === 'Secret') !== (object.apiVersion === 'v1')) continue;
-    inputs[key] ??= [];
-    inputs[key].push(stored.get(object) ?? object);
-  }
-  return inputs as ConfigInputs;
+  const read = ctx.objects
+    .map(({ object }) => object)
+    .filter(
+      (o) => o.kind !== 'Node' && o.kind !== 'Namespace' && (o.kind === 'Secret') === (o.apiVersion === 'v1'),
+    )
+    .map((o) => (stored.get(o) ?? o) as { kind?: unknown });
+  return configInputsOf(read);
 }
