@@ -104,28 +104,23 @@ export class OrderedMap<V> {
 
   /** The entry with the greatest key <= `key`. */
   floor(key: bigint): Entry<V> | undefined {
-    let node = this.#root;
-    let best: TreapNode<V> | undefined;
-    while (node) {
-      if (node.key === key) return node;
-      if (node.key < key) {
-        best = node;
-        node = node.right;
-      } else node = node.left;
-    }
-    return best;
+    return this.#nearest(key, true);
   }
 
   /** The entry with the smallest key >= `key`. */
   ceiling(key: bigint): Entry<V> | undefined {
+    return this.#nearest(key, false);
+  }
+
+  /** The entry at `key`, else the closest one below it (`below`) or above it. */
+  #nearest(key: bigint, below: boolean): Entry<V> | undefined {
     let node = this.#root;
     let best: TreapNode<V> | undefined;
     while (node) {
       if (node.key === key) return node;
-      if (node.key > key) {
-        best = node;
-        node = node.left;
-      } else node = node.right;
+      const smaller = node.key < key;
+      if (smaller === below) best = node;
+      node = smaller ? node.right : node.left;
     }
     return best;
   }
