@@ -2,6 +2,7 @@
  * Just enough of the pcap format (libpcap, Ethernet, IPv4/IPv6, TCP) to pull the two byte
  * streams of one TCP connection out of a capture, for the BGP replay fixtures.
  */
+import { concatBytes } from '../../speaker/bgp/codec/test-helpers.ts';
 
 /** The payload bytes of each direction of the first TCP connection to/from `port`, in order. */
 export function tcpStreams(pcap: Uint8Array, port: number): { toPort: Uint8Array; fromPort: Uint8Array } {
@@ -40,15 +41,7 @@ export function tcpStreams(pcap: Uint8Array, port: number): { toPort: Uint8Array
     if (dst === port) segments.toPort.set(seq, payload.slice());
     else if (src === port) segments.fromPort.set(seq, payload.slice());
   }
-  const join = (m: Map<number, Uint8Array>): Uint8Array => {
-    const parts = [...m.entries()].sort(([a], [b]) => a - b).map(([, p]) => p);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
+  const join = (m: Map<number, Uint8Array>): Uint8Array =>
+    concatBytes([...m.entries()].sort(([a], [b]) => a - b).map(([, p]) => p));
   return { toPort: join(segments.toPort), fromPort: join(segments.fromPort) };
 }
