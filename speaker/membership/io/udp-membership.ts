@@ -11,7 +11,7 @@ import {
   sourceTable,
 } from '../peers/peers.ts';
 import { DEFAULT_MEMBERSHIP_PORT, type MembershipConfigInput, membershipConfig } from '../protocol/config.ts';
-import { FloodGuard, OTHER_SOURCES } from '../protocol/flood-guard.ts';
+import { FloodGuard, OTHER_SOURCES, type Sampling } from '../protocol/flood-guard.ts';
 import {
   aliveMembers,
   initialState,
@@ -39,8 +39,12 @@ const REJECT_FLUSH_MS = 1000;
 const UNKNOWN_SOURCE_LOG_MS = 60_000;
 /** Room in the kernel for datagrams that arrive while the thread is busy (capped by net.core.rmem_max). */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
-/** Under a flood, the kernel passes one in this many of a flooding source's other datagrams. */
-const SAMPLE_ONE_IN = 64;
+/**
+ * Under a flood, the kernel passes one in so many of a flooding source's other datagrams: at
+ * least 64, more for a larger flood, so that ~32-64 a second of each flooding source still reach
+ * the screen (more than its budgeted lane takes: ../protocol/flood-guard.ts says why that is enough).
+ */
+const SAMPLING: Sampling = { minOneIn: 64, maxOneIn: 4096, targetPerSecond: 32 };
 /** A source the screen drops more than this many datagrams a second from is flooding... */
 const FLOOD_THRESHOLD_PER_SECOND = 500;
 /** ...and stays sampled this long after its last flooding second. */
@@ -131,8 +135,8 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   /** The kernel's first screen, when the addon and Node allow one (io/kernel-filter.ts). */
   private kernelFilter: KernelFilter | undefined;
   private sources: SourceTable = new Map();
-  /** Sources the kernel samples now (flood-guard keys). */
-  private sampled: ReadonlySet<string> = new Set();
+  /** Sources the kernel samples now (flood-guard keys) → the share it passes of each. */
+  private sampled: ReadonlyMap<string, number> = new Map();
   /** An address of no peer seen since the last warning about them, and when that was. */
   private unknownSource: string | undefined;
   private unknownSourceLoggedAt = Number.NEGATIVE_INFINITY;
@@ -163,7 +167,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       this.logger?.info({ reason: filter }, 'membership: no kernel filter; floods are dropped on the thread');
     } else {
       this.kernelFilter = filter;
-      this.guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS, SAMPLE_ONE_IN);
+      this.guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS, SAMPLING);
     }
     this.lan = options.lan;
     this.lan?.listen({
@@ -281,9 +285,9 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   /** The kernel filter for the current sources, incarnations and floods (installed only when it changed). */
   private updateKernelFilter(): void {
     if (!this.kernelFilter) return;
-    const { sources, others } = filterSources(this.sources, this.state.peers, this.sampled);
+    const { sources, others, othersOneIn } = filterSources(this.sources, this.state.peers, this.sampled);
     const program =
-      this.sampled.size === 0 ? undefined : membershipSocketFilter(sources, others, SAMPLE_ONE_IN);
+      this.sampled.size === 0 ? undefined : membershipSocketFilter(sources, others, othersOneIn);
     try {
       // Nothing sampled (or too many sources for one program): pass everything to the screen.
       this.kernelFilter.apply(program ?? PASS_EVERYTHING);
@@ -301,22 +305,30 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     const batch = this.rejects.sinceLastFlush();
     if (batch) this.metrics.messagesRejected(batch);
     const nowMs = performance.now();
-    const { sampled, changed, rates } = this.guard.flush(nowMs);
+    const { sampled, changed, rates, oneIn } = this.guard.flush(nowMs);
     if (changed) {
       const before = this.sampled;
-      this.sampled = new Set(sampled);
+      this.sampled = oneIn;
       this.metrics.floodedSources(sampled.length);
       for (const source of sampled) {
-        if (before.has(source)) continue;
-        this.logger?.warn(
-          {
-            source: source === OTHER_SOURCES ? 'addresses of no peer' : source,
-            droppedPerSecond: rates.get(source),
-          },
-          `membership: flood; the kernel now passes only the current incarnation of its speaker and 1 in ${SAMPLE_ONE_IN} of the rest`,
-        );
+        const share = oneIn.get(source);
+        if (before.get(source) === share) continue;
+        const where = {
+          source: source === OTHER_SOURCES ? 'addresses of no peer' : source,
+          droppedPerSecond: rates.get(source),
+        };
+        if (before.has(source))
+          this.logger?.info(
+            where,
+            `membership: the flood's rate changed; the kernel now passes 1 in ${share}`,
+          );
+        else
+          this.logger?.warn(
+            where,
+            `membership: flood; the kernel now passes only the current incarnation of its speaker and 1 in ${share} of the rest`,
+          );
       }
-      for (const source of before) {
+      for (const source of before.keys()) {
         if (!this.sampled.has(source)) this.logger?.info({ source }, 'membership: flood over');
       }
     }

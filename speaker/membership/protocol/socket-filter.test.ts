@@ -114,6 +114,24 @@ test('property: the sampled share is about one in sampleOneIn', () => {
   );
 });
 
+test('each sampled source passes its own share; the others theirs', () => {
+  const sources: FilterSource[] = [
+    { address: v4('192.0.2.12'), port: 7951, policy: { pass: 'sample', incarnations: [9n], oneIn: 1024 } },
+    { address: v4('192.0.2.13'), port: 7951, policy: { pass: 'sample', incarnations: [] } },
+  ];
+  const program = membershipSocketFilter(sources, 'sample', 4096);
+  const threshold = (oneIn: number) => Math.floor(2 ** 32 / oneIn);
+  for (const [source, oneIn] of [
+    ['192.0.2.12', 1024],
+    ['192.0.2.13', 4096],
+    ['192.0.2.66', 4096],
+  ] as const) {
+    assert.equal(passes(program, source, 7951, 1n, threshold(oneIn) - 1), true, `${source}: drawn in`);
+    assert.equal(passes(program, source, 7951, 1n, threshold(oneIn)), false, `${source}: one in ${oneIn}`);
+  }
+  assert.equal(passes(program, '192.0.2.12', 7951, 9n), true, 'its incarnation, whatever the draw');
+});
+
 test('too many sources for one program: undefined, so the shell leaves the screen alone to it', () => {
   const many: FilterSource[] = Array.from({ length: 600 }, (_, i) => ({
     address: v6(`2001:db8::${i.toString(16)}`),
@@ -146,7 +164,7 @@ test("the filter's sources from the screen's table: one per address and port, th
     ['node-b', record(77n)],
     ['node-c', record(undefined)],
   ]);
-  const none = filterSources(table, peers, new Set());
+  const none = filterSources(table, peers, new Map());
   assert.deepEqual(
     none.sources.map((s) => [[...s.address].join('.'), s.port, s.policy.pass]),
     [
@@ -155,15 +173,23 @@ test("the filter's sources from the screen's table: one per address and port, th
     ],
   );
   assert.equal(none.others, 'all');
-  const flooded = filterSources(table, peers, new Set(['192.0.2.12', '2001:db8:0:1::13', '*']));
+  const flooded = filterSources(
+    table,
+    peers,
+    new Map([
+      ['192.0.2.12', 512],
+      ['2001:db8:0:1::13', 64],
+      ['*', 2048],
+    ]),
+  );
   assert.deepEqual(
     flooded.sources.map((s) => s.policy),
     [
-      { pass: 'sample', incarnations: [77n] },
-      { pass: 'sample', incarnations: [] },
+      { pass: 'sample', incarnations: [77n], oneIn: 512 },
+      { pass: 'sample', incarnations: [], oneIn: 64 },
     ],
   );
-  assert.equal(flooded.others, 'sample');
+  assert.deepEqual([flooded.others, flooded.othersOneIn], ['sample', 2048]);
   assert.equal(floodKey(table, '::ffff:192.0.2.12'), '192.0.2.12');
   assert.equal(floodKey(table, '192.0.2.12'), '192.0.2.12');
   assert.equal(floodKey(table, '2001:db8:0:1::13'), '2001:db8:0:1::13');

@@ -18,8 +18,8 @@ import type { PeerRecord } from './protocol.ts';
  *
  * Per source (address and port of a peer's speaker) a policy: `all` passes everything (the
  * normal state: the screen decides), `sample` passes the datagrams that continue one of the
- * given incarnations (a live peer's heartbeats) and one in `sampleOneIn` of the rest, chosen
- * at random (a flood spoofing that source, and a restarted peer's first heartbeats, which
+ * given incarnations (a live peer's heartbeats) and one in `oneIn` of the rest (each sampled
+ * source its own share, ./flood-guard.ts), chosen at random (a flood spoofing that source, and a restarted peer's first heartbeats, which
  * then take a little longer to be heard). Datagrams from no listed source follow `others`.
  * Pure: builds instructions; the shell attaches them and decides the policies.
  */
@@ -27,7 +27,12 @@ import type { PeerRecord } from './protocol.ts';
 /** How the datagrams of one source (or of all unlisted ones) get through. */
 export type SourcePolicy =
   | { readonly pass: 'all' }
-  | { readonly pass: 'sample'; readonly incarnations: readonly bigint[] };
+  | {
+      readonly pass: 'sample';
+      readonly incarnations: readonly bigint[];
+      /** The share of the rest passed; default the program's `sampleOneIn`. */
+      readonly oneIn?: number;
+    };
 
 /** A listed source: an address (4 or 16 bytes) and the port its speaker sends from. */
 export interface FilterSource {
@@ -60,7 +65,8 @@ const words = (address: Uint8Array) =>
 
 /**
  * The program for these sources; undefined when it would be longer than the kernel takes
- * (the screen alone then does the work). `sampleOneIn` ≥ 1.
+ * (the screen alone then does the work). `sampleOneIn` ≥ 1: the share of `others` passed, and
+ * of a sampled source that names none.
  */
 export function membershipSocketFilter(
   sources: readonly FilterSource[],
@@ -129,19 +135,22 @@ export function membershipSocketFilter(
           op(BpfOp.Return, ACCEPT),
         );
       }
-      items.push({ jumpTo: 'sample' });
+      items.push(...sample(source.policy.oneIn ?? sampleOneIn));
     });
   });
   items.push({ label: 'others' });
-  items.push(others === 'all' ? op(BpfOp.Return, ACCEPT) : { jumpTo: 'sample' });
-  items.push(
-    { label: 'sample' },
+  items.push(...(others === 'all' ? [op(BpfOp.Return, ACCEPT)] : sample(sampleOneIn)));
+  return assemble(items);
+}
+
+/** Passes one in `oneIn` datagrams, drawn at random by the kernel. */
+function sample(oneIn: number): BpfInstruction[] {
+  return [
     op(BpfOp.LoadWordAbsolute, SKF_AD_RANDOM_OFFSET),
-    op(BpfOp.JumpIfGreaterOrEqual, Math.floor(2 ** 32 / Math.max(1, sampleOneIn)), 0, 1),
+    op(BpfOp.JumpIfGreaterOrEqual, Math.floor(2 ** 32 / Math.max(1, oneIn)), 0, 1),
     op(BpfOp.Return, 0),
     op(BpfOp.Return, ACCEPT),
-  );
-  return assemble(items);
+  ];
 }
 
 /** Resolves labels: each `jumpTo` becomes an unconditional jump (32-bit offset) to its label. */
@@ -177,14 +186,16 @@ export function floodKey(table: SourceTable, address: string): string {
 }
 
 /**
- * The filter's sources from the screen's source table: the `sampled` ones (flood-guard keys)
- * pass the current incarnations of the peers sending from there, all others everything.
+ * The filter's sources from the screen's table: the `sampled` ones (flood-guard key → the
+ * share the kernel passes of it) pass the current incarnations of the peers sending from
+ * there and their share of the rest, all others everything. `othersOneIn`: the share of
+ * addresses of no peer, when they are sampled.
  */
 export function filterSources(
   table: SourceTable,
   peers: ReadonlyMap<string, PeerRecord>,
-  sampled: ReadonlySet<string>,
-): { sources: FilterSource[]; others: SourcePolicy['pass'] } {
+  sampled: ReadonlyMap<string, number>,
+): { sources: FilterSource[]; others: SourcePolicy['pass']; othersOneIn: number } {
   const sources: FilterSource[] = [];
   for (const [text, names] of table) {
     if (floodKey(table, text) !== text) continue; // the IPv4-mapped alias of an IPv4 entry
@@ -192,11 +203,18 @@ export function filterSources(
     if (!address) continue;
     for (const [name, port] of names) {
       const incarnation = peers.get(name)?.incarnation;
-      const policy: SourcePolicy = sampled.has(text)
-        ? { pass: 'sample', incarnations: incarnation === undefined ? [] : [incarnation] }
-        : { pass: 'all' };
+      const oneIn = sampled.get(text);
+      const policy: SourcePolicy =
+        oneIn === undefined
+          ? { pass: 'all' }
+          : { pass: 'sample', incarnations: incarnation === undefined ? [] : [incarnation], oneIn };
       sources.push({ address, port, policy });
     }
   }
-  return { sources, others: sampled.has(OTHER_SOURCES) ? 'sample' : 'all' };
+  const othersOneIn = sampled.get(OTHER_SOURCES);
+  return {
+    sources,
+    others: othersOneIn === undefined ? 'all' : 'sample',
+    othersOneIn: othersOneIn ?? 1,
+  };
 }
