@@ -50,6 +50,7 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   metalbeacon::InitMemory(env, exports);
   metalbeacon::InitUdpSocket(env, exports);
   metalbeacon::InitSocketFilter(env, exports);
+  metalbeacon::InitLoopMeter(env, exports);
   return exports;
 }
 

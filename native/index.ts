@@ -80,6 +80,24 @@ export interface NativeAddon {
   trimMalloc(): boolean;
   /** SO_ATTACH_FILTER on the socket `fd` (replaces its program). Throws a system error (with `code`). */
   attachSocketFilter(fd: number, program: Buffer): void;
+  /** Measures the loop iterations of the thread that makes it (native/loop-meter.cc). */
+  LoopMeter: new () => LoopMeter;
+}
+
+/** The CPU time of a thread's loop iterations: from one wait for I/O to the next. */
+export interface LoopMeter {
+  /** Counts since start, and the longest iteration since the previous take(). */
+  take(): LoopWork;
+  /** Stops measuring; idempotent. */
+  close(): void;
+}
+
+export interface LoopWork {
+  readonly iterations: number;
+  readonly longestUs: number;
+  readonly over500us: number;
+  readonly over1ms: number;
+  readonly over2ms: number;
 }
 
 /** The addon could not be loaded (not built, or built for another platform). */

@@ -6,7 +6,7 @@ import type { EndpointsServer } from '../../shared/daemon/endpoints.ts';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
-import { registerL2Metrics } from '../../speaker/l2/io/metrics.ts';
+import { registerL2Metrics, registerLoopMetrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
 import { commandLogger, listenOption, regexOption, serveMetricsOption } from './options.ts';
 
@@ -130,6 +130,7 @@ export function l2Command(): Command {
         if (metricsAt) {
           const registry = new Registry();
           registerL2Metrics(registry, async () => (await announcer.snapshot()).counters);
+          registerLoopMetrics(registry, () => announcer.loopWork());
           server = await serveMetricsOption(metricsAt, registry, logger);
         }
         const { active } = await announcer.snapshot();

@@ -4,7 +4,7 @@ import { registerBfdMetrics } from '../bfd/io/metrics.ts';
 import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
-import { registerL2Metrics } from '../l2/io/metrics.ts';
+import { registerL2Metrics, registerLoopMetrics } from '../l2/io/metrics.ts';
 import { BfdEvents } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';
@@ -82,6 +82,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const l2 = new L2Applier(announcer, log, metrics);
   life.started({ l2 });
   registerL2Metrics(metrics.registry, async () => (await announcer.snapshot()).counters);
+  registerLoopMetrics(metrics.registry, () => announcer.loopWork());
   const bfdEvents = new BfdEvents({
     recorder,
     nodeName,

@@ -23,6 +23,8 @@ export type ToWorker =
   | { type: 'withdraw'; id: number; ip: string }
   | { type: 'reassert'; id: number }
   | { type: 'counters'; id: number }
+  /** The thread's loop iterations (native/loop-meter.cc); the longest is since the previous ask. */
+  | { type: 'loop-work'; id: number }
   | { type: 'stop'; id: number };
 
 /** Counter names, as in the metrics (`metalbeacon_l2_<name>_total`). */
@@ -53,10 +55,24 @@ export interface ActiveAnnouncement {
   readonly interfaces: string[];
 }
 
+/** The network thread's loop iterations, in its CPU time (native/loop-meter.cc). */
+export interface LoopWork {
+  /** Since start. */
+  readonly iterations: number;
+  /** The longest since the previous ask. */
+  readonly longestUs: number;
+  /** Since start, those over 0.5, 1 and 2 ms. */
+  readonly over500us: number;
+  readonly over1ms: number;
+  readonly over2ms: number;
+}
+
 /** Messages from the packet worker. */
 export type FromWorker =
   | { type: 'done'; id: number; error?: { code: string | undefined; message: string } }
   | { type: 'counters'; id: number; counters: CounterRow[]; active: ActiveAnnouncement[] }
+  /** `work` undefined: no meter (the addon did not load). */
+  | { type: 'loop-work'; id: number; work: LoopWork | undefined }
   | {
       type: 'event';
       level: 'debug' | 'info' | 'warn' | 'error';

@@ -1,6 +1,6 @@
 import { compareText } from '../../../shared/config/names.ts';
 import type { Logger } from '../../../shared/log/logger.ts';
-import type { ActiveAnnouncement, CounterRow, WorkerInterface } from '../engine/messages.ts';
+import type { ActiveAnnouncement, CounterRow, LoopWork, WorkerInterface } from '../engine/messages.ts';
 import { canonicalIp } from '../frames/addr.ts';
 import { DEFAULT_EXCLUDE, type LinkInfo, selectInterfaces } from '../links/select-interfaces.ts';
 import {
@@ -173,6 +173,11 @@ export class L2Announcer {
   /** Counters and where each IP is announced now. */
   snapshot(): Promise<{ counters: CounterRow[]; active: ActiveAnnouncement[] }> {
     return this.#transport.snapshot();
+  }
+
+  /** The network thread's loop iterations (for the metrics); the longest is since the previous call. */
+  loopWork(): Promise<LoopWork | undefined> {
+    return this.#transport.loopWork();
   }
 
   /** Withdraws everything and stops the worker. */

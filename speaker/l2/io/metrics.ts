@@ -1,5 +1,5 @@
-import { Counter, oncePerScrape, type Registry } from '../../../shared/metrics/metrics.ts';
-import { type CounterName, type CounterRow, CounterName as Name } from '../engine/messages.ts';
+import { Counter, Gauge, oncePerScrape, type Registry } from '../../../shared/metrics/metrics.ts';
+import { type CounterName, type CounterRow, type LoopWork, CounterName as Name } from '../engine/messages.ts';
 
 const HELP: Record<CounterName, string> = {
   [Name.RequestsReceived]: 'ARP requests and neighbor solicitations received for an announced IP',
@@ -36,4 +36,37 @@ export function registerL2Metrics(registry: Registry, read: () => Promise<Counte
       },
     });
   }
+}
+
+/**
+ * Registers `metalbeacon_network_thread_*`: the CPU time of the speaker's network thread from
+ * one wait for I/O to the next (an ARP request arriving meanwhile waits for the end of it),
+ * read from the thread at scrape time. The longest is since the previous scrape.
+ */
+export function registerLoopMetrics(registry: Registry, read: () => Promise<LoopWork | undefined>): void {
+  const work = oncePerScrape(read);
+  new Gauge({
+    name: 'metalbeacon_network_thread_longest_iteration_seconds',
+    help: "the network thread's longest loop iteration since the previous scrape, in its own CPU time",
+    registers: [registry],
+    async collect() {
+      const now = await work();
+      if (now) this.set(now.longestUs / 1e6);
+    },
+  });
+  new Counter({
+    name: 'metalbeacon_network_thread_iterations_total',
+    help: "the network thread's loop iterations, all and those over a CPU time (label over: 0.5ms, 1ms, 2ms)",
+    labelNames: ['over'] as const,
+    registers: [registry],
+    async collect() {
+      const now = await work();
+      if (!now) return;
+      this.reset();
+      this.inc({ over: '0' }, now.iterations);
+      this.inc({ over: '0.5ms' }, now.over500us);
+      this.inc({ over: '1ms' }, now.over1ms);
+      this.inc({ over: '2ms' }, now.over2ms);
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import { type NetworkPart, startNetworkPart } from '../../network-thread/thread.ts';
-import type { ActiveAnnouncement, CounterRow, FromWorker, ToWorker } from '../engine/messages.ts';
+import type { ActiveAnnouncement, CounterRow, FromWorker, LoopWork, ToWorker } from '../engine/messages.ts';
 
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
@@ -65,6 +65,13 @@ export class L2Transport {
     const reply = await this.request({ type: 'counters' });
     if (reply.type !== 'counters') throw new Error('unexpected reply to a counters request');
     return { counters: reply.counters, active: reply.active };
+  }
+
+  /** The network thread's loop iterations; the longest is since the previous call. */
+  async loopWork(): Promise<LoopWork | undefined> {
+    const reply = await this.request({ type: 'loop-work' });
+    if (reply.type !== 'loop-work') throw new Error('unexpected reply to a loop-work request');
+    return reply.work;
   }
 
   /** Stops answering everywhere, closes the sockets and lets go of the worker. */

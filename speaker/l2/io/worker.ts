@@ -4,7 +4,7 @@
 // over the port it is given (speaker/l2/engine/messages.ts); on 'stop', or when the main thread
 // closes the port, it closes its sockets.
 import type { MessagePort } from 'node:worker_threads';
-import { loadNative } from '../../../native/index.ts';
+import { type LoopMeter, loadNative } from '../../../native/index.ts';
 import type { LanLink } from '../../network-thread/lan-link.ts';
 import { assembleBpf, responderFilter } from '../bpf/bpf.ts';
 import { L2Engine } from '../engine/engine.ts';
@@ -37,10 +37,12 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
     ...(lan ? { lan } : {}),
   });
   lan?.attachEngine(engine);
+  const meter = startLoopMeter();
   let stopped = false;
   const stop = () => {
     lan?.attachEngine(undefined);
     engine.stop();
+    meter?.close();
     stopped = true;
   };
   // The main thread let go of us without a 'stop' (its side failed): close the sockets anyway.
@@ -69,6 +71,9 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
         case 'counters':
           post({ type: 'counters', id: message.id, counters: engine.counters(), active: engine.active() });
           return;
+        case 'loop-work':
+          post({ type: 'loop-work', id: message.id, work: meter?.take() });
+          return;
         case 'stop':
           stop();
           post({ type: 'done', id: message.id });
@@ -81,4 +86,17 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
       post({ type: 'done', id: message.id, error: { code: e.code, message: e.message } });
     }
   });
+}
+
+/**
+ * Measures this thread's loop iterations: an ARP request waits for the end of the one it
+ * arrives in, whatever part of the thread does the work. None without the addon.
+ */
+function startLoopMeter(): LoopMeter | undefined {
+  try {
+    native ??= loadNative();
+    return new native.LoopMeter();
+  } catch {
+    return undefined;
+  }
 }
