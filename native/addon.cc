@@ -51,6 +51,7 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   metalbeacon::InitUdpSocket(env, exports);
   metalbeacon::InitSocketFilter(env, exports);
   metalbeacon::InitLoopMeter(env, exports);
+  metalbeacon::InitThreadSlice(env, exports);
   return exports;
 }
 

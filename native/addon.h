@@ -28,6 +28,9 @@ void InitSocketFilter(Napi::Env env, Napi::Object exports);
 // native/loop-meter.cc: the CPU time of each loop iteration of a thread (the speaker's network thread).
 void InitLoopMeter(Napi::Env env, Napi::Object exports);
 
+// native/thread-slice.cc: a shorter scheduler slice for the calling thread (the network thread).
+void InitThreadSlice(Napi::Env env, Napi::Object exports);
+
 // Attaches (or atomically replaces) the classic BPF program `code` (8-byte sock_filter
 // instructions) on socket `fd` with SO_ATTACH_FILTER; defined in socket-filter.cc. Returns
 // setsockopt's result (errno set on -1).

@@ -80,6 +80,11 @@ export interface NativeAddon {
   trimMalloc(): boolean;
   /** SO_ATTACH_FILTER on the socket `fd` (replaces its program). Throws a system error (with `code`). */
   attachSocketFilter(fd: number, program: Buffer): void;
+  /**
+   * Asks the scheduler for a shorter slice for the calling thread (sched_setattr, Linux 6.12+;
+   * older kernels ignore it). Throws a system error (with `code`) when refused.
+   */
+  setThreadSlice(microseconds: number): void;
   /** Measures the loop iterations of the thread that makes it (native/loop-meter.cc). */
   LoopMeter: new () => LoopMeter;
 }

@@ -37,6 +37,7 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
     ...(lan ? { lan } : {}),
   });
   lan?.attachEngine(engine);
+  askForShortSlice(post);
   const meter = startLoopMeter();
   let stopped = false;
   const stop = () => {
@@ -86,6 +87,30 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
       post({ type: 'done', id: message.id, error: { code: e.code, message: e.message } });
     }
   });
+}
+
+/** The slice the network thread asks the scheduler for (the kernel's smallest). */
+const SLICE_US = 100;
+
+/**
+ * Asks the scheduler to pick this thread soon when it wakes (native/thread-slice.cc): on a busy
+ * node an ARP request otherwise waits for a core behind other tasks' default slices. The
+ * whole network thread gets it (membership and BFD too: heartbeats are as urgent). Refused
+ * or without the addon: a warning, and the default slice.
+ */
+function askForShortSlice(post: (message: FromWorker) => void): void {
+  try {
+    native ??= loadNative();
+    native.setThreadSlice(SLICE_US);
+  } catch (error) {
+    post({
+      type: 'event',
+      level: 'warn',
+      message:
+        'network thread: the kernel refused a short scheduler slice; ARP answers may wait longer for a core',
+      fields: { error: (error as Error).message },
+    });
+  }
 }
 
 /**
