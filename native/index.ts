@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { LoopWork } from '../speaker/l2/engine/messages.ts';
 
 /**
  * TypeScript face of the N-API addon built from binding.gyp (target `metalbeacon_native`,
@@ -95,14 +96,6 @@ export interface LoopMeter {
   take(): LoopWork;
   /** Stops measuring; idempotent. */
   close(): void;
-}
-
-export interface LoopWork {
-  readonly iterations: number;
-  readonly longestUs: number;
-  readonly over500us: number;
-  readonly over1ms: number;
-  readonly over2ms: number;
 }
 
 /** The addon could not be loaded (not built, or built for another platform). */
