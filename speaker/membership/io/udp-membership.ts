@@ -41,7 +41,7 @@ const UNKNOWN_SOURCE_LOG_MS = 60_000;
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 /**
  * Under a flood, the kernel passes one in so many of a flooding source's other datagrams: at
- * least 64, more for a larger flood, so that ~32-64 a second of each flooding source still reach
+ * least 64, more for a larger flood, so that 16-64 a second of each flooding source still reach
  * the screen (more than its budgeted lane takes: ../protocol/flood-guard.ts says why that is enough).
  */
 const SAMPLING: Sampling = { minOneIn: 64, maxOneIn: 4096, targetPerSecond: 32 };
