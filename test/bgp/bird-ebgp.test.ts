@@ -8,6 +8,7 @@ import { Lab, type LabLink } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { sameBirdInstant } from '../../lab/router.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { FAST_RETRY, toRouter } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` (AS 65001, 192.0.2.10) and BIRD 2 (AS 65000, 192.0.2.1)
 // over one IPv4 session carrying IPv4 and IPv6 unicast, on the lab LAN.
@@ -45,7 +46,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
     const file = join(dir, 'announce');
     await writeFile(file, '# pool\n198.51.100.1/32\n198.51.100.2/32\n2001:db8:100::/120\n');
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...toRouter('65001'),
       ...['--announce-file', file, '--community', '65001:100', '--community', 'NO_EXPORT'],
       ...['--large-community', '65001:7:8', '--drain-time', '0', '--metrics-listen', '127.0.0.1:7474'],
     ]);
@@ -116,7 +117,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
 
   it('answers ROUTE-REFRESH by resending everything; direct eBGP packets carry TTL 1', async () => {
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...toRouter('65001'),
       ...['--announce', '198.51.100.21/32,198.51.100.22/32', '--keepalive-time', '1', '--drain-time', '0'],
     ]);
     try {
@@ -145,17 +146,8 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
 
   it('comes back with the routes after the peer restarts', async () => {
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
-      ...[
-        '--announce',
-        '198.51.100.5/32',
-        '--connect-retry',
-        '1',
-        '--connect-retry-max',
-        '2',
-        '--drain-time',
-        '0',
-      ],
+      ...toRouter('65001'),
+      ...['--announce', '198.51.100.5/32', ...FAST_RETRY],
     ]);
     try {
       await waitFor('route in BIRD', async () => (await bird.count('ipv4')) === 1);
@@ -175,7 +167,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
 
   it('a silent peer (link cut) is detected by our hold timer within the hold time', async () => {
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...toRouter('65001'),
       ...['--announce', '198.51.100.6/32', '--hold-time', '3', '--drain-time', '0'],
     ]);
     try {
@@ -200,7 +192,7 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
 
   it('graceful shutdown: GRACEFUL_SHUTDOWN lowers the preference before Cease with the RFC 9003 message', async () => {
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...toRouter('65001'),
       ...['--announce', '198.51.100.7/32', '--drain-time', '3', '--shutdown-message', 'maintenance window'],
     ]);
     try {

@@ -4,7 +4,7 @@ import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { assertBackoffGaps, notifications } from './speaker.ts';
+import { assertBackoffGaps, FAST_RETRY, notifications, toRouter } from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
 describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
@@ -74,18 +74,8 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
   it('a wrong AS gets NOTIFICATION Bad Peer AS and reconnects with a capped backoff', async () => {
     // We claim AS 65099; BIRD expects 65001 and answers OPEN with 2/2 (RFC 4271 §6.2).
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65099', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
-      ...[
-        '--announce',
-        '198.51.100.9/32',
-        '--connect-retry',
-        '1',
-        '--connect-retry-max',
-        '2',
-        '--listen-port',
-        '0',
-      ],
-      ...['--drain-time', '0'],
+      ...toRouter('65099'),
+      ...['--announce', '198.51.100.9/32', '--listen-port', '0', ...FAST_RETRY],
     ]);
     try {
       const received = await notifications(speaker, 'NOTIFICATION received', 3);

@@ -7,7 +7,7 @@ import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Gobgp } from '../../lab/peers/gobgp.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { assertBackoffGaps, notifications } from './speaker.ts';
+import { assertBackoffGaps, FAST_RETRY, notifications, toRouter } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
 describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
@@ -41,16 +41,7 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
     await writeFile(file, '2001:db8:100::/120\n2001:db8:100::100/120\n198.51.100.0/25\n');
     // Both sides connect actively: whichever connection survives the collision carries the session.
     const speaker = startSpeaker(lab, 'node', [
-      ...[
-        '--local-as',
-        '4200000002',
-        '--peer',
-        '192.0.2.1',
-        '--peer-as',
-        '65000',
-        '--router-id',
-        '192.0.2.10',
-      ],
+      ...toRouter('4200000002'),
       ...[
         '--announce-file',
         file,
@@ -102,27 +93,8 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
       neighbors: [{ address: '192.0.2.10', as: 4200000002, holdTimeSec: 2, passive: true }],
     });
     const speaker = startSpeaker(lab, 'node', [
-      ...[
-        '--local-as',
-        '4200000002',
-        '--peer',
-        '192.0.2.1',
-        '--peer-as',
-        '65000',
-        '--router-id',
-        '192.0.2.10',
-      ],
-      ...[
-        '--announce',
-        '198.51.100.0/25',
-        '--connect-retry',
-        '1',
-        '--connect-retry-max',
-        '2',
-        '--listen-port',
-        '0',
-      ],
-      ...['--drain-time', '0'],
+      ...toRouter('4200000002'),
+      ...['--announce', '198.51.100.0/25', '--listen-port', '0', ...FAST_RETRY],
     ]);
     try {
       const sent = await notifications(speaker, 'NOTIFICATION sent', 3);

@@ -3,6 +3,17 @@ import { logLines } from '../../lab/bgp-speaker.ts';
 import type { LabDaemon } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 
+/** Our side (192.0.2.10, AS `localAs`) of a session with the router at 192.0.2.1, AS 65000. */
+export function toRouter(localAs: string): string[] {
+  return ['--local-as', localAs, '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'];
+}
+
+/**
+ * Reconnects from 1 s with the backoff capped at 2 s, what {@link assertBackoffGaps} measures,
+ * and stops without waiting for a drain.
+ */
+export const FAST_RETRY = ['--connect-retry', '1', '--connect-retry-max', '2', '--drain-time', '0'];
+
 /** Waits (30 s at most) until the speaker logged `count` lines `msg` (NOTIFICATION sent/received). */
 export function notifications(
   daemon: LabDaemon,
