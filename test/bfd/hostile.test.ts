@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NODE } from '../../lab/bgp-speaker.ts';
-import { Lab } from '../../lab/netns.ts';
+import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { controlPacket } from '../../speaker/bfd/codec/fixtures.ts';
 import { type ControlPacket, encodeControlPacket } from '../../speaker/bfd/codec/index.ts';
 import type { BfdSnapshot } from '../../speaker/bfd/engine/index.ts';
+import { startLan } from '../support/lan.ts';
 import { BfdNode } from './harness.ts';
 
 // What a LAN host (or a spoofer off the link) can send our BFD sockets: every datagram that is
@@ -35,14 +36,11 @@ describe('BFD under hostile input', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    lab = await Lab.create('bfdhostile');
-    await lab.addBridge();
-    await lab.addHost('router');
-    await lab.addHost('node');
-    await lab.addHost('attacker');
-    await lab.connect('router', { ipv4: '192.0.2.1/24' });
-    await lab.connect('node', { ipv4: '192.0.2.10/24' });
-    await lab.connect('attacker', { ipv4: '192.0.2.66/24' });
+    ({ lab } = await startLan('bfdhostile', {
+      router: { ipv4: '192.0.2.1/24' },
+      node: { ipv4: '192.0.2.10/24' },
+      attacker: { ipv4: '192.0.2.66/24' },
+    }));
     bird = await Bird.start(
       lab,
       'router',

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab } from '../../lab/netns.ts';
+import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { sameBirdInstant } from '../../lab/router.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
 import { BfdNode } from './harness.ts';
 
 // BFD runs on the speaker's network thread: a main thread busy for 2 s (a large API list, a
@@ -17,12 +18,10 @@ describe('BFD on the network thread: a blocked main thread', { timeout: 120_000 
   let lab: Lab;
   let bird: Bird;
   before(async () => {
-    lab = await Lab.create('bfdthread');
-    await lab.addBridge();
-    await lab.addHost('router');
-    await lab.addHost('node');
-    await lab.connect('router', { ipv4: '192.0.2.1/24' });
-    await lab.connect('node', { ipv4: '192.0.2.10/24' });
+    ({ lab } = await startLan('bfdthread', {
+      router: { ipv4: '192.0.2.1/24' },
+      node: { ipv4: '192.0.2.10/24' },
+    }));
     bird = await Bird.start(
       lab,
       'router',

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabLink, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabLink, waitForOutput } from '../../lab/netns.ts';
 import { analyzeProbe, type ProbeRecord, startProbe } from '../../lab/probe.ts';
+import { startLan } from '../support/lan.ts';
 
 const INGRESS_SERVER = fileURLToPath(new URL('../../lab/ingress-server.ts', import.meta.url));
 
@@ -65,12 +66,13 @@ describe('probe in a network namespace', { timeout: 60_000 }, () => {
   let lab: Lab;
   let serverLink: LabLink;
   before(async () => {
-    lab = await Lab.create('e2eprobe');
-    await lab.addBridge();
-    await lab.addHost('client');
-    await lab.addHost('server');
-    await lab.connect('client', { ipv4: '192.0.2.101/24', ipv6: '2001:db8:0:1::101/64' });
-    serverLink = await lab.connect('server', { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' });
+    ({
+      lab,
+      links: { server: serverLink },
+    } = await startLan('e2eprobe', {
+      client: { ipv4: '192.0.2.101/24', ipv6: '2001:db8:0:1::101/64' },
+      server: { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' },
+    }));
     const server = lab.spawn('server', [process.execPath, INGRESS_SERVER, 'node-x', '80']);
     await waitForOutput(server, /listening/);
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
 
 // The N-API addon alone (native/packet-socket.cc), against the kernel in a lab: receive
 // through the BPF filter on the main thread and in a Worker, send a frame a kernel client
@@ -11,12 +12,10 @@ const PROBE = new URL('./fixtures/packet-probe.ts', import.meta.url).pathname;
 
 let lab: Lab;
 before(async () => {
-  lab = await Lab.create('l2sock');
-  await lab.addBridge();
-  await lab.addHost('node');
-  await lab.addHost('client');
-  await lab.connect('node', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
-  await lab.connect('client', { ipv4: '192.0.2.2/24', ipv6: '2001:db8:0:1::2/64' });
+  ({ lab } = await startLan('l2sock', {
+    node: { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' },
+    client: { ipv4: '192.0.2.2/24', ipv6: '2001:db8:0:1::2/64' },
+  }));
 });
 after(() => lab.destroy());
 

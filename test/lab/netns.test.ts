@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Lab, type LabLink, listNamespaces, waitForOutput } from '../../lab/netns.ts';
+import { startLan } from '../support/lan.ts';
 
 // The lab library itself: two hosts on one bridge reach each other over IPv4 and IPv6,
 // daemons are children we stop by PID, and nothing is left behind.
 let lab: Lab;
 let linkB: LabLink;
 before(async () => {
-  lab = await Lab.create('labself');
-  await lab.addBridge();
-  await lab.addHost('a');
-  await lab.addHost('b');
-  await lab.connect('a', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
-  linkB = await lab.connect('b', { ipv4: '192.0.2.2/24', ipv6: '2001:db8:0:1::2/64' });
+  ({
+    lab,
+    links: { b: linkB },
+  } = await startLan('labself', {
+    a: { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' },
+    b: { ipv4: '192.0.2.2/24', ipv6: '2001:db8:0:1::2/64' },
+  }));
 });
 after(() => lab.destroy());
 
