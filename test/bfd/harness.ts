@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { NODE } from '../../lab/bgp-speaker.ts';
-import type { Lab, LabDaemon } from '../../lab/netns.ts';
+import type { Lab, LabDaemon, LinkAddresses } from '../../lab/netns.ts';
+import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import type { BfdSessionSpec, BfdSnapshot, BfdTransition } from '../../speaker/bfd/engine/index.ts';
+import { startLan } from '../support/lan.ts';
 
 const FIXTURE = fileURLToPath(new URL('./bfd-node.ts', import.meta.url));
 
@@ -13,6 +15,28 @@ export const FAST = {
   detectMult: 3,
   passive: false,
 } as const;
+
+/**
+ * The LAN of the BFD tests: BIRD in `router` (192.0.2.1) with a BFD session to our `node`
+ * (192.0.2.10) at the BFDProfile defaults (300 ms x3), and any `others` on the same bridge.
+ */
+export async function startBfdLan(
+  prefix: string,
+  others: Readonly<Record<string, LinkAddresses>> = {},
+): Promise<{ lab: Lab; bird: Bird }> {
+  const { lab } = await startLan(prefix, {
+    router: { ipv4: '192.0.2.1/24' },
+    node: { ipv4: '192.0.2.10/24' },
+    ...others,
+  });
+  try {
+    const bfd = { minRxMs: 300, minTxMs: 300, multiplier: 3, neighbors: [{ address: '192.0.2.10' }] };
+    return { lab, bird: await Bird.start(lab, 'router', '192.0.2.1', [], {}, { bfd }) };
+  } catch (error) {
+    await lab.destroy();
+    throw error;
+  }
+}
 
 /** bfd-node.ts in a lab namespace: our BFD sessions in a process of their own, driven over stdin. */
 export class BfdNode {

@@ -4,13 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NODE } from '../../lab/bgp-speaker.ts';
 import type { Lab } from '../../lab/netns.ts';
-import { Bird } from '../../lab/peers/bird.ts';
+import type { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { controlPacket } from '../../speaker/bfd/codec/fixtures.ts';
 import { type ControlPacket, encodeControlPacket } from '../../speaker/bfd/codec/index.ts';
 import type { BfdSnapshot } from '../../speaker/bfd/engine/index.ts';
-import { startLan } from '../support/lan.ts';
-import { BfdNode } from './harness.ts';
+import { BfdNode, startBfdLan } from './harness.ts';
 
 // What a LAN host (or a spoofer off the link) can send our BFD sockets: every datagram that is
 // malformed, oversized, for no session, from the wrong source or with the wrong TTL is counted
@@ -36,19 +35,7 @@ describe('BFD under hostile input', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    ({ lab } = await startLan('bfdhostile', {
-      router: { ipv4: '192.0.2.1/24' },
-      node: { ipv4: '192.0.2.10/24' },
-      attacker: { ipv4: '192.0.2.66/24' },
-    }));
-    bird = await Bird.start(
-      lab,
-      'router',
-      '192.0.2.1',
-      [],
-      {},
-      { bfd: { minRxMs: 300, minTxMs: 300, multiplier: 3, neighbors: [{ address: '192.0.2.10' }] } },
-    );
+    ({ lab, bird } = await startBfdLan('bfdhostile', { attacker: { ipv4: '192.0.2.66/24' } }));
     node = await BfdNode.start(lab, 'node');
     node.set([{ key: 'router', peerAddress: '192.0.2.1', multihop: false, minimumTtl: 254, timers: TIMERS }]);
     await node.waitState('router', 'Up');

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Lab } from '../../lab/netns.ts';
-import { Bird } from '../../lab/peers/bird.ts';
+import type { Bird } from '../../lab/peers/bird.ts';
 import { sameBirdInstant } from '../../lab/router.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { startLan } from '../support/lan.ts';
-import { BfdNode } from './harness.ts';
+import { BfdNode, startBfdLan } from './harness.ts';
 
 // BFD runs on the speaker's network thread: a main thread busy for 2 s (a large API list, a
 // long GC) neither stops our packets nor lets the peer's silence go unnoticed. The peer is BIRD
@@ -18,18 +17,7 @@ describe('BFD on the network thread: a blocked main thread', { timeout: 120_000 
   let lab: Lab;
   let bird: Bird;
   before(async () => {
-    ({ lab } = await startLan('bfdthread', {
-      router: { ipv4: '192.0.2.1/24' },
-      node: { ipv4: '192.0.2.10/24' },
-    }));
-    bird = await Bird.start(
-      lab,
-      'router',
-      '192.0.2.1',
-      [],
-      {},
-      { bfd: { minRxMs: 300, minTxMs: 300, multiplier: 3, neighbors: [{ address: '192.0.2.10' }] } },
-    );
+    ({ lab, bird } = await startBfdLan('bfdthread'));
   });
   after(async () => {
     await bird?.stop();
