@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { decodeFrame, encodeArpFrame, encodeNdpFrame } from '../../speaker/l2/frames/frame.ts';
+import { l2Command, NODE } from '../support/commands.ts';
 
 // Adversarial L2 requests against `metalbeacon l2` (namespaces): requests from a broadcast
 // or multicast Ethernet source, from a multicast ARP sender MAC or IPv4 sender, and an NS
@@ -12,8 +13,6 @@ import { decodeFrame, encodeArpFrame, encodeNdpFrame } from '../../speaker/l2/fr
 // while a client on the LAN asking now and then is still answered. The attacker sits on a
 // direct link to the node (its eth1): a Linux bridge drops frames whose source MAC is not
 // unicast, a hub or a flooding switch would deliver them, and so does a cable.
-const NODE = process.execPath;
-const CLI = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
 const PROBE = new URL('./fixtures/packet-probe.ts', import.meta.url).pathname;
 const FLOOD = new URL('./fixtures/flood.ts', import.meta.url).pathname;
 const VIP4 = '198.51.100.21';
@@ -42,7 +41,7 @@ before(async () => {
   attackerMac = await lab.mac('attacker', 'eth0');
   await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
   responder = lab.spawn('node', [
-    ...[NODE, CLI, '--log-format', 'json', 'l2', '--interface', 'eth0,eth1'],
+    ...l2Command('--interface', 'eth0,eth1'),
     ...['--announce', `${VIP4},${VIP6}`, '--metrics-listen', '127.0.0.1:7474'],
     ...['--answer-limit', String(ANSWER_LIMIT), '--answer-burst', String(ANSWER_BURST)],
   ]);

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { asNobody, NODE } from '../support/commands.ts';
 import { startLan } from '../support/lan.ts';
 
 // The N-API addon alone (native/packet-socket.cc), against the kernel in a lab: receive
 // through the BPF filter on the main thread and in a Worker, send a frame a kernel client
 // acts on, and a clear EPERM naming CAP_NET_RAW without the capability.
-const NODE = process.execPath;
 const PROBE = new URL('./fixtures/packet-probe.ts', import.meta.url).pathname;
 
 let lab: Lab;
@@ -88,29 +88,13 @@ for (const mode of ['main', 'worker'] as const) {
 }
 
 test('without CAP_NET_RAW the socket fails with EPERM naming the capability; with it alone it opens', async () => {
-  const denied = lab.spawn('node', [
-    'setpriv',
-    '--reuid=nobody',
-    '--regid=nogroup',
-    '--clear-groups',
-    NODE,
-    PROBE,
-  ]);
+  const denied = lab.spawn('node', [...asNobody(), NODE, PROBE]);
   await denied.exited;
   const error = lines(denied).find((l) => l.event === 'error');
   assert.equal(error?.code, 'EPERM', denied.output());
   assert.match(error?.message ?? '', /CAP_NET_RAW/);
 
-  const allowed = lab.spawn('node', [
-    'setpriv',
-    '--reuid=nobody',
-    '--regid=nogroup',
-    '--clear-groups',
-    '--inh-caps=+net_raw',
-    '--ambient-caps=+net_raw',
-    NODE,
-    PROBE,
-  ]);
+  const allowed = lab.spawn('node', [...asNobody('net_raw'), NODE, PROBE]);
   await waitForOutput(allowed, /"event":"ready"/);
   await allowed.stop();
 });

@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { asNobody, CLI, l2Command, NODE } from '../support/commands.ts';
 
 // The announcer API (withdraw stops answering at once; interfaces appearing later are
 // picked up), capabilities, the kernel-ARP (strictARP) check, and a 10 s ARP flood.
-const NODE = process.execPath;
-const CLI = new URL('../../bin/metalbeacon.js', import.meta.url).pathname;
 const DRIVER = new URL('./fixtures/announcer-driver.ts', import.meta.url).pathname;
 const FLOOD = new URL('./fixtures/flood.ts', import.meta.url).pathname;
 const VIP4 = '198.51.100.17';
@@ -97,17 +96,7 @@ describe('announcer API', () => {
 
 describe('capabilities', () => {
   test('as nobody without CAP_NET_RAW: one clear error naming the capability, exit 1', async () => {
-    const denied = lab.spawn('node', [
-      'setpriv',
-      '--reuid=nobody',
-      '--regid=nogroup',
-      '--clear-groups',
-      NODE,
-      CLI,
-      'l2',
-      '--announce',
-      VIP4,
-    ]);
+    const denied = lab.spawn('node', [...asNobody(), NODE, CLI, 'l2', '--announce', VIP4]);
     const { code } = await denied.exited;
     assert.equal(code, 1);
     assert.match(denied.output(), /^error: .*CAP_NET_RAW/m);
@@ -116,21 +105,7 @@ describe('capabilities', () => {
   });
 
   test('as nobody with only CAP_NET_RAW: it announces and answers', async () => {
-    const allowed = lab.spawn('node', [
-      'setpriv',
-      '--reuid=nobody',
-      '--regid=nogroup',
-      '--clear-groups',
-      '--inh-caps=+net_raw',
-      '--ambient-caps=+net_raw',
-      NODE,
-      CLI,
-      '--log-format',
-      'json',
-      'l2',
-      '--announce',
-      VIP4,
-    ]);
+    const allowed = lab.spawn('node', [...asNobody('net_raw'), ...l2Command('--announce', VIP4)]);
     await waitForOutput(allowed, /ready: announcing/);
     const result = await arping(VIP4, 1);
     assert.equal(result.code, 0, allowed.output());
@@ -154,17 +129,7 @@ describe('kernel answering ARP for a local service IP (strictARP)', () => {
   });
 
   test('the kernel answers too, and the tool says so', async () => {
-    const l2 = lab.spawn('node', [
-      NODE,
-      CLI,
-      '--log-format',
-      'json',
-      'l2',
-      '--interface',
-      'eth0',
-      '--announce',
-      VIP4,
-    ]);
+    const l2 = lab.spawn('node', l2Command('--interface', 'eth0', '--announce', VIP4));
     await waitForOutput(l2, /ready: announcing/);
     assert.match(
       l2.output(),
@@ -176,18 +141,7 @@ describe('kernel answering ARP for a local service IP (strictARP)', () => {
   });
 
   test('--set-arp-sysctls sets arp_ignore=1 / arp_announce=2, and then only the responder answers', async () => {
-    const l2 = lab.spawn('node', [
-      NODE,
-      CLI,
-      '--log-format',
-      'json',
-      'l2',
-      '--interface',
-      'eth0',
-      '--announce',
-      VIP4,
-      '--set-arp-sysctls',
-    ]);
+    const l2 = lab.spawn('node', l2Command('--interface', 'eth0', '--announce', VIP4, '--set-arp-sysctls'));
     await waitForOutput(l2, /ready: announcing/);
     assert.match(l2.output(), /set net\.ipv4\.conf\.all\.arp_ignore=1/);
     const ignore = await lab.exec('node', ['sysctl', '-n', 'net.ipv4.conf.all.arp_ignore']);
@@ -202,15 +156,7 @@ describe('kernel answering ARP for a local service IP (strictARP)', () => {
 describe('ARP flood', () => {
   test('10 s flood of owned and foreign requests: the responder stays up, memory flat, owned IPs still answered', async (t) => {
     const l2 = lab.spawn('node', [
-      NODE,
-      CLI,
-      '--log-format',
-      'json',
-      'l2',
-      '--interface',
-      'eth0',
-      '--announce',
-      VIP4,
+      ...l2Command('--interface', 'eth0', '--announce', VIP4),
       '--metrics-listen',
       '127.0.0.1:7474',
     ]);
