@@ -7,6 +7,7 @@ import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { toRouter } from './speaker.ts';
 
 // TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us
 // (our listener carries the key) and we connect to BIRD (our socket carries it before the SYN).
@@ -48,7 +49,7 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   for (const passive of [false, true]) {
     it(`the right password establishes (${passive ? 'BIRD connects to our listener' : 'we connect'})`, async () => {
       const speaker = startSpeaker(lab, 'node', [
-        ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+        ...toRouter('65001'),
         ...[
           '--password-file',
           passwordFile('right-key'),
@@ -71,7 +72,7 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
 
   it('a wrong password never establishes', async () => {
     const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '65001', '--peer', '192.0.2.1', '--peer-as', '65000', '--router-id', '192.0.2.10'],
+      ...toRouter('65001'),
       ...[
         '--password-file',
         passwordFile('wrong-key'),
