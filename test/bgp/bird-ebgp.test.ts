@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
-import { Lab, type LabLink } from '../../lab/netns.ts';
+import type { Lab, LabLink } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { sameBirdInstant } from '../../lab/router.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { FAST_RETRY, toRouter } from './speaker.ts';
+import { FAST_RETRY, startBgpLan, toRouter } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` (AS 65001, 192.0.2.10) and BIRD 2 (AS 65000, 192.0.2.1)
 // over one IPv4 session carrying IPv4 and IPv6 unicast, on the lab LAN.
@@ -27,12 +27,10 @@ describe('BGP interop with BIRD: eBGP, 2-octet ASNs, IPv4 + IPv6', { timeout: 18
   };
 
   before(async () => {
-    lab = await Lab.create('bgpbe');
-    await lab.addBridge();
-    await lab.addHost('router', { router: true });
-    await lab.addHost('node');
-    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
-    nodeLink = await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    ({
+      lab,
+      links: { node: nodeLink },
+    } = await startBgpLan('bgpbe'));
     bird = await Bird.start(lab, 'router', '192.0.2.1', [neighbor]);
     dir = await mkdtemp(join(tmpdir(), 'mb-bgp-'));
   });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
-import { Lab } from '../../lab/netns.ts';
+import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { assertBackoffGaps, FAST_RETRY, notifications, toRouter } from './speaker.ts';
+import { assertBackoffGaps, FAST_RETRY, notifications, startBgpLan, toRouter } from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
 describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
@@ -14,12 +14,7 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
   let bird: Bird;
 
   before(async () => {
-    lab = await Lab.create('bgpbi');
-    await lab.addBridge();
-    await lab.addHost('router', { router: true });
-    await lab.addHost('node');
-    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
-    await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    ({ lab } = await startBgpLan('bgpbi'));
     bird = await Bird.start(lab, 'router', '192.0.2.1', [
       {
         name: 'ibgp6',

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
-import { Lab } from '../../lab/netns.ts';
+import type { Lab } from '../../lab/netns.ts';
 import { Gobgp } from '../../lab/peers/gobgp.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { assertBackoffGaps, FAST_RETRY, notifications, toRouter } from './speaker.ts';
+import { assertBackoffGaps, FAST_RETRY, notifications, startBgpLan, toRouter } from './speaker.ts';
 
 // eBGP between `metalbeacon bgp` with a 4-octet AS and GoBGP, checked in GoBGP's own RIB.
 describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 120_000 }, () => {
@@ -16,12 +16,7 @@ describe('BGP interop with GoBGP: eBGP, 4-octet ASN, IPv4 + IPv6', { timeout: 12
   let dir: string;
 
   before(async () => {
-    lab = await Lab.create('bgpgo');
-    await lab.addBridge();
-    await lab.addHost('router', { router: true });
-    await lab.addHost('node');
-    await lab.connect('router', { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64' });
-    await lab.connect('node', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
+    ({ lab } = await startBgpLan('bgpgo'));
     gobgp = await Gobgp.start(lab, 'router', {
       as: 65000,
       routerId: '192.0.2.1',

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
-import { Lab } from '../../lab/netns.ts';
+import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
 import { toRouter } from './speaker.ts';
 
 // TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us
@@ -23,12 +24,10 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   };
 
   before(async () => {
-    lab = await Lab.create('bgpmd5');
-    await lab.addBridge();
-    await lab.addHost('router', { router: true });
-    await lab.addHost('node');
-    await lab.connect('router', { ipv4: '192.0.2.1/24' });
-    await lab.connect('node', { ipv4: '192.0.2.10/24' });
+    ({ lab } = await startLan('bgpmd5', {
+      router: { ipv4: '192.0.2.1/24', router: true },
+      node: { ipv4: '192.0.2.10/24' },
+    }));
     bird = await Bird.start(lab, 'router', '192.0.2.1', [
       {
         name: 'signed',

@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { logLines } from '../../lab/bgp-speaker.ts';
-import type { LabDaemon } from '../../lab/netns.ts';
+import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
+
+/**
+ * The LAN of the BGP interop tests: the peer's `router` (forwarding; 192.0.2.1, 2001:db8:0:1::1)
+ * and our `node` (192.0.2.10, 2001:db8:0:1::10).
+ */
+export function startBgpLan(
+  prefix: string,
+): Promise<{ lab: Lab; links: Record<'router' | 'node', LabLink> }> {
+  return startLan(prefix, {
+    router: { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64', router: true },
+    node: { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' },
+  });
+}
 
 /** Our side (192.0.2.10, AS `localAs`) of a session with the router at 192.0.2.1, AS 65000. */
 export function toRouter(localAs: string): string[] {
