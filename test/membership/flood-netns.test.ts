@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FloodPlan } from '../../bench/membership-flood/flooder.ts';
-import { Lab, type LabDaemon, type LabLink } from '../../lab/netns.ts';
+import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
 
 // Three speakers' membership on a LAN (network namespaces, each on its speaker network
 // thread as the daemon runs it) while a fourth host floods one of them with junk that looks
@@ -25,18 +26,12 @@ const SECONDS = 8;
 const RATE = 30_000;
 
 let lab: Lab;
-const links = new Map<string, LabLink>();
+let links: Record<string, LabLink>;
 const daemons = new Map<string, LabDaemon>();
 
 before(async () => {
-  lab = await Lab.create('mbflood');
-  await lab.addBridge();
-  for (const [i, name] of names.entries()) {
-    await lab.addHost(name);
-    links.set(name, await lab.connect(name, { ipv4: `${address(i)}/24` }));
-  }
-  await lab.addHost('attacker');
-  await lab.connect('attacker', { ipv4: '192.0.2.66/24' });
+  const members = Object.fromEntries(names.map((name, i) => [name, { ipv4: `${address(i)}/24` }]));
+  ({ lab, links } = await startLan('mbflood', { ...members, attacker: { ipv4: '192.0.2.66/24' } }));
   for (const name of names) {
     const args = { name, keyHex, peers, bindAddress: '0.0.0.0', worker: true };
     daemons.set(name, lab.spawn(name, [process.execPath, script, JSON.stringify(args)]));
@@ -86,7 +81,7 @@ test(`a ${RATE}/s flood of well-formed junk for ${SECONDS} s: no false failover,
     interface: 'eth0',
     seconds: SECONDS,
     perSecond: RATE,
-    targetMac: links.get('n1')!.mac,
+    targetMac: links.n1!.mac,
     targetIp: address(0),
     port: 7951,
     ownIp: '192.0.2.66',

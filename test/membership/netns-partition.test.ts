@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Lab, type LabDaemon, type LabLink } from '../../lab/netns.ts';
+import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { startLan } from '../support/lan.ts';
 
 // Three speakers' membership on a real LAN (network namespaces, IPv6 documentation
 // addresses, default port 7951): a node whose link is cut is declared dead by the others
@@ -18,16 +19,12 @@ const address = (i: number) => `2001:db8:0:1::${11 + i}`;
 const peers = names.map((name, i) => ({ name, address: address(i) }));
 
 let lab: Lab;
-const links = new Map<string, LabLink>();
+let links: Record<string, LabLink>;
 const daemons = new Map<string, LabDaemon>();
 
 before(async () => {
-  lab = await Lab.create('mbship');
-  await lab.addBridge();
-  for (const [i, name] of names.entries()) {
-    await lab.addHost(name);
-    links.set(name, await lab.connect(name, { ipv4: `192.0.2.${11 + i}/24`, ipv6: `${address(i)}/64` }));
-  }
+  const members = names.map((name, i) => [name, { ipv4: `192.0.2.${11 + i}/24`, ipv6: `${address(i)}/64` }]);
+  ({ lab, links } = await startLan('mbship', Object.fromEntries(members)));
   for (const name of names) {
     const daemon = lab.spawn(name, [process.execPath, script, JSON.stringify({ name, keyHex, peers })]);
     daemons.set(name, daemon);
@@ -71,7 +68,7 @@ test('speakers on a LAN see each other over IPv6', async () => {
 
 test('a cut link: the others declare it dead, it declares itself isolated, and it returns when restored', async () => {
   const before = new Map(names.map((n) => [n, mark(n)]));
-  await lab.cutLink(links.get('n3')!);
+  await lab.cutLink(links.n3!);
   for (const observer of ['n1', 'n2']) {
     await waitForLine(observer, (l) => l.event === 'peer-failed' && l.name === 'n3', before.get(observer));
     const now = await waitForLine(observer, aliveIs(['n1', 'n2']), before.get(observer));
@@ -87,7 +84,7 @@ test('a cut link: the others declare it dead, it declares itself isolated, and i
   );
 
   const cut = new Map(names.map((n) => [n, mark(n)]));
-  await lab.restoreLink(links.get('n3')!);
+  await lab.restoreLink(links.n3!);
   for (const name of names) {
     const back = await waitForLine(name, aliveIs(['n1', 'n2', 'n3']), cut.get(name));
     assert.equal(back.shouldAnnounce, true);
