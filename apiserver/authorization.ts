@@ -22,14 +22,24 @@ export interface AuditEntry {
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-/** The user a request authenticates as; undefined: no credentials (administrator). */
-export function authenticate(ctx: Context, headers: IncomingHttpHeaders): UserInfo | undefined {
+/**
+ * The user a request authenticates as; undefined: no credentials (administrator), which the
+ * HTTPS listener (`requireToken`) refuses: there every client is a ServiceAccount.
+ */
+export function authenticate(
+  ctx: Context,
+  headers: IncomingHttpHeaders,
+  requireToken = false,
+): UserInfo | undefined {
   const header = headers.authorization;
-  if (header === undefined) return undefined;
+  if (header === undefined) {
+    if (requireToken) throw new ApiError(401, 'Unauthorized', 'Unauthorized: no bearer token');
+    return undefined;
+  }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const user = match ? ctx.tokens.get(match[1]!) : undefined;
-  if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-  return user;
+  const review = match ? ctx.tokens.review(match[1]!) : undefined;
+  if (!review?.authenticated) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+  return review.user;
 }
 
 function stored<T>(ctx: Context, resource: string): T[] {

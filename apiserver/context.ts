@@ -1,9 +1,9 @@
 import type { AuditEntry } from './authorization.ts';
 import type { AllocationIndex, ServiceNetwork } from './defaulting.ts';
 import type { OwnerIndex } from './lifecycle.ts';
-import type { UserInfo } from './rbac.ts';
 import type { TypeRegistry } from './registry.ts';
 import type { ObjectStore } from './store.ts';
+import type { TokenTable } from './tokens.ts';
 
 /** Everything a request handler needs; one per server (no module-level state). */
 export interface Context {
@@ -16,8 +16,8 @@ export interface Context {
   /** Delay before a terminating namespace's contents are deleted (0: at once). */
   namespaceDeletionDelayMs: number;
   serverAddress: () => string;
-  /** Bearer token -> the user it authenticates (tokens this server issued). */
-  tokens: Map<string, UserInfo>;
+  /** The bearer tokens this server issued and revoked. */
+  tokens: TokenTable;
   /** Called with each authorization decision for an authenticated request. */
   onAudit: ((entry: AuditEntry) => void) | undefined;
 }

@@ -148,12 +148,13 @@ export async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   hooks: RequestHooks,
+  requireToken = false,
 ): Promise<void> {
   const receivedMs = performance.now();
   const url = new URL(req.url ?? '/', 'http://x');
   let code = 500;
   try {
-    const user = authenticate(ctx, req.headers);
+    const user = authenticate(ctx, req.headers, requireToken);
     if (user) checkAccess(ctx, user, requestAttributes(req.method ?? 'GET', url.pathname, url.searchParams));
     code = await route(ctx, req, res, url, user);
   } catch (error) {

@@ -1,20 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { IpFamily } from '../shared/net/ip.ts';
 import type { AuditEntry } from './authorization.ts';
 import { builtinTypes } from './builtins.ts';
+import { makeServingCertificates, type ServingCertificates } from './certificates.ts';
 import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
 import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
 import { readManifests } from './manifests.ts';
-import { serviceAccountUser, type UserInfo } from './rbac.ts';
+import { serviceAccountUser } from './rbac.ts';
 import { TypeRegistry } from './registry.ts';
 import type { RequestRecord } from './request-record.ts';
+import { replaceFile, writeServiceAccountMount } from './service-account-mount.ts';
 import { ObjectStore } from './store.ts';
+import { TokenTable } from './tokens.ts';
 import type { KubeObject } from './types.ts';
 
 /** Options of the embedded API server. */
@@ -46,6 +51,22 @@ export interface ApiServerOptions {
   onAudit?: (entry: AuditEntry) => void;
   /** Called for each finished request with its record (tests read who wrote what, and when). */
   onRequestRecord?: (record: RequestRecord) => void;
+  /**
+   * Also serve HTTPS, as a real cluster does, on `host` (default: the plain listener's) and
+   * `port` (0: a free one), with a CA made at start and a certificate for `host` plus
+   * `altNames`. There every request needs a bearer token this server issued
+   * (`writeServiceAccountMount`), and RBAC decides for its ServiceAccount.
+   */
+  https?: { host?: string; port?: number; altNames?: readonly string[] };
+}
+
+/** The HTTPS listener of a server started with `https`. */
+export interface HttpsListener {
+  url: string;
+  host: string;
+  port: number;
+  /** The server's CA (PEM): the `ca.crt` of the ServiceAccount mounts. */
+  caPem: string;
 }
 
 /** A running server and the fault hooks tests use. */
@@ -77,6 +98,20 @@ export interface ApiServerHandle {
    * the watch history is lost unless `keepWatchHistory`: resumed watches then get 410 Gone.
    */
   restart(options?: number | { downMs?: number; keepWatchHistory?: boolean }): Promise<void>;
+  /** The HTTPS listener (present when started with `https`). */
+  https: HttpsListener | undefined;
+  /**
+   * Writes a ServiceAccount's in-cluster mount (token, ca.crt, namespace) into `dir` with a
+   * new token for `namespace`/`name`; returns the token. Needs `https`.
+   */
+  writeServiceAccountMount(dir: string, namespace: string, name: string): string;
+  /**
+   * Writes a new token into the mount at `dir` and revokes the old one at once (a forced
+   * rotation: a client still sending the old token gets 401). Returns the new token.
+   */
+  rotateServiceAccountToken(dir: string): string;
+  /** Refuses `token` from now on. */
+  revokeToken(token: string): void;
   stop(): Promise<void>;
 }
 
@@ -94,7 +129,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     namespaceDeletionDelayMs: options.namespaceDeletionDelayMs ?? 500,
     serverAddress: () => `${host}:${port}`,
-    tokens: new Map<string, UserInfo>(),
+    tokens: new TokenTable(() => randomBytes(24).toString('base64url')),
     onAudit: options.onAudit,
   };
   installHooks(ctx);
@@ -108,22 +143,67 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   }
   if (options.apply) applyObjects(ctx, readManifests(options.apply));
 
-  let server: Server = createServer((req, res) => handle(ctx, req, res, options));
+  const serve = (requireToken: boolean) => (req: IncomingMessage, res: ServerResponse) =>
+    handle(ctx, req, res, options, requireToken);
+  let server: Server = createServer(serve(false));
   let port = await listen(server, host, options.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `http://${hostPort(host, port)}`;
   const kubeconfigText = kubeconfigFor(url);
+
+  const httpsHost = options.https?.host ?? host;
+  let certificates: ServingCertificates | undefined;
+  let secure: Server | undefined;
+  let https: HttpsListener | undefined;
+  const startHttps = async (httpsPort: number): Promise<number> => {
+    certificates ??= makeServingCertificates([httpsHost, ...(options.https?.altNames ?? [])]);
+    const { certPem: cert, keyPem: key } = certificates;
+    secure = createHttpsServer({ cert, key }, serve(true));
+    return listen(secure, httpsHost, httpsPort);
+  };
+  if (options.https) {
+    const httpsPort = await startHttps(options.https.port ?? 0);
+    https = {
+      url: `https://${hostPort(httpsHost, httpsPort)}`,
+      host: httpsHost,
+      port: httpsPort,
+      caPem: certificates!.caPem,
+    };
+  }
+  /** The token each mount directory holds now. */
+  const mounts = new Map<string, string>();
+  const needHttps = (): HttpsListener => {
+    if (!https)
+      throw new Error('ServiceAccount mounts need the HTTPS listener: start the server with `https`');
+    return https;
+  };
 
   const handle_: ApiServerHandle = {
     url,
     host,
     port,
     kubeconfigText,
+    https,
     writeKubeconfig: (file) => writeFileSync(file, kubeconfigText, { mode: 0o600 }),
     serviceAccountKubeconfig(namespace, name) {
-      const token = randomBytes(24).toString('base64url');
-      ctx.tokens.set(token, serviceAccountUser(namespace, name));
+      const token = ctx.tokens.issue(serviceAccountUser(namespace, name));
       return kubeconfigFor(url, { token });
     },
+    writeServiceAccountMount(dir, namespace, name) {
+      const { caPem } = needHttps();
+      const token = ctx.tokens.issue(serviceAccountUser(namespace, name));
+      writeServiceAccountMount(dir, { token, caPem, namespace });
+      mounts.set(dir, token);
+      return token;
+    },
+    rotateServiceAccountToken(dir) {
+      const old = mounts.get(dir);
+      if (old === undefined) throw new Error(`no ServiceAccount mount was written to ${dir}`);
+      const token = ctx.tokens.rotate(old);
+      replaceFile(join(dir, 'token'), token);
+      mounts.set(dir, token);
+      return token;
+    },
+    revokeToken: (token) => void ctx.tokens.revoke(token),
     applyObjects: (objects) => applyObjects(ctx, objects),
     deleteObject(apiVersion, kind, namespace, name) {
       const t = registry.byKind(apiVersion, kind);
@@ -138,14 +218,23 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const { downMs = 0, keepWatchHistory = false } = typeof how === 'number' ? { downMs: how } : how;
       store.hub.cutAll();
       await close(server);
+      if (secure) await close(secure);
       if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-      server = createServer((req, res) => handle(ctx, req, res, options));
+      server = createServer(serve(false));
       port = await listen(server, host, port);
+      if (https) await startHttps(https.port);
     },
-    stop: () => close(server),
+    async stop() {
+      await close(server);
+      if (secure) await close(secure);
+    },
   };
   return handle_;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

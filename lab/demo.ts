@@ -186,7 +186,9 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
     );
     step('controller (assigns IPs)');
     const controller = await t.startController();
-    step('speakers on node-1, node-2, node-3 (each in its namespace, API via 127.0.0.1:6443)');
+    step(
+      'speakers on node-1, node-2, node-3 (each in its namespace, API over HTTPS via 127.0.0.1:443 with a ServiceAccount token)',
+    );
     await abortable(
       Promise.all(t.nodes.map((n) => t.startSpeaker(n.name, o.speakerArgs ?? [], { timeoutMs: 40_000 }))),
       o.signal,

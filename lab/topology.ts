@@ -1,6 +1,8 @@
 /**
  * The DESIGN.md lab topology, built on {@link Lab}: a LAN bridge, a client, three nodes and a
- * BIRD router, the embedded API server reachable from every node namespace, the Kubernetes
+ * BIRD router, the embedded API server reachable from every node namespace (plain HTTP on
+ * 127.0.0.1:6443 for people and tests; HTTPS on 127.0.0.1:443 with its own CA for the programs,
+ * which run in-cluster with a ServiceAccount token mount each, as in a real install), the Kubernetes
  * objects a cluster would have (Nodes, speaker Pods, the membership Secret), an HTTP ingress
  * stand-in on every node, and helpers to run the controller and speakers and to break things.
  * Used by `metalbeacon lab`, the end-to-end tests and the failover benchmark.
@@ -17,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
 import type { KubeObject } from '../apiserver/types.ts';
+import { DEFAULT_NAMESPACE } from '../shared/api/names.ts';
+import { SERVICE_ACCOUNT_DIR_ENV } from '../shared/k8s/connection.ts';
 import { parseCidr } from '../shared/net/ip.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { ApiForwarder } from './api-forwarder.ts';
@@ -115,6 +119,12 @@ export interface TopologyNode extends LabNodeInfo {
   apiRelay: LabDaemon;
   /** The host half of the API path (unix socket). */
   forwarder: ApiForwarder;
+  /** The in-namespace half of the HTTPS path (socat on 127.0.0.1:443), the speaker's. */
+  apiTlsRelay: LabDaemon;
+  /** The host half of the HTTPS path. */
+  tlsForwarder: ApiForwarder;
+  /** The speaker's ServiceAccount mount (token, ca.crt, namespace), as the kubelet makes it. */
+  serviceAccountDir: string;
   /** The running speaker, if any. */
   speaker: LabDaemon | undefined;
 }
@@ -140,6 +150,8 @@ export interface Topology {
   readonly api: ApiServerHandle;
   /** kubeconfig for the host namespace (the API server's own address). */
   readonly kubeconfig: string;
+  /** The controller's ServiceAccount mount. */
+  readonly controllerServiceAccountDir: string;
   readonly nodes: readonly TopologyNode[];
   /** Short namespace names. */
   readonly client: 'client';
@@ -184,6 +196,11 @@ export interface Topology {
   /** Pulls the node's LAN cable (bridge port down). */
   cutLink(node: string): Promise<void>;
   restoreLink(node: string): Promise<void>;
+  /**
+   * Writes a new token into a ServiceAccount mount (a node's speaker, or 'controller') and
+   * revokes the old one at once, under the running program.
+   */
+  rotateToken(component: string): string;
   /** Cuts the node off the API server (every open connection too); the LAN stays up. */
   isolateFromApi(node: string): Promise<void>;
   reconnectApi(node: string): Promise<void>;
@@ -324,7 +341,9 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       dualStack: true,
       apply: [`${REPO}config/crd`],
       onRequest: options.onApiRequest,
+      https: {},
     });
+    const https = api.https!;
     const kubeconfig = `${runDir}/host.kubeconfig`;
     api.writeKubeconfig(kubeconfig);
     const nodeKubeconfigText = api.kubeconfigText.replace(api.url, 'http://127.0.0.1:6443');
@@ -336,13 +355,23 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         host: api.host,
         port: api.port,
       });
-      forwarders.push(forwarder);
+      const tlsForwarder = new ApiForwarder(`${runDir}/api-tls-${info.name}.sock`, {
+        host: https.host,
+        port: https.port,
+      });
+      forwarders.push(forwarder, tlsForwarder);
       await forwarder.listen();
-      const apiRelay = lab.spawn(info.name, [
-        'socat',
-        'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr',
-        `UNIX-CONNECT:${forwarder.socketPath}`,
-      ]);
+      await tlsForwarder.listen();
+      const relay = (port: number, to: ApiForwarder) =>
+        lab.spawn(info.name, [
+          'socat',
+          `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`,
+          `UNIX-CONNECT:${to.socketPath}`,
+        ]);
+      const apiRelay = relay(6443, forwarder);
+      const apiTlsRelay = relay(443, tlsForwarder);
+      const serviceAccountDir = `${runDir}/serviceaccount/speaker-${info.name}`;
+      api.writeServiceAccountMount(serviceAccountDir, DEFAULT_NAMESPACE, 'speaker');
       const ingress = lab.spawn(info.name, [process.execPath, INGRESS_SERVER, info.name, '80'], {
         logFile: logFile(`ingress-${info.name}`),
       });
@@ -357,24 +386,35 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         ingress,
         apiRelay,
         forwarder,
+        apiTlsRelay,
+        tlsForwarder,
+        serviceAccountDir,
         speaker: undefined,
       });
     }
     for (const node of nodes) {
       await waitForOutput(node.ingress, /listening/, 15_000);
-      await waitFor(
-        `socat on ${node.name}:6443`,
-        async () => {
-          const r = await lab.exec(node.name, ['ss', '-Hltn', 'sport = :6443'], { allowFailure: true });
-          return r.stdout.includes('127.0.0.1:6443') ? true : undefined;
-        },
-        { timeoutMs: 10_000, signal: untilExit(node.apiRelay, `socat on ${node.name}`) },
-      );
+      for (const [port, relay] of [
+        [6443, node.apiRelay],
+        [443, node.apiTlsRelay],
+      ] as const) {
+        await waitFor(
+          `socat on ${node.name}:${port}`,
+          async () => {
+            const r = await lab.exec(node.name, ['ss', '-Hltn', `sport = :${port}`], { allowFailure: true });
+            return r.stdout.includes(`127.0.0.1:${port}`) ? true : undefined;
+          },
+          { timeoutMs: 10_000, signal: untilExit(relay, `socat on ${node.name}:${port}`) },
+        );
+      }
     }
 
-    log('cluster objects: namespace, Nodes, speaker Pods, membership Secret');
+    log('cluster objects: namespace and RBAC, Nodes, speaker Pods, membership Secret');
+    const controllerServiceAccountDir = `${runDir}/serviceaccount/controller`;
+    api.writeServiceAccountMount(controllerServiceAccountDir, DEFAULT_NAMESPACE, 'controller');
     api.applyObjects([
-      ...readManifests([`${REPO}config/rbac/00-namespace.yaml`]),
+      // The install's RBAC: the programs' tokens get no more than in a real cluster.
+      ...readManifests([`${REPO}config/rbac`]),
       ...nodeInfos.map((n) => nodeObject(n, options.nodeLabels?.[n.name])),
       ...nodeInfos.map((n) => speakerPodObject(n)),
       membershipSecretObject(randomBytes(32)),
@@ -387,7 +427,18 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       const out = await birdc(['configure']);
       if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`BIRD configure: ${out}`);
     };
-    return makeTopology({ lab, api, runDir, kubeconfig, nodes, bird, birdc, startBird, configureRouter });
+    return makeTopology({
+      lab,
+      api,
+      runDir,
+      kubeconfig,
+      controllerServiceAccountDir,
+      nodes,
+      bird,
+      birdc,
+      startBird,
+      configureRouter,
+    });
   } catch (error) {
     for (const f of forwarders) await f.close();
     await api?.stop();
@@ -401,6 +452,7 @@ function makeTopology(parts: {
   api: ApiServerHandle;
   runDir: string;
   kubeconfig: string;
+  controllerServiceAccountDir: string;
   nodes: TopologyNode[];
   bird: LabDaemon;
   birdc: (args: readonly string[]) => Promise<string>;
@@ -413,6 +465,14 @@ function makeTopology(parts: {
   let bird = parts.bird;
   let stopped = false;
   const nodeInfos = (): LabNodeInfo[] => nodes.map(({ name, ipv4, ipv6 }) => ({ name, ipv4, ipv6 }));
+  /** A Pod's environment: the API's Service address and its ServiceAccount mount. */
+  const inCluster = (host: string, port: number, dir: string): NodeJS.ProcessEnv => ({
+    ...process.env,
+    KUBECONFIG: '',
+    KUBERNETES_SERVICE_HOST: host,
+    KUBERNETES_SERVICE_PORT: String(port),
+    [SERVICE_ACCOUNT_DIR_ENV]: dir,
+  });
 
   const getObject = async (path: string): Promise<KubeObject | undefined> => {
     const res = await fetch(`${api.url}${path}`);
@@ -433,6 +493,7 @@ function makeTopology(parts: {
     runDir: parts.runDir,
     api,
     kubeconfig: parts.kubeconfig,
+    controllerServiceAccountDir: parts.controllerServiceAccountDir,
     nodes,
     client: 'client',
     router: 'router',
@@ -492,8 +553,6 @@ function makeTopology(parts: {
         [
           process.execPath,
           METALBEACON_BIN,
-          '--kubeconfig',
-          parts.kubeconfig,
           '--log-format',
           'json',
           'controller',
@@ -501,7 +560,10 @@ function makeTopology(parts: {
           '127.0.0.1:0',
           ...extraArgs,
         ],
-        { logFile: `${parts.runDir}/logs/controller.log` },
+        {
+          logFile: `${parts.runDir}/logs/controller.log`,
+          env: inCluster(api.https!.host, api.https!.port, parts.controllerServiceAccountDir),
+        },
       );
       return controller;
     },
@@ -520,8 +582,6 @@ function makeTopology(parts: {
           process.execPath,
           ...(options.nodeArgs ?? []),
           METALBEACON_BIN,
-          '--kubeconfig',
-          node.kubeconfig,
           '--log-format',
           'json',
           'speaker',
@@ -529,7 +589,11 @@ function makeTopology(parts: {
           name,
           ...extraArgs,
         ],
-        { logFile: `${parts.runDir}/logs/speaker-${name}.log` },
+        {
+          logFile: `${parts.runDir}/logs/speaker-${name}.log`,
+          // Through the node's relay to the HTTPS listener, as a Pod reaches the kubernetes Service.
+          env: inCluster('127.0.0.1', 443, node.serviceAccountDir),
+        },
       );
       node.speaker = speaker;
       if (options.wait !== false)
@@ -549,8 +613,20 @@ function makeTopology(parts: {
     },
     cutLink: (name) => lab.cutLink(topology.node(name).link),
     restoreLink: (name) => lab.restoreLink(topology.node(name).link),
-    isolateFromApi: (name) => topology.node(name).forwarder.close(),
-    reconnectApi: (name) => topology.node(name).forwarder.listen(),
+    rotateToken: (component) =>
+      api.rotateServiceAccountToken(
+        component === 'controller'
+          ? parts.controllerServiceAccountDir
+          : topology.node(component).serviceAccountDir,
+      ),
+    async isolateFromApi(name) {
+      const node = topology.node(name);
+      await Promise.all([node.forwarder.close(), node.tlsForwarder.close()]);
+    },
+    async reconnectApi(name) {
+      const node = topology.node(name);
+      await Promise.all([node.forwarder.listen(), node.tlsForwarder.listen()]);
+    },
     async curlFrom(ns, url, options = {}) {
       const seconds = ((options.timeoutMs ?? 2_000) / 1000).toFixed(3);
       const r = await lab.exec(
@@ -606,7 +682,7 @@ function makeTopology(parts: {
       // The grace outlasts the speaker's default BGP shutdown drain (5 s).
       await Promise.all(nodes.map((n) => n.speaker?.kill('SIGTERM', 8_000)));
       await controller?.kill('SIGTERM', 5_000);
-      for (const n of nodes) await n.forwarder.close();
+      for (const n of nodes) await Promise.all([n.forwarder.close(), n.tlsForwarder.close()]);
       await api.stop();
       await lab.destroy();
     },

@@ -6,6 +6,8 @@ export interface ApiserverOptions {
   apply: string[];
   dualStack?: boolean;
   allowUnauthenticatedNetworkAccess?: boolean;
+  httpsListen?: string;
+  serviceAccount: string[];
 }
 
 /** `metalbeacon apiserver`: the embedded Kubernetes API server (apiserver/). */
@@ -29,6 +31,16 @@ export function apiserverCommand(): Command {
       [] as string[],
     )
     .option('--dual-stack', 'allocate dual-stack Service cluster IPs (IPv4 primary)')
+    .option(
+      '--https-listen <host:port>',
+      'also serve HTTPS here with a CA made at start; every request there needs a ServiceAccount token (--service-account)',
+    )
+    .option(
+      '--service-account <namespace/name=dir>',
+      "write the ServiceAccount's in-cluster mount (token, ca.crt, namespace) into dir; needs --https-listen (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .action(async (options: ApiserverOptions, command: Command) => {
       const { runApiserver } = await import('./run-apiserver.ts');
       await runApiserver(options, command);

@@ -30,7 +30,10 @@ export async function connectToCluster(
     client.close();
     if (!(error instanceof ApiUnreachableError)) throw error;
     throw new CliError(error.message, {
-      hint: 'check that the server is running and that --kubeconfig / KUBECONFIG points at the right cluster',
+      hint:
+        error.reason === 'unreachable'
+          ? 'check that the server is running and that --kubeconfig / KUBECONFIG points at the right cluster'
+          : 'check the CA and the token the connection uses (the kubeconfig, or the in-cluster mount: $METALBEACON_SERVICE_ACCOUNT_DIR or /var/run/secrets/kubernetes.io/serviceaccount)',
       cause: error,
     });
   }

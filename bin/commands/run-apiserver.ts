@@ -35,6 +35,17 @@ async function refuseNetworkExposure(host: string, listen: string): Promise<void
   );
 }
 
+/** `--service-account NAMESPACE/NAME=DIR`. */
+function serviceAccountOption(value: string): { namespace: string; name: string; dir: string } {
+  const match = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)=(.+)$/.exec(value);
+  if (!match) {
+    throw new CliError(`--service-account ${value}: expected NAMESPACE/NAME=DIR`, {
+      hint: 'e.g. --service-account metalbeacon-system/speaker=/tmp/speaker-sa',
+    });
+  }
+  return { namespace: match[1]!, name: match[2]!, dir: match[3]! };
+}
+
 /** Runs `metalbeacon apiserver` until SIGINT or SIGTERM (see apiserver.ts). */
 export async function runApiserver(options: ApiserverOptions, command: Command): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions & ApiserverOptions>();
@@ -48,6 +59,17 @@ export async function runApiserver(options: ApiserverOptions, command: Command):
     );
   } else {
     await refuseNetworkExposure(host!, options.listen);
+  }
+  const https = options.httpsListen
+    ? listenOption('--https-listen', options.httpsListen, { hostRequired: true })
+    : undefined;
+  if (https && !options.allowUnauthenticatedNetworkAccess)
+    await refuseNetworkExposure(https.host!, options.httpsListen!);
+  const accounts = options.serviceAccount.map(serviceAccountOption);
+  if (accounts.length > 0 && !https) {
+    throw new CliError('--service-account needs --https-listen', {
+      hint: "the mounts hold the HTTPS listener's CA: add --https-listen 127.0.0.1:6444",
+    });
   }
   let manifests: ReturnType<typeof readManifests>;
   try {
@@ -64,6 +86,7 @@ export async function runApiserver(options: ApiserverOptions, command: Command):
       host: host!,
       port,
       dualStack: options.dualStack ?? false,
+      ...(https ? { https: { host: https.host!, port: https.port } } : {}),
       onRequest: (method, path, status) => log.debug({ method, path, status }, 'request'),
     });
   } catch (error) {
@@ -96,6 +119,15 @@ export async function runApiserver(options: ApiserverOptions, command: Command):
     throw error;
   }
   if (options.writeKubeconfig) server.writeKubeconfig(options.writeKubeconfig);
+  for (const { namespace, name, dir } of accounts) {
+    server.writeServiceAccountMount(dir, namespace, name);
+    log.info(
+      { serviceAccount: `${namespace}/${name}`, dir },
+      `wrote the in-cluster mount of ${namespace}/${name} to ${dir}`,
+    );
+  }
+  if (server.https)
+    log.info({ url: server.https.url }, `serving HTTPS (ServiceAccount tokens only) on ${server.https.url}`);
   log.info(
     { url: server.url, kubeconfig: options.writeKubeconfig, dualStack: options.dualStack ?? false },
     `serving the Kubernetes API on ${server.url}`,

@@ -16,15 +16,42 @@ export class ApiError extends Error {
   readonly body: string;
   /** The server's own words: the Status object's message, else the start of the body. */
   readonly serverMessage: string;
-  constructor(method: string, path: string, code: number, body: string) {
+  constructor(method: string, path: string, code: number, body: string, detail?: string) {
     const serverMessage = statusMessage(body);
-    super(`${method} ${path.split('?')[0]}: HTTP ${code}: ${serverMessage}`);
+    super(`${method} ${path.split('?')[0]}: HTTP ${code}: ${serverMessage}${detail ? ` (${detail})` : ''}`);
     this.name = 'ApiError';
     this.code = code;
     this.body = body;
     this.serverMessage = serverMessage;
   }
 }
+
+/**
+ * The TLS handshake failed because the server's certificate is not one the client trusts:
+ * another CA signed it, it is expired, or it is not for the host connected to. `code` is
+ * OpenSSL's (or Node's) code for it.
+ */
+export class TlsTrustError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'TlsTrustError';
+    this.code = code;
+  }
+}
+
+/** Handshake failures that mean "this certificate is not trusted", with what to say about each. */
+const UNTRUSTED: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'is not signed by',
+  UNABLE_TO_GET_ISSUER_CERT: 'is not signed by',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'is not signed by',
+  CERT_SIGNATURE_FAILURE: 'is not signed by',
+  SELF_SIGNED_CERT_IN_CHAIN: 'is not signed by',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'is self-signed, not signed by',
+  CERT_HAS_EXPIRED: 'has expired; the trust anchor is',
+  CERT_NOT_YET_VALID: 'is not valid yet; the trust anchor is',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'is not for this host name or address (CA:',
+};
 
 /** The HTTP status of an ApiError; undefined for anything else (a network error, a bug). */
 export function apiStatus(error: unknown): number | undefined {
@@ -165,6 +192,25 @@ export class KubeClient {
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const url = new URL(path, this.connection.server);
+    const res = await this.#send(method, url, headers, payload, limits);
+    if (res.statusCode !== 401 || !this.connection.refreshCredentials) return res;
+    // The token may have been rotated and the old one revoked: if the one in hand now (this
+    // request's 401 or a concurrent one's made it re-read the file) is another, send once more.
+    this.connection.refreshCredentials();
+    const fresh = await this.connection.headers();
+    if (fresh.authorization === headers.authorization) return res;
+    res.resume();
+    return this.#send(method, url, { ...headers, ...fresh }, payload, limits);
+  }
+
+  #send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    payload: string | undefined,
+    limits: { deadline?: number; idleMs?: number; signal?: AbortSignal | undefined },
+  ): Promise<IncomingMessage> {
+    const { deadline, idleMs, signal } = limits;
     return new Promise((resolve, reject) => {
       let answer: IncomingMessage | undefined;
       const req = this.#request(url, { method, headers, agent: this.#agent }, (res) => {
@@ -188,9 +234,33 @@ export class KubeClient {
         req.once('close', () => signal.removeEventListener('abort', onAbort));
       }
       if (idleMs !== undefined) req.setTimeout(idleMs, fail(`silent for ${idleMs} ms`));
-      req.once('error', reject);
+      req.once('error', (error) => reject(this.#explainNetworkError(error)));
       req.end(payload);
     });
+  }
+
+  /** A TLS trust failure as a TlsTrustError naming the server and where the CA came from. */
+  #explainNetworkError(error: Error): Error {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const what = UNTRUSTED[code];
+    if (!what) return error;
+    const ca =
+      this.connection.sources?.ca ?? (this.connection.tls.ca ? 'the configured CA' : "the system's CAs");
+    const close = what.endsWith('(CA:') ? ')' : '';
+    return new TlsTrustError(
+      `TLS: the certificate of the API server at ${this.server} ${what} ${ca}${close} [${code}]`,
+      code,
+      error,
+    );
+  }
+
+  /** What a refusal means for the credentials this client sends. */
+  #explainStatus(code: number): string | undefined {
+    if (code !== 401) return undefined;
+    const token = this.connection.sources?.token;
+    return token
+      ? `the bearer token from ${token} is wrong, expired or revoked`
+      : 'no credentials, or credentials this server does not accept';
   }
 
   async #json<T>(
@@ -205,7 +275,7 @@ export class KubeClient {
     const res = await this.#open(method, path, payload, contentType, { deadline, signal: options.signal });
     const text = await readAll(res);
     const code = res.statusCode ?? 0;
-    if (code < 200 || code >= 300) throw new ApiError(method, path, code, text);
+    if (code < 200 || code >= 300) throw new ApiError(method, path, code, text, this.#explainStatus(code));
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -224,7 +294,7 @@ export class KubeClient {
     const idleMs = (query.timeoutSeconds + 30) * 1000;
     const res = await this.#open('GET', full, undefined, undefined, { idleMs, signal });
     const code = res.statusCode ?? 0;
-    if (code !== 200) throw new ApiError('GET', full, code, await readAll(res));
+    if (code !== 200) throw new ApiError('GET', full, code, await readAll(res), this.#explainStatus(code));
     res.setEncoding('utf8');
     let rest = '';
     await new Promise<void>((resolve, reject) => {

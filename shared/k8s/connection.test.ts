@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { connectionFromKubeconfig, delegatedAuth, inClusterConnection } from './connection.ts';
+import {
+  connectionFromKubeconfig,
+  delegatedAuth,
+  inClusterConnection,
+  readServiceAccountMount,
+} from './connection.ts';
 
 /** A kubeconfig with one context; `cluster` and `user` are merged into the defaults. */
 function kubeconfig(cluster: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
@@ -16,7 +21,7 @@ function kubeconfig(cluster: Record<string, unknown> = {}, user: Record<string, 
 function files(map: Record<string, string>) {
   return (path: string) => {
     const text = map[path];
-    if (text === undefined) throw new Error(`ENOENT: ${path}`);
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
     return Buffer.from(text);
   };
 }
@@ -83,9 +88,42 @@ describe('connectionFromKubeconfig', () => {
   });
 });
 
+const PEM = '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n';
+
+describe('readServiceAccountMount', () => {
+  it('reads token, ca.crt and namespace as the kubelet writes them', () => {
+    const mount = readServiceAccountMount(
+      '/sa',
+      files({ '/sa/token': 'abc\n', '/sa/ca.crt': PEM, '/sa/namespace': 'metalbeacon-system' }),
+    );
+    assert.deepEqual(mount, {
+      dir: '/sa',
+      token: 'abc',
+      ca: Buffer.from(PEM),
+      namespace: 'metalbeacon-system',
+    });
+    assert.equal(
+      readServiceAccountMount('/sa', files({ '/sa/token': 'abc', '/sa/ca.crt': PEM })).namespace,
+      undefined,
+    );
+  });
+
+  it('names the file that is missing or wrong', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ '/sa/ca.crt': PEM }, /service account mount \/sa: cannot read token: ENOENT/],
+      [{ '/sa/token': 'abc' }, /service account mount \/sa: cannot read ca.crt: ENOENT/],
+      [{ '/sa/token': ' \n', '/sa/ca.crt': PEM }, /service account mount \/sa: token is empty/],
+      [{ '/sa/token': 'a b', '/sa/ca.crt': PEM }, /token holds white space inside/],
+      [{ '/sa/token': 'abc', '/sa/ca.crt': 'not a certificate' }, /ca.crt holds no PEM certificate/],
+    ];
+    for (const [fs, message] of cases)
+      assert.throws(() => readServiceAccountMount('/sa', files(fs)), { message });
+  });
+});
+
 describe('inClusterConnection', () => {
   it('uses the Service address, the mounted CA and re-reads a rotated token after a minute', async () => {
-    const fs: Record<string, string> = { '/sa/token': 'one', '/sa/ca.crt': 'CA' };
+    const fs: Record<string, string> = { '/sa/token': 'one', '/sa/ca.crt': PEM };
     let now = 0;
     const c = inClusterConnection(
       { KUBERNETES_SERVICE_HOST: '2001:db8::1', KUBERNETES_SERVICE_PORT: '443' },
@@ -94,16 +132,53 @@ describe('inClusterConnection', () => {
       '/sa',
     );
     assert.equal(c.server.href, 'https://[2001:db8::1]/');
-    assert.equal(c.tls.ca?.toString(), 'CA');
+    assert.equal(c.tls.ca?.toString(), PEM);
+    assert.deepEqual(c.sources, { ca: '/sa/ca.crt', token: '/sa/token' });
     fs['/sa/token'] = 'two';
     assert.deepEqual(await c.headers(), { authorization: 'Bearer one' });
     now = 60_000;
     assert.deepEqual(await c.headers(), { authorization: 'Bearer two' });
   });
 
-  it('refuses to run without the Service environment', () => {
+  it('re-reads the token at once when asked (after a 401), saying whether it changed', async () => {
+    const fs: Record<string, string> = { '/sa/token': 'one', '/sa/ca.crt': PEM };
+    const c = inClusterConnection({ KUBERNETES_SERVICE_HOST: '192.0.2.1' }, files(fs), () => 0, '/sa');
+    assert.equal(c.refreshCredentials?.(), false);
+    fs['/sa/token'] = 'two\n';
+    assert.equal(c.refreshCredentials?.(), true);
+    assert.deepEqual(await c.headers(), { authorization: 'Bearer two' });
+    // A token file caught mid-rotation (empty or gone) keeps the token in hand.
+    fs['/sa/token'] = '';
+    assert.equal(c.refreshCredentials?.(), false);
+    delete fs['/sa/token'];
+    assert.equal(c.refreshCredentials?.(), false);
+    assert.deepEqual(await c.headers(), { authorization: 'Bearer two' });
+  });
+
+  it('takes the mount directory from METALBEACON_SERVICE_ACCOUNT_DIR', () => {
+    const c = inClusterConnection(
+      {
+        KUBERNETES_SERVICE_HOST: '192.0.2.1',
+        KUBERNETES_SERVICE_PORT: '6443',
+        METALBEACON_SERVICE_ACCOUNT_DIR: '/elsewhere',
+      },
+      files({ '/elsewhere/token': 't', '/elsewhere/ca.crt': PEM }),
+    );
+    assert.equal(c.server.href, 'https://192.0.2.1:6443/');
+    assert.equal(c.sources?.token, '/elsewhere/token');
+  });
+
+  it('refuses to run without the Service environment or with a bad port', () => {
     assert.throws(() => inClusterConnection({}, files({})), {
       message: /KUBERNETES_SERVICE_HOST is not set/,
     });
+    assert.throws(
+      () =>
+        inClusterConnection(
+          { KUBERNETES_SERVICE_HOST: '192.0.2.1', KUBERNETES_SERVICE_PORT: '99999' },
+          files({}),
+        ),
+      { message: /KUBERNETES_SERVICE_PORT 99999 is not a port number/ },
+    );
   });
 });

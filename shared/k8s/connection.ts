@@ -16,6 +16,14 @@ export interface Connection {
     readonly rejectUnauthorized: boolean;
   };
   headers(): Promise<Record<string, string>>;
+  /**
+   * Re-reads the credentials now (after a 401: the token file may hold a rotated token);
+   * true when they changed. The client sends a refused request once more when `headers()`
+   * then differ from the ones it was refused with.
+   */
+  refreshCredentials?(): boolean;
+  /** Where the CA and the token came from, for error messages (file paths or 'kubeconfig'). */
+  readonly sources?: { readonly ca?: string; readonly token?: string };
 }
 
 /** The parts of a kubeconfig file we read (field names as kubectl writes them). */
@@ -112,6 +120,10 @@ export function connectionFromKubeconfig(doc: unknown, read: ReadFile): Connecti
           : undefined,
       basic,
     ),
+    sources: {
+      ca: `the certificate-authority of ${clusterWhere}`,
+      token: tokenFile !== undefined ? tokenFile : `the token of ${userWhere}`,
+    },
   };
 }
 
@@ -123,32 +135,90 @@ export function delegatedAuth(doc: unknown): boolean {
   return DELEGATED_AUTH_FIELDS.some((field) => user?.[field] !== undefined);
 }
 
-const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Where the kubelet mounts a Pod's ServiceAccount (token, ca.crt, namespace). */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Environment variable naming another mount directory (tests, a mount moved elsewhere). */
+export const SERVICE_ACCOUNT_DIR_ENV = 'METALBEACON_SERVICE_ACCOUNT_DIR';
+/** As client-go and client-node: a token file is re-read at most once a minute, and after a 401. */
 const TOKEN_REREAD_MS = 60_000;
 
-/** The in-cluster connection: the Service's address from the environment, the mounted token and CA. */
+/** A ServiceAccount mount as read from its directory. */
+export interface ServiceAccountMount {
+  readonly dir: string;
+  readonly token: string;
+  readonly ca: Buffer;
+  /** The Pod's namespace (the `namespace` file), when the mount has one. */
+  readonly namespace: string | undefined;
+}
+
+/** Reads a mount; throws an Error naming the file that is missing or wrong. */
+export function readServiceAccountMount(dir: string, read: ReadFile = readFileSync): ServiceAccountMount {
+  const file = (name: string, optional = false): Buffer | undefined => {
+    try {
+      return read(join(dir, name));
+    } catch (error) {
+      if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`service account mount ${dir}: cannot read ${name}: ${(error as Error).message}`);
+    }
+  };
+  const token = readToken(dir, file('token')!);
+  const ca = file('ca.crt')!;
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`service account mount ${dir}: ca.crt holds no PEM certificate`);
+  const namespace = file('namespace', true)?.toString().trim() || undefined;
+  return { dir, token, ca, namespace };
+}
+
+function readToken(dir: string, bytes: Buffer): string {
+  const token = bytes.toString().trim();
+  if (!token) throw new Error(`service account mount ${dir}: token is empty`);
+  if (/\s/.test(token)) throw new Error(`service account mount ${dir}: token holds white space inside`);
+  return token;
+}
+
+/**
+ * The in-cluster connection: the Service's address from the environment, the mounted token
+ * and CA (in `dir`, else $METALBEACON_SERVICE_ACCOUNT_DIR, else the kubelet's path). The token
+ * is re-read once a minute and when the server refuses it, so a rotated token is taken up
+ * even when the old one was revoked at once.
+ */
 export function inClusterConnection(
   env: NodeJS.ProcessEnv,
   read: ReadFile = readFileSync,
   now: () => number = Date.now,
-  dir = SERVICE_ACCOUNT,
+  dir = env[SERVICE_ACCOUNT_DIR_ENV] || SERVICE_ACCOUNT_DIR,
 ): Connection {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set');
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
+    throw new Error(`KUBERNETES_SERVICE_PORT ${port} is not a port number`);
+  const mount = readServiceAccountMount(dir, read);
   const tokenPath = join(dir, 'token');
-  let token = read(tokenPath).toString().trim();
+  let token = mount.token;
   let readAt = now();
+  const reread = (): boolean => {
+    readAt = now();
+    let next: string;
+    try {
+      next = readToken(dir, read(tokenPath));
+    } catch {
+      // Mid-rotation or gone: keep the token we have; the next refusal or minute tries again.
+      return false;
+    }
+    const changed = next !== token;
+    token = next;
+    return changed;
+  };
   return {
     server: new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`),
-    tls: { ca: read(join(dir, 'ca.crt')), rejectUnauthorized: true },
+    tls: { ca: mount.ca, rejectUnauthorized: true },
     headers: bearer(() => {
-      if (now() - readAt >= TOKEN_REREAD_MS) {
-        token = read(tokenPath).toString().trim();
-        readAt = now();
-      }
+      if (now() - readAt >= TOKEN_REREAD_MS) reread();
       return token;
     }),
+    refreshCredentials: reread,
+    sources: { ca: join(dir, 'ca.crt'), token: tokenPath },
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { listNamespaces } from '../../lab/netns.ts';
 import { isSameProcess } from '../../lab/state.ts';
@@ -158,6 +158,33 @@ describe('lab topology', () => {
     assert.match(other.stdout, /gitVersion/, 'other nodes keep the API');
     await topo.reconnectApi('node-1');
     assert.equal((await get()).code, 0, 'reconnected');
+    // The programs' path: HTTPS on 127.0.0.1:443 with the server's CA and the speaker's token.
+    const dir = topo.node('node-1').serviceAccountDir;
+    const token = readFileSync(`${dir}/token`, 'utf8');
+    const tls = (headers: string[]) =>
+      topo.lab.exec(
+        'node-1',
+        [
+          'curl',
+          '-s',
+          '--max-time',
+          '2',
+          '--cacert',
+          `${dir}/ca.crt`,
+          ...headers,
+          '-w',
+          '\n%{http_code}',
+          'https://127.0.0.1/version',
+        ],
+        { allowFailure: true },
+      );
+    const withToken = await tls(['-H', `Authorization: Bearer ${token}`]);
+    assert.equal(withToken.code, 0, withToken.stderr);
+    assert.match(withToken.stdout, /gitVersion[\s\S]*\n200$/);
+    assert.match((await tls([])).stdout, /\n401$/, 'no token: 401');
+    await topo.isolateFromApi('node-1');
+    assert.notEqual((await tls(['-H', `Authorization: Bearer ${token}`])).code, 0, 'HTTPS cut off too');
+    await topo.reconnectApi('node-1');
     // kubectl inside the namespace with the node's kubeconfig, as a person exploring would.
     const kubectl = await topo.lab.exec(
       'node-3',
@@ -219,10 +246,12 @@ function within(ip: string, cidr: string): boolean {
 describe('lab topology cleanup', () => {
   it('stop leaves no namespace, no process, no socket or file', async () => {
     const topo = await startTopology({ prefix: 'labclean', nodes: 2 });
-    const pids = [topo.bird, ...topo.nodes.flatMap((n) => [n.ingress, n.apiRelay])].map((d) => ({
-      pid: d.pid,
-      startTime: d.startTime,
-    }));
+    const pids = [topo.bird, ...topo.nodes.flatMap((n) => [n.ingress, n.apiRelay, n.apiTlsRelay])].map(
+      (d) => ({
+        pid: d.pid,
+        startTime: d.startTime,
+      }),
+    );
     assert.ok(pids.every(isSameProcess), 'daemons run');
     assert.ok(existsSync(`${topo.runDir}/state.json`));
     assert.equal((await listNamespaces('labclean')).length, 5);
