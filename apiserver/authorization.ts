@@ -37,9 +37,17 @@ export function authenticate(
     return undefined;
   }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const review = match ? ctx.tokens.review(match[1]!) : undefined;
-  if (!review?.authenticated) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-  return review.user;
+  if (!match)
+    throw new ApiError(401, 'Unauthorized', 'Unauthorized: the Authorization header is not "Bearer TOKEN"');
+  const review = ctx.tokens.review(match[1]!);
+  if (review.authenticated) return review.user;
+  throw new ApiError(
+    401,
+    'Unauthorized',
+    review.reason === 'revoked'
+      ? 'Unauthorized: the bearer token was revoked'
+      : 'Unauthorized: the bearer token is not one this server issued',
+  );
 }
 
 function stored<T>(ctx: Context, resource: string): T[] {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { IpFamily } from '../shared/net/ip.ts';
 import type { AuditEntry } from './authorization.ts';
@@ -12,6 +12,7 @@ import type { Context } from './context.ts';
 import { AllocationIndex, defaultServiceNetwork } from './defaulting.ts';
 import { badRequest } from './errors.ts';
 import { handle } from './http.ts';
+import { type HttpsFront, type HttpsRefusals, httpsFront } from './https-front.ts';
 import { applyObjects, installHooks, OwnerIndex } from './lifecycle.ts';
 import { readManifests } from './manifests.ts';
 import { serviceAccountUser } from './rbac.ts';
@@ -57,7 +58,13 @@ export interface ApiServerOptions {
    * `altNames`. There every request needs a bearer token this server issued
    * (`writeServiceAccountMount`), and RBAC decides for its ServiceAccount.
    */
-  https?: { host?: string; port?: number; altNames?: readonly string[] };
+  https?: {
+    host?: string;
+    port?: number;
+    altNames?: readonly string[];
+    /** A connection that has not sent its opening in this time is closed (default 120 s). */
+    handshakeTimeoutMs?: number;
+  };
 }
 
 /** The HTTPS listener of a server started with `https`. */
@@ -67,6 +74,8 @@ export interface HttpsListener {
   port: number;
   /** The server's CA (PEM): the `ca.crt` of the ServiceAccount mounts. */
   caPem: string;
+  /** Connections refused before a request reached the API, by why (live counts). */
+  refusals: Readonly<HttpsRefusals>;
 }
 
 /** A running server and the fault hooks tests use. */
@@ -152,13 +161,15 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   const httpsHost = options.https?.host ?? host;
   let certificates: ServingCertificates | undefined;
-  let secure: Server | undefined;
+  let secure: HttpsFront | undefined;
   let https: HttpsListener | undefined;
+  const refusals: HttpsRefusals = { plainHttp: 0, notTls: 0, handshake: 0, silent: 0, badRequest: 0 };
   const startHttps = async (httpsPort: number): Promise<number> => {
     certificates ??= makeServingCertificates([httpsHost, ...(options.https?.altNames ?? [])]);
     const { certPem: cert, keyPem: key } = certificates;
-    secure = createHttpsServer({ cert, key }, serve(true));
-    return listen(secure, httpsHost, httpsPort);
+    const handshakeTimeout = options.https?.handshakeTimeoutMs;
+    secure = httpsFront(createHttpsServer({ cert, key }, serve(true)), refusals, handshakeTimeout);
+    return listen(secure.listener, httpsHost, httpsPort);
   };
   if (options.https) {
     const httpsPort = await startHttps(options.https.port ?? 0);
@@ -167,6 +178,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       host: httpsHost,
       port: httpsPort,
       caPem: certificates!.caPem,
+      refusals,
     };
   }
   /** The token each mount directory holds now. */
@@ -218,7 +230,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const { downMs = 0, keepWatchHistory = false } = typeof how === 'number' ? { downMs: how } : how;
       store.hub.cutAll();
       await close(server);
-      if (secure) await close(secure);
+      await secure?.close();
       if (!keepWatchHistory) store.hub.compact(store.resourceVersion);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       server = createServer(serve(false));
@@ -227,7 +239,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     async stop() {
       await close(server);
-      if (secure) await close(secure);
+      await secure?.close();
     },
   };
   return handle_;
@@ -237,7 +249,7 @@ function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
+function listen(server: Server | NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -180,7 +180,7 @@ export class KubeClient {
     contentType: string | undefined,
     limits: { deadline?: number; idleMs?: number; signal?: AbortSignal | undefined },
   ): Promise<IncomingMessage> {
-    const { deadline, idleMs, signal } = limits;
+    const { deadline, signal } = limits;
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(await this.connection.headers()),

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeServingCertificates } from '../../apiserver/certificates.ts';
 import { readManifests } from '../../apiserver/manifests.ts';
@@ -142,11 +144,122 @@ describe('KubeClient over the in-cluster connection', () => {
     withMountClient('revoked', async (client, dir) => {
       await ensureApiServerReachable(client);
       server.revokeToken((await client.connection.headers()).authorization!.slice('Bearer '.length));
-      const expected = `refused by the Kubernetes API server at ${server.https!.url}: GET /version: HTTP 401: Unauthorized (the bearer token from ${dir}/token is wrong, expired or revoked)`;
-      await assert.rejects(ensureApiServerReachable(client), { message: expected });
+      const expected = (why: string) =>
+        `refused by the Kubernetes API server at ${server.https!.url}: GET /version: HTTP 401: Unauthorized: ${why} (the bearer token from ${dir}/token is wrong, expired or revoked)`;
+      await assert.rejects(ensureApiServerReachable(client), {
+        message: expected('the bearer token was revoked'),
+      });
       writeFileSync(join(dir, 'token'), 'forged');
-      await assert.rejects(ensureApiServerReachable(client), { message: expected });
+      await assert.rejects(ensureApiServerReachable(client), {
+        message: expected('the bearer token is not one this server issued'),
+      });
     }));
+});
+
+/** Sends `bytes` on a fresh TCP (or TLS, trusting the server's CA) connection; everything answered until it closed. */
+function exchange(port: number, bytes: string | Buffer, how: { tls?: boolean } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const received: Buffer[] = [];
+    const socket = how.tls
+      ? tlsConnect({ host: '127.0.0.1', port, ca: server.https!.caPem }, () => socket.write(bytes))
+      : connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(received)));
+  });
+}
+
+describe('the HTTPS listener and what is not a TLS client with a token', () => {
+  const version = async () => {
+    const client = new KubeClient(inClusterConnection(podEnv(mount('still-serving', 'speaker'))));
+    try {
+      return await ensureApiServerReachable(client);
+    } finally {
+      client.close();
+    }
+  };
+  const refusals = () => ({ ...server.https!.refusals });
+
+  it('answers plain HTTP with a 400 that says so, and goes on serving', async () => {
+    const before = refusals();
+    const answer = await exchange(server.https!.port, 'GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer.toString(), /^HTTP\/1\.0 400 Bad Request\r\n/);
+    assert.match(answer.toString(), /\r\n\r\nClient sent an HTTP request to an HTTPS server\.\n$/);
+    const viaFetch = await fetch(`http://127.0.0.1:${server.https!.port}/api`);
+    assert.equal(viaFetch.status, 400);
+    assert.deepEqual(refusals(), { ...before, plainHttp: before.plainHttp + 2 });
+    assert.match(await version(), /^v1\./);
+  });
+
+  it('answers bytes that are neither TLS nor HTTP with a fatal TLS alert, and a bad handshake is counted', async () => {
+    const before = refusals();
+    const alert = await exchange(
+      server.https!.port,
+      Buffer.from('\x00\x01garbage\xff\xfe\r\n\r\n', 'latin1'),
+    );
+    // A TLS alert record: fatal, unexpected_message.
+    assert.deepEqual([...alert], [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a]);
+    // A handshake record whose body is garbage goes to TLS, which refuses it.
+    const handshake = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x20]), Buffer.alloc(32, 0xee)]);
+    await exchange(server.https!.port, handshake);
+    assert.deepEqual(refusals(), { ...before, notTls: before.notTls + 1, handshake: before.handshake + 1 });
+    assert.match(await version(), /^v1\./);
+  });
+
+  it('answers garbage inside TLS with 400 and an oversized header with 431, and goes on serving', async () => {
+    const before = refusals();
+    const garbage = await exchange(server.https!.port, Buffer.from('\x00\x01garbage\r\n\r\n', 'latin1'), {
+      tls: true,
+    });
+    assert.match(
+      garbage.toString(),
+      /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nmalformed HTTP request \(HPE_/,
+    );
+    const token = readFileSync(join(mount('big-header', 'speaker'), 'token'), 'utf8');
+    const big = await exchange(
+      server.https!.port,
+      `GET /version HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+      { tls: true },
+    );
+    assert.match(big.toString(), /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(big.toString(), /\r\n\r\nthe request header is too large\n$/);
+    assert.equal(server.https!.refusals.badRequest, before.badRequest + 2);
+    assert.match(await version(), /^v1\./);
+  });
+
+  it('refuses an absent, malformed, unknown or revoked token with a 401 saying which', async () => {
+    const dir = mount('revoked-raw', 'speaker');
+    const token = readFileSync(join(dir, 'token'), 'utf8');
+    server.rotateServiceAccountToken(dir);
+    const cases: [string | undefined, string][] = [
+      [undefined, 'Unauthorized: no bearer token'],
+      ['Basic YWRtaW46YWRtaW4=', 'Unauthorized: the Authorization header is not "Bearer TOKEN"'],
+      ['Bearer forged', 'Unauthorized: the bearer token is not one this server issued'],
+      [`Bearer ${token}`, 'Unauthorized: the bearer token was revoked'],
+    ];
+    for (const [authorization, message] of cases) {
+      const answer = await exchange(
+        server.https!.port,
+        `GET /api/v1/namespaces/${NS}/pods HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`,
+        { tls: true },
+      );
+      const [head, body] = answer.toString().split('\r\n\r\n') as [string, string];
+      assert.match(head, /^HTTP\/1\.1 401 /, String(authorization));
+      assert.equal((JSON.parse(body) as { message: string }).message, message);
+    }
+    assert.match(await version(), /^v1\./);
+  });
+
+  it('closes a connection that sends nothing within the handshake timeout, and counts it', async () => {
+    const quick = await startApiServer({ https: { handshakeTimeoutMs: 100 } });
+    try {
+      const socket = connect(quick.https!.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('close', resolve));
+      assert.equal(quick.https!.refusals.silent, 1);
+    } finally {
+      await quick.stop();
+    }
+  });
 });
 
 /** Runs a program of the install in the foreground and returns its exit code and stderr. */
