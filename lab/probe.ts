@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnJsonLines } from './json-lines-child.ts';
 
 /** One finished request of the probe (times in epoch milliseconds). */
 export interface ProbeRecord {
@@ -124,61 +124,23 @@ const CHILD = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
  * child is running. Always `stop()` it (also on failure).
  */
 export async function startProbe(options: ProbeOptions): Promise<Probe> {
-  const child: ChildProcess = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      options.namespace,
-      process.execPath,
-      CHILD,
-      options.url,
-      String(options.intervalMs ?? 20),
-      String(options.timeoutMs ?? 500),
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
   const records: ProbeRecord[] = [];
-  let stderr = '';
-  let partial = '';
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => {
-    ready = resolve;
-  });
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line === '') continue;
-      const parsed = JSON.parse(line) as ProbeRecord | { ready: true };
-      if ('ready' in parsed) ready();
-      else records.push(parsed);
-    }
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    if (stderr.length < 100_000) stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => resolve(code));
-    child.on('error', (error) => {
-      stderr += `spawn error: ${error.message}\n`;
-      resolve(-1);
-    });
-  });
+  let ready = false;
+  const child = spawnJsonLines(
+    options.namespace,
+    [CHILD, options.url, String(options.intervalMs ?? 20), String(options.timeoutMs ?? 500)],
+    (line) => {
+      if ('ready' in line) ready = true;
+      else records.push(line as unknown as ProbeRecord);
+    },
+  );
   const stop = async (): Promise<ProbeRecord[]> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await child.stop();
     return [...records].sort((a, b) => a.seq - b.seq);
   };
-  const started = await Promise.race([readyPromise.then(() => true), exited.then(() => false)]);
-  if (!started) throw new Error(`probe: client process in ${options.namespace} exited at start: ${stderr}`);
+  const started = await child.until(() => ready);
+  if (!started)
+    throw new Error(`probe: client process in ${options.namespace} exited at start: ${child.stderr()}`);
   return {
     records: () => [...records],
     report: (from) => analyzeProbe(records, { from }),
@@ -191,7 +153,7 @@ export async function startProbe(options: ProbeOptions): Promise<Probe> {
           if (!r.ok) firstOfRun = i + 1;
         });
         if (recent.length - firstOfRun >= count) return recent.slice(firstOfRun);
-        if (child.exitCode !== null) throw new Error(`probe: client process exited: ${stderr}`);
+        if (!child.running()) throw new Error(`probe: client process exited: ${child.stderr()}`);
         if (Date.now() > deadline) {
           const last = recent.slice(-3).map((r) => r.error ?? r.body ?? r.status);
           throw new Error(
@@ -202,6 +164,6 @@ export async function startProbe(options: ProbeOptions): Promise<Probe> {
       }
     },
     stop,
-    stderr: () => stderr,
+    stderr: () => child.stderr(),
   };
 }

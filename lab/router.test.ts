@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBirdRoutes, parseKernelRoutes, routerBirdConfig, sameBirdInstant } from './router.ts';
+import {
+  parseBirdRoutes,
+  parseKernelRoutes,
+  parseRouteMonitorLine,
+  routerBirdConfig,
+  sameBirdInstant,
+} from './router.ts';
 
 // Output captured from BIRD 2.0.12 (`birdc show route` in the lab router) with three nodes
 // announcing one IPv4 and one IPv6 Service IP.
@@ -60,7 +66,7 @@ describe('lab router', () => {
     assert.deepEqual(parseKernelRoutes('', 'IPv4'), []);
   });
 
-  it('configures eBGP per node with both families, explicit import and ECMP kernel export', () => {
+  it('configures eBGP per node with both families, a GRACEFUL_SHUTDOWN import policy and ECMP kernel export', () => {
     const conf = routerBirdConfig({
       routerId: '192.0.2.1',
       localAddress: '192.0.2.1',
@@ -74,10 +80,54 @@ describe('lab router', () => {
     });
     assert.equal(conf.match(/protocol bgp node_\d \{/g)?.length, 2);
     assert.match(conf, /neighbor 192\.0\.2\.12 as 64512;/);
-    assert.equal(conf.match(/ipv4 \{ import all; export none; \};/g)?.length, 2);
-    assert.equal(conf.match(/ipv6 \{ import all; export none; \};/g)?.length, 2);
+    assert.equal(conf.match(/ipv4 \{ import filter gshut; export none; \};/g)?.length, 2);
+    assert.equal(conf.match(/ipv6 \{ import filter gshut; export none; \};/g)?.length, 2);
+    // RFC 8326 §4: GRACEFUL_SHUTDOWN routes lose to the others, so a draining node leaves ECMP.
+    assert.match(conf, /filter gshut \{ if \(65535, 0\) ~ bgp_community then bgp_local_pref = 0; accept; \}/);
     assert.equal(conf.match(/merge paths on/g)?.length, 2);
     assert.match(conf, /hold time 9;/);
+  });
+  it('parses kernel route changes from ip -ts -o monitor route', () => {
+    // Lines as ip 6.x prints them with -o (one message per line, its newlines as "\\").
+    const at = Date.parse('2026-12-07T01:27:27.991Z') + 0.672;
+    assert.deepEqual(
+      parseRouteMonitorLine(
+        '[2026-12-07T01:27:27.991672] 198.51.100.64 proto bird metric 32 \\\tnexthop via 192.0.2.13 dev eth0 weight 1 \\\tnexthop via 192.0.2.12 dev eth0 weight 1 ',
+        'IPv4',
+      ),
+      { atMs: at, prefix: '198.51.100.64/32', nextHops: ['192.0.2.12', '192.0.2.13'] },
+    );
+    assert.deepEqual(
+      parseRouteMonitorLine(
+        '[2026-12-07T01:27:27.991672] 198.51.100.64 via 192.0.2.11 dev eth0 proto bird metric 32 ',
+        'IPv4',
+      ),
+      { atMs: at, prefix: '198.51.100.64/32', nextHops: ['192.0.2.11'] },
+    );
+    assert.deepEqual(
+      parseRouteMonitorLine(
+        '[2026-12-07T01:27:27.991672] Deleted 198.51.100.64 via 192.0.2.11 dev eth0 proto bird metric 32 ',
+        'IPv4',
+      ),
+      { atMs: at, prefix: '198.51.100.64/32', nextHops: [] },
+    );
+    assert.deepEqual(
+      parseRouteMonitorLine(
+        '[2026-12-07T01:27:27.991672] 2001:db8:100::40 proto bird metric 32 pref medium \\\tnexthop via 2001:db8:0:1::11 dev eth0 weight 1 ',
+        'IPv6',
+      )?.nextHops,
+      ['2001:db8:0:1::11'],
+    );
+    // Not a route of ours, or not a route line at all.
+    assert.equal(
+      parseRouteMonitorLine(
+        '[2026-12-07T01:27:27.991672] local 192.0.2.1 dev eth0 table local proto kernel',
+        'IPv4',
+      ),
+      undefined,
+    );
+    assert.equal(parseRouteMonitorLine('198.51.100.64 via 192.0.2.11 dev eth0', 'IPv4'), undefined);
+    assert.equal(parseRouteMonitorLine('', 'IPv4'), undefined);
   });
 });
 

@@ -2,9 +2,19 @@
  * The lab router: BIRD 2 in the router namespace, one eBGP session per node (IPv4 and IPv6
  * routes over the node's IPv4 session, as the speaker sends them), every BGP route imported,
  * and equal paths merged into one ECMP route in the router's kernel table (`merge paths`), so
- * traffic from the far side spreads across the announcing nodes. Pure config text and
- * `birdc` output parsing; the topology runs the daemon.
+ * traffic from the far side spreads across the announcing nodes. Routes carrying the
+ * GRACEFUL_SHUTDOWN community get LOCAL_PREF 0 (RFC 8326 §4, the policy operators configure),
+ * so a draining node leaves the ECMP route while its session is still up. Pure config text
+ * and `birdc` / `ip monitor` output parsing; the topology runs the daemon.
  */
+
+/**
+ * BIRD filter `gshut`: RFC 8326 §4 receiver policy. Routes tagged GRACEFUL_SHUTDOWN get
+ * LOCAL_PREF 0 and so lose to every other path: traffic leaves a draining peer before its
+ * session closes.
+ */
+export const GRACEFUL_SHUTDOWN_FILTER =
+  'filter gshut { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }';
 
 /** One node the router peers with. */
 export interface RouterNeighbor {
@@ -34,6 +44,7 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
     `router id ${o.routerId};`,
     'log stderr all;',
     'protocol device { scan time 2; }',
+    GRACEFUL_SHUTDOWN_FILTER,
     // ECMP: the best routes of equal preference from several nodes become one multipath route.
     'protocol kernel kernel4 { ipv4 { import none; export all; }; merge paths on limit 16; }',
     'protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths on limit 16; }',
@@ -50,8 +61,8 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
       ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
       ...(o.bfd ? ['  bfd on;'] : []),
       // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
-      '  ipv4 { import all; export none; };',
-      '  ipv6 { import all; export none; };',
+      '  ipv4 { import filter gshut; export none; };',
+      '  ipv6 { import filter gshut; export none; };',
       '}',
     );
   }
@@ -206,4 +217,34 @@ export function parseKernelRoutes(json: string, family: 'IPv4' | 'IPv6'): Kernel
         : [];
     return { prefix, nextHops: hops };
   });
+}
+
+/** One change of a kernel route, as `ip -ts -o monitor route` prints it. */
+export interface KernelRouteEvent {
+  /** When `ip` printed it: epoch ms (the line's timestamp read as UTC; run `ip` with TZ=UTC). */
+  atMs: number;
+  prefix: string;
+  /** Next hops after the change, sorted; empty when the route was deleted. */
+  nextHops: string[];
+}
+
+/**
+ * Parses one line of `ip -ts -o monitor route`, e.g.
+ * `[2026-12-07T01:27:27.991672] 198.51.100.64 proto bird metric 32 \ nexthop via 192.0.2.12 dev eth0 ...`
+ * or `[...] Deleted 198.51.100.64 via 192.0.2.12 dev eth0 proto bird metric 32`. Undefined for
+ * lines that are no route (or have no timestamp).
+ */
+export function parseRouteMonitorLine(line: string, family: 'IPv4' | 'IPv6'): KernelRouteEvent | undefined {
+  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)\]\s+(Deleted\s+)?(\S+)\s(.*)$/.exec(line.trim());
+  if (!m) return undefined;
+  const [, stamp = '', deleted, dst = '', rest = ''] = m;
+  if (!/^[0-9a-f.:]+(\/\d+)?$/i.test(dst)) return undefined;
+  const [whole = '', fraction = ''] = stamp.split('.');
+  const atMs = Date.parse(`${whole}Z`) + Number(`0.${fraction || '0'}`) * 1000;
+  if (Number.isNaN(atMs)) return undefined;
+  const prefix = dst.includes('/') ? dst : `${dst}/${family === 'IPv4' ? 32 : 128}`;
+  const nextHops = deleted
+    ? []
+    : [...rest.matchAll(/\bvia (?:inet6? )?(\S+)/g)].map((v) => v[1] ?? '').sort();
+  return { atMs, prefix, nextHops };
 }

@@ -65,7 +65,7 @@ export function speakerCommand(): Command {
     .option('--exclude-interfaces <regex>', 'interfaces never used for L2')
     .option(
       '--bgp-shutdown-drain <seconds>',
-      'on SIGTERM: GRACEFUL_SHUTDOWN, wait this long, then Cease',
+      'on SIGTERM: GRACEFUL_SHUTDOWN, wait this long, then Cease (sessions without graceful restart)',
       '5',
     )
     .addOption(

@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabDaemon } from '../netns.ts';
-import { type BirdBfd, type BirdBfdSession, birdBfdProtocol, parseBirdBfdSessions } from '../router.ts';
+import {
+  type BirdBfd,
+  type BirdBfdSession,
+  birdBfdProtocol,
+  GRACEFUL_SHUTDOWN_FILTER,
+  parseBirdBfdSessions,
+} from '../router.ts';
 
 /** One BGP neighbor of the BIRD router. */
 export interface BirdNeighbor {
@@ -53,7 +59,7 @@ export class Bird {
       `router id ${routerId};`,
       'log stderr all;',
       'protocol device { scan time 10; }',
-      'filter gshut { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept; }',
+      GRACEFUL_SHUTDOWN_FILTER,
     ];
     if (statics.ipv4?.length) {
       lines.push(`protocol static { ipv4; ${statics.ipv4.map((p) => `route ${p} blackhole;`).join(' ')} }`);

@@ -351,6 +351,79 @@ describe('BgpSession over loopback', () => {
     );
   });
 
+  it('with graceful restart negotiated, a stop for restart closes without NOTIFICATION and withdraws nothing', async () => {
+    // A helper peer (RFC 4724 §3: the capability without families) keeps our routes when the
+    // connection ends without a NOTIFICATION; a NOTIFICATION or a withdrawal would remove them.
+    const { peer, port, server } = await listeningPeer((p) => {
+      const open = peerOpen(90);
+      p.send({
+        ...open,
+        capabilities: [
+          ...open.capabilities,
+          {
+            kind: 'graceful-restart',
+            restartState: false,
+            notification: false,
+            restartTimeSec: 120,
+            families: [],
+          },
+        ],
+      });
+      p.send({ type: 'keepalive' });
+    });
+    const session = new BgpSession(config(port, { gracefulRestartTimeSec: 120 }), { logger });
+    cleanups.push(
+      () => session.abort(),
+      () => void server.close(),
+    );
+    session.setRoutes(new Map([['198.51.100.1/32', {}]]));
+    session.start();
+    await peer.until('two End-of-RIBs', () =>
+      peer.updates().filter((u) => endOfRibFamily(u)).length === 2 ? true : undefined,
+    );
+    assert.equal(session.gracefulRestartNegotiated, true);
+    const before = peer.received.length;
+    await session.stopForRestart();
+    await peer.until('closed', () => (peer.closed ? true : undefined));
+    assert.deepStrictEqual(
+      peer.received.slice(before).map((m) => m.type),
+      [],
+      'nothing after the announcements: no GRACEFUL_SHUTDOWN, no withdrawal, no NOTIFICATION',
+    );
+  });
+
+  it('graceful restart is negotiated only when both sides offer it', async () => {
+    for (const [ours, theirs] of [
+      [true, false],
+      [false, true],
+    ] as const) {
+      const { peer, port, server } = await listeningPeer((p) => {
+        const open = peerOpen(90);
+        const gr = {
+          kind: 'graceful-restart',
+          restartState: false,
+          notification: false,
+          restartTimeSec: 120,
+          families: [],
+        } as const;
+        p.send({ ...open, capabilities: [...open.capabilities, ...(theirs ? [gr] : [])] });
+        p.send({ type: 'keepalive' });
+      });
+      const session = new BgpSession(config(port, ours ? { gracefulRestartTimeSec: 120 } : {}), { logger });
+      cleanups.push(
+        () => session.abort(),
+        () => void server.close(),
+      );
+      session.start();
+      await peer.until('two End-of-RIBs', () =>
+        peer.updates().filter((u) => endOfRibFamily(u)).length === 2 ? true : undefined,
+      );
+      assert.equal(session.state, 'Established');
+      assert.equal(session.gracefulRestartNegotiated, false, `ours ${ours}, theirs ${theirs}`);
+      session.abort();
+    }
+  });
+
   it('accepts a connection from the peer through the listener (passive)', async () => {
     const listener = new BgpListener({ logger });
     const session = new BgpSession(config(179, { passive: true }), { logger });

@@ -350,6 +350,50 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   }
 
   /**
+   * True when the Established session negotiated graceful restart (RFC 4724): we offered it
+   * (the BGPPeer's enableGracefulRestart) and so did the peer. Such a peer keeps our routes,
+   * marked stale, when the connection ends without a NOTIFICATION.
+   */
+  get gracefulRestartNegotiated(): boolean {
+    return (
+      this.fsm.name === 'Established' &&
+      this.fsm.config.gracefulRestart !== undefined &&
+      this.fsm.negotiated?.peerGracefulRestart === true
+    );
+  }
+
+  /**
+   * Ends the session as a restarting speaker (RFC 4724 §4.2): the connection closes without a
+   * NOTIFICATION, which would end graceful restart (RFC 8538 §1; we do not offer its N bit),
+   * and without withdrawing anything. The peer keeps forwarding to our routes until we are
+   * back with End-of-RIB or its restart timer runs out, so a speaker restart changes nothing on
+   * the router. Resolves when every socket is closed.
+   */
+  async stopForRestart(): Promise<void> {
+    this.log.info(
+      { prefixes: this.desired.size, restartTimeSec: this.config.gracefulRestartTimeSec },
+      'graceful restart: closing without NOTIFICATION; the peer keeps our routes until we are back',
+    );
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    const sockets = [...this.connections.values()].map((c) => c.socket);
+    // Cleared first: the sockets' close handlers then feed nothing more to the FSM.
+    this.connections.clear();
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.closed) return resolve();
+            socket.once('close', () => resolve());
+            socket.end();
+            setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+          }),
+      ),
+    );
+    this.deps.metrics?.untrack(this.peer);
+  }
+
+  /**
    * Drops every connection without a NOTIFICATION, as a crash would: with graceful restart
    * negotiated the peer keeps our routes until we are back with End-of-RIB (RFC 4724 §4.2).
    */

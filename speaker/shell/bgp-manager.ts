@@ -214,7 +214,11 @@ export class BgpManager {
   }
 
   /**
-   * Graceful shutdown of every session (RFC 8326 then RFC 9003): GRACEFUL_SHUTDOWN community,
+   * Ends every session as the speaker stops. A session that negotiated graceful restart
+   * (RFC 4724) closes without NOTIFICATION: the router keeps our routes until the next speaker
+   * on this node sends them again, so its ECMP next-hop set never changes during a restart (a
+   * change rehashes flows, and connections in flight can land on a node that resets them).
+   * The others shut down gracefully (RFC 8326 then RFC 9003): GRACEFUL_SHUTDOWN community,
    * `drainMs` for the routers to move traffic, then Cease / Administrative Shutdown.
    */
   async shutdown(drainMs: number, message: string): Promise<void> {
@@ -223,7 +227,8 @@ export class BgpManager {
     this.#previous = undefined;
     await Promise.all(
       all.map(async (r) => {
-        await r.session.gracefulShutdown(drainMs, message);
+        if (r.session.gracefulRestartNegotiated) await r.session.stopForRestart();
+        else await r.session.gracefulShutdown(drainMs, message);
         // A session stopped while Idle keeps its idle-hold timer in the FSM: abort clears every timer.
         r.session.abort();
       }),

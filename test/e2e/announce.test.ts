@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startHeldRequests } from '../../lab/held-requests.ts';
 import { announcers } from '../../lab/neighbours.ts';
 import { analyzeProbe, startProbe } from '../../lab/probe.ts';
 import type { Topology } from '../../lab/topology.ts';
@@ -7,11 +8,15 @@ import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
   birdNextHops,
+  birdSession,
   listObjects,
+  mergePatch,
+  nextHopChanges,
   patchNodeLabels,
   startE2eTopology,
   urlOf,
   waitForAnnouncers,
+  watchKernelRoute,
 } from './harness.ts';
 
 // End to end on the lab topology (controller + three speakers + BIRD): what gets announced,
@@ -23,6 +28,32 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
   const nodeIpv4 = (name: string) => topo.node(name).ipv4;
   const nodeIpv6 = (name: string) => topo.node(name).ipv6;
   const hostPrefix = (ip: string) => (ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+
+  /** Nodes whose BIRD session is Established with graceful restart negotiated. */
+  const gracefulRestartSessions = async () => {
+    const sessions = await Promise.all(
+      topo.nodes.map(async (n) => ({ n, s: await birdSession(topo, n.name) })),
+    );
+    return sessions
+      .filter(({ s }) => s.state === 'Established' && s.peerGracefulRestart)
+      .map(({ n }) => n.name);
+  };
+  /** Sets enableGracefulRestart on the lab BGPPeer and waits for every session to follow. */
+  const setGracefulRestart = async (on: boolean) => {
+    await mergePatch(topo, '/apis/metalbeacon.io/v1beta1/namespaces/metalbeacon-system/bgppeers/lab-router', {
+      spec: { enableGracefulRestart: on },
+    });
+    await waitFor(
+      `every BIRD session Established ${on ? 'with' : 'without'} graceful restart`,
+      async () => {
+        const sessions = await Promise.all(topo.nodes.map((n) => birdSession(topo, n.name)));
+        return sessions.every((s) => s.state === 'Established' && s.peerGracefulRestart === on)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  };
 
   before(async () => {
     topo = await startE2eTopology('e2eann');
@@ -187,38 +218,148 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
     );
   });
 
-  it('upgrade in BGP mode: a rolling restart of all speakers under client load loses no request', async () => {
-    // Each stopping speaker sends GRACEFUL_SHUTDOWN (RFC 8326) and waits out the drain before it
-    // closes its session, so BIRD moves the flows to the other next hops first.
+  /** Long-lived requests (a header line every 200 ms) kept open across a rolling restart. */
+  const HELD = 24;
+  /**
+   * Client load on bgp-web's IPv4 address for an upgrade test, once the router has every node
+   * in its ECMP route and the probe is served: the route watched, the 20 ms probe, and HELD
+   * long-lived requests. `stop()` ends all three.
+   */
+  const startUpgradeLoad = async () => {
     const [ip] = (await topo.serviceIps('bgp-web')).filter((a) => !a.includes(':'));
     assert.ok(ip, 'bgp-web has an IPv4 address');
-    const probe = await startProbe({ namespace: topo.lab.ns('client'), url: urlOf(ip) });
+    await waitFor(
+      `${topo.nodes.length} ECMP next hops for ${ip} in the router`,
+      async () => {
+        const [r] = await topo.kernelRoutes('IPv4', hostPrefix(ip));
+        return r?.nextHops.length === topo.nodes.length ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const namespace = topo.lab.ns('client');
+    const parts: { stop(): Promise<unknown> }[] = [];
+    const stop = async () => {
+      for (const part of parts.reverse()) await part.stop();
+    };
     try {
+      const route = await watchKernelRoute(topo, hostPrefix(ip));
+      parts.push(route);
+      const probe = await startProbe({ namespace, url: urlOf(ip) });
+      parts.push(probe);
+      const held = await startHeldRequests({ namespace, ip, count: HELD });
+      parts.push(held);
       await probe.waitForGood(25);
-      const since = Date.now();
+      return { route, probe, held, since: Date.now(), stop };
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  };
+
+  // A change of the router's ECMP next-hop set rehashes flows (hash-threshold: flows of the
+  // other nodes move too), and a connection in flight at that instant lands on a node that
+  // resets it. Without graceful restart every speaker restart changes the set twice (drain,
+  // return); with it the router keeps the routes and nothing changes.
+  it('upgrade in BGP mode without graceful restart: each node drains before its session closes, and requests are lost only to ECMP rehashing', async (t) => {
+    const all = topo.nodes.map((n) => n.ipv4).sort();
+    const { route, probe, held, since, stop } = await startUpgradeLoad();
+    try {
       for (const node of topo.nodes) {
-        const exit = await topo.stopSpeaker(node.name, 'SIGTERM');
+        const exiting = topo.stopSpeaker(node.name, 'SIGTERM');
+        // GRACEFUL_SHUTDOWN (RFC 8326) takes the node out of the ECMP route; its session
+        // closes only after the drain.
+        await waitFor(
+          `${node.name} out of the router's ECMP route`,
+          async () => (route.events().at(-1)?.nextHops.includes(node.ipv4) === false ? true : undefined),
+          { timeoutMs: 20_000, intervalMs: 20 },
+        );
+        assert.equal(
+          (await birdSession(topo, node.name)).state,
+          'Established',
+          `${node.name}'s traffic left only when its session closed: no drain`,
+        );
+        const exit = await exiting;
         assert.equal(exit.code, 0, `speaker on ${node.name}: ${JSON.stringify(exit)}`);
         await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
         await waitFor(
-          `${node.name} back in the BIRD paths of ${ip}`,
-          async () => {
-            const h = await birdNextHops(topo, hostPrefix(ip));
-            return h.length === 3 ? h : undefined;
-          },
-          { timeoutMs: 20_000, intervalMs: 200 },
+          `${node.name} back in the router's ECMP route`,
+          async () => (route.events().at(-1)?.nextHops.join() === all.join() ? true : undefined),
+          { timeoutMs: 20_000, intervalMs: 50 },
         );
       }
       await probe.waitForGood(25, { from: Date.now() });
+      const changes = nextHopChanges(route.events()).filter((e) => e.atMs >= since);
+      assert.deepEqual(
+        changes.map((c) => c.nextHops),
+        topo.nodes.flatMap((n) => [all.filter((a) => a !== n.ipv4), all]),
+        'each node leaves the next-hop set once and comes back once',
+      );
       const report = analyzeProbe(probe.records(), { from: since });
       assert.ok(report.requests > 200, `only ${report.requests} requests during the restart`);
-      assert.equal(
-        report.lost,
-        0,
-        `lost ${report.lost} of ${report.requests}; outages ${JSON.stringify(report.outages)}`,
+      // A lost request must have been in flight when the set changed (ip prints the change
+      // a little after the kernel made it, hence the slack after the request's end).
+      const unexplained = probe
+        .records()
+        .filter((r) => r.start >= since && !r.ok)
+        .filter((r) => !changes.some((c) => r.start <= c.atMs && c.atMs <= r.end + 200));
+      assert.deepEqual(
+        unexplained,
+        [],
+        `lost outside a next-hop change; changes at ${changes.map((c) => c.atMs)}`,
       );
+      // Long requests cross every change; the rehash resets those moved to another node. This
+      // pins the trade-off the README states (graceful restart avoids it, next test).
+      const broken = (await held.finish()).filter((r) => !r.ok);
+      t.diagnostic(
+        `probe: lost ${report.lost} of ${report.requests}; held requests broken: ${broken.length} of ${HELD}`,
+      );
+      assert.ok(broken.length > 0, 'every held request survived six next-hop changes: no ECMP rehash?');
     } finally {
-      await probe.stop();
+      await stop();
+    }
+  });
+
+  it('upgrade in BGP mode with graceful restart: a rolling restart under client load loses no request and never changes the next hops', async () => {
+    const all = topo.nodes.map((n) => n.ipv4).sort();
+    await setGracefulRestart(true);
+    try {
+      const { route, probe, held, since, stop } = await startUpgradeLoad();
+      try {
+        for (const node of topo.nodes) {
+          const exit = await topo.stopSpeaker(node.name, 'SIGTERM');
+          assert.equal(exit.code, 0, `speaker on ${node.name}: ${JSON.stringify(exit)}`);
+          assert.match(node.speaker?.output() ?? '', /graceful restart: closing without NOTIFICATION/);
+          await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
+          await waitFor(
+            `${node.name}'s session with graceful restart again`,
+            async () => ((await gracefulRestartSessions()).includes(node.name) ? true : undefined),
+            { timeoutMs: 20_000, intervalMs: 200 },
+          );
+        }
+        await probe.waitForGood(25, { from: Date.now() });
+        const report = analyzeProbe(probe.records(), { from: since });
+        assert.ok(report.requests > 100, `only ${report.requests} requests during the restart`);
+        assert.equal(
+          report.lost,
+          0,
+          `lost ${report.lost} of ${report.requests}; outages ${JSON.stringify(report.outages)}`,
+        );
+        const changed = route.events().filter((e) => e.atMs >= since && e.nextHops.join() !== all.join());
+        assert.deepEqual(changed, [], 'the router kept every next hop through the restarts');
+        // Requests in flight across all three restarts, spread over the nodes, all answered.
+        const results = await held.finish();
+        assert.deepEqual(
+          results.filter((r) => !r.ok),
+          [],
+          'held requests broken by the restarts',
+        );
+        assert.ok(new Set(results.map((r) => r.body)).size >= 2, 'held requests all on one node');
+      } finally {
+        await stop();
+      }
+    } finally {
+      // The uninstall below expects a stopping speaker to withdraw.
+      await setGracefulRestart(false);
     }
   });
 

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { announcers } from '../../lab/neighbours.ts';
+import { type KernelRouteEvent, parseRouteMonitorLine } from '../../lab/router.ts';
 import { startTopology, type Topology } from '../../lab/topology.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 
@@ -59,14 +60,81 @@ export async function birdNextHops(topo: Topology, prefix: string): Promise<stri
   return (route?.paths ?? []).map((p) => p.via ?? '').sort();
 }
 
-/** Merge-patches a Node's labels (null removes a label) through the API server. */
-export async function patchNodeLabels(topo: Topology, node: string, labels: Record<string, string | null>) {
-  const res = await fetch(`${topo.api.url}/api/v1/nodes/${node}`, {
+/** BIRD's view of its session with `node`: the BGP state and whether the node offered graceful restart. */
+export async function birdSession(
+  topo: Topology,
+  node: string,
+): Promise<{ state: string; peerGracefulRestart: boolean }> {
+  const text = await topo.birdc(['show', 'protocols', 'all', node.replace('-', '_')]);
+  return {
+    state: /BGP state:\s+(\S+)/.exec(text)?.[1] ?? 'unknown',
+    // Our own capabilities come first; the node's follow "Neighbor capabilities".
+    peerGracefulRestart: /Neighbor capabilities[\s\S]*Graceful restart/.test(text),
+  };
+}
+
+/** JSON merge patch of the object at an API path, through the API server. */
+export async function mergePatch(
+  topo: Topology,
+  path: string,
+  patch: Record<string, unknown>,
+): Promise<void> {
+  const res = await fetch(`${topo.api.url}${path}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/merge-patch+json' },
-    body: JSON.stringify({ metadata: { labels } }),
+    body: JSON.stringify(patch),
   });
-  if (!res.ok) throw new Error(`PATCH node ${node}: ${res.status} ${await res.text()}`);
+  if (!res.ok) throw new Error(`PATCH ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** Merge-patches a Node's labels (null removes a label) through the API server. */
+export async function patchNodeLabels(topo: Topology, node: string, labels: Record<string, string | null>) {
+  await mergePatch(topo, `/api/v1/nodes/${node}`, { metadata: { labels } });
+}
+
+/** A running `ip monitor` of one route in the router's kernel table. */
+export interface KernelRouteWatch {
+  /** Every change of the route since the watch started, in order. */
+  events(): KernelRouteEvent[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows the router's kernel route for `prefix` (`198.51.100.64/32`) with `ip -ts -o monitor
+ * route`: each change with its time and next hops. Resolves once the monitor demonstrably
+ * listens (it has seen a probe route of the transit range come and go).
+ */
+export async function watchKernelRoute(topo: Topology, prefix: string): Promise<KernelRouteWatch> {
+  const family = prefix.includes(':') ? 'IPv6' : 'IPv4';
+  const monitor = topo.lab.spawn(topo.router, ['ip', '-ts', '-o', 'monitor', 'route'], {
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  const marker = '203.0.113.254';
+  await waitFor(
+    'ip monitor in the router to report a route change',
+    async () => {
+      await topo.lab.ip(topo.router, ['route', 'add', 'blackhole', `${marker}/32`]);
+      await topo.lab.ip(topo.router, ['route', 'del', 'blackhole', `${marker}/32`]);
+      return monitor.output().includes(marker) ? true : undefined;
+    },
+    { timeoutMs: 5_000, intervalMs: 50 },
+  );
+  return {
+    events: () =>
+      monitor
+        .output()
+        .split('\n')
+        .map((line) => parseRouteMonitorLine(line, family))
+        .filter((e): e is KernelRouteEvent => e?.prefix === prefix),
+    stop: async () => {
+      await monitor.stop(1_000);
+    },
+  };
+}
+
+/** The events whose next hops differ from the event before (the first one always counts). */
+export function nextHopChanges(events: readonly KernelRouteEvent[]): KernelRouteEvent[] {
+  return events.filter((e, i) => i === 0 || e.nextHops.join() !== events[i - 1]?.nextHops.join());
 }
 
 /** Lists objects at an API path (e.g. `/apis/metalbeacon.io/v1beta1/servicel2statuses`). */
