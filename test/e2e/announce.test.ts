@@ -310,8 +310,9 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       // Long requests cross every change; the rehash resets those moved to another node. This
       // pins the trade-off the README states (graceful restart avoids it, next test).
       const broken = (await held.finish()).filter((r) => !r.ok);
+      const errors = [...new Set(broken.map((r) => r.error))].join(', ');
       t.diagnostic(
-        `probe: lost ${report.lost} of ${report.requests}; held requests broken: ${broken.length} of ${HELD}`,
+        `probe: lost ${report.lost} of ${report.requests}; held requests broken: ${broken.length} of ${HELD} (${errors})`,
       );
       assert.ok(broken.length > 0, 'every held request survived six next-hop changes: no ECMP rehash?');
     } finally {
