@@ -321,7 +321,7 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
     }
   });
 
-  it('upgrade in BGP mode with graceful restart: a rolling restart under client load loses no request and never changes the next hops', async () => {
+  it('upgrade in BGP mode with graceful restart: a rolling restart under client load loses no request and never changes the next hops', async (t) => {
     const all = topo.nodes.map((n) => n.ipv4).sort();
     await setGracefulRestart(true);
     try {
@@ -340,6 +340,7 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
         }
         await probe.waitForGood(25, { from: Date.now() });
         const report = analyzeProbe(probe.records(), { from: since });
+        t.diagnostic(`graceful restart: probe lost ${report.lost} of ${report.requests}`);
         assert.ok(report.requests > 100, `only ${report.requests} requests during the restart`);
         assert.equal(
           report.lost,
