@@ -371,6 +371,8 @@ describe('BgpSession over loopback', () => {
       });
       p.send({ type: 'keepalive' });
     });
+    let connections = 0;
+    server.on('connection', () => connections++);
     const session = new BgpSession(config(port, { gracefulRestartTimeSec: 120 }), { logger });
     cleanups.push(
       () => session.abort(),
@@ -390,6 +392,9 @@ describe('BgpSession over loopback', () => {
       [],
       'nothing after the announcements: no GRACEFUL_SHUTDOWN, no withdrawal, no NOTIFICATION',
     );
+    // Stopped for good: no reconnect after three connect-retry intervals (200 ms each).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(connections, 1, 'the session connected again after its stop for restart');
   });
 
   it('graceful restart is negotiated only when both sides offer it', async () => {

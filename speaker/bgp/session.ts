@@ -318,14 +318,9 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    */
   async stop(notification?: NotificationMessage): Promise<void> {
     this.stopped = true;
-    const closed = [...this.connections.values()].map(
-      (c) =>
-        new Promise<void>((resolve) =>
-          c.socket.closed ? resolve() : c.socket.once('close', () => resolve()),
-        ),
-    );
+    const closed = this.socketsClosed();
     this.dispatch(notification ? { type: 'ManualStop', notification } : { type: 'ManualStop' });
-    await Promise.all(closed);
+    await closed;
     this.deps.metrics?.untrack(this.peer);
   }
 
@@ -374,22 +369,17 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       { prefixes: this.desired.size, restartTimeSec: this.config.gracefulRestartTimeSec },
       'graceful restart: closing without NOTIFICATION; the peer keeps our routes until we are back',
     );
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.stopped = true;
+    const closed = this.socketsClosed();
+    for (const timer of this.timers.values()) clearTimeout(timer.timeout);
     this.timers.clear();
-    const sockets = [...this.connections.values()].map((c) => c.socket);
-    // Cleared first: the sockets' close handlers then feed nothing more to the FSM.
+    clearTimeout(this.refreshWake);
+    this.refreshWake = undefined;
+    const connections = [...this.connections.values()];
+    // Forgotten first, so their close feeds the FSM nothing (it would reconnect or send Cease).
     this.connections.clear();
-    await Promise.all(
-      sockets.map(
-        (socket) =>
-          new Promise<void>((resolve) => {
-            if (socket.closed) return resolve();
-            socket.once('close', () => resolve());
-            socket.end();
-            setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-          }),
-      ),
-    );
+    for (const c of connections) c.writer.finish();
+    await closed;
     this.deps.metrics?.untrack(this.peer);
   }
 
@@ -501,6 +491,18 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       // Only a listener of 'state' or the logger can get here; the session is already reset.
       this.log.error({ err: second }, 'error while resetting the BGP session');
     }
+  }
+
+  /** Resolves when every socket open now has closed. */
+  private socketsClosed(): Promise<unknown> {
+    return Promise.all(
+      [...this.connections.values()].map(
+        (c) =>
+          new Promise<void>((resolve) =>
+            c.socket.closed ? resolve() : c.socket.once('close', () => resolve()),
+          ),
+      ),
+    );
   }
 
   /** Destroys every connection and clears every timer. */
