@@ -86,6 +86,26 @@ describe('lab router', () => {
     assert.match(conf, /filter gshut \{ if \(65535, 0\) ~ bgp_community then bgp_local_pref = 0; accept; \}/);
     assert.equal(conf.match(/merge paths on/g)?.length, 2);
     assert.match(conf, /hold time 9;/);
+    assert.doesNotMatch(conf, /bfd/);
+  });
+  it('asks BFD for every session, `bfd graceful` only when told', () => {
+    const options = {
+      routerId: '192.0.2.1',
+      localAddress: '192.0.2.1',
+      localAs: 64513,
+      peerAs: 64512,
+      neighbors: [
+        { name: 'node_1', address: '192.0.2.11' },
+        { name: 'node_2', address: '192.0.2.12' },
+      ],
+    };
+    const timers = { minRxMs: 300, minTxMs: 300, multiplier: 3 };
+    const plain = routerBirdConfig({ ...options, bfd: timers });
+    assert.match(plain, /protocol bfd bfd1 \{/);
+    assert.equal(plain.match(/^ {2}bfd on;$/gm)?.length, 2);
+    const graceful = routerBirdConfig({ ...options, bfd: { ...timers, graceful: true } });
+    assert.equal(graceful.match(/^ {2}bfd graceful;$/gm)?.length, 2);
+    assert.doesNotMatch(graceful, /bfd on;/);
   });
   it('parses kernel route changes from ip -ts -o monitor route', () => {
     // Lines as ip 6.x prints them with -o (one message per line, its newlines as "\\").

@@ -34,7 +34,10 @@ export interface RouterConfigOptions {
   neighbors: readonly RouterNeighbor[];
   /** Hold time BIRD proposes (seconds; the smaller of both sides wins). */
   holdTimeSec?: number;
-  /** BFD with every node (`protocol bfd` and `bfd on`): a BFD Down takes the BGP session down. */
+  /**
+   * BFD with every node (`protocol bfd`, and `bfd on` or `bfd graceful` per {@link BirdBfd.graceful}):
+   * a BFD Down takes the BGP session down.
+   */
   bfd?: BirdBfd;
 }
 
@@ -59,7 +62,7 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
       '  connect retry time 1;',
       '  error wait time 1, 5;',
       ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
-      ...(o.bfd ? ['  bfd on;'] : []),
+      ...(o.bfd ? [`  bfd ${o.bfd.graceful ? 'graceful' : 'on'};`] : []),
       // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
       '  ipv4 { import filter gshut; export none; };',
       '  ipv6 { import filter gshut; export none; };',
@@ -76,6 +79,14 @@ export interface BirdBfd {
   readonly multiplier: number;
   /** Wait for the peer's first packet (RFC 5880 §6.1 passive role). */
   readonly passive?: boolean;
+  /**
+   * BGP sessions with `bfd graceful` instead of `bfd on`: a BFD Down of a session that negotiated
+   * graceful restart (RFC 4724) starts a graceful restart (the routes stay, stale) instead of
+   * closing it. BIRD 2 counts a received AdminDown as a BFD Down (it does not follow RFC 5882
+   * §3.2), so without this a speaker restart with BFD loses its routes despite graceful restart.
+   * Sessions without graceful restart go down either way.
+   */
+  readonly graceful?: boolean;
   /** Sessions of BFD's own, without a BGP session asking for them (`neighbor ADDR [multihop on]`). */
   readonly neighbors?: readonly {
     readonly address: string;

@@ -66,8 +66,12 @@ export const LAB_ADDRESSES = {
   nodeAs: 64512,
 } as const;
 
-/** The router's BFD timers: those of the lab's BFDProfile lab-bfd (lab/manifests/pools.yaml). */
-export const LAB_BFD: BirdBfd = { minRxMs: 300, minTxMs: 300, multiplier: 3 };
+/**
+ * The router's BFD: the timers of the lab's BFDProfile lab-bfd (lab/manifests/pools.yaml), and
+ * `bfd graceful`, so a node whose session negotiated graceful restart keeps its routes across a
+ * speaker restart (BIRD takes the AdminDown we send as we stop for a BFD failure).
+ */
+export const LAB_BFD: BirdBfd = { minRxMs: 300, minTxMs: 300, multiplier: 3, graceful: true };
 
 /** Options of {@link startTopology}. */
 export interface TopologyOptions {

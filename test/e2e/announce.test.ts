@@ -4,6 +4,7 @@ import { startHeldRequests } from '../../lab/held-requests.ts';
 import { announcers } from '../../lab/neighbours.ts';
 import { analyzeProbe, startProbe } from '../../lab/probe.ts';
 import type { Topology } from '../../lab/topology.ts';
+import { LAB_BFD } from '../../lab/topology.ts';
 import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import {
@@ -16,6 +17,7 @@ import {
   startE2eTopology,
   urlOf,
   waitForAnnouncers,
+  watchBfdAdminDown,
   watchKernelRoute,
 } from './harness.ts';
 
@@ -328,9 +330,12 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       const { route, probe, held, since, stop } = await startUpgradeLoad();
       try {
         for (const node of topo.nodes) {
-          const exit = await topo.stopSpeaker(node.name, 'SIGTERM');
+          const adminDown = await watchBfdAdminDown(topo, node.ipv4);
+          const exit = await topo.stopSpeaker(node.name, 'SIGTERM').finally(() => adminDown.stop());
           assert.equal(exit.code, 0, `speaker on ${node.name}: ${JSON.stringify(exit)}`);
           assert.match(node.speaker?.output() ?? '', /graceful restart: closing without NOTIFICATION/);
+          // Its BFD session's last word (RFC 5882 §3.2): a stop, not a path failure.
+          assert.ok(adminDown.packets().length > 0, `${node.name} sent no BFD AdminDown as it stopped`);
           await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
           await waitFor(
             `${node.name}'s session with graceful restart again`,
@@ -362,6 +367,115 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       }
     } finally {
       // The uninstall below expects a stopping speaker to withdraw.
+      await setGracefulRestart(false);
+    }
+  });
+
+  // BIRD 2 takes a BFD AdminDown for a failure (it does not follow RFC 5882 §3.2), so with
+  // graceful restart it cannot tell a speaker's restart from a cut cable: `bfd on` drops a
+  // restarting node at once, `bfd graceful` keeps a cut node's stale routes. The README says
+  // which to choose; this pins both, and that nodes without graceful restart still go at once.
+  it('BFD at BIRD: a cut cable takes a node out at once; with graceful restart, `bfd graceful` keeps a cut node, `bfd on` drops a restarting node despite our AdminDown', async (t) => {
+    const all = topo.nodes.map((n) => n.ipv4).sort();
+    const [ip] = (await topo.serviceIps('bgp-web')).filter((a) => !a.includes(':'));
+    assert.ok(ip, 'bgp-web has an IPv4 address');
+    const nextHops = async () => (await topo.kernelRoutes('IPv4', hostPrefix(ip)))[0]?.nextHops ?? [];
+    const lastError = async (node: string) =>
+      /Last error:\s+(.*)/.exec(await topo.birdc(['show', 'protocols', 'all', node.replace('-', '_')]))?.[1];
+    const allBack = () =>
+      waitFor(
+        `${all.length} ECMP next hops for ${ip}`,
+        async () => ((await nextHops()).join() === all.join() ? true : undefined),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+        },
+      );
+    const [cut, restarted] = topo.nodes;
+    assert.ok(cut && restarted);
+    const bfdUp = () =>
+      waitFor(
+        "BIRD's BFD sessions with every node Up",
+        async () => {
+          const up = (await topo.birdBfdSessions()).filter((s) => s.state === 'Up').map((s) => s.address);
+          return all.every((a) => up.includes(a)) ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+    await allBack();
+    await bfdUp();
+
+    // Without graceful restart: BFD takes the cut node's session down, and its routes with it.
+    const cutAt = Date.now();
+    await topo.cutLink(cut.name);
+    try {
+      await waitFor(
+        `${cut.name} out of the route`,
+        async () => (!(await nextHops()).includes(cut.ipv4) ? true : undefined),
+        {
+          timeoutMs: 20_000,
+          intervalMs: 20,
+        },
+      );
+      t.diagnostic(
+        `no graceful restart: ${cut.name} left the route ${Date.now() - cutAt} ms after its cable was cut`,
+      );
+      assert.match((await lastError(cut.name)) ?? '', /BFD session down/);
+    } finally {
+      await topo.restoreLink(cut.name);
+    }
+    await allBack();
+
+    await setGracefulRestart(true);
+    await bfdUp();
+    try {
+      // `bfd graceful` (the lab's): the cut is a graceful restart to BIRD; the stale routes stay.
+      await topo.cutLink(cut.name);
+      try {
+        await waitFor(
+          `BIRD to take ${cut.name}'s BFD Down for a graceful restart`,
+          async () => {
+            const text = await topo.birdc(['show', 'protocols', 'all', cut.name.replace('-', '_')]);
+            return /Neighbor graceful restart active/.test(text) && /BFD session down/.test(text)
+              ? true
+              : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 50 },
+        );
+        assert.deepEqual(await nextHops(), all, `${cut.name}'s stale route left the router`);
+      } finally {
+        await topo.restoreLink(cut.name);
+      }
+      await waitFor(
+        `${cut.name}'s session with graceful restart again`,
+        async () => ((await gracefulRestartSessions()).includes(cut.name) ? true : undefined),
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+
+      // `bfd on`: our AdminDown ends the BGP session at once, graceful restart or not.
+      await topo.configureRouter({ bfd: { ...LAB_BFD, graceful: false } });
+      await setGracefulRestart(true);
+      await allBack();
+      const adminDown = await watchBfdAdminDown(topo, restarted.ipv4);
+      try {
+        const exit = await topo.stopSpeaker(restarted.name, 'SIGTERM');
+        assert.equal(exit.code, 0, `speaker on ${restarted.name}: ${JSON.stringify(exit)}`);
+        await waitFor(
+          `${restarted.name} out of the route`,
+          async () => (!(await nextHops()).includes(restarted.ipv4) ? true : undefined),
+          { timeoutMs: 20_000, intervalMs: 20 },
+        );
+        assert.ok(adminDown.packets().length > 0, `${restarted.name} sent no BFD AdminDown as it stopped`);
+        const text = await topo.birdc(['show', 'protocols', 'all', restarted.name.replace('-', '_')]);
+        assert.match(text, /Last error:\s+Error: BFD session down/);
+        assert.doesNotMatch(text, /Neighbor graceful restart active/);
+      } finally {
+        await adminDown.stop();
+        await topo.startSpeaker(restarted.name, [], { timeoutMs: 60_000 });
+      }
+      await allBack();
+    } finally {
+      await topo.configureRouter({ bfd: LAB_BFD });
       await setGracefulRestart(false);
     }
   });

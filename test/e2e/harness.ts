@@ -132,6 +132,37 @@ export async function watchKernelRoute(topo: Topology, prefix: string): Promise<
   };
 }
 
+/**
+ * Captures, on the router, the single-hop BFD packets (RFC 5881, UDP 3784) from `source` whose
+ * state is AdminDown (the top two bits of the payload's second octet are 0, RFC 5880 §4.1).
+ * Resolves once tcpdump listens.
+ */
+export async function watchBfdAdminDown(
+  topo: Topology,
+  source: string,
+): Promise<{ packets(): string[]; stop(): Promise<void> }> {
+  const filter = `udp dst port 3784 and src host ${source} and (udp[9] & 0xc0) = 0`;
+  const dump = topo.lab.spawn(topo.router, ['tcpdump', '-i', 'any', '-l', '-n', '-v', filter]);
+  await waitFor(
+    'tcpdump in the router to listen',
+    () => (/listening on/.test(dump.output()) ? true : undefined),
+    {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    },
+  );
+  return {
+    packets: () =>
+      dump
+        .output()
+        .split('\n')
+        .filter((line) => /BFDv1/.test(line)),
+    stop: async () => {
+      await dump.stop(1_000);
+    },
+  };
+}
+
 /** The events whose next hops differ from the event before (the first one always counts). */
 export function nextHopChanges(events: readonly KernelRouteEvent[]): KernelRouteEvent[] {
   return events.filter((e, i) => i === 0 || e.nextHops.join() !== events[i - 1]?.nextHops.join());
