@@ -28,6 +28,18 @@ Table master6:
 \tvia 2001:db8:0:1::12 on eth0
 `;
 
+/** A router with two nodes, without hold time or BFD. */
+const TWO_NODES = {
+  routerId: '192.0.2.1',
+  localAddress: '192.0.2.1',
+  localAs: 64513,
+  peerAs: 64512,
+  neighbors: [
+    { name: 'node_1', address: '192.0.2.11' },
+    { name: 'node_2', address: '192.0.2.12' },
+  ],
+};
+
 describe('lab router', () => {
   it('parses every path of every prefix from birdc show route', () => {
     assert.deepEqual(parseBirdRoutes(SHOW_ROUTE), [
@@ -67,17 +79,7 @@ describe('lab router', () => {
   });
 
   it('configures eBGP per node with both families, a GRACEFUL_SHUTDOWN import policy and ECMP kernel export', () => {
-    const conf = routerBirdConfig({
-      routerId: '192.0.2.1',
-      localAddress: '192.0.2.1',
-      localAs: 64513,
-      peerAs: 64512,
-      neighbors: [
-        { name: 'node_1', address: '192.0.2.11' },
-        { name: 'node_2', address: '192.0.2.12' },
-      ],
-      holdTimeSec: 9,
-    });
+    const conf = routerBirdConfig({ ...TWO_NODES, holdTimeSec: 9 });
     assert.equal(conf.match(/protocol bgp node_\d \{/g)?.length, 2);
     assert.match(conf, /neighbor 192\.0\.2\.12 as 64512;/);
     assert.equal(conf.match(/ipv4 \{ import filter gshut; export none; \};/g)?.length, 2);
@@ -89,21 +91,11 @@ describe('lab router', () => {
     assert.doesNotMatch(conf, /bfd/);
   });
   it('asks BFD for every session, `bfd graceful` only when told', () => {
-    const options = {
-      routerId: '192.0.2.1',
-      localAddress: '192.0.2.1',
-      localAs: 64513,
-      peerAs: 64512,
-      neighbors: [
-        { name: 'node_1', address: '192.0.2.11' },
-        { name: 'node_2', address: '192.0.2.12' },
-      ],
-    };
     const timers = { minRxMs: 300, minTxMs: 300, multiplier: 3 };
-    const plain = routerBirdConfig({ ...options, bfd: timers });
+    const plain = routerBirdConfig({ ...TWO_NODES, bfd: timers });
     assert.match(plain, /protocol bfd bfd1 \{/);
     assert.equal(plain.match(/^ {2}bfd on;$/gm)?.length, 2);
-    const graceful = routerBirdConfig({ ...options, bfd: { ...timers, graceful: true } });
+    const graceful = routerBirdConfig({ ...TWO_NODES, bfd: { ...timers, graceful: true } });
     assert.equal(graceful.match(/^ {2}bfd graceful;$/gm)?.length, 2);
     assert.doesNotMatch(graceful, /bfd on;/);
   });

@@ -456,14 +456,19 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       await topo.configureRouter({ bfd: { ...LAB_BFD, graceful: false } });
       await setGracefulRestart(true);
       await allBack();
+      const route = await watchKernelRoute(topo, hostPrefix(ip));
       const adminDown = await watchBfdAdminDown(topo, restarted.ipv4);
       try {
+        const stopAt = Date.now();
         const exit = await topo.stopSpeaker(restarted.name, 'SIGTERM');
         assert.equal(exit.code, 0, `speaker on ${restarted.name}: ${JSON.stringify(exit)}`);
-        await waitFor(
+        const left = await waitFor(
           `${restarted.name} out of the route`,
-          async () => (!(await nextHops()).includes(restarted.ipv4) ? true : undefined),
+          async () => route.events().find((e) => e.atMs >= stopAt && !e.nextHops.includes(restarted.ipv4)),
           { timeoutMs: 20_000, intervalMs: 20 },
+        );
+        t.diagnostic(
+          `bfd on: ${restarted.name} left the route ${Math.round(left.atMs - stopAt)} ms after its SIGTERM`,
         );
         assert.ok(adminDown.packets().length > 0, `${restarted.name} sent no BFD AdminDown as it stopped`);
         const text = await topo.birdc(['show', 'protocols', 'all', restarted.name.replace('-', '_')]);
@@ -471,6 +476,7 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
         assert.doesNotMatch(text, /Neighbor graceful restart active/);
       } finally {
         await adminDown.stop();
+        await route.stop();
         await topo.startSpeaker(restarted.name, [], { timeoutMs: 60_000 });
       }
       await allBack();
