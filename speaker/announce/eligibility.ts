@@ -30,6 +30,8 @@ export interface PlanIndex {
   readonly nodeByName: ReadonlyMap<string, NodeFacts>;
   /** Nodes membership sees alive; this node is always alive for itself. */
   readonly alive: (node: string) => boolean;
+  /** The node says it answers for the IP (canonical text) in L2 now (PlanInput.holdings). */
+  readonly holds: (node: string, ip: string) => boolean;
   /** This node's facts; undefined when the snapshot has no Node object for it. */
   readonly selfNode: NodeFacts | undefined;
   /** Why this node announces nothing at all (unknown, excluded, network unavailable). */
@@ -61,6 +63,7 @@ export function indexInput(input: PlanInput): PlanIndex {
     nodes,
     nodeByName,
     alive: (node) => node === self || input.aliveNodes.has(node),
+    holds: (node, ip) => input.holdings?.get(node)?.has(ip) ?? false,
     selfNode,
     selfProblem: selfNode
       ? nodeProblem(selfNode)

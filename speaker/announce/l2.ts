@@ -14,8 +14,15 @@ export interface L2Demand {
 }
 
 /**
- * The L2 half of the plan: one election per IP (rendezvous hash of node#ip, see
- * ./choose-announcer.ts), so Services sharing an IP share its owner.
+ * The L2 half of the plan: one election per IP, so Services sharing an IP share its owner.
+ *
+ * Sticky ownership (docs/adr/0012-l2-sticky-owner.md): among the candidates (below), those that
+ * say they answer for the IP now (PlanInput.holdings) keep it; only when none does, the
+ * rendezvous hash of node#ip (./choose-announcer.ts) picks the owner. So a node that comes back
+ * does not take an IP from its live owner (which would reset the owner's connections), the IP
+ * moves only when its holder leaves, fails or stops being eligible, and two holders (a healed
+ * split brain, or two nodes that decided at once from different views) resolve to the one the
+ * hash ranks first, on every speaker alike.
  *
  * A node is eligible for one Service's IP when it has no node problem (exclusion label,
  * NetworkUnavailable), one of the Service's L2Advertisements selects it, and, for
@@ -91,9 +98,10 @@ function electOwner(
   if (candidates.length === 0) {
     candidates = [...new Set(eligibleSets.flatMap((set) => [...set]))].filter(index.alive);
   }
+  const holders = candidates.filter((node) => index.holds(node, ip));
   return chooseAnnouncer(
     ip,
-    candidates.map((name) => ({ name, alive: true, eligible: true })),
+    (holders.length > 0 ? holders : candidates).map((name) => ({ name, alive: true, eligible: true })),
   );
 }
 

@@ -44,6 +44,12 @@ export interface PlanInput {
   readonly nodes: readonly NodeFacts[];
   /** Nodes whose speakers membership currently sees alive, this node included. */
   readonly aliveNodes: ReadonlySet<string>;
+  /**
+   * Node name -> the L2 IPs (canonical text) it answers for now: this node's from its own
+   * announcer, the peers' as membership last heard them. An IP stays with a live, eligible
+   * holder (see ./l2.ts). Absent: nobody holds anything (every owner from the ranking).
+   */
+  readonly holdings?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** One IP this node answers ARP/NDP for. Services sharing the IP share the entry. */

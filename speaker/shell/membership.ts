@@ -67,6 +67,16 @@ export class SpeakerMembership {
     return this.#membership.alive();
   }
 
+  /** The L2 IPs the alive peers say they answer for (peer name -> IPs). */
+  holdings(): ReadonlyMap<string, readonly string[]> {
+    return this.#membership.holdings();
+  }
+
+  /** Tells the peers the L2 IPs this node answers for now. */
+  setHoldings(holdings: readonly string[]): void {
+    this.#membership.setHoldings(holdings);
+  }
+
   /** Peers listed and alive, this node excluded (the split-brain guard's input). */
   peers(): PeerCounts {
     const alivePeers = this.alive().filter((name) => name !== this.#o.nodeName).length;
@@ -120,6 +130,8 @@ export class SpeakerMembership {
       }
       replan();
     });
+    // A peer took an IP, or let one go: whether we own it may have changed.
+    membership.on('holdings-changed', () => replan());
     membership.on('settled', (alive) => {
       log.info({ alive }, 'membership settled');
       replan();

@@ -39,6 +39,9 @@ function planLoop() {
     failed: [] as string[][],
     assigned: [] as NodePlan[],
     statusWrites: 0,
+    /** What L2 answers for after each apply: the plan's IPs it did not refuse. */
+    announced: [] as string[],
+    holdingsSet: [] as (readonly string[])[],
   };
   const loop = new PlanLoop({
     nodeName: 'node-a',
@@ -58,6 +61,7 @@ function planLoop() {
         return world.settled;
       },
       alive: () => world.alive,
+      setHoldings: (holdings) => world.holdingsSet.push(holdings),
       takeRejoin: () => {
         const back = world.rejoined;
         world.rejoined = false;
@@ -77,9 +81,11 @@ function planLoop() {
       apply: async (p, superseded) => {
         if (superseded()) return undefined;
         world.applied.push(`l2 ${p.l2.map((a) => a.ip).join(',')}`);
+        world.announced = p.l2.map((a) => a.ip).filter((ip) => !world.refuseL2.has(ip));
         return new Map(world.refuseL2);
       },
       reassert: async () => void world.applied.push('l2 reassert'),
+      announced: () => world.announced,
     },
     bgp: {
       apply: async (peers) => {
@@ -98,6 +104,25 @@ function planLoop() {
 }
 
 describe('PlanLoop', () => {
+  it('tells membership the L2 IPs announced after each plan, in address order, without the refused ones', async () => {
+    const { loop, timers, world } = planLoop();
+    world.planned = planOf([
+      l2At('2001:db8::1', ['default/v6']),
+      l2At('198.51.100.9', ['default/b']),
+      l2At('198.51.100.10', ['default/c']),
+    ]);
+    world.refuseL2.set('198.51.100.9', 'no interface');
+    loop.schedule(0);
+    await timers.advance(0);
+    assert.deepEqual(world.holdingsSet, [['198.51.100.10', '2001:db8::1']]);
+    world.refuseL2.clear();
+    world.planned = planOf([]);
+    loop.schedule(0);
+    await timers.advance(0);
+    assert.deepEqual(world.holdingsSet.at(-1), []);
+    await loop.stop();
+  });
+
   it('applies L2 then BGP, posts events and asks for status; ready after the first plan', async () => {
     const { loop, timers, world, messages, metrics } = planLoop();
     loop.schedule(0);

@@ -2,6 +2,7 @@ import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
 import type { Timers } from '../../shared/daemon/timers.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { announcedCounts, announceFailures, appliedPlan } from '../announce/applied-plan.ts';
+import { advertisedHoldings } from '../announce/holdings.ts';
 import type { NodePlan, PeerPlan, PlanInput } from '../announce/types.ts';
 import type { SpeakerMetrics } from './metrics.ts';
 import { describe } from './objects.ts';
@@ -22,15 +23,23 @@ export interface PlanLoopOptions {
   readonly input: () => PlanInput | undefined;
   /**
    * Membership: plans wait until it settled; a failed peer back asks for the L2 IPs again; a
-   * plan whose alive set is no longer `alive()` stops announcing.
+   * plan whose alive set is no longer `alive()` stops announcing; the L2 IPs announced after
+   * each plan are told to the peers (`setHoldings`), so that they keep them here.
    */
-  readonly membership: { readonly settled: boolean; takeRejoin(): boolean; alive(): readonly string[] };
+  readonly membership: {
+    readonly settled: boolean;
+    takeRejoin(): boolean;
+    alive(): readonly string[];
+    setHoldings(holdings: readonly string[]): void;
+  };
   /** The split-brain guard (isolation-guard.ts): the plan to apply, everything withheld while isolated. */
   readonly guard: { check(plan: NodePlan): Promise<NodePlan>; readonly isolated: boolean };
   readonly l2: {
     /** Undefined when `superseded` stopped it (l2-applier.ts). */
     apply(plan: NodePlan, superseded: () => boolean): Promise<Map<string, string> | undefined>;
     reassert(): Promise<void>;
+    /** IPs announced now. */
+    announced(): string[];
   };
   /** BGP sessions (bgp-manager.ts): peer name -> why it does not run. */
   readonly bgp: { apply(peers: readonly PeerPlan[]): Promise<Map<string, string>> };
@@ -125,6 +134,8 @@ export class PlanLoop {
     // their IPs over after the fact. The next plan, from the alive set now, follows at once.
     const superseded = () => !sameMembers(input.aliveNodes, o.membership.alive());
     const l2Failures = superseded() ? undefined : await o.l2.apply(plan, superseded);
+    // What is on the wire now, withdrawals included even when the plan was cut short.
+    o.membership.setHoldings(advertisedHoldings(o.l2.announced()));
     if (l2Failures === undefined) {
       o.log.info('the alive speakers changed while planning; planning again');
       this.schedule(0);

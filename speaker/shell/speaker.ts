@@ -5,6 +5,7 @@ import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
 import { registerL2Metrics, registerLoopMetrics } from '../l2/io/metrics.ts';
+import { advertisedHoldings, holdingsByNode } from '../announce/holdings.ts';
 import { BfdEvents } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';
@@ -137,7 +138,11 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     timers,
     debounceMs,
     planner: options.planner,
-    input: () => caches.planInput(config.current, membership.alive(), options.lbClass),
+    input: () => {
+      const own = advertisedHoldings(l2.announced());
+      const holdings = holdingsByNode(nodeName, own, membership.holdings());
+      return caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
+    },
     membership,
     guard,
     l2,

@@ -61,8 +61,21 @@ export class ScriptedMembership extends EventEmitter<UdpMembershipEvents> implem
   /** What setPeers answers (entries it would skip). */
   problems: string[] = [];
 
+  /** What holdings() answers (peer name -> IPs). */
+  holdingsNow = new Map<string, readonly string[]>();
+  /** Every list given to setHoldings, in order. */
+  readonly holdingsSet: (readonly string[])[] = [];
+
   alive(): readonly string[] {
     return this.aliveNow;
+  }
+
+  holdings(): ReadonlyMap<string, readonly string[]> {
+    return this.holdingsNow;
+  }
+
+  setHoldings(holdings: readonly string[]): void {
+    this.holdingsSet.push(holdings);
   }
 
   setPeers(peers: readonly MembershipPeer[]): string[] {

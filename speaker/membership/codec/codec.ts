@@ -1,3 +1,4 @@
+import { FAMILY_BITS, formatIpValue, type IpFamily, parseIp } from '../../../shared/net/ip.ts';
 import { MacKey, macKeys } from './mac.ts';
 
 /**
@@ -7,13 +8,17 @@ import { MacKey, macKeys } from './mac.ts';
  * |---|---|---|
  * | 0 | 2 | magic `MB` (0x4d 0x42) |
  * | 2 | 1 | version, 1 |
- * | 3 | 1 | type: 1 heartbeat, 2 leave, 3 claim (a heartbeat asking to be answered on the LAN path) |
+ * | 3 | 1 | type: 1 heartbeat, 2 leave, 3 claim (a heartbeat asking to be answered on the LAN path), 4 holdings |
  * | 4 | 8 | incarnation (u64): grows on every restart of the sender |
  * | 12 | 8 | sequence (u64): grows on every message within an incarnation |
  * | 20 | 8 | sentAtMs (u64): sender's wall clock, for the replay window |
  * | 28 | 1 | n: length of the node name, 1..253 |
  * | 29 | n | node name, UTF-8 (a Kubernetes Node name) |
  * | 29+n | 32 | HMAC-SHA256 over bytes 0..29+n with the shared key |
+ *
+ * A Holdings message has a body between the name and the MAC (the MAC then covers it too):
+ * a u16 byte count, then that many bytes of entries, each a length byte (4 or 16) and an
+ * IPv4 or IPv6 address: the L2 IPs the sender answers for now (docs/adr/0012-l2-sticky-owner.md).
  *
  * The MAC covers everything, so a host without the key can neither forge liveness nor a
  * leave (which would force a takeover); sequence and timestamp make a captured datagram
@@ -25,7 +30,11 @@ import { MacKey, macKeys } from './mac.ts';
  * recipient on the membership port: "I am alive, and talk to me here". Speakers before the
  * LAN path drop it as malformed; it never goes over UDP.
  */
-export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3 } as const;
+/**
+ * Holdings ("these are the L2 IPs I answer for") is a heartbeat with a body; speakers before
+ * it drop it as malformed and keep counting the sender alive by its Heartbeats.
+ */
+export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3, Holdings: 4 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 
 export const WIRE_VERSION = 1;
@@ -34,6 +43,9 @@ const MAGIC_1 = 0x42;
 export const HEADER_BYTES = 29;
 const MAC_BYTES = 32;
 const MAX_NAME_BYTES = 253;
+const BODY_LENGTH_BYTES = 2;
+/** At most this many IPs in one Holdings message (≤ 8.7 kB of body: one UDP datagram). */
+export const MAX_HOLDINGS = 512;
 const U64_MAX = (1n << 64n) - 1n;
 const TYPE_NAMES = new Map<number, MessageTypeName>(
   Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
@@ -46,6 +58,8 @@ export interface MembershipMessage {
   readonly incarnation: bigint;
   readonly sequence: bigint;
   readonly sentAtMs: number;
+  /** Holdings only: the IPs, canonical text, as sent. */
+  readonly holdings?: readonly string[];
 }
 
 /**
@@ -91,9 +105,53 @@ export class MembershipEncodeError extends Error {
   }
 }
 
-/** Size on the wire of a message from `sender`. */
+/** Size on the wire of a message from `sender` (without a Holdings body). */
 export function encodingLength(sender: string): number {
   return HEADER_BYTES + Buffer.byteLength(sender, 'utf8') + MAC_BYTES;
+}
+
+/** The Holdings body: a u16 byte count, then per IP its length (4 or 16) and its bytes. */
+function encodeHoldings(holdings: readonly string[]): Uint8Array {
+  if (holdings.length > MAX_HOLDINGS) {
+    throw new MembershipEncodeError('holdings', `${holdings.length} holdings, at most ${MAX_HOLDINGS}`);
+  }
+  const parts: Uint8Array[] = [];
+  for (const text of holdings) {
+    const ip = parseIp(text);
+    if (!ip) throw new MembershipEncodeError('holdings', `"${text}" is not an IP address`);
+    const size = FAMILY_BITS[ip.family] / 8;
+    const entry = new Uint8Array(1 + size);
+    entry[0] = size;
+    for (let i = 0; i < size; i++) entry[size - i] = Number((ip.value >> BigInt(8 * i)) & 0xffn);
+    parts.push(entry);
+  }
+  const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+  const out = new Uint8Array(BODY_LENGTH_BYTES + bytes);
+  new DataView(out.buffer).setUint16(0, bytes);
+  let at = BODY_LENGTH_BYTES;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Reads the entries of a Holdings body (after its byte count); a string says what is wrong. */
+function decodeHoldings(entries: Uint8Array): string[] | string {
+  const out: string[] = [];
+  let at = 0;
+  while (at < entries.length) {
+    const size = entries[at]!;
+    const family: IpFamily | undefined = size === 4 ? 'IPv4' : size === 16 ? 'IPv6' : undefined;
+    if (!family) return `holdings entry at byte ${at} has length ${size}, not 4 or 16`;
+    if (at + 1 + size > entries.length) return `holdings entry at byte ${at} runs past the body`;
+    let value = 0n;
+    for (let i = 1; i <= size; i++) value = (value << 8n) | BigInt(entries[at + i]!);
+    out.push(formatIpValue(family, value));
+    if (out.length > MAX_HOLDINGS) return `more than ${MAX_HOLDINGS} holdings`;
+    at += 1 + size;
+  }
+  return out;
 }
 
 /** Encodes and signs a message with `key` (the first of the configured keys). */
@@ -115,7 +173,9 @@ export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacK
   if (!Number.isSafeInteger(message.sentAtMs) || message.sentAtMs < 0) {
     throw new MembershipEncodeError('sentAtMs', `sentAtMs ${message.sentAtMs} is not a non-negative integer`);
   }
-  const out = new Uint8Array(HEADER_BYTES + name.length + MAC_BYTES);
+  const body =
+    message.type === 'Holdings' ? encodeHoldings(message.holdings ?? []) : new Uint8Array(0);
+  const out = new Uint8Array(HEADER_BYTES + name.length + body.length + MAC_BYTES);
   const view = new DataView(out.buffer);
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
@@ -126,7 +186,8 @@ export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacK
   view.setBigUint64(20, BigInt(message.sentAtMs));
   out[28] = name.length;
   out.set(name, HEADER_BYTES);
-  const signed = HEADER_BYTES + name.length;
+  out.set(body, HEADER_BYTES + name.length);
+  const signed = HEADER_BYTES + name.length + body.length;
   const [macKey] = macKeys([key]);
   out.set(macKey!.sign(out.subarray(0, signed)), signed);
   return out;
@@ -142,6 +203,8 @@ export interface MessageHeader {
   readonly sentAtMs: number;
   /** Length of the message; a datagram may carry trailing bytes (Ethernet padding on the LAN path). */
   readonly length: number;
+  /** Bytes of the Holdings body (its byte count included) after the name; 0 for other types. */
+  readonly bodyLength: number;
 }
 
 export type PeekResult =
@@ -161,11 +224,19 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
   const type = TYPE_NAMES.get(bytes[3]!);
   if (!type) return { ok: false, detail: `unknown message type ${bytes[3]}` };
   const nameLength = bytes[28]!;
-  const length = HEADER_BYTES + nameLength + MAC_BYTES;
-  if (nameLength === 0 || bytes.length < length || (exact && bytes.length !== length)) {
-    return { ok: false, detail: `length ${bytes.length} does not match name length ${nameLength}` };
-  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let bodyLength = 0;
+  if (type === 'Holdings') {
+    const at = HEADER_BYTES + nameLength;
+    if (bytes.length < at + BODY_LENGTH_BYTES + MAC_BYTES)
+      return { ok: false, detail: `${bytes.length} bytes is too short for a Holdings message` };
+    bodyLength = BODY_LENGTH_BYTES + view.getUint16(at);
+  }
+  const length = HEADER_BYTES + nameLength + bodyLength + MAC_BYTES;
+  if (nameLength === 0 || bytes.length < length || (exact && bytes.length !== length)) {
+    const body = bodyLength > 0 ? ` and body length ${bodyLength}` : '';
+    return { ok: false, detail: `length ${bytes.length} does not match name length ${nameLength}${body}` };
+  }
   const sentAt = view.getBigUint64(20);
   if (sentAt > BigInt(Number.MAX_SAFE_INTEGER))
     return { ok: false, detail: `sentAtMs ${sentAt} is out of range` };
@@ -180,6 +251,7 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
       sequence: view.getBigUint64(12),
       sentAtMs: Number(sentAt),
       length,
+      bodyLength,
     },
   };
 }
@@ -199,8 +271,9 @@ export function decodeMessage(
   const malformed = (detail: string): DecodeResult => ({ ok: false, reason: 'malformed', detail });
   const peeked = peekHeader(bytes, exact);
   if (!peeked.ok) return malformed(peeked.detail);
-  const { type, length } = peeked.header;
+  const { type, length, bodyLength } = peeked.header;
   const signed = length - MAC_BYTES;
+  const nameEnd = signed - bodyLength;
   const data = bytes.subarray(0, signed);
   const received = bytes.subarray(signed, length);
   if (!macKeys(keys).some((key) => key.verify(data, received))) {
@@ -208,10 +281,13 @@ export function decodeMessage(
   }
   let sender: string;
   try {
-    sender = utf8.decode(bytes.subarray(HEADER_BYTES, signed));
+    sender = utf8.decode(bytes.subarray(HEADER_BYTES, nameEnd));
   } catch {
     return malformed('sender name is not UTF-8');
   }
   const { incarnation, sequence, sentAtMs } = peeked.header;
-  return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs } };
+  if (type !== 'Holdings') return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs } };
+  const holdings = decodeHoldings(bytes.subarray(nameEnd + BODY_LENGTH_BYTES, signed));
+  if (typeof holdings === 'string') return malformed(holdings);
+  return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs, holdings } };
 }

@@ -19,6 +19,8 @@ import {
   type MembershipEvent,
   type MembershipState,
   type Now,
+  type PeerHoldings,
+  peerHoldings,
   step,
 } from '../protocol/protocol.ts';
 import { Screen, type Source } from '../protocol/screen.ts';
@@ -70,6 +72,8 @@ export interface UdpMembershipOptions extends MembershipConfigInput {
 export interface UdpMembershipEvents {
   'alive-changed': [alive: readonly string[]];
   settled: [alive: readonly string[]];
+  /** What the alive peers say they answer for in L2 changed (before the alive-changed it may go with). */
+  'holdings-changed': [holdings: PeerHoldings];
   'peer-failed': [name: string, silentForMs: number];
   'peer-left': [name: string];
   'peer-joined': [name: string];
@@ -92,6 +96,10 @@ export interface Membership extends EventEmitter<UdpMembershipEvents> {
   readonly settled: boolean;
   /** Alive node names, sorted, this node included. */
   alive(): readonly string[];
+  /** The L2 IPs the alive peers say they answer for (peer name -> IPs; peers holding none left out). */
+  holdings(): PeerHoldings;
+  /** The L2 IPs this node answers for now (canonical text, at most MAX_HOLDINGS): told to the peers. */
+  setHoldings(holdings: readonly string[]): void;
   /** Replaces the peer list; returns the entries skipped, with the reason. */
   setPeers(peers: readonly MembershipPeer[]): string[];
   /** Datagrams dropped since start, by reason (from the network thread: as of its last report). */
@@ -221,6 +229,14 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   /** Whether every peer was heard from or the startup grace passed: before, `alive()` is incomplete. */
   get settled(): boolean {
     return this.state.settled;
+  }
+
+  holdings(): PeerHoldings {
+    return peerHoldings(this.state);
+  }
+
+  setHoldings(holdings: readonly string[]): void {
+    this.handle({ type: 'set-holdings', holdings });
   }
 
   /**
@@ -361,6 +377,9 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
         case 'settled':
           this.metrics.aliveMembers(action.alive.length);
           this.emit('settled', action.alive);
+          break;
+        case 'holdings-changed':
+          this.emit('holdings-changed', action.holdings);
           break;
         case 'peer-failed':
           this.metrics.failureDetected(action.name);

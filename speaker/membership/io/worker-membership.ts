@@ -3,6 +3,7 @@ import { type NetworkPart, startNetworkPart } from '../../network-thread/thread.
 import type { RejectReason } from '../codec/codec.ts';
 import { type LocalSocket, type MembershipPeer, resolvePeers } from '../peers/peers.ts';
 import { membershipConfig } from '../protocol/config.ts';
+import type { PeerHoldings } from '../protocol/protocol.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import type { RejectCounts } from './reject-counts.ts';
 import {
@@ -25,6 +26,7 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
   private readonly local: LocalSocket;
   private aliveNow: readonly string[];
   private isSettled = false;
+  private holdingsNow: PeerHoldings = new Map();
   /** Resolves when the part has stopped and is released (or its thread is gone). */
   private readonly stopped: Promise<void>;
   private markStopped: (() => void) | undefined;
@@ -96,6 +98,15 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
     return this.aliveNow;
   }
 
+  /** As last reported by the Worker, like alive(). */
+  holdings(): PeerHoldings {
+    return this.holdingsNow;
+  }
+
+  setHoldings(holdings: readonly string[]): void {
+    this.post({ type: 'set-holdings', holdings: [...holdings] });
+  }
+
   setPeers(peers: readonly MembershipPeer[]): string[] {
     // Checked here too, so the caller gets the problems synchronously, as from UdpMembership.
     const { problems } = resolvePeers(peers, this.local);
@@ -141,6 +152,7 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
           this.aliveNow = message.args[0] as readonly string[];
           this.isSettled = true;
         }
+        if (message.event === 'holdings-changed') this.holdingsNow = message.args[0] as PeerHoldings;
         (this.emit as (event: string, ...args: unknown[]) => boolean)(message.event, ...message.args);
         break;
       }

@@ -8,6 +8,7 @@ export type WorkerStartData = Omit<UdpMembershipOptions, 'metrics' | 'logger' | 
 /** Caller → Worker. */
 export type ToWorker =
   | { readonly type: 'set-peers'; readonly peers: readonly MembershipPeer[] }
+  | { readonly type: 'set-holdings'; readonly holdings: readonly string[] }
   | { readonly type: 'leave' }
   | { readonly type: 'close' };
 

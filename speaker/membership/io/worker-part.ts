@@ -59,7 +59,14 @@ export async function runMembershipWorker(
     return;
   }
 
-  const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined'] as const;
+  const events = [
+    'alive-changed',
+    'settled',
+    'holdings-changed',
+    'peer-failed',
+    'peer-left',
+    'peer-joined',
+  ] as const;
   for (const event of events) {
     membership.on(event, (...args: UdpMembershipEvents[typeof event]) =>
       post({ type: 'event', event, args }),
@@ -78,6 +85,7 @@ export async function runMembershipWorker(
   });
   port.on('message', (message: ToWorker) => {
     if (message.type === 'set-peers') membership.setPeers(message.peers);
+    else if (message.type === 'set-holdings') membership.setHoldings(message.holdings);
     else if (!stopping) {
       stopping = true;
       const stop = message.type === 'leave' ? membership.leave() : membership.close();

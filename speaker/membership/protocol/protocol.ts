@@ -17,6 +17,11 @@ import { accept, isFresh, NO_REPLAY_STATE } from './replay-window.ts';
  * hears a peer only there keeps heartbeating it there, so both count each other alive and
  * elect the same owner for every IP. Nothing is sent on the LAN path while the membership
  * port works.
+ *
+ * Holdings (docs/adr/0012-l2-sticky-owner.md): a speaker that answers for L2 IPs says which,
+ * in a Holdings message sent just before each heartbeat and at once when they change, so that
+ * every speaker elects the same owner and a returning node does not take an IP away from its
+ * live owner. A peer's holdings count while it is alive and for `deadAfterMs` after the last.
  */
 
 /** Two clocks: monotonic for timeouts (immune to NTP steps), wall clock for the replay window. */
@@ -62,6 +67,10 @@ export interface PeerRecord {
   readonly sequence: bigint | undefined;
   readonly seen: bigint;
   readonly changedAtMonoMs: number;
+  /** The L2 IPs it last said it answers for; the same array until they change. */
+  readonly holdings: readonly string[];
+  /** When its last Holdings came (self-stall compensated, as lastHeardMonoMs). */
+  readonly holdingsHeardMonoMs: number | undefined;
 }
 
 export interface MembershipState {
@@ -87,6 +96,8 @@ export interface MembershipState {
   readonly lanInterfaces: readonly string[];
   /** Peers heard on the LAN path and not on the membership port, in peer-list order. */
   readonly lanOnly: readonly string[];
+  /** The L2 IPs this node answers for, as the shell last set them (canonical text). */
+  readonly holdings: readonly string[];
 }
 
 /** Conflicts answered with a Claim: at most this many (interface, MAC) pairs remembered. */
@@ -99,6 +110,8 @@ export type MembershipEvent =
   /** The L2 responder saw the host with `mac` announce an IP we announce on `interface`. */
   | { readonly type: 'lan-conflict'; readonly interface: string; readonly mac: string }
   | { readonly type: 'set-peers'; readonly names: readonly string[] }
+  /** The L2 IPs this node answers for now (at most MAX_HOLDINGS, canonical text). */
+  | { readonly type: 'set-holdings'; readonly holdings: readonly string[] }
   | { readonly type: 'leave' };
 
 export type MembershipAction =
@@ -107,6 +120,8 @@ export type MembershipAction =
   /** The alive set changed: sorted node names, this node included. */
   | { readonly type: 'alive-changed'; readonly alive: readonly string[] }
   | { readonly type: 'settled'; readonly alive: readonly string[] }
+  /** What the alive peers hold changed (comes before the alive-changed or settled of the same step). */
+  | { readonly type: 'holdings-changed'; readonly holdings: PeerHoldings }
   | { readonly type: 'peer-failed'; readonly name: string; readonly silentForMs: number }
   | { readonly type: 'peer-left'; readonly name: string }
   | { readonly type: 'peer-joined'; readonly name: string; readonly incarnation: bigint }
@@ -122,6 +137,9 @@ export type MembershipAction =
    * no longer needs it (undefined): something between us drops membership datagrams.
    */
   | { readonly type: 'lan-only'; readonly name: string; readonly path: LanPath | undefined };
+
+/** Alive peer name -> the L2 IPs it says it answers for; peers holding nothing are left out. */
+export type PeerHoldings = ReadonlyMap<string, readonly string[]>;
 
 export interface StepResult {
   readonly state: MembershipState;
@@ -152,6 +170,7 @@ export function initialState(
     conflictClaims: new Map(),
     lanInterfaces: [],
     lanOnly: [],
+    holdings: [],
   };
   return onSetPeers(empty, peerNames, now);
 }
@@ -161,6 +180,29 @@ export function aliveMembers(state: MembershipState): string[] {
   const alive = [state.config.nodeName];
   for (const [name, peer] of state.peers) if (peer.listed && peer.status === 'alive') alive.push(name);
   return alive.sort();
+}
+
+/** What the listed, alive peers hold now. */
+export function peerHoldings(state: MembershipState): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const [name, peer] of state.peers) {
+    if (peer.listed && peer.status === 'alive' && peer.holdings.length > 0) out.set(name, peer.holdings);
+  }
+  return out;
+}
+
+/** Whether the peer holdings differ (arrays are replaced only when their content changes). */
+function holdingsMoved(before: MembershipState, after: MembershipState): boolean {
+  if (before.peers === after.peers) return false;
+  const counted = (peer: PeerRecord | undefined) =>
+    peer !== undefined && peer.listed && peer.status === 'alive' && peer.holdings.length > 0;
+  for (const [name, peer] of after.peers) {
+    const old = before.peers.get(name);
+    if (counted(peer) !== counted(old)) return true;
+    if (counted(peer) && peer.holdings !== old!.holdings) return true;
+  }
+  for (const [name, old] of before.peers) if (counted(old) && !after.peers.has(name)) return true;
+  return false;
 }
 
 /** Advances the protocol by one event. Never throws on network input. */
@@ -183,10 +225,14 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
     case 'set-peers':
       next = onSetPeers(state, event.names, now);
       break;
+    case 'set-holdings':
+      next = onSetHoldings(state, event.holdings, now, actions);
+      break;
     case 'leave':
       next = onLeave(state, now, actions);
       break;
   }
+  if (holdingsMoved(state, next)) actions.push({ type: 'holdings-changed', holdings: peerHoldings(next) });
   next = settle(next, now, actions);
   next = trackLanPaths(next, now, actions);
   const after = aliveMembers(next);
@@ -235,8 +281,30 @@ function sign(state: MembershipState, type: MembershipMessage['type'], now: Now)
     incarnation: state.incarnation,
     sequence: state.nextSequence,
     sentAtMs: Math.max(0, Math.floor(now.wallMs)),
+    ...(type === 'Holdings' ? { holdings: state.holdings } : {}),
   };
   return encodeMessage(message, state.macKeys[0]!);
+}
+
+/** Broadcasts our holdings on the membership port (not on the LAN path: see the ADR). */
+function sendHoldings(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
+  actions.push({ type: 'broadcast', bytes: sign(state, 'Holdings', now) });
+  return { ...state, nextSequence: state.nextSequence + 1n };
+}
+
+/**
+ * New holdings go out at once, so that the peers learn a takeover (or a withdrawal) within
+ * one datagram; while not empty they are repeated before every heartbeat.
+ */
+function onSetHoldings(
+  state: MembershipState,
+  holdings: readonly string[],
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  if (sameList(holdings, state.holdings)) return state;
+  const next = { ...state, holdings: [...holdings] };
+  return state.leaving ? next : sendHoldings(next, now, actions);
 }
 
 function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
@@ -256,6 +324,17 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     let record = peer;
     if (sleptMs > 0 && record.lastHeardMonoMs !== undefined) {
       record = { ...record, lastHeardMonoMs: Math.min(now.monoMs, record.lastHeardMonoMs + sleptMs) };
+    }
+    if (sleptMs > 0 && record.holdingsHeardMonoMs !== undefined) {
+      const heard = Math.min(now.monoMs, record.holdingsHeardMonoMs + sleptMs);
+      record = { ...record, holdingsHeardMonoMs: heard };
+    }
+    // A withdrawal whose one Holdings datagram was lost must not keep the IP claimed for ever.
+    if (
+      record.holdings.length > 0 &&
+      now.monoMs - (record.holdingsHeardMonoMs ?? now.monoMs) > deadAfterMs
+    ) {
+      record = { ...record, holdings: [] };
     }
     const silentForMs = now.monoMs - (record.lastHeardMonoMs ?? now.monoMs);
     if (record.status === 'alive' && silentForMs > deadAfterMs) {
@@ -283,6 +362,8 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     next = { ...next, nextSequence: next.nextSequence + 1n };
   }
   if (!state.leaving && now.monoMs >= state.nextHeartbeatMonoMs) {
+    // Holdings first: a peer that starts listening hears them before it settles on our heartbeat.
+    if (next.holdings.length > 0) next = sendHoldings(next, now, actions);
     actions.push({ type: 'broadcast', bytes: sign(next, 'Heartbeat', now) });
     // After a stall send one heartbeat, not a burst, and keep the rhythm from now.
     const due = state.nextHeartbeatMonoMs + heartbeatIntervalMs;
@@ -400,6 +481,14 @@ function onDatagram(
       ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: message.type === 'Claim' } }
       : { udpHeardMonoMs: now.monoMs }),
   };
+  if (message.type === 'Holdings') {
+    const holdings = message.holdings ?? [];
+    record = {
+      ...record,
+      holdingsHeardMonoMs: now.monoMs,
+      holdings: sameList(holdings, peer.holdings) ? peer.holdings : holdings,
+    };
+  }
   if (message.type === 'Leave') {
     if (record.status !== 'left') {
       record = { ...record, status: 'left', changedAtMonoMs: now.monoMs };
@@ -443,6 +532,8 @@ function newPeer(now: Now): PeerRecord {
     lan: undefined,
     ...NO_REPLAY_STATE,
     changedAtMonoMs: now.monoMs,
+    holdings: [],
+    holdingsHeardMonoMs: undefined,
   };
 }
 

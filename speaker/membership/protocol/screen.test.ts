@@ -33,6 +33,8 @@ const record = (overrides: Partial<PeerRecord> = {}): PeerRecord => ({
   incarnation: 100n,
   sequence: 10n,
   seen: 1n,
+  holdings: [],
+  holdingsHeardMonoMs: undefined,
   changedAtMonoMs: 0,
   ...overrides,
 });

@@ -159,6 +159,8 @@ test("the filter's sources from the screen's table: one per address and port, th
     sequence: incarnation === undefined ? undefined : 1n,
     seen: incarnation === undefined ? 0n : 1n,
     changedAtMonoMs: 0,
+    holdings: [],
+    holdingsHeardMonoMs: undefined,
   });
   const peers = new Map([
     ['node-b', record(77n)],

@@ -1,0 +1,33 @@
+import { MAX_HOLDINGS } from '../membership/codec/codec.ts';
+import { compareIpValues, parseServiceIp, type ServiceIp } from './eligibility.ts';
+
+/**
+ * The L2 IPs this node tells its peers it answers for (membership Holdings), from what its
+ * announcer answers for now: canonical text, in address order, at most MAX_HOLDINGS. The same
+ * list is this node's own entry in PlanInput.holdings, so that an IP beyond the cap (which the
+ * peers do not hear of) is not sticky on this node either and every speaker still agrees.
+ */
+export function advertisedHoldings(announced: Iterable<string>): string[] {
+  const ips: ServiceIp[] = [];
+  for (const text of announced) {
+    const ip = parseServiceIp(text);
+    if (ip) ips.push(ip);
+  }
+  ips.sort((a, b) => compareIpValues(a.ip, b.ip));
+  return [...new Set(ips.map((ip) => ip.text))].slice(0, MAX_HOLDINGS);
+}
+
+/**
+ * PlanInput.holdings (node name -> IPs it answers for): this node's advertised holdings and
+ * what membership last heard from the alive peers (peer name -> IPs).
+ */
+export function holdingsByNode(
+  nodeName: string,
+  own: readonly string[],
+  peers: ReadonlyMap<string, readonly string[]>,
+): Map<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [name, ips] of peers) if (name !== nodeName) out.set(name, new Set(ips));
+  out.set(nodeName, new Set(own));
+  return out;
+}
