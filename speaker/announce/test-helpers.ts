@@ -50,6 +50,8 @@ export interface Cluster {
   readonly nodes?: readonly NodeFacts[];
   /** Default: every node. */
   readonly alive?: readonly string[];
+  /** Node name -> the L2 IPs it says it answers for (PlanInput.holdings); default none. */
+  readonly holdings?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function inputFor(cluster: Cluster, nodeName: string): PlanInput {
@@ -60,6 +62,9 @@ export function inputFor(cluster: Cluster, nodeName: string): PlanInput {
     services: cluster.services,
     nodes,
     aliveNodes: new Set(cluster.alive ?? nodes.map((n) => n.name)),
+    ...(cluster.holdings
+      ? { holdings: new Map(Object.entries(cluster.holdings).map(([n, ips]) => [n, new Set(ips)])) }
+      : {}),
   };
 }
 

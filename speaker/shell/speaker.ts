@@ -1,11 +1,11 @@
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { every, systemTimers } from '../../shared/daemon/timers.ts';
+import { advertisedHoldings, holdingsByNode } from '../announce/holdings.ts';
 import { registerBfdMetrics } from '../bfd/io/metrics.ts';
 import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
 import { L2Announcer } from '../l2/io/announcer.ts';
 import { registerL2Metrics, registerLoopMetrics } from '../l2/io/metrics.ts';
-import { advertisedHoldings, holdingsByNode } from '../announce/holdings.ts';
 import { BfdEvents } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';

@@ -6,11 +6,12 @@ import {
   decodeMessage,
   encodeMessage,
   encodingLength,
+  MAX_HOLDINGS,
   MembershipEncodeError,
   type MembershipMessage,
   peekHeader,
 } from './codec.ts';
-import { MacKey } from './mac.ts';
+import { MAX_DATA_BYTES, MacKey } from './mac.ts';
 
 const key = Buffer.from('metalbeacon-test-key-0123456789ab');
 const otherKey = Buffer.from('another-key-of-the-wrong-cluster!');
@@ -158,6 +159,7 @@ test('the header reads without the key, and a frame may carry padding only where
       sequence: 7n,
       sentAtMs: 1_700_000_000_123,
       length: bytes.length,
+      bodyLength: 0,
     },
   });
   const padded = Buffer.concat([bytes, Buffer.alloc(10)]);
@@ -172,7 +174,7 @@ test('MacKey is HMAC-SHA256: the same bytes as createHmac for short, block-sized
   fc.assert(
     fc.property(
       fc.uint8Array({ minLength: 1, maxLength: 200 }),
-      fc.uint8Array({ maxLength: 512 }),
+      fc.uint8Array({ maxLength: 600 }),
       (k, data) => {
         const expected = createHmac('sha256', k).update(data).digest();
         const prepared = new MacKey(k);
@@ -184,5 +186,68 @@ test('MacKey is HMAC-SHA256: the same bytes as createHmac for short, block-sized
     ),
     { numRuns: 300 },
   );
-  assert.throws(() => new MacKey(key).sign(new Uint8Array(513)), /513 bytes/);
+  const big = new Uint8Array(MAX_DATA_BYTES).fill(7);
+  assert.deepEqual(new MacKey(key).sign(big), createHmac('sha256', key).update(big).digest());
+  assert.throws(() => new MacKey(key).sign(new Uint8Array(MAX_DATA_BYTES + 1)), /9217 bytes/);
+});
+
+test('a Holdings message carries its IPs (IPv4 and IPv6) under the MAC and round-trips', () => {
+  const holdings = ['198.51.100.1', '2001:db8::5', '0.0.0.0', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+  const message: MembershipMessage = { ...fixtureMessage, type: 'Holdings', holdings };
+  const bytes = encodeMessage(message, key);
+  // name, then a u16 body length (5 + 17 + 5 + 17 = 44), then the entries, then the MAC.
+  const body = Buffer.from(bytes.subarray(29 + 6, 29 + 6 + 2 + 44)).toString('hex');
+  assert.equal(body.slice(0, 4), '002c');
+  assert.equal(body.slice(4, 14), '04c6336401', '4 bytes of 198.51.100.1');
+  assert.equal(bytes.length, encodingLength('node-a') + 2 + 44);
+  assert.deepEqual(decodeMessage(bytes, [key]), { ok: true, message });
+  const empty = encodeMessage({ ...fixtureMessage, type: 'Holdings', holdings: [] }, key);
+  assert.deepEqual(decodeMessage(empty, [key]), {
+    ok: true,
+    message: { ...fixtureMessage, type: 'Holdings', holdings: [] },
+  });
+  for (let i = 29 + 6; i < bytes.length; i++) {
+    const tampered = Buffer.from(bytes);
+    tampered[i]! ^= 0x01;
+    const result = decodeMessage(tampered, [key]);
+    assert.notEqual(result.ok, true, `byte ${i} flipped`);
+  }
+});
+
+test('Holdings: encode refuses what is no IP or too many; a bad body is malformed, never thrown', () => {
+  const holdingsOf = (holdings: string[]) => ({ ...fixtureMessage, type: 'Holdings' as const, holdings });
+  assert.throws(() => encodeMessage(holdingsOf(['not-an-ip']), key), MembershipEncodeError);
+  const tooMany = Array.from({ length: MAX_HOLDINGS + 1 }, (_, i) => `2001:db8::${i.toString(16)}`);
+  assert.throws(() => encodeMessage(holdingsOf(tooMany), key), /at most 512/);
+  // A body signed with the key but broken inside: the entries are checked after the MAC.
+  const withBody = (entries: number[], declared = entries.length) => {
+    const name = Buffer.from('node-a');
+    const head = Buffer.from(encodeMessage(holdingsOf([]), key).subarray(0, 29));
+    const data = Buffer.concat([
+      head,
+      name,
+      Buffer.from([declared >> 8, declared & 0xff]),
+      Buffer.from(entries),
+    ]);
+    return Buffer.concat([data, createHmac('sha256', key).update(data).digest()]);
+  };
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['entry length 5', withBody([5, 1, 2, 3, 4, 5]), /length 5, not 4 or 16/],
+    ['entry past the body', withBody([16, 1, 2, 3]), /runs past the body/],
+    ['body past the datagram', withBody([4, 1, 2, 3, 4], 400), /does not match/],
+  ];
+  for (const [what, bytes, detail] of cases) {
+    const result = decodeMessage(bytes, [key]);
+    assert.equal(result.ok ? 'ok' : result.reason, 'malformed', what);
+    if (!result.ok) assert.match(result.detail, detail, what);
+  }
+  const many: number[] = [];
+  for (let i = 0; i <= MAX_HOLDINGS; i++) many.push(4, 198, 51, 100, i & 0xff);
+  const over = decodeMessage(withBody(many), [key]);
+  assert.equal(over.ok ? 'ok' : over.detail, `more than ${MAX_HOLDINGS} holdings`);
+  // A declared body longer than the largest one is refused before any MAC work.
+  const huge = decodeMessage(withBody([...many, ...new Array(9000).fill(0)]), [key]);
+  assert.match(huge.ok ? 'ok' : huge.detail, /at most 8706/);
+  const short = Buffer.from(encodeMessage(holdingsOf([]), key)).subarray(0, 29 + 6 + 1);
+  assert.equal(decodeMessage(short, [key]).ok, false);
 });

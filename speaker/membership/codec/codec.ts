@@ -46,6 +46,8 @@ const MAX_NAME_BYTES = 253;
 const BODY_LENGTH_BYTES = 2;
 /** At most this many IPs in one Holdings message (≤ 8.7 kB of body: one UDP datagram). */
 export const MAX_HOLDINGS = 512;
+/** The largest Holdings body: its byte count and MAX_HOLDINGS IPv6 entries. */
+export const MAX_BODY_BYTES = BODY_LENGTH_BYTES + MAX_HOLDINGS * 17;
 const U64_MAX = (1n << 64n) - 1n;
 const TYPE_NAMES = new Map<number, MessageTypeName>(
   Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
@@ -173,8 +175,7 @@ export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacK
   if (!Number.isSafeInteger(message.sentAtMs) || message.sentAtMs < 0) {
     throw new MembershipEncodeError('sentAtMs', `sentAtMs ${message.sentAtMs} is not a non-negative integer`);
   }
-  const body =
-    message.type === 'Holdings' ? encodeHoldings(message.holdings ?? []) : new Uint8Array(0);
+  const body = message.type === 'Holdings' ? encodeHoldings(message.holdings ?? []) : new Uint8Array(0);
   const out = new Uint8Array(HEADER_BYTES + name.length + body.length + MAC_BYTES);
   const view = new DataView(out.buffer);
   out[0] = MAGIC_0;
@@ -231,6 +232,8 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
     if (bytes.length < at + BODY_LENGTH_BYTES + MAC_BYTES)
       return { ok: false, detail: `${bytes.length} bytes is too short for a Holdings message` };
     bodyLength = BODY_LENGTH_BYTES + view.getUint16(at);
+    if (bodyLength > MAX_BODY_BYTES)
+      return { ok: false, detail: `Holdings body of ${bodyLength} bytes, at most ${MAX_BODY_BYTES}` };
   }
   const length = HEADER_BYTES + nameLength + bodyLength + MAC_BYTES;
   if (nameLength === 0 || bytes.length < length || (exact && bytes.length !== length)) {

@@ -2,8 +2,11 @@ import { hash, timingSafeEqual } from 'node:crypto';
 
 const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
-/** Longest signed part of a message (header and a 253-byte name), rounded up. */
-const MAX_DATA_BYTES = 512;
+/**
+ * Longest signed part of a message (header, a 253-byte name and the largest Holdings body,
+ * codec.ts MAX_BODY_BYTES), rounded up.
+ */
+export const MAX_DATA_BYTES = 9216;
 
 /**
  * One HMAC-SHA256 key (RFC 2104) with its padded forms computed once. Each message is
@@ -28,7 +31,7 @@ export class MacKey {
     }
   }
 
-  /** HMAC-SHA256 of `data` (at most 512 bytes, the longest signed part of a message). */
+  /** HMAC-SHA256 of `data` (at most MAX_DATA_BYTES, the longest signed part of a message). */
   sign(data: Uint8Array): Buffer {
     if (data.length > MAX_DATA_BYTES)
       throw new RangeError(`MacKey: ${data.length} bytes to sign, at most ${MAX_DATA_BYTES}`);

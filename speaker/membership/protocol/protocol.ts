@@ -195,7 +195,7 @@ export function peerHoldings(state: MembershipState): Map<string, readonly strin
 function holdingsMoved(before: MembershipState, after: MembershipState): boolean {
   if (before.peers === after.peers) return false;
   const counted = (peer: PeerRecord | undefined) =>
-    peer !== undefined && peer.listed && peer.status === 'alive' && peer.holdings.length > 0;
+    peer?.listed === true && peer.status === 'alive' && peer.holdings.length > 0;
   for (const [name, peer] of after.peers) {
     const old = before.peers.get(name);
     if (counted(peer) !== counted(old)) return true;
@@ -330,10 +330,7 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
       record = { ...record, holdingsHeardMonoMs: heard };
     }
     // A withdrawal whose one Holdings datagram was lost must not keep the IP claimed for ever.
-    if (
-      record.holdings.length > 0 &&
-      now.monoMs - (record.holdingsHeardMonoMs ?? now.monoMs) > deadAfterMs
-    ) {
+    if (record.holdings.length > 0 && now.monoMs - (record.holdingsHeardMonoMs ?? now.monoMs) > deadAfterMs) {
       record = { ...record, holdings: [] };
     }
     const silentForMs = now.monoMs - (record.lastHeardMonoMs ?? now.monoMs);

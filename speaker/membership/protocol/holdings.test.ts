@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeMessage } from '../codec/codec.ts';
+import { MembershipDefaults } from './config.ts';
+import {
+  initialState,
+  type MembershipAction,
+  type MembershipState,
+  type PeerHoldings,
+  peerHoldings,
+  step,
+} from './protocol.ts';
+import { at, TEST_KEY, testConfig } from './test-helpers.ts';
+
+// Holdings (docs/adr/0012-l2-sticky-owner.md): each speaker tells its peers the L2 IPs it
+// answers for, so that a returning node leaves them where they are.
+
+const { heartbeatIntervalMs, deadAfterMs } = MembershipDefaults;
+const V4 = '198.51.100.1';
+const V6 = '2001:db8:100::5';
+
+/** The types of what a step broadcast, decoded. */
+function sent(actions: readonly MembershipAction[]): string[] {
+  return actions.flatMap((a) => {
+    if (a.type !== 'broadcast') return [];
+    const decoded = decodeMessage(a.bytes, [TEST_KEY]);
+    assert.ok(decoded.ok);
+    const { type, holdings } = decoded.message;
+    return [holdings ? `${type} ${holdings.join(',')}` : type];
+  });
+}
+
+/** Delivers every broadcast of `actions` to `state`; returns the new state and what it did. */
+function deliver(state: MembershipState, actions: readonly MembershipAction[], monoMs: number) {
+  const out: MembershipAction[] = [];
+  let next = state;
+  for (const action of actions) {
+    if (action.type !== 'broadcast') continue;
+    const result = step(next, { type: 'datagram', bytes: action.bytes }, at(monoMs));
+    next = result.state;
+    out.push(...result.actions);
+  }
+  return { state: next, actions: out };
+}
+
+const changes = (actions: readonly MembershipAction[]): PeerHoldings[] =>
+  actions.flatMap((a) => (a.type === 'holdings-changed' ? [a.holdings] : []));
+const plain = (holdings: PeerHoldings) => Object.fromEntries(holdings);
+
+test('holdings go out at once when they change, then before every heartbeat while not empty', () => {
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  b = step(b, { type: 'tick' }, at(0)).state;
+  const set = step(b, { type: 'set-holdings', holdings: [V4, V6] }, at(1));
+  assert.deepEqual(sent(set.actions), [`Holdings ${V4},${V6}`]);
+  assert.deepEqual(step(set.state, { type: 'set-holdings', holdings: [V4, V6] }, at(2)).actions, []);
+  const tick = step(set.state, { type: 'tick' }, at(heartbeatIntervalMs));
+  assert.deepEqual(sent(tick.actions), [`Holdings ${V4},${V6}`, 'Heartbeat']);
+  // Emptied: said once, then plain heartbeats.
+  const emptied = step(tick.state, { type: 'set-holdings', holdings: [] }, at(heartbeatIntervalMs + 1));
+  assert.deepEqual(sent(emptied.actions), ['Holdings ']);
+  assert.deepEqual(sent(step(emptied.state, { type: 'tick' }, at(2 * heartbeatIntervalMs)).actions), [
+    'Heartbeat',
+  ]);
+  // A leaving speaker says nothing more about them.
+  const leaving = step(tick.state, { type: 'leave' }, at(heartbeatIntervalMs + 2)).state;
+  assert.deepEqual(
+    step(leaving, { type: 'set-holdings', holdings: [V6] }, at(heartbeatIntervalMs + 3)).actions,
+    [],
+  );
+});
+
+test('a starting speaker learns what a peer holds before it settles, in the same step', () => {
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  b = step(b, { type: 'tick' }, at(0)).state;
+  b = step(b, { type: 'set-holdings', holdings: [V4] }, at(1)).state;
+  const a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(10));
+  const heartbeat = step(b, { type: 'tick' }, at(heartbeatIntervalMs));
+  const heard = deliver(a, heartbeat.actions, heartbeatIntervalMs + 1);
+  const types = heard.actions.map((x) => x.type).filter((t) => t !== 'peer-joined');
+  assert.deepEqual(types, ['holdings-changed', 'settled']);
+  assert.deepEqual(plain(changes(heard.actions)[0]!), { b: [V4] });
+  assert.deepEqual(plain(peerHoldings(heard.state)), { b: [V4] });
+});
+
+test('a peer that stops saying what it holds (its empty Holdings lost) loses its claim after deadAfterMs; a leaver at once', () => {
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
+  const bSet = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V6] }, at(1));
+  b = bSet.state;
+  a = deliver(a, bSet.actions, 2).state;
+  assert.deepEqual(plain(peerHoldings(a)), { b: [V6] });
+  // b withdraws; the Holdings saying so is lost; its heartbeats keep coming.
+  b = step(b, { type: 'set-holdings', holdings: [] }, at(3)).state;
+  const seen: PeerHoldings[] = [];
+  for (let t = heartbeatIntervalMs; t <= 2 * deadAfterMs; t += heartbeatIntervalMs / 2) {
+    const tickB = step(b, { type: 'tick' }, at(t));
+    b = tickB.state;
+    const heard = deliver(a, tickB.actions, t);
+    const ticked = step(heard.state, { type: 'tick' }, at(t + 1));
+    a = ticked.state;
+    seen.push(...changes([...heard.actions, ...ticked.actions]));
+    if (t <= deadAfterMs) assert.deepEqual(plain(peerHoldings(a)), { b: [V6] }, `at ${t} ms`);
+  }
+  assert.deepEqual(seen.map(plain), [{}]);
+  assert.deepEqual(plain(peerHoldings(a)), {});
+  // Held again, then b leaves: its claim goes with it.
+  const again = step(b, { type: 'set-holdings', holdings: [V4] }, at(700));
+  a = deliver(a, again.actions, 701).state;
+  assert.deepEqual(plain(peerHoldings(a)), { b: [V4] });
+  const left = deliver(a, step(again.state, { type: 'leave' }, at(702)).actions, 703);
+  assert.deepEqual(changes(left.actions).map(plain), [{}]);
+});
+
+test('the same holdings again, or a plain heartbeat, report no change', () => {
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
+  const first = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V4] }, at(1));
+  b = first.state;
+  const heard = deliver(a, first.actions, 2);
+  a = heard.state;
+  assert.equal(changes(heard.actions).length, 1);
+  const tick = step(b, { type: 'tick' }, at(heartbeatIntervalMs));
+  const again = deliver(a, tick.actions, heartbeatIntervalMs + 1);
+  assert.deepEqual(changes(again.actions), []);
+  assert.equal(peerHoldings(again.state).get('b'), peerHoldings(a).get('b'), 'the same array, kept');
+});
