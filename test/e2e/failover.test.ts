@@ -5,6 +5,8 @@ import { analyzeProbe, type Probe, startProbe } from '../../lab/probe.ts';
 import type { Topology } from '../../lab/topology.ts';
 import { StatusLabels } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { rankAnnouncers } from '../../speaker/announce/choose-announcer.ts';
+import { startSlowRequest } from '../support/slow-request.ts';
 import { isolateFromPeers, listObjects, startE2eTopology, urlOf, waitForAnnouncers } from './harness.ts';
 
 // Failures and restarts under client load, on the lab topology (controller + three speakers),
@@ -176,6 +178,44 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
     );
     // The VIP did move while its owner restarted.
     assert.ok(report.servers.length >= 2, `served by ${report.servers.join(' -> ')} only`);
+  });
+
+  it('a speaker restart does not take the L2 IP back: a request in flight to the live owner across the return completes, and none is lost', async () => {
+    // The node the owner ranking prefers for the VIP: before sticky ownership it took the IP
+    // back the moment it returned, and the owner's connections were reset.
+    const [preferred] = rankAnnouncers(
+      vip,
+      topo.nodes.map((n) => ({ name: n.name, alive: true, eligible: true })),
+    ) as [string];
+    await currentOwner(25);
+    const since = Date.now();
+    const exit = await topo.stopSpeaker(preferred, 'SIGTERM');
+    assert.equal(exit.code, 0, `speaker on ${preferred}: ${JSON.stringify(exit)}`);
+    const holder = await servedByAnother(preferred, since);
+    const slow = await startSlowRequest(topo.lab.ns('client'), vip);
+    try {
+      await topo.startSpeaker(preferred, [], { timeoutMs: 60_000 });
+      // Long enough for several plans and membership rounds of the returned speaker.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assert.deepEqual(await announcers(topo, vip), [holder], `ARP for ${vip} after ${preferred} returned`);
+      const outcome = await slow.finish();
+      assert.deepEqual(
+        { ok: outcome.ok, body: outcome.body },
+        { ok: true, body: holder },
+        `the request in flight: ${JSON.stringify(outcome)}`,
+      );
+      assert.ok(outcome.headers >= 10, `only ${outcome.headers} segments sent across the return`);
+    } finally {
+      await slow.stop();
+    }
+    await probe.waitForGood(25, { from: Date.now(), timeoutMs: 30_000 });
+    const report = analyzeProbe(probe.records(), { from: since });
+    assert.equal(
+      report.lost,
+      0,
+      `lost ${report.lost} of ${report.requests} requests; outages ${JSON.stringify(report.outages)}; served by ${report.servers.join(' -> ')}`,
+    );
+    assert.equal(report.servers.at(-1), holder, `served by ${report.servers.join(' -> ')}`);
   });
 
   it('split-brain guard: the owner cut off from every peer and from the API server stops announcing', async () => {
