@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { NODE_EXCLUSION_LABEL } from '../../shared/api/names.ts';
 import { rankAnnouncers } from './choose-announcer.ts';
 import { advertisedHoldings, holdingsByNode } from './holdings.ts';
@@ -130,28 +131,22 @@ test('sticky: the holdings order, and holdings of unknown nodes, change nothing'
   assert.deepEqual(l2Owners(a).get(IP), [second]);
 });
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('sticky, simulated: nodes fail, leave and return; each round every node plans from what the others held, and an IP moves only when its holder is gone', () => {
   const names = three.map((n) => n.name);
   const ips = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4', IP6, '2001:db8:100::6'];
   const services = ips.map((ip, i) => service(`s${i}`, [ip]));
-  for (let seed = 1; seed <= 20; seed++) {
-    const random = prng(seed);
+  // Each run toggles one node per round: gone if alive (unless it is the last), back if gone.
+  const runs = fc.array(fc.constantFrom(...names), { minLength: 40, maxLength: 40 });
+  fc.assert(
+    fc.property(runs, (toggles) => simulate(toggles)),
+    { numRuns: 30, seed: 18 },
+  );
+  function simulate(toggles: readonly string[]): void {
+    const run = toggles.join(',');
     let alive = new Set(names);
     let held = new Map<string, string[]>(); // node -> IPs its last plan announced
     let owner = new Map<string, string>(); // IP -> its one announcer after the last round
-    for (let round = 0; round < 40; round++) {
-      const node = names[Math.floor(random() * names.length)]!;
+    for (const [round, node] of toggles.entries()) {
       const next = new Set(alive);
       if (next.has(node) && next.size > 1) next.delete(node);
       else next.add(node);
@@ -175,16 +170,16 @@ test('sticky, simulated: nodes fail, leave and return; each round every node pla
           assert.equal(
             now.has(ip),
             false,
-            `seed ${seed} round ${round}: ${ip} held by ${now.get(ip)} and ${name}`,
+            `run ${run} round ${round}: ${ip} held by ${now.get(ip)} and ${name}`,
           );
           now.set(ip, name);
         }
       }
       for (const ip of ips) {
-        assert.ok(now.has(ip), `seed ${seed} round ${round}: nobody answers for ${ip}`);
+        assert.ok(now.has(ip), `run ${run} round ${round}: nobody answers for ${ip}`);
         const before = owner.get(ip);
         if (before !== undefined && alive.has(before))
-          assert.equal(now.get(ip), before, `seed ${seed} round ${round}: ${ip} moved from live ${before}`);
+          assert.equal(now.get(ip), before, `run ${run} round ${round}: ${ip} moved from live ${before}`);
       }
       owner = now;
     }

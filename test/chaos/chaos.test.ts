@@ -9,8 +9,10 @@ import { formatReport, kindRows, ZERO_LOSS_KINDS } from '../../bench/chaos/table
 // 20 ms, one fault after another (each kind at least once) while Services and a pool are created,
 // changed and deleted. Every invariant holds throughout, and the faults that must cost the client
 // nothing (graceful speaker restart, API server restart, cut watches, leading controller killed)
-// cost nothing, but for the L2 failback of a restarted speaker (below). The outage figures of the other faults are `npm run chaos`'s to report, not
-// asserted here (no timed assertions in tests).
+// cost nothing, over L2 and BGP: a restarted speaker leaves its L2 IPs with the node that held
+// them meanwhile (docs/adr/0012-l2-sticky-owner.md), so its return resets no connection. The
+// outage figures of the other faults are `npm run chaos`'s to report, not asserted here (no
+// timed assertions in tests).
 
 const SEED = 1;
 const MINUTES = 3;
@@ -36,22 +38,8 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
     assert.ok(result.settled.routedIps >= result.settled.rounds, report);
     assert.deepEqual(result.violations, [], report);
     for (const row of kindRows(result.costs).filter((r) => ZERO_LOSS_KINDS.includes(r.kind))) {
-      if (row.kind !== 'speaker-restart')
-        assert.equal(row.l2Lost.max, 0, `${row.kind}: L2 requests lost\n${report}`);
+      assert.equal(row.l2Lost.max, 0, `${row.kind}: L2 requests lost\n${report}`);
       assert.equal(row.bgpLost.max, 0, `${row.kind}: BGP requests lost\n${report}`);
-    }
-    // A known product limit, not yet the target (issue 18 item 7): the restarted speaker takes
-    // its L2 IPs back when it rejoins (the owner ranking is deterministic), and that ARP/NA flip
-    // resets the requests in flight to the node that held the IP meanwhile. The stop itself
-    // loses nothing (handover window): what a restart may cost is those resets at the flip, at
-    // most one request per family, and never a request that found nobody answering.
-    for (const cost of result.costs.filter((c) => c.window.kind === 'speaker-restart')) {
-      const l2Failures = cost.failures.filter((f) => f.startsWith('l2-'));
-      assert.ok(cost.l2.lost <= 2, `${cost.window.label}: ${cost.l2.lost} L2 requests lost\n${report}`);
-      assert.ok(
-        l2Failures.every((f) => f.endsWith('ECONNRESET')),
-        `${cost.window.label}: an L2 request failed other than by a reset at the flip\n${report}`,
-      );
     }
   });
 });
