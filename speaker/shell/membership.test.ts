@@ -56,6 +56,20 @@ describe('SpeakerMembership', () => {
     assert.deepEqual(membership.peers(), { knownPeers: 1, alivePeers: 1 });
   });
 
+  it("passes holdings both ways: ours to membership, the peers' from it, and a change of theirs replans at once", async () => {
+    const { membership, world, scripted } = await started([
+      pod('node-a', '192.0.2.11'),
+      pod('node-b', '192.0.2.12'),
+    ]);
+    membership.setHoldings(['198.51.100.1']);
+    assert.deepEqual(scripted.holdingsSet, [['198.51.100.1']]);
+    scripted.holdingsNow = new Map([['node-b', ['198.51.100.2']]]);
+    const before = world.replans;
+    scripted.emit('holdings-changed', scripted.holdingsNow);
+    assert.equal(world.replans, before + 1);
+    assert.deepEqual([...membership.holdings()], [['node-b', ['198.51.100.2']]]);
+  });
+
   it('hands membership the new peer list when the Pods change, and logs what it skipped', async () => {
     const { membership, world, scripted, messages } = await started([pod('node-a', '192.0.2.11')]);
     world.pods = [...world.pods, pod('node-c', '192.0.2.13')];
