@@ -9,6 +9,7 @@ import { promMembershipMetrics } from '../../speaker/membership/io/metrics.ts';
 import { MembershipBindError } from '../../speaker/membership/io/udp-membership.ts';
 import { WorkerMembership } from '../../speaker/membership/io/worker-membership.ts';
 import { MembershipConfigError } from '../../speaker/membership/protocol/config.ts';
+import { freePort } from '../support/free-port.ts';
 
 // Membership in a Worker keeps heartbeating and detecting while the main thread is blocked
 // (what the speaker daemon needs: its main thread parses API lists and collects garbage).
@@ -173,4 +174,57 @@ test('start errors surface on the caller thread with their type', async () => {
   });
   await withBadPeer.close();
   assert.deepEqual(warnings, [{ problem: 'peer v: IPv6 address on an IPv4 socket' }]);
+});
+
+test('holdings cross real sockets and the Worker: a speaker that starts late knows them when it settles; a withdrawal arrives', async () => {
+  const bPort = await freePort();
+  const a = await WorkerMembership.start({
+    nodeName: 'a',
+    keys,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    peers: [],
+  });
+  started.push(a);
+  const peers = [
+    { name: 'a', address: '127.0.0.1', port: a.port },
+    { name: 'b', address: '127.0.0.1', port: bPort },
+  ];
+  a.setPeers(peers);
+  // Many IPs, IPv6 mostly: a datagram of several kB through the screen, the MAC and the Worker.
+  const held = [
+    '198.51.100.1',
+    ...Array.from({ length: 300 }, (_, i) => `2001:db8:100::${(i + 1).toString(16)}`),
+  ];
+  a.setHoldings(held);
+  // b starts with its peers known, as the speaker does: it settles once it has heard a.
+  const b = await WorkerMembership.start({
+    nodeName: 'b',
+    keys,
+    bindAddress: '127.0.0.1',
+    port: bPort,
+    peers,
+  });
+  started.push(b);
+  // What b knows of a's holdings at the moment it settles (the plan it makes then uses it).
+  const atSettle = await new Promise<readonly string[] | undefined>((resolve) => {
+    if (b.settled) resolve(b.holdings().get('a'));
+    else b.once('settled', () => resolve(b.holdings().get('a')));
+  });
+  assert.deepEqual(b.alive(), ['a', 'b']);
+  assert.deepEqual(atSettle, held);
+  assert.equal(a.holdings().size, 0, 'b holds nothing: nothing about it');
+  const emptied = new Promise<void>((resolve) => {
+    const check = () => {
+      if (b.holdings().size > 0) return;
+      b.off('holdings-changed', check);
+      resolve();
+    };
+    b.on('holdings-changed', check);
+  });
+  a.setHoldings([]);
+  await emptied;
+  assert.deepEqual(b.rejected().malformed ?? 0, 0);
+  await a.close();
+  await b.close();
 });
