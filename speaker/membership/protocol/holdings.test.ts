@@ -124,3 +124,18 @@ test('the same holdings again, or a plain heartbeat, report no change', () => {
   assert.deepEqual(changes(again.actions), []);
   assert.equal(peerHoldings(again.state).get('b'), peerHoldings(a).get('b'), 'the same array, kept');
 });
+
+test('what a peer held before it left or restarted is forgotten: a new incarnation claims nothing until it says so', () => {
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
+  const set = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V4] }, at(1));
+  b = set.state;
+  a = deliver(a, set.actions, 2).state;
+  assert.deepEqual(plain(peerHoldings(a)), { b: [V4] });
+  // b restarts at once (a new incarnation) and its first heartbeat comes before any Holdings.
+  const reborn = initialState(testConfig('b'), 3000n, ['a', 'b'], at(10));
+  const first = step(reborn, { type: 'tick' }, at(10));
+  const heard = deliver(a, first.actions, 11);
+  assert.deepEqual(changes(heard.actions).map(plain), [{}]);
+  assert.deepEqual(plain(peerHoldings(heard.state)), {});
+});

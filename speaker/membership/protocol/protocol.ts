@@ -485,6 +485,9 @@ function onDatagram(
       holdingsHeardMonoMs: now.monoMs,
       holdings: sameList(holdings, peer.holdings) ? peer.holdings : holdings,
     };
+  } else if (message.type === 'Leave' || message.incarnation !== peer.incarnation) {
+    // Gone, or restarted: what it held before says nothing about what it holds now.
+    record = { ...record, holdings: [] };
   }
   if (message.type === 'Leave') {
     if (record.status !== 'left') {
