@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { LoopWork } from '../speaker/l2/engine/messages.ts';
 
 /**
  * TypeScript face of the N-API addon built from binding.gyp (target `metalbeacon_native`,
@@ -92,8 +91,11 @@ export interface NativeAddon {
 
 /** The CPU time of a thread's loop iterations: from one wait for I/O to the next. */
 export interface LoopMeter {
-  /** Counts since start, and the longest iteration since the previous take(). */
-  take(): LoopWork;
+  /**
+   * Iterations since start (all, and those over 0.5, 1 and 2 ms), and the longest since the
+   * previous take(), in microseconds. The network thread sends it on as its LoopWork.
+   */
+  take(): { iterations: number; longestUs: number; over500us: number; over1ms: number; over2ms: number };
   /** Stops measuring; idempotent. */
   close(): void;
 }
