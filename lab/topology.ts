@@ -3,8 +3,9 @@
  * BIRD router, the embedded API server reachable from every node namespace (plain HTTP on
  * 127.0.0.1:6443 for people and tests; HTTPS on 127.0.0.1:443 with its own CA for the programs,
  * which run in-cluster with a ServiceAccount token mount each, as in a real install), the Kubernetes
- * objects a cluster would have (Nodes, speaker Pods, the membership Secret), an HTTP ingress
- * stand-in on every node, and helpers to run the controller and speakers and to break things.
+ * objects a cluster would have (Nodes, speaker Pods, the membership Secret), an ingress on every
+ * node (nginx in front of app-a and app-b, or the minimal stand-in answering the node name), and
+ * helpers to run the controller and speakers and to break things.
  * Used by `metalbeacon lab`, the end-to-end tests and the failover benchmark.
  *
  * ```
@@ -25,6 +26,7 @@ import { parseCidr } from '../shared/net/ip.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { ApiForwarder } from './api-forwarder.ts';
 import { metalbeaconEntry } from './entry.ts';
+import { type NodeIngress, startNginxIngress, startStandInIngress } from './ingress-nginx.ts';
 import { Lab, type LabDaemon, type LabLink, type LabOptions, untilExit, waitForOutput } from './netns.ts';
 import {
   type IngressServiceOptions,
@@ -50,7 +52,6 @@ import { LAB_RUN_DIR } from './state.ts';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 /** The CLI entry point, run with this process's Node (24). */
 export const METALBEACON_BIN = metalbeaconEntry();
-const INGRESS_SERVER = fileURLToPath(new URL('./ingress-server.ts', import.meta.url));
 
 /** The fixed address plan (DESIGN.md). */
 export const LAB_ADDRESSES = {
@@ -106,6 +107,12 @@ export interface TopologyOptions {
   detachDaemons?: boolean;
   /** Called for each request the embedded API server answers (the benchmark counts them). */
   onApiRequest?: (method: string, path: string, status: number) => void;
+  /**
+   * What serves port 80 on every node: `nginx` (Debian's nginx routing /app-a to app-a and Host
+   * b.example to app-b, `ingress-nginx.ts`; what `metalbeacon lab` runs) or `stand-in` (default:
+   * one minimal responder answering the node name, for the tests and benchmarks).
+   */
+  ingress?: 'nginx' | 'stand-in';
 }
 
 /** A node of the topology. */
@@ -117,8 +124,10 @@ export interface TopologyNode extends LabNodeInfo {
   link: LabLink;
   /** kubeconfig for processes inside the node namespace (http://127.0.0.1:6443). */
   kubeconfig: string;
-  /** The ingress stand-in on port 80. */
+  /** What listens on port 80: nginx's master (`ingress: 'nginx'`) or the stand-in. */
   ingress: LabDaemon;
+  /** app-a and app-b behind nginx (none behind the stand-in). */
+  backends: readonly LabDaemon[];
   /** The in-namespace half of the API path (socat). */
   apiRelay: LabDaemon;
   /** The host half of the API path (unix socket). */
@@ -138,7 +147,7 @@ export interface CurlResult {
   ok: boolean;
   /** HTTP status, 0 when there was no response. */
   status: number;
-  /** Response body, trimmed (the ingress stand-in answers its node name). */
+  /** Response body, trimmed (the stand-in answers its node name, nginx's backends `app-a on node-1`). */
   body: string;
   /** curl's exit code (0 on success, 28 timeout, 7 refused...). */
   exitCode: number;
@@ -208,8 +217,8 @@ export interface Topology {
   /** Cuts the node off the API server (every open connection too); the LAN stays up. */
   isolateFromApi(node: string): Promise<void>;
   reconnectApi(node: string): Promise<void>;
-  /** One HTTP GET with curl inside a namespace (`client`, a node...). */
-  curlFrom(ns: string, url: string, options?: { timeoutMs?: number }): Promise<CurlResult>;
+  /** One HTTP GET with curl inside a namespace (`client`, a node...); `host` sets the Host header. */
+  curlFrom(ns: string, url: string, options?: { timeoutMs?: number; host?: string }): Promise<CurlResult>;
   /** BIRD's routes (all paths) for prefixes within `prefix` (`198.51.100.0/24`), or all. */
   birdRoutes(prefix?: string): Promise<BirdRoute[]>;
   /** The router's kernel routes installed by BIRD (ECMP next hops) within `prefix`. */
@@ -352,8 +361,13 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     api.writeKubeconfig(kubeconfig);
     const nodeKubeconfigText = api.kubeconfigText.replace(api.url, 'http://127.0.0.1:6443');
 
-    log('ingress stand-in and API path on every node');
+    log(
+      options.ingress === 'nginx'
+        ? 'nginx on every node (/app-a -> app-a, Host b.example -> app-b) and the API path'
+        : 'ingress stand-in and API path on every node',
+    );
     const nodes: TopologyNode[] = [];
+    const ingresses: NodeIngress[] = [];
     for (const [i, info] of nodeInfos.entries()) {
       const forwarder = new ApiForwarder(`${runDir}/api-${info.name}.sock`, {
         host: api.host,
@@ -376,9 +390,14 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       const apiTlsRelay = relay(443, tlsForwarder);
       const serviceAccountDir = `${runDir}/serviceaccount/speaker-${info.name}`;
       api.writeServiceAccountMount(serviceAccountDir, DEFAULT_NAMESPACE, 'speaker');
-      const ingress = lab.spawn(info.name, [process.execPath, INGRESS_SERVER, info.name, '80'], {
-        logFile: logFile(`ingress-${info.name}`),
-      });
+      const served =
+        options.ingress === 'nginx'
+          ? await startNginxIngress(lab, info.name, {
+              dir: `${runDir}/nginx-${info.name}`,
+              logDir: `${runDir}/logs`,
+            })
+          : startStandInIngress(lab, info.name, `${runDir}/logs`);
+      ingresses.push(served);
       const nodeKubeconfig = `${runDir}/${info.name}.kubeconfig`;
       writeFileSync(nodeKubeconfig, nodeKubeconfigText, { mode: 0o600 });
       nodes.push({
@@ -387,7 +406,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         namespace: lab.ns(info.name),
         link: links[i]!,
         kubeconfig: nodeKubeconfig,
-        ingress,
+        ingress: served.ingress,
+        backends: served.backends,
         apiRelay,
         forwarder,
         apiTlsRelay,
@@ -396,8 +416,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         speaker: undefined,
       });
     }
-    for (const node of nodes) {
-      await waitForOutput(node.ingress, /listening/, 15_000);
+    for (const [i, node] of nodes.entries()) {
+      await ingresses[i]!.ready(15_000);
       for (const [port, relay] of [
         [6443, node.apiRelay],
         [443, node.apiTlsRelay],
@@ -633,9 +653,21 @@ function makeTopology(parts: {
     },
     async curlFrom(ns, url, options = {}) {
       const seconds = ((options.timeoutMs ?? 2_000) / 1000).toFixed(3);
+      const header = options.host === undefined ? [] : ['-H', `Host: ${options.host}`];
       const r = await lab.exec(
         ns,
-        ['curl', '-sg', '--max-time', seconds, '-o', '-', '-w', '\n%{http_code} %{time_total}', url],
+        [
+          'curl',
+          '-sg',
+          '--max-time',
+          seconds,
+          ...header,
+          '-o',
+          '-',
+          '-w',
+          '\n%{http_code} %{time_total}',
+          url,
+        ],
         { allowFailure: true, timeoutMs: (options.timeoutMs ?? 2_000) + 5_000 },
       );
       const lines = r.stdout.split('\n');
