@@ -1,10 +1,11 @@
 /**
  * The BGP half of `metalbeacon lab`'s failover demo: a node's cable pulled under a fresh HTTP GET
- * every 20 ms from the client through the router to the ECMP VIP. Only the flows the router
+ * every 20 ms from the client through the router to the ECMP VIP's /app-a (nginx on the node). Only the flows the router
  * hashes to that node fail, until BIRD drops its next hop: with the lab's BFDProfile (lab-bfd,
  * 300 ms x3) within BFD's detection time, where without BFD it would be BIRD's hold time (9 s).
  */
 import { analyzeEcmpFailover } from './failover.ts';
+import { appAUrl } from './ingress-report.ts';
 import { startProbe } from './probe.ts';
 import { LAB_BFD, type Topology } from './topology.ts';
 
@@ -23,7 +24,8 @@ export async function bgpFailoverDemo(
   poll: Poll,
 ): Promise<number | 'failed'> {
   if (!ip) return 'failed';
-  const url = `http://${ip}/`;
+  // Through the router to a node's nginx, which proxies to app-a.
+  const url = appAUrl(ip);
   const victim = t.nodes.at(-1)!.name;
   const bfd = `BFD ${LAB_BFD.minTxMs} ms x${LAB_BFD.multiplier}`;
   // Every node a next hop, every BFD session Up (the L2 demo's node may still be coming back).

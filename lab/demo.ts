@@ -1,8 +1,10 @@
 /**
- * `metalbeacon lab`: builds the topology, runs the controller and three speakers, creates
- * ingress Services and shows from the client what MetalBeacon does: the assigned IPs, L2
- * (ARP/NDP) service, BGP routes with ECMP in the router, and a live failover in each mode (L2:
- * another node answers ARP; BGP: BFD takes the lost node's next hop out). Every check prints one
+ * `metalbeacon lab`: builds the topology with nginx as the ingress controller on every node
+ * (`/app-a` -> app-a, Host b.example -> app-b), runs the controller and three speakers, creates
+ * the ingress Services and shows from the client what MetalBeacon does: the assigned IPs, both
+ * routes answered by the right backend through the L2 (ARP/NDP) VIPs and through the BGP VIPs
+ * (ECMP in the router), and a live failover through nginx in each mode (L2: another node
+ * answers ARP; BGP: BFD takes the lost node's next hop out). Every check prints one
  * line as it goes; a summary line `RESULT l2=... bgp=... failover=... bgp-failover=...` ends the
  * report. Everything is removed on return, on failure and on abort (Ctrl-C).
  */
@@ -11,6 +13,8 @@ import { API_VERSION, DEFAULT_NAMESPACE, PLURALS, StatusLabels } from '../shared
 import { CliError } from '../shared/cli/errors.ts';
 import { bgpFailoverDemo, type Poll } from './bgp-failover-demo.ts';
 import { analyzeFailover, parseProbes } from './failover.ts';
+import { parseBackendAnswer } from './ingress-apps.ts';
+import { appAUrl, curlIngress, ecmpIngressCurls, ingressRequests } from './ingress-report.ts';
 import type { LabDaemon } from './netns.ts';
 import { listNamespaces, removeNamespace } from './netns.ts';
 import { cleanupLabState, isSameProcess, LAB_RUN_DIR, readLabState } from './state.ts';
@@ -178,6 +182,7 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
       log: step,
       signal: o.signal,
       detachDaemons: true,
+      ingress: 'nginx',
     });
     const t = topo;
     step(`namespaces ${t.lab.namespaces().join(' ')}`);
@@ -246,21 +251,26 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
       ].filter((ip): ip is string => ip !== undefined);
       let ok = l2Targets.length > 0;
       for (const ip of l2Targets) {
-        const url = ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+        const [byPath, byHost] = ingressRequests(ip);
         const r = await poll(async () => {
-          const c = await t.curlFrom('client', url, { timeoutMs: 1_000 });
+          const c = await t.curlFrom('client', byPath.url, { timeoutMs: 1_000 });
           return c.ok ? c : undefined;
         }, 15_000);
         if (!r) {
           ok = false;
-          step(`  curl ${url}  FAILED (no answer within 15 s)`);
+          step(`  ${byPath.label}  FAILED (no answer within 15 s)`);
           continue;
         }
         const neighbour = await t.lab.neighbour('client', ip);
         const owner = neighbour?.mac ? (nodeByMac.get(neighbour.mac) ?? neighbour.mac) : '?';
+        // Both routes must be answered on the node that owns the IP, by the right backend.
+        const path = await curlIngress(t, byPath, owner);
+        const host = await curlIngress(t, byHost, owner);
         step(
-          `  curl ${url.padEnd(28)} -> ${r.body} (${r.ms} ms); ${ip.includes(':') ? 'NDP' : 'ARP'}: ${ip} is at ${neighbour?.mac ?? '?'} (${owner})`,
+          `  ${byPath.label.padEnd(byHost.label.length)} ${path.text}; ${ip.includes(':') ? 'NDP' : 'ARP'}: ${ip} is at ${neighbour?.mac ?? '?'} (${owner})`,
         );
+        step(`  ${byHost.label} ${host.text}`);
+        if (!path.ok || !host.ok) ok = false;
       }
       result.l2 = ok ? 'ok' : 'failed';
     }
@@ -287,22 +297,7 @@ export async function runLabDemo(o: LabDemoOptions): Promise<LabDemoResult> {
           continue;
         }
         step(`  router kernel: ${host} nexthops ${route.nextHops.join(', ')}`);
-        const url = family === 'IPv6' ? `http://[${ip}]/` : `http://${ip}/`;
-        const counts = new Map<string, number>();
-        let failed = 0;
-        for (let i = 0; i < 12; i++) {
-          const r = await t.curlFrom('client', url, { timeoutMs: 2_000 });
-          if (r.ok) counts.set(r.body, (counts.get(r.body) ?? 0) + 1);
-          else failed++;
-        }
-        const spread = [...counts]
-          .sort()
-          .map(([node, n]) => `${node} x${n}`)
-          .join(', ');
-        step(
-          `  12 x curl ${url} from the client's far-side leg, through the router: ${spread}${failed ? `, ${failed} failed` : ''}`,
-        );
-        if (failed > 0 || counts.size === 0) ok = false;
+        if (!(await ecmpIngressCurls(t, ip, step))) ok = false;
       }
       result.bgp = ok ? 'ok' : 'failed';
     }
@@ -355,15 +350,15 @@ async function failoverDemo(
   pause: (ms: number) => Promise<void>,
 ): Promise<number | 'failed'> {
   if (!ip) return 'failed';
-  const url = `http://${ip}/`;
+  const url = appAUrl(ip);
   const first = await t.curlFrom('client', url);
-  if (!first.ok) {
-    step(`failover: ${url} does not answer before the cut  FAILED`);
+  const owner = parseBackendAnswer(first.body)?.node;
+  if (!first.ok || owner === undefined) {
+    step(`failover: ${url} does not answer before the cut (${first.status} ${first.body})  FAILED`);
     return 'failed';
   }
-  const owner = first.body;
   step(
-    `failover: ${owner} owns ${ip}; the client requests ${url} every 20 ms; pulling ${owner}'s cable (LAN and API)`,
+    `failover: ${owner} owns ${ip}; the client requests ${url} (through nginx to app-a) every 20 ms; pulling ${owner}'s cable (LAN and API)`,
   );
   const prober: LabDaemon = t.lab.spawn('client', [process.execPath, PROBER, url, '20', '250']);
   try {
@@ -382,28 +377,30 @@ async function failoverDemo(
     await t.isolateFromApi(owner);
     // The link is down once `ip` returns; a request started just before may still get through.
     const cutAt = performance.timeOrigin + performance.now();
-    const outcome = await poll(async () => analyzeFailover(probes(), cutAt, owner), 15_000, 20);
+    // Another node's nginx answering: a different body than the owner's `app-a on node-N`.
+    const outcome = await poll(async () => analyzeFailover(probes(), cutAt, first.body), 15_000, 20);
     if (!outcome) {
       step('failover: not served again within 15 s  FAILED');
       return 'failed';
     }
     // Requests still in flight when the client was served again end within their 250 ms timeout.
     await pause(300);
-    const final = analyzeFailover(probes(), cutAt, owner) ?? outcome;
+    const final = analyzeFailover(probes(), cutAt, first.body) ?? outcome;
     const ms = Math.round(final.servedAgainMs);
+    const servedBy = parseBackendAnswer(final.servedBy)?.node ?? final.servedBy;
     step(
-      `failover: served again by ${final.servedBy} after ${ms} ms (${final.failedRequests} request(s) failed meanwhile)`,
+      `failover: served again by ${servedBy} (${final.servedBy}, through its nginx) after ${ms} ms (${final.failedRequests} request(s) failed meanwhile)`,
     );
     // The API shows it too (kubectl get servicel2statuses): the status object names the new node.
     const nodes = await poll(async () => {
       const names = await l2StatusNodes(t, 'ingress-l2');
-      return names.includes(final.servedBy) ? names : undefined;
+      return names.includes(servedBy) ? names : undefined;
     }, 5_000);
     const stale = nodes?.includes(owner) ? ` (${owner}'s is stale: cut off, it cannot update the API)` : '';
     step(
       nodes
         ? `ServiceL2Status objects of ingress-l2 name ${nodes.join(', ')}${stale}`
-        : `ServiceL2Status of ingress-l2 does not name ${final.servedBy} after 5 s`,
+        : `ServiceL2Status of ingress-l2 does not name ${servedBy} after 5 s`,
     );
     return ms;
   } finally {
@@ -439,13 +436,19 @@ function explore(t: Topology, ips: Map<string, string[]>, prefix: string, out: (
   const kube = `KUBECONFIG=${t.kubeconfig}`;
   out('');
   out(`The lab keeps running. Ctrl-C here (or \`${down}\` elsewhere) removes it. Try:`);
-  if (l2) out(`  ip netns exec ${ns('client')} curl http://${l2}/`);
-  if (dual6) out(`  ip netns exec ${ns('client')} curl -g 'http://[${dual6}]/'`);
-  if (bgp) out(`  ip netns exec ${ns('client')} curl http://${bgp}/          # through the router (ECMP)`);
+  if (l2) {
+    out(
+      `  ip netns exec ${ns('client')} curl http://${l2}/app-a            # nginx routes the path to app-a`,
+    );
+    out(`  ip netns exec ${ns('client')} curl -H 'Host: b.example' http://${l2}/   # and the host to app-b`);
+  }
+  if (dual6) out(`  ip netns exec ${ns('client')} curl -g 'http://[${dual6}]/app-a'`);
+  if (bgp) out(`  ip netns exec ${ns('client')} curl ${appAUrl(bgp)}          # through the router (ECMP)`);
   out(`  ip netns exec ${ns('client')} ip neigh                          # who answered ARP/NDP`);
   out(`  ip netns exec ${ns('router')} birdc -s ${t.runDir}/bird.ctl show route all`);
   out(`  ip netns exec ${ns('router')} ip route show proto bird`);
   out(`  tail -n 20 ${t.runDir}/logs/speaker-node-1.log           # every daemon logs to ${t.runDir}/logs/`);
+  out(`  tail -n 5 ${t.runDir}/nginx-node-1/access.log          # nginx.conf and logs of node-1's nginx`);
   out(
     `  ${kube} npm run -s metalbeacon -- status              # IPs, announcers, sessions, pools; --watch: live`,
   );

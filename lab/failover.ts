@@ -8,7 +8,7 @@ export interface Probe {
   start: number;
   end: number;
   ok: boolean;
-  /** Response body (the ingress stand-in answers its node name). */
+  /** Response body (the stand-in answers its node name, nginx's backends `app-a on node-1`). */
   body?: string;
   error?: string;
 }

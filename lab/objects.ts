@@ -114,7 +114,7 @@ export interface IngressServiceOptions {
   families?: readonly ('IPv4' | 'IPv6')[];
   /** Nodes with a serving endpoint (the ingress "Pod" runs hostNetwork on them). Default: all. */
   endpointNodes?: readonly string[];
-  /** Port of the Service and of the endpoints (the ingress stand-in listens on 80). */
+  /** Port of the Service and of the endpoints (the lab's ingress listens on 80). */
   port?: number;
   /** Extra Service annotations (e.g. `metalbeacon.io/loadBalancerIPs`). */
   annotations?: Record<string, string>;
@@ -125,9 +125,9 @@ export interface IngressServiceOptions {
 }
 
 /**
- * A LoadBalancer Service in front of the ingress stand-in and one EndpointSlice per family
- * listing the chosen nodes' addresses as ready, serving endpoints (the endpoints controller's
- * job on a real cluster).
+ * A LoadBalancer Service in front of the lab's ingress (nginx or the stand-in) and one
+ * EndpointSlice per family listing the chosen nodes' addresses as ready, serving endpoints (the
+ * endpoints controller's job on a real cluster).
  */
 export function ingressServiceObjects(
   name: string,

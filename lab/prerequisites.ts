@@ -9,11 +9,11 @@ const execFileAsync = promisify(execFile);
 const INSTALL_SCRIPT = fileURLToPath(new URL('../scripts/install-test-deps.sh', import.meta.url));
 
 /**
- * Debian packages of the commands the lab runs (ip, ss, bird, birdc, socat, curl, sysctl).
+ * Debian packages of the commands the lab runs (ip, ss, bird, birdc, socat, curl, sysctl, nginx).
  * Checked as packages, not as commands: a same-named command of another package is not what
  * the lab was written against.
  */
-export const LAB_PACKAGES = ['iproute2', 'bird2', 'socat', 'curl', 'procps'] as const;
+export const LAB_PACKAGES = ['iproute2', 'bird2', 'socat', 'curl', 'procps', 'nginx'] as const;
 
 /** dpkg-query's format for a package's state (`installed`, `not-installed`, ...); not a template. */
 const STATE_FORMAT = ['-f=$', '{db:Status-Status}'].join('');

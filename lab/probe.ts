@@ -9,7 +9,7 @@ export interface ProbeRecord {
   ok: boolean;
   /** HTTP status, when a response came. */
   status?: number;
-  /** The response body, trimmed (the ingress stand-in answers with its node name). */
+  /** The response body, trimmed (the stand-in answers with its node name, nginx's backends `app-a on node-1`). */
   body?: string;
   /** Why it failed: `timeout`, `ECONNREFUSED`, `ECONNRESET`, … */
   error?: string;

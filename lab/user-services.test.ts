@@ -15,7 +15,7 @@ const slice = (service: string, namespace = 'default'): KubeObject => ({
   metadata: { name: `${service}-x`, namespace, labels: { 'kubernetes.io/service-name': service } },
 });
 
-test('LoadBalancer Services targeting the stand-in port and without slices get endpoints, sorted', () => {
+test('LoadBalancer Services targeting the ingress port and without slices get endpoints, sorted', () => {
   const lb = (ports: unknown[]) => ({ type: 'LoadBalancer', ports });
   const services = [
     svc('web', lb([{ port: 80, targetPort: 80, protocol: 'TCP' }])),

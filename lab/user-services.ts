@@ -1,14 +1,14 @@
 /**
  * What a kept lab does for Services a user creates (`kubectl create service loadbalancer web
  * --tcp=80:80`): the lab has no kubelet or endpoints controller, so it lists every node as a
- * ready endpoint of a LoadBalancer Service that targets port 80, the port on which the ingress
- * stand-in answers in every node namespace. The rule is pure; the loop that applies it is in
+ * ready endpoint of a LoadBalancer Service that targets port 80, the port on which the lab's
+ * ingress (nginx, or the stand-in of the tests) answers in every node namespace. The rule is pure; the loop that applies it is in
  * `serveUserServices`.
  */
 import type { KubeObject } from '../apiserver/types.ts';
 
-/** The port the ingress stand-in serves in each node namespace (lab/ingress-server.ts). */
-export const STAND_IN_PORT = 80;
+/** The port the lab's ingress serves in each node namespace (nginx or the stand-in). */
+export const INGRESS_PORT = 80;
 
 /** A Service the lab should give endpoints to. */
 export interface UnservedService {
@@ -24,7 +24,7 @@ interface ServiceShape {
 }
 
 /**
- * LoadBalancer Services with a TCP port whose target is {@link STAND_IN_PORT} and no
+ * LoadBalancer Services with a TCP port whose target is {@link INGRESS_PORT} and no
  * EndpointSlice yet (slices are matched by their `kubernetes.io/service-name` label), sorted.
  */
 export function unservedServices(
@@ -41,7 +41,7 @@ export function unservedServices(
     const name = svc.metadata.name ?? '';
     if (spec.type !== 'LoadBalancer' || served.has(`${namespace}/${name}`)) continue;
     const targetsStandIn = (spec.ports ?? []).some(
-      (p) => (p.protocol ?? 'TCP') === 'TCP' && (p.targetPort ?? p.port) === STAND_IN_PORT,
+      (p) => (p.protocol ?? 'TCP') === 'TCP' && (p.targetPort ?? p.port) === INGRESS_PORT,
     );
     if (targetsStandIn) out.push({ namespace, name, families: spec.ipFamilies ?? ['IPv4'] });
   }
@@ -83,10 +83,10 @@ export async function serveUserServices(
         lab.setEndpoints(s.name, nodes, {
           namespace: s.namespace,
           families: s.families,
-          port: STAND_IN_PORT,
+          port: INGRESS_PORT,
         });
         report(
-          `endpoints stand-in: Service ${s.namespace}/${s.name} is served on port ${STAND_IN_PORT} by ${nodes.join(', ')}`,
+          `endpoints stand-in: Service ${s.namespace}/${s.name} is served on port ${INGRESS_PORT} by ${nodes.join(', ')}`,
         );
       }
       lastError = '';

@@ -19,6 +19,7 @@ packages=(
   tcpdump       # what is on the wire
   unzip         # unpacks kubectl and helm for the kubectl suites
   socat         # the lab's API forwarder
+  nginx         # the lab's ingress controller (run by the lab with its own config; the system service stays off)
   procps        # sysctl
   libcap2-bin   # setcap, for the capabilities suites
   nftables      # nft: test/membership/cut-netns.test.ts blocks the membership port between two nodes

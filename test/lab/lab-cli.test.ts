@@ -89,7 +89,8 @@ async function answeredOnLan(name: string): Promise<{ ip: string; body: string }
   const body = await waitFor(
     `the client answered on ${ip}`,
     async () => {
-      const r = await sh(`exec ip netns exec labkeep-client curl -sS --max-time 2 http://${ip}/`);
+      // nginx on the node behind the user's Service routes the path to app-a, as for the lab's own.
+      const r = await sh(`exec ip netns exec labkeep-client curl -sSf --max-time 2 http://${ip}/app-a`);
       return r.code === 0 ? r.output : undefined;
     },
     { intervalMs: 500, timeoutMs: 30_000 },
@@ -175,15 +176,17 @@ describe('metalbeacon lab (command line)', () => {
     const r = await run(['lab', '--mode', 'both', '--no-keep', '--prefix', 'labe2e']);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const report = r.stdout;
-    // The client was served through the L2 IPv4 and IPv6 addresses, by the node that answered ARP / NDP.
+    // The client was served through the L2 IPv4 and IPv6 addresses by nginx on the node that
+    // answered ARP / NDP: the path to app-a, the host b.example to app-b.
     assert.match(
       report,
-      /curl http:\/\/198\.51\.100\.\d+\/\s+-> (node-\d) \(\d+ ms\); ARP: \S+ is at \S+ \(\1\)/,
+      /curl (http:\/\/198\.51\.100\.\d+)\/app-a\s+-> app-a on (node-\d) \(\d+ ms\); ARP: \S+ is at \S+ \(\2\)\n.*curl -H 'Host: b\.example' \1\/ -> app-b on \2 \(\d+ ms\)$/m,
     );
     assert.match(
       report,
-      /curl http:\/\/\[2001:db8:100::[0-9a-f]+\]\/\s+-> (node-\d) \(\d+ ms\); NDP: \S+ is at \S+ \(\1\)/,
+      /curl (http:\/\/\[2001:db8:100::[0-9a-f]+\])\/app-a\s+-> app-a on (node-\d) \(\d+ ms\); NDP: \S+ is at \S+ \(\2\)\n.*curl -H 'Host: b\.example' \1\/ -> app-b on \2 \(\d+ ms\)$/m,
     );
+    assert.doesNotMatch(report, /FAILED/);
     // BGP: three paths in BIRD and three next hops in the router's kernel, for both families.
     assert.match(report, /BIRD 198\.51\.100\.\d+\/32: 3 path\(s\) via 192\.0\.2\.1[1-3]/);
     assert.match(
@@ -200,10 +203,20 @@ describe('metalbeacon lab (command line)', () => {
     assert.equal(spread.length, 2, report);
     for (const [, counts] of spread) {
       assert.doesNotMatch(counts ?? '', /failed/);
-      assert.ok((counts ?? '').split(', ').length >= 2, `ECMP spreads requests over nodes: ${counts}`);
+      const perNode = (counts ?? '').split(', ');
+      assert.ok(perNode.length >= 2, `ECMP spreads requests over nodes: ${counts}`);
+      for (const n of perNode) assert.match(n, /^app-a on node-\d x\d+$/, 'only app-a answers /app-a');
     }
+    assert.match(
+      report,
+      /curl -H 'Host: b\.example' http:\/\/198\.51\.100\.\d+\/ through the router -> app-b on node-\d \(/,
+    );
+    assert.match(
+      report,
+      /curl -H 'Host: b\.example' http:\/\/\[2001:db8:100::[0-9a-f]+\]\/ through the router -> app-b on node-\d \(/,
+    );
     const failover =
-      /failover: (node-\d) owns [\d.]+; .*\n.*failover: served again by (node-\d) after (\d+) ms/.exec(
+      /failover: (node-\d) owns [\d.]+; the client requests http:\/\/[\d.]+\/app-a \(through nginx to app-a\).*\n.*failover: served again by (node-\d) \(app-a on \2, through its nginx\) after (\d+) ms/.exec(
         report,
       );
     assert.ok(failover, report);
@@ -263,13 +276,19 @@ describe('metalbeacon lab (command line)', () => {
     const output = (pattern: RegExp) => ran.find((h) => pattern.test(h.command))?.output ?? '';
     assert.match(output(/kubectl -- get svc -A/), /ingress-l2\s+LoadBalancer\s+\S+\s+198\.51\.100\.\d+/);
     assert.match(output(/metalbeacon -- status/), /ingress-l2/);
-    assert.match(output(/curl http:/), /\S/, 'the VIP answered');
+    assert.match(output(/curl http:.*\/app-a /), /^app-a on node-\d\n$/, 'nginx routed the path to app-a');
+    assert.match(
+      output(/curl -H 'Host: b\.example'/),
+      /^app-b on node-\d\n$/,
+      'nginx routed the host to app-b',
+    );
+    assert.match(output(/nginx-node-1\/access\.log/), /"GET \/app-a HTTP\/1\.1" 200/);
     // The Service the user created with `kubectl create service loadbalancer` (a printed hint,
     // sent as protobuf) got an address of the self-assigning pool and is answered on the LAN.
     assert.equal(output(/create service loadbalancer web/).trim(), 'service/web created');
     assert.ok(userService, r.stdout);
     assert.match(userService.ip, /^198\.51\.100\.(19[2-9]|2[01]\d|22[0-3])$/);
-    assert.match(userService.body, /node-\d/);
+    assert.match(userService.body, /^app-a on node-\d\n$/);
     assert.match(
       r.stdout,
       /endpoints stand-in: Service default\/web is served on port 80 by node-1, node-2, node-3/,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { listNamespaces } from '../../lab/netns.ts';
@@ -9,7 +10,8 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 
 // The lab topology itself, without the speaker: the pieces the lab owns (LAN, routes, local
 // Service routes with ARP suppressed, BIRD with ECMP into the kernel, the API path into node
-// namespaces, the ingress stand-in, the controller) and a cleanup that leaves nothing behind.
+// namespaces, the ingress stand-in, the controller) and a cleanup that leaves nothing behind
+// (also of nginx, the ingress `metalbeacon lab` runs).
 describe('lab topology', () => {
   let topo: Topology;
   before(async () => {
@@ -244,20 +246,42 @@ function within(ip: string, cidr: string): boolean {
 }
 
 describe('lab topology cleanup', () => {
-  it('stop leaves no namespace, no process, no socket or file', async () => {
-    const topo = await startTopology({ prefix: 'labclean', nodes: 2 });
-    const pids = [topo.bird, ...topo.nodes.flatMap((n) => [n.ingress, n.apiRelay, n.apiTlsRelay])].map(
-      (d) => ({
-        pid: d.pid,
-        startTime: d.startTime,
-      }),
+  it('stop leaves no namespace, no process (nginx and its workers included), no socket or file', async () => {
+    const topo = await startTopology({ prefix: 'labclean', nodes: 2, ingress: 'nginx' });
+    // nginx on every node answers both routes with its own backends.
+    for (const node of topo.nodes) {
+      assert.equal(
+        (await topo.curlFrom('client', `http://${node.ipv4}/app-a`)).body,
+        `app-a on ${node.name}`,
+      );
+      const byHost = await topo.curlFrom('client', `http://[${node.ipv6}]/`, { host: 'b.example' });
+      assert.equal(byHost.body, `app-b on ${node.name}`);
+    }
+    const nginxPids = topo.nodes.flatMap((n) =>
+      execFileSync('ip', ['netns', 'pids', n.namespace], { encoding: 'utf8' })
+        .split('\n')
+        .filter((p) => /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'nginx')
+        .map(Number),
     );
+    assert.equal(nginxPids.length, 4, 'a master and a worker on each node');
+    const pids = [
+      topo.bird,
+      ...topo.nodes.flatMap((n) => [n.ingress, ...n.backends, n.apiRelay, n.apiTlsRelay]),
+    ].map((d) => ({
+      pid: d.pid,
+      startTime: d.startTime,
+    }));
     assert.ok(pids.every(isSameProcess), 'daemons run');
     assert.ok(existsSync(`${topo.runDir}/state.json`));
     assert.equal((await listNamespaces('labclean')).length, 5);
     await topo.stop();
     assert.deepEqual(await listNamespaces('labclean'), []);
     assert.deepEqual(pids.filter(isSameProcess), [], 'no daemon left');
+    assert.deepEqual(
+      nginxPids.filter((pid) => existsSync(`/proc/${pid}`)),
+      [],
+      'no nginx master or worker left',
+    );
     assert.equal(
       existsSync(topo.runDir),
       false,
