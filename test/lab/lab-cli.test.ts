@@ -276,10 +276,15 @@ describe('metalbeacon lab (command line)', () => {
     const output = (pattern: RegExp) => ran.find((h) => pattern.test(h.command))?.output ?? '';
     assert.match(output(/kubectl -- get svc -A/), /ingress-l2\s+LoadBalancer\s+\S+\s+198\.51\.100\.\d+/);
     assert.match(output(/metalbeacon -- status/), /ingress-l2/);
-    assert.match(output(/curl http:.*\/app-a /), /^app-a on node-\d\n$/, 'nginx routed the path to app-a');
+    // curl's body ends the output (its progress meter, on stderr when not on a terminal, comes first).
+    assert.match(
+      output(/curl http:.*\/app-a /),
+      /(^|\n)app-a on node-\d\n$/,
+      'nginx routed the path to app-a',
+    );
     assert.match(
       output(/curl -H 'Host: b\.example'/),
-      /^app-b on node-\d\n$/,
+      /(^|\n)app-b on node-\d\n$/,
       'nginx routed the host to app-b',
     );
     assert.match(output(/nginx-node-1\/access\.log/), /"GET \/app-a HTTP\/1\.1" 200/);
