@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { APP_A, APP_B } from '../../lab/ingress-apps.ts';
 import { INGRESS_SERVER, startNginxIngress } from '../../lab/ingress-nginx.ts';
-import { Lab, waitForOutput } from '../../lab/netns.ts';
+import { type Lab, waitForOutput } from '../../lab/netns.ts';
 import { isSameProcess } from '../../lab/state.ts';
+import { startLan } from '../support/lan.ts';
 
 const RUN_DIR = '/run/metalbeacon-lab/labnginx';
 
@@ -15,18 +16,12 @@ const RUN_DIR = '/run/metalbeacon-lab/labnginx';
 describe('nginx ingress in a node namespace', () => {
   let lab: Lab;
   before(async () => {
-    lab = await Lab.create('labnginx');
+    ({ lab } = await startLan('labnginx', {
+      client: { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' },
+      'node-1': { ipv4: '192.0.2.11/24', ipv6: '2001:db8:0:1::11/64' },
+      'node-2': { ipv4: '192.0.2.12/24', ipv6: '2001:db8:0:1::12/64' },
+    }));
     lab.track(RUN_DIR);
-    await lab.addBridge();
-    await lab.addHost('client');
-    await lab.connect('client', { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' });
-    for (const [node, n] of [
-      ['node-1', 11],
-      ['node-2', 12],
-    ] as const) {
-      await lab.addHost(node);
-      await lab.connect(node, { ipv4: `192.0.2.${n}/24`, ipv6: `2001:db8:0:1::${n}/64` });
-    }
   });
   after(() => lab?.destroy());
 
