@@ -189,6 +189,8 @@ export interface Topology {
     name: string,
     options?: { namespace?: string; count?: number; timeoutMs?: number },
   ): Promise<string[]>;
+  /** A controller Pod's environment: in-cluster over HTTPS with the controller's ServiceAccount mount. */
+  controllerEnv(): NodeJS.ProcessEnv;
   /** Starts `metalbeacon controller` in the host namespace (single replica, no election by default). */
   startController(extraArgs?: readonly string[]): Promise<LabDaemon>;
   stopController(signal?: NodeJS.Signals): Promise<void>;
@@ -570,6 +572,7 @@ function makeTopology(parts: {
         { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 100 },
       );
     },
+    controllerEnv: () => inCluster(api.https!.host, api.https!.port, parts.controllerServiceAccountDir),
     async startController(extraArgs = ['--no-leader-elect']) {
       if (controller && controller.child.exitCode === null)
         throw new Error('topology: the controller runs already');
@@ -586,7 +589,7 @@ function makeTopology(parts: {
         ],
         {
           logFile: `${parts.runDir}/logs/controller.log`,
-          env: inCluster(api.https!.host, api.https!.port, parts.controllerServiceAccountDir),
+          env: topology.controllerEnv(),
         },
       );
       return controller;

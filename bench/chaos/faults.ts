@@ -27,15 +27,14 @@ export class ControllerPair {
       [
         process.execPath,
         METALBEACON_BIN,
-        '--kubeconfig',
-        this.#topo.kubeconfig,
         '--log-format',
         'json',
         'controller',
         '--metrics-listen',
         '127.0.0.1:0',
       ],
-      { logFile: `${this.#topo.runDir}/logs/${name}.log` },
+      // In-cluster over HTTPS with the controller's token, as the install runs it.
+      { logFile: `${this.#topo.runDir}/logs/${name}.log`, env: this.#topo.controllerEnv() },
     );
     this.replicas.push(daemon);
     return daemon;
