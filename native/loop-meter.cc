@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "addon.h"
+#include "uv-close.h"
 
 namespace metalbeacon {
 namespace {
@@ -40,7 +41,11 @@ class LoopMeter : public Napi::ObjectWrap<LoopMeter> {
       Napi::Error::New(env_, "LoopMeter: no event loop for this thread").ThrowAsJavaScriptException();
       return;
     }
-    prepare_ = new uv_prepare_t;
+    prepare_ = NewUvHandle<uv_prepare_t>();
+    if (prepare_ == nullptr) {
+      Napi::Error::New(env_, "LoopMeter: out of memory").ThrowAsJavaScriptException();
+      return;
+    }
     uv_prepare_init(loop, prepare_);
     prepare_->data = this;
     uv_prepare_start(prepare_, [](uv_prepare_t* handle) {
@@ -96,8 +101,7 @@ class LoopMeter : public Napi::ObjectWrap<LoopMeter> {
     if (prepare_ == nullptr) return;
     uv_prepare_stop(prepare_);
     prepare_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(prepare_),
-             [](uv_handle_t* handle) { delete reinterpret_cast<uv_prepare_t*>(handle); });
+    CloseAndFree(prepare_);
     prepare_ = nullptr;
   }
 

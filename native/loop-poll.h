@@ -5,6 +5,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "uv-close.h"
+
 namespace metalbeacon {
 
 class LoopPoll {
@@ -19,9 +21,13 @@ class LoopPoll {
       Napi::Error::New(env, std::string(who) + ": no event loop for this thread").ThrowAsJavaScriptException();
       return false;
     }
-    auto* poll = new uv_poll_t;
+    auto* poll = NewUvHandle<uv_poll_t>();
+    if (poll == nullptr) {
+      Napi::Error::New(env, std::string(who) + ": out of memory").ThrowAsJavaScriptException();
+      return false;
+    }
     if (int rc = uv_poll_init(loop, poll, fd); rc != 0) {
-      delete poll;
+      std::free(poll);
       Napi::Error::New(env, std::string(who) + ": uv_poll_init: " + uv_strerror(rc)).ThrowAsJavaScriptException();
       return false;
     }
@@ -43,9 +49,7 @@ class LoopPoll {
     if (poll_ == nullptr) return;
     uv_poll_stop(poll_);
     poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_poll_t*>(handle);
-    });
+    CloseAndFree(poll_);
     poll_ = nullptr;
   }
 
