@@ -67,7 +67,7 @@ describe('SpeakerMembership', () => {
     const before = world.replans;
     scripted.emit('holdings-changed', scripted.holdingsNow);
     assert.equal(world.replans, before + 1);
-    assert.deepEqual([...(membership.holdings() ?? [])], [['node-b', ['198.51.100.2']]]);
+    assert.deepEqual([...membership.holdings()], [['node-b', ['198.51.100.2']]]);
   });
 
   it('hands membership the new peer list when the Pods change, and logs what it skipped', async () => {

@@ -9,7 +9,6 @@ import { RejoinTracker } from '../membership/isolation/rejoin.ts';
 import type { MembershipPeer } from '../membership/peers/peers.ts';
 import { nodeAddresses, peersFromPods } from '../membership/peers/peers-from-pods.ts';
 import { MembershipDefaults, MembershipFastest } from '../membership/protocol/config.ts';
-import type { PeerHoldings } from '../membership/protocol/protocol.ts';
 import type { PeerCounts } from './isolation-guard.ts';
 import { keysFromSecret, waitForMembershipSecret } from './membership-secret.ts';
 import type { CachedNode, CachedPod } from './trim.ts';
@@ -68,8 +67,8 @@ export class SpeakerMembership {
     return this.#membership.alive();
   }
 
-  /** The L2 IPs the alive peers say they answer for (peer name -> IPs); undefined: not known. */
-  holdings(): PeerHoldings {
+  /** The L2 IPs the alive peers say they answer for (peer name -> IPs). */
+  holdings(): ReadonlyMap<string, readonly string[]> {
     return this.#membership.holdings();
   }
 

@@ -140,9 +140,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     planner: options.planner,
     input: () => {
       const own = advertisedHoldings(l2.announced());
-      const peers = membership.holdings();
-      // Unknown peer holdings (a peer heard only on the LAN path): no holder counts, ours neither.
-      const holdings = peers ? holdingsByNode(nodeName, own, peers) : new Map();
+      const holdings = holdingsByNode(nodeName, own, membership.holdings());
       return caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
     },
     membership,

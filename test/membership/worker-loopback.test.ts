@@ -208,15 +208,15 @@ test('holdings cross real sockets and the Worker: a speaker that starts late kno
   started.push(b);
   // What b knows of a's holdings at the moment it settles (the plan it makes then uses it).
   const atSettle = await new Promise<readonly string[] | undefined>((resolve) => {
-    if (b.settled) resolve(b.holdings()?.get('a'));
-    else b.once('settled', () => resolve(b.holdings()?.get('a')));
+    if (b.settled) resolve(b.holdings().get('a'));
+    else b.once('settled', () => resolve(b.holdings().get('a')));
   });
   assert.deepEqual(b.alive(), ['a', 'b']);
   assert.deepEqual(atSettle, held);
-  assert.equal(a.holdings()?.size, 0, 'b holds nothing: nothing about it');
+  assert.equal(a.holdings().size, 0, 'b holds nothing: nothing about it');
   const emptied = new Promise<void>((resolve) => {
     const check = () => {
-      if ((b.holdings()?.size ?? 0) > 0) return;
+      if (b.holdings().size > 0) return;
       b.off('holdings-changed', check);
       resolve();
     };

@@ -45,7 +45,7 @@ function deliver(state: MembershipState, actions: readonly MembershipAction[], m
 
 const changes = (actions: readonly MembershipAction[]): PeerHoldings[] =>
   actions.flatMap((a) => (a.type === 'holdings-changed' ? [a.holdings] : []));
-const plain = (holdings: PeerHoldings) => Object.fromEntries(holdings ?? new Map());
+const plain = (holdings: PeerHoldings) => Object.fromEntries(holdings);
 
 test('holdings go out at once when they change, then before every heartbeat while not empty', () => {
   let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
@@ -122,7 +122,7 @@ test('the same holdings again, or a plain heartbeat, report no change', () => {
   const tick = step(b, { type: 'tick' }, at(heartbeatIntervalMs));
   const again = deliver(a, tick.actions, heartbeatIntervalMs + 1);
   assert.deepEqual(changes(again.actions), []);
-  assert.equal(peerHoldings(again.state)?.get('b'), peerHoldings(a)?.get('b'), 'the same array, kept');
+  assert.equal(peerHoldings(again.state).get('b'), peerHoldings(a).get('b'), 'the same array, kept');
 });
 
 test('what a peer held before it left or restarted is forgotten: a new incarnation claims nothing until it says so', () => {

@@ -138,13 +138,8 @@ export type MembershipAction =
    */
   | { readonly type: 'lan-only'; readonly name: string; readonly path: LanPath | undefined };
 
-/**
- * Alive peer name -> the L2 IPs it says it answers for; peers holding nothing are left out.
- * `undefined` while a peer is heard only on the LAN path: Holdings travel only on the
- * membership port, so what that peer holds is unknown, and nobody's holdings may count (the
- * owner ranking decides alone, the same on both sides of the cut).
- */
-export type PeerHoldings = ReadonlyMap<string, readonly string[]> | undefined;
+/** Alive peer name -> the L2 IPs it says it answers for; peers holding nothing are left out. */
+export type PeerHoldings = ReadonlyMap<string, readonly string[]>;
 
 export interface StepResult {
   readonly state: MembershipState;
@@ -187,9 +182,8 @@ export function aliveMembers(state: MembershipState): string[] {
   return alive.sort();
 }
 
-/** What the listed, alive peers hold now, or undefined while that is not known (PeerHoldings). */
-export function peerHoldings(state: MembershipState): PeerHoldings {
-  if (state.lanOnly.length > 0) return undefined;
+/** What the listed, alive peers hold now. */
+export function peerHoldings(state: MembershipState): Map<string, readonly string[]> {
   const out = new Map<string, readonly string[]>();
   for (const [name, peer] of state.peers) {
     if (peer.listed && peer.status === 'alive' && peer.holdings.length > 0) out.set(name, peer.holdings);
@@ -240,11 +234,7 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
   }
   if (holdingsMoved(state, next)) actions.push({ type: 'holdings-changed', holdings: peerHoldings(next) });
   next = settle(next, now, actions);
-  const lanKnownBefore = next.lanOnly.length === 0;
   next = trackLanPaths(next, now, actions);
-  // A peer now heard only on the LAN path, or on the port again: whether holdings are known flipped.
-  if (lanKnownBefore !== (next.lanOnly.length === 0))
-    actions.push({ type: 'holdings-changed', holdings: peerHoldings(next) });
   const after = aliveMembers(next);
   if (state.settled && (before.length !== after.length || before.some((name, i) => name !== after[i]))) {
     actions.push({ type: 'alive-changed', alive: after });
