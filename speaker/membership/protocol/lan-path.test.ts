@@ -8,6 +8,7 @@ import {
   type MembershipAction,
   type MembershipEvent,
   type MembershipState,
+  peerHoldings,
   step,
 } from './protocol.ts';
 import { at, TEST_KEY, testConfig, WALL0 } from './test-helpers.ts';
@@ -315,4 +316,24 @@ test('a LAN host cannot fake the LAN path: forged, replayed, unlisted and self-n
     "a stays dead to b: the attacker's frames count for nothing",
   );
   assert.deepEqual(pair.states.b.lanOnly, []);
+});
+
+test('a blocked port keeps what each side last heard the other hold: both go on deciding from the same holdings', () => {
+  const pair = new Pair();
+  pair.run(300);
+  pair.feed('b', { type: 'set-holdings', holdings: ['198.51.100.1'] });
+  pair.run(600);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1']);
+
+  pair.links.udp = () => false;
+  pair.run(6000);
+  assert.deepEqual(pair.states.a.lanOnly, ['b'], 'heard only on the LAN path');
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b']);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1'], 'not forgotten for the silence');
+
+  // On the port again, a peer that says nothing of its holdings for a dead time holds nothing
+  // (its one "now empty" Holdings may have been lost).
+  pair.links.udp = () => true;
+  pair.run(7000);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1'], 'b still says it holds it');
 });

@@ -329,8 +329,13 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
       const heard = Math.min(now.monoMs, record.holdingsHeardMonoMs + sleptMs);
       record = { ...record, holdingsHeardMonoMs: heard };
     }
-    // A withdrawal whose one Holdings datagram was lost must not keep the IP claimed for ever.
-    if (record.holdings.length > 0 && now.monoMs - (record.holdingsHeardMonoMs ?? now.monoMs) > deadAfterMs) {
+    // A withdrawal whose one Holdings datagram was lost must not keep the IP claimed for ever: a
+    // peer that went on talking on the port for a dead time without saying what it holds holds
+    // nothing. A peer silent on the port keeps what it last said: if it is heard on the LAN path
+    // (the port blocked; Holdings do not travel there), both sides of the block must go on
+    // deciding from the same holdings, or each keeps its own IPs while the other ranks them.
+    const saidNothingFor = (record.udpHeardMonoMs ?? 0) - (record.holdingsHeardMonoMs ?? now.monoMs);
+    if (record.holdings.length > 0 && saidNothingFor > deadAfterMs) {
       record = { ...record, holdings: [] };
     }
     const silentForMs = now.monoMs - (record.lastHeardMonoMs ?? now.monoMs);
