@@ -20,9 +20,15 @@
  * (metalbeacon_network_thread_*: the longest, and how many took over 0.5/1/2 ms), which
  * the time the thread waits for a core on a busy machine does not change.
  *
+ * The flooded speaker's network thread: the scheduling policy it ran under in each phase and
+ * how long it waited for a core (schedstat).
+ *
  * Options: --seconds S (flood, default 30), --rate N (datagrams/s, default 100000),
- * --rest-seconds S (anchor, default 15). SPEAKER_NODE_ARGS: V8 flags for the speakers
- * (default `--lite-mode`, as deploy/ ships them).
+ * --rest-seconds S (anchor, default 15), --control-seconds S (default 30), --compare (after
+ * the three phases the flooded node's network thread, SCHED_OTHER with its short slice, is put
+ * under SCHED_FIFO 1, `chrt -f -R`, and the three phases run again: both in one run, on one
+ * machine state). SPEAKER_NODE_ARGS: V8
+ * flags for the speakers (default `--lite-mode`, as deploy/ ships them).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,9 +36,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { announcers } from '../lab/neighbours.ts';
 import { type LabDaemon, waitForOutput } from '../lab/netns.ts';
+
 import { LAB_ADDRESSES, startTopology, type Topology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import type { FloodPlan } from './membership-flood/flooder.ts';
+import { NETWORK_THREAD, threadScheduling } from './thread-scheduling.ts';
 import { dumpWire } from './wire-dump.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -45,12 +53,16 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '100000' },
     'rest-seconds': { type: 'string', default: '15' },
     'control-seconds': { type: 'string', default: '30' },
+    compare: { type: 'boolean', default: false },
   },
 });
 const FLOOD_SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 const REST_SECONDS = Number(args['rest-seconds']);
 const CONTROL_SECONDS = Number(args['control-seconds']);
+const COMPARE = args.compare;
+/** The second half of --compare: the lowest real-time priority (README, Security: the ARP tail). */
+const COMPARE_PRIORITY = 1;
 const PORT = 7951;
 /** Where the control phase's flood goes: no socket there. */
 const UNUSED_PORT = 7959;
@@ -92,6 +104,8 @@ interface Phase {
   loop: { iterations: number; longestMs: number; over500us: number; over1ms: number; over2ms: number };
   /** The flood went to a port nobody listens on. */
   control: boolean;
+  /** The flooded speaker's network thread: its policy, and its wait for a core (schedstat). */
+  thread: { policy: string; waitMs: number; runMs: number; timeslices: number };
 }
 
 try {
@@ -126,8 +140,6 @@ try {
   });
   await waitForOutput(wire, /"ready":true/);
 
-  const phases: Phase[] = [];
-  phases.push(await phase('at rest (anchor)', REST_SECONDS, undefined));
   const plan: FloodPlan = {
     interface: 'eth0',
     seconds: FLOOD_SECONDS,
@@ -139,11 +151,25 @@ try {
     nodes: topo.nodes.filter((n) => n.name !== target).map((n) => ({ name: n.name, ip: n.ipv4 })),
     targetName: target,
   };
-  if (CONTROL_SECONDS > 0)
-    phases.push(await phase('control: unused port', CONTROL_SECONDS, { ...plan, port: UNUSED_PORT }));
-  phases.push(await phase(`flood ${RATE}/s`, FLOOD_SECONDS, plan));
+  const halves: Phase[][] = [];
+  for (const half of COMPARE ? ['short slice', 'real-time'] : ['']) {
+    if (half === 'real-time') {
+      // As the first half's rest began: the flood guard lets go of its filter 10 s after a flood.
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      const thread = threadScheduling(speaker.pid, NETWORK_THREAD);
+      if (!thread) throw new Error(`no network thread in ${target}'s speaker`);
+      execFileSync('chrt', ['-f', '-R', '-p', String(COMPARE_PRIORITY), String(thread.tid)]);
+    }
+    const tag = half ? `${half}: ` : '';
+    const phases: Phase[] = [];
+    phases.push(await phase(`${tag}at rest`, REST_SECONDS, undefined));
+    if (CONTROL_SECONDS > 0)
+      phases.push(await phase(`${tag}control`, CONTROL_SECONDS, { ...plan, port: UNUSED_PORT }));
+    phases.push(await phase(`${tag}flood`, FLOOD_SECONDS, plan));
+    halves.push(phases);
+  }
   const rejected = await scrape(target, 'metalbeacon_membership_');
-  report(phases, rejected, { vip, target });
+  report(halves, rejected, { vip, target });
 
   async function phase(name: string, seconds: number, flood: FloodPlan | undefined): Promise<Phase> {
     log(`${name}: ${seconds} s`);
@@ -154,6 +180,7 @@ try {
     const udpBefore = await udpCounters(topo, target);
     const loopBefore = await loopWork(target);
     const cpuBefore = cpuTicks(speaker);
+    const threadBefore = threadScheduling(speaker.pid, NETWORK_THREAD);
     const flooder = flood
       ? topo.lab.spawn('client', [process.execPath, FLOODER, JSON.stringify(flood)])
       : undefined;
@@ -168,6 +195,7 @@ try {
     const floodResult = flooder ? await finish(flooder) : undefined;
     if (floodResult) log(`flooder: ${JSON.stringify(floodResult)}`);
     const cpuAfter = cpuTicks(speaker);
+    const threadAfter = threadScheduling(speaker.pid, NETWORK_THREAD);
     const measured = await dumpWire(wire);
     const ownersAfter = await ownersOf(topo, owners);
     const changes = [...ownersAfter]
@@ -199,6 +227,15 @@ try {
         over2ms: loopAfter.over2ms - loopBefore.over2ms,
       },
       control: flood !== undefined && flood.port !== PORT,
+      thread: {
+        policy:
+          threadBefore?.policy === threadAfter?.policy
+            ? `${threadAfter?.policy} ${threadAfter?.priority}`
+            : `changed: ${threadBefore?.policy} -> ${threadAfter?.policy}`,
+        waitMs: ((threadAfter?.waitNs ?? 0) - (threadBefore?.waitNs ?? 0)) / 1e6,
+        runMs: ((threadAfter?.runNs ?? 0) - (threadBefore?.runNs ?? 0)) / 1e6,
+        timeslices: (threadAfter?.timeslices ?? 0) - (threadBefore?.timeslices ?? 0),
+      },
     };
   }
 } finally {
@@ -250,7 +287,7 @@ function cpuTicks(daemon: LabDaemon): { process: number; thread: number } {
   let thread = 0;
   for (const tid of readdir(`/proc/${daemon.pid}/task`)) {
     const comm = readFileSync(`/proc/${daemon.pid}/task/${tid}/comm`, 'utf8').trim();
-    if (comm.startsWith('metalbeacon-net'))
+    if (comm.startsWith(NETWORK_THREAD))
       thread = ticks(readFileSync(`/proc/${daemon.pid}/task/${tid}/stat`, 'utf8'));
   }
   return { process, thread };
@@ -311,23 +348,23 @@ function p99(us: readonly number[]): number {
 }
 
 function report(
-  phases: readonly Phase[],
+  halves: readonly (readonly Phase[])[],
   rejected: readonly string[],
   where: { vip: string; target: string },
 ): void {
-  const ms = (us: number) => (us / 1000).toFixed(3);
+  const phases = halves.flat();
   const out: string[] = [
     '',
     `membership flood: ${where.target} flooded from the client; ARP for ${where.vip} (owned by ${where.target}) asked by the router every 10 ms, latency on the wire`,
-    `speaker node flags: ${nodeArgs.join(' ') || 'none'}`,
+    `speaker node flags: ${nodeArgs.join(' ') || 'none'}${COMPARE ? `; then the flooded node's network thread under SCHED_FIFO ${COMPARE_PRIORITY} (chrt -f -R)` : ''}`,
     '',
-    'phase                    s   sent/s  ARP answered  median ms  p99 ms  max ms  kernel p99 ms  speaker CPU  network thread  UDP delivered/s  UDP buffer drops  false failovers  takeovers  owner changes',
+    'phase                        s   sent/s  ARP answered  median ms  p99 ms  max ms  kernel p99 ms  speaker CPU  network thread  UDP delivered/s  UDP buffer drops  false failovers  takeovers  owner changes',
   ];
   for (const p of phases) {
     const sorted = [...p.arpUs].sort((a, b) => a - b);
     out.push(
       [
-        p.name.padEnd(22),
+        p.name.padEnd(26),
         String(p.seconds).padStart(3),
         String(p.flood?.perSecond ?? 0).padStart(8),
         `${sorted.length}/${p.arpSent}`.padStart(13),
@@ -347,39 +384,64 @@ function report(
   }
   out.push(
     '',
-    "the flooded speaker's network thread, loop iterations in its CPU time (what an ARP request arriving meanwhile waits for):",
-    'phase                  iterations/s  longest ms  over 0.5 ms  over 1 ms  over 2 ms',
+    "the flooded speaker's network thread: loop iterations in its CPU time (what an ARP request arriving meanwhile waits for), its policy and its wait for a core (schedstat):",
+    'phase                      iterations/s  longest ms  over 0.5 ms  over 1 ms  over 2 ms  policy          waited ms  mean wait us',
   );
   for (const p of phases) {
     out.push(
       [
-        p.name.padEnd(22),
+        p.name.padEnd(26),
         String(Math.round(p.loop.iterations / p.seconds)).padStart(12),
         p.loop.longestMs.toFixed(3).padStart(11),
         String(p.loop.over500us).padStart(12),
         String(p.loop.over1ms).padStart(10),
         String(p.loop.over2ms).padStart(10),
+        ` ${p.thread.policy}`.padEnd(16),
+        p.thread.waitMs.toFixed(1).padStart(9),
+        ((p.thread.waitMs * 1000) / Math.max(1, p.thread.timeslices)).toFixed(1).padStart(13),
       ].join(' '),
     );
   }
+  out.push('');
+  for (const half of halves) out.push(...ratios(half));
+  const [slice, realtime] = halves;
+  if (slice && realtime) {
+    out.push('ratio real-time/short slice, ARP p99 per phase (same run):');
+    for (const [i, p] of realtime.entries()) {
+      const q = slice[i];
+      if (q)
+        out.push(
+          `  ${p.name}: ${ms(p99(p.arpUs))} / ${ms(p99(q.arpUs))} ms = ${(p99(p.arpUs) / p99(q.arpUs)).toFixed(2)}x`,
+        );
+    }
+  }
+  out.push(
+    `${where.target}'s membership metrics after the flood (dropped datagrams by reason, flooded sources):`,
+    ...rejected.map((l) => `  ${l}`),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function ms(us: number): string {
+  return (us / 1000).toFixed(3);
+}
+
+/** The ratios and targets of one set of phases: at rest, control, flood. */
+function ratios(phases: readonly Phase[]): string[] {
   const rest = phases[0];
   const flood = phases.at(-1);
   const control = phases.find((p) => p.control);
-  if (rest && flood) {
-    const ours = p99(flood.arpUs);
-    out.push(
-      '',
-      `ratio flood/rest: ARP p99 ${(ours / p99(rest.arpUs)).toFixed(2)}x; speaker CPU +${((flood.processCpu - rest.processCpu) * 100).toFixed(1)} points of a core (network thread +${((flood.threadCpu - rest.threadCpu) * 100).toFixed(1)})`,
-      `ratio ours/kernel ARP p99: at rest ${(p99(rest.arpUs) / p99(rest.kernelUs)).toFixed(2)}x, during the flood ${(ours / p99(flood.kernelUs)).toFixed(2)}x`,
-      ...(control
-        ? [
-            `ratio flood/control (the same flood at a port nobody listens on): ARP p99 ${(ours / p99(control.arpUs)).toFixed(2)}x (control ${ms(p99(control.arpUs))} ms)`,
-          ]
-        : []),
-      `target: 0 false failovers -> ${flood.failures === 0 && flood.takeovers === 0 && flood.ownerChanges.length === 0 ? 'met' : 'NOT met'}; ARP p99 <= 2 ms during the flood -> ${ours <= 2000 ? 'met' : 'NOT met'} (${ms(ours)} ms; the kernel's ${ms(p99(flood.kernelUs))} ms)`,
-      `${where.target}'s membership metrics after the flood (dropped datagrams by reason, flooded sources):`,
-      ...rejected.map((l) => `  ${l}`),
-    );
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
+  if (!rest || !flood) return [];
+  const ours = p99(flood.arpUs);
+  return [
+    `${flood.name} (${flood.thread.policy}):`,
+    `  ratio flood/rest: ARP p99 ${(ours / p99(rest.arpUs)).toFixed(2)}x; speaker CPU +${((flood.processCpu - rest.processCpu) * 100).toFixed(1)} points of a core (network thread +${((flood.threadCpu - rest.threadCpu) * 100).toFixed(1)})`,
+    `  ratio ours/kernel ARP p99: at rest ${(p99(rest.arpUs) / p99(rest.kernelUs)).toFixed(2)}x, during the flood ${(ours / p99(flood.kernelUs)).toFixed(2)}x`,
+    ...(control
+      ? [
+          `  ratio flood/control (the same flood at a port nobody listens on): ARP p99 ${(ours / p99(control.arpUs)).toFixed(2)}x (control ${ms(p99(control.arpUs))} ms)`,
+        ]
+      : []),
+    `  target: 0 false failovers -> ${flood.failures === 0 && flood.takeovers === 0 && flood.ownerChanges.length === 0 ? 'met' : 'NOT met'}; ARP p99 <= 2 ms during the flood -> ${ours <= 2000 ? 'met' : 'NOT met'} (${ms(ours)} ms; the kernel's ${ms(p99(flood.kernelUs))} ms)`,
+  ];
 }
