@@ -20,7 +20,7 @@ import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
 import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
 import { addPrefixList, EncodedPrefixMap, type RouteAttributes } from './rib/index.ts';
-import { BgpSession, type PeerConfig } from './session.ts';
+import { BgpSession, type PeerConfig, type SessionDeps } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 
 // The session shell against a scripted peer on loopback: real sockets and timers, the peer
@@ -135,15 +135,28 @@ describe('BgpSession over loopback', () => {
     for (const c of cleanups) await c();
   });
 
-  it('establishes, announces with End-of-RIB, then sends only the difference', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
+  /** A session to a scripted peer on loopback, both closed after the tests; its metrics in `registry`. */
+  async function sessionTo(
+    onOpen: (peer: ScriptedPeer) => void,
+    extra: Partial<PeerConfig> = {},
+    deps: Partial<SessionDeps> = {},
+  ): Promise<{ peer: ScriptedPeer; session: BgpSession; registry: Registry; server: net.Server }> {
+    const { peer, port, server } = await listeningPeer(onOpen);
     const registry = new Registry();
-    const metrics = new BgpMetrics(registry);
-    const session = new BgpSession(config(port), { logger, metrics });
+    const session = new BgpSession(config(port, extra), {
+      logger,
+      metrics: new BgpMetrics(registry),
+      ...deps,
+    });
     cleanups.push(
       () => session.abort(),
       () => void server.close(),
     );
+    return { peer, session, registry, server };
+  }
+
+  it('establishes, announces with End-of-RIB, then sends only the difference', async () => {
+    const { peer, session, registry } = await sessionTo(established(90));
     session.setRoutes(
       new Map([
         ['198.51.100.1/32', { communities: [0xfde80001] }],
@@ -181,18 +194,13 @@ describe('BgpSession over loopback', () => {
   });
 
   it('answers a peer OPEN with hold time 2 with NOTIFICATION 2/6 and closes', async () => {
-    const { peer, port, server } = await listeningPeer((p) => {
+    const { peer, session } = await sessionTo((p) => {
       // Hand-made: our encoder would refuse nothing here, but say it in bytes anyway.
       const open = encodeMessage(peerOpen(90));
       open[22] = 0;
       open[23] = 2; // hold time field (after header 19, version 1, my AS 2)
       p.socket?.write(open);
     });
-    const session = new BgpSession(config(port), { logger });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
     session.start();
     const n = await peer.until('NOTIFICATION', () => peer.notification());
     assert.deepStrictEqual([n.code, n.subcode], [2, 6]);
@@ -200,32 +208,20 @@ describe('BgpSession over loopback', () => {
   });
 
   it('answers a malformed UPDATE (session reset) with its NOTIFICATION', async () => {
-    const { peer, port, server } = await listeningPeer((p) => {
+    const { peer, session } = await sessionTo((p) => {
       established(90)(p);
       // Withdrawn routes length 16 in a 4-octet body: 3/1 Malformed Attribute List.
       setTimeout(() => p.socket?.write(frameMessage(2, Uint8Array.of(0, 16, 0, 0))), 50);
     });
-    const session = new BgpSession(config(port), { logger });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
     session.start();
     const n = await peer.until('NOTIFICATION', () => peer.notification());
     assert.deepStrictEqual([n.code, n.subcode], [3, 1]);
   });
 
   it('counts and logs UPDATEs kept despite errors (RFC 7606), LOCAL_PREF from eBGP and each discarded repeat included', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
-    const registry = new Registry();
-    const metrics = new BgpMetrics(registry);
     const lines: { msg: string; action?: string; errors?: { attribute?: string }[] }[] = [];
     const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const session = new BgpSession(config(port), { logger: captured, metrics });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session, registry } = await sessionTo(established(90), {}, { logger: captured });
     session.setRoutes(new Map([['198.51.100.1/32', {}]]));
     session.start();
     await peer.until('End-of-RIB', () => (peer.updates().some((u) => endOfRibFamily(u)) ? true : undefined));
@@ -267,14 +263,7 @@ describe('BgpSession over loopback', () => {
   });
 
   it('enforces the hold timer on a silent peer: NOTIFICATION 4/0 within the hold time', async () => {
-    const { peer, port, server } = await listeningPeer(established(3));
-    const registry = new Registry();
-    const metrics = new BgpMetrics(registry);
-    const session = new BgpSession(config(port), { logger, metrics });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session, registry } = await sessionTo(established(3));
     session.start();
     await peer.until('established', () => (session.state === 'Established' ? true : undefined));
     const t0 = Date.now();
@@ -288,12 +277,7 @@ describe('BgpSession over loopback', () => {
   });
 
   it('graceful shutdown re-advertises with GRACEFUL_SHUTDOWN, then Cease 6/2 with the RFC 9003 message', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
-    const session = new BgpSession(config(port, { localAs: 65000 }), { logger });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session } = await sessionTo(established(90), { localAs: 65000 });
     session.setRoutes(new Map([['198.51.100.1/32', { localPref: 300 }]]));
     session.start();
     await peer.until('announced', () => (peer.updates().length >= 1 ? true : undefined));
@@ -310,12 +294,7 @@ describe('BgpSession over loopback', () => {
   });
 
   it('graceful shutdown of an announce list (its encodings, two attributes objects): every prefix again, each with its own communities and GRACEFUL_SHUTDOWN', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
-    const session = new BgpSession(config(port), { logger });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session } = await sessionTo(established(90));
     const desired = new EncodedPrefixMap<RouteAttributes>();
     const red = '198.51.100.0/25\n2001:db8:1::/64\n198.51.100.128/26\n';
     const blue = '203.0.113.0/24\n2001:db8:2::/64\n';
@@ -354,30 +333,28 @@ describe('BgpSession over loopback', () => {
   it('with graceful restart negotiated, a stop for restart closes without NOTIFICATION and withdraws nothing', async () => {
     // A helper peer (RFC 4724 §3: the capability without families) keeps our routes when the
     // connection ends without a NOTIFICATION; a NOTIFICATION or a withdrawal would remove them.
-    const { peer, port, server } = await listeningPeer((p) => {
-      const open = peerOpen(90);
-      p.send({
-        ...open,
-        capabilities: [
-          ...open.capabilities,
-          {
-            kind: 'graceful-restart',
-            restartState: false,
-            notification: false,
-            restartTimeSec: 120,
-            families: [],
-          },
-        ],
-      });
-      p.send({ type: 'keepalive' });
-    });
+    const { peer, session, server } = await sessionTo(
+      (p) => {
+        const open = peerOpen(90);
+        p.send({
+          ...open,
+          capabilities: [
+            ...open.capabilities,
+            {
+              kind: 'graceful-restart',
+              restartState: false,
+              notification: false,
+              restartTimeSec: 120,
+              families: [],
+            },
+          ],
+        });
+        p.send({ type: 'keepalive' });
+      },
+      { gracefulRestartTimeSec: 120 },
+    );
     let connections = 0;
     server.on('connection', () => connections++);
-    const session = new BgpSession(config(port, { gracefulRestartTimeSec: 120 }), { logger });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
     session.setRoutes(new Map([['198.51.100.1/32', {}]]));
     session.start();
     await peer.until('two End-of-RIBs', () =>
@@ -402,22 +379,20 @@ describe('BgpSession over loopback', () => {
       [true, false],
       [false, true],
     ] as const) {
-      const { peer, port, server } = await listeningPeer((p) => {
-        const open = peerOpen(90);
-        const gr = {
-          kind: 'graceful-restart',
-          restartState: false,
-          notification: false,
-          restartTimeSec: 120,
-          families: [],
-        } as const;
-        p.send({ ...open, capabilities: [...open.capabilities, ...(theirs ? [gr] : [])] });
-        p.send({ type: 'keepalive' });
-      });
-      const session = new BgpSession(config(port, ours ? { gracefulRestartTimeSec: 120 } : {}), { logger });
-      cleanups.push(
-        () => session.abort(),
-        () => void server.close(),
+      const { peer, session } = await sessionTo(
+        (p) => {
+          const open = peerOpen(90);
+          const gr = {
+            kind: 'graceful-restart',
+            restartState: false,
+            notification: false,
+            restartTimeSec: 120,
+            families: [],
+          } as const;
+          p.send({ ...open, capabilities: [...open.capabilities, ...(theirs ? [gr] : [])] });
+          p.send({ type: 'keepalive' });
+        },
+        ours ? { gracefulRestartTimeSec: 120 } : {},
       );
       session.start();
       await peer.until('two End-of-RIBs', () =>
@@ -453,16 +428,9 @@ describe('BgpSession over loopback', () => {
   });
 
   it('an exception inside the session resets that session only: logged once, counted, back after the backoff', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
-    const registry = new Registry();
-    const metrics = new BgpMetrics(registry);
     const lines: { msg: string; err?: { message?: string } }[] = [];
     const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const session = new BgpSession(config(port), { logger: captured, metrics });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session, registry } = await sessionTo(established(90), {}, { logger: captured });
     let ups = 0;
     session.on('state', (state) => {
       if (state === 'Established' && ++ups === 1) throw new Error('injected fault');
@@ -486,14 +454,7 @@ describe('BgpSession over loopback', () => {
   });
 
   it('output beyond its budget resets the session with Cease / Out of Resources (6/8)', async () => {
-    const { peer, port, server } = await listeningPeer(established(90));
-    const registry = new Registry();
-    const metrics = new BgpMetrics(registry);
-    const session = new BgpSession(config(port, { outputBudgetBytes: 1000 }), { logger, metrics });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session, registry } = await sessionTo(established(90), { outputBudgetBytes: 1000 });
     // 500 IPv4 /32s: about 2,500 octets of NLRI, more than the 1,000 allowed.
     const prefix = (i: number) => `${i < 250 ? '198.51.100' : '203.0.113'}.${i % 250}/32`;
     session.setRoutes(new Map(Array.from({ length: 500 }, (_, i) => [prefix(i), {}])));
@@ -508,7 +469,6 @@ describe('BgpSession over loopback', () => {
   });
 
   it('sets TCP keepalive and TCP_USER_TIMEOUT from the negotiated hold time (read back by getsockopt)', async () => {
-    const { peer, port, server } = await listeningPeer(established(30));
     const native = nativeSocketOptions();
     let socket: net.Socket | undefined;
     const socketOptions: SocketOptions = {
@@ -518,11 +478,7 @@ describe('BgpSession over loopback', () => {
         return socket;
       },
     };
-    const session = new BgpSession(config(port), { logger, socketOptions });
-    cleanups.push(
-      () => session.abort(),
-      () => void server.close(),
-    );
+    const { peer, session } = await sessionTo(established(30), {}, { socketOptions });
     session.start();
     await peer.until('established', () => (session.state === 'Established' ? true : undefined));
     const fd = socketFd(socket!);

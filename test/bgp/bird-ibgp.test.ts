@@ -4,7 +4,14 @@ import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { assertBackoffGaps, FAST_RETRY, notifications, startBgpLan, toRouter } from './speaker.ts';
+import {
+  assertBackoffGaps,
+  FAST_RETRY,
+  notifications,
+  startBgpLan,
+  toRouter,
+  withSpeaker,
+} from './speaker.ts';
 
 // iBGP with a 4-octet AS over an IPv6 session, a misconfigured peer AS, and graceful restart.
 describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, graceful restart', {
@@ -36,51 +43,50 @@ describe('BGP interop with BIRD: iBGP, 4-octet ASN, IPv6 session, errors, gracef
   });
 
   it('iBGP over IPv6 with a 4-octet AS: empty AS_PATH, LOCAL_PREF, large communities', async () => {
-    const speaker = startSpeaker(lab, 'node', [
-      ...['--local-as', '4200000001', '--peer', '2001:db8:0:1::1', '--peer-as', '4200000001'],
-      ...[
-        '--router-id',
-        '192.0.2.10',
-        '--announce',
-        '2001:db8:100::/120,2001:db8:100::80/121',
-        '--local-pref',
-        '250',
+    await withSpeaker(
+      lab,
+      [
+        ...['--local-as', '4200000001', '--peer', '2001:db8:0:1::1', '--peer-as', '4200000001'],
+        ...[
+          '--router-id',
+          '192.0.2.10',
+          '--announce',
+          '2001:db8:100::/120,2001:db8:100::80/121',
+          '--local-pref',
+          '250',
+        ],
+        ...['--large-community', '4200000001:1:1', '--listen-port', '0', '--drain-time', '0'],
       ],
-      ...['--large-community', '4200000001:1:1', '--listen-port', '0', '--drain-time', '0'],
-    ]);
-    try {
-      await waitFor('routes in BIRD', async () => (await bird.count('ipv6')) === 2);
-      const v6 = await bird.routes('ipv6');
-      assert.match(v6, /2001:db8:100::\/120\s+unicast \[ibgp6/);
-      assert.match(v6, /BGP\.as_path: \n/, 'empty AS_PATH on iBGP');
-      assert.match(v6, /BGP\.local_pref: 250/);
-      assert.match(v6, /BGP\.large_community: \(4200000001, 1, 1\)/);
-      assert.match(v6, /BGP\.next_hop: 2001:db8:0:1::10 fe80::/);
-      assert.match(
-        await bird.protocolInfo('ibgp6'),
-        /Session:\s+internal multihop AS4|Session:\s+internal AS4/,
-      );
-    } finally {
-      await speaker.stop();
-    }
+      async () => {
+        await waitFor('routes in BIRD', async () => (await bird.count('ipv6')) === 2);
+        const v6 = await bird.routes('ipv6');
+        assert.match(v6, /2001:db8:100::\/120\s+unicast \[ibgp6/);
+        assert.match(v6, /BGP\.as_path: \n/, 'empty AS_PATH on iBGP');
+        assert.match(v6, /BGP\.local_pref: 250/);
+        assert.match(v6, /BGP\.large_community: \(4200000001, 1, 1\)/);
+        assert.match(v6, /BGP\.next_hop: 2001:db8:0:1::10 fe80::/);
+        assert.match(
+          await bird.protocolInfo('ibgp6'),
+          /Session:\s+internal multihop AS4|Session:\s+internal AS4/,
+        );
+      },
+    );
     await waitFor('withdrawn after stop', async () => (await bird.count('ipv6')) === 0);
   });
 
   it('a wrong AS gets NOTIFICATION Bad Peer AS and reconnects with a capped backoff', async () => {
     // We claim AS 65099; BIRD expects 65001 and answers OPEN with 2/2 (RFC 4271 §6.2).
-    const speaker = startSpeaker(lab, 'node', [
-      ...toRouter('65099'),
-      ...['--announce', '198.51.100.9/32', '--listen-port', '0', ...FAST_RETRY],
-    ]);
-    try {
-      const received = await notifications(speaker, 'NOTIFICATION received', 3);
-      assert.ok(received.every((l) => l.code === 2 && l.subcode === 2));
-      assert.match(bird.daemon.output(), /wrongas: Error: Bad peer AS: 65099/);
-      assertBackoffGaps(logLines(speaker));
-      assert.equal(await bird.count('ipv4'), 0);
-    } finally {
-      await speaker.stop();
-    }
+    await withSpeaker(
+      lab,
+      [...toRouter('65099'), ...['--announce', '198.51.100.9/32', '--listen-port', '0', ...FAST_RETRY]],
+      async (speaker) => {
+        const received = await notifications(speaker, 'NOTIFICATION received', 3);
+        assert.ok(received.every((l) => l.code === 2 && l.subcode === 2));
+        assert.match(bird.daemon.output(), /wrongas: Error: Bad peer AS: 65099/);
+        assertBackoffGaps(logLines(speaker));
+        assert.equal(await bird.count('ipv4'), 0);
+      },
+    );
   });
 
   it('graceful restart: BIRD keeps our routes across a speaker crash until our End-of-RIB', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -15,6 +14,7 @@ import { logLines, METALBEACON, NODE } from '../../lab/bgp-speaker.ts';
 import { Lab, type LabDaemon } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { frameMessage, MessageType, type UpdateMessage } from '../../speaker/bgp/codec/index.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 // `metalbeacon bgp` (the real program) against a peer of our own on loopback that does what a
 // broken or hostile router does. Each case checks the RFC's answer, that the process is still
@@ -40,17 +40,15 @@ function sample(text: string, name: string, labels: string): number {
 
 describe('hostile BGP peer against metalbeacon bgp (loopback)', { timeout: 180_000 }, () => {
   let lab: Lab;
-  let dir: string;
+  const dir = tempDir('mb-hostile-');
   const cleanups: (() => Promise<void> | void)[] = [];
 
   before(async () => {
     lab = await Lab.create('bgphostile');
-    dir = await mkdtemp(join(tmpdir(), 'mb-hostile-'));
   });
   after(async () => {
     await lab?.destroy();
     for (const c of cleanups) await c();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   /** Starts the speaker toward our peer listener (or passive with `--listen-port`). */

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
+import { logLines } from '../../lab/bgp-speaker.ts';
 import type { Lab } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { startLan } from '../support/lan.ts';
-import { toRouter } from './speaker.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { toRouter, withSpeaker } from './speaker.ts';
 
 // TCP MD5 signatures (RFC 2385) set by native/tcp-md5.cc, against BIRD: BIRD connects to us
 // (our listener carries the key) and we connect to BIRD (our socket carries it before the SYN).
@@ -16,7 +16,7 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   let lab: Lab;
   let bird: Bird;
   // Passwords go in files (--password-file): argv is readable by every local user.
-  const dir = mkdtempSync(join(tmpdir(), 'mb-bgp-md5-'));
+  const dir = tempDir('mb-bgp-md5-');
   const passwordFile = (password: string): string => {
     const file = join(dir, password);
     writeFileSync(file, `${password}\n`, { mode: 0o600 });
@@ -42,58 +42,59 @@ describe('BGP TCP MD5 with BIRD', { timeout: 120_000 }, () => {
   after(async () => {
     await bird?.stop();
     await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const passive of [false, true]) {
     it(`the right password establishes (${passive ? 'BIRD connects to our listener' : 'we connect'})`, async () => {
-      const speaker = startSpeaker(lab, 'node', [
-        ...toRouter('65001'),
-        ...[
-          '--password-file',
-          passwordFile('right-key'),
-          '--announce',
-          '198.51.100.11/32',
-          '--drain-time',
-          '0',
+      await withSpeaker(
+        lab,
+        [
+          ...toRouter('65001'),
+          ...[
+            '--password-file',
+            passwordFile('right-key'),
+            '--announce',
+            '198.51.100.11/32',
+            '--drain-time',
+            '0',
+          ],
+          ...(passive ? ['--passive'] : ['--listen-port', '0']),
         ],
-        ...(passive ? ['--passive'] : ['--listen-port', '0']),
-      ]);
-      try {
-        await waitFor('route in BIRD', async () => (await bird.count('ipv4')) === 1, { timeoutMs: 20_000 });
-        assert.equal(await bird.protocolState('signed'), 'Established');
-      } finally {
-        await speaker.stop();
-      }
+        async () => {
+          await waitFor('route in BIRD', async () => (await bird.count('ipv4')) === 1, { timeoutMs: 20_000 });
+          assert.equal(await bird.protocolState('signed'), 'Established');
+        },
+      );
       await waitFor('withdrawn', async () => (await bird.count('ipv4')) === 0);
     });
   }
 
   it('a wrong password never establishes', async () => {
-    const speaker = startSpeaker(lab, 'node', [
-      ...toRouter('65001'),
-      ...[
-        '--password-file',
-        passwordFile('wrong-key'),
-        '--announce',
-        '198.51.100.12/32',
-        '--connect-time',
-        '1',
+    await withSpeaker(
+      lab,
+      [
+        ...toRouter('65001'),
+        ...[
+          '--password-file',
+          passwordFile('wrong-key'),
+          '--announce',
+          '198.51.100.12/32',
+          '--connect-time',
+          '1',
+        ],
+        ...['--connect-retry', '1', '--connect-retry-max', '1', '--drain-time', '0'],
       ],
-      ...['--connect-retry', '1', '--connect-retry-max', '1', '--drain-time', '0'],
-    ]);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 6000));
-      const states = logLines(speaker).map((l) => l.to);
-      assert.ok(states.includes('Connect'), 'it tried');
-      assert.ok(
-        !states.includes('OpenSent') && !states.includes('Established'),
-        `states: ${states.join(',')}`,
-      );
-      assert.notEqual(await bird.protocolState('signed'), 'Established');
-      assert.equal(await bird.count('ipv4'), 0);
-    } finally {
-      await speaker.stop();
-    }
+      async (speaker) => {
+        await new Promise((resolve) => setTimeout(resolve, 6000));
+        const states = logLines(speaker).map((l) => l.to);
+        assert.ok(states.includes('Connect'), 'it tried');
+        assert.ok(
+          !states.includes('OpenSent') && !states.includes('Established'),
+          `states: ${states.join(',')}`,
+        );
+        assert.notEqual(await bird.protocolState('signed'), 'Established');
+        assert.equal(await bird.count('ipv4'), 0);
+      },
+    );
   });
 });

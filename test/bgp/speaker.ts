@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { logLines } from '../../lab/bgp-speaker.ts';
+import { logLines, startSpeaker } from '../../lab/bgp-speaker.ts';
 import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { startLan } from '../support/lan.ts';
@@ -15,6 +15,23 @@ export function startBgpLan(
     router: { ipv4: '192.0.2.1/24', ipv6: '2001:db8:0:1::1/64', router: true },
     node: { ipv4: '192.0.2.10/24', ipv6: '2001:db8:0:1::10/64' },
   });
+}
+
+/**
+ * Runs `body` with `metalbeacon bgp` started in the `node` namespace with `args`, and stops the
+ * speaker afterwards, also when `body` fails.
+ */
+export async function withSpeaker(
+  lab: Lab,
+  args: readonly string[],
+  body: (speaker: LabDaemon) => Promise<void>,
+): Promise<void> {
+  const speaker = startSpeaker(lab, 'node', [...args]);
+  try {
+    await body(speaker);
+  } finally {
+    await speaker.stop();
+  }
 }
 
 /** Our side (192.0.2.10, AS `localAs`) of a session with the router at 192.0.2.1, AS 65000. */

@@ -300,13 +300,47 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
     onBfd(s, event);
     return s.result();
   }
-  const fsmError = (subcode: number): void => {
-    toIdle(s, 'unexpected message', {
-      notify: notification(ErrorCode.FsmError, subcode),
-      restart: true,
-      countFailure: true,
-    });
+  // Each of these ends the session the same way in every state that takes the event (§8.2.2).
+  const failWith = (reason: string, notify: NotificationMessage): void => {
+    toIdle(s, reason, { notify, restart: true, countFailure: true });
   };
+  const fsmError = (subcode: number): void => {
+    failWith('unexpected message', notification(ErrorCode.FsmError, subcode));
+  };
+  const malformedMessage = (error: Extract<FsmEvent, { type: 'MessageError' }>): void => {
+    failWith(
+      `malformed message (${error.code}/${error.subcode})`,
+      notification(error.code, error.subcode, error.data),
+    );
+  };
+  const sendKeepalive = (): void => {
+    s.do(
+      { type: 'send', conn: st.main!.id, message: { type: 'keepalive' } },
+      { type: 'startTimer', timer: 'keepalive', ms: st.negotiated!.keepaliveMs },
+    );
+  };
+
+  // Once OPEN is sent, every state takes these events alike (§8.2.2).
+  if (st.name === 'OpenSent' || st.name === 'OpenConfirm' || st.name === 'Established') {
+    switch (event.type) {
+      case 'ManualStart':
+      case 'AutomaticStart':
+      case 'IdleHoldTimerExpires':
+        return s.result();
+      case 'ManualStop':
+        stopManually(event.notification);
+        return s.result();
+      case 'AutomaticStop':
+        failWith(
+          'stopped',
+          event.notification ?? notification(ErrorCode.Cease, CeaseSubcode.AdministrativeShutdown),
+        );
+        return s.result();
+      case 'HoldTimerExpires':
+        failWith('hold timer expired', notification(ErrorCode.HoldTimerExpired, 0));
+        return s.result();
+    }
+  }
 
   switch (st.name) {
     case 'Idle':
@@ -374,36 +408,12 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
     case 'OpenConfirm': {
       const inConfirm = st.name === 'OpenConfirm';
       switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'IdleHoldTimerExpires':
-          break;
-        case 'ManualStop':
-          stopManually(event.notification);
-          break;
-        case 'AutomaticStop':
-          toIdle(s, 'stopped', {
-            notify: event.notification ?? notification(ErrorCode.Cease, CeaseSubcode.AdministrativeShutdown),
-            restart: true,
-            countFailure: true,
-          });
-          break;
-        case 'HoldTimerExpires':
-          toIdle(s, 'hold timer expired', {
-            notify: notification(ErrorCode.HoldTimerExpired, 0),
-            restart: true,
-            countFailure: true,
-          });
-          break;
         case 'KeepaliveTimerExpires':
           if (!inConfirm) {
             fsmError(FsmSubcode.UnexpectedMessageInOpenSent);
             break;
           }
-          s.do(
-            { type: 'send', conn: st.main!.id, message: { type: 'keepalive' } },
-            { type: 'startTimer', timer: 'keepalive', ms: st.negotiated!.keepaliveMs },
-          );
+          sendKeepalive();
           break;
         case 'ConnectRetryTimerExpires':
           fsmError(
@@ -450,11 +460,7 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
             );
             break;
           }
-          toIdle(s, `malformed message (${event.code}/${event.subcode})`, {
-            notify: notification(event.code, event.subcode, event.data),
-            restart: true,
-            countFailure: true,
-          });
+          malformedMessage(event);
           break;
         case 'Message':
           onMessageBeforeEstablished(s, event.message, nowMs);
@@ -465,32 +471,8 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
 
     case 'Established':
       switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'IdleHoldTimerExpires':
-          break;
-        case 'ManualStop':
-          stopManually(event.notification);
-          break;
-        case 'AutomaticStop':
-          toIdle(s, 'stopped', {
-            notify: event.notification ?? notification(ErrorCode.Cease, CeaseSubcode.AdministrativeShutdown),
-            restart: true,
-            countFailure: true,
-          });
-          break;
-        case 'HoldTimerExpires':
-          toIdle(s, 'hold timer expired', {
-            notify: notification(ErrorCode.HoldTimerExpired, 0),
-            restart: true,
-            countFailure: true,
-          });
-          break;
         case 'KeepaliveTimerExpires':
-          s.do(
-            { type: 'send', conn: st.main!.id, message: { type: 'keepalive' } },
-            { type: 'startTimer', timer: 'keepalive', ms: st.negotiated!.keepaliveMs },
-          );
+          sendKeepalive();
           break;
         case 'ConnectRetryTimerExpires':
           fsmError(FsmSubcode.UnexpectedMessageInEstablished);
@@ -513,11 +495,7 @@ export function step(state: FsmState, event: FsmEvent, nowMs: number): StepResul
             fsmError(FsmSubcode.UnexpectedMessageInEstablished);
             break;
           }
-          toIdle(s, `malformed message (${event.code}/${event.subcode})`, {
-            notify: notification(event.code, event.subcode, event.data),
-            restart: true,
-            countFailure: true,
-          });
+          malformedMessage(event);
           break;
         case 'Message':
           onMessageEstablished(s, event.message);
