@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempDir } from '../support/temp-dir.ts';
 import { adrProblems, brokenDocReferences } from './docs.ts';
 import { REPO, writeTree } from './tree.ts';
 
 // Decisions are found by number and their status tells whether they still hold (issue 15);
 // a renamed or removed document must not leave dangling references behind.
 
-const scratch = mkdtempSync(join(tmpdir(), 'mb-docs-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('mb-docs-');
 
 describe('docs', () => {
   it('every ADR is numbered once, titled with its number and has a status', () => {

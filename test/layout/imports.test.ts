@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempDir } from '../support/temp-dir.ts';
 import { partReferences, REPO, referencesIntoTest, writeTree } from './tree.ts';
 
 // Product code never depends on tests: nothing outside test/ imports from it or runs a file in
@@ -22,8 +21,7 @@ const MAY_USE: Record<string, readonly string[]> = {
   test: ['bin', 'controller', 'speaker', 'apiserver', 'lab', 'shared', 'native', 'scripts', 'bench'],
 };
 
-const scratch = mkdtempSync(join(tmpdir(), 'mb-layout-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('mb-layout-');
 
 describe('imports between the parts of the tree', () => {
   it('nothing outside test/ imports from test/ or runs a file in it', () => {

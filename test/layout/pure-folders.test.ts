@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { tempDir } from '../support/temp-dir.ts';
 import { clockOrRandomUses, inPureFolder, pureFolders, REPO, sourceFiles, writeTree } from './tree.ts';
 
 // Pure cores take time and randomness as parameters and do no I/O (STYLE.md, Layout).
@@ -14,8 +14,7 @@ import { clockOrRandomUses, inPureFolder, pureFolders, REPO, sourceFiles, writeT
 const run = promisify(execFile);
 const CONFIG = join(REPO, 'biome.jsonc');
 const pure = pureFolders(readFileSync(CONFIG, 'utf8'));
-const scratch = mkdtempSync(join(tmpdir(), 'mb-pure-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('mb-pure-');
 
 /** Folders below controller/, speaker/ and shared/ (relative paths). */
 function productFolders(): string[] {
