@@ -6,6 +6,9 @@
 import type { LabDaemon } from '../../lab/netns.ts';
 import { METALBEACON_BIN, type Topology } from '../../lab/topology.ts';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
+import { DEFAULT_MEMBERSHIP_PORT } from '../../speaker/membership/protocol/config.ts';
+import { MEMBERSHIP_BLOCK_BOUND_MS } from './invariants.ts';
+import { blockPeer, PORT_UNBLOCK_ARGS, portBlockScript } from './port-block.ts';
 import type { FaultKind, FaultStep } from './schedule.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -69,6 +72,11 @@ export interface FaultContext {
   readonly l2Owner: () => string | undefined;
   /** Marks a node as not expected to announce (fault on it) or back. */
   readonly setUnhealthy: (node: string, unhealthy: boolean) => void;
+  /**
+   * From this time on (epoch ms), while the fault is in progress, every L2 IP must have one
+   * answerer at most (the bound of a membership-port block); undefined: no such rule.
+   */
+  readonly setOneAnswererFrom: (atMs: number | undefined) => void;
 }
 
 /** The node a fault hits, or undefined for control-plane and router faults. */
@@ -78,12 +86,27 @@ export function resolveTarget(step: FaultStep, ctx: FaultContext): string | unde
   return ctx.l2Owner() ?? ctx.topo.nodes[0]?.name;
 }
 
-/** A description for the report: `cable-cut on node-2 (hold 3200 ms)`. */
-export function faultLabel(step: FaultStep, node: string | undefined): string {
-  return `#${step.index} ${step.kind}${node ? ` on ${node}` : ''}${step.holdMs > 0 ? ` (hold ${step.holdMs} ms)` : ''}`;
+/** The other node of a membership-port block (see {@link FaultStep.peer}), else undefined. */
+export function resolvePeer(step: FaultStep, node: string | undefined, ctx: FaultContext): string | undefined {
+  if (step.peer === undefined || node === undefined) return undefined;
+  return blockPeer(
+    node,
+    ctx.topo.nodes.map((n) => n.name),
+    step.peer,
+  );
 }
 
-type Runner = (ctx: FaultContext, node: string | undefined, holdMs: number) => Promise<void>;
+/** A description for the report: `cable-cut on node-2 (hold 3200 ms)`, `membership-block on node-1 and node-3 (...)`. */
+export function faultLabel(step: FaultStep, node: string | undefined, peer?: string): string {
+  return `#${step.index} ${step.kind}${node ? ` on ${node}` : ''}${peer ? ` and ${peer}` : ''}${step.holdMs > 0 ? ` (hold ${step.holdMs} ms)` : ''}`;
+}
+
+type Runner = (
+  ctx: FaultContext,
+  node: string | undefined,
+  holdMs: number,
+  peer: string | undefined,
+) => Promise<void>;
 
 const need = (node: string | undefined, kind: FaultKind): string => {
   if (node === undefined) throw new Error(`chaos: fault ${kind} needs a node`);
@@ -97,6 +120,28 @@ async function saturateCpu(topo: Topology, node: string, holdMs: number): Promis
     await sleep(holdMs);
   } finally {
     await Promise.all(loops.map((l) => l.kill('SIGKILL', 1_000)));
+  }
+}
+
+/**
+ * Two nodes stop hearing each other on the membership port (each drops the other's datagrams),
+ * the LAN intact; from the bound on, one answerer per L2 IP is required while it lasts.
+ */
+async function blockMembership(ctx: FaultContext, a: string, b: string, holdMs: number): Promise<void> {
+  const { topo } = ctx;
+  const pair = [topo.node(a), topo.node(b)] as const;
+  const blocked: string[] = [];
+  try {
+    for (const [node, peer] of [pair, [pair[1], pair[0]]] as const) {
+      await topo.lab.exec(node.short, ['nft', portBlockScript(peer, DEFAULT_MEMBERSHIP_PORT)]);
+      blocked.push(node.short);
+    }
+    ctx.setOneAnswererFrom(Date.now() + MEMBERSHIP_BLOCK_BOUND_MS);
+    await sleep(holdMs);
+  } finally {
+    // Lifted before the rules go: the unblocking is a change of its own (settle time after).
+    ctx.setOneAnswererFrom(undefined);
+    for (const node of blocked) await topo.lab.exec(node, ['nft', ...PORT_UNBLOCK_ARGS]);
   }
 }
 
@@ -154,9 +199,19 @@ const RUNNERS: Record<FaultKind, Runner> = {
   async 'cpu-saturate'({ topo }, node, holdMs) {
     await saturateCpu(topo, need(node, 'cpu-saturate'), holdMs);
   },
+  async 'membership-block'(ctx, node, holdMs, peer) {
+    const a = need(node, 'membership-block');
+    if (peer === undefined) throw new Error('chaos: fault membership-block needs a second node');
+    await blockMembership(ctx, a, peer, holdMs);
+  },
 };
 
 /** Does one fault: start, hold, undo. Resolves when it is undone. */
-export function runFault(step: FaultStep, node: string | undefined, ctx: FaultContext): Promise<void> {
-  return RUNNERS[step.kind](ctx, node, step.holdMs);
+export function runFault(
+  step: FaultStep,
+  node: string | undefined,
+  ctx: FaultContext,
+  peer?: string,
+): Promise<void> {
+  return RUNNERS[step.kind](ctx, node, step.holdMs, peer);
 }

@@ -71,6 +71,38 @@ describe('chaos invariants', () => {
     );
   });
 
+  it('during a membership-port block past its bound two answerers count, and only the one-answerer rule applies', () => {
+    const block = 'membership-block on node-1 and node-2';
+    const two = new Map([
+      ['198.51.100.128', ['node-1', 'node-2']],
+      ['2001:db8:100::80', ['node-2']],
+    ]);
+    const during = (oneAnswerer: boolean, change: Partial<Observation> = {}) =>
+      new InvariantChecker().check(
+        healthy(T0, { answerers: two, settled: false, fault: block, oneAnswerer, ...change }),
+      );
+    const [v, ...rest] = during(true);
+    assert.deepEqual(rest, []);
+    assert.equal(v?.rule, 'two-answerers');
+    assert.equal(v?.fault, block);
+    assert.match(v?.detail ?? '', /198\.51\.100\.128 \(default\/web\) answered by node-1 and node-2/);
+    // Within the bound: the handover of the block's first moments.
+    assert.deepEqual(during(false), []);
+    // The settled comparisons stay off during the fault: status on node-1 against node-2 on the wire.
+    const mismatch = { answerers: new Map([['198.51.100.128', ['node-2']]]), l2Status: new Map([['default/web', ['node-1']]]) };
+    const checker = new InvariantChecker();
+    const observe = (at: number) =>
+      checker.check(healthy(at, { ...mismatch, settled: false, fault: block, oneAnswerer: true }));
+    assert.deepEqual([observe(T0), observe(T0 + 2_000)], [[], []]);
+    // A Service the user just changed is spared, as in the settled rules.
+    const changed = new InvariantChecker({ convergeMs: 6_000 });
+    changed.userChanged({ atMs: T0 - 1_000, service: 'default/web' });
+    assert.deepEqual(
+      changed.check(healthy(T0, { answerers: two, settled: false, fault: block, oneAnswerer: true })),
+      [],
+    );
+  });
+
   it('an IP held by two Services: only with one sharing key on both', () => {
     const shared = (a?: string, b?: string) =>
       healthy(T0, {

@@ -62,10 +62,17 @@ function statusNodes(items: readonly Item[]): Map<string, string[]> {
  */
 export async function observe(
   topo: Topology,
-  state: { settled: () => boolean; fault: () => string | undefined; healthyNodes: () => string[] },
+  state: {
+    settled: () => boolean;
+    fault: () => string | undefined;
+    healthyNodes: () => string[];
+    /** See {@link Observation.oneAnswerer}. */
+    oneAnswerer?: () => boolean;
+  },
 ): Promise<Observation> {
   const atMs = Date.now();
   const settledAtStart = state.settled();
+  const oneAnswererAtStart = state.oneAnswerer?.() ?? false;
   const fault = state.fault();
   const [services, events, pools, l2Ads, bgpAds, l2Status, bgpStatus] = await Promise.all([
     list(topo, '/api/v1/services'),
@@ -137,6 +144,7 @@ export async function observe(
     healthyNodes: state.healthyNodes(),
     // Settled for the whole round: a fault that began meanwhile makes the round unsettled.
     settled: settledAtStart && state.settled() && state.fault() === undefined,
+    oneAnswerer: oneAnswererAtStart && (state.oneAnswerer?.() ?? false) && state.fault() === fault,
     fault,
   };
 }

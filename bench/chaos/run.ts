@@ -10,9 +10,18 @@ import { type Probe, startProbe } from '../../lab/probe.ts';
 import { startTopology, type Topology } from '../../lab/topology.ts';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { churnPoolObjects } from './churn.ts';
-import { ControllerPair, type FaultContext, faultLabel, resolveTarget, runFault } from './faults.ts';
+import {
+  ControllerPair,
+  type FaultContext,
+  faultLabel,
+  resolvePeer,
+  resolveTarget,
+  runFault,
+} from './faults.ts';
 import { InvariantChecker, type Violation } from './invariants.ts';
 import { addObserver, observe } from './observe.ts';
+import { labProcesses, SoakSampler } from './sampler.ts';
+import type { Series } from './soak.ts';
 import { buildPlan, CHURN_POOL, type ChurnAction, type FaultKind, type Plan } from './schedule.ts';
 import { type FaultCost, type FaultWindow, faultCosts, type ProbePath } from './table.ts';
 
@@ -25,6 +34,10 @@ export interface ChaosOptions {
   /** Namespace prefix (unique per user of the lock: the CLI and the suite's test differ). */
   readonly prefix: string;
   readonly kinds?: readonly FaultKind[];
+  /** The soak's gentle plan (schedule.ts). */
+  readonly soak?: boolean;
+  /** Sample every process of the lab this often (sampler.ts); default: no sampling. */
+  readonly sampleIntervalMs?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -47,6 +60,8 @@ export interface ChaosResult {
   readonly skippedObservations: number;
   /** Faults that failed to run (a process that did not come back...), with the error. */
   readonly faultErrors: string[];
+  /** The samples per process, when sampling was asked for. */
+  readonly soak?: Series[];
 }
 
 /** The probe's bound per request (lab/probe.ts default). */
@@ -60,6 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const durationMs = options.minutes * 60_000;
   const topo = await startTopology({ prefix: options.prefix, manifests: [LAB_MANIFESTS] });
   const probes = new Map<ProbePath, Probe>();
+  let sampler: SoakSampler | undefined;
   try {
     await addObserver(topo);
     const plan = buildPlan({
@@ -67,6 +83,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       durationMs,
       nodes: topo.nodes.map((n) => n.name),
       kinds: options.kinds,
+      soak: options.soak,
     });
     log(`seed ${options.seed}: ${plan.faults.length} faults and ${plan.churn.length} user changes planned`);
     const controllers = new ControllerPair(topo);
@@ -95,8 +112,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       });
     }
     log(`serving: L2 ${l2v4} and ${l2v6}, BGP ${bgpIp}; faults start`);
-    return await drive({ topo, plan, probes, controllers, durationMs, log });
+    if (options.sampleIntervalMs !== undefined) {
+      sampler = new SoakSampler(
+        (s) => labProcesses(topo, controllers, () => s.runnerStats()),
+        options.sampleIntervalMs,
+      );
+      sampler.start();
+    }
+    const result = await drive({ topo, plan, probes, controllers, durationMs, log });
+    await sampler?.stop();
+    return sampler ? { ...result, soak: sampler.book.series() } : result;
   } finally {
+    await sampler?.stop();
     for (const probe of probes.values()) await probe.stop();
     await topo.stop();
   }
@@ -120,6 +147,7 @@ async function drive(ctx: {
   const faultErrors: string[] = [];
   const unhealthy = new Set<string>();
   let fault: string | undefined;
+  let oneAnswererFrom: number | undefined;
   let settledAt = Date.now();
   let done = false;
   let observations = 0;
@@ -136,6 +164,9 @@ async function drive(ctx: {
         .filter((r) => r.ok)
         .at(-1)?.body,
     setUnhealthy: (node, yes) => (yes ? unhealthy.add(node) : unhealthy.delete(node)),
+    setOneAnswererFrom: (atMs) => {
+      oneAnswererFrom = atMs;
+    },
   };
   const healthyNodes = () =>
     topo.nodes
@@ -156,6 +187,7 @@ async function drive(ctx: {
           settled: () => fault === undefined && Date.now() >= settledAt,
           fault: () => fault,
           healthyNodes,
+          oneAnswerer: () => oneAnswererFrom !== undefined && Date.now() >= oneAnswererFrom,
         });
         observations++;
         if (obs.settled) {
@@ -196,12 +228,13 @@ async function drive(ctx: {
     for (const step of plan.faults) {
       if (Date.now() + step.holdMs >= deadline) break;
       const node = resolveTarget(step, faultCtx);
-      const label = faultLabel(step, node);
+      const peer = resolvePeer(step, node, faultCtx);
+      const label = faultLabel(step, node, peer);
       const startMs = Date.now();
       fault = label;
       log(`fault ${label}`);
       try {
-        await runFault(step, node, faultCtx);
+        await runFault(step, node, faultCtx, peer);
       } catch (error) {
         faultErrors.push(`${label}: ${(error as Error).message}`);
         log(`fault ${label} failed: ${(error as Error).message}`);

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPlan, CHURN_POOL, describePlan, FAULT_KINDS, LAB_POOLS } from './schedule.ts';
+import {
+  buildPlan,
+  CHURN_POOL,
+  describePlan,
+  FAULT_KINDS,
+  LAB_POOLS,
+  QUIET_MS,
+  RESTARTING_KINDS,
+  SOAK_QUIET_MS,
+} from './schedule.ts';
 
 const NODES = ['node-1', 'node-2', 'node-3'];
 
@@ -44,8 +53,12 @@ describe('chaos plan', () => {
         'cable-cut',
         'link-flap',
         'cpu-saturate',
+        'membership-block',
       ].includes(f.kind);
       assert.equal(f.target.role !== 'none', nodeFault, JSON.stringify(f));
+      // A membership block names its second node among the two others; no other fault has one.
+      assert.equal(f.peer !== undefined, f.kind === 'membership-block', JSON.stringify(f));
+      if (f.peer !== undefined) assert.ok(f.peer === 0 || f.peer === 1, JSON.stringify(f));
       if (f.target.role === 'node') assert.ok(NODES.includes(f.target.node));
       assert.ok(f.holdMs >= 0 && f.settleMs > 0 && f.quietMs > 0);
     }
@@ -104,5 +117,39 @@ describe('chaos plan', () => {
       const ops = new Set(plan.churn.map((c) => c.action.op));
       assert.equal(ops.size, 6, `seed ${seed}: ${[...ops].join(', ')}`);
     }
+  });
+
+  it('plans a membership-port block with a seeded second node, printed by --plan', () => {
+    const plan = buildPlan({ seed: 5, durationMs: 1_800_000, nodes: NODES, kinds: ['membership-block'] });
+    assert.ok(plan.faults.length > 10);
+    assert.deepEqual(new Set(plan.faults.map((f) => f.peer)), new Set([0, 1]));
+    for (const f of plan.faults) assert.ok(f.holdMs >= 5_000 && f.holdMs <= 9_000, JSON.stringify(f));
+    const lines = describePlan(plan);
+    assert.match(lines[0] ?? '', /^fault 0: membership-block on (the L2 owner|node-\d) and other node [12] \(by name\), hold \d+ ms/);
+  });
+
+  it('a soak plan is gentle: long quiet windows, a restarting fault only in every second round', () => {
+    const durationMs = 3_600_000;
+    const soak = buildPlan({ seed: 9, durationMs, nodes: NODES, soak: true });
+    const normal = buildPlan({ seed: 9, durationMs, nodes: NODES });
+    assert.ok(soak.faults.every((f) => f.quietMs === SOAK_QUIET_MS));
+    assert.ok(normal.faults.every((f) => f.quietMs === QUIET_MS));
+    // About a fault every two minutes, against one every ~20 s.
+    assert.ok(soak.faults.length >= 25 && soak.faults.length <= 40, `${soak.faults.length} faults`);
+    assert.ok(normal.faults.length > 3 * soak.faults.length);
+    const gentle = FAULT_KINDS.filter((k) => !RESTARTING_KINDS.has(k));
+    const restarts = soak.faults.filter((f) => RESTARTING_KINDS.has(f.kind));
+    // Rounds: the gentle kinds, plus one restarting kind in the odd rounds.
+    const first = soak.faults.slice(0, gentle.length).map((f) => f.kind);
+    assert.deepEqual([...first].sort(), [...gentle].sort(), 'round 0 restarts nothing');
+    const second = soak.faults.slice(gentle.length, 2 * gentle.length + 1).map((f) => f.kind);
+    assert.equal(second.filter((k) => RESTARTING_KINDS.has(k)).length, 1, second.join(', '));
+    assert.ok(restarts.length >= 2 && restarts.length <= soak.faults.length / gentle.length, `${restarts.length}`);
+    // The restarting kinds take turns.
+    assert.equal(new Set(restarts.slice(0, 2).map((f) => f.kind)).size, 2);
+    // Only restarting kinds enabled: one per round, so the soak still has faults.
+    const only = buildPlan({ seed: 9, durationMs: 600_000, nodes: NODES, soak: true, kinds: ['bird-restart'] });
+    assert.ok(only.faults.length >= 4 && only.faults.every((f) => f.kind === 'bird-restart'));
+    assert.deepEqual(describePlan(soak), describePlan(buildPlan({ seed: 9, durationMs, nodes: NODES, soak: true })));
   });
 });

@@ -7,10 +7,14 @@
  * short run meets every kind (a 3-minute run in the suite covers each zero-loss class). Targets
  * are roles resolved when the fault starts ("the node serving the L2 VIP"), because which node
  * owns a VIP is the system's decision, not the plan's.
+ *
+ * A soak plan (`soak: true`) is gentle: a long quiet window after each fault, and the faults that
+ * restart a process the soak samples ({@link RESTARTING_KINDS}) only one per second round, so
+ * the processes' memory and descriptor series run long (soak.ts).
  */
 import { Random } from '../bgp-fuzz/random.ts';
 
-/** The faults of issue 18 item 1 (the membership-port block waits for the hardening issue). */
+/** The faults of issue 18 item 1. */
 export const FAULT_KINDS = [
   'speaker-sigkill',
   'speaker-restart',
@@ -21,8 +25,17 @@ export const FAULT_KINDS = [
   'watch-cut',
   'bird-restart',
   'cpu-saturate',
+  'membership-block',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Kinds that end a process the soak samples (it comes back with another PID). */
+export const RESTARTING_KINDS: ReadonlySet<FaultKind> = new Set([
+  'speaker-sigkill',
+  'speaker-restart',
+  'controller-kill',
+  'bird-restart',
+]);
 
 /** Who a fault hits: the node serving the L2 IPv4 VIP at that moment, or a named node. */
 export type FaultTarget = { role: 'l2-owner' } | { role: 'node'; node: string } | { role: 'none' };
@@ -39,6 +52,11 @@ export interface FaultStep {
   readonly settleMs: number;
   /** Then a quiet window in which the settled invariants are checked, before the next fault. */
   readonly quietMs: number;
+  /**
+   * membership-block only: which of the other nodes (sorted by name, this index modulo their
+   * number) the target stops hearing on the membership port, and it the target.
+   */
+  readonly peer?: number;
 }
 
 /** The user's changes made while faults run (on their own Services and pool, never the probed ones). */
@@ -74,6 +92,8 @@ export interface PlanOptions {
   readonly overheadMs?: number;
   /** At most this many churn Services at once. */
   readonly maxChurnServices?: number;
+  /** A soak's gentle plan (see the module comment). */
+  readonly soak?: boolean;
 }
 
 /** The whole plan. */
@@ -94,6 +114,8 @@ const HOLD_MS: Record<FaultKind, readonly [number, number]> = {
   'watch-cut': [0, 0],
   'bird-restart': [0, 500],
   'cpu-saturate': [3_000, 8_000],
+  // Long enough for observation rounds (each ~2 s of arping/ndisc6) wholly past the bound.
+  'membership-block': [5_000, 9_000],
 };
 
 /**
@@ -110,10 +132,13 @@ const SETTLE_MS: Record<FaultKind, number> = {
   'watch-cut': 4_000,
   'bird-restart': 10_000,
   'cpu-saturate': 6_000,
+  'membership-block': 5_000,
 };
 
 /** The quiet window after each settle time: room for at least two observation rounds. */
 export const QUIET_MS = 5_000;
+/** A soak's quiet window: a fault every two minutes or so. */
+export const SOAK_QUIET_MS = 90_000;
 
 /** Kinds that hit one node (the others hit the control plane or the router). */
 const NODE_KINDS: ReadonlySet<FaultKind> = new Set([
@@ -122,6 +147,7 @@ const NODE_KINDS: ReadonlySet<FaultKind> = new Set([
   'cable-cut',
   'link-flap',
   'cpu-saturate',
+  'membership-block',
 ]);
 
 /** A seeded shuffle (Fisher-Yates). */
@@ -150,10 +176,12 @@ export function buildPlan(options: PlanOptions): Plan {
     throw new Error(`chaos plan: duration ${options.durationMs} ms is not positive`);
   const faultRandom = Random.stream(options.seed, 0);
   const overheadMs = options.overheadMs ?? 3_000;
+  const quietMs = options.soak ? SOAK_QUIET_MS : QUIET_MS;
+  const round = roundsOf(kinds, options.soak === true, faultRandom);
   const faults: FaultStep[] = [];
   let plannedMs = 0;
   while (plannedMs < options.durationMs) {
-    for (const kind of shuffle(kinds, faultRandom)) {
+    for (const kind of round()) {
       if (plannedMs >= options.durationMs) break;
       const [lo, hi] = HOLD_MS[kind];
       const holdMs = faultRandom.int(lo, hi);
@@ -162,12 +190,46 @@ export function buildPlan(options: PlanOptions): Plan {
         : faultRandom.chance(0.6)
           ? { role: 'l2-owner' }
           : { role: 'node', node: faultRandom.pick(options.nodes) };
+      const peer = kind === 'membership-block' ? faultRandom.int(0, Math.max(0, options.nodes.length - 2)) : undefined;
       const settleMs = SETTLE_MS[kind];
-      faults.push({ index: faults.length, kind, target, holdMs, settleMs, quietMs: QUIET_MS });
-      plannedMs += holdMs + overheadMs + settleMs + QUIET_MS;
+      faults.push({
+        index: faults.length,
+        kind,
+        target,
+        holdMs,
+        settleMs,
+        quietMs,
+        ...(peer === undefined ? {} : { peer }),
+      });
+      plannedMs += holdMs + overheadMs + settleMs + quietMs;
     }
   }
   return { seed: options.seed, faults, churn: buildChurn(options) };
+}
+
+/**
+ * The kinds of each round, one round per call. A normal round is every kind once, in a seeded
+ * order. A soak round is every kind that restarts no sampled process, plus, in every second
+ * round (or every round when only restarting kinds are enabled), the next restarting kind in a
+ * seeded rotation, at a seeded place.
+ */
+function roundsOf(kinds: readonly FaultKind[], soak: boolean, random: Random): () => FaultKind[] {
+  if (!soak) return () => shuffle(kinds, random);
+  const gentle = kinds.filter((k) => !RESTARTING_KINDS.has(k));
+  const restarting = shuffle(
+    kinds.filter((k) => RESTARTING_KINDS.has(k)),
+    random,
+  );
+  let rounds = 0;
+  return () => {
+    const out = shuffle(gentle, random);
+    const n = rounds++;
+    if (restarting.length > 0 && (gentle.length === 0 || n % 2 === 1)) {
+      const kind = restarting[Math.floor(n / (gentle.length === 0 ? 1 : 2)) % restarting.length] as FaultKind;
+      out.splice(random.int(0, out.length), 0, kind);
+    }
+    return out;
+  };
 }
 
 /**
@@ -219,9 +281,12 @@ function buildChurn(options: PlanOptions): ChurnStep[] {
 export function describePlan(plan: Plan): string[] {
   const target = (t: FaultTarget): string =>
     t.role === 'none' ? '' : t.role === 'l2-owner' ? ' on the L2 owner' : ` on ${t.node}`;
+  const peer = (f: FaultStep): string =>
+    f.peer === undefined ? '' : ` and other node ${f.peer + 1} (by name)`;
   return [
     ...plan.faults.map(
-      (f) => `fault ${f.index}: ${f.kind}${target(f.target)}, hold ${f.holdMs} ms, settle ${f.settleMs} ms`,
+      (f) =>
+        `fault ${f.index}: ${f.kind}${target(f.target)}${peer(f)}, hold ${f.holdMs} ms, settle ${f.settleMs} ms, quiet ${f.quietMs} ms`,
     ),
     ...plan.churn.map((c) => `change at ${(c.atMs / 1000).toFixed(1)} s: ${JSON.stringify(c.action)}`),
   ];

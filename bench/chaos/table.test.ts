@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProbeRecord } from '../../lab/probe.ts';
-import { type FaultWindow, faultCosts, formatReport, kindRows } from './table.ts';
+import { alignColumns, type FaultWindow, faultCosts, formatReport, kindRows, TARGETS } from './table.ts';
 
 /** A probe every 20 ms from `from` for `count` requests; `fails(t)` says which fail. */
 function records(from: number, count: number, fails: (t: number) => boolean, body = 'node-1'): ProbeRecord[] {
@@ -90,6 +90,33 @@ describe('chaos table', () => {
     assert.match(
       text,
       /invariant violations: 1 \(target 0\)\n {2}1970-01-01T00:00:00.000Z seed 42 \[two-answerers\] x answered by a and b \(fault in progress: link-flap test\)/,
+    );
+  });
+
+  it('a membership-port block: 0 lost on either path, the one-answerer bound in the target text', () => {
+    const fine = records(0, 2000, () => false);
+    const lossy = records(0, 2000, (t) => t >= 21_000 && t < 21_020);
+    const rows = kindRows(
+      faultCosts([window('membership-block', 0, 15_000), window('membership-block', 20_000, 35_000)], {
+        'l2-v4': lossy,
+        'l2-v6': fine,
+        'bgp-v4': fine,
+      }),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.kind, r.count, r.l2Lost.max, r.met]),
+      [['membership-block', 2, 1, false]],
+    );
+    assert.match(TARGETS['membership-block'].text, /0 lost; one ARP\/NDP answerer per IP after 1 s/);
+  });
+
+  it('columns are padded to the widest cell', () => {
+    assert.deepEqual(
+      alignColumns([
+        ['a', 'bb', 'c'],
+        ['dddd', 'e', ''],
+      ]),
+      ['a     bb  c', 'dddd  e'],
     );
   });
 });

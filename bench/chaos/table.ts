@@ -6,7 +6,7 @@
  */
 import { analyzeProbe, type ProbeRecord } from '../../lab/probe.ts';
 import { summarize } from '../failover/measure.ts';
-import type { Violation } from './invariants.ts';
+import { MEMBERSHIP_BLOCK_BOUND_MS, type Violation } from './invariants.ts';
 import { FAULT_KINDS, type FaultKind } from './schedule.ts';
 
 /** The client paths the runner probes: the L2 VIP over IPv4 and IPv6, the BGP VIP through the router. */
@@ -63,6 +63,12 @@ export const TARGETS: Record<
   'watch-cut': { text: '0 lost, 0 IP changes', l2: { lost: 0 }, bgp: { lost: 0 } },
   'bird-restart': { text: 'L2 0 lost; BGP: none set', l2: { lost: 0 } },
   'cpu-saturate': { text: 'none set', l2: undefined },
+  // The one-answerer part is the invariants' (a violation when two answer past the bound).
+  'membership-block': {
+    text: `0 lost; one ARP/NDP answerer per IP after ${MEMBERSHIP_BLOCK_BOUND_MS / 1000} s (invariant)`,
+    l2: { lost: 0 },
+    bgp: { lost: 0 },
+  },
 };
 
 /** The kinds whose target is no request lost at all (asserted by the suite's chaos test). */
@@ -163,6 +169,20 @@ export function kindRows(costs: readonly FaultCost[]): KindRow[] {
   return rows;
 }
 
+/** Rows of cells as lines, each column padded to its widest cell, two spaces between. */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
 const ms = (v: number): string =>
   Number.isFinite(v) ? (v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${Math.round(v)}ms`) : 'never';
 const pair = (s: { median: number; max: number }, f: (v: number) => string): string =>
@@ -196,14 +216,7 @@ export function formatReport(input: {
     r.target,
     r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
-  for (const row of [header, ...table])
-    lines.push(
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    );
+  lines.push(...alignColumns([header, ...table]));
   lines.push('');
   lines.push(`invariant violations: ${input.violations.length} (target 0)`);
   for (const v of input.violations) {

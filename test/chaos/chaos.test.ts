@@ -24,6 +24,7 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
       seed: SEED,
       minutes: MINUTES,
       prefix: 'chaostest',
+      sampleIntervalMs: 20_000,
       log: (line) => lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`),
     });
     const report = `${formatReport({ seed: SEED, minutes: MINUTES, costs: result.costs, violations: result.violations, requests: result.requests })}\n\nrun log:\n${lines.join('\n')}`;
@@ -37,6 +38,17 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
     assert.ok(result.settled.answeredIps >= 2 * result.settled.rounds, report);
     assert.ok(result.settled.routedIps >= result.settled.rounds, report);
     assert.deepEqual(result.violations, [], report);
+    // The soak's sampler read every process of the lab, and our Node processes' heap and
+    // event-loop delay (the soak's slopes are `npm run chaos -- --soak`'s to report).
+    const series = result.soak ?? [];
+    const roles = new Set(series.map((s) => s.role.replace(/ node-\d$/, '')));
+    for (const role of ['runner', 'controller', 'speaker', 'bird', 'ingress', 'api relay', 'api tls relay'])
+      assert.ok(roles.has(role), `no samples of ${role}: ${[...roles].join(', ')}`);
+    for (const s of series) assert.ok(s.samples.every((x) => x.rssBytes > 0 && x.fds > 0), `${s.role} ${s.pid}`);
+    for (const role of new Set(series.map((s) => s.role).filter((r) => /^(runner|controller|speaker)/.test(r)))) {
+      const samples = series.filter((s) => s.role === role).flatMap((s) => s.samples);
+      assert.ok(samples.some((x) => x.heapUsedBytes && x.loopDelayP99Ms !== undefined), role);
+    }
     for (const row of kindRows(result.costs).filter((r) => ZERO_LOSS_KINDS.includes(r.kind))) {
       if (row.kind !== 'speaker-restart')
         assert.equal(row.l2Lost.max, 0, `${row.kind}: L2 requests lost\n${report}`);
