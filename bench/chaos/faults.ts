@@ -87,7 +87,11 @@ export function resolveTarget(step: FaultStep, ctx: FaultContext): string | unde
 }
 
 /** The other node of a membership-port block (see {@link FaultStep.peer}), else undefined. */
-export function resolvePeer(step: FaultStep, node: string | undefined, ctx: FaultContext): string | undefined {
+export function resolvePeer(
+  step: FaultStep,
+  node: string | undefined,
+  ctx: FaultContext,
+): string | undefined {
   if (step.peer === undefined || node === undefined) return undefined;
   return blockPeer(
     node,

@@ -89,7 +89,10 @@ describe('chaos invariants', () => {
     // Within the bound: the handover of the block's first moments.
     assert.deepEqual(during(false), []);
     // The settled comparisons stay off during the fault: status on node-1 against node-2 on the wire.
-    const mismatch = { answerers: new Map([['198.51.100.128', ['node-2']]]), l2Status: new Map([['default/web', ['node-1']]]) };
+    const mismatch = {
+      answerers: new Map([['198.51.100.128', ['node-2']]]),
+      l2Status: new Map([['default/web', ['node-1']]]),
+    };
     const checker = new InvariantChecker();
     const observe = (at: number) =>
       checker.check(healthy(at, { ...mismatch, settled: false, fault: block, oneAnswerer: true }));

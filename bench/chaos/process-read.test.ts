@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countDescriptors, metricsAddressOf, metricValue, nodeStatsOf, statusRssBytes } from './process-read.ts';
+import {
+  countDescriptors,
+  metricsAddressOf,
+  metricValue,
+  nodeStatsOf,
+  statusRssBytes,
+} from './process-read.ts';
 
 const STATUS = `Name:\tnode
 Umask:\t0022

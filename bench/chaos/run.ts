@@ -21,8 +21,8 @@ import {
 import { InvariantChecker, type Violation } from './invariants.ts';
 import { addObserver, observe } from './observe.ts';
 import { labProcesses, SoakSampler } from './sampler.ts';
-import type { Series } from './soak.ts';
 import { buildPlan, CHURN_POOL, type ChurnAction, type FaultKind, type Plan } from './schedule.ts';
+import type { Series } from './soak.ts';
 import { type FaultCost, type FaultWindow, faultCosts, type ProbePath } from './table.ts';
 
 const LAB_MANIFESTS = fileURLToPath(new URL('../../lab/manifests', import.meta.url));

@@ -9,7 +9,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LabDaemon } from '../../lab/netns.ts';
 import type { Topology } from '../../lab/topology.ts';
 import type { ControllerPair } from './faults.ts';
-import { countDescriptors, metricsAddressOf, type NodeStats, nodeStatsOf, statusRssBytes } from './process-read.ts';
+import {
+  countDescriptors,
+  metricsAddressOf,
+  type NodeStats,
+  nodeStatsOf,
+  statusRssBytes,
+} from './process-read.ts';
 import { SoakBook } from './soak.ts';
 
 /** A process to sample. */
@@ -23,7 +29,9 @@ export interface SampledProcess {
 }
 
 /** Resident set, descriptors and sockets of `pid`; undefined when it is gone. */
-async function readProc(pid: number): Promise<{ rssBytes: number; fds: number; sockets: number } | undefined> {
+async function readProc(
+  pid: number,
+): Promise<{ rssBytes: number; fds: number; sockets: number } | undefined> {
   try {
     const rssBytes = statusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
     const fdDir = `/proc/${pid}/fd`;
@@ -89,9 +97,13 @@ export function labProcesses(
           metricsOver(
             async () =>
               (
-                await topo.lab.exec(node.short, ['curl', '-sf', '--max-time', '5', 'http://127.0.0.1:7473/metrics'], {
-                  timeoutMs: 8_000,
-                })
+                await topo.lab.exec(
+                  node.short,
+                  ['curl', '-sf', '--max-time', '5', 'http://127.0.0.1:7473/metrics'],
+                  {
+                    timeoutMs: 8_000,
+                  },
+                )
               ).stdout,
           ),
       });
@@ -128,7 +140,10 @@ export class SoakSampler {
   runnerStats(): NodeStats {
     const p99 = this.#delay.count > 0 ? this.#delay.percentile(99) / 1e6 : undefined;
     this.#delay.reset();
-    return { heapUsedBytes: process.memoryUsage().heapUsed, ...(p99 === undefined ? {} : { loopDelayP99Ms: p99 }) };
+    return {
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      ...(p99 === undefined ? {} : { loopDelayP99Ms: p99 }),
+    };
   }
 
   start(): void {

@@ -125,7 +125,10 @@ describe('chaos plan', () => {
     assert.deepEqual(new Set(plan.faults.map((f) => f.peer)), new Set([0, 1]));
     for (const f of plan.faults) assert.ok(f.holdMs >= 5_000 && f.holdMs <= 9_000, JSON.stringify(f));
     const lines = describePlan(plan);
-    assert.match(lines[0] ?? '', /^fault 0: membership-block on (the L2 owner|node-\d) and other node [12] \(by name\), hold \d+ ms/);
+    assert.match(
+      lines[0] ?? '',
+      /^fault 0: membership-block on (the L2 owner|node-\d) and other node [12] \(by name\), hold \d+ ms/,
+    );
   });
 
   it('a soak plan is gentle: long quiet windows, a restarting fault only in every second round', () => {
@@ -144,12 +147,24 @@ describe('chaos plan', () => {
     assert.deepEqual([...first].sort(), [...gentle].sort(), 'round 0 restarts nothing');
     const second = soak.faults.slice(gentle.length, 2 * gentle.length + 1).map((f) => f.kind);
     assert.equal(second.filter((k) => RESTARTING_KINDS.has(k)).length, 1, second.join(', '));
-    assert.ok(restarts.length >= 2 && restarts.length <= soak.faults.length / gentle.length, `${restarts.length}`);
+    assert.ok(
+      restarts.length >= 2 && restarts.length <= soak.faults.length / gentle.length,
+      `${restarts.length}`,
+    );
     // The restarting kinds take turns.
     assert.equal(new Set(restarts.slice(0, 2).map((f) => f.kind)).size, 2);
     // Only restarting kinds enabled: one per round, so the soak still has faults.
-    const only = buildPlan({ seed: 9, durationMs: 600_000, nodes: NODES, soak: true, kinds: ['bird-restart'] });
+    const only = buildPlan({
+      seed: 9,
+      durationMs: 600_000,
+      nodes: NODES,
+      soak: true,
+      kinds: ['bird-restart'],
+    });
     assert.ok(only.faults.length >= 4 && only.faults.every((f) => f.kind === 'bird-restart'));
-    assert.deepEqual(describePlan(soak), describePlan(buildPlan({ seed: 9, durationMs, nodes: NODES, soak: true })));
+    assert.deepEqual(
+      describePlan(soak),
+      describePlan(buildPlan({ seed: 9, durationMs, nodes: NODES, soak: true })),
+    );
   });
 });

@@ -190,7 +190,8 @@ export function buildPlan(options: PlanOptions): Plan {
         : faultRandom.chance(0.6)
           ? { role: 'l2-owner' }
           : { role: 'node', node: faultRandom.pick(options.nodes) };
-      const peer = kind === 'membership-block' ? faultRandom.int(0, Math.max(0, options.nodes.length - 2)) : undefined;
+      const peer =
+        kind === 'membership-block' ? faultRandom.int(0, Math.max(0, options.nodes.length - 2)) : undefined;
       const settleMs = SETTLE_MS[kind];
       faults.push({
         index: faults.length,

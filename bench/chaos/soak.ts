@@ -43,7 +43,10 @@ export const MIN_FIT_SAMPLES = 3;
 
 /** The series of a run, one per role and PID, in the order first seen. */
 export class SoakBook {
-  readonly #series = new Map<string, { role: string; pid: number; note?: string; samples: ProcessSample[] }>();
+  readonly #series = new Map<
+    string,
+    { role: string; pid: number; note?: string; samples: ProcessSample[] }
+  >();
 
   /** Adds a sample to the series of its role and PID (a new PID of a role starts a new series). */
   add(sample: ProcessSample, note?: string): void {
@@ -55,7 +58,9 @@ export class SoakBook {
     }
     const last = series.samples.at(-1);
     if (last !== undefined && sample.atMs <= last.atMs)
-      throw new Error(`soak: sample of ${sample.role} pid ${sample.pid} at ${sample.atMs} is not after ${last.atMs}`);
+      throw new Error(
+        `soak: sample of ${sample.role} pid ${sample.pid} at ${sample.atMs} is not after ${last.atMs}`,
+      );
     series.samples.push(sample);
   }
 
@@ -118,7 +123,7 @@ export interface SoakRow {
   readonly met: boolean | undefined;
 }
 
-const fit = (
+const slopeOf = (
   samples: readonly ProcessSample[],
   read: (s: ProcessSample) => number | undefined,
 ): number | undefined => {
@@ -137,9 +142,9 @@ export function soakRows(series: readonly Series[], options: { warmupMs: number 
     if (first === undefined || last === undefined) throw new Error(`soak: series of ${s.role} is empty`);
     const after = s.samples.filter((x) => x.atMs - first.atMs >= options.warmupMs);
     const spanH = after.length > 1 ? ((after.at(-1)?.atMs ?? 0) - (after[0]?.atMs ?? 0)) / HOUR_MS : 0;
-    const rssMbPerH = fit(after, (x) => x.rssBytes / MB);
-    const fdsPerH = fit(after, (x) => x.fds);
-    const socketsPerH = fit(after, (x) => x.sockets);
+    const rssMbPerH = slopeOf(after, (x) => x.rssBytes / MB);
+    const fdsPerH = slopeOf(after, (x) => x.fds);
+    const socketsPerH = slopeOf(after, (x) => x.sockets);
     const delays = s.samples.flatMap((x) => (x.loopDelayP99Ms === undefined ? [] : [x.loopDelayP99Ms]));
     const delay = delays.length > 0 ? summarize(delays) : undefined;
     const grows = (perH: number) => perH * spanH >= 1;
@@ -152,7 +157,7 @@ export function soakRows(series: readonly Series[], options: { warmupMs: number 
       fittedMinutes: spanH * 60,
       rssMb: last.rssBytes / MB,
       rssMbPerH,
-      heapMbPerH: fit(after, (x) => (x.heapUsedBytes === undefined ? undefined : x.heapUsedBytes / MB)),
+      heapMbPerH: slopeOf(after, (x) => (x.heapUsedBytes === undefined ? undefined : x.heapUsedBytes / MB)),
       fds: last.fds,
       fdsPerH,
       sockets: last.sockets,
@@ -169,7 +174,10 @@ export function soakRows(series: readonly Series[], options: { warmupMs: number 
 const num = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
 
 /** The soak table, printed after the chaos table. */
-export function formatSoak(rows: readonly SoakRow[], options: { warmupMs: number; intervalMs: number }): string {
+export function formatSoak(
+  rows: readonly SoakRow[],
+  options: { warmupMs: number; intervalMs: number },
+): string {
   const lines = [
     `soak: a sample every ${Math.round(options.intervalMs / 1000)} s; slopes per hour by least squares over each process's samples from ${(options.warmupMs / 60_000).toFixed(1)} min after its first (a restarted process is a new row)`,
     `targets: RSS < ${RSS_TARGET_MB_PER_H} MB/h, no growth of descriptors or sockets (the fitted line rises by less than one over the fitted span)`,

@@ -44,10 +44,19 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
     const roles = new Set(series.map((s) => s.role.replace(/ node-\d$/, '')));
     for (const role of ['runner', 'controller', 'speaker', 'bird', 'ingress', 'api relay', 'api tls relay'])
       assert.ok(roles.has(role), `no samples of ${role}: ${[...roles].join(', ')}`);
-    for (const s of series) assert.ok(s.samples.every((x) => x.rssBytes > 0 && x.fds > 0), `${s.role} ${s.pid}`);
-    for (const role of new Set(series.map((s) => s.role).filter((r) => /^(runner|controller|speaker)/.test(r)))) {
+    for (const s of series)
+      assert.ok(
+        s.samples.every((x) => x.rssBytes > 0 && x.fds > 0),
+        `${s.role} ${s.pid}`,
+      );
+    for (const role of new Set(
+      series.map((s) => s.role).filter((r) => /^(runner|controller|speaker)/.test(r)),
+    )) {
       const samples = series.filter((s) => s.role === role).flatMap((s) => s.samples);
-      assert.ok(samples.some((x) => x.heapUsedBytes && x.loopDelayP99Ms !== undefined), role);
+      assert.ok(
+        samples.some((x) => x.heapUsedBytes && x.loopDelayP99Ms !== undefined),
+        role,
+      );
     }
     for (const row of kindRows(result.costs).filter((r) => ZERO_LOSS_KINDS.includes(r.kind))) {
       if (row.kind !== 'speaker-restart')
