@@ -91,7 +91,7 @@ process.stdout.write(
   `${formatReport({ seed, minutes, costs: result.costs, violations: result.violations, requests: result.requests })}\n`,
 );
 process.stdout.write(
-  `observation rounds: ${result.observations}, ${result.settled.rounds} settled (L2 IPs answered ${result.settled.answeredIps}, BGP IPs routed ${result.settled.routedIps}); skipped while the API server was away: ${result.skippedObservations}\n`,
+  `observation rounds: ${result.observations}, ${result.settled.rounds} settled (L2 IPs answered ${result.settled.answeredIps}, BGP IPs routed ${result.settled.routedIps}); skipped while the API server was away: ${result.skippedObservations}; in a membership-port block past its bound: ${result.blocked.rounds} (L2 IPs answered ${result.blocked.answeredIps})\n`,
 );
 for (const error of result.faultErrors) process.stdout.write(`fault error: ${error}\n`);
 if (result.soak !== undefined && sampleSeconds !== undefined) {

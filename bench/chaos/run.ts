@@ -56,6 +56,11 @@ export interface ChaosResult {
    * settled rules had something to check.
    */
   readonly settled: { rounds: number; answeredIps: number; routedIps: number };
+  /**
+   * Rounds wholly inside a membership-port block past its bound, and in them the L2 IPs found
+   * answered: shows the one-answerer rule of the block had something to check.
+   */
+  readonly blocked: { rounds: number; answeredIps: number };
   /** Rounds skipped because the API server did not answer (its restart, a stall). */
   readonly skippedObservations: number;
   /** Faults that failed to run (a process that did not come back...), with the error. */
@@ -153,6 +158,7 @@ async function drive(ctx: {
   let observations = 0;
   let skippedObservations = 0;
   const settled = { rounds: 0, answeredIps: 0, routedIps: 0 };
+  const blocked = { rounds: 0, answeredIps: 0 };
 
   const faultCtx: FaultContext = {
     topo,
@@ -194,6 +200,10 @@ async function drive(ctx: {
           settled.rounds++;
           settled.answeredIps += [...obs.answerers.values()].filter((nodes) => nodes.length > 0).length;
           settled.routedIps += [...obs.routes.values()].filter((nodes) => nodes.length > 0).length;
+        }
+        if (obs.oneAnswerer) {
+          blocked.rounds++;
+          blocked.answeredIps += [...obs.answerers.values()].filter((nodes) => nodes.length > 0).length;
         }
         for (const v of checker.check(obs)) {
           violations.push(v);
@@ -267,6 +277,7 @@ async function drive(ctx: {
     requests: Object.values(records).reduce((sum, r) => sum + r.length, 0),
     observations,
     settled,
+    blocked,
     skippedObservations,
     faultErrors,
   };
