@@ -214,7 +214,9 @@ export function formatSoak(
     r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
   ]);
   lines.push(...alignColumns([header, ...table]));
-  lines.push('loop p99: the event-loop delay p99 of each sample (over the minute before it), median/max');
+  lines.push(
+    "loop p99: the event-loop delay p99 of each sample (since the one before), median/max; Node's histogram samples every 20 ms and counts that period in, so an idle loop reads about 20-24 ms",
+  );
   for (const r of rows.filter((x) => x.note !== undefined)) lines.push(`${r.role} (pid ${r.pid}): ${r.note}`);
   return lines.join('\n');
 }
