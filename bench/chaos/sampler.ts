@@ -28,17 +28,22 @@ export interface SampledProcess {
   readonly nodeStats?: () => Promise<NodeStats | undefined>;
 }
 
-/** Resident set, descriptors and sockets of `pid`; undefined when it is gone. */
+/**
+ * Resident set, descriptors and sockets of `pid`; undefined when it is gone or going. The
+ * descriptors are read first: an exiting process gives up its memory before its descriptors
+ * (the kernel's exit path), so a VmRSS still there afterwards means the descriptors were read
+ * before they were closed. The other order read a SIGKILLed controller with 0 descriptors.
+ */
 async function readProc(
   pid: number,
 ): Promise<{ rssBytes: number; fds: number; sockets: number } | undefined> {
   try {
-    const rssBytes = statusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
     const fdDir = `/proc/${pid}/fd`;
     const targets = await Promise.all(
       (await readdir(fdDir)).map((fd) => readlink(`${fdDir}/${fd}`).catch(() => undefined)),
     );
-    if (rssBytes === undefined) return undefined; // a zombie has no VmRSS
+    const rssBytes = statusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
+    if (rssBytes === undefined) return undefined; // exiting or a zombie: no memory left
     return { rssBytes, ...countDescriptors(targets.filter((t): t is string => t !== undefined)) };
   } catch {
     return undefined; // exited between the listing and the read
