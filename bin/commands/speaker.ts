@@ -19,6 +19,7 @@ interface SpeakerCliOptions {
   bgpShutdownDrain: string;
   bgpListenPort: string;
   handoverMs: string;
+  restartHold: string;
   secretRefresh: string;
 }
 
@@ -74,6 +75,11 @@ export function speakerCommand(): Command {
     .addOption(
       new Option('--handover-ms <ms>', 'on SIGTERM: keep answering this long after leaving').default('1000'),
     )
+    .option(
+      '--restart-hold <seconds>',
+      'on SIGTERM: restart in place, the other speakers keep our L2 IPs for us this long (0: leave and hand them over)',
+      '10',
+    )
     .addOption(
       new Option(
         '--secret-refresh <seconds>',
@@ -96,6 +102,7 @@ export function speakerCommand(): Command {
       const drainSec = integer('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
       const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
       const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
+      const restartHoldSec = integer('--restart-hold', options.restartHold, 0, 60);
       const secretRefreshSec = integer('--secret-refresh', options.secretRefresh, 1, 86_400);
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       const excludeInterfaces = regexOption('--exclude-interfaces', options.excludeInterfaces);
@@ -132,6 +139,7 @@ export function speakerCommand(): Command {
           bgpShutdownDrainSec: drainSec,
           bgpListenPort,
           handoverMs,
+          restartHoldMs: restartHoldSec * 1000,
           secretRefreshMs: secretRefreshSec * 1000,
           socketOptions,
         });

@@ -32,6 +32,8 @@ export interface PlanIndex {
   readonly alive: (node: string) => boolean;
   /** The node says it answers for the IP (canonical text) in L2 now (PlanInput.holdings). */
   readonly holds: (node: string, ip: string) => boolean;
+  /** The node's speaker restarts in place (PlanInput.restarting). */
+  readonly restarting: (node: string) => boolean;
   /** This node's facts; undefined when the snapshot has no Node object for it. */
   readonly selfNode: NodeFacts | undefined;
   /** Why this node announces nothing at all (unknown, excluded, network unavailable). */
@@ -64,6 +66,7 @@ export function indexInput(input: PlanInput): PlanIndex {
     nodeByName,
     alive: (node) => node === self || input.aliveNodes.has(node),
     holds: (node, ip) => input.holdings?.get(node)?.has(ip) ?? false,
+    restarting: (node) => node !== self && (input.restarting?.has(node) ?? false),
     selfNode,
     selfProblem: selfNode
       ? nodeProblem(selfNode)

@@ -18,6 +18,21 @@ export function advertisedHoldings(announced: Iterable<string>): string[] {
 }
 
 /**
+ * The IPs this node counts as its own in its plans: what it announces, and what its peers say it
+ * held before it restarted in place (membership's Resume) unless a peer holds that IP now — then
+ * the peer keeps it, and the restarted node does not flip the clients back
+ * (docs/adr/0013-l2-restart-in-place.md).
+ */
+export function ownHoldings(
+  announced: Iterable<string>,
+  resumed: readonly string[],
+  peers: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const heldByPeers = new Set([...peers.values()].flat());
+  return advertisedHoldings([...announced, ...resumed.filter((ip) => !heldByPeers.has(ip))]);
+}
+
+/**
  * PlanInput.holdings (node name -> IPs it answers for): this node's advertised holdings and
  * what membership last heard from the alive peers (peer name -> IPs).
  */

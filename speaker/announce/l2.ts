@@ -24,6 +24,10 @@ export interface L2Demand {
  * split brain, or two nodes that decided at once from different views) resolve to the one the
  * hash ranks first, on every speaker alike.
  *
+ * Restart in place (docs/adr/0013-l2-restart-in-place.md): a node whose speaker restarts is not
+ * alive, yet stays a candidate for the IPs it holds — so it keeps them, and nobody answers for
+ * them until it is back — and is a candidate for no other IP.
+ *
  * A node is eligible for one Service's IP when it has no node problem (exclusion label,
  * NetworkUnavailable), one of the Service's L2Advertisements selects it, and, for
  * externalTrafficPolicy Local, it hosts a serving endpoint. The candidates of an IP are the
@@ -93,10 +97,12 @@ function electOwner(
   eligibleSets: readonly ReadonlySet<string>[],
 ): string | undefined {
   const [first, ...rest] = eligibleSets;
-  const alive = [...(first ?? [])].filter(index.alive);
+  const present = (node: string) =>
+    index.alive(node) || (index.restarting(node) && index.holds(node, ip));
+  const alive = [...(first ?? [])].filter(present);
   let candidates = alive.filter((node) => rest.every((set) => set.has(node)));
   if (candidates.length === 0) {
-    candidates = [...new Set(eligibleSets.flatMap((set) => [...set]))].filter(index.alive);
+    candidates = [...new Set(eligibleSets.flatMap((set) => [...set]))].filter(present);
   }
   const holders = candidates.filter((node) => index.holds(node, ip));
   return chooseAnnouncer(

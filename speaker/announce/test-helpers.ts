@@ -52,6 +52,8 @@ export interface Cluster {
   readonly alive?: readonly string[];
   /** Node name -> the L2 IPs it says it answers for (PlanInput.holdings); default none. */
   readonly holdings?: Readonly<Record<string, readonly string[]>>;
+  /** Nodes restarting in place (PlanInput.restarting); default none. */
+  readonly restarting?: readonly string[];
 }
 
 export function inputFor(cluster: Cluster, nodeName: string): PlanInput {
@@ -65,6 +67,7 @@ export function inputFor(cluster: Cluster, nodeName: string): PlanInput {
     ...(cluster.holdings
       ? { holdings: new Map(Object.entries(cluster.holdings).map(([n, ips]) => [n, new Set(ips)])) }
       : {}),
+    ...(cluster.restarting ? { restarting: new Set(cluster.restarting) } : {}),
   };
 }
 

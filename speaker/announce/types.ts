@@ -50,6 +50,12 @@ export interface PlanInput {
    * holder (see ./l2.ts). Absent: nobody holds anything (every owner from the ranking).
    */
   readonly holdings?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Nodes whose speakers restart in place (docs/adr/0013-l2-restart-in-place.md): not alive, but
+   * each keeps the IPs it holds (in `holdings`) until it is back or its hold runs out, and is a
+   * candidate for no other IP. Absent: none.
+   */
+  readonly restarting?: ReadonlySet<string>;
 }
 
 /** One IP this node answers ARP/NDP for. Services sharing the IP share the entry. */

@@ -5,11 +5,11 @@ import { Lifecycle, type Loop, type RunningParts } from './lifecycle.ts';
 import { capturedLog } from './test-helpers.ts';
 
 /** Every part records its calls in one list, so the test reads the order. */
-function running() {
+function running(restartHoldMs?: number) {
   const timers = new ManualTimers();
   const calls: string[] = [];
   const { log, messages } = capturedLog();
-  const life = new Lifecycle({ log, timers, handoverMs: 1000, bgpShutdownDrainSec: 5 });
+  const life = new Lifecycle({ log, timers, handoverMs: 1000, bgpShutdownDrainSec: 5, restartHoldMs });
   const plans = { ready: false };
   const loop = (name: string): Loop => ({
     busy: false,
@@ -22,6 +22,7 @@ function running() {
     stoppers: [() => calls.push('probe timer stop')],
     membership: {
       leave: async () => void calls.push('membership leave'),
+      restart: async (holdMs) => void calls.push(`membership restart ${holdMs}`),
       close: async () => void calls.push('membership close'),
     },
     bgp: {
@@ -73,6 +74,40 @@ describe('Lifecycle', () => {
       ['leaving: handing over to the other speakers', 'handover window over; withdrawing L2'],
     );
     assert.equal(life.stop(), stopped, 'once');
+  });
+
+  it('stop with restart in place: L2 answers while BGP drains, then the peers keep our IPs and L2 stops at once', async () => {
+    const { timers, calls, life, parts, messages } = running(10_000);
+    life.started(parts);
+    const stopped = life.stop();
+    await settle();
+    assert.deepEqual(calls, [
+      'probe timer stop',
+      'plans stop',
+      'statuses stop',
+      'bgp shutdown 5000 metalbeacon speaker restarting',
+    ]);
+    await timers.advance(4999);
+    assert.ok(!calls.some((c) => c.startsWith('membership') || c === 'l2 close'), 'L2 answers during the drain');
+    await timers.advance(1);
+    await stopped;
+    assert.deepEqual(calls.slice(4), [
+      'bgp drained',
+      'membership restart 10000',
+      'l2 close',
+      'delete own objects',
+      'events drained 2000',
+      'informers stop',
+      'endpoints close',
+    ]);
+    assert.ok(!calls.includes('membership leave'), 'no leave: the peers take nothing over');
+    assert.deepEqual(
+      messages().filter((m) => m !== 'speaker stopped'),
+      [
+        'restarting in place: draining BGP, L2 still answers',
+        'the peers keep our L2 IPs for the next speaker; L2 stops',
+      ],
+    );
   });
 
   it('kill: no goodbye, no handover, no cleanup of objects; a later stop is the same kill', async () => {

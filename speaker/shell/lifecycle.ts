@@ -16,7 +16,7 @@ export interface RunningParts {
   readonly loops: readonly Loop[];
   /** Timers and probes: stopped at once, before anything else. */
   readonly stoppers: readonly (() => void)[];
-  readonly membership: { leave(): Promise<void>; close(): Promise<void> };
+  readonly membership: { leave(): Promise<void>; restart(holdMs: number): Promise<void>; close(): Promise<void> };
   readonly bgp: { shutdown(drainMs: number, message: string): Promise<void>; abort(): Promise<void> };
   readonly l2: { announced(): string[]; close(): Promise<void> };
   readonly statuses: { deleteOwn(): Promise<void> };
@@ -29,6 +29,11 @@ export interface LifecycleOptions {
   readonly log: Logger;
   /** After telling the peers we leave, how long we keep answering while the new owner takes over (default 1 s). */
   readonly handoverMs?: number | undefined;
+  /**
+   * Restart in place (docs/adr/0013-l2-restart-in-place.md): on a graceful stop the peers keep our
+   * L2 IPs for us this long instead of taking them over; 0 or undefined: leave and hand over.
+   */
+  readonly restartHoldMs?: number | undefined;
   /** Seconds between GRACEFUL_SHUTDOWN and Cease for the BGP sessions. */
   readonly bgpShutdownDrainSec: number;
   readonly timers?: Timers;
@@ -37,7 +42,9 @@ export interface LifecycleOptions {
 /**
  * The speaker's start-up failures, stop orders and readiness, in one place (docs/adr/0007):
  * - `stop()` (SIGTERM), graceful: membership leave, keep answering `handoverMs` while the new
- *   owners announce, withdraw L2; BGP drains meanwhile; then our objects are deleted.
+ *   owners announce, withdraw L2; BGP drains meanwhile; then our objects are deleted. With
+ *   `restartHoldMs` (restart in place, docs/adr/0013): BGP drains while L2 still answers, then
+ *   the peers are told to keep our L2 IPs for the next speaker, and L2 stops at once.
  * - `kill()`, as a crash looks to the others: no goodbye, no cleanup.
  * - `die()`: a worker died; kill, then `failed` resolves so the program exits non-zero.
  * - `abandon()`: start-up failed; whatever started is killed, the error rethrown.
@@ -106,11 +113,15 @@ export class Lifecycle {
     return this.#stopped;
   }
 
-  /** Graceful: leave, handover window, BGP drain, withdraw, delete own objects. */
+  /** Graceful: leave, handover window, BGP drain, withdraw, delete own objects (or restart in place). */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       const p = await this.#halt();
-      const { log, handoverMs = 1000, bgpShutdownDrainSec: bgpDrainSec } = this.#o;
+      const { log, handoverMs = 1000, bgpShutdownDrainSec: bgpDrainSec, restartHoldMs = 0 } = this.#o;
+      if (restartHoldMs > 0) {
+        await this.#restartInPlace(p, restartHoldMs);
+        return;
+      }
       log.info({ handoverMs, bgpDrainSec }, 'leaving: handing over to the other speakers');
       // BGP drains while L2 hands over: both bounded, in parallel.
       const drained = p.bgp?.shutdown(bgpDrainSec * 1000, 'metalbeacon speaker shutting down');
@@ -127,6 +138,27 @@ export class Lifecycle {
       log.info('speaker stopped');
     })();
     return this.#stopped;
+  }
+
+  /**
+   * Restart in place: L2 answers while BGP drains (the process lives that long anyway, and the
+   * clients keep being served), then the peers are told to keep our L2 IPs for the next speaker
+   * for `holdMs`, from that moment: the gap until it is back is only this process's exit and the
+   * next one's start. Nobody answers ARP/NDP for those IPs meanwhile; clients with a cached entry
+   * keep sending to this node, whose data path still serves.
+   */
+  async #restartInPlace(p: Partial<RunningParts>, holdMs: number): Promise<void> {
+    const { log, bgpShutdownDrainSec: bgpDrainSec } = this.#o;
+    log.info({ restartHoldMs: holdMs, bgpDrainSec }, 'restarting in place: draining BGP, L2 still answers');
+    await p.bgp?.shutdown(bgpDrainSec * 1000, 'metalbeacon speaker restarting');
+    const ips = p.l2?.announced() ?? [];
+    await p.membership?.restart(holdMs);
+    log.info({ ips, restartHoldMs: holdMs }, 'the peers keep our L2 IPs for the next speaker; L2 stops');
+    await p.l2?.close();
+    await p.statuses?.deleteOwn();
+    await p.events?.drained(2000);
+    await this.#closeRest(p);
+    log.info('speaker stopped');
   }
 
   /** Resolves when no loop is busy and the events are out (tests, and a graceful stop's caller). */

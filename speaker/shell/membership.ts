@@ -67,9 +67,19 @@ export class SpeakerMembership {
     return this.#membership.alive();
   }
 
-  /** The L2 IPs the alive peers say they answer for (peer name -> IPs). */
+  /** The L2 IPs the alive peers say they answer for, and those kept for restarting peers (peer name -> IPs). */
   holdings(): ReadonlyMap<string, readonly string[]> {
     return this.#membership.holdings();
+  }
+
+  /** Peers restarting in place: their IPs are kept for them (docs/adr/0013-l2-restart-in-place.md). */
+  restarting(): readonly string[] {
+    return this.#membership.restarting();
+  }
+
+  /** What the peers say this node held before it restarted in place. */
+  resumed(): readonly string[] {
+    return this.#membership.resumed();
   }
 
   /** Tells the peers the L2 IPs this node answers for now. */
@@ -105,6 +115,11 @@ export class SpeakerMembership {
     return this.#membership.leave();
   }
 
+  /** Tells the peers this node restarts in place (keep its IPs up to `holdMs`), then stops. */
+  restart(holdMs: number): Promise<void> {
+    return this.#membership.restart(holdMs);
+  }
+
   /** Stops without a goodbye (to the peers, a crash). */
   close(): Promise<void> {
     return this.#membership.close();
@@ -130,8 +145,14 @@ export class SpeakerMembership {
       }
       replan();
     });
-    // A peer took an IP, or let one go: whether we own it may have changed.
+    // A peer took an IP, or let one go, or restarts in place: whether we own it may have changed.
     membership.on('holdings-changed', () => replan());
+    // What we held before our restart in place: our next plan takes it again.
+    membership.on('resumed', () => replan());
+    membership.on('peer-restarting', (peer, holdMs) => {
+      this.#rejoins.left(peer);
+      log.info({ peer, holdMs }, 'speaker restarts in place; keeping its L2 IPs for it');
+    });
     membership.on('settled', (alive) => {
       log.info({ alive }, 'membership settled');
       replan();

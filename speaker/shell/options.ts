@@ -32,6 +32,11 @@ export interface SpeakerOptions {
   readonly bgpListenPort?: number;
   /** After telling the peers we leave, how long we keep answering while the new owner takes over. */
   readonly handoverMs?: number;
+  /**
+   * On a graceful stop, ask the peers to keep our L2 IPs for us this long (restart in place,
+   * docs/adr/0013-l2-restart-in-place.md) instead of leaving; 0 or undefined: leave and hand over.
+   */
+  readonly restartHoldMs?: number;
   /** Quiet time after an API change before the plan is recomputed. Membership changes replan at once. */
   readonly debounceMs?: number;
   readonly socketOptions?: SocketOptions | undefined;

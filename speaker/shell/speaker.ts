@@ -1,6 +1,6 @@
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { every, systemTimers } from '../../shared/daemon/timers.ts';
-import { advertisedHoldings, holdingsByNode } from '../announce/holdings.ts';
+import { holdingsByNode, ownHoldings } from '../announce/holdings.ts';
 import { registerBfdMetrics } from '../bfd/io/metrics.ts';
 import { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
@@ -139,9 +139,12 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     debounceMs,
     planner: options.planner,
     input: () => {
-      const own = advertisedHoldings(l2.announced());
-      const holdings = holdingsByNode(nodeName, own, membership.holdings());
-      return caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
+      const peers = membership.holdings();
+      const own = ownHoldings(l2.announced(), membership.resumed(), peers);
+      const holdings = holdingsByNode(nodeName, own, peers);
+      const input = caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
+      const restarting = membership.restarting();
+      return input && restarting.length > 0 ? { ...input, restarting: new Set(restarting) } : input;
     },
     membership,
     guard,

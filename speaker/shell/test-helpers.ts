@@ -65,6 +65,17 @@ export class ScriptedMembership extends EventEmitter<UdpMembershipEvents> implem
   holdingsNow = new Map<string, readonly string[]>();
   /** Every list given to setHoldings, in order. */
   readonly holdingsSet: (readonly string[])[] = [];
+  /** What restarting() and resumed() answer. */
+  restartingNow: string[] = [];
+  resumedNow: string[] = [];
+
+  restarting(): readonly string[] {
+    return this.restartingNow;
+  }
+
+  resumed(): readonly string[] {
+    return this.resumedNow;
+  }
 
   alive(): readonly string[] {
     return this.aliveNow;
@@ -89,6 +100,10 @@ export class ScriptedMembership extends EventEmitter<UdpMembershipEvents> implem
 
   async leave(): Promise<void> {
     this.calls.push('leave');
+  }
+
+  async restart(holdMs: number): Promise<void> {
+    this.calls.push(`restart ${holdMs}`);
   }
 
   async close(): Promise<void> {

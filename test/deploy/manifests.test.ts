@@ -220,6 +220,8 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     const drain = Number(flag(container(ds), '--bgp-shutdown-drain'));
     assert.ok(Number.isInteger(drain) && drain > 0, 'the drain is explicit');
     assert.ok((ds.spec?.template.spec?.terminationGracePeriodSeconds ?? 30) > drain);
+    // Restart in place (docs/adr/0013): the peers keep a restarting speaker's L2 IPs.
+    assert.equal(flag(container(ds), '--restart-hold'), '10');
   });
 
   test('metrics Services select the component Pods by their metrics port; the speakers one is headless', () => {
@@ -326,7 +328,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
       '--set',
       'speaker.membership.port=7999,speaker.membership.profile=fast,speaker.membership.secretName=mb-keys',
       '--set',
-      'speaker.bgpShutdownDrainSeconds=20,speaker.terminationGracePeriodSeconds=60',
+      'speaker.bgpShutdownDrainSeconds=20,speaker.terminationGracePeriodSeconds=60,speaker.restartHoldSeconds=0',
       '--set',
       'speaker.excludeInterfaces=^cali',
       '--set',
@@ -352,6 +354,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     assert.equal(flag(s, '--membership-profile'), 'fast');
     assert.equal(flag(s, '--membership-secret'), 'mb-keys');
     assert.equal(flag(s, '--bgp-shutdown-drain'), '20');
+    assert.equal(flag(s, '--restart-hold'), '0');
     assert.equal(flag(s, '--exclude-interfaces'), '^cali');
     assert.deepEqual(
       (s.ports ?? []).map((p) => `${p.containerPort}/${p.protocol}`),

@@ -33,7 +33,15 @@ class Recorder {
   private waiters: Array<{ match: (e: Entry) => boolean; resolve: () => void }> = [];
 
   watch(name: string, node: UdpMembership): void {
-    const events = ['alive-changed', 'settled', 'peer-failed', 'peer-left', 'peer-joined'] as const;
+    const events = [
+      'alive-changed',
+      'settled',
+      'peer-failed',
+      'peer-left',
+      'peer-joined',
+      'peer-restarting',
+      'resumed',
+    ] as const;
     for (const event of events) node.on(event, (...args: unknown[]) => this.add({ node: name, event, args }));
   }
 
@@ -167,6 +175,45 @@ test('a leaving speaker is dropped at once and never counted as failed', async (
   assert.equal(recorder.count('a', 'peer-failed', 'b'), 0);
   assert.equal(recorder.count('c', 'peer-failed', 'b'), 0);
   assert.deepEqual(nodes.get('a')!.alive(), ['a']);
+});
+
+test('restart in place: the peers keep the IPs of a restarting speaker past the dead time, and tell the new one what it held', async () => {
+  const recorder = new Recorder();
+  const { nodes, peers } = await cluster(['a', 'b', 'c'], recorder);
+  for (const name of ['a', 'b', 'c']) await recorder.waitAlive(name, ['a', 'b', 'c']);
+  const b = nodes.get('b')!;
+  b.setHoldings(['198.51.100.1', '2001:db8:100::5']);
+  await waitFor('a hears what b holds', () => nodes.get('a')!.holdings().has('b') || undefined);
+  await b.restart(10_000);
+  recorder.add({ node: 'b', event: 'closed', args: [] });
+  for (const observer of ['a', 'c']) await recorder.waitFor(observer, 'peer-restarting', 'b');
+  // Far past the dead time (300 ms), b's port refusing every heartbeat: kept, not failed.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  for (const observer of ['a', 'c']) {
+    const node = nodes.get(observer)!;
+    assert.equal(recorder.count(observer, 'peer-failed', 'b'), 0, observer);
+    assert.deepEqual(node.restarting(), ['b']);
+    assert.deepEqual(node.holdings().get('b'), ['198.51.100.1', '2001:db8:100::5']);
+    assert.deepEqual(node.alive(), ['a', 'c']);
+  }
+  // The next speaker of b, on the same port: the peers tell it what it held.
+  const port = peers.find((p) => p.name === 'b')!.port;
+  const next = await UdpMembership.start({ nodeName: 'b', keys, bindAddress: '127.0.0.1', port, peers });
+  open.push(next);
+  recorder.watch('b2', next);
+  await recorder.waitFor('b2', 'resumed', ['198.51.100.1', '2001:db8:100::5']);
+  assert.deepEqual(next.resumed(), ['198.51.100.1', '2001:db8:100::5']);
+  for (const observer of ['a', 'c']) {
+    await recorder.waitAlive(observer, ['a', 'b', 'c']);
+    assert.deepEqual(nodes.get(observer)!.holdings().get('b'), ['198.51.100.1', '2001:db8:100::5']);
+    assert.equal(recorder.count(observer, 'peer-failed', 'b'), 0, observer);
+  }
+  // Its first plan took them again: what it says from now on is what counts.
+  next.setHoldings(['198.51.100.1']);
+  await waitFor('a hears the new holdings', () =>
+    nodes.get('a')!.holdings().get('b')?.length === 1 ? true : undefined,
+  );
+  await next.close();
 });
 
 test('garbage, a forged leave, a replayed heartbeat and wrong sources are dropped and counted', async () => {

@@ -13,7 +13,8 @@ import {
   startNodeLab,
 } from './harness.ts';
 
-// Graceful handover between two speakers in node namespaces: the owner gets SIGTERM while a
+// Graceful handover between two speakers in node namespaces (`--restart-hold 0`: a speaker
+// leaving for good; restart in place is restart-netns.test.ts): the owner gets SIGTERM while a
 // client pings the VIP every 20 ms; the other node takes the IP over (the client's neighbour
 // entry moves to its MAC through the gratuitous ARP) and not one ping is lost. Both nodes
 // accept the VIP (routed `local`, with arp_ignore/arp_announce so only the speaker answers ARP),
@@ -57,7 +58,9 @@ after(async () => {
 
 test('SIGTERM on the owner: the other node takes over before it stops answering, no ping lost', async () => {
   for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
-    speakers.set(node, spawnSpeaker(lab, node, nodes!.kubeconfig, ['--membership-bind-address', ip]));
+    // Leaving for good (a node going away), not the default restart in place.
+    const args = ['--membership-bind-address', ip, '--restart-hold', '0'];
+    speakers.set(node, spawnSpeaker(lab, node, nodes!.kubeconfig, args));
   }
   for (const s of speakers.values()) await waitForOutput(s, /"msg":"speaker ready"/, 20_000);
   // From a steady state: while the speakers start, the first one up owns the VIP until the

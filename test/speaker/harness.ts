@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { readManifests } from '../../apiserver/manifests.ts';
 import { type ApiServerHandle, type ApiServerOptions, startApiServer } from '../../apiserver/server.ts';
 import { reuseConnections } from '../../lab/connection-reuse.ts';
-import { Lab, type LabDaemon, type LinkAddresses } from '../../lab/netns.ts';
+import { Lab, type LabDaemon, type LabLink, type LinkAddresses } from '../../lab/netns.ts';
 import { membershipSecretObject } from '../../lab/objects.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
@@ -302,8 +302,8 @@ export interface NodeLab {
   readonly lab: Lab;
   /** The kubeconfig for programs inside the lab's nodes. */
   readonly kubeconfig: string;
-  /** A node `host` on the bridge with `addresses`; its Node and speaker Pod name `nodeIp`. */
-  addNode(host: string, addresses: LinkAddresses, nodeIp: string): Promise<void>;
+  /** A node `host` on the bridge with `addresses`; its Node and speaker Pod name `nodeIp`. Returns its link. */
+  addNode(host: string, addresses: LinkAddresses, nodeIp: string): Promise<LabLink>;
   close(): Promise<void>;
 }
 
@@ -329,10 +329,11 @@ export async function startNodeLab(prefix: string): Promise<NodeLab> {
       kubeconfig: relay.kubeconfig,
       async addNode(host, addresses, nodeIp) {
         await lab.addHost(host);
-        await lab.connect(host, addresses);
+        const link = await lab.connect(host, addresses);
         await relay.into(lab, host);
         await createNode(bed, host, nodeIp);
         await createSpeakerPod(bed, host, nodeIp);
+        return link;
       },
       close,
     };

@@ -7,6 +7,7 @@ import {
   encodeMessage,
   encodingLength,
   MAX_HOLDINGS,
+  MAX_RESTART_HOLD_MS,
   MembershipEncodeError,
   type MembershipMessage,
   peekHeader,
@@ -188,7 +189,7 @@ test('MacKey is HMAC-SHA256: the same bytes as createHmac for short, block-sized
   );
   const big = new Uint8Array(MAX_DATA_BYTES).fill(7);
   assert.deepEqual(new MacKey(key).sign(big), createHmac('sha256', key).update(big).digest());
-  assert.throws(() => new MacKey(key).sign(new Uint8Array(MAX_DATA_BYTES + 1)), /9217 bytes/);
+  assert.throws(() => new MacKey(key).sign(new Uint8Array(MAX_DATA_BYTES + 1)), /9729 bytes/);
 });
 
 test('a Holdings message carries its IPs (IPv4 and IPv6) under the MAC and round-trips', () => {
@@ -250,4 +251,85 @@ test('Holdings: encode refuses what is no IP or too many; a bad body is malforme
   assert.match(huge.ok ? 'ok' : huge.detail, /at most 8706/);
   const short = Buffer.from(encodeMessage(holdingsOf([]), key)).subarray(0, 29 + 6 + 1);
   assert.equal(decodeMessage(short, [key]).ok, false);
+});
+
+test('Restarting carries its hold time and IPs, Resume its subject and IPs, under the MAC; both round-trip', () => {
+  const restarting: MembershipMessage = {
+    ...fixtureMessage,
+    type: 'Restarting',
+    holdMs: 8000,
+    holdings: ['198.51.100.1', '2001:db8::5'],
+  };
+  const bytes = encodeMessage(restarting, key);
+  // name, then holdMs 8000 (u32), then the holdings list (u16 22 = 5 + 17, entries), then the MAC.
+  assert.equal(Buffer.from(bytes.subarray(29 + 6, 29 + 6 + 6)).toString('hex'), '00001f400016');
+  assert.equal(bytes[3], 5);
+  assert.deepEqual(decodeMessage(bytes, [key]), { ok: true, message: restarting });
+  const resume: MembershipMessage = { ...fixtureMessage, type: 'Resume', subject: 'node-b', holdings: ['198.51.100.1'] };
+  const resumeBytes = encodeMessage(resume, key);
+  assert.equal(Buffer.from(resumeBytes.subarray(29 + 6, 29 + 6 + 7)).toString(), '\x06node-b');
+  assert.deepEqual(decodeMessage(resumeBytes, [key]), { ok: true, message: resume });
+  assert.equal(peekHeader(resumeBytes).ok ? 'ok' : 'no', 'ok');
+  for (const genuine of [bytes, resumeBytes]) {
+    // Forged without the key: a host on the LAN cannot make the peers keep (or resume) IPs.
+    const forged = Buffer.from(genuine);
+    forged.set(createHmac('sha256', otherKey).update(genuine.subarray(0, genuine.length - 32)).digest(), genuine.length - 32);
+    assert.equal(decodeMessage(forged, [key]).ok ? 'ok' : (decodeMessage(forged, [key]) as { reason: string }).reason, 'bad-mac');
+    for (let i = 29 + 6; i < genuine.length; i++) {
+      const tampered = Buffer.from(genuine);
+      tampered[i]! ^= 0x01;
+      assert.notEqual(decodeMessage(tampered, [key]).ok, true, `byte ${i} flipped`);
+    }
+    for (let length = 0; length < genuine.length; length++) {
+      assert.equal(decodeMessage(genuine.subarray(0, length), [key]).ok, false, `truncated to ${length}`);
+    }
+  }
+});
+
+test('Restarting and Resume: values that cannot go on the wire throw; a hostile signed body is malformed, never thrown', () => {
+  assert.throws(
+    () => encodeMessage({ ...fixtureMessage, type: 'Restarting', holdMs: -1 }, key),
+    (e: unknown) => e instanceof MembershipEncodeError && e.field === 'holdMs',
+  );
+  assert.throws(
+    () => encodeMessage({ ...fixtureMessage, type: 'Restarting', holdMs: MAX_RESTART_HOLD_MS + 1 }, key),
+    (e: unknown) => e instanceof MembershipEncodeError && e.field === 'holdMs',
+  );
+  assert.throws(
+    () => encodeMessage({ ...fixtureMessage, type: 'Resume', subject: '' }, key),
+    (e: unknown) => e instanceof MembershipEncodeError && e.field === 'subject',
+  );
+  // Signed with the key (a peer's own bug, or a stolen key) but broken inside.
+  const signed = (type: number, body: number[]) => {
+    const head = Buffer.from(encodeMessage(fixtureMessage, key).subarray(0, 29));
+    head[3] = type;
+    const data = Buffer.concat([head, Buffer.from('node-a'), Buffer.from(body)]);
+    return Buffer.concat([data, createHmac('sha256', key).update(data).digest()]);
+  };
+  const over = MAX_RESTART_HOLD_MS + 1;
+  const cases: Array<[string, Buffer, RegExp]> = [
+    [
+      'a hold over the maximum',
+      signed(5, [over >>> 24, (over >>> 16) & 0xff, (over >>> 8) & 0xff, over & 0xff, 0, 0]),
+      /holdMs 600001, at most 600000/,
+    ],
+    ['Restarting without its hold time', signed(5, [0, 0]), /too short for a Restarting/],
+    ['Restarting entry past the body', signed(5, [0, 0, 0, 1, 0, 3, 16, 1, 2]), /runs past the body/],
+    ['Resume with an empty subject', signed(6, [0, 0, 0]), /subject of 0 bytes/],
+    ['Resume subject not UTF-8', signed(6, [2, 0xff, 0xfe, 0, 0]), /subject is not UTF-8/],
+    ['Resume subject past the datagram', signed(6, [200, 1, 2]), /too short for a Resume/],
+    ['Resume entry length 7', signed(6, [1, 0x61, 0, 8, 7, 1, 2, 3, 4, 5, 6, 7]), /length 7, not 4 or 16/],
+  ];
+  for (const [what, bytes, detail] of cases) {
+    const result = decodeMessage(bytes, [key]);
+    assert.equal(result.ok ? 'ok' : result.reason, 'malformed', what);
+    if (!result.ok) assert.match(result.detail, detail, what);
+  }
+  // Random bytes after a genuine Restarting or Resume header: a reason, never a throw.
+  fc.assert(
+    fc.property(fc.constantFrom(5, 6), fc.uint8Array({ maxLength: 300 }), (type, body) => {
+      const result = decodeMessage(signed(type, [...body]), [key]);
+      return result.ok || result.reason === 'malformed';
+    }),
+  );
 });

@@ -8,7 +8,7 @@ import { MacKey, macKeys } from './mac.ts';
  * |---|---|---|
  * | 0 | 2 | magic `MB` (0x4d 0x42) |
  * | 2 | 1 | version, 1 |
- * | 3 | 1 | type: 1 heartbeat, 2 leave, 3 claim (a heartbeat asking to be answered on the LAN path), 4 holdings |
+ * | 3 | 1 | type: 1 heartbeat, 2 leave, 3 claim (a heartbeat asking to be answered on the LAN path), 4 holdings, 5 restarting, 6 resume |
  * | 4 | 8 | incarnation (u64): grows on every restart of the sender |
  * | 12 | 8 | sequence (u64): grows on every message within an incarnation |
  * | 20 | 8 | sentAtMs (u64): sender's wall clock, for the replay window |
@@ -19,6 +19,11 @@ import { MacKey, macKeys } from './mac.ts';
  * A Holdings message has a body between the name and the MAC (the MAC then covers it too):
  * a u16 byte count, then that many bytes of entries, each a length byte (4 or 16) and an
  * IPv4 or IPv6 address: the L2 IPs the sender answers for now (docs/adr/0012-l2-sticky-owner.md).
+ *
+ * Restarting and Resume carry such a holdings list too (docs/adr/0013-l2-restart-in-place.md):
+ * Restarting puts a u32 `holdMs` before it (how long the peers should keep the sender's IPs
+ * for it), Resume a length byte (1..253) and a node name, the `subject` (the restarted node
+ * whose IPs they are).
  *
  * The MAC covers everything, so a host without the key can neither forge liveness nor a
  * leave (which would force a takeover); sequence and timestamp make a captured datagram
@@ -34,7 +39,13 @@ import { MacKey, macKeys } from './mac.ts';
  * Holdings ("these are the L2 IPs I answer for") is a heartbeat with a body; speakers before
  * it drop it as malformed and keep counting the sender alive by its Heartbeats.
  */
-export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3, Holdings: 4 } as const;
+/**
+ * Restarting ("I stop now and come back; keep my IPs for me for holdMs") ends an incarnation as
+ * Leave does; Resume ("before your restart you held these") goes to every peer, and only its
+ * subject uses it. Speakers before them drop both as malformed: a restart looks like a crash to
+ * them, and they take the IPs over after the dead time.
+ */
+export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3, Holdings: 4, Restarting: 5, Resume: 6 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 
 export const WIRE_VERSION = 1;
@@ -46,8 +57,19 @@ const MAX_NAME_BYTES = 253;
 const BODY_LENGTH_BYTES = 2;
 /** At most this many IPs in one Holdings message (≤ 8.7 kB of body: one UDP datagram). */
 export const MAX_HOLDINGS = 512;
-/** The largest Holdings body: its byte count and MAX_HOLDINGS IPv6 entries. */
-export const MAX_BODY_BYTES = BODY_LENGTH_BYTES + MAX_HOLDINGS * 17;
+/** The largest holdings list: its byte count and MAX_HOLDINGS IPv6 entries. */
+const MAX_HOLDINGS_BYTES = BODY_LENGTH_BYTES + MAX_HOLDINGS * 17;
+const HOLD_BYTES = 4;
+/** The longest hold a Restarting message may ask for; a receiver caps it further (its own setting). */
+export const MAX_RESTART_HOLD_MS = 600_000;
+/** The largest body of each message type that has one. */
+const MAX_BODY: Partial<Record<MessageTypeName, number>> = {
+  Holdings: MAX_HOLDINGS_BYTES,
+  Restarting: HOLD_BYTES + MAX_HOLDINGS_BYTES,
+  Resume: 1 + MAX_NAME_BYTES + MAX_HOLDINGS_BYTES,
+};
+/** The largest body of any message (a Resume with a 253-byte subject and MAX_HOLDINGS IPv6). */
+export const MAX_BODY_BYTES = 1 + MAX_NAME_BYTES + MAX_HOLDINGS_BYTES;
 const U64_MAX = (1n << 64n) - 1n;
 const TYPE_NAMES = new Map<number, MessageTypeName>(
   Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
@@ -60,8 +82,12 @@ export interface MembershipMessage {
   readonly incarnation: bigint;
   readonly sequence: bigint;
   readonly sentAtMs: number;
-  /** Holdings only: the IPs, canonical text, as sent. */
+  /** Holdings, Restarting, Resume: the IPs, canonical text, as sent. */
   readonly holdings?: readonly string[];
+  /** Restarting only: how long the sender asks its peers to keep its IPs (ms, ≤ MAX_RESTART_HOLD_MS). */
+  readonly holdMs?: number;
+  /** Resume only: the node whose IPs `holdings` are. */
+  readonly subject?: string;
 }
 
 /**
@@ -156,6 +182,35 @@ function decodeHoldings(entries: Uint8Array): string[] | string {
   return out;
 }
 
+/** The body of a message type that has one (empty for the others). */
+function encodeBody(message: MembershipMessage): Uint8Array {
+  if (message.type === 'Holdings') return encodeHoldings(message.holdings ?? []);
+  if (message.type === 'Restarting') {
+    const holdMs = message.holdMs ?? 0;
+    if (!Number.isInteger(holdMs) || holdMs < 0 || holdMs > MAX_RESTART_HOLD_MS) {
+      throw new MembershipEncodeError('holdMs', `holdMs ${holdMs} is not an integer in 0..${MAX_RESTART_HOLD_MS}`);
+    }
+    const holdings = encodeHoldings(message.holdings ?? []);
+    const out = new Uint8Array(HOLD_BYTES + holdings.length);
+    new DataView(out.buffer).setUint32(0, holdMs);
+    out.set(holdings, HOLD_BYTES);
+    return out;
+  }
+  if (message.type === 'Resume') {
+    const subject = Buffer.from(message.subject ?? '', 'utf8');
+    if (subject.length < 1 || subject.length > MAX_NAME_BYTES) {
+      throw new MembershipEncodeError('subject', `subject is ${subject.length} bytes, must be 1..${MAX_NAME_BYTES}`);
+    }
+    const holdings = encodeHoldings(message.holdings ?? []);
+    const out = new Uint8Array(1 + subject.length + holdings.length);
+    out[0] = subject.length;
+    out.set(subject, 1);
+    out.set(holdings, 1 + subject.length);
+    return out;
+  }
+  return new Uint8Array(0);
+}
+
 /** Encodes and signs a message with `key` (the first of the configured keys). */
 export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacKey): Uint8Array {
   if (!(key instanceof MacKey) && key.length === 0)
@@ -175,7 +230,7 @@ export function encodeMessage(message: MembershipMessage, key: Uint8Array | MacK
   if (!Number.isSafeInteger(message.sentAtMs) || message.sentAtMs < 0) {
     throw new MembershipEncodeError('sentAtMs', `sentAtMs ${message.sentAtMs} is not a non-negative integer`);
   }
-  const body = message.type === 'Holdings' ? encodeHoldings(message.holdings ?? []) : new Uint8Array(0);
+  const body = encodeBody(message);
   const out = new Uint8Array(HEADER_BYTES + name.length + body.length + MAC_BYTES);
   const view = new DataView(out.buffer);
   out[0] = MAGIC_0;
@@ -227,13 +282,12 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
   const nameLength = bytes[28]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let bodyLength = 0;
-  if (type === 'Holdings') {
-    const at = HEADER_BYTES + nameLength;
-    if (bytes.length < at + BODY_LENGTH_BYTES + MAC_BYTES)
-      return { ok: false, detail: `${bytes.length} bytes is too short for a Holdings message` };
-    bodyLength = BODY_LENGTH_BYTES + view.getUint16(at);
-    if (bodyLength > MAX_BODY_BYTES)
-      return { ok: false, detail: `Holdings body of ${bodyLength} bytes, at most ${MAX_BODY_BYTES}` };
+  const maxBody = MAX_BODY[type];
+  if (maxBody !== undefined) {
+    const body = bodyLengthAt(type, view, HEADER_BYTES + nameLength);
+    if (typeof body === 'string') return { ok: false, detail: body };
+    if (body > maxBody) return { ok: false, detail: `${type} body of ${body} bytes, at most ${maxBody}` };
+    bodyLength = body;
   }
   const length = HEADER_BYTES + nameLength + bodyLength + MAC_BYTES;
   if (nameLength === 0 || bytes.length < length || (exact && bytes.length !== length)) {
@@ -257,6 +311,20 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
       bodyLength,
     },
   };
+}
+
+/**
+ * The length of the body starting at `at` (a holdings list, after a hold time or a subject),
+ * read from its own length fields; a string says why it cannot be read. The caller checks
+ * that the datagram is long enough for it.
+ */
+function bodyLengthAt(type: MessageTypeName, view: DataView, at: number): number | string {
+  const prefix =
+    type === 'Restarting' ? HOLD_BYTES : type === 'Resume' && at < view.byteLength ? 1 + view.getUint8(at) : 0;
+  if (type === 'Resume' && prefix === 1) return 'Resume subject of 0 bytes';
+  if (view.byteLength < at + prefix + BODY_LENGTH_BYTES + MAC_BYTES)
+    return `${view.byteLength} bytes is too short for a ${type} message`;
+  return prefix + BODY_LENGTH_BYTES + view.getUint16(at + prefix);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -289,8 +357,26 @@ export function decodeMessage(
     return malformed('sender name is not UTF-8');
   }
   const { incarnation, sequence, sentAtMs } = peeked.header;
-  if (type !== 'Holdings') return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs } };
-  const holdings = decodeHoldings(bytes.subarray(nameEnd + BODY_LENGTH_BYTES, signed));
+  const header = { type, sender, incarnation, sequence, sentAtMs };
+  if (bodyLength === 0) return { ok: true, message: header };
+  const body = bytes.subarray(nameEnd, signed);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let at = 0;
+  let extra: { holdMs: number } | { subject: string } | undefined;
+  if (type === 'Restarting') {
+    const holdMs = view.getUint32(0);
+    if (holdMs > MAX_RESTART_HOLD_MS) return malformed(`Restarting holdMs ${holdMs}, at most ${MAX_RESTART_HOLD_MS}`);
+    extra = { holdMs };
+    at = HOLD_BYTES;
+  } else if (type === 'Resume') {
+    at = 1 + body[0]!;
+    try {
+      extra = { subject: utf8.decode(body.subarray(1, at)) };
+    } catch {
+      return malformed('Resume subject is not UTF-8');
+    }
+  }
+  const holdings = decodeHoldings(body.subarray(at + BODY_LENGTH_BYTES));
   if (typeof holdings === 'string') return malformed(holdings);
-  return { ok: true, message: { type, sender, incarnation, sequence, sentAtMs, holdings } };
+  return { ok: true, message: { ...header, ...extra, holdings } };
 }

@@ -3,10 +3,10 @@ import { hash, timingSafeEqual } from 'node:crypto';
 const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
 /**
- * Longest signed part of a message (header, a 253-byte name and the largest Holdings body,
+ * Longest signed part of a message (header, a 253-byte name and the largest body, a Resume's:
  * codec.ts MAX_BODY_BYTES), rounded up.
  */
-export const MAX_DATA_BYTES = 9216;
+export const MAX_DATA_BYTES = 9728;
 
 /**
  * One HMAC-SHA256 key (RFC 2104) with its padded forms computed once. Each message is

@@ -21,6 +21,7 @@ import {
   type Now,
   type PeerHoldings,
   peerHoldings,
+  restartingPeers,
   step,
 } from '../protocol/protocol.ts';
 import { Screen, type Source } from '../protocol/screen.ts';
@@ -31,6 +32,7 @@ import {
   PASS_EVERYTHING,
 } from '../protocol/socket-filter.ts';
 import { KernelFilter } from './kernel-filter.ts';
+import { NodeProbes } from './node-probes.ts';
 import type { LanPort } from './lan-port.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
 import { RejectCounter, type RejectCounts } from './reject-counts.ts';
@@ -72,8 +74,14 @@ export interface UdpMembershipOptions extends MembershipConfigInput {
 export interface UdpMembershipEvents {
   'alive-changed': [alive: readonly string[]];
   settled: [alive: readonly string[]];
-  /** What the alive peers say they answer for in L2 changed (before the alive-changed it may go with). */
-  'holdings-changed': [holdings: PeerHoldings];
+  /**
+   * What the alive peers say they answer for in L2 changed, or what is kept for the peers
+   * restarting in place (`restarting`, sorted names), before the alive-changed it may go with.
+   */
+  'holdings-changed': [holdings: PeerHoldings, restarting: readonly string[]];
+  /** What the peers say this node held before it restarted in place changed. */
+  resumed: [holdings: readonly string[]];
+  'peer-restarting': [name: string, holdMs: number];
   'peer-failed': [name: string, silentForMs: number];
   'peer-left': [name: string];
   'peer-joined': [name: string];
@@ -96,8 +104,15 @@ export interface Membership extends EventEmitter<UdpMembershipEvents> {
   readonly settled: boolean;
   /** Alive node names, sorted, this node included. */
   alive(): readonly string[];
-  /** The L2 IPs the alive peers say they answer for (peer name -> IPs; peers holding none left out). */
+  /**
+   * The L2 IPs the alive peers say they answer for, and those kept for the peers restarting in
+   * place (peer name -> IPs; peers holding none left out).
+   */
   holdings(): PeerHoldings;
+  /** Peers restarting in place, sorted: not alive, their IPs kept for them. */
+  restarting(): readonly string[];
+  /** The L2 IPs this node held before it restarted in place, as its peers say (Resume). */
+  resumed(): readonly string[];
   /** The L2 IPs this node answers for now (canonical text, at most MAX_HOLDINGS): told to the peers. */
   setHoldings(holdings: readonly string[]): void;
   /** Replaces the peer list; returns the entries skipped, with the reason. */
@@ -106,6 +121,8 @@ export interface Membership extends EventEmitter<UdpMembershipEvents> {
   rejected(): RejectCounts;
   /** Tells the peers this node is leaving (graceful handover), then stops. */
   leave(): Promise<void>;
+  /** Tells the peers this node restarts in place (keep its IPs up to `holdMs`), then stops. */
+  restart(holdMs: number): Promise<void>;
   /** Stops without a goodbye: to the peers this looks like a crash. */
   close(): Promise<void>;
 }
@@ -154,6 +171,8 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
   private readonly lan: LanPort | undefined;
   /** Read once: `socket.address()` throws after close. */
   private readonly local: LocalSocket;
+  /** Heartbeats to restarting peers go out here, so that their nodes' refusals are heard. */
+  private readonly probes: NodeProbes;
   private closed = false;
 
   private constructor(socket: Socket, state: MembershipState, options: UdpMembershipOptions) {
@@ -177,6 +196,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
       this.kernelFilter = filter;
       this.guard = new FloodGuard(FLOOD_THRESHOLD_PER_SECOND, FLOOD_HOLD_MS, SAMPLING);
     }
+    this.probes = new NodeProbes((name) => this.handle({ type: 'node-alive', name }));
     this.lan = options.lan;
     this.lan?.listen({
       frame: (iface, mac, payload) => this.receive(payload, { kind: 'lan' }, { interface: iface, mac }),
@@ -239,6 +259,14 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     this.handle({ type: 'set-holdings', holdings });
   }
 
+  restarting(): readonly string[] {
+    return restartingPeers(this.state);
+  }
+
+  resumed(): readonly string[] {
+    return this.state.resumed;
+  }
+
   /**
    * Replaces the peer list (from the API: the speaker Pods or Nodes). Entries with a bad
    * address or port are skipped and returned, so one broken object cannot stop membership.
@@ -251,6 +279,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     this.screen.setSources(this.sources);
     this.updateKernelFilter();
     this.handle({ type: 'set-peers', names: [...destinations.keys()] });
+    this.probes.follow(restartingPeers(this.state), this.destinations);
     return problems;
   }
 
@@ -264,6 +293,13 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     if (this.closed) return;
     const sends = this.handle({ type: 'leave' });
     await Promise.all(sends);
+    await this.close();
+  }
+
+  /** Tells the peers this node restarts in place (they keep its IPs up to `holdMs`), then closes. */
+  async restart(holdMs: number): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(this.handle({ type: 'restart', holdMs }));
     await this.close();
   }
 
@@ -281,6 +317,7 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     this.flushRejects();
     this.lan?.listen(undefined);
     this.lan?.pin([]);
+    this.probes.close();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -364,11 +401,17 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
     if (this.closed) return [];
     const result = step(this.state, event, now());
     this.state = result.state;
+    // Before the sends of this step: a peer back from its restart hears us on the port again.
+    if (result.actions.some((a) => a.type === 'holdings-changed')) {
+      this.probes.follow(restartingPeers(this.state), this.destinations);
+    }
     const sends: Promise<void>[] = [];
     for (const action of result.actions) {
       switch (action.type) {
         case 'broadcast':
-          for (const [name, to] of this.destinations) sends.push(this.send(name, to, action.bytes));
+          for (const [name, to] of this.destinations) {
+            if (!this.probes.send(name, action.bytes)) sends.push(this.send(name, to, action.bytes));
+          }
           break;
         case 'alive-changed':
           this.metrics.aliveMembers(action.alive.length);
@@ -379,12 +422,23 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
           this.emit('settled', action.alive);
           break;
         case 'holdings-changed':
-          this.emit('holdings-changed', action.holdings);
+          this.emit('holdings-changed', action.holdings, action.restarting);
+          break;
+        case 'resumed':
+          this.logger?.info({ ips: action.holdings }, 'membership: the peers say we held these L2 IPs before our restart');
+          this.emit('resumed', action.holdings);
+          break;
+        case 'peer-restarting':
+          this.logger?.info(
+            { peer: action.name, holdMs: action.holdMs },
+            'membership: peer restarts in place; keeping its L2 IPs for it',
+          );
+          this.emit('peer-restarting', action.name, action.holdMs);
           break;
         case 'peer-failed':
           this.metrics.failureDetected(action.name);
           this.logger?.warn(
-            { peer: action.name, silentForMs: action.silentForMs },
+            { peer: action.name, silentForMs: action.silentForMs, ...(action.cause ? { cause: action.cause } : {}) },
             'membership: peer failed',
           );
           this.emit('peer-failed', action.name, action.silentForMs);

@@ -27,6 +27,8 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
   private aliveNow: readonly string[];
   private isSettled = false;
   private holdingsNow: PeerHoldings = new Map();
+  private restartingNow: readonly string[] = [];
+  private resumedNow: readonly string[] = [];
   /** Resolves when the part has stopped and is released (or its thread is gone). */
   private readonly stopped: Promise<void>;
   private markStopped: (() => void) | undefined;
@@ -103,6 +105,16 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
     return this.holdingsNow;
   }
 
+  /** As last reported by the Worker, like alive(). */
+  restarting(): readonly string[] {
+    return this.restartingNow;
+  }
+
+  /** As last reported by the Worker, like alive(). */
+  resumed(): readonly string[] {
+    return this.resumedNow;
+  }
+
   setHoldings(holdings: readonly string[]): void {
     this.post({ type: 'set-holdings', holdings: [...holdings] });
   }
@@ -117,6 +129,12 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
   /** Says goodbye to the peers; resolves when the part has stopped. */
   async leave(): Promise<void> {
     this.post({ type: 'leave' });
+    await this.stopped;
+  }
+
+  /** Says "I restart, keep my IPs up to holdMs" to the peers; resolves when the part has stopped. */
+  async restart(holdMs: number): Promise<void> {
+    this.post({ type: 'restart', holdMs });
     await this.stopped;
   }
 
@@ -152,7 +170,11 @@ export class WorkerMembership extends EventEmitter<UdpMembershipEvents> implemen
           this.aliveNow = message.args[0] as readonly string[];
           this.isSettled = true;
         }
-        if (message.event === 'holdings-changed') this.holdingsNow = message.args[0] as PeerHoldings;
+        if (message.event === 'holdings-changed') {
+          this.holdingsNow = message.args[0] as PeerHoldings;
+          this.restartingNow = message.args[1] as readonly string[];
+        }
+        if (message.event === 'resumed') this.resumedNow = message.args[0] as readonly string[];
         (this.emit as (event: string, ...args: unknown[]) => boolean)(message.event, ...message.args);
         break;
       }

@@ -10,6 +10,7 @@ export type ToWorker =
   | { readonly type: 'set-peers'; readonly peers: readonly MembershipPeer[] }
   | { readonly type: 'set-holdings'; readonly holdings: readonly string[] }
   | { readonly type: 'leave' }
+  | { readonly type: 'restart'; readonly holdMs: number }
   | { readonly type: 'close' };
 
 /** Worker → caller. Metrics and log lines travel as messages so the caller's registry and logger are used. */

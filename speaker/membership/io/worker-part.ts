@@ -63,6 +63,8 @@ export async function runMembershipWorker(
     'alive-changed',
     'settled',
     'holdings-changed',
+    'resumed',
+    'peer-restarting',
     'peer-failed',
     'peer-left',
     'peer-joined',
@@ -88,7 +90,12 @@ export async function runMembershipWorker(
     else if (message.type === 'set-holdings') membership.setHoldings(message.holdings);
     else if (!stopping) {
       stopping = true;
-      const stop = message.type === 'leave' ? membership.leave() : membership.close();
+      const stop =
+        message.type === 'leave'
+          ? membership.leave()
+          : message.type === 'restart'
+            ? membership.restart(message.holdMs)
+            : membership.close();
       void stop.then(() => {
         post({ type: 'stopped' });
         port.close();

@@ -1,3 +1,5 @@
+import { MAX_RESTART_HOLD_MS } from '../codec/codec.ts';
+
 /**
  * Membership timing and identity. Defaults (see docs/adr/0002-membership.md for the why):
  * a heartbeat every 50 ms to every peer, a peer is dead after 300 ms of silence, checked
@@ -12,6 +14,19 @@ export const MembershipDefaults = {
   maxClockSkewMs: 5000,
   /** Leave is sent this many times (distinct sequence numbers) so one lost datagram does not matter. */
   leaveRepeats: 3,
+  /** The longest a peer's Restarting makes us keep its IPs for it, whatever it asks (restart in place). */
+  maxRestartHoldMs: 60_000,
+  /**
+   * A peer back from a restart in place keeps the IPs it held this long before it says what it
+   * holds now (its first plan), and we repeat them to it (Resume) meanwhile.
+   */
+  resumeGraceMs: 2000,
+  /**
+   * A restarting peer's node answered our heartbeats with ICMP port unreachable (its kernel lives,
+   * its speaker is down) and then fell silent this long: the node is gone, its hold ends. Linux
+   * sends about one such ICMP a second to each sender (icmp_ratelimit), hence two seconds.
+   */
+  restartEvidenceMs: 2000,
 } as const;
 
 /** The fastest settings we document: detection in 100–130 ms, tolerating a 100 ms stall. */
@@ -31,6 +46,9 @@ export interface MembershipConfig {
   readonly tickMs: number;
   readonly maxClockSkewMs: number;
   readonly leaveRepeats: number;
+  readonly maxRestartHoldMs: number;
+  readonly resumeGraceMs: number;
+  readonly restartEvidenceMs: number;
 }
 
 export type MembershipConfigInput = Pick<MembershipConfig, 'nodeName' | 'keys'> &
@@ -71,6 +89,9 @@ export function membershipConfig(input: MembershipConfigInput): MembershipConfig
     'tickMs',
     'maxClockSkewMs',
     'leaveRepeats',
+    'maxRestartHoldMs',
+    'resumeGraceMs',
+    'restartEvidenceMs',
   ] as const;
   for (const field of positive) {
     const value = config[field];
@@ -92,6 +113,15 @@ export function membershipConfig(input: MembershipConfigInput): MembershipConfig
       'maxClockSkewMs',
       `${config.maxClockSkewMs} must be at least deadAfterMs`,
     );
+  }
+  if (config.maxRestartHoldMs > MAX_RESTART_HOLD_MS) {
+    throw new MembershipConfigError(
+      'maxRestartHoldMs',
+      `${config.maxRestartHoldMs} is more than ${MAX_RESTART_HOLD_MS}`,
+    );
+  }
+  if (config.resumeGraceMs < config.deadAfterMs) {
+    throw new MembershipConfigError('resumeGraceMs', `${config.resumeGraceMs} must be at least deadAfterMs`);
   }
   if (config.leaveRepeats > 10)
     throw new MembershipConfigError('leaveRepeats', `${config.leaveRepeats} is more than 10`);

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeMessage } from '../codec/codec.ts';
 import { MembershipDefaults } from './config.ts';
 import {
   initialState,
   type MembershipAction,
-  type MembershipState,
   type PeerHoldings,
   peerHoldings,
   step,
 } from './protocol.ts';
-import { at, TEST_KEY, testConfig } from './test-helpers.ts';
+import { at, deliver, sent, testConfig } from './test-helpers.ts';
 
 // Holdings (docs/adr/0012-l2-sticky-owner.md): each speaker tells its peers the L2 IPs it
 // answers for, so that a returning node leaves them where they are.
@@ -18,30 +16,6 @@ import { at, TEST_KEY, testConfig } from './test-helpers.ts';
 const { heartbeatIntervalMs, deadAfterMs } = MembershipDefaults;
 const V4 = '198.51.100.1';
 const V6 = '2001:db8:100::5';
-
-/** The types of what a step broadcast, decoded. */
-function sent(actions: readonly MembershipAction[]): string[] {
-  return actions.flatMap((a) => {
-    if (a.type !== 'broadcast') return [];
-    const decoded = decodeMessage(a.bytes, [TEST_KEY]);
-    assert.ok(decoded.ok);
-    const { type, holdings } = decoded.message;
-    return [holdings ? `${type} ${holdings.join(',')}` : type];
-  });
-}
-
-/** Delivers every broadcast of `actions` to `state`; returns the new state and what it did. */
-function deliver(state: MembershipState, actions: readonly MembershipAction[], monoMs: number) {
-  const out: MembershipAction[] = [];
-  let next = state;
-  for (const action of actions) {
-    if (action.type !== 'broadcast') continue;
-    const result = step(next, { type: 'datagram', bytes: action.bytes }, at(monoMs));
-    next = result.state;
-    out.push(...result.actions);
-  }
-  return { state: next, actions: out };
-}
 
 const changes = (actions: readonly MembershipAction[]): PeerHoldings[] =>
   actions.flatMap((a) => (a.type === 'holdings-changed' ? [a.holdings] : []));

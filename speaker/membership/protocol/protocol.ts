@@ -22,6 +22,15 @@ import { accept, isFresh, NO_REPLAY_STATE } from './replay-window.ts';
  * in a Holdings message sent just before each heartbeat and at once when they change, so that
  * every speaker elects the same owner and a returning node does not take an IP away from its
  * live owner. A peer's holdings count while it is alive and for `deadAfterMs` after the last.
+ *
+ * Restart in place (docs/adr/0013-l2-restart-in-place.md): a speaker that stops to come back
+ * (SIGTERM of a rolling restart) sends Restarting with its holdings and a hold time instead of
+ * Leave. Its peers keep its IPs for it — no takeover, no ranking for them — until it is back or
+ * the hold (capped by `maxRestartHoldMs`) runs out; then it fails as a silent peer does. Back
+ * with a new incarnation, it keeps them for `resumeGraceMs` or until its first Holdings, and
+ * the peers tell it which they were (Resume), so that its first plan takes them again. While it
+ * restarts, its node's kernel answers our heartbeats with ICMP port unreachable (`node-alive`,
+ * from the shell); once seen, `restartEvidenceMs` without it means the node itself is gone.
  */
 
 /** Two clocks: monotonic for timeouts (immune to NTP steps), wall clock for the replay window. */
@@ -30,8 +39,11 @@ export interface Now {
   readonly wallMs: number;
 }
 
-/** unknown: not heard from since we started or it was (re)listed; left: said goodbye. */
-export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left';
+/**
+ * unknown: not heard from since we started or it was (re)listed; left: said goodbye;
+ * restarting: said it comes back, its IPs are kept for it until `restartUntilMonoMs`.
+ */
+export type PeerStatus = 'unknown' | 'alive' | 'dead' | 'left' | 'restarting';
 
 /** Where a peer is reached on the LAN path: one of our interfaces and the peer's MAC there. */
 export interface LanPath {
@@ -71,6 +83,12 @@ export interface PeerRecord {
   readonly holdings: readonly string[];
   /** When its last Holdings came (self-stall compensated, as lastHeardMonoMs). */
   readonly holdingsHeardMonoMs: number | undefined;
+  /** Restarting: its IPs are kept for it until then (then it has failed). */
+  readonly restartUntilMonoMs: number | undefined;
+  /** Back from a restart in place: the IPs it held count until its first Holdings or then. */
+  readonly resumingUntilMonoMs: number | undefined;
+  /** Restarting: when its node last showed it lives (ICMP port unreachable); undefined: not yet. */
+  readonly nodeAliveMonoMs: number | undefined;
 }
 
 export interface MembershipState {
@@ -98,6 +116,10 @@ export interface MembershipState {
   readonly lanOnly: readonly string[];
   /** The L2 IPs this node answers for, as the shell last set them (canonical text). */
   readonly holdings: readonly string[];
+  /** The L2 IPs this node held before it restarted in place, as its peers tell it (Resume). */
+  readonly resumed: readonly string[];
+  /** `resumed` is forgotten then, unless a Resume repeats it. */
+  readonly resumedUntilMonoMs: number;
 }
 
 /** Conflicts answered with a Claim: at most this many (interface, MAC) pairs remembered. */
@@ -112,7 +134,11 @@ export type MembershipEvent =
   | { readonly type: 'set-peers'; readonly names: readonly string[] }
   /** The L2 IPs this node answers for now (at most MAX_HOLDINGS, canonical text). */
   | { readonly type: 'set-holdings'; readonly holdings: readonly string[] }
-  | { readonly type: 'leave' };
+  | { readonly type: 'leave' }
+  /** Stopping to come back: the peers keep our holdings for up to `holdMs`. */
+  | { readonly type: 'restart'; readonly holdMs: number }
+  /** The node of a restarting peer refused our heartbeat (its kernel lives, its speaker is down). */
+  | { readonly type: 'node-alive'; readonly name: string };
 
 export type MembershipAction =
   /** Send these bytes to every peer in the list, alive or not (so returning peers hear us). */
@@ -120,9 +146,22 @@ export type MembershipAction =
   /** The alive set changed: sorted node names, this node included. */
   | { readonly type: 'alive-changed'; readonly alive: readonly string[] }
   | { readonly type: 'settled'; readonly alive: readonly string[] }
-  /** What the alive peers hold changed (comes before the alive-changed or settled of the same step). */
-  | { readonly type: 'holdings-changed'; readonly holdings: PeerHoldings }
-  | { readonly type: 'peer-failed'; readonly name: string; readonly silentForMs: number }
+  /**
+   * What the alive and the restarting peers hold changed, or who restarts (comes before the
+   * alive-changed or settled of the same step). `restarting`: sorted names of the peers whose
+   * IPs are kept for them while they restart (they are not alive).
+   */
+  | { readonly type: 'holdings-changed'; readonly holdings: PeerHoldings; readonly restarting: readonly string[] }
+  /** What the peers say this node held before its restart in place changed (canonical text). */
+  | { readonly type: 'resumed'; readonly holdings: readonly string[] }
+  | { readonly type: 'peer-restarting'; readonly name: string; readonly holdMs: number }
+  /** `cause` of a restarting peer: its hold ran out, or its node stopped refusing our heartbeats. */
+  | {
+      readonly type: 'peer-failed';
+      readonly name: string;
+      readonly silentForMs: number;
+      readonly cause?: 'restart-hold-over' | 'node-gone';
+    }
   | { readonly type: 'peer-left'; readonly name: string }
   | { readonly type: 'peer-joined'; readonly name: string; readonly incarnation: bigint }
   | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string }
@@ -138,7 +177,10 @@ export type MembershipAction =
    */
   | { readonly type: 'lan-only'; readonly name: string; readonly path: LanPath | undefined };
 
-/** Alive peer name -> the L2 IPs it says it answers for; peers holding nothing are left out. */
+/**
+ * Alive or restarting peer name -> the L2 IPs it says it answers for (or held when it stopped to
+ * restart); peers holding nothing are left out.
+ */
 export type PeerHoldings = ReadonlyMap<string, readonly string[]>;
 
 export interface StepResult {
@@ -171,6 +213,8 @@ export function initialState(
     lanInterfaces: [],
     lanOnly: [],
     holdings: [],
+    resumed: [],
+    resumedUntilMonoMs: now.monoMs,
   };
   return onSetPeers(empty, peerNames, now);
 }
@@ -182,20 +226,34 @@ export function aliveMembers(state: MembershipState): string[] {
   return alive.sort();
 }
 
-/** What the listed, alive peers hold now. */
+/**
+ * Whether a peer's holdings count: it is listed and alive, or it restarts in place (listed or not:
+ * during a rolling update its Pod may be gone from the API until the new one runs).
+ */
+function holdingsCount(peer: PeerRecord | undefined): boolean {
+  if (peer === undefined || peer.holdings.length === 0) return false;
+  return peer.status === 'restarting' || (peer.listed && peer.status === 'alive');
+}
+
+/** What the listed, alive peers hold now, and what is kept for the restarting ones. */
 export function peerHoldings(state: MembershipState): Map<string, readonly string[]> {
   const out = new Map<string, readonly string[]>();
-  for (const [name, peer] of state.peers) {
-    if (peer.listed && peer.status === 'alive' && peer.holdings.length > 0) out.set(name, peer.holdings);
-  }
+  for (const [name, peer] of state.peers) if (holdingsCount(peer)) out.set(name, peer.holdings);
   return out;
+}
+
+/** Sorted names of the peers restarting in place (their IPs kept for them; not alive). */
+export function restartingPeers(state: MembershipState): string[] {
+  const out: string[] = [];
+  for (const [name, peer] of state.peers) if (peer.status === 'restarting') out.push(name);
+  return out.sort();
 }
 
 /** Whether the peer holdings differ (arrays are replaced only when their content changes). */
 function holdingsMoved(before: MembershipState, after: MembershipState): boolean {
   if (before.peers === after.peers) return false;
-  const counted = (peer: PeerRecord | undefined) =>
-    peer?.listed === true && peer.status === 'alive' && peer.holdings.length > 0;
+  if (!sameList(restartingPeers(before), restartingPeers(after))) return true;
+  const counted = holdingsCount;
   for (const [name, peer] of after.peers) {
     const old = before.peers.get(name);
     if (counted(peer) !== counted(old)) return true;
@@ -231,8 +289,16 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
     case 'leave':
       next = onLeave(state, now, actions);
       break;
+    case 'restart':
+      next = onRestart(state, event.holdMs, now, actions);
+      break;
+    case 'node-alive':
+      next = onNodeAlive(state, event.name, now);
+      break;
   }
-  if (holdingsMoved(state, next)) actions.push({ type: 'holdings-changed', holdings: peerHoldings(next) });
+  if (holdingsMoved(state, next)) {
+    actions.push({ type: 'holdings-changed', holdings: peerHoldings(next), restarting: restartingPeers(next) });
+  }
   next = settle(next, now, actions);
   next = trackLanPaths(next, now, actions);
   const after = aliveMembers(next);
@@ -274,22 +340,36 @@ function sendOnLan(
   return next;
 }
 
-function sign(state: MembershipState, type: MembershipMessage['type'], now: Now): Uint8Array {
+/** The body fields of Restarting and Resume (Holdings takes ours from the state). */
+type Body = Pick<MembershipMessage, 'holdings' | 'holdMs' | 'subject'>;
+
+function sign(state: MembershipState, type: MembershipMessage['type'], now: Now, body: Body = {}): Uint8Array {
   const message = {
     type,
     sender: state.config.nodeName,
     incarnation: state.incarnation,
     sequence: state.nextSequence,
     sentAtMs: Math.max(0, Math.floor(now.wallMs)),
-    ...(type === 'Holdings' ? { holdings: state.holdings } : {}),
+    ...(type === 'Holdings' ? { holdings: state.holdings } : body),
   };
   return encodeMessage(message, state.macKeys[0]!);
 }
 
+/** Broadcasts one signed message (every peer hears it; only the port, not the LAN path). */
+function broadcastSigned(
+  state: MembershipState,
+  type: MembershipMessage['type'],
+  now: Now,
+  actions: MembershipAction[],
+  body: Body = {},
+): MembershipState {
+  actions.push({ type: 'broadcast', bytes: sign(state, type, now, body) });
+  return { ...state, nextSequence: state.nextSequence + 1n };
+}
+
 /** Broadcasts our holdings on the membership port (not on the LAN path: see the ADR). */
 function sendHoldings(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
-  actions.push({ type: 'broadcast', bytes: sign(state, 'Holdings', now) });
-  return { ...state, nextSequence: state.nextSequence + 1n };
+  return broadcastSigned(state, 'Holdings', now, actions);
 }
 
 /**
@@ -318,12 +398,19 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
   let failed = false;
   for (const [name, peer] of state.peers) {
     if (!peer.listed) {
-      if (now.monoMs - peer.changedAtMonoMs <= 2 * maxClockSkewMs) peers.set(name, peer);
+      // A restarting peer's Pod may be gone from the API until its new one runs: the hold stands.
+      const record = peer.status === 'restarting' ? endRestart(state, peer, name, now, actions) : peer;
+      if (record.status === 'restarting' || now.monoMs - record.changedAtMonoMs <= 2 * maxClockSkewMs)
+        peers.set(name, record);
+      failed ||= record !== peer;
       continue;
     }
     let record = peer;
     if (sleptMs > 0 && record.lastHeardMonoMs !== undefined) {
       record = { ...record, lastHeardMonoMs: Math.min(now.monoMs, record.lastHeardMonoMs + sleptMs) };
+    }
+    if (sleptMs > 0 && record.nodeAliveMonoMs !== undefined) {
+      record = { ...record, nodeAliveMonoMs: Math.min(now.monoMs, record.nodeAliveMonoMs + sleptMs) };
     }
     if (sleptMs > 0 && record.holdingsHeardMonoMs !== undefined) {
       const heard = Math.min(now.monoMs, record.holdingsHeardMonoMs + sleptMs);
@@ -335,8 +422,16 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     // (the port blocked; Holdings do not travel there), both sides of the block must go on
     // deciding from the same holdings, or each keeps its own IPs while the other ranks them.
     const saidNothingFor = (record.udpHeardMonoMs ?? 0) - (record.holdingsHeardMonoMs ?? now.monoMs);
-    if (record.holdings.length > 0 && saidNothingFor > deadAfterMs) {
+    if (record.resumingUntilMonoMs !== undefined) {
+      // Back from a restart in place: what it held stands until it says what it holds, a while.
+      if (now.monoMs >= record.resumingUntilMonoMs) record = { ...record, holdings: [], resumingUntilMonoMs: undefined };
+    } else if (record.holdings.length > 0 && saidNothingFor > deadAfterMs) {
       record = { ...record, holdings: [] };
+    }
+    if (record.status === 'restarting') {
+      const ended = endRestart(state, record, name, now, actions);
+      failed ||= ended !== record;
+      record = ended;
     }
     const silentForMs = now.monoMs - (record.lastHeardMonoMs ?? now.monoMs);
     if (record.status === 'alive' && silentForMs > deadAfterMs) {
@@ -357,6 +452,10 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     peers.set(name, record);
   }
   let next: MembershipState = { ...state, peers, lastTickMonoMs: now.monoMs };
+  if (next.resumed.length > 0 && now.monoMs >= next.resumedUntilMonoMs) {
+    next = { ...next, resumed: [] };
+    actions.push({ type: 'resumed', holdings: [] });
+  }
   if (failed && !state.leaving) {
     // Dead, or only cut off the membership port while still on our LAN? A speaker that hears
     // this answers on the LAN path, and is alive again before anyone takes its IPs for long.
@@ -366,6 +465,10 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
   if (!state.leaving && now.monoMs >= state.nextHeartbeatMonoMs) {
     // Holdings first: a peer that starts listening hears them before it settles on our heartbeat.
     if (next.holdings.length > 0) next = sendHoldings(next, now, actions);
+    // A peer back from a restart in place hears what it held until it says what it holds.
+    for (const [name, peer] of next.peers) {
+      if (peer.listed && peer.resumingUntilMonoMs !== undefined) next = sendResume(next, name, peer, now, actions);
+    }
     actions.push({ type: 'broadcast', bytes: sign(next, 'Heartbeat', now) });
     // After a stall send one heartbeat, not a burst, and keep the rhythm from now.
     const due = state.nextHeartbeatMonoMs + heartbeatIntervalMs;
@@ -483,29 +586,130 @@ function onDatagram(
       ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: message.type === 'Claim' } }
       : { udpHeardMonoMs: now.monoMs }),
   };
-  if (message.type === 'Holdings') {
+  // A new incarnation of a restarting peer; back from its restart in place, holding something.
+  const reborn = peer.status === 'restarting' && message.incarnation !== peer.incarnation;
+  const returned = reborn && peer.holdings.length > 0;
+  if (message.type === 'Holdings' || message.type === 'Restarting') {
     const holdings = message.holdings ?? [];
     record = {
       ...record,
       holdingsHeardMonoMs: now.monoMs,
       holdings: sameList(holdings, peer.holdings) ? peer.holdings : holdings,
+      resumingUntilMonoMs: undefined,
     };
+  } else if (returned && message.type !== 'Leave') {
+    // Back from a restart in place: what it held is kept for it until it says what it holds.
+    const until = now.monoMs + state.config.resumeGraceMs;
+    record = { ...record, holdingsHeardMonoMs: now.monoMs, resumingUntilMonoMs: until };
   } else if (message.type === 'Leave' || message.incarnation !== peer.incarnation) {
     // Gone, or restarted: what it held before says nothing about what it holds now.
-    record = { ...record, holdings: [] };
+    record = { ...record, holdings: [], resumingUntilMonoMs: undefined };
   }
   if (message.type === 'Leave') {
     if (record.status !== 'left') {
-      record = { ...record, status: 'left', changedAtMonoMs: now.monoMs };
+      record = { ...record, status: 'left', changedAtMonoMs: now.monoMs, restartUntilMonoMs: undefined };
       actions.push({ type: 'peer-left', name: message.sender });
     }
+  } else if (message.type === 'Restarting') {
+    // (A new incarnation restarting again before we heard it otherwise starts a new hold.)
+    if (record.status !== 'restarting' || reborn) {
+      const holdMs = Math.min(message.holdMs ?? 0, state.config.maxRestartHoldMs);
+      const until = now.monoMs + holdMs;
+      record = {
+        ...record,
+        status: 'restarting',
+        changedAtMonoMs: now.monoMs,
+        restartUntilMonoMs: until,
+        nodeAliveMonoMs: undefined,
+      };
+      actions.push({ type: 'peer-restarting', name: message.sender, holdMs });
+    }
   } else if (record.status !== 'alive') {
-    record = { ...record, status: 'alive', changedAtMonoMs: now.monoMs };
+    record = {
+      ...record,
+      status: 'alive',
+      changedAtMonoMs: now.monoMs,
+      restartUntilMonoMs: undefined,
+      nodeAliveMonoMs: undefined,
+    };
     actions.push({ type: 'peer-joined', name: message.sender, incarnation: message.incarnation });
   }
   const peers = new Map(state.peers);
   peers.set(message.sender, record);
+  let next: MembershipState = { ...state, peers };
+  if (message.type === 'Resume') next = onResume(next, message, now, actions);
+  // Tell it at once what it held, so that its first plan can take it again.
+  if (record.resumingUntilMonoMs !== undefined && returned) {
+    next = sendResume(next, message.sender, record, now, actions);
+  }
+  return next;
+}
+
+/**
+ * A restarting peer whose hold ran out, or whose node stopped refusing our heartbeats (it did,
+ * so the probe works on this network, and now nothing answers: the node is gone), has failed,
+ * as a silent peer past the dead time has.
+ */
+function endRestart(
+  state: MembershipState,
+  peer: PeerRecord,
+  name: string,
+  now: Now,
+  actions: MembershipAction[],
+): PeerRecord {
+  const held = peer.restartUntilMonoMs !== undefined && now.monoMs < peer.restartUntilMonoMs;
+  const nodeLives =
+    peer.nodeAliveMonoMs === undefined || now.monoMs - peer.nodeAliveMonoMs <= state.config.restartEvidenceMs;
+  if (held && nodeLives) return peer;
+  const silentForMs = now.monoMs - (peer.lastHeardMonoMs ?? now.monoMs);
+  actions.push({ type: 'peer-failed', name, silentForMs, cause: nodeLives ? 'restart-hold-over' : 'node-gone' });
+  return {
+    ...peer,
+    status: 'dead',
+    changedAtMonoMs: now.monoMs,
+    holdings: [],
+    restartUntilMonoMs: undefined,
+    nodeAliveMonoMs: undefined,
+  };
+}
+
+/** The node of a restarting peer refused a heartbeat of ours: it lives, only its speaker is down. */
+function onNodeAlive(state: MembershipState, name: string, now: Now): MembershipState {
+  const peer = state.peers.get(name);
+  if (peer?.status !== 'restarting') return state;
+  const peers = new Map(state.peers);
+  peers.set(name, { ...peer, nodeAliveMonoMs: now.monoMs });
   return { ...state, peers };
+}
+
+/** Tells every peer (only `name` uses it) which IPs `name` held before its restart in place. */
+function sendResume(
+  state: MembershipState,
+  name: string,
+  peer: PeerRecord,
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  return broadcastSigned(state, 'Resume', now, actions, { subject: name, holdings: peer.holdings });
+}
+
+/**
+ * A peer says which IPs this node held before it restarted in place: remembered for
+ * `resumeGraceMs` (repeated while the peer keeps them for us), for the plans to take them again.
+ * One about another node is none of ours.
+ */
+function onResume(
+  state: MembershipState,
+  message: MembershipMessage,
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  if (message.subject !== state.config.nodeName || state.leaving) return state;
+  const merged = [...new Set([...state.resumed, ...(message.holdings ?? [])])];
+  const next = { ...state, resumedUntilMonoMs: now.monoMs + state.config.resumeGraceMs };
+  if (sameList(merged, state.resumed)) return next;
+  actions.push({ type: 'resumed', holdings: merged });
+  return { ...next, resumed: merged };
 }
 
 function onSetPeers(state: MembershipState, names: readonly string[], now: Now): MembershipState {
@@ -514,7 +718,9 @@ function onSetPeers(state: MembershipState, names: readonly string[], now: Now):
   for (const [name, record] of state.peers) {
     if (wanted.has(name) === record.listed) peers.set(name, record);
     else if (record.listed) peers.set(name, { ...record, listed: false, changedAtMonoMs: now.monoMs });
-    // Back in the list: its replay counters stand, its liveness must be heard anew.
+    // Back in the list: its replay counters stand, its liveness must be heard anew (a restarting
+    // peer's hold stands: its new Pod is listed before its new speaker talks).
+    else if (record.status === 'restarting') peers.set(name, { ...record, listed: true });
     else
       peers.set(name, {
         ...record,
@@ -539,6 +745,9 @@ function newPeer(now: Now): PeerRecord {
     changedAtMonoMs: now.monoMs,
     holdings: [],
     holdingsHeardMonoMs: undefined,
+    restartUntilMonoMs: undefined,
+    resumingUntilMonoMs: undefined,
+    nodeAliveMonoMs: undefined,
   };
 }
 
@@ -549,6 +758,20 @@ function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]):
     actions.push({ type: 'broadcast', bytes: sign(next, 'Leave', now) });
     next = { ...next, nextSequence: next.nextSequence + 1n };
     next = sendOnLan(next, 'Leave', now, actions);
+  }
+  return { ...next, leaving: true };
+}
+
+/**
+ * Stopping to come back: Restarting (our holdings and the hold time) goes out a few times, then
+ * we are silent as after a Leave. Only on the port: a peer that hears us only on the LAN path
+ * takes our IPs over after the dead time, as after a crash.
+ */
+function onRestart(state: MembershipState, holdMs: number, now: Now, actions: MembershipAction[]): MembershipState {
+  if (state.leaving) return state;
+  let next = state;
+  for (let i = 0; i < state.config.leaveRepeats; i++) {
+    next = broadcastSigned(next, 'Restarting', now, actions, { holdMs, holdings: state.holdings });
   }
   return { ...next, leaving: true };
 }
