@@ -97,8 +97,7 @@ function electOwner(
   eligibleSets: readonly ReadonlySet<string>[],
 ): string | undefined {
   const [first, ...rest] = eligibleSets;
-  const present = (node: string) =>
-    index.alive(node) || (index.restarting(node) && index.holds(node, ip));
+  const present = (node: string) => index.alive(node) || (index.restarting(node) && index.holds(node, ip));
   const alive = [...(first ?? [])].filter(present);
   let candidates = alive.filter((node) => rest.every((set) => set.has(node)));
   if (candidates.length === 0) {

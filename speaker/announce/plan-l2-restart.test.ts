@@ -89,7 +89,11 @@ test('restart in place: a restarting holder that is no longer eligible loses the
     restarting: [third],
     holdings: { [second]: [ip], [third]: [ip] },
   });
-  assert.deepEqual(liveAbove.get(ip), [second], 'the live second ranks above the restarting third and keeps it');
+  assert.deepEqual(
+    liveAbove.get(ip),
+    [second],
+    'the live second ranks above the restarting third and keeps it',
+  );
 });
 
 test('restart in place: a restarted node counts what its peers say it held as its own, unless a peer holds it now', () => {

@@ -88,7 +88,10 @@ describe('Lifecycle', () => {
       'bgp shutdown 5000 metalbeacon speaker restarting',
     ]);
     await timers.advance(4999);
-    assert.ok(!calls.some((c) => c.startsWith('membership') || c === 'l2 close'), 'L2 answers during the drain');
+    assert.ok(
+      !calls.some((c) => c.startsWith('membership') || c === 'l2 close'),
+      'L2 answers during the drain',
+    );
     await timers.advance(1);
     await stopped;
     assert.deepEqual(calls.slice(4), [

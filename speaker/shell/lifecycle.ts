@@ -16,7 +16,11 @@ export interface RunningParts {
   readonly loops: readonly Loop[];
   /** Timers and probes: stopped at once, before anything else. */
   readonly stoppers: readonly (() => void)[];
-  readonly membership: { leave(): Promise<void>; restart(holdMs: number): Promise<void>; close(): Promise<void> };
+  readonly membership: {
+    leave(): Promise<void>;
+    restart(holdMs: number): Promise<void>;
+    close(): Promise<void>;
+  };
   readonly bgp: { shutdown(drainMs: number, message: string): Promise<void>; abort(): Promise<void> };
   readonly l2: { announced(): string[]; close(): Promise<void> };
   readonly statuses: { deleteOwn(): Promise<void> };
@@ -132,12 +136,17 @@ export class Lifecycle {
       log.info({ ips: p.l2?.announced() ?? [] }, 'handover window over; withdrawing L2');
       await p.l2?.close();
       await drained;
-      await p.statuses?.deleteOwn();
-      await p.events?.drained(2000);
-      await this.#closeRest(p);
-      log.info('speaker stopped');
+      await this.#cleanUp(p);
     })();
     return this.#stopped;
+  }
+
+  /** The end of a graceful stop: our objects deleted, the events out, the rest closed. */
+  async #cleanUp(p: Partial<RunningParts>): Promise<void> {
+    await p.statuses?.deleteOwn();
+    await p.events?.drained(2000);
+    await this.#closeRest(p);
+    this.#o.log.info('speaker stopped');
   }
 
   /**
@@ -155,10 +164,7 @@ export class Lifecycle {
     await p.membership?.restart(holdMs);
     log.info({ ips, restartHoldMs: holdMs }, 'the peers keep our L2 IPs for the next speaker; L2 stops');
     await p.l2?.close();
-    await p.statuses?.deleteOwn();
-    await p.events?.drained(2000);
-    await this.#closeRest(p);
-    log.info('speaker stopped');
+    await this.#cleanUp(p);
   }
 
   /** Resolves when no loop is busy and the events are out (tests, and a graceful stop's caller). */

@@ -65,9 +65,19 @@ describe('SpeakerMembership', () => {
     assert.deepEqual(scripted.holdingsSet, [['198.51.100.1']]);
     scripted.holdingsNow = new Map([['node-b', ['198.51.100.2']]]);
     const before = world.replans;
-    scripted.emit('holdings-changed', scripted.holdingsNow);
+    scripted.emit('holdings-changed', scripted.holdingsNow, []);
     assert.equal(world.replans, before + 1);
     assert.deepEqual([...membership.holdings()], [['node-b', ['198.51.100.2']]]);
+    // Restart in place: who restarts, and what the peers say we held, reach the plans.
+    scripted.restartingNow = ['node-b'];
+    scripted.emit('holdings-changed', scripted.holdingsNow, ['node-b']);
+    assert.deepEqual(membership.restarting(), ['node-b']);
+    scripted.resumedNow = ['198.51.100.3'];
+    scripted.emit('resumed', ['198.51.100.3']);
+    assert.equal(world.replans, before + 3);
+    assert.deepEqual(membership.resumed(), ['198.51.100.3']);
+    await membership.restart(10_000);
+    assert.deepEqual(scripted.calls.at(-1), 'restart 10000');
   });
 
   it('hands membership the new peer list when the Pods change, and logs what it skipped', async () => {

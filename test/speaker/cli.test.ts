@@ -66,7 +66,15 @@ test('invalid node name and unreachable API server: one line each', async () => 
   const bad = await run([...common, '--kubeconfig', kubeconfig, '--node-name', 'Node_A']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /"Node_A" is not a Kubernetes Node name/);
-  const hold = await run([...common, '--kubeconfig', kubeconfig, '--node-name', 'node-a', '--restart-hold', '61']);
+  const hold = await run([
+    ...common,
+    '--kubeconfig',
+    kubeconfig,
+    '--node-name',
+    'node-a',
+    '--restart-hold',
+    '61',
+  ]);
   assert.notEqual(hold.code, 0);
   assert.match(hold.stderr, /--restart-hold: "61" is not an integer from 0 to 60/);
   const unreachable = join(dir, 'unreachable');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { startHeldRequests } from '../../lab/held-requests.ts';
 import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitForOutput } from '../../lab/netns.ts';
@@ -107,14 +107,19 @@ test('SIGTERM on the owner restarts it in place: the same node answers throughou
   const other: NodeName = owner === 'node1' ? 'node2' : 'node1';
   const ownerMac = await lab.mac(owner, 'eth0');
   const since = Date.now();
-  const otherAnnouncedBefore = (speakers.get(other)!.output().match(new RegExp(ANNOUNCING, 'g')) ?? []).length;
+  const otherAnnouncedBefore = (speakers.get(other)!.output().match(new RegExp(ANNOUNCING, 'g')) ?? [])
+    .length;
   const held = await startHeldRequests({ namespace: lab.ns('client'), ip: VIP, count: 8 });
   try {
     const leaving = speakers.get(owner)!;
     const exit = await leaving.stop(15_000);
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.match(leaving.output(), KEEP);
-    await waitForOutput(speakers.get(other)!, /"msg":"speaker restarts in place; keeping its L2 IPs for it"/, 5_000);
+    await waitForOutput(
+      speakers.get(other)!,
+      /"msg":"speaker restarts in place; keeping its L2 IPs for it"/,
+      5_000,
+    );
     const next = start(owner);
     speakers.set(owner, next);
     await waitForOutput(next, /"msg":"speaker ready"/, 20_000);
@@ -130,7 +135,9 @@ test('SIGTERM on the owner restarts it in place: the same node answers throughou
     );
     const stoppedAt = lineTime(leaving, KEEP)!;
     const backAt = lineTime(next, ANNOUNCING)!;
-    t.diagnostic(`restart in place: nobody answered ARP for ${backAt - stoppedAt} ms (the old speaker's stop to the new one's announcement)`);
+    t.diagnostic(
+      `restart in place: nobody answered ARP for ${backAt - stoppedAt} ms (the old speaker's stop to the new one's announcement)`,
+    );
   } finally {
     await held.stop();
   }
@@ -157,13 +164,15 @@ test('the node dies while its speaker restarts: the other node sees its kernel f
   await lab.cutLink(links.get(owner)!);
   try {
     const since = Date.now();
-    await waitFor(
-      `${other} announcing ${VIP}`,
-      () => lineTime(speakers.get(other)!, ANNOUNCING, stoppedAt),
-      { timeoutMs: (HOLD_SEC + 10) * 1000, intervalMs: 50 },
-    );
+    await waitFor(`${other} announcing ${VIP}`, () => lineTime(speakers.get(other)!, ANNOUNCING, stoppedAt), {
+      timeoutMs: (HOLD_SEC + 10) * 1000,
+      intervalMs: 50,
+    });
     const run = await probe!.waitForGood(25, { from: Date.now(), timeoutMs: 10_000 });
-    assert.ok(run.every((r) => r.body === other), JSON.stringify(run.map((r) => r.body)));
+    assert.ok(
+      run.every((r) => r.body === other),
+      JSON.stringify(run.map((r) => r.body)),
+    );
     // Told by its node's silence (its kernel refused our heartbeats, then nothing), not the hold.
     assert.match(speakers.get(other)!.output(), /"cause":"node-gone".*"msg":"membership: peer failed"/);
     const takenAt = lineTime(speakers.get(other)!, ANNOUNCING, stoppedAt)!;

@@ -265,7 +265,12 @@ test('Restarting carries its hold time and IPs, Resume its subject and IPs, unde
   assert.equal(Buffer.from(bytes.subarray(29 + 6, 29 + 6 + 6)).toString('hex'), '00001f400016');
   assert.equal(bytes[3], 5);
   assert.deepEqual(decodeMessage(bytes, [key]), { ok: true, message: restarting });
-  const resume: MembershipMessage = { ...fixtureMessage, type: 'Resume', subject: 'node-b', holdings: ['198.51.100.1'] };
+  const resume: MembershipMessage = {
+    ...fixtureMessage,
+    type: 'Resume',
+    subject: 'node-b',
+    holdings: ['198.51.100.1'],
+  };
   const resumeBytes = encodeMessage(resume, key);
   assert.equal(Buffer.from(resumeBytes.subarray(29 + 6, 29 + 6 + 7)).toString(), '\x06node-b');
   assert.deepEqual(decodeMessage(resumeBytes, [key]), { ok: true, message: resume });
@@ -273,8 +278,16 @@ test('Restarting carries its hold time and IPs, Resume its subject and IPs, unde
   for (const genuine of [bytes, resumeBytes]) {
     // Forged without the key: a host on the LAN cannot make the peers keep (or resume) IPs.
     const forged = Buffer.from(genuine);
-    forged.set(createHmac('sha256', otherKey).update(genuine.subarray(0, genuine.length - 32)).digest(), genuine.length - 32);
-    assert.equal(decodeMessage(forged, [key]).ok ? 'ok' : (decodeMessage(forged, [key]) as { reason: string }).reason, 'bad-mac');
+    forged.set(
+      createHmac('sha256', otherKey)
+        .update(genuine.subarray(0, genuine.length - 32))
+        .digest(),
+      genuine.length - 32,
+    );
+    assert.equal(
+      decodeMessage(forged, [key]).ok ? 'ok' : (decodeMessage(forged, [key]) as { reason: string }).reason,
+      'bad-mac',
+    );
     for (let i = 29 + 6; i < genuine.length; i++) {
       const tampered = Buffer.from(genuine);
       tampered[i]! ^= 0x01;

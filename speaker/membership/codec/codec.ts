@@ -45,7 +45,14 @@ import { MacKey, macKeys } from './mac.ts';
  * subject uses it. Speakers before them drop both as malformed: a restart looks like a crash to
  * them, and they take the IPs over after the dead time.
  */
-export const MessageType = { Heartbeat: 1, Leave: 2, Claim: 3, Holdings: 4, Restarting: 5, Resume: 6 } as const;
+export const MessageType = {
+  Heartbeat: 1,
+  Leave: 2,
+  Claim: 3,
+  Holdings: 4,
+  Restarting: 5,
+  Resume: 6,
+} as const;
 export type MessageTypeName = keyof typeof MessageType;
 
 export const WIRE_VERSION = 1;
@@ -188,7 +195,10 @@ function encodeBody(message: MembershipMessage): Uint8Array {
   if (message.type === 'Restarting') {
     const holdMs = message.holdMs ?? 0;
     if (!Number.isInteger(holdMs) || holdMs < 0 || holdMs > MAX_RESTART_HOLD_MS) {
-      throw new MembershipEncodeError('holdMs', `holdMs ${holdMs} is not an integer in 0..${MAX_RESTART_HOLD_MS}`);
+      throw new MembershipEncodeError(
+        'holdMs',
+        `holdMs ${holdMs} is not an integer in 0..${MAX_RESTART_HOLD_MS}`,
+      );
     }
     const holdings = encodeHoldings(message.holdings ?? []);
     const out = new Uint8Array(HOLD_BYTES + holdings.length);
@@ -199,7 +209,10 @@ function encodeBody(message: MembershipMessage): Uint8Array {
   if (message.type === 'Resume') {
     const subject = Buffer.from(message.subject ?? '', 'utf8');
     if (subject.length < 1 || subject.length > MAX_NAME_BYTES) {
-      throw new MembershipEncodeError('subject', `subject is ${subject.length} bytes, must be 1..${MAX_NAME_BYTES}`);
+      throw new MembershipEncodeError(
+        'subject',
+        `subject is ${subject.length} bytes, must be 1..${MAX_NAME_BYTES}`,
+      );
     }
     const holdings = encodeHoldings(message.holdings ?? []);
     const out = new Uint8Array(1 + subject.length + holdings.length);
@@ -320,7 +333,11 @@ export function peekHeader(bytes: Uint8Array, exact = true): PeekResult {
  */
 function bodyLengthAt(type: MessageTypeName, view: DataView, at: number): number | string {
   const prefix =
-    type === 'Restarting' ? HOLD_BYTES : type === 'Resume' && at < view.byteLength ? 1 + view.getUint8(at) : 0;
+    type === 'Restarting'
+      ? HOLD_BYTES
+      : type === 'Resume' && at < view.byteLength
+        ? 1 + view.getUint8(at)
+        : 0;
   if (type === 'Resume' && prefix === 1) return 'Resume subject of 0 bytes';
   if (view.byteLength < at + prefix + BODY_LENGTH_BYTES + MAC_BYTES)
     return `${view.byteLength} bytes is too short for a ${type} message`;
@@ -365,7 +382,8 @@ export function decodeMessage(
   let extra: { holdMs: number } | { subject: string } | undefined;
   if (type === 'Restarting') {
     const holdMs = view.getUint32(0);
-    if (holdMs > MAX_RESTART_HOLD_MS) return malformed(`Restarting holdMs ${holdMs}, at most ${MAX_RESTART_HOLD_MS}`);
+    if (holdMs > MAX_RESTART_HOLD_MS)
+      return malformed(`Restarting holdMs ${holdMs}, at most ${MAX_RESTART_HOLD_MS}`);
     extra = { holdMs };
     at = HOLD_BYTES;
   } else if (type === 'Resume') {

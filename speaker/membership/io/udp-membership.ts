@@ -32,9 +32,9 @@ import {
   PASS_EVERYTHING,
 } from '../protocol/socket-filter.ts';
 import { KernelFilter } from './kernel-filter.ts';
-import { NodeProbes } from './node-probes.ts';
 import type { LanPort } from './lan-port.ts';
 import { type MembershipMetrics, noMembershipMetrics } from './metrics.ts';
+import { NodeProbes } from './node-probes.ts';
 import { RejectCounter, type RejectCounts } from './reject-counts.ts';
 
 /** How often dropped-datagram counts go to the metrics (one batch, however many were dropped). */
@@ -425,7 +425,10 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
           this.emit('holdings-changed', action.holdings, action.restarting);
           break;
         case 'resumed':
-          this.logger?.info({ ips: action.holdings }, 'membership: the peers say we held these L2 IPs before our restart');
+          this.logger?.info(
+            { ips: action.holdings },
+            'membership: the peers say we held these L2 IPs before our restart',
+          );
           this.emit('resumed', action.holdings);
           break;
         case 'peer-restarting':
@@ -438,7 +441,11 @@ export class UdpMembership extends EventEmitter<UdpMembershipEvents> implements 
         case 'peer-failed':
           this.metrics.failureDetected(action.name);
           this.logger?.warn(
-            { peer: action.name, silentForMs: action.silentForMs, ...(action.cause ? { cause: action.cause } : {}) },
+            {
+              peer: action.name,
+              silentForMs: action.silentForMs,
+              ...(action.cause ? { cause: action.cause } : {}),
+            },
             'membership: peer failed',
           );
           this.emit('peer-failed', action.name, action.silentForMs);

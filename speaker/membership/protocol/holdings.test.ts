@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MembershipDefaults } from './config.ts';
-import {
-  initialState,
-  type MembershipAction,
-  type PeerHoldings,
-  peerHoldings,
-  step,
-} from './protocol.ts';
+import { initialState, type MembershipAction, type PeerHoldings, peerHoldings, step } from './protocol.ts';
 import { at, deliver, sent, testConfig } from './test-helpers.ts';
 
 // Holdings (docs/adr/0012-l2-sticky-owner.md): each speaker tells its peers the L2 IPs it

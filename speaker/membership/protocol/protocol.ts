@@ -151,7 +151,11 @@ export type MembershipAction =
    * alive-changed or settled of the same step). `restarting`: sorted names of the peers whose
    * IPs are kept for them while they restart (they are not alive).
    */
-  | { readonly type: 'holdings-changed'; readonly holdings: PeerHoldings; readonly restarting: readonly string[] }
+  | {
+      readonly type: 'holdings-changed';
+      readonly holdings: PeerHoldings;
+      readonly restarting: readonly string[];
+    }
   /** What the peers say this node held before its restart in place changed (canonical text). */
   | { readonly type: 'resumed'; readonly holdings: readonly string[] }
   | { readonly type: 'peer-restarting'; readonly name: string; readonly holdMs: number }
@@ -297,7 +301,11 @@ export function step(state: MembershipState, event: MembershipEvent, now: Now): 
       break;
   }
   if (holdingsMoved(state, next)) {
-    actions.push({ type: 'holdings-changed', holdings: peerHoldings(next), restarting: restartingPeers(next) });
+    actions.push({
+      type: 'holdings-changed',
+      holdings: peerHoldings(next),
+      restarting: restartingPeers(next),
+    });
   }
   next = settle(next, now, actions);
   next = trackLanPaths(next, now, actions);
@@ -343,7 +351,12 @@ function sendOnLan(
 /** The body fields of Restarting and Resume (Holdings takes ours from the state). */
 type Body = Pick<MembershipMessage, 'holdings' | 'holdMs' | 'subject'>;
 
-function sign(state: MembershipState, type: MembershipMessage['type'], now: Now, body: Body = {}): Uint8Array {
+function sign(
+  state: MembershipState,
+  type: MembershipMessage['type'],
+  now: Now,
+  body: Body = {},
+): Uint8Array {
   const message = {
     type,
     sender: state.config.nodeName,
@@ -424,7 +437,8 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     const saidNothingFor = (record.udpHeardMonoMs ?? 0) - (record.holdingsHeardMonoMs ?? now.monoMs);
     if (record.resumingUntilMonoMs !== undefined) {
       // Back from a restart in place: what it held stands until it says what it holds, a while.
-      if (now.monoMs >= record.resumingUntilMonoMs) record = { ...record, holdings: [], resumingUntilMonoMs: undefined };
+      if (now.monoMs >= record.resumingUntilMonoMs)
+        record = { ...record, holdings: [], resumingUntilMonoMs: undefined };
     } else if (record.holdings.length > 0 && saidNothingFor > deadAfterMs) {
       record = { ...record, holdings: [] };
     }
@@ -467,7 +481,8 @@ function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): 
     if (next.holdings.length > 0) next = sendHoldings(next, now, actions);
     // A peer back from a restart in place hears what it held until it says what it holds.
     for (const [name, peer] of next.peers) {
-      if (peer.listed && peer.resumingUntilMonoMs !== undefined) next = sendResume(next, name, peer, now, actions);
+      if (peer.listed && peer.resumingUntilMonoMs !== undefined)
+        next = sendResume(next, name, peer, now, actions);
     }
     actions.push({ type: 'broadcast', bytes: sign(next, 'Heartbeat', now) });
     // After a stall send one heartbeat, not a burst, and keep the rhythm from now.
@@ -662,7 +677,12 @@ function endRestart(
     peer.nodeAliveMonoMs === undefined || now.monoMs - peer.nodeAliveMonoMs <= state.config.restartEvidenceMs;
   if (held && nodeLives) return peer;
   const silentForMs = now.monoMs - (peer.lastHeardMonoMs ?? now.monoMs);
-  actions.push({ type: 'peer-failed', name, silentForMs, cause: nodeLives ? 'restart-hold-over' : 'node-gone' });
+  actions.push({
+    type: 'peer-failed',
+    name,
+    silentForMs,
+    cause: nodeLives ? 'restart-hold-over' : 'node-gone',
+  });
   return {
     ...peer,
     status: 'dead',
@@ -767,7 +787,12 @@ function onLeave(state: MembershipState, now: Now, actions: MembershipAction[]):
  * we are silent as after a Leave. Only on the port: a peer that hears us only on the LAN path
  * takes our IPs over after the dead time, as after a crash.
  */
-function onRestart(state: MembershipState, holdMs: number, now: Now, actions: MembershipAction[]): MembershipState {
+function onRestart(
+  state: MembershipState,
+  holdMs: number,
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
   if (state.leaving) return state;
   let next = state;
   for (let i = 0; i < state.config.leaveRepeats; i++) {

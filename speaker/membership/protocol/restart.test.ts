@@ -103,7 +103,10 @@ test('back with a new incarnation: it keeps its IPs, the peers tell it which (Re
   // The new speaker learns what it held, before it plans.
   const told = deliver(b, back.actions, t0 + 2);
   b = told.state;
-  assert.deepEqual(told.actions.filter((x) => x.type === 'resumed'), [{ type: 'resumed', holdings: [V4, V6] }]);
+  assert.deepEqual(
+    told.actions.filter((x) => x.type === 'resumed'),
+    [{ type: 'resumed', holdings: [V4, V6] }],
+  );
   // Repeated before each of a's heartbeats while b says nothing about its holdings.
   const aTick = step(a, { type: 'tick' }, at(t0 + heartbeatIntervalMs));
   a = aTick.state;
@@ -147,7 +150,10 @@ test('the restarted side forgets what it was told resumeGraceMs after the last R
   assert.deepEqual(step(b, { type: 'tick' }, at(t0 + 1 + resumeGraceMs)).state.resumed, [V4]);
   const over = step(b, { type: 'tick' }, at(t0 + 2 + resumeGraceMs));
   assert.deepEqual(over.state.resumed, []);
-  assert.deepEqual(over.actions.filter((x) => x.type === 'resumed'), [{ type: 'resumed', holdings: [] }]);
+  assert.deepEqual(
+    over.actions.filter((x) => x.type === 'resumed'),
+    [{ type: 'resumed', holdings: [] }],
+  );
 });
 
 test("a restarting peer's Pod gone from the peer list (a rolling update) keeps the hold; listed again, it still restarts", () => {
@@ -170,11 +176,22 @@ test('hostile: a Restarting without the key, a replayed one, or a Resume about a
   // b's Restarting signed with another key: dropped as bad-mac, b's IPs are not kept for long.
   let a = initialState(testConfig('a'), 1000n, ['a', 'b'], at(0));
   const forged = encodeMessage(
-    { type: 'Restarting', sender: 'b', incarnation: 2000n, sequence: 99n, sentAtMs: WALL0 + 10, holdMs: 60_000, holdings: [V4] },
+    {
+      type: 'Restarting',
+      sender: 'b',
+      incarnation: 2000n,
+      sequence: 99n,
+      sentAtMs: WALL0 + 10,
+      holdMs: 60_000,
+      holdings: [V4],
+    },
     Buffer.alloc(32, 9),
   );
   const dropped = step(a, { type: 'datagram', bytes: forged }, at(10));
-  assert.deepEqual(dropped.actions.map((x) => (x.type === 'rejected' ? x.reason : x.type)), ['bad-mac']);
+  assert.deepEqual(
+    dropped.actions.map((x) => (x.type === 'rejected' ? x.reason : x.type)),
+    ['bad-mac'],
+  );
   a = dropped.state;
   assert.deepEqual(restartingPeers(a), []);
   // The genuine Restarting replayed after b came back: a replay, b stays alive.
@@ -190,7 +207,23 @@ test('hostile: a Restarting without the key, a replayed one, or a Resume about a
   // A Resume naming another node: a (the receiver) resumes nothing.
   const aboutB = deliver(
     initialState(testConfig('a'), 5000n, ['a', 'b', 'c'], at(t0)),
-    [{ type: 'broadcast', bytes: encodeMessage({ type: 'Resume', sender: 'c', incarnation: 4000n, sequence: 1n, sentAtMs: WALL0 + t0, subject: 'b', holdings: [V4] }, TEST_KEY) }],
+    [
+      {
+        type: 'broadcast',
+        bytes: encodeMessage(
+          {
+            type: 'Resume',
+            sender: 'c',
+            incarnation: 4000n,
+            sequence: 1n,
+            sentAtMs: WALL0 + t0,
+            subject: 'b',
+            holdings: [V4],
+          },
+          TEST_KEY,
+        ),
+      },
+    ],
     t0 + 3,
   );
   assert.deepEqual(aboutB.state.resumed, []);

@@ -35,6 +35,9 @@ const record = (overrides: Partial<PeerRecord> = {}): PeerRecord => ({
   seen: 1n,
   holdings: [],
   holdingsHeardMonoMs: undefined,
+  restartUntilMonoMs: undefined,
+  resumingUntilMonoMs: undefined,
+  nodeAliveMonoMs: undefined,
   changedAtMonoMs: 0,
   ...overrides,
 });

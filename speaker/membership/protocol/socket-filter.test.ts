@@ -161,6 +161,9 @@ test("the filter's sources from the screen's table: one per address and port, th
     changedAtMonoMs: 0,
     holdings: [],
     holdingsHeardMonoMs: undefined,
+    restartUntilMonoMs: undefined,
+    resumingUntilMonoMs: undefined,
+    nodeAliveMonoMs: undefined,
   });
   const peers = new Map([
     ['node-b', record(77n)],
