@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import {
-  type Bed,
-  createCr,
-  createService,
-  listCrs,
-  type NodeLab,
-  setEndpoints,
-  spawnSpeaker,
-  startNodeLab,
-} from './harness.ts';
+import { type Bed, listCrs, type NodeLab, spawnSpeaker, startVipLab } from './harness.ts';
 
 // Graceful handover between two speakers in node namespaces (`--restart-hold 0`: a speaker
 // leaving for good; restart in place is restart-netns.test.ts): the owner gets SIGTERM while a
@@ -29,26 +20,8 @@ let bed: Bed;
 const speakers = new Map<NodeName, LabDaemon>();
 
 before(async () => {
-  nodes = await startNodeLab('spkho');
+  ({ nodes } = await startVipLab('spkho', NODES, VIP));
   ({ lab, bed } = nodes);
-  await lab.addHost('client');
-  await lab.connect('client', { ipv4: '192.0.2.100/24' });
-  // L2 mode: the service pool is reached on-link, as when it is part of the LAN's range.
-  await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
-  for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
-    await nodes.addNode(node, { ipv4: `${ip}/24` }, ip);
-    await lab.exec(node, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.arp_ignore=1',
-      'net.ipv4.conf.all.arp_announce=2',
-    ]);
-    await lab.ip(node, ['route', 'add', 'local', `${VIP}/32`, 'dev', 'lo']);
-  }
-  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
-  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});
-  await createService(bed, 'web', [VIP]);
-  await setEndpoints(bed, 'web', Object.keys(NODES));
 });
 
 after(async () => {

@@ -388,3 +388,44 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return sum;
 }
+
+/**
+ * A node lab for L2 failover tests: a client on the bridge reaching the pool on-link, and per
+ * entry of `nodeIps` (node name -> IPv4) a node that accepts `vip` (a `local` route, with
+ * arp_ignore/arp_announce so only the speaker answers ARP for it, as every node running the
+ * ingress does); the pool `pool`, the L2Advertisement `lan` and the Service `web` on `vip` with
+ * an endpoint on every node. Returns the lab and each node's link.
+ */
+export async function startVipLab(
+  prefix: string,
+  nodeIps: Readonly<Record<string, string>>,
+  vip: string,
+): Promise<{ nodes: NodeLab; links: Map<string, LabLink> }> {
+  const nodes = await startNodeLab(prefix);
+  const { lab, bed } = nodes;
+  const links = new Map<string, LabLink>();
+  try {
+    await lab.addHost('client');
+    await lab.connect('client', { ipv4: '192.0.2.100/24' });
+    // L2 mode: the service pool is reached on-link, as when it is part of the LAN's range.
+    await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
+    for (const [node, ip] of Object.entries(nodeIps)) {
+      links.set(node, await nodes.addNode(node, { ipv4: `${ip}/24` }, ip));
+      await lab.exec(node, [
+        'sysctl',
+        '-qw',
+        'net.ipv4.conf.all.arp_ignore=1',
+        'net.ipv4.conf.all.arp_announce=2',
+      ]);
+      await lab.ip(node, ['route', 'add', 'local', `${vip}/32`, 'dev', 'lo']);
+    }
+    await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
+    await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});
+    await createService(bed, 'web', [vip]);
+    await setEndpoints(bed, 'web', Object.keys(nodeIps));
+  } catch (error) {
+    await nodes.close();
+    throw error;
+  }
+  return { nodes, links };
+}

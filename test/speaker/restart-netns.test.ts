@@ -6,16 +6,7 @@ import type { Lab, LabDaemon, LabLink } from '../../lab/netns.ts';
 import { waitForOutput } from '../../lab/netns.ts';
 import { analyzeProbe, type Probe, startProbe } from '../../lab/probe.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import {
-  type Bed,
-  createCr,
-  createService,
-  listCrs,
-  type NodeLab,
-  setEndpoints,
-  spawnSpeaker,
-  startNodeLab,
-} from './harness.ts';
+import { type Bed, listCrs, type NodeLab, spawnSpeaker, startVipLab } from './harness.ts';
 
 // Restart in place (docs/adr/0013-l2-restart-in-place.md), with the kernel's ARP in node
 // namespaces, an HTTP server on each node standing in for the ingress (it keeps running while the
@@ -59,27 +50,14 @@ const ANNOUNCING = /"ip":"198\.51\.100\.7".*"msg":"L2: announcing"/;
 const KEEP = /"msg":"the peers keep our L2 IPs for the next speaker; L2 stops"/;
 
 before(async () => {
-  nodes = await startNodeLab('spkrip');
+  let made: Map<string, LabLink>;
+  ({ nodes, links: made } = await startVipLab('spkrip', NODES, VIP));
   ({ lab, bed } = nodes);
-  await lab.addHost('client');
-  await lab.connect('client', { ipv4: '192.0.2.100/24' });
-  await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
-  for (const [node, ip] of Object.entries(NODES) as [NodeName, string][]) {
-    links.set(node, await nodes.addNode(node, { ipv4: `${ip}/24` }, ip));
-    await lab.exec(node, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.arp_ignore=1',
-      'net.ipv4.conf.all.arp_announce=2',
-    ]);
-    await lab.ip(node, ['route', 'add', 'local', `${VIP}/32`, 'dev', 'lo']);
+  for (const [node, link] of made) links.set(node as NodeName, link);
+  for (const node of Object.keys(NODES)) {
     const ingress = lab.spawn(node, [process.execPath, INGRESS, node]);
     await waitForOutput(ingress, /listening/, 20_000);
   }
-  await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
-  await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});
-  await createService(bed, 'web', [VIP]);
-  await setEndpoints(bed, 'web', Object.keys(NODES));
   for (const node of Object.keys(NODES) as NodeName[]) speakers.set(node, start(node));
   for (const s of speakers.values()) await waitForOutput(s, /"msg":"speaker ready"/, 20_000);
   probe = await startProbe({ namespace: lab.ns('client'), url: `http://${VIP}/` });
