@@ -144,6 +144,18 @@ interface Spec {
   tracksGeneration?: boolean;
 }
 
+/** An RBAC kind: its resource is the plural of the kind, names are path segments. */
+function rbacSpec(kind: string, namespaced: boolean, table: Pick<Spec, 'columns' | 'cells'>): Spec {
+  return {
+    group: 'rbac.authorization.k8s.io',
+    resource: `${kind.toLowerCase()}s`,
+    kind,
+    nameRule: 'pathSegment',
+    namespaced,
+    ...table,
+  };
+}
+
 /** A field selector's view of a value: its text, '' when absent. */
 const selectorText = (v: unknown): string => (v == null ? '' : String(v));
 
@@ -397,23 +409,13 @@ const SPECS: Spec[] = [
       Completions: `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`,
     }),
   },
-  ...(['Role', 'ClusterRole'] as const).map(
-    (kind): Spec => ({
-      group: 'rbac.authorization.k8s.io',
-      resource: `${kind.toLowerCase()}s`,
-      kind,
-      nameRule: 'pathSegment',
-      namespaced: kind === 'Role',
+  ...(['Role', 'ClusterRole'] as const).map((kind) =>
+    rbacSpec(kind, kind === 'Role', {
       columns: [name, { name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
     }),
   ),
-  ...(['RoleBinding', 'ClusterRoleBinding'] as const).map(
-    (kind): Spec => ({
-      group: 'rbac.authorization.k8s.io',
-      resource: `${kind.toLowerCase()}s`,
-      kind,
-      nameRule: 'pathSegment',
-      namespaced: kind === 'RoleBinding',
+  ...(['RoleBinding', 'ClusterRoleBinding'] as const).map((kind) =>
+    rbacSpec(kind, kind === 'RoleBinding', {
       columns: [name, col('Role'), age, col('Users', 1), col('Groups', 1), col('ServiceAccounts', 1)],
       cells: (o) => {
         const subjects = (o.subjects ?? []) as { kind: string; name: string; namespace?: string }[];

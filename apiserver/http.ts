@@ -281,6 +281,14 @@ async function resourceRequest(
   const name = target.name;
   const sub = target.subresource === 'status' ? ('status' as const) : undefined;
   const now = Date.now();
+  // PUT and PATCH end alike: the object replaces the stored one (only its status on /status).
+  const sendUpdated = (objectName: string, obj: KubeObject): number =>
+    sendObject(
+      req,
+      res,
+      200,
+      ctx.store.update(t, ns, objectName, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
+    );
 
   if (method === 'GET' && (target.watchPath || q.get('watch') === 'true' || q.get('watch') === '1')) {
     const fields = q.get('fieldSelector');
@@ -350,12 +358,7 @@ async function resourceRequest(
     if (t.group === '' && t.resource === 'namespaces' && target.subresource === 'finalize') {
       return sendObject(req, res, 200, ctx.store.update(t, undefined, name, obj, { dryRun }));
     }
-    return sendObject(
-      req,
-      res,
-      200,
-      ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
-    );
+    return sendUpdated(name, obj);
   }
   if (method === 'PATCH' && name) {
     const patch = parseBody(await readBody(req), contentType);
@@ -399,12 +402,7 @@ async function resourceRequest(
     if (contentType === PatchType.Apply || obj.metadata.resourceVersion === undefined) {
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
     }
-    return sendObject(
-      req,
-      res,
-      200,
-      ctx.store.update(t, ns, name, obj, { dryRun, strict, ...(sub ? { subresource: sub } : {}) }),
-    );
+    return sendUpdated(name, obj);
   }
   if (method === 'DELETE' && name) {
     // DeleteOptions in JSON (typed clients may send protobuf ones; their defaults are ours).

@@ -140,28 +140,15 @@ describe('single-stack IPv4 cluster', () => {
         ports: [{ port: 80 }],
       }),
     });
-    const changed = await apiStatus(
-      core.patchNamespacedService({
-        name: 'cls-lb',
-        namespace: 'default',
-        body: [{ op: 'replace', path: '/spec/loadBalancerClass', value: 'other.io/lb' }],
-      }),
-    );
+    /** A JSON patch that replaces one field of a Service in `default`. */
+    const replaceField = (name: string, path: string, value: string) =>
+      core.patchNamespacedService({ name, namespace: 'default', body: [{ op: 'replace', path, value }] });
+    const changed = await apiStatus(replaceField('cls-lb', '/spec/loadBalancerClass', 'other.io/lb'));
     assert.equal(changed.code, 422);
-    const toClusterIp = await core.patchNamespacedService({
-      name: 'cls-lb',
-      namespace: 'default',
-      body: [{ op: 'replace', path: '/spec/type', value: 'ClusterIP' }],
-    });
+    const toClusterIp = await replaceField('cls-lb', '/spec/type', 'ClusterIP');
     assert.equal(toClusterIp.spec?.loadBalancerClass, undefined, 'dropped with the type');
     assert.equal(toClusterIp.spec?.ports?.[0]?.nodePort, undefined);
-    const immutable = await apiStatus(
-      core.patchNamespacedService({
-        name: 'plain',
-        namespace: 'default',
-        body: [{ op: 'replace', path: '/spec/clusterIP', value: '10.96.9.9' }],
-      }),
-    );
+    const immutable = await apiStatus(replaceField('plain', '/spec/clusterIP', '10.96.9.9'));
     assert.equal(immutable.code, 422);
   });
 });

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { layerBinary, type RunResult, runOk, runTool } from '../support/kubectl.ts';
+import {
+  type KubectlHome,
+  kubectlHome,
+  layerBinary,
+  type RunResult,
+  runOk,
+  runTool,
+} from '../support/kubectl.ts';
 
 /**
  * Issue 19: kubectl 1.34's imperative commands, which send protobuf bodies and ask for protobuf
@@ -14,22 +18,20 @@ import { layerBinary, type RunResult, runOk, runTool } from '../support/kubectl.
  */
 
 let server: ApiServerHandle;
-let home: string;
+let tool: KubectlHome;
 const NS = 'imperative';
 
 before(async () => {
   server = await startApiServer();
-  home = mkdtempSync(join(tmpdir(), 'metalbeacon-kubectl-imperative-'));
-  server.writeKubeconfig(join(home, 'kubeconfig'));
+  tool = kubectlHome(server, 'metalbeacon-kubectl-imperative-');
 });
 after(async () => {
   await server.stop();
-  rmSync(home, { recursive: true, force: true });
+  tool.remove();
 });
 
-const tool = () => ({ home, kubeconfig: join(home, 'kubeconfig') });
-const kubectl = (...args: string[]): Promise<RunResult> => runTool('kubectl', args, tool());
-const ok = (...args: string[]): Promise<string> => runOk('kubectl', args, tool());
+const kubectl = (...args: string[]): Promise<RunResult> => runTool('kubectl', args, tool);
+const ok = (...args: string[]): Promise<string> => runOk('kubectl', args, tool);
 
 describe('kubectl imperative commands (protobuf bodies)', () => {
   test('create namespace|service|secret|configmap, expose, label, annotate and delete, seen by get -w', async () => {
@@ -41,7 +43,7 @@ describe('kubectl imperative commands (protobuf bodies)', () => {
       'service/web created',
     );
     const watcher = spawn(layerBinary('kubectl'), ['get', 'svc', '-n', NS, '-w', '--output-watch-events'], {
-      env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: join(home, 'kubeconfig') },
+      env: { PATH: process.env.PATH ?? '', HOME: tool.home, KUBECONFIG: tool.kubeconfig },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let watched = '';

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import { layerBinary, type RunResult, runTool } from '../support/kubectl.ts';
+import { type KubectlHome, kubectlHome, layerBinary, type RunResult, runTool } from '../support/kubectl.ts';
 
 /**
  * The done-when criterion of issue 2: a real client nobody here wrote (kubectl 1.34) against
@@ -15,37 +14,35 @@ import { layerBinary, type RunResult, runTool } from '../support/kubectl.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let server: ApiServerHandle;
-let home: string;
+let tool: KubectlHome;
 let kubectlPath: string;
 
 before(async () => {
   kubectlPath = layerBinary('kubectl');
   server = await startApiServer();
-  // A private HOME keeps kubectl's discovery cache per test run.
-  home = mkdtempSync(join(tmpdir(), 'metalbeacon-kubectl-'));
-  server.writeKubeconfig(join(home, 'kubeconfig'));
+  tool = kubectlHome(server, 'metalbeacon-kubectl-');
 });
 after(async () => {
   await server.stop();
-  rmSync(home, { recursive: true, force: true });
+  tool.remove();
 });
 
 function start(args: string[]): ChildProcess {
   return spawn(kubectlPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: join(home, 'kubeconfig') },
+    env: { PATH: process.env.PATH ?? '', HOME: tool.home, KUBECONFIG: tool.kubeconfig },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
 /** Runs kubectl asynchronously (the server lives in this process, so never block it). */
 function kubectl(...args: string[]): Promise<RunResult> {
-  return runTool('kubectl', args, { home, kubeconfig: join(home, 'kubeconfig') });
+  return runTool('kubectl', args, tool);
 }
 
 /** Writes `text` to `name` in the kubectl home; returns its path, for `-f`. */
 function manifestFile(name: string, text: string): string {
-  const file = join(home, name);
+  const file = join(tool.home, name);
   writeFileSync(file, text);
   return file;
 }
@@ -305,7 +302,7 @@ describe('kubectl round trip', () => {
   });
 
   test('kubectl apply computes strategic merge patches the server applies: a port removed from the file goes', async () => {
-    const file = join(home, 'web.yaml');
+    const file = join(tool.home, 'web.yaml');
     const manifest = (ports: string) =>
       `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default, labels: {app: web}}\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports:\n${ports}`;
     writeFileSync(

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { type ApiServerHandle, startApiServer } from '../../apiserver/server.ts';
 import type { KubeObject } from '../../apiserver/types.ts';
-import { runTool } from '../support/kubectl.ts';
+import { type KubectlHome, kubectlHome, runTool } from '../support/kubectl.ts';
 
 /**
  * The output of `metalbeacon migrate` is what a user pipes into `kubectl apply`: checked here
@@ -18,12 +17,11 @@ import { runTool } from '../support/kubectl.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let server: ApiServerHandle;
-let home: string;
+let tool: KubectlHome | undefined;
 
 before(async () => {
   server = await startApiServer({ dualStack: true });
-  home = mkdtempSync(join(tmpdir(), 'metalbeacon-migrate-kubectl-'));
-  server.writeKubeconfig(join(home, 'kubeconfig'));
+  tool = kubectlHome(server, 'metalbeacon-migrate-kubectl-');
   const crdDir = join(ROOT, 'config/crd');
   const crds = readdirSync(crdDir)
     .filter((f) => f.endsWith('.yaml'))
@@ -35,7 +33,7 @@ before(async () => {
 });
 after(async () => {
   await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  tool?.remove();
 });
 
 function migrate(args: string[]): string {
@@ -63,8 +61,7 @@ describe('kubectl apply of the migrated configuration', () => {
       });
       assert.ok(expected.length > 0);
       const r = await runTool('kubectl', ['apply', '--validate=strict', '-f', '-'], {
-        home,
-        kubeconfig: join(home, 'kubeconfig'),
+        ...tool!,
         input: yaml,
       });
       assert.equal(r.code, 0, r.stderr);

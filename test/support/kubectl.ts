@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { layerBinary } from '../../lab/kubectl.ts';
 
@@ -22,6 +25,21 @@ export interface ToolOptions {
   cwd?: string;
   /** Written to the tool's stdin (`kubectl apply -f -`). */
   input?: string;
+}
+
+/** A private HOME for kubectl with a kubeconfig in it. */
+export interface KubectlHome extends ToolOptions {
+  readonly kubeconfig: string;
+  /** Deletes the HOME. */
+  remove(): void;
+}
+
+/** A private HOME for kubectl (its discovery cache per test file) holding the server's kubeconfig. */
+export function kubectlHome(server: { writeKubeconfig(path: string): void }, prefix: string): KubectlHome {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const kubeconfig = join(home, 'kubeconfig');
+  server.writeKubeconfig(kubeconfig);
+  return { home, kubeconfig, remove: () => rmSync(home, { recursive: true, force: true }) };
 }
 
 /**
