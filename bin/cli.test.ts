@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { kubeconfigWith } from '../shared/k8s/test-helpers.ts';
 
 const cli = fileURLToPath(new URL('./metalbeacon.js', import.meta.url));
 
@@ -128,15 +129,7 @@ describe('kubeconfig loading', () => {
   it('reads a JSON kubeconfig, and YAML flow style that starts like JSON', async () => {
     const { loadKubeClient } = await import('../shared/k8s/kubeconfig.ts');
     const dir = mkdtempSync(join(tmpdir(), 'mb-kc-'));
-    const config = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:2' } }],
-      users: [{ name: 'u', user: {} }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    };
-    writeFileSync(join(dir, 'json'), JSON.stringify(config));
+    writeFileSync(join(dir, 'json'), JSON.stringify(kubeconfigWith('http://127.0.0.1:2')));
     assert.equal((await loadKubeClient(join(dir, 'json'), {})).server, 'http://127.0.0.1:2');
     // Not JSON (unquoted keys), but YAML: the YAML parser still reads it.
     writeFileSync(

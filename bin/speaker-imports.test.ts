@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { kubeconfigWith } from '../shared/k8s/test-helpers.ts';
 
 // What the speaker's modules load into a fresh process: Node's bundled undici (pulled in by an
 // ESM import of node:http) and the YAML parser cost heap the daemon never uses (README,
@@ -12,15 +13,7 @@ const root = new URL('../', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'mb-imports-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const config = {
-  apiVersion: 'v1',
-  kind: 'Config',
-  clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:1' } }],
-  users: [{ name: 'u', user: {} }],
-  contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-  'current-context': 'x',
-};
-writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+writeFileSync(join(dir, 'config.json'), JSON.stringify(kubeconfigWith('http://127.0.0.1:1')));
 writeFileSync(
   join(dir, 'config.yaml'),
   'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',

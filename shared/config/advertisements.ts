@@ -8,7 +8,7 @@ import { FAMILY_BITS, formatRange } from '../net/ip.ts';
 import { longestPrefix } from './cidrs.ts';
 import { looksLikeCommunityValue, parseCommunity } from './communities.ts';
 import { configError, describeRef, type ObjectRef } from './errors.ts';
-import { compareText, uniqueStrings } from './names.ts';
+import { compareText, firstIndexes, uniqueStrings } from './names.ts';
 import { resolveNodes } from './nodes.ts';
 import { matchesSelector, selectorKey, validateSelectorList } from './selectors.ts';
 import { objectsOfShape } from './shapes.ts';
@@ -245,8 +245,7 @@ function resolveCommunities(
   errors: ConfigError[],
 ): BgpCommunity[] {
   const out: BgpCommunity[] = [];
-  // canonical value -> index of first occurrence
-  const seen = new Map<string, number>();
+  const firstIndexOf = firstIndexes();
   (texts ?? []).forEach((text, i) => {
     const field = `spec.communities[${i}]`;
     let value: BgpCommunity | undefined;
@@ -271,7 +270,7 @@ function resolveCommunities(
         return;
       }
     }
-    const first = seen.get(value.text);
+    const first = firstIndexOf(value.text, i);
     if (first !== undefined) {
       errors.push(
         configError(
@@ -282,7 +281,6 @@ function resolveCommunities(
       );
       return;
     }
-    seen.set(value.text, i);
     out.push(value);
   });
   return out;

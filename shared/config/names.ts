@@ -60,6 +60,20 @@ export function uniqueObjects<T extends Named>(
   return out;
 }
 
+/**
+ * For the entries of a list field, in order: the index where an equal entry (same `key`) first
+ * stood, or undefined when the entry is the first of its key (its index is then remembered).
+ */
+export function firstIndexes(): (key: string, index: number) => number | undefined {
+  // key -> index of first occurrence
+  const seen = new Map<string, number>();
+  return (key, index) => {
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    return first;
+  };
+}
+
 /** Reports repeated entries of a string list at `field[i]`; returns the list without them. */
 export function uniqueStrings(
   values: readonly string[] | undefined,
@@ -68,11 +82,10 @@ export function uniqueStrings(
   what: string,
   errors: ConfigError[],
 ): string[] {
-  // value -> index of first occurrence
-  const seen = new Map<string, number>();
+  const firstIndexOf = firstIndexes();
   const out: string[] = [];
   (values ?? []).forEach((value, i) => {
-    const first = seen.get(value);
+    const first = firstIndexOf(value, i);
     if (first !== undefined) {
       errors.push(
         configError(
@@ -83,7 +96,6 @@ export function uniqueStrings(
       );
       return;
     }
-    seen.set(value, i);
     out.push(value);
   });
   return out;

@@ -1,6 +1,6 @@
 import type { LabelSelectorSpec } from '../api/meta.ts';
 import { configError, type ObjectRef } from './errors.ts';
-import { compareText } from './names.ts';
+import { compareText, firstIndexes } from './names.ts';
 import type { ConfigError, LabelSelector, LabelSelectorRequirement } from './types.ts';
 
 /**
@@ -155,17 +155,14 @@ export function validateSelectorList(
   errors: ConfigError[],
 ): LabelSelector[] {
   const out: LabelSelector[] = [];
-  // canonical key -> index of first occurrence
-  const seen = new Map<string, number>();
+  const firstIndexOf = firstIndexes();
   (specs ?? []).forEach((spec, i) => {
     const at = `${field}[${i}]`;
-    const key = selectorKey(spec);
-    const first = seen.get(key);
+    const first = firstIndexOf(selectorKey(spec), i);
     if (first !== undefined) {
       errors.push(configError(ref, at, `duplicate selector: same as ${field}[${first}]`));
       return;
     }
-    seen.set(key, i);
     const selector = validateSelector(spec, ref, at, errors);
     if (selector) out.push(selector);
   });

@@ -6,16 +6,11 @@ import {
   inClusterConnection,
   readServiceAccountMount,
 } from './connection.ts';
+import { kubeconfigWith } from './test-helpers.ts';
 
 /** A kubeconfig with one context; `cluster` and `user` are merged into the defaults. */
-function kubeconfig(cluster: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
-  return {
-    'current-context': 'x',
-    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-    clusters: [{ name: 'c', cluster: { server: 'https://192.0.2.1:6443', ...cluster } }],
-    users: [{ name: 'u', user }],
-  };
-}
+const kubeconfig = (cluster: Record<string, unknown> = {}, user: Record<string, unknown> = {}) =>
+  kubeconfigWith('https://192.0.2.1:6443', cluster, user);
 
 /** Files by path; anything else is missing. */
 function files(map: Record<string, string>) {

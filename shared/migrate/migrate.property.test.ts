@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-// biome-ignore lint/style/noRestrictedImports: the test reads its fixtures; the code under test does no I/O
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
-import type { CrdLike } from '../api/crd-validation.ts';
-import { compileValidators, migrate } from './migrate.ts';
+import { parseAllDocuments, stringify } from 'yaml';
+import { migrate } from './migrate.ts';
 import { GO_YAML_OPTIONS, parseManifestStream } from './parse.ts';
 import { renderJson, renderReport, renderYaml } from './render.ts';
+import { untracedDocuments, VALIDATORS } from './test-helpers.ts';
 import { migrationComplete } from './types.ts';
 
 /**
  * Whatever MetalLB-looking input arrives, the migration never crashes, accounts for every
  * document, and prints YAML that reads back as exactly the objects it reports.
  */
-
-const CRD_DIR = new URL('../../config/crd/', import.meta.url);
-const VALIDATORS = compileValidators(
-  readdirSync(CRD_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => parseYaml(readFileSync(new URL(f, CRD_DIR), 'utf8')) as CrdLike),
-);
 
 const FIELDS = [
   'addresses',
@@ -188,14 +179,7 @@ describe('migrate: arbitrary MetalLB-like input', () => {
           const sources = parseManifestStream(text, 'gen.yaml');
           const result = migrate(sources, { validators: VALIDATORS, rewriteServices });
 
-          const key = (document: number, entry: string | undefined) =>
-            `${document} ${entry?.startsWith('items[') ? entry : ''}`;
-          const seen = new Set(
-            [...result.objects, ...result.services, ...result.unconverted, ...result.skipped].map((x) =>
-              key(x.from.document, x.from.entry),
-            ),
-          );
-          const silent = sources.filter((d) => !seen.has(key(d.document, d.entry)));
+          const silent = untracedDocuments(sources, result);
           assert.equal(silent.length, result.servicesUnchanged, JSON.stringify(silent));
           for (const d of silent) assert.equal((d.value as { kind?: unknown }).kind, 'Service');
 

@@ -2,20 +2,13 @@ import assert from 'node:assert/strict';
 // biome-ignore lint/style/noRestrictedImports: the test reads its fixtures; the code under test does no I/O
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type Document, parseAllDocuments, parse as parseYaml } from 'yaml';
-import type { CrdLike } from '../api/crd-validation.ts';
+import { type Document, parseAllDocuments } from 'yaml';
 import { buildConfig, configInputsOf } from '../config/build-config.ts';
-import { compileValidators, type MigrateOptions, migrate, migrateText } from './migrate.ts';
+import { type MigrateOptions, migrate, migrateText } from './migrate.ts';
 import { MigrateInputError, parseManifestStream } from './parse.ts';
 import { renderJson, renderReport, renderYaml } from './render.ts';
+import { untracedDocuments, VALIDATORS } from './test-helpers.ts';
 import { type MigrationResult, migrationComplete } from './types.ts';
-
-const CRD_DIR = new URL('../../config/crd/', import.meta.url);
-const CRDS = readdirSync(CRD_DIR)
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => parseYaml(readFileSync(new URL(f, CRD_DIR), 'utf8')) as CrdLike);
-
-const VALIDATORS = compileValidators(CRDS);
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -613,15 +606,7 @@ data: {ca.crt: x}
     for (const name of readdirSync(new URL('fixtures/', import.meta.url))) {
       const docs = parseManifestStream(fixture(name), name);
       const r = migrate(docs, { validators: VALIDATORS });
-      // A legacy ConfigMap's entries count for the ConfigMap; a List's items count one by one.
-      const key = (document: number, entry: string | undefined) =>
-        `${document} ${entry?.startsWith('items[') ? entry : ''}`;
-      const seen = new Set(
-        [...r.objects, ...r.services, ...r.unconverted, ...r.skipped].map((x) =>
-          key(x.from.document, x.from.entry),
-        ),
-      );
-      const unchanged = docs.filter((d) => !seen.has(key(d.document, d.entry)));
+      const unchanged = untracedDocuments(docs, r);
       assert.deepEqual(
         unchanged.map((d) => (d.value as { kind: string }).kind),
         Array(r.servicesUnchanged).fill('Service'),
