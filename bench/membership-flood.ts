@@ -20,14 +20,16 @@
  * (metalbeacon_network_thread_*: the longest, and how many took over 0.5/1/2 ms), which
  * the time the thread waits for a core on a busy machine does not change.
  *
- * The flooded speaker's network thread: the scheduling policy it ran under in each phase and
- * how long it waited for a core (schedstat).
+ * The flooded speaker's network thread: the scheduling policy it ran under in each phase
+ * (the speaker's --network-thread-priority, SCHED_FIFO 1 by default, needs CAP_SYS_NICE, which
+ * the bench as root has) and how long it waited for a core (schedstat).
  *
  * Options: --seconds S (flood, default 30), --rate N (datagrams/s, default 100000),
- * --rest-seconds S (anchor, default 15), --control-seconds S (default 30), --compare (after
- * the three phases the flooded node's network thread, SCHED_OTHER with its short slice, is put
- * under SCHED_FIFO 1, `chrt -f -R`, and the three phases run again: both in one run, on one
- * machine state). SPEAKER_NODE_ARGS: V8
+ * --rest-seconds S (anchor, default 15), --control-seconds S (default 30),
+ * --network-thread-priority N (passed to the speakers; 0: the fallback, SCHED_OTHER with a
+ * short slice), --compare (the speakers start at 0, and after the three phases the flooded
+ * node's network thread is put under SCHED_FIFO 1 as the speaker puts it, `chrt -f -R`, and
+ * the three phases run again: both in one run, on one machine state). SPEAKER_NODE_ARGS: V8
  * flags for the speakers (default `--lite-mode`, as deploy/ ships them).
  */
 import { execFileSync } from 'node:child_process';
@@ -36,9 +38,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { announcers } from '../lab/neighbours.ts';
 import { type LabDaemon, waitForOutput } from '../lab/netns.ts';
-
 import { LAB_ADDRESSES, startTopology, type Topology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
+import { DEFAULT_NETWORK_THREAD_PRIORITY } from '../speaker/network-thread/scheduling.ts';
 import type { FloodPlan } from './membership-flood/flooder.ts';
 import { NETWORK_THREAD, threadScheduling } from './thread-scheduling.ts';
 import { dumpWire } from './wire-dump.ts';
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '100000' },
     'rest-seconds': { type: 'string', default: '15' },
     'control-seconds': { type: 'string', default: '30' },
+    'network-thread-priority': { type: 'string' },
     compare: { type: 'boolean', default: false },
   },
 });
@@ -61,8 +64,13 @@ const RATE = Number(args.rate);
 const REST_SECONDS = Number(args['rest-seconds']);
 const CONTROL_SECONDS = Number(args['control-seconds']);
 const COMPARE = args.compare;
-/** The second half of --compare: the lowest real-time priority (README, Security: the ARP tail). */
-const COMPARE_PRIORITY = 1;
+if (COMPARE && args['network-thread-priority'] !== undefined) {
+  process.stderr.write('error: --compare sets the priorities itself (0, then SCHED_FIFO 1)\n');
+  process.exit(2);
+}
+const PRIORITY = COMPARE ? '0' : args['network-thread-priority'];
+/** The second half of --compare: what the speaker asks for by default. */
+const COMPARE_PRIORITY = DEFAULT_NETWORK_THREAD_PRIORITY;
 const PORT = 7951;
 /** Where the control phase's flood goes: no socket there. */
 const UNUSED_PORT = 7959;
@@ -112,7 +120,14 @@ try {
   await topo.startController();
   await Promise.all(
     topo.nodes.map((n) =>
-      topo.startSpeaker(n.name, ['--metrics-listen', '127.0.0.1:7473'], { timeoutMs: 60_000, nodeArgs }),
+      topo.startSpeaker(
+        n.name,
+        [
+          ...['--metrics-listen', '127.0.0.1:7473'],
+          ...(PRIORITY === undefined ? [] : ['--network-thread-priority', PRIORITY]),
+        ],
+        { timeoutMs: 60_000, nodeArgs },
+      ),
     ),
   );
   // Services until two VIPs have different owners: the flooded node owns the first (its ARP
@@ -152,7 +167,7 @@ try {
     targetName: target,
   };
   const halves: Phase[][] = [];
-  for (const half of COMPARE ? ['short slice', 'real-time'] : ['']) {
+  for (const half of COMPARE ? ['fallback', 'real-time'] : ['']) {
     if (half === 'real-time') {
       // As the first half's rest began: the flood guard lets go of its filter 10 s after a flood.
       await new Promise((resolve) => setTimeout(resolve, 12_000));
@@ -356,7 +371,7 @@ function report(
   const out: string[] = [
     '',
     `membership flood: ${where.target} flooded from the client; ARP for ${where.vip} (owned by ${where.target}) asked by the router every 10 ms, latency on the wire`,
-    `speaker node flags: ${nodeArgs.join(' ') || 'none'}${COMPARE ? `; then the flooded node's network thread under SCHED_FIFO ${COMPARE_PRIORITY} (chrt -f -R)` : ''}`,
+    `speaker node flags: ${nodeArgs.join(' ') || 'none'}; --network-thread-priority ${PRIORITY ?? `default (${DEFAULT_NETWORK_THREAD_PRIORITY})`}${COMPARE ? `, then the flooded node's network thread under SCHED_FIFO ${COMPARE_PRIORITY} (chrt -f -R)` : ''}`,
     '',
     'phase                        s   sent/s  ARP answered  median ms  p99 ms  max ms  kernel p99 ms  speaker CPU  network thread  UDP delivered/s  UDP buffer drops  false failovers  takeovers  owner changes',
   ];
@@ -404,11 +419,11 @@ function report(
   }
   out.push('');
   for (const half of halves) out.push(...ratios(half));
-  const [slice, realtime] = halves;
-  if (slice && realtime) {
-    out.push('ratio real-time/short slice, ARP p99 per phase (same run):');
+  const [fallback, realtime] = halves;
+  if (fallback && realtime) {
+    out.push('ratio real-time/fallback, ARP p99 per phase (same run):');
     for (const [i, p] of realtime.entries()) {
-      const q = slice[i];
+      const q = fallback[i];
       if (q)
         out.push(
           `  ${p.name}: ${ms(p99(p.arpUs))} / ${ms(p99(q.arpUs))} ms = ${(p99(p.arpUs) / p99(q.arpUs)).toFixed(2)}x`,

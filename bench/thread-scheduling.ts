@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-// How the kernel runs a process's threads (bench:membership-flood puts the speaker's network
-// thread under SCHED_FIFO): read from /proc.
+// How the kernel runs a process's threads (the speaker's network thread runs under SCHED_FIFO
+// with --network-thread-priority): read from /proc by benchmarks and tests.
 
 /** How the kernel runs one thread, from /proc/PID/task/TID. */
 export interface ThreadScheduling {

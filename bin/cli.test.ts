@@ -63,6 +63,26 @@ describe('metalbeacon CLI', () => {
     assert.doesNotMatch(stderr, /\n\s+at /);
   });
 
+  it('speaker --network-thread-priority: an integer from 0 to 99, else one line naming the flag', () => {
+    for (const bad of ['100', '-1', '1.5', 'high']) {
+      const { status, stderr } = run(['speaker', '--node-name', 'node-a', '--network-thread-priority', bad]);
+      assert.equal(status, 1, bad);
+      assert.equal(
+        stderr.trim().split('\n')[0],
+        `error: --network-thread-priority: "${bad}" is not an integer from 0 to 99`,
+      );
+    }
+    // A valid one passes the option checks and fails further on, at the missing kubeconfig.
+    for (const good of ['0', '1', '99']) {
+      const { stderr } = run(['speaker', '--node-name', 'node-a', '--network-thread-priority', good], {
+        KUBECONFIG: '/nonexistent/kubeconfig',
+      });
+      assert.match(stderr, /kubeconfig \/nonexistent\/kubeconfig does not exist/, good);
+    }
+    const { stdout } = run(['speaker', '--help']);
+    assert.match(stdout, /--network-thread-priority <n>[\s\S]*CAP_SYS_NICE[\s\S]*\(default: "1"\)/);
+  });
+
   it('rejects a bad log level naming the allowed ones', () => {
     const { status, stderr } = run(['--log-level', 'loud', '--help']);
     assert.equal(status, 2);

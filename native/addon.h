@@ -28,7 +28,7 @@ void InitSocketFilter(Napi::Env env, Napi::Object exports);
 // native/loop-meter.cc: the CPU time of each loop iteration of a thread (the speaker's network thread).
 void InitLoopMeter(Napi::Env env, Napi::Object exports);
 
-// native/thread-slice.cc: a shorter scheduler slice for the calling thread (the network thread).
+// native/thread-slice.cc: a shorter scheduler slice, or SCHED_FIFO, for the calling thread (the network thread).
 void InitThreadSlice(Napi::Env env, Napi::Object exports);
 
 // Attaches (or atomically replaces) the classic BPF program `code` (8-byte sock_filter

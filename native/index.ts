@@ -85,6 +85,12 @@ export interface NativeAddon {
    * older kernels ignore it). Throws a system error (with `code`) when refused.
    */
   setThreadSlice(microseconds: number): void;
+  /**
+   * Runs the calling thread under SCHED_FIFO at `priority` (1-99), reset on fork: threads it
+   * creates do not inherit it. Throws a system error (with `code`: EPERM without
+   * CAP_SYS_NICE or an RLIMIT_RTPRIO, or where the cgroup has no real-time budget).
+   */
+  setThreadRealtime(priority: number): void;
   /** Measures the loop iterations of the thread that makes it (native/loop-meter.cc). */
   LoopMeter: new () => LoopMeter;
 }

@@ -3,7 +3,8 @@
 // so a thread that asks for a short one is picked sooner when it wakes on a busy machine, and
 // runs for less at a time; nothing else changes (policy and nice stay, no privilege needed).
 // The speaker's network thread asks for one: an ARP request should not wait for a core behind
-// other tasks' default slices. Kernels before 6.12 ignore the field.
+// other tasks' default slices. Kernels before 6.12 ignore the field. With CAP_SYS_NICE it
+// may instead run under SCHED_FIFO (setThreadRealtime): no wait for a core at all.
 #include <errno.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -55,10 +56,40 @@ Napi::Value SetThreadSlice(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// SCHED_FLAG_RESET_ON_FORK (include/uapi/linux/sched.h): threads and processes the caller
+// creates start under SCHED_OTHER, not its real-time policy.
+constexpr uint64_t kResetOnFork = 0x01;
+
+// setThreadRealtime(priority): the calling thread runs under SCHED_FIFO at `priority`
+// (1..99), so that when it wakes it preempts every SCHED_OTHER task on its core instead of
+// waiting for one. Threads it creates later (a lazily started libuv pool, a nested Worker)
+// do not inherit the policy (reset on fork). Needs CAP_SYS_NICE or an RLIMIT_RTPRIO at least
+// `priority`; throws a system error (with `code`, EPERM) when refused. The kernel's RT
+// throttling (sched_rt_runtime_us) still bounds what the thread can take of a core.
+Napi::Value SetThreadRealtime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double priority = info.Length() < 1 || !info[0].IsNumber() ? 0 : info[0].As<Napi::Number>().DoubleValue();
+  if (!(priority >= 1 && priority <= 99) || priority != static_cast<double>(static_cast<uint32_t>(priority))) {
+    Napi::TypeError::New(env, "setThreadRealtime: expected an integer priority from 1 to 99").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  SchedAttr attr{};
+  attr.size = sizeof(attr);
+  attr.sched_policy = SCHED_FIFO;
+  attr.sched_flags = kResetOnFork;
+  attr.sched_priority = static_cast<uint32_t>(priority);
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
+    ThrowErrno(env, "sched_setattr", errno);
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitThreadSlice(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreadSlice", Napi::Function::New(env, SetThreadSlice, "setThreadSlice"));
+  exports.Set("setThreadRealtime", Napi::Function::New(env, SetThreadRealtime, "setThreadRealtime"));
 }
 
 }  // namespace metalbeacon

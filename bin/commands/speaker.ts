@@ -1,6 +1,10 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
+import {
+  DEFAULT_NETWORK_THREAD_PRIORITY,
+  MAX_NETWORK_THREAD_PRIORITY,
+} from '../../speaker/network-thread/scheduling.ts';
 import type { GlobalOptions } from '../program.ts';
 import { connectToCluster } from './cluster.ts';
 import { commandLogger, listenFailure, listenOption, regexOption } from './options.ts';
@@ -21,6 +25,7 @@ interface SpeakerCliOptions {
   handoverMs: string;
   restartHold: string;
   secretRefresh: string;
+  networkThreadPriority: string;
 }
 
 /** RFC 1123 subdomain: what a Kubernetes Node name is. */
@@ -86,6 +91,11 @@ export function speakerCommand(): Command {
         "read the BGPPeers' password Secrets again this often (they are never watched)",
       ).default('60'),
     )
+    .option(
+      '--network-thread-priority <n>',
+      'SCHED_FIFO priority of the network thread (ARP/NDP, membership, BFD), so it never waits for a core behind ordinary tasks; needs CAP_SYS_NICE, else a warning and a short slice. 0: none',
+      String(DEFAULT_NETWORK_THREAD_PRIORITY),
+    )
     .action(async (options: SpeakerCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & SpeakerCliOptions>();
       const nodeName = options.nodeName ?? process.env.NODE_NAME;
@@ -104,6 +114,12 @@ export function speakerCommand(): Command {
       const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
       const restartHoldSec = integer('--restart-hold', options.restartHold, 0, 60);
       const secretRefreshSec = integer('--secret-refresh', options.secretRefresh, 1, 86_400);
+      const networkThreadPriority = integer(
+        '--network-thread-priority',
+        options.networkThreadPriority,
+        0,
+        MAX_NETWORK_THREAD_PRIORITY,
+      );
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       const excludeInterfaces = regexOption('--exclude-interfaces', options.excludeInterfaces);
       const log = commandLogger(globals, 'speaker');
@@ -142,6 +158,7 @@ export function speakerCommand(): Command {
           restartHoldMs: restartHoldSec * 1000,
           secretRefreshMs: secretRefreshSec * 1000,
           socketOptions,
+          networkThreadPriority,
         });
       } catch (error) {
         throw await asCliError(error, options);

@@ -16,7 +16,11 @@ import { LanLink } from './lan-link.ts';
 
 /** What a part needs to start, besides its port. */
 export type PartStart =
-  | { readonly part: 'l2' }
+  | {
+      readonly part: 'l2';
+      /** SCHED_FIFO priority for the whole thread (0: none, a short slice); the speaker starts L2 first. */
+      readonly priority: number;
+    }
   | { readonly part: 'bfd' }
   | { readonly part: 'membership'; readonly data: WorkerStartData };
 
@@ -28,7 +32,7 @@ if (!parent) throw new Error('speaker/network-thread/entry.ts runs only as a Wor
 
 const lan = new LanLink();
 parent.on('message', (message: StartPart) => {
-  if (message.part === 'l2') runL2Worker(message.port, lan);
+  if (message.part === 'l2') runL2Worker(message.port, lan, message.priority);
   else if (message.part === 'bfd') runBfdWorker(message.port);
   else void runMembershipWorker(message.port, message.data, lan);
 });

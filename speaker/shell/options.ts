@@ -41,6 +41,11 @@ export interface SpeakerOptions {
   readonly debounceMs?: number;
   readonly socketOptions?: SocketOptions | undefined;
   /**
+   * SCHED_FIFO priority of the network thread (ARP/NDP, membership, BFD); 0 or absent: none,
+   * a short scheduler slice. Refused (no CAP_SYS_NICE): a warning and the slice.
+   */
+  readonly networkThreadPriority?: number;
+  /**
    * How often the BGPPeers' password Secrets are read again (they are read by name, never
    * watched; a BGPPeer change reads them at once). Default 60 s.
    */

@@ -78,6 +78,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const announcer = await L2Announcer.start({
     logger: log.child({ component: 'l2' }),
     ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
+    networkThreadPriority: options.networkThreadPriority ?? 0,
     onFatal: (error) => life.die('the L2 packet worker (network thread) died', error),
   }).catch(abandon);
   const l2 = new L2Applier(announcer, log, metrics);

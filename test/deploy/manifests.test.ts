@@ -150,7 +150,7 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.equal(pdb.spec?.maxUnavailable, 1);
   });
 
-  test('speaker: node --lite-mode, hostNetwork, NET_RAW + NET_BIND_SERVICE only, not privileged, downward API, contract labels', () => {
+  test('speaker: node --lite-mode, hostNetwork, NET_RAW + NET_BIND_SERVICE + SYS_NICE only, not privileged, downward API, contract labels', () => {
     const ds = daemonSet(kustomized);
     const pod = ds.spec?.template.spec;
     const c = container(ds);
@@ -158,8 +158,10 @@ describe('kustomize build (deploy/kustomize/default)', () => {
     assert.equal(pod?.dnsPolicy, 'ClusterFirstWithHostNet');
     assert.deepEqual(c.securityContext?.capabilities, {
       drop: ['ALL'],
-      add: ['NET_RAW', 'NET_BIND_SERVICE'],
+      add: ['NET_RAW', 'NET_BIND_SERVICE', 'SYS_NICE'],
     });
+    // SYS_NICE is for this: the network thread under SCHED_FIFO 1.
+    assert.equal(flag(c, '--network-thread-priority'), '1');
     assert.equal(c.securityContext?.privileged, false);
     assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
@@ -317,6 +319,21 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     for (const crd of crds) assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], undefined);
   });
 
+  test('speaker.networkThreadPriority: the flag, and CAP_SYS_NICE only while it is above 0', async () => {
+    const high = container(
+      daemonSet(await helmTemplate(home, ['--set', 'speaker.networkThreadPriority=20'])),
+    );
+    assert.equal(flag(high, '--network-thread-priority'), '20');
+    assert.deepEqual(high.securityContext?.capabilities?.add, ['NET_RAW', 'NET_BIND_SERVICE', 'SYS_NICE']);
+    const off = container(daemonSet(await helmTemplate(home, ['--set', 'speaker.networkThreadPriority=0'])));
+    assert.equal(flag(off, '--network-thread-priority'), '0');
+    assert.deepEqual(off.securityContext?.capabilities?.add, ['NET_RAW', 'NET_BIND_SERVICE']);
+    await assert.rejects(
+      helmTemplate(home, ['--set', 'speaker.networkThreadPriority=100']),
+      /networkThreadPriority/,
+    );
+  });
+
   test('values reach the objects: images, node flags, lbClass, logLevel, membership, drain, selectors, tolerations', async () => {
     const objects = await helmTemplate(home, [
       '--namespace',
@@ -356,6 +373,7 @@ describe('Helm chart (deploy/helm/metalbeacon)', () => {
     assert.equal(flag(s, '--bgp-shutdown-drain'), '20');
     assert.equal(flag(s, '--restart-hold'), '0');
     assert.equal(flag(s, '--exclude-interfaces'), '^cali');
+    assert.equal(flag(s, '--network-thread-priority'), '1');
     assert.deepEqual(
       (s.ports ?? []).map((p) => `${p.containerPort}/${p.protocol}`),
       ['7473/TCP', '7999/UDP'],

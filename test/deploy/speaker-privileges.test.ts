@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { NETWORK_THREAD, threadScheduling, threadSchedulingOf } from '../../bench/thread-scheduling.ts';
 import { type Lab, type LabDaemon, waitForOutput } from '../../lab/netns.ts';
 import { Bird } from '../../lab/peers/bird.ts';
 import { REPO_ROOT } from '../../scripts/sync-config.ts';
@@ -50,7 +51,10 @@ function speakerSecurity(): { uid: number; add: string[]; drop: string[] } {
   return { uid: sc.runAsUser ?? 0, add: sc.capabilities.add ?? [], drop: sc.capabilities.drop ?? [] };
 }
 
-/** Opens (and closes) an ARP packet socket on lo, then tries to listen on TCP 179; prints both outcomes. */
+/**
+ * Opens (and closes) an ARP packet socket on lo, puts its thread under SCHED_FIFO (the network
+ * thread's real-time priority), then tries to listen on TCP 179; prints the three outcomes.
+ */
 const PROBE = `
 const { loadNative } = await import(${JSON.stringify(NATIVE)});
 const out = {};
@@ -59,6 +63,10 @@ try {
   s.close();
   out.packet = 'ok';
 } catch (e) { out.packet = e.code ?? e.message; }
+try {
+  loadNative().setThreadRealtime(1);
+  out.realtime = 'ok';
+} catch (e) { out.realtime = e.code ?? e.message; }
 const net = await import('node:net');
 out.bgp = await new Promise((resolve) => {
   const srv = net.createServer();
@@ -69,7 +77,10 @@ console.log(JSON.stringify(out));
 `;
 
 /** Runs the probe in a new network namespace under the given setpriv credentials. */
-async function probe(setpriv: string[], binary = node): Promise<{ packet: string; bgp: string }> {
+async function probe(
+  setpriv: string[],
+  binary = node,
+): Promise<{ packet: string; bgp: string; realtime: string }> {
   const { stdout } = await run('unshare', [
     '--net',
     'setpriv',
@@ -80,7 +91,7 @@ async function probe(setpriv: string[], binary = node): Promise<{ packet: string
     '-e',
     PROBE,
   ]);
-  return JSON.parse(stdout) as { packet: string; bgp: string };
+  return JSON.parse(stdout) as { packet: string; bgp: string; realtime: string };
 }
 
 function capList(names: string[]): string {
@@ -97,13 +108,13 @@ describe('speaker privileges', () => {
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  test('the manifest: uid 0, every capability dropped but NET_RAW and NET_BIND_SERVICE', () => {
+  test('the manifest: uid 0, every capability dropped but NET_RAW, NET_BIND_SERVICE and SYS_NICE', () => {
     assert.equal(sc.uid, 0);
     assert.deepEqual(sc.drop, ['ALL']);
-    assert.deepEqual(sc.add, ['NET_RAW', 'NET_BIND_SERVICE']);
+    assert.deepEqual(sc.add, ['NET_RAW', 'NET_BIND_SERVICE', 'SYS_NICE']);
   });
 
-  test('as the DaemonSet runs it (uid 0, bounding set = the two, no_new_privs) the speaker opens packet sockets', async () => {
+  test('as the DaemonSet runs it (uid 0, bounding set = the three, no_new_privs) the speaker opens packet sockets', async () => {
     const result = await probe([
       `--bounding-set=-all,${capList(sc.add)}`,
       '--inh-caps=-all',
@@ -111,6 +122,7 @@ describe('speaker privileges', () => {
     ]);
     assert.equal(result.packet, 'ok');
     assert.equal(result.bgp, 'ok', 'CAP_NET_BIND_SERVICE: the BGP listener on 179');
+    assert.equal(result.realtime, 'ok', 'CAP_SYS_NICE: the network thread under SCHED_FIFO');
   });
 
   test('a non-root user given the same capabilities as Kubernetes gives them (no ambient set) cannot', async () => {
@@ -122,6 +134,7 @@ describe('speaker privileges', () => {
       '--no-new-privs',
     ]);
     assert.equal(withoutAmbient.packet, 'EPERM');
+    assert.equal(withoutAmbient.realtime, 'EPERM');
     // The ambient set would do it; Kubernetes has no field for it (kubernetes/kubernetes#56374).
     const withAmbient = await probe([
       ...user,
@@ -131,6 +144,7 @@ describe('speaker privileges', () => {
       '--no-new-privs',
     ]);
     assert.equal(withAmbient.packet, 'ok');
+    assert.equal(withAmbient.realtime, 'ok');
   });
 
   test('file capabilities on the shared node binary would stop the controller (all capabilities dropped) from starting', async () => {
@@ -173,6 +187,23 @@ const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) =>
       assert.notEqual(r.code, 0, `no ARP answer: ${r.stdout}`);
     },
   },
+  SYS_NICE: {
+    what: 'no real-time priority: the network thread runs under SCHED_OTHER with a short slice, and says why',
+    check: async (run) => {
+      await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
+      assert.match(
+        run.daemon.output(),
+        /"error":"sched_setattr: [^"]*","code":"EPERM","msg":"network thread: the kernel refused real-time scheduling \(SCHED_FIFO priority 1\); it needs CAP_SYS_NICE[^"]*Falling back to a short scheduler slice/,
+      );
+      assert.doesNotMatch(run.daemon.output(), /"msg":"network thread: real-time scheduling"/);
+      const thread = threadScheduling(run.daemon.pid, NETWORK_THREAD);
+      assert.equal(thread?.policy, 'SCHED_OTHER', JSON.stringify(thread));
+      assert.equal(thread?.priority, 0);
+      // Everything else works: ARP answered, BFD Up.
+      await arpAnswered(run);
+      await bfdUp(run);
+    },
+  },
   NET_BIND_SERVICE: {
     what: 'no listener on 179: the router cannot connect, only our own connections work',
     check: async (run) => {
@@ -195,6 +226,18 @@ const BREAKS_WITHOUT: Record<string, { what: string; check: (run: SpeakerRun) =>
     },
   },
 };
+
+/** The client gets an ARP answer for the L2 VIP from node1. */
+async function arpAnswered(run: SpeakerRun): Promise<void> {
+  const mac = await run.lab.mac('node1', 'eth0');
+  const arp = await waitFor('an ARP reply for the VIP', async () => {
+    const r = await run.lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', '198.51.100.5'], {
+      allowFailure: true,
+    });
+    return r.code === 0 ? r.stdout.toLowerCase() : undefined;
+  });
+  assert.ok(arp.includes(mac), arp);
+}
 
 /** BIRD's BFD session with the speaker (BGPPeer outbound, BFDProfile caps-bfd) is Up at 100 ms. */
 async function bfdUp(run: SpeakerRun): Promise<void> {
@@ -378,13 +421,20 @@ describe('the speaker with exactly the granted capabilities, in a lab of namespa
     await explained(run, 'with the granted set', async () => {
       await waitForOutput(run.daemon, /"msg":"speaker ready"/, 30_000);
       const mac = await lab.mac('node1', 'eth0');
-      const arp = await waitFor('an ARP reply for the VIP', async () => {
-        const r = await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', VIP4], {
-          allowFailure: true,
-        });
-        return r.code === 0 ? r.stdout.toLowerCase() : undefined;
-      });
-      assert.ok(arp.includes(mac), arp);
+      await arpAnswered(run);
+      // CAP_SYS_NICE: the network thread (ARP/NDP, membership, BFD) runs under SCHED_FIFO 1,
+      // the main thread does not.
+      const thread = threadScheduling(run.daemon.pid, NETWORK_THREAD);
+      assert.deepEqual([thread?.policy, thread?.priority], ['SCHED_FIFO', 1], JSON.stringify(thread));
+      assert.equal(
+        threadSchedulingOf(run.daemon.pid, run.daemon.pid)?.policy,
+        'SCHED_OTHER',
+        'the main thread',
+      );
+      assert.match(
+        run.daemon.output(),
+        /"policy":"SCHED_FIFO","priority":1,"msg":"network thread: real-time scheduling"/,
+      );
       const nd = await waitFor('an NA for the IPv6 VIP', async () => {
         const r = await lab.exec('client', ['ndisc6', '-1', '-r', '2', '-w', '300', VIP6, 'eth0'], {
           allowFailure: true,

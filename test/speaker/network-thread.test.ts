@@ -59,7 +59,7 @@ test('when the thread dies, every part on it hears of it, with its error', async
   const membershipError = once(membership, 'error');
   const ended = new Promise<Error>((resolve) => {
     // A part of our own that the L2 worker cannot read: its message handler throws.
-    const broken = startNetworkPart({ part: 'l2' }, resolve);
+    const broken = startNetworkPart({ part: 'l2', priority: 0 }, resolve);
     broken.port.postMessage(null);
   });
   const error = await ended;

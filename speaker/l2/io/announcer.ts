@@ -28,6 +28,11 @@ export interface L2AnnouncerOptions {
   rescanIntervalMs?: number;
   /** When the kernel would answer ARP for a service IP too: only warn, or set arp_ignore/arp_announce. */
   kernelArp?: 'warn' | 'set';
+  /**
+   * SCHED_FIFO priority of the network thread the packet worker runs on (0 or absent: none,
+   * a short slice; refused: a warning and the slice). speaker/network-thread/scheduling.ts.
+   */
+  networkThreadPriority?: number;
   /** Called if the packet worker dies; the announcer is unusable afterwards. */
   onFatal?: (error: Error) => void;
 }
@@ -78,6 +83,7 @@ export class L2Announcer {
         this.#log.error({ err: failure }, 'L2 packet worker stopped');
         options.onFatal?.(failure);
       },
+      priority: options.networkThreadPriority ?? 0,
     });
   }
 

@@ -29,8 +29,10 @@ export class L2Transport {
     onEvent: (event: Extract<FromWorker, { type: 'event' }>) => void;
     /** The worker is gone without stop(): its thread died (with its error) or it quit. */
     onExit: (error?: Error) => void;
+    /** The network thread's SCHED_FIFO priority (0 or absent: none; speaker/network-thread/scheduling.ts). */
+    priority?: number;
   }) {
-    this.#part = startNetworkPart({ part: 'l2' }, (error) => {
+    this.#part = startNetworkPart({ part: 'l2', priority: options.priority ?? 0 }, (error) => {
       this.#exited = true;
       for (const pending of this.#pending.values()) pending.reject(error);
       this.#pending.clear();

@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { type LoopMeter, loadNative } from '../../../native/index.ts';
 import type { LanLink } from '../../network-thread/lan-link.ts';
+import { scheduleNetworkThread } from '../../network-thread/scheduling.ts';
 import { assembleBpf, responderFilter } from '../bpf/bpf.ts';
 import { L2Engine } from '../engine/engine.ts';
 import type { FromWorker, ToWorker } from '../engine/messages.ts';
@@ -15,9 +16,10 @@ let native: ReturnType<typeof loadNative> | undefined;
 
 /**
  * Runs one L2 engine answering the requests that arrive on `port`; `lan` carries membership's
- * LAN path over its sockets (absent: none).
+ * LAN path over its sockets (absent: none). `priority`: the thread's SCHED_FIFO priority, 0
+ * for none (scheduleThread).
  */
-export function runL2Worker(port: MessagePort, lan?: LanLink): void {
+export function runL2Worker(port: MessagePort, lan?: LanLink, priority = 0): void {
   const post = (message: FromWorker) => port.postMessage(message);
   const engine = new L2Engine({
     openSocket(iface, onFrame) {
@@ -37,7 +39,7 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
     ...(lan ? { lan } : {}),
   });
   lan?.attachEngine(engine);
-  askForShortSlice(post);
+  scheduleThread(priority, post);
   const meter = startLoopMeter();
   let stopped = false;
   const stop = () => {
@@ -89,26 +91,29 @@ export function runL2Worker(port: MessagePort, lan?: LanLink): void {
   });
 }
 
-/** The slice the network thread asks the scheduler for (the kernel's smallest). */
-const SLICE_US = 100;
-
 /**
- * Asks the scheduler to pick this thread soon when it wakes (native/thread-slice.cc): on a busy
- * node an ARP request otherwise waits for a core behind other tasks' default slices. The
- * whole network thread gets it (membership and BFD too: heartbeats are as urgent). Refused
- * or without the addon: a warning, and the default slice.
+ * Asks the kernel to run this thread under SCHED_FIFO at `priority` (0: not), or else with a
+ * short slice (../../network-thread/scheduling.ts): on a busy node an ARP request otherwise
+ * waits for a core behind other tasks. The whole network thread gets it (membership and BFD
+ * too: heartbeats are as urgent). Refused or without the addon: a warning, never a failure.
  */
-function askForShortSlice(post: (message: FromWorker) => void): void {
+function scheduleThread(priority: number, post: (message: FromWorker) => void): void {
+  let calls: ReturnType<typeof loadNative> | undefined;
   try {
     native ??= loadNative();
-    native.setThreadSlice(SLICE_US);
-  } catch (error) {
+    calls = native;
+  } catch {
+    calls = undefined;
+  }
+  const scheduling = scheduleNetworkThread(priority, calls, (warning) =>
+    post({ type: 'event', level: 'warn', message: warning.message, fields: warning.fields }),
+  );
+  if (scheduling.policy === 'fifo') {
     post({
       type: 'event',
-      level: 'warn',
-      message:
-        'network thread: the kernel refused a short scheduler slice; ARP answers may wait longer for a core',
-      fields: { error: (error as Error).message },
+      level: 'info',
+      message: 'network thread: real-time scheduling',
+      fields: { policy: 'SCHED_FIFO', priority: scheduling.priority },
     });
   }
 }
