@@ -81,6 +81,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const topo = await startTopology({ prefix: options.prefix, manifests: [LAB_MANIFESTS] });
   const probes = new Map<ProbePath, Probe>();
   let sampler: SoakSampler | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await sampler?.stop();
+      for (const probe of probes.values()) await probe.stop();
+      await topo.stop();
+    })());
+  // Ctrl-C or a kill of a long run must not leave the lab's namespaces and processes behind.
+  const onInterrupt = (): void => {
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     await addObserver(topo);
     const plan = buildPlan({
@@ -128,9 +141,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await sampler?.stop();
     return sampler ? { ...result, soak: sampler.book.series() } : result;
   } finally {
-    await sampler?.stop();
-    for (const probe of probes.values()) await probe.stop();
-    await topo.stop();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    await cleanUp();
   }
 }
 
