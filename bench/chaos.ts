@@ -13,6 +13,9 @@
  * another interval, --warmup-minutes W leaves W minutes of each process's samples out of the
  * slopes (default 10, or a third of the run when shorter), --soak-json FILE writes the rows
  * and every sample as JSON.
+ *
+ * --prefix P (default chaos) names the lab's namespaces P-*: a second run beside a running one
+ * (say a soak) needs its own prefix, since a lab first deletes every namespace of its prefix.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string' },
     'warmup-minutes': { type: 'string' },
     'soak-json': { type: 'string' },
+    prefix: { type: 'string' },
   },
 });
 const fail = (message: string): never => {
@@ -57,6 +61,11 @@ const warmupMs =
   args['warmup-minutes'] !== undefined ? Number(args['warmup-minutes']) * 60_000 : defaultWarmupMs(minutes);
 if (!(warmupMs >= 0 && warmupMs < minutes * 60_000))
   fail(`--warmup-minutes "${args['warmup-minutes']}" is not from 0 to under --minutes`);
+// Namespaces chaos-*: test/chaos/chaos.test.ts uses chaostest-*, so a soak can run beside the suite.
+const LAB_PREFIX = 'chaos';
+const prefix = args.prefix ?? LAB_PREFIX;
+if (!/^[a-z0-9]{2,12}$/.test(prefix) || prefix === 'chaostest')
+  fail(`--prefix "${prefix}" is not 2-12 lower-case letters or digits other than the suite's chaostest`);
 if (args['soak-json'] !== undefined && sampleSeconds === undefined)
   fail('--soak-json needs --soak or --sample-seconds');
 const log = (line: string): void => {
@@ -77,11 +86,10 @@ if (args.plan) {
 if (process.getuid?.() !== 0) fail('chaos needs root (network namespaces)');
 execFileSync('bash', [`${REPO}scripts/install-test-deps.sh`], { stdio: 'inherit' });
 log(`chaos: seed ${seed}, ${minutes} min${args.soak ? ', soak' : ''} (repeat with --seed ${seed})`);
-// Namespaces chaos-*: test/chaos/chaos.test.ts uses chaostest-*, so a soak can run beside the suite.
 const result = await runChaos({
   seed,
   minutes,
-  prefix: 'chaos',
+  prefix,
   kinds,
   soak: args.soak,
   ...(sampleSeconds === undefined ? {} : { sampleIntervalMs: sampleSeconds * 1000 }),
