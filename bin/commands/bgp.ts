@@ -9,13 +9,14 @@ import { Registry } from '../../shared/metrics/metrics.ts';
 import { type LargeCommunity, parseCommunity, parseLargeCommunity } from '../../speaker/bgp/codec/index.ts';
 import { BgpListener } from '../../speaker/bgp/listener.ts';
 import { BgpMetrics } from '../../speaker/bgp/metrics.ts';
+import type { PeerConfig } from '../../speaker/bgp/peer-config.ts';
 import {
   addPrefixList,
   EncodedPrefixMap,
   type PrefixListError,
   type RouteAttributes,
 } from '../../speaker/bgp/rib/index.ts';
-import { BgpSession, type PeerConfig } from '../../speaker/bgp/session.ts';
+import { BgpSession } from '../../speaker/bgp/session.ts';
 import type { SocketOptions } from '../../speaker/bgp/socket-options.ts';
 import type { GlobalOptions } from '../program.ts';
 import {

@@ -1,6 +1,8 @@
 import * as net from 'node:net';
 import type { Logger } from '../../shared/log/logger.ts';
-import { type BgpSession, plainAddress, ttlFor } from './session.ts';
+import { plainAddress } from './connections.ts';
+import { ttlFor } from './peer-config.ts';
+import type { BgpSession } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 
 /**

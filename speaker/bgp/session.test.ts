@@ -19,8 +19,9 @@ import { tcpLivenessFor } from './fsm/index.ts';
 import { BgpListener } from './listener.ts';
 import { BgpMetrics } from './metrics.ts';
 import { nativeSocketOptions, readTcpLiveness } from './native-socket.ts';
+import type { PeerConfig, SessionDeps } from './peer-config.ts';
 import { addPrefixList, EncodedPrefixMap, type RouteAttributes } from './rib/index.ts';
-import { BgpSession, type PeerConfig, type SessionDeps } from './session.ts';
+import { BgpSession } from './session.ts';
 import { type SocketOptions, socketFd } from './socket-options.ts';
 
 // The session shell against a scripted peer on loopback: real sockets and timers, the peer

@@ -2,8 +2,8 @@ import { networkInterfaces } from 'node:os';
 import type { PeerConfig } from '../../shared/config/types.ts';
 import { formatIp } from '../../shared/net/ip.ts';
 import type { BgpRoute } from '../announce/types.ts';
+import type { PeerConfig as SessionPeerConfig } from '../bgp/peer-config.ts';
 import type { RouteAttributes } from '../bgp/rib/index.ts';
-import type { PeerConfig as SessionPeerConfig } from '../bgp/session.ts';
 
 /** RFC 4724 restart time we offer when a BGPPeer enables graceful restart (MetalLB/FRR use 120 s). */
 export const GRACEFUL_RESTART_TIME_SEC = 120;
