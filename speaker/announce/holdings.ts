@@ -1,5 +1,6 @@
 import { MAX_HOLDINGS } from '../membership/codec/codec.ts';
 import { compareIpValues, parseServiceIp, type ServiceIp } from './eligibility.ts';
+import type { PlanInput } from './types.ts';
 
 /**
  * The L2 IPs this node tells its peers it answers for (membership Holdings), from what its
@@ -45,4 +46,29 @@ export function holdingsByNode(
   for (const [name, ips] of peers) if (name !== nodeName) out.set(name, new Set(ips));
   out.set(nodeName, new Set(own));
   return out;
+}
+
+/** What membership knows of the peers' L2 IPs (speaker/shell/membership.ts). */
+export interface MembershipHoldings {
+  /** Peer name -> the IPs it last said it answers for. */
+  holdings(): ReadonlyMap<string, readonly string[]>;
+  /** The IPs our peers say we held before we restarted in place. */
+  resumed(): readonly string[];
+  /** Peers that restart in place now. */
+  restarting(): readonly string[];
+}
+
+/**
+ * PlanInput's holdings (this node's own, from what it announces and what it resumed, and its
+ * peers') and, while any restart in place, the restarting nodes.
+ */
+export function clusterHoldings(
+  nodeName: string,
+  announced: Iterable<string>,
+  membership: MembershipHoldings,
+): Pick<PlanInput, 'holdings' | 'restarting'> {
+  const peers = membership.holdings();
+  const holdings = holdingsByNode(nodeName, ownHoldings(announced, membership.resumed(), peers), peers);
+  const restarting = membership.restarting();
+  return restarting.length > 0 ? { holdings, restarting: new Set(restarting) } : { holdings };
 }

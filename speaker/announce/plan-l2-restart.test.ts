@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rankAnnouncers } from './choose-announcer.ts';
-import { ownHoldings } from './holdings.ts';
+import { clusterHoldings, ownHoldings } from './holdings.ts';
 import { type Cluster, configOf, l2, l2Owners, l2Pool, planAll, service, three } from './test-helpers.ts';
 
 // Restart in place (docs/adr/0013-l2-restart-in-place.md): a node whose speaker restarts is not
@@ -104,4 +104,27 @@ test('restart in place: a restarted node counts what its peers say it held as it
     '2001:db8:100::5',
   ]);
   assert.deepEqual(ownHoldings(['198.51.100.1'], [], peers), ['198.51.100.1']);
+});
+
+test("clusterHoldings: own holdings beside the peers', restarting nodes only while there are any", () => {
+  const membership = (restarting: string[]) => ({
+    holdings: () =>
+      new Map([
+        ['node-b', ['198.51.100.2']],
+        ['node-a', ['198.51.100.9']],
+      ]),
+    resumed: () => ['198.51.100.1', '198.51.100.2'],
+    restarting: () => restarting,
+  });
+  const quiet = clusterHoldings('node-a', ['2001:db8:100::5'], membership([]));
+  assert.deepEqual(
+    quiet.holdings,
+    new Map([
+      ['node-b', new Set(['198.51.100.2'])],
+      ['node-a', new Set(['198.51.100.1', '2001:db8:100::5'])],
+    ]),
+    'this node from its own list, never from what a peer claims for it',
+  );
+  assert.equal('restarting' in quiet, false);
+  assert.deepEqual(clusterHoldings('node-a', [], membership(['node-c'])).restarting, new Set(['node-c']));
 });

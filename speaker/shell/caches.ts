@@ -163,13 +163,13 @@ export class SpeakerCaches {
     config: Config | undefined,
     alive: readonly string[],
     lbClass: string | undefined,
-    holdings?: PlanInput['holdings'],
+    holdings?: Pick<PlanInput, 'holdings' | 'restarting'>,
   ): PlanInput | undefined {
     if (!config) return undefined;
     const { nodeName } = this.#o;
     const [services, slices, nodes] = [this.services.list(), this.slices.list(), this.nodes.list()];
     const input = planInput({ nodeName, config, lbClass, services, slices, nodes, alive });
-    return holdings ? { ...input, holdings } : input;
+    return holdings ? { ...input, ...holdings } : input;
   }
 
   /** This node's addresses (BGP router ID when a BGPPeer sets none). */

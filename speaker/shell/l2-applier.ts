@@ -1,6 +1,8 @@
 import type { Logger } from '../../shared/log/logger.ts';
 import { interfacesKey, l2Changes } from '../announce/l2-changes.ts';
 import type { NodePlan } from '../announce/types.ts';
+import { L2Announcer } from '../l2/io/announcer.ts';
+import { registerL2Metrics, registerLoopMetrics } from '../l2/io/metrics.ts';
 import type { SpeakerMetrics } from './metrics.ts';
 import { describe } from './objects.ts';
 
@@ -30,6 +32,29 @@ export class L2Applier {
     this.#port = port;
     this.#log = log;
     this.#metrics = metrics;
+  }
+
+  /**
+   * Starts the L2 announcer (its packet worker runs on the network thread), registers its metrics
+   * and returns an applier over it.
+   */
+  static async start(options: {
+    readonly log: Logger;
+    readonly metrics: SpeakerMetrics;
+    readonly excludeInterfaces?: RegExp | undefined;
+    readonly networkThreadPriority?: number | undefined;
+    readonly onFatal: (error: Error) => void;
+  }): Promise<L2Applier> {
+    const { log, metrics } = options;
+    const announcer = await L2Announcer.start({
+      logger: log.child({ component: 'l2' }),
+      ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
+      networkThreadPriority: options.networkThreadPriority ?? 0,
+      onFatal: options.onFatal,
+    });
+    registerL2Metrics(metrics.registry, async () => (await announcer.snapshot()).counters);
+    registerLoopMetrics(metrics.registry, () => announcer.loopWork());
+    return new L2Applier(announcer, log, metrics);
   }
 
   /**

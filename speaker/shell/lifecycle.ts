@@ -1,6 +1,12 @@
+import { serveEndpoints } from '../../shared/daemon/endpoints.ts';
+import type { HostPort } from '../../shared/daemon/host-port.ts';
 import { systemTimers, type Timers } from '../../shared/daemon/timers.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Registry } from '../../shared/metrics/metrics.ts';
+import type { NodePlan } from '../announce/types.ts';
+import type { SpeakerMetrics } from './metrics.ts';
 import { describe } from './objects.ts';
+import type { SpeakerHandle } from './options.ts';
 
 /** A loop that may be busy (plan-loop.ts, status-writer.ts): stopped first, waited for by idle(). */
 export interface Loop {
@@ -74,6 +80,46 @@ export class Lifecycle {
   /** Parts that now run, to be stopped in their place in the order. */
   started(parts: Partial<RunningParts>): void {
     this.#parts = { ...this.#parts, ...parts };
+  }
+
+  /**
+   * Serves /metrics, /healthz and /readyz (readiness: {@link ready}) when `listen` is set; returns
+   * the address. Started before the informers: while their first LISTs fail, /healthz says the
+   * process lives and /readyz that it is not ready.
+   */
+  async serveEndpoints(
+    listen: string | HostPort | undefined,
+    registry: Registry,
+  ): Promise<string | undefined> {
+    if (listen === undefined) return undefined;
+    const { log } = this.#o;
+    const endpoints = await serveEndpoints({
+      listen,
+      registry,
+      ready: () => this.ready,
+      onError: (error) => log.warn({ err: describe(error) }, 'metrics endpoint error'),
+    });
+    this.started({ endpoints });
+    log.info({ address: endpoints.address }, 'serving /metrics, /healthz, /readyz');
+    return endpoints.address;
+  }
+
+  /** The running speaker as its caller sees it: readiness, idleness and the stops are this lifecycle's. */
+  handle(
+    metrics: SpeakerMetrics,
+    metricsAddress: string | undefined,
+    lastPlan: () => NodePlan | undefined,
+  ): SpeakerHandle {
+    return {
+      metrics,
+      metricsAddress,
+      ready: () => this.ready,
+      failed: this.failed,
+      lastPlan,
+      idle: () => this.idle(),
+      stop: () => this.stop(),
+      kill: () => this.kill(),
+    };
   }
 
   /** A stop or kill has begun: nothing new is started, planned or written. */

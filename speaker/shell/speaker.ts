@@ -1,12 +1,7 @@
-import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
 import { every, systemTimers } from '../../shared/daemon/timers.ts';
-import { holdingsByNode, ownHoldings } from '../announce/holdings.ts';
-import { registerBfdMetrics } from '../bfd/io/metrics.ts';
-import { PeerBfd } from '../bfd/io/peer-bfd.ts';
+import { clusterHoldings } from '../announce/holdings.ts';
 import { BgpMetrics } from '../bgp/metrics.ts';
-import { L2Announcer } from '../l2/io/announcer.ts';
-import { registerL2Metrics, registerLoopMetrics } from '../l2/io/metrics.ts';
-import { BfdEvents } from './bfd-events.ts';
+import { speakerBfd } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';
 import { ConfigKeeper } from './config-keeper.ts';
@@ -16,7 +11,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { trimMallocEvery } from './malloc-trim.ts';
 import { membershipKeys, SpeakerMembership, workerMembership } from './membership.ts';
 import { SpeakerMetrics } from './metrics.ts';
-import { describe, StatusObjects } from './objects.ts';
+import { StatusObjects } from './objects.ts';
 import type { SpeakerHandle, SpeakerOptions } from './options.ts';
 import { PlanLoop } from './plan-loop.ts';
 import { ServiceEvents, speakerRecorder } from './service-events.ts';
@@ -52,19 +47,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const caches = new SpeakerCaches({ ...options, log, stopping });
   const config = new ConfigKeeper({ namespace, inputs: () => caches.configInputs(), metrics, log });
 
-  // Before the informers: while their first LISTs fail, /healthz says the process lives and
-  // /readyz that it is not ready.
-  let endpoints: EndpointsServer | undefined;
-  if (options.metricsListen !== undefined) {
-    endpoints = await serveEndpoints({
-      listen: options.metricsListen,
-      registry: metrics.registry,
-      ready: () => life.ready,
-      onError: (error) => log.warn({ err: describe(error) }, 'metrics endpoint error'),
-    });
-    life.started({ endpoints });
-    log.info({ address: endpoints.address }, 'serving /metrics, /healthz, /readyz');
-  }
+  const metricsAddress = await life.serveEndpoints(options.metricsListen, metrics.registry);
   // The install makes the membership Secret; /healthz answers while the speaker waits for it.
   const keys = await membershipKeys(client, namespace, options.membershipSecret, log, timers).catch(abandon);
   life.started({ informers: caches.informers });
@@ -75,32 +58,19 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
 
   // The announcers and membership. Their callbacks name parts made further down; they fire on
   // I/O only, and nothing is awaited between membership's start and the last of those parts.
-  const announcer = await L2Announcer.start({
-    logger: log.child({ component: 'l2' }),
-    ...(options.excludeInterfaces ? { excludeInterfaces: options.excludeInterfaces } : {}),
-    networkThreadPriority: options.networkThreadPriority ?? 0,
+  const l2 = await L2Applier.start({
+    ...{ log, metrics, excludeInterfaces: options.excludeInterfaces },
+    networkThreadPriority: options.networkThreadPriority,
     onFatal: (error) => life.die('the L2 packet worker (network thread) died', error),
   }).catch(abandon);
-  const l2 = new L2Applier(announcer, log, metrics);
   life.started({ l2 });
-  registerL2Metrics(metrics.registry, async () => (await announcer.snapshot()).counters);
-  registerLoopMetrics(metrics.registry, () => announcer.loopWork());
-  const bfdEvents = new BfdEvents({
-    recorder,
-    nodeName,
-    namespace,
+  const bfd = speakerBfd({
+    ...{ log, recorder, nodeName, namespace, registry: metrics.registry },
     peer: (name) => caches.crs.peers.get(name, namespace),
-  });
-  const bfd = new PeerBfd({
-    logger: log.child({ component: 'bfd' }),
     profiles: () => config.current?.bfdProfiles ?? [],
     onFatal: (error) => life.die('BFD (network thread) died', error),
-    onTransition: (t) => {
-      bfdEvents.transition(t);
-      statuses.schedule();
-    },
+    changed: () => statuses.schedule(),
   });
-  registerBfdMetrics(metrics.registry, () => bfd.snapshot());
   const bgp = new BgpManager({
     log: log.child({ component: 'bgp' }),
     metrics: new BgpMetrics(metrics.registry),
@@ -140,12 +110,8 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     debounceMs,
     planner: options.planner,
     input: () => {
-      const peers = membership.holdings();
-      const own = ownHoldings(l2.announced(), membership.resumed(), peers);
-      const holdings = holdingsByNode(nodeName, own, peers);
-      const input = caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
-      const restarting = membership.restarting();
-      return input && restarting.length > 0 ? { ...input, restarting: new Set(restarting) } : input;
+      const holdings = clusterHoldings(nodeName, l2.announced(), membership);
+      return caches.planInput(config.current, membership.alive(), options.lbClass, holdings);
     },
     membership,
     guard,
@@ -167,11 +133,10 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const stopTrimming = trimMallocEvery();
   const stopPasswords = every(timers, options.secretRefreshMs ?? 60_000, () => caches.refreshPasswords());
   life.started({
-    plans,
+    ...{ plans, statuses, events: recorder },
     loops: [plans, statuses],
     stoppers: [() => guard.stop(), stopTrimming, stopPasswords],
   });
-  life.started({ statuses, events: recorder });
 
   // Who triggers whom. Changes during start-up reached no one: the rebuild and the first plan
   // below read the caches as they are now (level-triggered).
@@ -197,14 +162,5 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   config.rebuild();
   plans.schedule(0);
 
-  return {
-    metrics,
-    metricsAddress: endpoints?.address,
-    ready: () => life.ready,
-    failed: life.failed,
-    lastPlan: () => plans.lastPlan,
-    idle: () => life.idle(),
-    stop: () => life.stop(),
-    kill: () => life.kill(),
-  };
+  return life.handle(metrics, metricsAddress, () => plans.lastPlan);
 }
