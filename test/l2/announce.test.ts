@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Lab, type LabDaemon, type LabLink, waitForOutput } from '../../lab/netns.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { encodeNdpFrame } from '../../speaker/l2/frames/frame.ts';
+import { acceptVips } from '../support/lan.ts';
 
 // `metalbeacon l2` end to end against the kernel's own ARP/NDP clients (issue 5):
 // arping / ndisc6 / ip neigh / ping / curl in a client namespace, the responder in node
@@ -23,14 +24,7 @@ async function setUpNode(name: string, index: number): Promise<void> {
   await lab.addHost(name);
   links[name] = await lab.connect(name, { ipv4: `192.0.2.${index}/24`, ipv6: `2001:db8:0:1::${index}/64` });
   macs[name] = links[name].mac;
-  await lab.exec(name, [
-    'sysctl',
-    '-qw',
-    'net.ipv4.conf.all.arp_ignore=1',
-    'net.ipv4.conf.all.arp_announce=2',
-  ]);
-  await lab.ip(name, ['route', 'add', 'local', `${VIP4}/32`, 'dev', 'lo']);
-  await lab.ip(name, ['-6', 'route', 'add', 'local', `${VIP6}/128`, 'dev', 'lo']);
+  await acceptVips(lab, name, [VIP4, VIP6]);
   const server = `require('node:http').createServer((q, r) => r.end('${name}')).listen(8080, '::', () => console.log('listening'))`;
   await waitForOutput(lab.spawn(name, [NODE, '-e', server]), /listening/);
 }

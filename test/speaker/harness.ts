@@ -24,6 +24,7 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
 import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
 import { kubeClientFromText, kubeConfigFor } from '../support/kube-client.ts';
+import { acceptVips } from '../support/lan.ts';
 
 export const NS = 'metalbeacon-system';
 export const GROUP = 'metalbeacon.io';
@@ -411,13 +412,7 @@ export async function startVipLab(
     await lab.ip('client', ['route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
     for (const [node, ip] of Object.entries(nodeIps)) {
       links.set(node, await nodes.addNode(node, { ipv4: `${ip}/24` }, ip));
-      await lab.exec(node, [
-        'sysctl',
-        '-qw',
-        'net.ipv4.conf.all.arp_ignore=1',
-        'net.ipv4.conf.all.arp_announce=2',
-      ]);
-      await lab.ip(node, ['route', 'add', 'local', `${vip}/32`, 'dev', 'lo']);
+      await acceptVips(lab, node, [vip]);
     }
     await createCr(bed, 'IPAddressPool', 'ipaddresspools', 'pool', { addresses: ['198.51.100.0/28'] });
     await createCr(bed, 'L2Advertisement', 'l2advertisements', 'lan', {});

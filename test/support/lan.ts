@@ -25,3 +25,30 @@ export async function startLan<H extends string>(
     throw error;
   }
 }
+
+/**
+ * Makes `host` accept traffic for service IPs it does not hold on an interface, as every node
+ * running the ingress does: a `local` route per IP on `lo`, and arp_ignore=1 / arp_announce=2 so
+ * that the kernel does not answer ARP for them (only the speaker or responder under test does; the
+ * kernel never answers NS for such IPv6 addresses).
+ */
+export async function acceptVips(lab: Lab, host: string, vips: readonly string[]): Promise<void> {
+  await lab.exec(host, [
+    'sysctl',
+    '-qw',
+    'net.ipv4.conf.all.arp_ignore=1',
+    'net.ipv4.conf.all.arp_announce=2',
+  ]);
+  for (const vip of vips) {
+    const v6 = vip.includes(':');
+    await lab.ip(host, [
+      ...(v6 ? ['-6'] : []),
+      'route',
+      'add',
+      'local',
+      `${vip}/${v6 ? 128 : 32}`,
+      'dev',
+      'lo',
+    ]);
+  }
+}
