@@ -6,7 +6,10 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '../../shared/metrics/metrics.ts';
 import { promMembershipMetrics } from '../../speaker/membership/io/metrics.ts';
-import { MembershipBindError } from '../../speaker/membership/io/udp-membership.ts';
+import {
+  MembershipBindError,
+  type UdpMembershipOptions,
+} from '../../speaker/membership/io/udp-membership.ts';
 import { WorkerMembership } from '../../speaker/membership/io/worker-membership.ts';
 import { MembershipConfigError } from '../../speaker/membership/protocol/config.ts';
 import { freePort } from '../support/free-port.ts';
@@ -67,6 +70,10 @@ async function witness(name: string) {
   return { child, lines, waitLine, port: ready.port! };
 }
 
+/** A membership on 127.0.0.1 (a free port unless `options` name one), with the test's keys. */
+const onLoopback = (nodeName: string, options: Partial<UdpMembershipOptions> = {}) =>
+  WorkerMembership.start({ nodeName, keys, bindAddress: '127.0.0.1', port: 0, peers: [], ...options });
+
 const same = (a: readonly string[] | undefined, b: readonly string[]) =>
   a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -86,21 +93,8 @@ function waitAlive(node: WorkerMembership, alive: readonly string[]): Promise<vo
 
 test('a Worker membership survives a blocked main thread; a peer in another process sees no failure', async () => {
   const registry = new Registry();
-  const a = await WorkerMembership.start({
-    nodeName: 'a',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    peers: [],
-    metrics: promMembershipMetrics(registry),
-  });
-  const b = await WorkerMembership.start({
-    nodeName: 'b',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    peers: [],
-  });
+  const a = await onLoopback('a', { metrics: promMembershipMetrics(registry) });
+  const b = await onLoopback('b');
   started.push(a, b);
   const c = await witness('c');
   const peers = [
@@ -145,16 +139,10 @@ test('start errors surface on the caller thread with their type', async () => {
     WorkerMembership.start({ nodeName: 'Bad_Name', keys, peers: [] }),
     (e: unknown) => e instanceof MembershipConfigError && e.field === 'nodeName',
   );
-  const first = await WorkerMembership.start({
-    nodeName: 'x',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    peers: [],
-  });
+  const first = await onLoopback('x');
   started.push(first);
   await assert.rejects(
-    WorkerMembership.start({ nodeName: 'y', keys, bindAddress: '127.0.0.1', port: first.port, peers: [] }),
+    onLoopback('y', { port: first.port }),
     (e: unknown) => e instanceof MembershipBindError && e.code === 'EADDRINUSE' && e.port === first.port,
   );
   assert.deepEqual(first.setPeers([{ name: 'z', address: 'nowhere' }]), [
@@ -164,27 +152,14 @@ test('start errors surface on the caller thread with their type', async () => {
   // A bad peer in the start options is a warning on the caller's logger, not a failed start.
   const warnings: object[] = [];
   const logger = { info() {}, debug() {}, warn: (obj: object) => warnings.push(obj) };
-  const withBadPeer = await WorkerMembership.start({
-    nodeName: 'w',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    peers: [{ name: 'v', address: '::1' }],
-    logger,
-  });
+  const withBadPeer = await onLoopback('w', { peers: [{ name: 'v', address: '::1' }], logger });
   await withBadPeer.close();
   assert.deepEqual(warnings, [{ problem: 'peer v: IPv6 address on an IPv4 socket' }]);
 });
 
 test('holdings cross real sockets and the Worker: a speaker that starts late knows them when it settles; a withdrawal arrives', async () => {
   const bPort = await freePort();
-  const a = await WorkerMembership.start({
-    nodeName: 'a',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    peers: [],
-  });
+  const a = await onLoopback('a');
   started.push(a);
   const peers = [
     { name: 'a', address: '127.0.0.1', port: a.port },
@@ -198,13 +173,7 @@ test('holdings cross real sockets and the Worker: a speaker that starts late kno
   ];
   a.setHoldings(held);
   // b starts with its peers known, as the speaker does: it settles once it has heard a.
-  const b = await WorkerMembership.start({
-    nodeName: 'b',
-    keys,
-    bindAddress: '127.0.0.1',
-    port: bPort,
-    peers,
-  });
+  const b = await onLoopback('b', { port: bPort, peers });
   started.push(b);
   // What b knows of a's holdings at the moment it settles (the plan it makes then uses it).
   const atSettle = await new Promise<readonly string[] | undefined>((resolve) => {
