@@ -107,3 +107,45 @@ test('what a peer held before it left or restarted is forgotten: a new incarnati
   assert.deepEqual(changes(heard.actions).map(plain), [{}]);
   assert.deepEqual(plain(peerHoldings(heard.state)), {});
 });
+
+test('a peer back on the port after it failed claims nothing it does not say again: a withdrawal lost while it was cut off does not take the IP back', () => {
+  // The owner's cable is cut: its peers take it for dead and one of them takes its IP; the owner,
+  // alone and without the API server, withdraws, and its "now empty" Holdings is lost on the cut
+  // cable. Back on the LAN, its heartbeats must not revive what it held before the cut: counted,
+  // it is a second holder the ranking prefers, and the node that took over hands the IP back.
+  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
+  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
+  const set = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V6] }, at(1));
+  b = set.state;
+  a = deliver(a, set.actions, 2).state;
+  assert.deepEqual(plain(peerHoldings(a)), { b: [V6] });
+  // Cut: nothing from b reaches a, and what a sends is lost too.
+  const failed: MembershipAction[] = [];
+  for (let t = 25; t <= deadAfterMs + 50; t += 25) {
+    const ticked = step(a, { type: 'tick' }, at(t));
+    a = ticked.state;
+    failed.push(...ticked.actions);
+  }
+  assert.ok(failed.some((x) => x.type === 'peer-failed' && x.name === 'b'));
+  b = step(b, { type: 'set-holdings', holdings: [] }, at(deadAfterMs)).state;
+  // Cable back: b's next beat is a plain heartbeat (it holds nothing, so no Holdings goes first).
+  const beat = step(b, { type: 'tick' }, at(4000));
+  assert.deepEqual(sent(beat.actions), ['Heartbeat']);
+  const back = deliver(a, beat.actions, 4001);
+  assert.ok(back.actions.some((x) => x.type === 'peer-joined'));
+  assert.deepEqual(plain(peerHoldings(back.state)), {}, 'what b held before the cut');
+  assert.deepEqual(changes(back.actions), [], 'b claimed nothing while dead and claims nothing now');
+
+  // Control: a peer that still holds its IP when it comes back (a flap it did not notice) says so
+  // before its heartbeat, and counts as a holder again in the same beat.
+  let c = initialState(testConfig('c'), 3000n, ['a', 'c'], at(0));
+  let a2 = initialState(testConfig('a'), 2000n, ['a', 'c'], at(0));
+  const setC = step(step(c, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V4] }, at(1));
+  c = setC.state;
+  a2 = deliver(a2, setC.actions, 2).state;
+  for (let t = 25; t <= deadAfterMs + 50; t += 25) a2 = step(a2, { type: 'tick' }, at(t)).state;
+  assert.deepEqual(plain(peerHoldings(a2)), {}, 'a dead peer holds nothing');
+  const stillHolding = deliver(a2, step(c, { type: 'tick' }, at(4000)).actions, 4001);
+  assert.deepEqual(plain(peerHoldings(stillHolding.state)), { c: [V4] });
+  assert.deepEqual(changes(stillHolding.actions).map(plain), [{ c: [V4] }]);
+});

@@ -604,6 +604,14 @@ function onDatagram(
   // A new incarnation of a restarting peer; back from its restart in place, holding something.
   const reborn = peer.status === 'restarting' && message.incarnation !== peer.incarnation;
   const returned = reborn && peer.holdings.length > 0;
+  // Heard on the port again after it failed (a cut cable, a long stall) or was listed anew: a
+  // holder repeats its Holdings before every heartbeat, so what it held before says nothing about
+  // now. Counted, a returning node that let its IPs go while cut off (the split-brain guard; its
+  // "now empty" Holdings lost on the cut) is a second holder, the ranking prefers it, and the
+  // node that took over hands the IP back: one more flip, the requests in flight reset. Heard
+  // again only on the LAN path (the port blocked), it keeps them: Holdings do not travel there,
+  // and both sides of the block must decide from the same holdings (docs/adr/0012).
+  const revived = lan === undefined && (peer.status === 'dead' || peer.status === 'unknown');
   if (message.type === 'Holdings' || message.type === 'Restarting') {
     const holdings = message.holdings ?? [];
     record = {
@@ -616,8 +624,8 @@ function onDatagram(
     // Back from a restart in place: what it held is kept for it until it says what it holds.
     const until = now.monoMs + state.config.resumeGraceMs;
     record = { ...record, holdingsHeardMonoMs: now.monoMs, resumingUntilMonoMs: until };
-  } else if (message.type === 'Leave' || message.incarnation !== peer.incarnation) {
-    // Gone, or restarted: what it held before says nothing about what it holds now.
+  } else if (message.type === 'Leave' || message.incarnation !== peer.incarnation || revived) {
+    // Gone, restarted or back: what it held before says nothing about what it holds now.
     record = { ...record, holdings: [], resumingUntilMonoMs: undefined };
   }
   if (message.type === 'Leave') {
