@@ -21,7 +21,8 @@ import { accept, isFresh, NO_REPLAY_STATE } from './replay-window.ts';
  * Holdings (docs/adr/0012-l2-sticky-owner.md): a speaker that answers for L2 IPs says which,
  * in a Holdings message sent just before each heartbeat and at once when they change, so that
  * every speaker elects the same owner and a returning node does not take an IP away from its
- * live owner. A peer's holdings count while it is alive and for `deadAfterMs` after the last.
+ * live owner. A peer's holdings count while it is alive and for `deadAfterMs` after the last;
+ * heard on the port again after it failed, only what it says again counts.
  *
  * Restart in place (docs/adr/0013-l2-restart-in-place.md): a speaker that stops to come back
  * (SIGTERM of a rolling restart) sends Restarting with its holdings and a hold time instead of
