@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualTimers } from '../../shared/daemon/manual-timers.ts';
+import { REGATHER_MS } from '../membership/isolation/split-brain.ts';
 import { apiAnswers, IsolationGuard, type PeerCounts } from './isolation-guard.ts';
 import { SpeakerMetrics } from './metrics.ts';
 import { capturedLog, l2At, peerPlan, planOf, route } from './test-helpers.ts';
@@ -79,10 +80,65 @@ describe('IsolationGuard', () => {
     world.reachable = true;
     await timers.advance(500);
     assert.equal(world.replans, 1);
+    // Back from isolation: the peer not heard yet gets REGATHER_MS to be heard, then it is gone.
+    assert.deepEqual((await guard.check(plan)).l2, []);
+    assert.equal(guard.isolated, true);
+    await timers.advance(REGATHER_MS);
+    assert.equal(world.replans, 2);
     assert.equal(await guard.check(plan), plan);
     assert.equal(guard.isolated, false);
     assert.ok(messages().includes('split-brain guard lifted; announcing again'));
     assert.equal(await gauge(), 0);
+    guard.stop();
+  });
+
+  it('back from isolation: withholds until every peer is heard again, or REGATHER_MS after it first could lift', async () => {
+    // A cut cable put back: the peers are heard again one by one. Announcing from the first one
+    // heard would take what the other took over meanwhile, and the ranking would give it back
+    // here: one more flip of the clients.
+    const { guard, world, timers, messages } = guarded({ knownPeers: 2, alivePeers: 0 }, false);
+    await guard.check(plan);
+    world.peers = { knownPeers: 2, alivePeers: 1 };
+    assert.deepEqual((await guard.check(plan)).l2, [], 'one of two peers heard');
+    assert.equal(guard.isolated, true);
+    await timers.advance(REGATHER_MS / 2);
+    world.peers = { knownPeers: 2, alivePeers: 2 };
+    assert.equal(await guard.check(plan), plan, 'both heard: at once');
+    assert.ok(messages().includes('split-brain guard lifted; announcing again'));
+    const replans = world.replans;
+    await timers.advance(REGATHER_MS);
+    assert.equal(world.replans, replans, 'no replan armed any more');
+
+    // Isolated again; one peer comes back, the other never does: it is gone after REGATHER_MS.
+    world.peers = { knownPeers: 2, alivePeers: 0 };
+    await guard.check(plan);
+    assert.equal(guard.isolated, true);
+    world.peers = { knownPeers: 2, alivePeers: 1 };
+    assert.deepEqual((await guard.check(plan)).l2, []);
+    await timers.advance(REGATHER_MS - 1);
+    assert.deepEqual((await guard.check(plan)).l2, [], 'a plan meanwhile still withholds');
+    const before = world.replans;
+    await timers.advance(1);
+    assert.equal(world.replans, before + 1, 'a replan when the wait is over');
+    assert.equal(await guard.check(plan), plan);
+    assert.equal(guard.isolated, false);
+    guard.stop();
+    assert.equal(timers.pending, 0);
+  });
+
+  it('a peer lost again while regathering: isolated again, the wait starts over', async () => {
+    const { guard, world, timers } = guarded({ knownPeers: 2, alivePeers: 0 }, false);
+    await guard.check(plan);
+    world.peers = { knownPeers: 2, alivePeers: 1 };
+    await guard.check(plan);
+    await timers.advance(REGATHER_MS - 100);
+    world.peers = { knownPeers: 2, alivePeers: 0 };
+    assert.deepEqual((await guard.check(plan)).l2, []);
+    world.peers = { knownPeers: 2, alivePeers: 1 };
+    await timers.advance(200);
+    assert.deepEqual((await guard.check(plan)).l2, [], 'the first wait does not count');
+    await timers.advance(REGATHER_MS);
+    assert.equal(await guard.check(plan), plan);
     guard.stop();
   });
 

@@ -1,9 +1,14 @@
-import { every, systemTimers, type Timers } from '../../shared/daemon/timers.ts';
+import { every, systemTimers, type TimerHandle, type Timers } from '../../shared/daemon/timers.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { withdrawnPlan } from '../announce/applied-plan.ts';
 import type { NodePlan } from '../announce/types.ts';
-import { isolationVerdict, needsApiProbe } from '../membership/isolation/split-brain.ts';
+import {
+  isolationVerdict,
+  needsApiProbe,
+  REGATHER_MS,
+  regathered,
+} from '../membership/isolation/split-brain.ts';
 import type { SpeakerMetrics } from './metrics.ts';
 
 /** Membership's view of the peers (this node excluded). */
@@ -23,6 +28,8 @@ export interface IsolationGuardOptions {
   readonly replan: () => void;
   /** While isolated, how often the API server is asked again. Default 500 ms. */
   readonly probeEveryMs?: number;
+  /** Back from isolation, how long to wait for the peers not heard yet. Default REGATHER_MS. */
+  readonly regatherMs?: number;
   readonly timers?: Timers;
 }
 
@@ -30,12 +37,17 @@ export interface IsolationGuardOptions {
  * The split-brain guard (speaker/membership/isolation/split-brain.ts) in front of the announcers:
  * when every peer looks dead, a node that cannot reach the API server either assumes it is the
  * one cut off and withdraws everything. While the verdict hangs on the API server, it is asked
- * again on a timer and a replan follows when its answer would change the verdict.
+ * again on a timer and a replan follows when its answer would change the verdict. Back from
+ * isolation it goes on withholding until every peer is heard again or a while has passed
+ * (regathered in split-brain.ts), and plans again then.
  */
 export class IsolationGuard {
   readonly #o: IsolationGuardOptions;
   readonly #timers: Timers;
   #isolated = false;
+  /** Isolated, and since then the verdict would let us announce (monotonic ms). */
+  #regatherSince: number | undefined;
+  #regatherTimer: TimerHandle | undefined;
   #stopProbing: (() => void) | undefined;
   #stopped = false;
 
@@ -58,6 +70,9 @@ export class IsolationGuard {
       this.#keepProbing();
     }
     const verdict = isolationVerdict({ ...peers, apiReachable });
+    if (verdict.shouldAnnounce && this.#isolated && !this.#regathered(peers)) return withdrawnPlan(plan);
+    this.#regatherSince = undefined;
+    this.#clearRegatherTimer();
     if (!verdict.shouldAnnounce) {
       if (!this.#isolated) {
         this.#o.log.warn(
@@ -83,6 +98,31 @@ export class IsolationGuard {
     this.#stopped = true;
     this.#stopProbing?.();
     this.#stopProbing = undefined;
+    this.#clearRegatherTimer();
+  }
+
+  /** Back from isolation: whether the view is whole again; if not, a replan is armed for when it will be. */
+  #regathered(peers: PeerCounts): boolean {
+    const nowMs = this.#timers.now();
+    this.#regatherSince ??= nowMs;
+    const regatherMs = this.#o.regatherMs ?? REGATHER_MS;
+    if (regathered({ ...peers, sinceMs: this.#regatherSince, nowMs, regatherMs })) {
+      this.#clearRegatherTimer();
+      return true;
+    }
+    if (this.#regatherTimer === undefined && !this.#stopped) {
+      const waitMs = this.#regatherSince + regatherMs - nowMs;
+      this.#regatherTimer = this.#timers.setTimeout(() => {
+        this.#regatherTimer = undefined;
+        this.#o.replan();
+      }, waitMs);
+    }
+    return false;
+  }
+
+  #clearRegatherTimer(): void {
+    if (this.#regatherTimer !== undefined) this.#timers.clearTimeout(this.#regatherTimer);
+    this.#regatherTimer = undefined;
   }
 
   #keepProbing(): void {
@@ -94,8 +134,8 @@ export class IsolationGuard {
         return;
       }
       void this.#o.probe().then((reachable) => {
-        // Replan only when the verdict would change.
-        if (reachable === this.#isolated) this.#o.replan();
+        // Replan only when the verdict would change (back from isolation, the regather's timer replans).
+        if (reachable === this.#isolated && this.#regatherSince === undefined) this.#o.replan();
       });
     });
   }

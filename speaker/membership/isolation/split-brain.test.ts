@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isolationVerdict, needsApiProbe } from './split-brain.ts';
+import { isolationVerdict, needsApiProbe, REGATHER_MS, regathered } from './split-brain.ts';
 
 test('split-brain guard: the full truth table', () => {
   const table: Array<
@@ -36,4 +36,19 @@ test('the API server is asked exactly when the verdict depends on it', () => {
       );
     }
   }
+});
+
+test('back from isolation: announce again once every peer is heard, or regatherMs after the guard first could lift', () => {
+  const at = (alivePeers: number, nowMs: number) =>
+    regathered({ knownPeers: 2, alivePeers, sinceMs: 1000, nowMs, regatherMs: REGATHER_MS });
+  assert.equal(at(1, 1000), false, 'one of two peers heard: the other may still hold what it took over');
+  assert.equal(at(1, 1000 + REGATHER_MS - 1), false);
+  assert.equal(at(2, 1000), true, 'all heard');
+  assert.equal(at(1, 1000 + REGATHER_MS), true, 'the silent one is gone');
+  assert.equal(at(0, 1000 + REGATHER_MS), true, 'none heard, the API server answers: they are gone');
+  assert.equal(
+    regathered({ knownPeers: 0, alivePeers: 0, sinceMs: 0, nowMs: 0, regatherMs: REGATHER_MS }),
+    true,
+    'alone',
+  );
 });

@@ -34,3 +34,37 @@ export function isolationVerdict(input: IsolationInput): IsolationVerdict {
 export function needsApiProbe(input: Omit<IsolationInput, 'apiReachable'>): boolean {
   return input.knownPeers > 0 && input.alivePeers === 0;
 }
+
+/** What decides whether a node back from isolation may announce again. */
+export interface RegatherInput {
+  /** Peers in the list (this node excluded). */
+  readonly knownPeers: number;
+  /** Peers membership sees alive again (this node excluded). */
+  readonly alivePeers: number;
+  /** When the guard first could have lifted (monotonic ms). */
+  readonly sinceMs: number;
+  readonly nowMs: number;
+  /** How long a peer may take to be heard again; see REGATHER_MS. */
+  readonly regatherMs: number;
+}
+
+/**
+ * How long a node back from isolation waits for the peers it does not hear yet. After a cut
+ * cable each side re-resolves the other's address on its own, and a resolution under way
+ * retransmits once a second (Linux's default for ARP and NDP): the peers come back up to a
+ * second apart, then a heartbeat later; the rest is margin.
+ */
+export const REGATHER_MS = 1500;
+
+/**
+ * Whether a node back from isolation has its view back. While it was the one cut off it took
+ * every peer for dead, and the others moved its IPs among themselves; it hears them again one by
+ * one, and the API server may answer before any of them. Planning from that partial view takes
+ * the IPs of the peers not heard yet (the ranking prefers this node for some), and once they are
+ * heard the ranking between two holders gives them to this node: one more flip of the clients,
+ * the requests in flight reset. So it announces again only once every known peer is heard, or
+ * `regatherMs` after it first could: a peer still silent then is gone.
+ */
+export function regathered(input: RegatherInput): boolean {
+  return input.alivePeers >= input.knownPeers || input.nowMs - input.sinceMs >= input.regatherMs;
+}
