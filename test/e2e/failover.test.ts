@@ -7,7 +7,7 @@ import type { Topology } from '../../lab/topology.ts';
 import { StatusLabels } from '../../shared/api/names.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { rankAnnouncers } from '../../speaker/announce/choose-announcer.ts';
-import { startSlowRequest } from '../support/slow-request.ts';
+import { type SlowRequest, type SlowRequestOutcome, startSlowRequest } from '../support/slow-request.ts';
 import { isolateFromPeers, listObjects, startE2eTopology, urlOf, waitForAnnouncers } from './harness.ts';
 
 // Failures and restarts under client load, on the lab topology (controller + three speakers),
@@ -66,6 +66,17 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
       `answer from ${node}`,
     );
     return node;
+  }
+
+  /** Ends the request held open and checks that `node` answered it; returns how it ended. */
+  async function answeredBy(slow: SlowRequest, node: string): Promise<SlowRequestOutcome> {
+    const outcome = await slow.finish();
+    assert.deepEqual(
+      { ok: outcome.ok, body: outcome.body },
+      { ok: true, body: node },
+      `the request in flight: ${JSON.stringify(outcome)}`,
+    );
+    return outcome;
   }
 
   /** Per node other than `node`: how often its speaker has logged failed peers back so far. */
@@ -128,12 +139,7 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
       // rescan.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       assert.deepEqual(await announcers(topo, vip), [next], `ARP for ${vip} after ${owner} returned`);
-      const outcome = await slow.finish();
-      assert.deepEqual(
-        { ok: outcome.ok, body: outcome.body },
-        { ok: true, body: next },
-        `the request in flight: ${JSON.stringify(outcome)}`,
-      );
+      await answeredBy(slow, next);
     } finally {
       await slow.stop();
     }
@@ -238,12 +244,7 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
         await topo.startSpeaker(node.name, [], { timeoutMs: 60_000 });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
-      const outcome = await slow.finish();
-      assert.deepEqual(
-        { ok: outcome.ok, body: outcome.body },
-        { ok: true, body: owner },
-        `the request in flight: ${JSON.stringify(outcome)}`,
-      );
+      await answeredBy(slow, owner);
     } finally {
       await slow.stop();
     }
@@ -277,12 +278,7 @@ describe('L2 failover end to end', { timeout: 240_000 }, () => {
       // Long enough for several plans and membership rounds of the returned speaker.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       assert.deepEqual(await announcers(topo, vip), [holder], `ARP for ${vip} after ${preferred} returned`);
-      const outcome = await slow.finish();
-      assert.deepEqual(
-        { ok: outcome.ok, body: outcome.body },
-        { ok: true, body: holder },
-        `the request in flight: ${JSON.stringify(outcome)}`,
-      );
+      const outcome = await answeredBy(slow, holder);
       assert.ok(outcome.headers >= 10, `only ${outcome.headers} segments sent across the return`);
     } finally {
       await slow.stop();

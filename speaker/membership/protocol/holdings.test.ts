@@ -15,6 +15,15 @@ const changes = (actions: readonly MembershipAction[]): PeerHoldings[] =>
   actions.flatMap((a) => (a.type === 'holdings-changed' ? [a.holdings] : []));
 const plain = (holdings: PeerHoldings) => Object.fromEntries(holdings);
 
+/** `holder` (incarnation `incarnation`) says it holds `ips`, and `a` has heard it. */
+function heardHolding(holder: string, incarnation: bigint, ips: readonly string[]) {
+  const peers = ['a', holder];
+  const start = step(initialState(testConfig(holder), incarnation, peers, at(0)), { type: 'tick' }, at(0));
+  const set = step(start.state, { type: 'set-holdings', holdings: ips }, at(1));
+  const a = deliver(initialState(testConfig('a'), 2000n, peers, at(0)), set.actions, 2).state;
+  return { holder: set.state, a };
+}
+
 test('holdings go out at once when they change, then before every heartbeat while not empty', () => {
   let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
   b = step(b, { type: 'tick' }, at(0)).state;
@@ -51,11 +60,7 @@ test('a starting speaker learns what a peer holds before it settles, in the same
 });
 
 test('a peer that stops saying what it holds (its empty Holdings lost) loses its claim after deadAfterMs; a leaver at once', () => {
-  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
-  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
-  const bSet = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V6] }, at(1));
-  b = bSet.state;
-  a = deliver(a, bSet.actions, 2).state;
+  let { holder: b, a } = heardHolding('b', 1000n, [V6]);
   assert.deepEqual(plain(peerHoldings(a)), { b: [V6] });
   // b withdraws; the Holdings saying so is lost; its heartbeats keep coming.
   b = step(b, { type: 'set-holdings', holdings: [] }, at(3)).state;
@@ -113,11 +118,7 @@ test('a peer back on the port after it failed claims nothing it does not say aga
   // alone and without the API server, withdraws, and its "now empty" Holdings is lost on the cut
   // cable. Back on the LAN, its heartbeats must not revive what it held before the cut: counted,
   // it is a second holder the ranking prefers, and the node that took over hands the IP back.
-  let b = initialState(testConfig('b'), 1000n, ['a', 'b'], at(0));
-  let a = initialState(testConfig('a'), 2000n, ['a', 'b'], at(0));
-  const set = step(step(b, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V6] }, at(1));
-  b = set.state;
-  a = deliver(a, set.actions, 2).state;
+  let { holder: b, a } = heardHolding('b', 1000n, [V6]);
   assert.deepEqual(plain(peerHoldings(a)), { b: [V6] });
   // Cut: nothing from b reaches a, and what a sends is lost too.
   const failed: MembershipAction[] = [];
@@ -138,14 +139,11 @@ test('a peer back on the port after it failed claims nothing it does not say aga
 
   // Control: a peer that still holds its IP when it comes back (a flap it did not notice) says so
   // before its heartbeat, and counts as a holder again in the same beat.
-  let c = initialState(testConfig('c'), 3000n, ['a', 'c'], at(0));
-  let a2 = initialState(testConfig('a'), 2000n, ['a', 'c'], at(0));
-  const setC = step(step(c, { type: 'tick' }, at(0)).state, { type: 'set-holdings', holdings: [V4] }, at(1));
-  c = setC.state;
-  a2 = deliver(a2, setC.actions, 2).state;
+  const control = heardHolding('c', 3000n, [V4]);
+  let a2 = control.a;
   for (let t = 25; t <= deadAfterMs + 50; t += 25) a2 = step(a2, { type: 'tick' }, at(t)).state;
   assert.deepEqual(plain(peerHoldings(a2)), {}, 'a dead peer holds nothing');
-  const stillHolding = deliver(a2, step(c, { type: 'tick' }, at(4000)).actions, 4001);
+  const stillHolding = deliver(a2, step(control.holder, { type: 'tick' }, at(4000)).actions, 4001);
   assert.deepEqual(plain(peerHoldings(stillHolding.state)), { c: [V4] });
   assert.deepEqual(changes(stillHolding.actions).map(plain), [{ c: [V4] }]);
 });
