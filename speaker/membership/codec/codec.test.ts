@@ -215,6 +215,33 @@ test('a Holdings message carries its IPs (IPv4 and IPv6) under the MAC and round
   }
 });
 
+test('Holdings sent again (each heartbeat) carry the list they are given, never an earlier one', () => {
+  const first = ['198.51.100.1', '2001:db8::5'];
+  const send = (holdings: readonly string[], sequence: bigint) =>
+    decodeMessage(encodeMessage({ ...fixtureMessage, type: 'Holdings', holdings, sequence }, key), [key]);
+  for (const sequence of [8n, 9n]) {
+    assert.deepEqual(send(first, sequence), {
+      ok: true,
+      message: { ...fixtureMessage, type: 'Holdings', holdings: first, sequence },
+    });
+  }
+  // A new list of the same length, and the same content in a new array.
+  const second = ['198.51.100.2', '2001:db8::6'];
+  assert.deepEqual(send(second, 10n), {
+    ok: true,
+    message: { ...fixtureMessage, type: 'Holdings', holdings: second, sequence: 10n },
+  });
+  assert.deepEqual(send([...first], 11n), {
+    ok: true,
+    message: { ...fixtureMessage, type: 'Holdings', holdings: first, sequence: 11n },
+  });
+  // Restarting and Resume carry their lists too.
+  const restarting = encodeMessage({ ...fixtureMessage, type: 'Restarting', holdings: second, holdMs: 5000 }, key);
+  const decoded = decodeMessage(restarting, [key]);
+  assert.equal(decoded.ok, true);
+  assert.deepEqual(decoded.ok && decoded.message.holdings, second);
+});
+
 test('Holdings: encode refuses what is no IP or too many; a bad body is malformed, never thrown', () => {
   const holdingsOf = (holdings: string[]) => ({ ...fixtureMessage, type: 'Holdings' as const, holdings });
   assert.throws(() => encodeMessage(holdingsOf(['not-an-ip']), key), MembershipEncodeError);

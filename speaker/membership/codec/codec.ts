@@ -145,8 +145,24 @@ export function encodingLength(sender: string): number {
   return HEADER_BYTES + Buffer.byteLength(sender, 'utf8') + MAC_BYTES;
 }
 
+/**
+ * Holdings bodies already encoded, by the list they encode. A speaker sends its whole list with
+ * every heartbeat, and the protocol replaces the list when it changes, never edits it in place:
+ * each list is parsed and encoded once, not at every heartbeat, which kept the network thread
+ * allocating (and its heap growing) at rest. Callers copy the body and never change it.
+ */
+const encodedHoldings = new WeakMap<readonly string[], Uint8Array>();
+
 /** The Holdings body: a u16 byte count, then per IP its length (4 or 16) and its bytes. */
 function encodeHoldings(holdings: readonly string[]): Uint8Array {
+  const known = encodedHoldings.get(holdings);
+  if (known) return known;
+  const out = encodeHoldingsOnce(holdings);
+  encodedHoldings.set(holdings, out);
+  return out;
+}
+
+function encodeHoldingsOnce(holdings: readonly string[]): Uint8Array {
   if (holdings.length > MAX_HOLDINGS) {
     throw new MembershipEncodeError('holdings', `${holdings.length} holdings, at most ${MAX_HOLDINGS}`);
   }
