@@ -235,8 +235,11 @@ test('Holdings sent again (each heartbeat) carry the list they are given, never 
     ok: true,
     message: { ...fixtureMessage, type: 'Holdings', holdings: first, sequence: 11n },
   });
-  // Restarting and Resume carry their lists too.
-  const restarting = encodeMessage({ ...fixtureMessage, type: 'Restarting', holdings: second, holdMs: 5000 }, key);
+  // Restarting carries its list through the same encoding.
+  const restarting = encodeMessage(
+    { ...fixtureMessage, type: 'Restarting', holdings: second, holdMs: 5000 },
+    key,
+  );
   const decoded = decodeMessage(restarting, [key]);
   assert.equal(decoded.ok, true);
   assert.deepEqual(decoded.ok && decoded.message.holdings, second);
