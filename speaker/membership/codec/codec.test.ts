@@ -245,6 +245,30 @@ test('Holdings sent again (each heartbeat) carry the list they are given, never 
   assert.deepEqual(decoded.ok && decoded.message.holdings, second);
 });
 
+test('Holdings read again from a sender give its current list, for any number of senders', () => {
+  const read = (sender: string, holdings: readonly string[], sequence: bigint) => {
+    const decoded = decodeMessage(
+      encodeMessage({ ...fixtureMessage, type: 'Holdings', sender, holdings, sequence }, key),
+      [key],
+    );
+    assert.equal(decoded.ok, true);
+    return decoded.ok ? decoded.message.holdings : undefined;
+  };
+  const first = ['198.51.100.1', '2001:db8::5'];
+  assert.deepEqual(read('node-b', first, 1n), first);
+  assert.deepEqual(read('node-b', first, 2n), first);
+  // One byte differs: 198.51.100.1 -> 198.51.100.2.
+  assert.deepEqual(read('node-b', ['198.51.100.2', '2001:db8::5'], 3n), ['198.51.100.2', '2001:db8::5']);
+  assert.deepEqual(read('node-b', [], 4n), []);
+  // More senders than are remembered, each with a list of its own, twice round.
+  for (const round of [1n, 2n]) {
+    for (let i = 0; i < 100; i++) {
+      const own = [`198.51.100.${i}`, `2001:db8::${(i + 1).toString(16)}`];
+      assert.deepEqual(read(`node-${i}`, own, round), own);
+    }
+  }
+});
+
 test('Holdings: encode refuses what is no IP or too many; a bad body is malformed, never thrown', () => {
   const holdingsOf = (holdings: string[]) => ({ ...fixtureMessage, type: 'Holdings' as const, holdings });
   assert.throws(() => encodeMessage(holdingsOf(['not-an-ip']), key), MembershipEncodeError);

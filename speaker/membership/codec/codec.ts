@@ -187,6 +187,30 @@ function encodeHoldingsOnce(holdings: readonly string[]): Uint8Array {
   return out;
 }
 
+/**
+ * The last holdings list read from each sender, with its bytes. A peer sends the same list with
+ * every heartbeat: an unchanged body gives back the list read before instead of formatting each
+ * IP again on the network thread. Only signed messages get here (after the MAC), and only the
+ * most recent senders are kept.
+ */
+const lastHoldings = new Map<
+  string,
+  { readonly entries: Uint8Array; readonly holdings: readonly string[] }
+>();
+const MAX_REMEMBERED_SENDERS = 64;
+
+function decodeHoldingsOf(sender: string, entries: Uint8Array): readonly string[] | string {
+  const last = lastHoldings.get(sender);
+  if (last && Buffer.compare(last.entries, entries) === 0) return last.holdings;
+  const holdings = decodeHoldings(entries);
+  if (typeof holdings === 'string') return holdings;
+  lastHoldings.delete(sender);
+  lastHoldings.set(sender, { entries: entries.slice(), holdings });
+  if (lastHoldings.size > MAX_REMEMBERED_SENDERS)
+    lastHoldings.delete(lastHoldings.keys().next().value as string);
+  return holdings;
+}
+
 /** Reads the entries of a Holdings body (after its byte count); a string says what is wrong. */
 function decodeHoldings(entries: Uint8Array): string[] | string {
   const out: string[] = [];
@@ -410,7 +434,7 @@ export function decodeMessage(
       return malformed('Resume subject is not UTF-8');
     }
   }
-  const holdings = decodeHoldings(body.subarray(at + BODY_LENGTH_BYTES));
+  const holdings = decodeHoldingsOf(sender, body.subarray(at + BODY_LENGTH_BYTES));
   if (typeof holdings === 'string') return malformed(holdings);
   return { ok: true, message: { ...header, ...extra, holdings } };
 }
