@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeMessage } from '../codec/codec.ts';
+import { decodeMessage, encodeMessage } from '../codec/codec.ts';
 import {
   aliveMembers,
   initialState,
+  LAN_MAX_MESSAGE_BYTES,
   type LanPath,
   type MembershipAction,
   type MembershipEvent,
@@ -85,6 +86,22 @@ class Pair {
 
 const conflict = (mac: string): MembershipEvent => ({ type: 'lan-conflict', interface: 'eth0', mac });
 
+/** The message type in a frame the step sent on the LAN path. */
+function lanType(action: MembershipAction): string {
+  if (action.type !== 'lan-send' && action.type !== 'lan-broadcast')
+    throw new Error(`${action.type} is no frame`);
+  const decoded = decodeMessage(action.bytes, [key], false);
+  if (!decoded.ok) throw new Error(`frame does not decode: ${decoded.detail}`);
+  return decoded.message.type;
+}
+
+/** What a frame the step sent on the LAN path says `a` or `b` holds, or undefined when it is no Holdings. */
+function lanHoldings(action: MembershipAction): readonly string[] | undefined {
+  if (action.type !== 'lan-send') return undefined;
+  const decoded = decodeMessage(action.bytes, [key], false);
+  return decoded.ok && decoded.message.type === 'Holdings' ? decoded.message.holdings : undefined;
+}
+
 test('port cut both ways: the first to take the other for dead broadcasts a Claim, and both are alive again at once', () => {
   const pair = new Pair();
   pair.run(300);
@@ -131,8 +148,16 @@ test('port cut both ways: the first to take the other for dead broadcasts a Clai
   // Three seconds with the port still cut: nobody is taken for dead again.
   pair.run(3900);
   assert.equal(pair.actions('peer-failed', 800).length, 0);
-  const perNodePerSecond = pair.actions('lan-send', 2900).length / 2;
-  assert.ok(perNodePerSecond >= 19 && perNodePerSecond <= 21, `${perNodePerSecond} LAN frames a second each`);
+  // Each beat there: our Holdings (empty here), then the Claim.
+  const frameTypes = pair.actions('lan-send', 2900).map((e) => lanType(e.action));
+  for (const type of ['Holdings', 'Claim']) {
+    const perNodePerSecond = frameTypes.filter((t) => t === type).length / 2;
+    assert.ok(
+      perNodePerSecond >= 19 && perNodePerSecond <= 21,
+      `${perNodePerSecond} ${type} frames a second each`,
+    );
+  }
+  assert.equal(frameTypes.length, frameTypes.filter((t) => t === 'Holdings' || t === 'Claim').length);
 
   // The port works again: the LAN path stops within the dead time and the pins go.
   pair.links.udp = () => true;
@@ -214,8 +239,10 @@ test('port cut one way: the side that hears nothing claims, the other answers on
     .actions('lan-only', 300)
     .map((e) => `${e.node}:${(e.action as { name: string }).name}`);
   assert.deepEqual(lanOnly, ['b:a']);
-  assert.ok(pair.actions('lan-send', 2000, 'a').length >= 19);
-  assert.ok(pair.actions('lan-send', 2000, 'b').length >= 19);
+  // a answers every beat, b's Holdings between its Claims notwithstanding (they ask nothing).
+  const types = (node: Name) => pair.actions('lan-send', 2000, node).map((e) => lanType(e.action));
+  assert.ok(types('a').filter((t) => t === 'Heartbeat').length >= 19, types('a').join());
+  assert.ok(types('b').filter((t) => t === 'Claim').length >= 19, types('b').join());
 });
 
 test('conflicts: one Claim per MAC and heartbeat interval, at most 64 MACs remembered, none while leaving', () => {
@@ -336,4 +363,62 @@ test('a blocked port keeps what each side last heard the other hold: both go on 
   pair.links.udp = () => true;
   pair.run(7000);
   assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1'], 'b still says it holds it');
+});
+
+test('a blocked port: what a side holds now reaches the other on the LAN path, at once and with every beat', () => {
+  const pair = new Pair();
+  pair.run(300);
+  pair.feed('b', { type: 'set-holdings', holdings: ['198.51.100.1'] });
+  pair.run(600);
+  pair.links.udp = () => false;
+  pair.run(1500);
+  assert.deepEqual(pair.states.a.lanOnly, ['b']);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1']);
+
+  // A change during the block (b took an IP over, or gave one up) goes out there at once.
+  const sent = pair.feed('b', { type: 'set-holdings', holdings: ['198.51.100.1', '198.51.100.2'] });
+  assert.deepEqual(
+    sent.map(lanHoldings).filter((h) => h !== undefined),
+    [['198.51.100.1', '198.51.100.2']],
+  );
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.1', '198.51.100.2']);
+  pair.feed('b', { type: 'set-holdings', holdings: [] });
+  assert.equal(peerHoldings(pair.states.a).get('b'), undefined, 'a withdrawal too');
+
+  // A frame lost on the LAN: the next beat repeats what b holds, empty or not.
+  pair.links.lan = false;
+  pair.feed('b', { type: 'set-holdings', holdings: ['198.51.100.3'] });
+  pair.links.lan = true;
+  assert.equal(peerHoldings(pair.states.a).get('b'), undefined);
+  pair.run(1575);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), ['198.51.100.3']);
+  pair.links.lan = false;
+  pair.feed('b', { type: 'set-holdings', holdings: [] });
+  pair.links.lan = true;
+  pair.run(1650);
+  assert.equal(peerHoldings(pair.states.a).get('b'), undefined);
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b']);
+  assert.equal(pair.actions('peer-failed', 1500).length, 0);
+
+  // The port works again: no Holdings on the LAN path after the dead time.
+  pair.links.udp = () => true;
+  pair.run(2500);
+  assert.deepEqual(pair.actions('lan-send', 2100), []);
+});
+
+test('Holdings too large for one frame stay off the LAN path: the peer keeps what it heard on the port', () => {
+  const many = Array.from({ length: 100 }, (_, i) => `2001:db8:100::${(i + 1).toString(16)}`);
+  const pair = new Pair();
+  pair.run(300);
+  pair.feed('b', { type: 'set-holdings', holdings: many });
+  pair.run(600);
+  pair.links.udp = () => false;
+  pair.feed('b', { type: 'set-holdings', holdings: many.slice(1) });
+  pair.run(1500);
+  assert.deepEqual(pair.states.a.lanOnly, ['b']);
+  assert.deepEqual(aliveMembers(pair.states.a), ['a', 'b']);
+  assert.equal(pair.actions('lan-send', 600, 'b').filter((e) => lanType(e.action) === 'Holdings').length, 0);
+  for (const e of pair.actions('lan-send', 600))
+    assert.ok(e.action.type === 'lan-send' && e.action.bytes.length <= LAN_MAX_MESSAGE_BYTES);
+  assert.deepEqual(peerHoldings(pair.states.a).get('b'), many, 'what it heard before the block');
 });

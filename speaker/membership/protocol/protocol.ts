@@ -126,6 +126,12 @@ export interface MembershipState {
 /** Conflicts answered with a Claim: at most this many (interface, MAC) pairs remembered. */
 const MAX_CONFLICT_CLAIMS = 64;
 
+/**
+ * The largest message sent on the LAN path: the payload of one Ethernet frame at the standard
+ * MTU (a packet socket refuses a larger frame). Holdings of about 80 IPv6 or 270 IPv4 addresses.
+ */
+export const LAN_MAX_MESSAGE_BYTES = 1500;
+
 export type MembershipEvent =
   | { readonly type: 'tick' }
   /** `lan` set: it came in an Ethernet frame on that path; unset: on the membership port. */
@@ -327,9 +333,23 @@ function udpSilent(peer: PeerRecord, now: Now, deadAfterMs: number): boolean {
   return peer.udpHeardMonoMs === undefined || now.monoMs - peer.udpHeardMonoMs > deadAfterMs / 2;
 }
 
+/** The peers we talk to on the LAN path: heard there lately, and silent on the port or asking. */
+function lanPeers(state: MembershipState, now: Now): (PeerRecord & { lan: LanContact })[] {
+  const { deadAfterMs } = state.config;
+  return [...state.peers.values()].filter(
+    (peer): peer is PeerRecord & { lan: LanContact } =>
+      peer.listed &&
+      lanFresh(peer, now, deadAfterMs) &&
+      (udpSilent(peer, now, deadAfterMs) || peer.lan.wantsLan),
+  );
+}
+
 /**
  * Signs one message per LAN path in use: a Claim to a peer we do not hear on the membership
  * port, a Heartbeat (or a Leave) to one that asked for it; each takes its own sequence number.
+ * Each Claim or Heartbeat there follows our Holdings, empty ones too (so a lost one is repaired
+ * at the next beat): a peer that hears us only there must elect from what we hold now, not from
+ * what it heard before the port was blocked (see {@link sendHoldingsOnLan}).
  */
 function sendOnLan(
   state: MembershipState,
@@ -342,8 +362,33 @@ function sendOnLan(
     if (!peer.listed || !lanFresh(peer, now, state.config.deadAfterMs)) continue;
     const silent = udpSilent(peer, now, state.config.deadAfterMs);
     if (type === 'Heartbeat' && !silent && !peer.lan.wantsLan) continue;
+    if (type === 'Heartbeat') next = sendHoldingsOnLan(next, [peer], now, actions);
     const kind = type === 'Heartbeat' && silent ? 'Claim' : type;
     actions.push({ type: 'lan-send', path: peer.lan.path, bytes: sign(next, kind, now) });
+    next = { ...next, nextSequence: next.nextSequence + 1n };
+  }
+  return next;
+}
+
+/**
+ * Our Holdings to `peers` on their LAN paths. Without them a port block could leave two owners
+ * for its whole length: the side that took the other for dead for the moment before the LAN
+ * path answered may have taken an IP the other holds (it ranks first, the other held it since a
+ * failover), keeps it once the other is alive again (both hold it, it ranks first), while the
+ * other, never told, keeps it too. A message that does not fit in one frame is not sent: the peer
+ * keeps what it heard before (docs/adr/0012-l2-sticky-owner.md, Limits).
+ */
+function sendHoldingsOnLan(
+  state: MembershipState,
+  peers: readonly (PeerRecord & { lan: LanContact })[],
+  now: Now,
+  actions: MembershipAction[],
+): MembershipState {
+  let next = state;
+  for (const peer of peers) {
+    const bytes = sign(next, 'Holdings', now);
+    if (bytes.length > LAN_MAX_MESSAGE_BYTES) return next;
+    actions.push({ type: 'lan-send', path: peer.lan.path, bytes });
     next = { ...next, nextSequence: next.nextSequence + 1n };
   }
   return next;
@@ -398,7 +443,8 @@ function onSetHoldings(
 ): MembershipState {
   if (sameList(holdings, state.holdings)) return state;
   const next = { ...state, holdings: [...holdings] };
-  return state.leaving ? next : sendHoldings(next, now, actions);
+  if (state.leaving) return next;
+  return sendHoldingsOnLan(sendHoldings(next, now, actions), lanPeers(next, now), now, actions);
 }
 
 function onTick(state: MembershipState, now: Now, actions: MembershipAction[]): MembershipState {
@@ -599,7 +645,7 @@ function onDatagram(
     lastHeardMonoMs: now.monoMs,
     ...accept(peer, message.incarnation, message.sequence),
     ...(lan
-      ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: message.type === 'Claim' } }
+      ? { lan: { path: lan, heardMonoMs: now.monoMs, wantsLan: wantsLan(peer, message.type) } }
       : { udpHeardMonoMs: now.monoMs }),
   };
   // A new incarnation of a restarting peer; back from its restart in place, holding something.
@@ -661,12 +707,29 @@ function onDatagram(
   const peers = new Map(state.peers);
   peers.set(message.sender, record);
   let next: MembershipState = { ...state, peers };
+  // Heard on the LAN path anew (the port blocked): what we hold goes there at once, not a beat later.
+  if (lan && !state.leaving && !lanFresh(peer, now, state.config.deadAfterMs)) {
+    next = sendHoldingsOnLan(
+      next,
+      lanPeers(next, now).filter((p) => p === record),
+      now,
+      actions,
+    );
+  }
   if (message.type === 'Resume') next = onResume(next, message, now, actions);
   // Tell it at once what it held, so that its first plan can take it again.
   if (record.resumingUntilMonoMs !== undefined && returned) {
     next = sendResume(next, message.sender, record, now, actions);
   }
   return next;
+}
+
+/**
+ * Whether a peer asks to be answered on the LAN path, after a frame of `type` from it: a Claim
+ * asks, a Heartbeat says it hears us on the port; Holdings, which go before either, say nothing.
+ */
+function wantsLan(peer: PeerRecord, type: MembershipMessage['type']): boolean {
+  return type === 'Claim' || (type === 'Holdings' && (peer.lan?.wantsLan ?? false));
 }
 
 /**
