@@ -65,18 +65,28 @@ describe('membership port blocked between two of three nodes after a failover', 
   const proberNow = () => rounds().at(-1)?.at ?? 0;
   const nameOf = (mac: string) => topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
   /** IP -> the node answering it, once every IP had exactly one answerer twenty rounds in a row. */
-  const steadyOwners = (what: string, among: readonly string[]) =>
-    waitFor(
-      what,
-      () => {
-        const last = rounds().slice(-20);
-        const ok = (r: Round) =>
-          ips.every((ip) => r.answers[ip]?.length === 1 && among.includes(nameOf(r.answers[ip]![0]!)));
-        if (last.length < 20 || !last.every(ok)) return undefined;
-        return new Map(ips.map((ip) => [ip, nameOf(last.at(-1)!.answers[ip]![0]!)]));
-      },
-      { timeoutMs: 30_000 },
-    );
+  const steadyOwners = async (what: string, among: readonly string[]) => {
+    const from = proberNow();
+    try {
+      return await waitFor(
+        what,
+        () => {
+          const last = rounds().slice(-20);
+          const ok = (r: Round) =>
+            ips.every((ip) => r.answers[ip]?.length === 1 && among.includes(nameOf(r.answers[ip]![0]!)));
+          if (last.length < 20 || !last.every(ok)) return undefined;
+          return new Map(ips.map((ip) => [ip, nameOf(last.at(-1)!.answers[ip]![0]!)]));
+        },
+        { timeoutMs: 30_000 },
+      );
+    } catch (error) {
+      const seen = rounds(from).map((r) =>
+        ips.map((ip) => `${ip}:${r.answers[ip]?.map(nameOf).join('+') || 'nobody'}`).join(' '),
+      );
+      const changes = seen.filter((line, i) => line !== seen[i - 1]).slice(-5);
+      throw new Error(`${(error as Error).message}; last distinct rounds: ${changes.join(' | ')}`);
+    }
+  };
   /** "+ms ip:a+b" for every IP not answered by exactly one node in the rounds given. */
   const notOne = (list: readonly Round[], from: number) =>
     list.flatMap((r) =>
