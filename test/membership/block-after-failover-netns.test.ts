@@ -14,12 +14,17 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 // stops hearing the holder first, takes it for dead after the dead time and takes the IP back;
 // the holder, alive to it again on the LAN path a heartbeat later, never heard that on the port.
 // Before Holdings went on the LAN path both answered for the IP for the whole block. A prober in
-// the client asks for every IP every 50 ms: from 1 s after the block on (the chaos invariant's
+// the client asks for every IP every 100 ms: from 1 s after the block on (the chaos invariant's
 // bound) at most one node answers each IP, and one does.
 
 const LAB_MANIFESTS = fileURLToPath(new URL('../../lab/manifests', import.meta.url));
 const PROBER = fileURLToPath(new URL('./fixtures/answer-prober.ts', import.meta.url));
-const SERVICES = ['blk-a', 'blk-b', 'blk-c', 'blk-d'];
+const SERVICES = ['blk-a', 'blk-b', 'blk-c'];
+/**
+ * Prober rounds: every 100 ms, so that one node answering all six IPs stays under the
+ * responder's budget per requester (100 a second; every 50 ms would be 120 and drop answers).
+ */
+const ROUND_MS = 100;
 const MEMBERSHIP_PORT = 7951;
 /** The chaos invariant's bound (bench/chaos/invariants.ts MEMBERSHIP_BLOCK_BOUND_MS). */
 const BOUND_MS = 1000;
@@ -47,7 +52,7 @@ describe('membership port blocked between two of three nodes after a failover', 
     prober = topo.lab.spawn('client', [
       process.execPath,
       PROBER,
-      JSON.stringify({ interface: 'eth0', intervalMs: 50, ipv4: client.ipv4, ipv6: client.ipv6, ips }),
+      JSON.stringify({ interface: 'eth0', intervalMs: ROUND_MS, ipv4: client.ipv4, ipv6: client.ipv6, ips }),
     ]);
   });
   after(async () => {
@@ -148,7 +153,7 @@ describe('membership port blocked between two of three nodes after a failover', 
         `within ${BOUND_MS} ms: ${early.join('; ') || 'one answerer per IP throughout'}`,
     );
     const past = during.filter((r) => r.at - blockedAt > BOUND_MS);
-    assert.ok(past.length > 60, `${past.length} rounds past the bound`);
+    assert.ok(past.length > 30, `${past.length} rounds past the bound`);
     assert.deepEqual(notOne(past, blockedAt).slice(0, 10), [], 'exactly one answerer per IP past the bound');
 
     const openAt = proberNow();
