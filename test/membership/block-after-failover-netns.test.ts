@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PORT_BLOCK_TABLE, PORT_UNBLOCK_ARGS, portBlockScript } from '../../bench/chaos/port-block.ts';
 import type { LabDaemon } from '../../lab/netns.ts';
-import { LAB_ADDRESSES, startTopology, type Topology } from '../../lab/topology.ts';
+import { startTopology, type Topology } from '../../lab/topology.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { answerRounds, type Round, spawnAnswerProber } from './answer-rounds.ts';
 
 // The chaos soak's two answerers (2026-12-07, seed 3, fault #14), in three nodes: a node's speaker
 // is killed, its L2 IPs go to the others and stay there when it is back (sticky holdings, ADR
@@ -18,7 +19,6 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 // bound) at most one node answers each IP, and one does.
 
 const LAB_MANIFESTS = fileURLToPath(new URL('../../lab/manifests', import.meta.url));
-const PROBER = fileURLToPath(new URL('./fixtures/answer-prober.ts', import.meta.url));
 const SERVICES = ['blk-a', 'blk-b', 'blk-c'];
 /**
  * Prober rounds: every 100 ms, so that one node answering all six IPs stays under the
@@ -28,12 +28,6 @@ const ROUND_MS = 100;
 const MEMBERSHIP_PORT = 7951;
 /** The chaos invariant's bound (bench/chaos/invariants.ts MEMBERSHIP_BLOCK_BOUND_MS). */
 const BOUND_MS = 1000;
-
-interface Round {
-  round: number;
-  at: number;
-  answers: Record<string, string[]>;
-}
 
 describe('membership port blocked between two of three nodes after a failover', { timeout: 300_000 }, () => {
   let topo: Topology;
@@ -48,25 +42,13 @@ describe('membership port blocked between two of three nodes after a failover', 
       topo.createIngressService(name, { pool: 'lab-dual', families: ['IPv4', 'IPv6'] });
     for (const name of SERVICES) ips.push(...(await topo.waitForServiceIps(name)));
     ips = ips.sort();
-    const { client } = LAB_ADDRESSES;
-    prober = topo.lab.spawn('client', [
-      process.execPath,
-      PROBER,
-      JSON.stringify({ interface: 'eth0', intervalMs: ROUND_MS, ipv4: client.ipv4, ipv6: client.ipv6, ips }),
-    ]);
+    prober = spawnAnswerProber(topo, ips, ROUND_MS);
   });
   after(async () => {
     await topo?.stop();
   });
 
-  function rounds(from = 0): Round[] {
-    return prober
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{"round"'))
-      .map((l) => JSON.parse(l) as Round)
-      .filter((r) => r.at >= from);
-  }
+  const rounds = (from = 0): Round[] => answerRounds(prober, from);
   const proberNow = () => rounds().at(-1)?.at ?? 0;
   const nameOf = (mac: string) => topo.nodes.find((n) => n.link.mac === mac)?.name ?? mac;
   /** IP -> the node answering it, once every IP had exactly one answerer twenty rounds in a row. */

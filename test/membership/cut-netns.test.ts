@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { LabDaemon } from '../../lab/netns.ts';
-import { LAB_ADDRESSES, startTopology, type Topology } from '../../lab/topology.ts';
+import { startTopology, type Topology } from '../../lab/topology.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
+import { answerRounds, type Round, spawnAnswerProber } from './answer-rounds.ts';
 
 // Membership cut, LAN intact: two speakers (the lab topology with two nodes, the controller,
 // dual-stack L2 Services) stop hearing each other on the membership port — an nftables rule
@@ -16,14 +17,7 @@ import { waitFor } from '../../shared/runtime/wait-for.ts';
 // (diagnostic); the tests assert what happens, not how fast.
 
 const LAB_MANIFESTS = fileURLToPath(new URL('../../lab/manifests', import.meta.url));
-const PROBER = fileURLToPath(new URL('./fixtures/answer-prober.ts', import.meta.url));
 const SERVICES = ['cut-a', 'cut-b', 'cut-c'];
-
-interface Round {
-  round: number;
-  at: number;
-  answers: Record<string, string[]>;
-}
 
 describe('membership port blocked between two nodes on one LAN', { timeout: 300_000 }, () => {
   let topo: Topology;
@@ -44,12 +38,7 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
       topo.createIngressService(name, { pool: 'lab-dual', families: ['IPv4', 'IPv6'] });
     for (const name of SERVICES) ips.push(...(await topo.waitForServiceIps(name)));
     ips = ips.sort();
-    const { client } = LAB_ADDRESSES;
-    prober = topo.lab.spawn('client', [
-      process.execPath,
-      PROBER,
-      JSON.stringify({ interface: 'eth0', intervalMs: 50, ipv4: client.ipv4, ipv6: client.ipv6, ips }),
-    ]);
+    prober = spawnAnswerProber(topo, ips, 50);
     const steady = await waitFor('every IP answered by exactly one node, twenty rounds in a row', () => {
       const last = rounds().slice(-20);
       if (last.length < 20 || !last.every((r) => ips.every((ip) => r.answers[ip]?.length === 1)))
@@ -64,14 +53,7 @@ describe('membership port blocked between two nodes on one LAN', { timeout: 300_
     await topo?.stop();
   });
 
-  function rounds(from = 0): Round[] {
-    return prober
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{"round"'))
-      .map((l) => JSON.parse(l) as Round)
-      .filter((r) => r.at >= from);
-  }
+  const rounds = (from = 0): Round[] => answerRounds(prober, from);
   const proberNow = () => rounds().at(-1)?.at ?? 0;
 
   async function block(node: string, on: boolean): Promise<void> {
