@@ -47,6 +47,28 @@ describe('chaos table', () => {
     assert.equal(cost?.bgp.outageMs, 1_980 + 20 + 2 - 1_020);
   });
 
+  it('a graceful speaker restart meets its BGP target with resets (ECMP rehashing), not with a timeout', () => {
+    const reset =
+      (error: string) =>
+      (r: ProbeRecord): ProbeRecord =>
+        r.start === 1_000 ? { ...r, ok: false, error } : r;
+    const fine = records(0, 200, () => false);
+    const met = (bgp: ProbeRecord[]) =>
+      kindRows(
+        faultCosts([window('speaker-restart', 500, 3_000)], { 'l2-v4': fine, 'l2-v6': fine, 'bgp-v4': bgp }),
+      )[0]?.met;
+    assert.equal(met(fine.map(reset('ECONNRESET'))), true);
+    assert.equal(met(fine.map(reset('timeout'))), false);
+    // On L2 it must lose nothing, reset or not.
+    const [cost] = faultCosts([window('speaker-restart', 500, 3_000)], {
+      'l2-v4': fine.map(reset('ECONNRESET')),
+      'l2-v6': fine,
+      'bgp-v4': fine,
+    });
+    assert.equal(cost?.l2.resets, 1);
+    assert.equal(kindRows(cost ? [cost] : [])[0]?.met, false);
+  });
+
   it('rows per kind with median/max and whether the target was met; a never-ending outage is Infinity', () => {
     const fine = records(0, 3000, () => false);
     const lossy = records(0, 3000, (t) => t >= 20_000 && t < 20_040);

