@@ -4,6 +4,25 @@ import fc from 'fast-check';
 import { ReleasedQueue } from './released-queue.ts';
 
 describe('ReleasedQueue', () => {
+  it('holds a bounded number of slots when addresses are taken from the middle, release after release', () => {
+    // A Service that asks for a released address by name, deleted and created again under a new
+    // name, over and over: the head of the queue never moves, every release adds a slot.
+    const queue = new ReleasedQueue();
+    let sequence = 0;
+    for (let i = 0; i < 100; i++) queue.push(BigInt(1000 + i), sequence++);
+    for (let cycle = 0; cycle < 100_000; cycle++) {
+      queue.push(7n, sequence++);
+      assert.equal(queue.delete(7n), true);
+    }
+    assert.equal(queue.size, 100);
+    assert.ok(queue.slots <= 2 * 100 + 1024 + 1, `${queue.slots} slots for 100 live addresses`);
+    assert.deepEqual(
+      [...queue.values()].map(Number),
+      Array.from({ length: 100 }, (_, i) => 1000 + i),
+      'the release order is kept',
+    );
+  });
+
   it('behaves as an insertion-ordered set under push, delete and shift', () => {
     fc.assert(
       fc.property(

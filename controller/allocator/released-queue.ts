@@ -19,10 +19,19 @@ export class ReleasedQueue {
     return this.#live.has(value);
   }
 
+  /** Array slots held, live and stale: what the memory of the queue is proportional to. */
+  get slots(): number {
+    return this.#values.length;
+  }
+
   push(value: bigint, sequence: number): void {
     this.#live.set(value, sequence);
     this.#values.push(value);
     this.#sequences.push(sequence);
+    // Deletes from the middle (a Service asking for a released address by name) leave stale
+    // slots the head may never reach while the pool has untouched addresses: rebuild from the
+    // live entries once stale slots outnumber them, so the slots stay under 2 x live + 1024.
+    if (this.#values.length > 2 * this.#live.size + 1024) this.#rebuild();
   }
 
   delete(value: bigint): boolean {
@@ -67,6 +76,13 @@ export class ReleasedQueue {
       yield value;
       if (take) return;
     }
+  }
+
+  #rebuild(): void {
+    const live = [...this.entries()];
+    this.#values = live.map(([value]) => value);
+    this.#sequences = live.map(([, sequence]) => sequence);
+    this.#head = 0;
   }
 
   #compact(): void {

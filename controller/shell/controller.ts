@@ -445,6 +445,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   informers.onChange(services, (service) => {
     const key = keyOf(service as ServiceObject);
+    const [ns, name] = splitKey(key);
+    if (!services.get(name, ns)) {
+      // Deleted: nothing kept per Service may outlive it (Services come and go by the thousand).
+      written.delete(key);
+      failures.delete(key);
+      recorder.forgetObject({ kind: 'Service', namespace: ns, name });
+    }
     // The cache caught up with our last write: drop the overlay copy.
     const mine = written.get(key);
     if (mine && newerOrEqual(service.metadata?.resourceVersion, mine.metadata?.resourceVersion))
@@ -455,13 +462,24 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const namespaceLabelsSeen = new Map<string, string>();
   informers.onChange(namespaces, (object) => {
     const name = object.metadata?.name ?? '';
+    if (!namespaces.get(name)) {
+      // Deleted (its Services go with it): forgotten, no requeue, as before it was remembered.
+      namespaceLabelsSeen.delete(name);
+      recorder.forgetObject({ kind: 'Namespace', namespace, name });
+      return;
+    }
     const labels = JSON.stringify(object.metadata?.labels ?? {});
     if (namespaceLabelsSeen.get(name) === labels) return;
     namespaceLabelsSeen.set(name, labels);
     rebuildConfig();
     requeueEverything();
   });
-  informers.onChange(pools, () => rebuildConfig());
+  informers.onChange(pools, (object) => {
+    const name = object.metadata?.name ?? '';
+    if (!pools.get(name, object.metadata?.namespace))
+      recorder.forgetObject({ kind: 'IPAddressPool', namespace, name });
+    rebuildConfig();
+  });
 
   // Before the informers: while their first LISTs fail, /healthz says the process lives and
   // /readyz that it is not ready.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ApiError } from '../k8s/client.ts';
-import { type EventAggregation, EventRecorder, type EventTarget } from './event-recorder.ts';
+import { type EventAggregation, EventRecorder, type EventTarget, MAX_REMEMBERED } from './event-recorder.ts';
 import { ManualTimers, settle } from './manual-timers.ts';
 
 /**
@@ -58,7 +58,7 @@ const service = (name: string, uid = `uid-${name}`): EventTarget => ({
 
 function recorderWith(
   aggregation: EventAggregation,
-  limits: { maxInFlight?: number; maxBacklog?: number } = {},
+  limits: { maxInFlight?: number; maxBacklog?: number; maxRemembered?: number } = {},
 ) {
   const sink = new RecordingSink();
   const timers = new ManualTimers();
@@ -191,6 +191,56 @@ describe('EventRecorder', () => {
         sink.requests.every((r) => r.verb === 'create' && r.body.count === 1),
         'never counts',
       );
+    });
+  });
+
+  describe('memory (issue 18: a soak creates and deletes thousands of Services)', () => {
+    const events = [
+      { type: 'Normal', reason: 'IPAllocated', message: 'Assigned IP ["198.51.100.7"]' },
+      { type: 'Normal', reason: 'IPAllocated', message: 'Assigned IP ["198.51.100.200"]' },
+      { type: 'Warning', reason: 'AllocationFailed', message: 'pool b is full' },
+    ] as const;
+
+    for (const aggregation of ['count', 'changes'] as const) {
+      it(`${aggregation}: forgetObject() leaves nothing of 1,000 created and deleted Services`, async () => {
+        const { sink, recorder } = recorderWith(aggregation);
+        for (let i = 0; i < 1000; i++) {
+          for (const event of events) recorder.post(service(`churn-${i}`), event, 'topic');
+          await recorder.drained();
+          recorder.forgetObject({ kind: 'Service', namespace: 'default', name: `churn-${i}` });
+        }
+        assert.equal(sink.requests.length, 3000);
+        assert.equal(recorder.remembered, 0);
+        // What a live object had is kept: a repeat is still folded.
+        recorder.post(service('web'), events[0]);
+        await recorder.drained();
+        recorder.forgetObject({ kind: 'Service', namespace: 'default', name: 'churn-0' });
+        recorder.post(service('web'), events[0]);
+        await recorder.drained();
+        assert.equal(recorder.remembered, 1);
+        assert.equal(sink.requests.length, aggregation === 'count' ? 3002 : 3001);
+      });
+    }
+
+    it('remembers at most maxRemembered repeats, forgetting the object touched longest ago', async () => {
+      const { sink, recorder } = recorderWith('count', { maxRemembered: 10 });
+      recorder.post(service('kept'), events[0]);
+      await recorder.drained();
+      for (let i = 0; i < 50; i++) {
+        recorder.post(service(`never-deleted-${i}`), events[i % 3]!);
+        // `kept` is posted to again each round, so it is never the oldest.
+        recorder.post(service('kept'), events[0]);
+        await recorder.drained();
+        assert.ok(recorder.remembered <= 10, `${recorder.remembered} remembered`);
+      }
+      assert.equal(
+        sink.requests.filter(
+          (r) => r.verb === 'create' && (r.body.involvedObject as { name: string }).name === 'kept',
+        ).length,
+        1,
+        'the repeats of the object in use are still counted',
+      );
+      assert.equal(MAX_REMEMBERED, 4096);
     });
   });
 

@@ -40,6 +40,11 @@ export interface EventRecorderOptions {
   readonly maxInFlight?: number;
   /** Events waiting beyond this many are dropped and counted (default 20,000). */
   readonly maxBacklog?: number;
+  /**
+   * Repeats remembered (default {@link MAX_REMEMBERED}); beyond it the object posted to longest
+   * ago is forgotten whole.
+   */
+  readonly maxRemembered?: number;
   /** Log level of a failed post (default warn). */
   readonly failureLevel?: 'warn' | 'debug';
   /** For `drained()`'s time limit. */
@@ -60,8 +65,20 @@ interface EventBody {
   count: number;
 }
 
-/** The Events `count` aggregation remembers; beyond it the oldest is forgotten. */
-const MAX_REMEMBERED = 10_000;
+/**
+ * The repeats either aggregation remembers by default: as client-go's event cache (its LRU
+ * holds 4096). A bound, not a working set: the memory of an object goes with `forgetObject()`
+ * when it is deleted, so this only caps live objects that keep producing distinct events.
+ */
+export const MAX_REMEMBERED = 4096;
+
+/** One object's memory: `count`: `uid|type|reason|message` -> the Event holding it; `changes`: `reason|topic` -> last message. */
+type Memory<V> = Map<string, Map<string, V>>;
+interface Posted {
+  readonly name: string;
+  readonly namespace: string;
+  count: number;
+}
 
 /**
  * Posts core/v1 Events, best effort: failures are logged, never thrown, and status writes are
@@ -73,10 +90,13 @@ export class EventRecorder {
   readonly #timers: Timers;
   readonly #maxInFlight: number;
   readonly #maxBacklog: number;
-  /** `changes`: `kind|ns/name|reason|topic` -> the last message posted */
-  readonly #lastMessage = new Map<string, string>();
-  /** `count`: identity of an event -> the Event object holding it and its count */
-  readonly #posted = new Map<string, { name: string; namespace: string; count: number }>();
+  readonly #maxRemembered: number;
+  /** `changes`: `kind|ns/name` -> `reason|topic` -> the last message posted */
+  readonly #lastMessage: Memory<string> = new Map();
+  /** `count`: `kind|ns/name` -> `uid|type|reason|message` -> the Event holding it and its count */
+  readonly #posted: Memory<Posted> = new Map();
+  /** Entries in both memories together. */
+  #remembered = 0;
   readonly #backlog: { target: EventTarget; event: EventSpec }[] = [];
   #inFlight = 0;
   #dropped = 0;
@@ -89,6 +109,12 @@ export class EventRecorder {
     this.#timers = options.timers ?? systemTimers;
     this.#maxInFlight = options.maxInFlight ?? 8;
     this.#maxBacklog = options.maxBacklog ?? 20_000;
+    this.#maxRemembered = options.maxRemembered ?? MAX_REMEMBERED;
+  }
+
+  /** Repeats remembered, over every object (what `forgetObject()` and the bound keep small). */
+  get remembered(): number {
+    return this.#remembered;
   }
 
   /**
@@ -98,9 +124,9 @@ export class EventRecorder {
    */
   post(target: EventTarget, event: EventSpec, topic = ''): void {
     if (this.#o.aggregation === 'changes') {
-      const key = memoryKey(target, event.reason, topic);
-      if (this.#lastMessage.get(key) === event.message) return;
-      this.#lastMessage.set(key, event.message);
+      const key = `${event.reason}|${topic}`;
+      if (this.#lastMessage.get(objectKey(target))?.get(key) === event.message) return;
+      this.#remember(this.#lastMessage, target, key, event.message);
     }
     if (this.#backlog.length >= this.#maxBacklog) {
       if (this.#dropped++ % 1000 === 0)
@@ -112,8 +138,40 @@ export class EventRecorder {
   }
 
   /** `changes` aggregation: the next event of this reason and topic on the object is posted. */
-  forget(target: Pick<EventTarget, 'kind' | 'namespace' | 'name'>, reason: string, topic = ''): void {
-    this.#lastMessage.delete(memoryKey(target, reason, topic));
+  forget(target: ObjectRef, reason: string, topic = ''): void {
+    const object = objectKey(target);
+    const memory = this.#lastMessage.get(object);
+    if (!memory?.delete(`${reason}|${topic}`)) return;
+    this.#remembered--;
+    if (memory.size === 0) this.#lastMessage.delete(object);
+  }
+
+  /**
+   * Forgets everything remembered about an object (every uid it had): for its owner to call when
+   * the object is deleted, so that objects created and deleted by the thousand leave nothing here.
+   */
+  forgetObject(target: ObjectRef): void {
+    for (const memory of [this.#lastMessage, this.#posted] as Memory<unknown>[]) {
+      const key = objectKey(target);
+      this.#remembered -= memory.get(key)?.size ?? 0;
+      memory.delete(key);
+    }
+  }
+
+  /** Sets one entry of an object's memory; beyond the bound, forgets whole the object touched longest ago. */
+  #remember<V>(memory: Memory<V>, target: ObjectRef, key: string, value: V): void {
+    const object = objectKey(target);
+    const entries = memory.get(object) ?? new Map<string, V>();
+    // Re-inserted, so the object last posted to is the last one forgotten.
+    memory.delete(object);
+    memory.set(object, entries);
+    if (!entries.has(key)) this.#remembered++;
+    entries.set(key, value);
+    while (this.#remembered > this.#maxRemembered && memory.size > 0) {
+      const [oldest, held] = memory.entries().next().value as [string, Map<string, V>];
+      this.#remembered -= held.size;
+      memory.delete(oldest);
+    }
   }
 
   /** Events waiting or in flight. */
@@ -160,10 +218,13 @@ export class EventRecorder {
 
   async #send(target: EventTarget, event: EventSpec): Promise<void> {
     const time = new Date(this.#o.now());
-    const identity = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
+    const identity = `${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
     if (this.#o.aggregation === 'count') {
-      const posted = this.#posted.get(identity);
-      if (posted && (await this.#bump(posted, time, event))) return;
+      const posted = this.#posted.get(objectKey(target))?.get(identity);
+      if (posted && (await this.#bump(posted, time, event))) {
+        this.#remember(this.#posted, target, identity, posted); // now the object touched last
+        return;
+      }
     }
     const name = `${target.name}.${time.getTime().toString(16)}${(this.#sequence++).toString(16).padStart(4, '0')}`;
     const body: EventBody = {
@@ -191,18 +252,12 @@ export class EventRecorder {
       this.#logFailure(error, event, 'could not post event');
       return;
     }
-    if (this.#o.aggregation === 'count') {
-      this.#posted.set(identity, { name, namespace: target.namespace, count: 1 });
-      if (this.#posted.size > MAX_REMEMBERED) this.#posted.delete(this.#posted.keys().next().value as string);
-    }
+    if (this.#o.aggregation === 'count')
+      this.#remember(this.#posted, target, identity, { name, namespace: target.namespace, count: 1 });
   }
 
   /** Counts a repeat on the Event already posted; false when that Event is gone (post anew). */
-  async #bump(
-    posted: { name: string; namespace: string; count: number },
-    time: Date,
-    event: EventSpec,
-  ): Promise<boolean> {
+  async #bump(posted: Posted, time: Date, event: EventSpec): Promise<boolean> {
     posted.count++;
     try {
       await this.#o.client.patch(
@@ -222,6 +277,9 @@ export class EventRecorder {
   }
 }
 
-function memoryKey(target: Pick<EventTarget, 'kind' | 'namespace' | 'name'>, reason: string, topic: string) {
-  return `${target.kind}|${target.namespace}/${target.name}|${reason}|${topic}`;
+/** What names an object to the recorder's memories. */
+type ObjectRef = Pick<EventTarget, 'kind' | 'namespace' | 'name'>;
+
+function objectKey(target: ObjectRef): string {
+  return `${target.kind}|${target.namespace}/${target.name}`;
 }
