@@ -7,7 +7,9 @@
 // waiting, and deleting them; after each round the heap of both is read after a forced GC.
 // What a round leaves behind for Services that no longer exist is what the slope of those
 // figures shows. `HEAP_SNAPSHOTS=1` also writes a heap snapshot after the second and the last
-// round (in the system's temporary directory) for a diff by constructor.
+// round (in the system's temporary directory) for a diff by constructor. `CHURN_FAULTS=1`
+// adds, each round, what a chaos run does besides Services: a pool created, its range changed
+// and deleted, the watches cut and the API server restarted (same data, watch history lost).
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +22,9 @@ import { membershipSecretObject, nodeObject, speakerPodObject } from '../lab/obj
 import { API_VERSION, DEFAULT_NAMESPACE } from '../shared/api/names.ts';
 
 const rounds = Number(process.argv[2] ?? 12);
-const perRound = Number(process.argv[3] ?? 40);
+const perRound = Math.min(60, Number(process.argv[3] ?? 40)); // pools a and b have 64 addresses
 const snapshots = process.env.HEAP_SNAPSHOTS === '1';
+const faults = process.env.CHURN_FAULTS === '1';
 
 const server = await startApiServer({
   dualStack: false,
@@ -39,8 +42,8 @@ server.applyObjects([
   membershipSecretObject(randomBytes(32)),
   nodeObject(node),
   speakerPodObject(node),
-  pool('a', '198.51.100.0/25'),
-  pool('b', '198.51.100.128/25'),
+  pool('a', '198.51.100.0/26'),
+  pool('b', '198.51.100.64/26'),
   {
     apiVersion: API_VERSION,
     kind: 'L2Advertisement',
@@ -126,7 +129,8 @@ async function waitForPool(names: Set<string>, prefix: string): Promise<void> {
 }
 
 function ipOfPoolB(ip: string | undefined): boolean {
-  return ip !== undefined && Number(ip.split('.')[3]) >= 128;
+  const last = Number(ip?.split('.')[3]);
+  return last >= 64 && last < 128;
 }
 
 async function readHeaps(): Promise<Record<string, number>> {
@@ -202,6 +206,16 @@ try {
     for (const name of names) {
       server.deleteObject('v1', 'Service', 'default', name);
       server.deleteObject('discovery.k8s.io/v1', 'EndpointSlice', 'default', `${name}-a`);
+    }
+    if (faults) {
+      for (const cidr of ['198.51.100.192/28', '198.51.100.208/28']) {
+        server.applyObjects([pool('churn', cidr)]);
+        await sleep(500);
+      }
+      server.deleteObject(API_VERSION, 'IPAddressPool', DEFAULT_NAMESPACE, 'churn');
+      server.cutWatches();
+      await sleep(1000);
+      await server.restart({ downMs: 1000 });
     }
     await sleep(2500);
     const heaps = await readHeaps();
