@@ -10,6 +10,9 @@
 // round (in the system's temporary directory) for a diff by constructor. `CHURN_FAULTS=1`
 // adds, each round, what a chaos run does besides Services: a pool created, its range changed
 // and deleted, the watches cut and the API server restarted (same data, watch history lost).
+// `CHILD_FLAGS=shipped` runs both with the V8 flags deploy/ ships (controller
+// --optimize-for-size; speaker --lite-mode --max-semi-space-size=1); by default Node's own, as
+// the chaos lab runs them. RSS is read from /proc each round too (after the forced GCs).
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +28,12 @@ const rounds = Number(process.argv[2] ?? 12);
 const perRound = Math.min(60, Number(process.argv[3] ?? 40)); // pools a and b have 64 addresses
 const snapshots = process.env.HEAP_SNAPSHOTS === '1';
 const faults = process.env.CHURN_FAULTS === '1';
+const shipped = process.env.CHILD_FLAGS === 'shipped';
+/** What deploy/ puts on the `node` command line of each (NODE_OPTIONS for the semi-space). */
+const SHIPPED_FLAGS: Record<string, string[]> = {
+  controller: ['--optimize-for-size'],
+  speaker: ['--lite-mode', '--max-semi-space-size=1'],
+};
 
 const server = await startApiServer({
   dualStack: false,
@@ -75,6 +84,7 @@ function start(role: string, args: string[]) {
     process.execPath,
     [
       '--expose-gc',
+      ...(shipped ? (SHIPPED_FLAGS[role] ?? []) : []),
       '--import',
       preload,
       ...(snapshots ? ['--heapsnapshot-signal=SIGPWR'] : []),
@@ -141,7 +151,9 @@ async function readHeaps(): Promise<Record<string, number>> {
     for (;;) {
       const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
       if (lines.length > before) {
-        figures[role] = JSON.parse(lines.at(-1)!).used / 2 ** 20;
+        figures[`${role}Heap`] = JSON.parse(lines.at(-1)!).used / 2 ** 20;
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        figures[`${role}Rss`] = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
         break;
       }
       await sleep(50);
@@ -224,7 +236,7 @@ try {
       JSON.stringify({
         round,
         services: next,
-        ...Object.fromEntries(Object.entries(heaps).map(([k, v]) => [`${k}HeapMb`, Number(v.toFixed(3))])),
+        ...Object.fromEntries(Object.entries(heaps).map(([k, v]) => [`${k}Mb`, Number(v.toFixed(3))])),
       }),
     );
     if (snapshots && (round === 1 || round === rounds - 1)) {
