@@ -249,7 +249,7 @@ try {
   for (const role of Object.keys(first)) {
     const kb = ((last[role]! - first[role]!) * 1024) / ((rounds - 2) * perRound);
     console.log(
-      `${role}: retained heap after GC ${first[role]!.toFixed(2)} -> ${last[role]!.toFixed(2)} MB from round 1 to ${rounds - 1}: ${kb.toFixed(2)} KB per deleted Service`,
+      `${role} after forced GCs: ${first[role]!.toFixed(2)} -> ${last[role]!.toFixed(2)} MB from round 1 to ${rounds - 1}: ${kb.toFixed(2)} KB per deleted Service`,
     );
   }
   if (snapshots) console.log(`heap snapshots in ${dir}`);
