@@ -14,6 +14,10 @@
  * slopes (default 10, or a third of the run when shorter), --soak-json FILE writes the rows
  * and every sample as JSON.
  *
+ * --shipped-flags starts the speakers and controllers with the V8 flags deploy/ ships
+ * (lab/shipped-flags.ts: lite mode, a 1 MB young generation, optimize-for-size), as a soak of
+ * the product's memory needs; default: Node's defaults.
+ *
  * --prefix P (default chaos) names the lab's namespaces P-*: a second run beside a running one
  * (say a soak) needs its own prefix, since a lab first deletes every namespace of its prefix.
  */
@@ -21,6 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SHIPPED_NODE_FLAGS } from '../lab/shipped-flags.ts';
 import { runChaos } from './chaos/run.ts';
 import { buildPlan, describePlan, FAULT_KINDS, type FaultKind } from './chaos/schedule.ts';
 import { defaultWarmupMs, formatSoak, soakRows } from './chaos/soak.ts';
@@ -38,6 +43,7 @@ const { values: args } = parseArgs({
     'warmup-minutes': { type: 'string' },
     'soak-json': { type: 'string' },
     prefix: { type: 'string' },
+    'shipped-flags': { type: 'boolean', default: false },
   },
 });
 const fail = (message: string): never => {
@@ -85,13 +91,16 @@ if (args.plan) {
 }
 if (process.getuid?.() !== 0) fail('chaos needs root (network namespaces)');
 execFileSync('bash', [`${REPO}scripts/install-test-deps.sh`], { stdio: 'inherit' });
-log(`chaos: seed ${seed}, ${minutes} min${args.soak ? ', soak' : ''} (repeat with --seed ${seed})`);
+log(
+  `chaos: seed ${seed}, ${minutes} min${args.soak ? ', soak' : ''}${args['shipped-flags'] ? ', V8 flags as shipped' : ''} (repeat with --seed ${seed})`,
+);
 const result = await runChaos({
   seed,
   minutes,
   prefix,
   kinds,
   soak: args.soak,
+  ...(args['shipped-flags'] ? { nodeFlags: SHIPPED_NODE_FLAGS } : {}),
   ...(sampleSeconds === undefined ? {} : { sampleIntervalMs: sampleSeconds * 1000 }),
   log,
 });

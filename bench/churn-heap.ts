@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { startApiServer } from '../apiserver/server.ts';
 import { metalbeaconEntry } from '../lab/entry.ts';
 import { membershipSecretObject, nodeObject, speakerPodObject } from '../lab/objects.ts';
+import { SHIPPED_NODE_FLAGS } from '../lab/shipped-flags.ts';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../shared/api/names.ts';
 
 const rounds = Number(process.argv[2] ?? 12);
@@ -29,11 +30,6 @@ const perRound = Math.min(60, Number(process.argv[3] ?? 40)); // pools a and b h
 const snapshots = process.env.HEAP_SNAPSHOTS === '1';
 const faults = process.env.CHURN_FAULTS === '1';
 const shipped = process.env.CHILD_FLAGS === 'shipped';
-/** What deploy/ puts on the `node` command line of each (NODE_OPTIONS for the semi-space). */
-const SHIPPED_FLAGS: Record<string, string[]> = {
-  controller: ['--optimize-for-size'],
-  speaker: ['--lite-mode', '--max-semi-space-size=1'],
-};
 
 const server = await startApiServer({
   dualStack: false,
@@ -77,14 +73,14 @@ process.on('SIGUSR2', () => {
 );
 
 /** A child with the preload; `role` names its heap file. */
-function start(role: string, args: string[]) {
+function start(role: 'controller' | 'speaker', args: string[]) {
   const out = join(dir, `${role}.heap`);
   writeFileSync(out, '');
   const child = spawn(
     process.execPath,
     [
       '--expose-gc',
-      ...(shipped ? (SHIPPED_FLAGS[role] ?? []) : []),
+      ...(shipped ? SHIPPED_NODE_FLAGS[role] : []),
       '--import',
       preload,
       ...(snapshots ? ['--heapsnapshot-signal=SIGPWR'] : []),

@@ -113,6 +113,18 @@ export interface TopologyOptions {
    * one minimal responder answering the node name, for the tests and benchmarks).
    */
   ingress?: 'nginx' | 'stand-in';
+  /**
+   * V8 flags for the daemons the topology starts (`node FLAGS metalbeacon ...`), default none
+   * (Node's defaults); a speaker started with its own `nodeArgs` uses those. What deploy/ ships
+   * is lab/shipped-flags.ts (bundle only: lite mode has no WebAssembly for type stripping).
+   */
+  nodeFlags?: NodeFlags;
+}
+
+/** V8 flags per daemon (see {@link TopologyOptions.nodeFlags}). */
+export interface NodeFlags {
+  readonly controller?: readonly string[];
+  readonly speaker?: readonly string[];
 }
 
 /** A node of the topology. */
@@ -160,6 +172,8 @@ export interface Topology {
   readonly lab: Lab;
   readonly prefix: string;
   readonly runDir: string;
+  /** The V8 flags the topology starts daemons with ({@link TopologyOptions.nodeFlags}). */
+  readonly nodeFlags: NodeFlags;
   readonly api: ApiServerHandle;
   /** kubeconfig for the host namespace (the API server's own address). */
   readonly kubeconfig: string;
@@ -464,6 +478,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       birdc,
       startBird,
       configureRouter,
+      nodeFlags: options.nodeFlags ?? {},
     });
   } catch (error) {
     for (const f of forwarders) await f.close();
@@ -484,6 +499,7 @@ function makeTopology(parts: {
   birdc: (args: readonly string[]) => Promise<string>;
   startBird: () => Promise<LabDaemon>;
   configureRouter: Topology['configureRouter'];
+  nodeFlags: NodeFlags;
 }): Topology {
   const { lab, api, nodes, birdc } = parts;
   const speakerArgs = new Map<string, { extraArgs: readonly string[]; nodeArgs: readonly string[] }>();
@@ -517,6 +533,7 @@ function makeTopology(parts: {
     lab,
     prefix: lab.prefix,
     runDir: parts.runDir,
+    nodeFlags: parts.nodeFlags,
     api,
     kubeconfig: parts.kubeconfig,
     controllerServiceAccountDir: parts.controllerServiceAccountDir,
@@ -579,6 +596,7 @@ function makeTopology(parts: {
       controller = lab.spawnHost(
         [
           process.execPath,
+          ...(parts.nodeFlags.controller ?? []),
           METALBEACON_BIN,
           '--log-format',
           'json',
@@ -602,12 +620,13 @@ function makeTopology(parts: {
       if (node.speaker && node.speaker.child.exitCode === null && node.speaker.child.signalCode === null) {
         throw new Error(`topology: the speaker on ${name} runs already (pid ${node.speaker.pid})`);
       }
-      speakerArgs.set(name, { extraArgs, nodeArgs: options.nodeArgs ?? [] });
+      const nodeArgs = options.nodeArgs ?? parts.nodeFlags.speaker ?? [];
+      speakerArgs.set(name, { extraArgs, nodeArgs });
       const speaker = lab.spawn(
         name,
         [
           process.execPath,
-          ...(options.nodeArgs ?? []),
+          ...nodeArgs,
           METALBEACON_BIN,
           '--log-format',
           'json',

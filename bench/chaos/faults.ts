@@ -29,6 +29,7 @@ export class ControllerPair {
     const daemon = this.#topo.lab.spawnHost(
       [
         process.execPath,
+        ...(this.#topo.nodeFlags.controller ?? []),
         METALBEACON_BIN,
         '--log-format',
         'json',

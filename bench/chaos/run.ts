@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type Probe, startProbe } from '../../lab/probe.ts';
-import { startTopology, type Topology } from '../../lab/topology.ts';
+import { type NodeFlags, startTopology, type Topology } from '../../lab/topology.ts';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { churnPoolObjects } from './churn.ts';
 import {
@@ -36,6 +36,8 @@ export interface ChaosOptions {
   readonly kinds?: readonly FaultKind[];
   /** The soak's gentle plan (schedule.ts). */
   readonly soak?: boolean;
+  /** V8 flags of the daemons (lab/shipped-flags.ts for those deploy/ ships); default Node's. */
+  readonly nodeFlags?: NodeFlags;
   /** Sample every process of the lab this often (sampler.ts); default: no sampling. */
   readonly sampleIntervalMs?: number;
   /** Progress lines. */
@@ -78,7 +80,11 @@ const urlOf = (ip: string) => (ip.includes(':') ? `http://[${ip}]/` : `http://${
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? (() => undefined);
   const durationMs = options.minutes * 60_000;
-  const topo = await startTopology({ prefix: options.prefix, manifests: [LAB_MANIFESTS] });
+  const topo = await startTopology({
+    prefix: options.prefix,
+    manifests: [LAB_MANIFESTS],
+    nodeFlags: options.nodeFlags,
+  });
   const probes = new Map<ProbePath, Probe>();
   let sampler: SoakSampler | undefined;
   let cleaning: Promise<void> | undefined;
