@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { MembershipMessage } from '../codec/codec.ts';
 import { MembershipDefaults } from './config.ts';
+import { expireHoldings, holdingsHeard } from './holdings.ts';
+import { newPeer } from './peer-list.ts';
 import { initialState, type MembershipAction, type PeerHoldings, peerHoldings, step } from './protocol.ts';
+import type { HeardMessage, PeerRecord } from './state.ts';
 import { at, deliver, sent, testConfig } from './test-helpers.ts';
 
 // Holdings (docs/adr/0012-l2-sticky-owner.md): each speaker tells its peers the L2 IPs it
@@ -146,4 +150,73 @@ test('a peer back on the port after it failed claims nothing it does not say aga
   const stillHolding = deliver(a2, step(control.holder, { type: 'tick' }, at(4000)).actions, 4001);
   assert.deepEqual(plain(peerHoldings(stillHolding.state)), { c: [V4] });
   assert.deepEqual(changes(stillHolding.actions).map(plain), [{ c: [V4] }]);
+});
+
+// The holdings part on its own: when what a peer said stops counting, and what a message says.
+
+const peerRecord = (extra: Partial<PeerRecord> = {}): PeerRecord => ({
+  ...newPeer(at(0)),
+  status: 'alive',
+  incarnation: 5n,
+  ...extra,
+});
+
+test('expireHoldings: a peer talking on the port but silent about its holdings for deadAfterMs holds nothing', () => {
+  const now = at(20_000);
+  const said = peerRecord({
+    holdings: [V4],
+    udpHeardMonoMs: now.monoMs,
+    holdingsHeardMonoMs: now.monoMs - deadAfterMs,
+  });
+  assert.equal(expireHoldings(said, now, deadAfterMs), said, 'exactly the dead time: still counts');
+  const older = { ...said, holdingsHeardMonoMs: now.monoMs - deadAfterMs - 1 };
+  assert.deepEqual(expireHoldings(older, now, deadAfterMs).holdings, []);
+  // Silent on the port too (cut off; perhaps heard on the LAN path): what it said stands.
+  const cut = { ...older, udpHeardMonoMs: older.holdingsHeardMonoMs };
+  assert.equal(expireHoldings(cut, now, deadAfterMs), cut);
+});
+
+test('expireHoldings: back from a restart, what it held stands until resumingUntil, then is gone', () => {
+  const resuming = peerRecord({ holdings: [V4], resumingUntilMonoMs: 1000, udpHeardMonoMs: 999 });
+  assert.equal(expireHoldings(resuming, at(999), deadAfterMs), resuming);
+  const over = expireHoldings(resuming, at(1000), deadAfterMs);
+  assert.deepEqual([over.holdings, over.resumingUntilMonoMs], [[], undefined]);
+});
+
+test('holdingsHeard: what each message says of its sender holdings', () => {
+  const now = at(5000);
+  const msg = (
+    type: MembershipMessage['type'],
+    extra: Partial<MembershipMessage> = {},
+  ): MembershipMessage => ({
+    type,
+    sender: 'b',
+    incarnation: 5n,
+    sequence: 2n,
+    sentAtMs: now.wallMs,
+    ...extra,
+  });
+  const heard = (message: MembershipMessage, before: PeerRecord, extra: Partial<HeardMessage> = {}) =>
+    holdingsHeard(
+      before,
+      { message, before, onLan: false, reborn: false, returned: false, ...extra },
+      now,
+      700,
+    );
+  const holder = peerRecord({ holdings: [V4, V6] });
+  // The same list again keeps the same array: holdingsMoved compares arrays by identity.
+  assert.equal(heard(msg('Holdings', { holdings: [V4, V6] }), holder).holdings, holder.holdings);
+  assert.deepEqual(heard(msg('Holdings', { holdings: [V6] }), holder).holdings, [V6]);
+  assert.equal(heard(msg('Heartbeat'), holder).holdings, holder.holdings, 'a heartbeat says nothing');
+  assert.deepEqual(heard(msg('Leave'), holder).holdings, [], 'gone');
+  assert.deepEqual(heard(msg('Heartbeat', { incarnation: 6n }), holder).holdings, [], 'restarted');
+  const dead = { ...holder, status: 'dead' as const };
+  assert.deepEqual(heard(msg('Heartbeat'), dead).holdings, [], 'back on the port after it failed');
+  assert.equal(
+    heard(msg('Heartbeat'), dead, { onLan: true }).holdings,
+    holder.holdings,
+    'heard only on the LAN',
+  );
+  const back = heard(msg('Heartbeat', { incarnation: 6n }), holder, { reborn: true, returned: true });
+  assert.deepEqual([back.holdings, back.resumingUntilMonoMs], [holder.holdings, now.monoMs + 700]);
 });
