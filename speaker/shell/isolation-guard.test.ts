@@ -9,11 +9,11 @@ import { capturedLog, l2At, peerPlan, planOf, route } from './test-helpers.ts';
 const plan = planOf([l2At('198.51.100.1')], [peerPlan('r1', [route('198.51.100.2/32', ['default/api'])])]);
 
 /** A guard whose peers and API server the test sets; probes and replans are counted. */
-function guarded(peers: PeerCounts, reachable: boolean) {
+function guarded(peers: PeerCounts, reachable: boolean, lanUp?: boolean) {
   const timers = new ManualTimers();
   const metrics = new SpeakerMetrics();
   const { log, messages } = capturedLog();
-  const world = { peers, reachable, probes: 0, replans: 0 };
+  const world = { peers, reachable, lanUp, probes: 0, replans: 0, lanReads: 0 };
   const guard = new IsolationGuard({
     log,
     metrics,
@@ -22,6 +22,10 @@ function guarded(peers: PeerCounts, reachable: boolean) {
     probe: async () => {
       world.probes++;
       return world.reachable;
+    },
+    lanUp: async () => {
+      world.lanReads++;
+      return world.lanUp;
     },
     replan: () => world.replans++,
   });
@@ -140,6 +144,100 @@ describe('IsolationGuard', () => {
     await timers.advance(REGATHER_MS);
     assert.equal(await guard.check(plan), plan);
     guard.stop();
+  });
+
+  it('every peer dead, the API server answers, but no carrier on the LAN link: withholds the L2 IPs only, and back announces once regathered', async () => {
+    // A flap of the owner's link while it keeps the API server (issue 18): its answers reach
+    // nobody, its peers move its IPs. It used to go on claiming them and, back, take them from
+    // the node that served them meanwhile: a second move. Now it claims nothing while cut off,
+    // and back waits to hear its peers (and their holdings) before planning.
+    const { guard, world, timers, messages, gauge } = guarded({ knownPeers: 2, alivePeers: 0 }, true, false);
+    const applied = await guard.check(plan);
+    assert.deepEqual(applied.l2, [], 'L2 IPs withheld');
+    assert.deepEqual(applied.peers, plan.peers, 'routes kept: BGP has BFD and the hold time');
+    assert.equal(
+      guard.isolated,
+      false,
+      'not isolated: the API server answers and status objects are written',
+    );
+    assert.equal(await gauge(), 0, 'the isolation gauge counts full isolations only');
+    assert.equal(messages().filter((m) => m.includes('no carrier on the LAN interfaces')).length, 1);
+    await guard.check(plan);
+    await timers.advance(1000);
+    assert.equal(world.replans, 0, 'link still down: same verdict, no replan');
+    assert.equal(
+      messages().filter((m) => m.includes('no carrier on the LAN interfaces')).length,
+      1,
+      'said once',
+    );
+
+    // The link is back: a probe tick sees the carrier and replans; the peers are not heard yet.
+    world.lanUp = true;
+    await timers.advance(500);
+    assert.equal(world.replans, 1);
+    assert.deepEqual((await guard.check(plan)).l2, [], 'back: no peer heard yet, still withheld');
+    world.peers = { knownPeers: 2, alivePeers: 1 };
+    assert.deepEqual((await guard.check(plan)).l2, [], 'one of two peers heard');
+    world.peers = { knownPeers: 2, alivePeers: 2 };
+    assert.equal(await guard.check(plan), plan, 'every peer heard: the plan (from their holdings) as it is');
+    assert.ok(messages().includes('split-brain guard lifted; announcing again'));
+    guard.stop();
+    assert.equal(timers.pending, 0);
+  });
+
+  it('LAN link down and then the API server lost too: everything withheld until regathered', async () => {
+    const { guard, world, timers } = guarded({ knownPeers: 1, alivePeers: 0 }, true, false);
+    assert.deepEqual((await guard.check(plan)).peers, plan.peers);
+    world.reachable = false;
+    await timers.advance(500);
+    assert.equal(world.replans, 1, 'the verdict would change');
+    const isolated = await guard.check(plan);
+    assert.deepEqual(isolated.l2, []);
+    assert.deepEqual(
+      isolated.peers.map((p) => p.routes.length),
+      [0],
+    );
+    assert.equal(guard.isolated, true);
+    // The API server back first, the link still down: still everything withheld, no replan storm.
+    world.reachable = true;
+    await timers.advance(2000);
+    assert.equal(world.replans, 1);
+    assert.deepEqual(
+      (await guard.check(plan)).peers.map((p) => p.routes.length),
+      [0],
+    );
+    world.lanUp = true;
+    await timers.advance(500);
+    assert.equal(world.replans, 2, 'the link back: replan');
+    assert.deepEqual(
+      (await guard.check(plan)).peers.map((p) => p.routes.length),
+      [0],
+      'regathering',
+    );
+    world.peers = { knownPeers: 1, alivePeers: 1 };
+    assert.equal(await guard.check(plan), plan);
+    guard.stop();
+  });
+
+  it('reads the LAN link only while no peer is alive, and counts an unreadable one as up', async () => {
+    const { guard, world } = guarded({ knownPeers: 2, alivePeers: 1 }, true, false);
+    assert.equal(await guard.check(plan), plan);
+    assert.equal(world.lanReads, 0);
+    guard.stop();
+    const unknown = guarded({ knownPeers: 2, alivePeers: 0 }, true, undefined);
+    assert.equal(await unknown.guard.check(plan), plan, 'unknown carrier: the API server decides, as before');
+    unknown.guard.stop();
+    const failing = new IsolationGuard({
+      ...{ log: capturedLog().log, metrics: new SpeakerMetrics(), timers: new ManualTimers() },
+      peers: () => ({ knownPeers: 2, alivePeers: 0 }),
+      probe: async () => true,
+      lanUp: async () => {
+        throw new Error('EACCES /sys/class/net');
+      },
+      replan: () => {},
+    });
+    assert.equal(await failing.check(plan), plan);
+    failing.stop();
   });
 
   it('stops asking when a peer is back, and for good on stop()', async () => {

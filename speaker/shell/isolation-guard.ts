@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import { withdrawnPlan } from '../announce/applied-plan.ts';
 import type { NodePlan } from '../announce/types.ts';
 import {
+  type IsolationVerdict,
   isolationVerdict,
   needsApiProbe,
   REGATHER_MS,
@@ -24,6 +25,11 @@ export interface IsolationGuardOptions {
   readonly peers: () => PeerCounts;
   /** Asks the API server for a fresh answer; true when it answered (apiAnswers). */
   readonly probe: () => Promise<boolean>;
+  /**
+   * Whether an interface the L2 announcer uses (or would, with carrier) has carrier now;
+   * undefined when unknown. Read only while no peer is alive. Absent: always unknown.
+   */
+  readonly lanUp?: () => Promise<boolean | undefined>;
   /** The verdict would change: plan again now. */
   readonly replan: () => void;
   /** While isolated, how often the API server is asked again. Default 500 ms. */
@@ -33,19 +39,24 @@ export interface IsolationGuardOptions {
   readonly timers?: Timers;
 }
 
+/** What the guard withholds: everything (isolated) or the L2 IPs only (own LAN link down). */
+type Withheld = 'all' | 'l2';
+
 /**
  * The split-brain guard (speaker/membership/isolation/split-brain.ts) in front of the announcers:
  * when every peer looks dead, a node that cannot reach the API server either assumes it is the
- * one cut off and withdraws everything. While the verdict hangs on the API server, it is asked
- * again on a timer and a replan follows when its answer would change the verdict. Back from
- * isolation it goes on withholding until every peer is heard again or a while has passed
- * (regathered in split-brain.ts), and plans again then.
+ * one cut off and withdraws everything; one that reaches it but whose own LAN link has no carrier
+ * is cut off from the LAN and withdraws its L2 IPs (its BGP routes stay). While the verdict hangs
+ * on the API server and the link, they are asked again on a timer and a replan follows when
+ * their answer would change the verdict. Back from either it goes on withholding the same until
+ * every peer is heard again or a while has passed (regathered in split-brain.ts), and plans again
+ * then.
  */
 export class IsolationGuard {
   readonly #o: IsolationGuardOptions;
   readonly #timers: Timers;
-  #isolated = false;
-  /** Isolated, and since then the verdict would let us announce (monotonic ms). */
+  #withheld: Withheld | undefined;
+  /** Withholding, and since then the verdict would let us announce (monotonic ms). */
   #regatherSince: number | undefined;
   #regatherTimer: TimerHandle | undefined;
   #stopProbing: (() => void) | undefined;
@@ -56,37 +67,54 @@ export class IsolationGuard {
     this.#timers = options.timers ?? systemTimers;
   }
 
-  /** Everything is withheld: no peer alive and no API server. */
+  /**
+   * Everything is withheld: no peer alive and no API server (the metrics count these only, not
+   * the L2 IPs withheld while the LAN link is down).
+   */
   get isolated(): boolean {
-    return this.#isolated;
+    return this.#withheld === 'all';
   }
 
-  /** The plan to apply: `plan` itself, or while isolated everything withdrawn (sessions kept). */
+  /** The plan to apply: `plan` itself, or while withholding it without L2 IPs or without anything (sessions kept). */
   async check(plan: NodePlan): Promise<NodePlan> {
     const peers = this.#o.peers();
     let apiReachable = true;
+    let lanUp: boolean | undefined;
     if (needsApiProbe(peers)) {
-      apiReachable = await this.#o.probe();
+      [apiReachable, lanUp] = await Promise.all([this.#o.probe(), this.#lanUp()]);
       this.#keepProbing();
     }
-    const verdict = isolationVerdict({ ...peers, apiReachable });
-    if (verdict.shouldAnnounce && this.#isolated && !this.#regathered(peers)) return withdrawnPlan(plan);
+    const verdict = isolationVerdict({ ...peers, apiReachable, ...(lanUp === undefined ? {} : { lanUp }) });
+    if (verdict.shouldAnnounce && this.#withheld !== undefined && !this.#regathered(peers)) {
+      return withhold(plan, this.#withheld);
+    }
     this.#regatherSince = undefined;
     this.#clearRegatherTimer();
-    if (!verdict.shouldAnnounce) {
-      if (!this.#isolated) {
+    const next = this.#next(verdict);
+    if (next === 'all') {
+      if (this.#withheld !== 'all') {
         this.#o.log.warn(
           { knownPeers: peers.knownPeers },
           'split-brain guard: no peer alive and the API server unreachable; withdrawing everything',
         );
         this.#o.metrics.isolations.inc();
       }
-      this.#isolated = true;
+      this.#withheld = 'all';
       this.#o.metrics.isolated.set(1);
       return withdrawnPlan(plan);
     }
-    if (this.#isolated) {
-      this.#isolated = false;
+    if (next === 'l2') {
+      if (this.#withheld !== 'l2') {
+        this.#o.log.warn(
+          { knownPeers: peers.knownPeers },
+          'split-brain guard: no peer alive and no carrier on the LAN interfaces; withdrawing the L2 IPs',
+        );
+      }
+      this.#withheld = 'l2';
+      return withhold(plan, 'l2');
+    }
+    if (this.#withheld !== undefined) {
+      this.#withheld = undefined;
       this.#o.metrics.isolated.set(0);
       this.#o.log.info({ reason: verdict.reason }, 'split-brain guard lifted; announcing again');
     }
@@ -101,7 +129,26 @@ export class IsolationGuard {
     this.#clearRegatherTimer();
   }
 
-  /** Back from isolation: whether the view is whole again; if not, a replan is armed for when it will be. */
+  /**
+   * What a verdict withholds. Once everything is withheld (the API server away too) it stays so
+   * while the LAN link is down: the routes come back once regathered, as from any isolation.
+   */
+  #next(verdict: IsolationVerdict): Withheld | undefined {
+    if (verdict.reason === 'isolated') return 'all';
+    if (verdict.reason === 'lan-down') return this.#withheld === 'all' ? 'all' : 'l2';
+    return undefined;
+  }
+
+  async #lanUp(): Promise<boolean | undefined> {
+    try {
+      return await this.#o.lanUp?.();
+    } catch (error) {
+      this.#o.log.warn({ err: error }, 'split-brain guard: cannot read the LAN interfaces; counting them up');
+      return undefined;
+    }
+  }
+
+  /** Back from withholding: whether the view is whole again; if not, a replan is armed for when it will be. */
   #regathered(peers: PeerCounts): boolean {
     const nowMs = this.#timers.now();
     this.#regatherSince ??= nowMs;
@@ -133,12 +180,23 @@ export class IsolationGuard {
         this.#stopProbing = undefined;
         return;
       }
-      void this.#o.probe().then((reachable) => {
-        // Replan only when the verdict would change (back from isolation, the regather's timer replans).
-        if (reachable === this.#isolated && this.#regatherSince === undefined) this.#o.replan();
+      void Promise.all([this.#o.probe(), this.#lanUp()]).then(([reachable, lanUp]) => {
+        // Replan only when the verdict would change (back from withholding, the regather's timer replans).
+        if (this.#regatherSince !== undefined) return;
+        const verdict = isolationVerdict({
+          ...this.#o.peers(),
+          apiReachable: reachable,
+          ...(lanUp === undefined ? {} : { lanUp }),
+        });
+        if (this.#next(verdict) !== this.#withheld) this.#o.replan();
       });
     });
   }
+}
+
+/** `plan` without what `withheld` says: its L2 IPs, or everything but the sessions. */
+function withhold(plan: NodePlan, withheld: Withheld): NodePlan {
+  return withheld === 'all' ? withdrawnPlan(plan) : { ...plan, l2: [] };
 }
 
 /**

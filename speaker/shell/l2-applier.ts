@@ -12,6 +12,8 @@ export interface L2Port {
   withdraw(ip: string): Promise<void>;
   /** A fresh takeover burst for every IP announced. */
   reassert(): Promise<void>;
+  /** Whether the LAN interfaces have carrier now; undefined when unknown (announcer.ts lanUp). */
+  lanUp?(): Promise<boolean | undefined>;
   /** Withdraws everything and stops. */
   close(): Promise<void>;
 }
@@ -95,6 +97,11 @@ export class L2Applier {
   /** Announces every IP again (a failed peer came back and may have announced ours meanwhile). */
   reassert(): Promise<void> {
     return this.#port.reassert();
+  }
+
+  /** Whether the LAN interfaces have carrier now; undefined when unknown. */
+  async lanUp(): Promise<boolean | undefined> {
+    return this.#port.lanUp?.();
   }
 
   /** IPs announced now. */

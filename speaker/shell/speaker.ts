@@ -100,6 +100,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     timers,
     peers: () => membership.peers(),
     probe: () => apiAnswers(client),
+    lanUp: () => l2.lanUp(),
     replan: () => plans.schedule(0),
   });
   const plans = new PlanLoop({

@@ -2,7 +2,7 @@ import { compareText } from '../../../shared/config/names.ts';
 import type { Logger } from '../../../shared/log/logger.ts';
 import type { ActiveAnnouncement, CounterRow, LoopWork, WorkerInterface } from '../engine/messages.ts';
 import { canonicalIp } from '../frames/addr.ts';
-import { DEFAULT_EXCLUDE, type LinkInfo, selectInterfaces } from '../links/select-interfaces.ts';
+import { DEFAULT_EXCLUDE, type LinkInfo, lanCarrier, selectInterfaces } from '../links/select-interfaces.ts';
 import {
   checkRateLimit,
   DEFAULT_OVERALL_LIMIT,
@@ -176,6 +176,17 @@ export class L2Announcer {
     await this.#transport.request({ type: 'reassert' });
   }
 
+  /**
+   * Whether an interface this announcer uses, or would use with carrier, has carrier now, read
+   * afresh (not from the last rescan); undefined when there is none (lanCarrier).
+   */
+  async lanUp(): Promise<boolean | undefined> {
+    const listed = this.#listed();
+    const exclude = this.#options.excludeInterfaces ?? DEFAULT_EXCLUDE;
+    const links = await readLinks(undefined, (name) => listed.has(name) || !exclude.test(name));
+    return lanCarrier(links, { listed: [...listed], exclude: this.#options.excludeInterfaces });
+  }
+
   /** Counters and where each IP is announced now. */
   snapshot(): Promise<{ counters: CounterRow[]; active: ActiveAnnouncement[] }> {
     return this.#transport.snapshot();
@@ -224,9 +235,15 @@ export class L2Announcer {
     );
   }
 
-  async #rescan(): Promise<void> {
+  /** Interface names the announced IPs ask for by name. */
+  #listed(): Set<string> {
     const listed = new Set<string>();
     for (const names of this.#desired.values()) for (const n of names ?? []) listed.add(n);
+    return listed;
+  }
+
+  async #rescan(): Promise<void> {
+    const listed = this.#listed();
     const exclude = this.#options.excludeInterfaces ?? DEFAULT_EXCLUDE;
     const links: LinkInfo[] = await readLinks(undefined, (name) => listed.has(name) || !exclude.test(name));
     this.#links = links;

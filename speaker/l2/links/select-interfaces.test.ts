@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type LinkInfo, selectInterfaces } from './select-interfaces.ts';
+import { type LinkInfo, lanCarrier, selectInterfaces } from './select-interfaces.ts';
 
 const link = (name: string, overrides: Partial<LinkInfo> = {}): LinkInfo => ({
   name,
@@ -61,4 +61,29 @@ test('a listed interface is taken even if the pattern excludes it; unlisted ones
     custom.selected.map((l) => l.name),
     ['eth0', 'veth0'],
   );
+});
+
+test('lanCarrier: whether an interface the announcer uses or would use has carrier', () => {
+  const lo = link('lo', { loopback: true, type: 772 });
+  assert.equal(lanCarrier([lo, link('eth0')]), true);
+  assert.equal(lanCarrier([lo, link('eth0', { running: false })]), false, 'no carrier (a link flap)');
+  assert.equal(lanCarrier([lo, link('eth0', { up: false })]), false, 'set down');
+  assert.equal(
+    lanCarrier([lo, link('eth0', { running: false }), link('veth1'), link('kube-ipvs0', { noArp: true })]),
+    false,
+    'pod veths and non-ARP links are not the LAN',
+  );
+  assert.equal(
+    lanCarrier([lo, link('eth0', { running: false }), link('eth1')]),
+    true,
+    'one of two is enough',
+  );
+  assert.equal(lanCarrier([lo, link('veth1')]), undefined, 'no LAN interface at all: unknown');
+  assert.equal(lanCarrier([]), undefined);
+  assert.equal(
+    lanCarrier([link('eth0'), link('eth1', { running: false })], { listed: ['eth1'], exclude: /^eth/ }),
+    false,
+    'only the listed one counts when the pattern excludes the rest',
+  );
+  assert.equal(lanCarrier([link('enp1s0', { enslaved: true }), link('bond0', { running: false })]), false);
 });

@@ -63,3 +63,24 @@ export function selectInterfaces(
   }
   return { selected, skipped };
 }
+
+/**
+ * Whether the LAN has carrier here: among the interfaces the announcer uses or would use if they
+ * had carrier (the `listed` names and the ones `exclude` leaves, as in selectInterfaces, up and
+ * running or not), whether one is up and running. Undefined when there is no such interface:
+ * nothing to tell (the split-brain guard then goes by the API server alone).
+ */
+export function lanCarrier(
+  links: readonly LinkInfo[],
+  options: { listed?: readonly string[] | undefined; exclude?: RegExp | undefined } = {},
+): boolean | undefined {
+  const candidates = links.map((link) => ({ ...link, up: true, running: true }));
+  const names = new Set(
+    [
+      ...selectInterfaces(candidates, { listed: options.listed ?? [], exclude: /$^/ }).selected,
+      ...selectInterfaces(candidates, { exclude: options.exclude }).selected,
+    ].map((link) => link.name),
+  );
+  if (names.size === 0) return undefined;
+  return links.some((link) => names.has(link.name) && link.up && link.running);
+}

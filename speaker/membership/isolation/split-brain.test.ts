@@ -24,6 +24,37 @@ test('split-brain guard: the full truth table', () => {
   }
 });
 
+test('split-brain guard: a node whose own LAN link has no carrier is the one cut off, whatever the API server says', () => {
+  // A link flap of the owner while it keeps the API server (a management network, the lab's
+  // relay): it used to go on announcing into the dead link and, back, take its IPs from the node
+  // that served them meanwhile (a second move, issue 18).
+  const table: Array<
+    [
+      knownPeers: number,
+      alivePeers: number,
+      apiReachable: boolean,
+      lanUp: boolean | undefined,
+      reason: string,
+    ]
+  > = [
+    [2, 0, true, false, 'lan-down'],
+    [2, 0, false, false, 'isolated'],
+    [2, 0, true, true, 'api-reachable'],
+    [2, 0, true, undefined, 'api-reachable'],
+    [2, 0, false, undefined, 'isolated'],
+    [2, 1, true, false, 'peers-alive'],
+    [2, 1, false, false, 'peers-alive'],
+    [0, 0, true, false, 'single-node'],
+    [0, 0, false, false, 'single-node'],
+  ];
+  for (const [knownPeers, alivePeers, apiReachable, lanUp, reason] of table) {
+    const input = { knownPeers, alivePeers, apiReachable, ...(lanUp === undefined ? {} : { lanUp }) };
+    const verdict = isolationVerdict(input);
+    assert.equal(verdict.reason, reason, JSON.stringify(input));
+    assert.equal(verdict.shouldAnnounce, !['lan-down', 'isolated'].includes(reason), JSON.stringify(input));
+  }
+});
+
 test('the API server is asked exactly when the verdict depends on it', () => {
   for (const knownPeers of [0, 1, 3]) {
     for (let alivePeers = 0; alivePeers <= knownPeers; alivePeers++) {

@@ -6,32 +6,49 @@ export interface IsolationInput {
   readonly alivePeers: number;
   /** Whether this speaker reached the API server recently (the caller decides what recently means). */
   readonly apiReachable: boolean;
+  /**
+   * Whether an interface this node announces L2 IPs on has carrier now (operstate up); omitted
+   * when unknown (no such interface, sysfs unreadable), and then counted as up.
+   */
+  readonly lanUp?: boolean;
 }
 
 export type IsolationVerdict =
   | { readonly shouldAnnounce: true; readonly reason: 'peers-alive' | 'api-reachable' | 'single-node' }
-  | { readonly shouldAnnounce: false; readonly reason: 'isolated' };
+  /** Everything withheld, L2 IPs and BGP routes. */
+  | { readonly shouldAnnounce: false; readonly reason: 'isolated' }
+  /** The L2 IPs withheld; BGP routes stay (BGP has its own liveness: BFD, hold time). */
+  | { readonly shouldAnnounce: false; readonly reason: 'lan-down' };
 
 /**
  * Split-brain guard. When every peer looks dead, either they all died or this node lost
  * its network. Announcing in the second case puts two owners on the LAN (the split brain
  * MetalLB and keepalived both show), so a node that sees no peer AND cannot reach the API
  * server assumes it is the isolated one and stops announcing. Reaching the API server is
- * the tie-breaker: a node that still does is connected, so the peers really are gone.
+ * the tie-breaker: a node that still does is connected, so the peers really are gone —
+ * unless its own LAN link has no carrier: then the API server answers over another way (a
+ * management network, a local API server) and says nothing about the LAN, and this node is
+ * the one cut off from it (a link flap, a pulled cable, a switch port down). Its L2 answers
+ * reach nobody anyway, so it withholds them ('lan-down'), and on the link's return it is back
+ * from isolation: it announces again only once regathered (below), having claimed nothing
+ * meanwhile, so the node that took its IPs over keeps them (docs/adr/0012-l2-sticky-owner.md,
+ * Link flaps).
  */
 export function isolationVerdict(input: IsolationInput): IsolationVerdict {
   if (input.knownPeers === 0) return { shouldAnnounce: true, reason: 'single-node' };
   if (input.alivePeers > 0) return { shouldAnnounce: true, reason: 'peers-alive' };
-  if (input.apiReachable) return { shouldAnnounce: true, reason: 'api-reachable' };
-  return { shouldAnnounce: false, reason: 'isolated' };
+  if (!input.apiReachable) return { shouldAnnounce: false, reason: 'isolated' };
+  if (input.lanUp === false) return { shouldAnnounce: false, reason: 'lan-down' };
+  return { shouldAnnounce: true, reason: 'api-reachable' };
 }
 
 /**
- * Whether the verdict hangs on the API server: peers exist and none looks alive. Only then is
- * it asked (a fresh answer; watch events from before a cut prove nothing), and asked again
- * until a peer is back, so a speaker at rest sends the API server nothing for this.
+ * Whether the verdict hangs on the API server (and the LAN link's carrier): peers exist and none
+ * looks alive. Only then is it asked (a fresh answer; watch events from before a cut prove
+ * nothing), and asked again until a peer is back, so a speaker at rest sends the API server
+ * nothing for this.
  */
-export function needsApiProbe(input: Omit<IsolationInput, 'apiReachable'>): boolean {
+export function needsApiProbe(input: Omit<IsolationInput, 'apiReachable' | 'lanUp'>): boolean {
   return input.knownPeers > 0 && input.alivePeers === 0;
 }
 
