@@ -5,6 +5,7 @@ import {
   metricsAddressOf,
   metricValue,
   nodeStatsOf,
+  statusPrivateRssBytes,
   statusRssBytes,
 } from './process-read.ts';
 
@@ -24,6 +25,11 @@ describe('soak readings', () => {
     assert.equal(statusRssBytes('Name:\tbird\nState:\tZ (zombie)\n'), undefined);
     // VmHWM and RssAnon are not the resident set.
     assert.equal(statusRssBytes('VmHWM:\t 5 kB\nRssAnon:\t 4 kB\n'), undefined);
+  });
+
+  it('the private resident set from RssAnon, not VmRSS or RssFile', () => {
+    assert.equal(statusPrivateRssBytes(STATUS), 40_000 * 1024);
+    assert.equal(statusPrivateRssBytes('VmRSS:\t 5 kB\nRssFile:\t 4 kB\n'), undefined);
   });
 
   it('descriptors and sockets from the fd link targets', () => {

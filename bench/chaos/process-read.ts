@@ -11,6 +11,18 @@ export function statusRssBytes(status: string): number | undefined {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
+/**
+ * The private part of the resident set (bytes, `RssAnon` of /proc/PID/status): what the process
+ * itself allocated. The rest (`RssFile`, `RssShmem`) is mostly the pages of the node executable
+ * and its libraries that code has touched so far: shared by every process running them, clean
+ * (the kernel drops and rereads them), bounded by the files' sizes, and growing each time a new
+ * path of the program first runs. Undefined without the line (kernels before 4.5).
+ */
+export function statusPrivateRssBytes(status: string): number | undefined {
+  const match = /^RssAnon:\s+(\d+) kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
 /** Open descriptors and, of them, sockets, from the link targets of /proc/PID/fd/* (`socket:[123]`). */
 export function countDescriptors(targets: readonly string[]): { fds: number; sockets: number } {
   return { fds: targets.length, sockets: targets.filter((t) => /^socket:\[\d+\]$/.test(t)).length };

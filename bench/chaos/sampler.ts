@@ -14,6 +14,7 @@ import {
   metricsAddressOf,
   type NodeStats,
   nodeStatsOf,
+  statusPrivateRssBytes,
   statusRssBytes,
 } from './process-read.ts';
 import { SoakBook } from './soak.ts';
@@ -36,15 +37,21 @@ export interface SampledProcess {
  */
 async function readProc(
   pid: number,
-): Promise<{ rssBytes: number; fds: number; sockets: number } | undefined> {
+): Promise<{ rssBytes: number; privateRssBytes?: number; fds: number; sockets: number } | undefined> {
   try {
     const fdDir = `/proc/${pid}/fd`;
     const targets = await Promise.all(
       (await readdir(fdDir)).map((fd) => readlink(`${fdDir}/${fd}`).catch(() => undefined)),
     );
-    const rssBytes = statusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const rssBytes = statusRssBytes(status);
     if (rssBytes === undefined) return undefined; // exiting or a zombie: no memory left
-    return { rssBytes, ...countDescriptors(targets.filter((t): t is string => t !== undefined)) };
+    const privateRssBytes = statusPrivateRssBytes(status);
+    return {
+      rssBytes,
+      ...(privateRssBytes === undefined ? {} : { privateRssBytes }),
+      ...countDescriptors(targets.filter((t): t is string => t !== undefined)),
+    };
   } catch {
     return undefined; // exited between the listing and the read
   }

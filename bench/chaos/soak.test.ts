@@ -101,6 +101,29 @@ describe('soak figures', () => {
     assert.equal(soakRows(slow.series(), { warmupMs })[0]?.met, false);
   });
 
+  it('the target applies to the private resident set where it is known, not to pages of the executable', () => {
+    const warmupMs = 10 * MIN;
+    const book = new SoakBook();
+    // The executable's pages touched by new code paths: 6 MB/h of RSS, the private part flat.
+    for (const s of samples('speaker node-1', 1, 0, 60, (m) => ({
+      rssBytes: (80 + 0.1 * m) * MB,
+      privateRssBytes: 30 * MB,
+    })))
+      book.add(s);
+    // A private leak of 3 MB/h under a flat file part.
+    for (const s of samples('controller', 2, 0, 60, (m) => ({
+      rssBytes: (80 + 0.05 * m) * MB,
+      privateRssBytes: (30 + 0.05 * m) * MB,
+    })))
+      book.add(s);
+    const [speaker, controller] = soakRows(book.series(), { warmupMs });
+    assert.ok(Math.abs((speaker?.rssMbPerH ?? 0) - 6) < 1e-6);
+    assert.ok(Math.abs(speaker?.privateMbPerH ?? 99) < 1e-9);
+    assert.equal(speaker?.met, true);
+    assert.ok(Math.abs((controller?.privateMbPerH ?? 0) - 3) < 1e-6);
+    assert.equal(controller?.met, false);
+  });
+
   it('too few samples after the warm-up, or a process the targets do not apply to: no verdict', () => {
     const book = new SoakBook();
     for (const s of samples('speaker node-3', 5, 50, 12, () => ({}))) book.add(s);
@@ -118,8 +141,8 @@ describe('soak figures', () => {
       intervalMs: MIN,
     });
     assert.match(text, /a sample every 60 s; .* from 10\.0 min after its first/);
-    assert.match(text, /^process +pid +samples +fitted +RSS MB +RSS MB\/h/m);
-    assert.match(text, /^speaker node-3 +5 +12 +2 \(1 min\) +50\.0 +- +- +20 +- +8 +- +- +-$/m);
+    assert.match(text, /^process +pid +samples +fitted +RSS MB +RSS MB\/h +private MB\/h/m);
+    assert.match(text, /^speaker node-3 +5 +12 +2 \(1 min\) +50\.0 +- +- +- +20 +- +8 +- +- +-$/m);
     assert.match(text, /^runner \(pid 6\): holds the records$/m);
   });
 
