@@ -7,10 +7,13 @@ import { type SocketOptions, socketFd } from './socket-options.ts';
 
 /**
  * Accepts BGP connections (passive side, RFC 4271 §8.2.1.1) and hands each to the session of
- * its source address; connections from unknown addresses are closed at once.
+ * its source address; connections from unknown addresses are closed at once. A session's owner
+ * removes it when it stops it ({@link remove}); a stopped session left here is dropped at the
+ * next connection from its address, which is refused as from an unknown peer.
  */
 export class BgpListener {
   private readonly server: net.Server;
+  /** peer address -> the session its connections go to */
   private readonly sessions = new Map<string, BgpSession>();
   private readonly log: Logger;
   private readonly socketOptions: SocketOptions | undefined;
@@ -27,6 +30,29 @@ export class BgpListener {
   /** Routes connections from the session's peer address to it. */
   add(session: BgpSession): void {
     this.sessions.set(session.peer, session);
+  }
+
+  /**
+   * Stops routing connections to the session (its peer was removed or changed): connections from
+   * its address are refused from now on, and the MD5 key it set on the listening socket goes
+   * with it. A newer session added since for the same address stays.
+   */
+  remove(session: BgpSession): void {
+    if (this.sessions.get(session.peer) !== session) return;
+    this.sessions.delete(session.peer);
+    if (session.config.password === undefined) return;
+    const fd = socketFd(this.server);
+    if (!this.socketOptions || fd === undefined) return;
+    try {
+      this.socketOptions.setListenerPassword(fd, session.peer, undefined);
+    } catch (error) {
+      this.log.warn({ err: error, peer: session.peer }, 'cannot clear the TCP MD5 key of a removed peer');
+    }
+  }
+
+  /** The peer addresses whose connections are accepted, sorted. */
+  get peerAddresses(): string[] {
+    return [...this.sessions.keys()].sort();
   }
 
   /** Listens; then sets the MD5 keys of the peers that have a password on the listening socket. */
@@ -57,7 +83,11 @@ export class BgpListener {
 
   private onConnection(socket: net.Socket): void {
     const remote = plainAddress(socket.remoteAddress);
-    const session = this.sessions.get(remote);
+    let session = this.sessions.get(remote);
+    if (session?.stopped) {
+      this.sessions.delete(remote);
+      session = undefined;
+    }
     if (!session) {
       this.log.warn({ remote }, 'connection from an address that is not a configured peer; closed');
       socket.destroy();

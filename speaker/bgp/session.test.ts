@@ -428,6 +428,24 @@ describe('BgpSession over loopback', () => {
     assert.equal(session.state, 'Established');
   });
 
+  it('the listener refuses a connection for a session stopped but left registered, and forgets it', async () => {
+    const listener = new BgpListener({ logger });
+    const session = new BgpSession(config(179, { passive: true }), { logger });
+    listener.add(session);
+    await listener.listen(0, '127.0.0.1');
+    cleanups.push(() => listener.close());
+    session.start();
+    session.abort();
+    assert.deepEqual(listener.peerAddresses, ['127.0.0.1']);
+    const peer = new ScriptedPeer();
+    const socket = net.connect({ host: '127.0.0.1', port: listener.port, localAddress: '127.0.0.1' });
+    peer.attach(socket, () => {});
+    socket.once('connect', () => peer.send(peerOpen(90)));
+    await peer.until('closed', () => (peer.closed ? true : undefined));
+    assert.deepEqual(peer.received, [], 'no OPEN from a stopped session');
+    assert.deepEqual(listener.peerAddresses, []);
+  });
+
   it('an exception inside the session resets that session only: logged once, counted, back after the backoff', async () => {
     const lines: { msg: string; err?: { message?: string } }[] = [];
     const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });

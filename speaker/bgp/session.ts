@@ -40,7 +40,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
   /** prefix → attributes we want the peer to hold. */
   private desired: ReadonlyMap<string, RouteAttributes> = new Map();
   /** Stopped by the owner: a fault must not bring it back. */
-  private stopped = false;
+  private isStopped = false;
   /** Why the shell is resetting the session, for the 'down' log line (the FSM says "stopped"). */
   private resetCause: SessionResetCause | undefined;
 
@@ -79,6 +79,11 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
     }));
   }
 
+  /** Stopped by its owner (stop, graceful shutdown, restart or abort) and not started again. */
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
   /** Current FSM state name. */
   get state(): FsmStateName {
     return this.fsm.name;
@@ -107,7 +112,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    * again after the usual backoff once BFD is Up ({@link bfdUp}). `details` go to the log line.
    */
   bfdDown(details: object = {}): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     if (this.fsm.name !== 'Idle') {
       this.deps.metrics?.sessionResets.inc({ peer: this.peer, cause: 'bfd-down' });
       this.log.warn({ cause: 'bfd-down', ...details }, 'BGP session reset');
@@ -118,13 +123,13 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
 
   /** The BFD session is Up: a session held by {@link bfdDown} may start again. */
   bfdUp(): void {
-    if (this.stopped) return;
+    if (this.isStopped) return;
     this.dispatch({ type: 'BfdUp' });
   }
 
   /** Starts the session (ManualStart). */
   start(): void {
-    this.stopped = false;
+    this.isStopped = false;
     this.dispatch({ type: 'ManualStart' });
   }
 
@@ -148,7 +153,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    * close. Resolves when every socket is closed.
    */
   async stop(notification?: NotificationMessage): Promise<void> {
-    this.stopped = true;
+    this.isStopped = true;
     const closed = this.connections.closed();
     this.dispatch(notification ? { type: 'ManualStop', notification } : { type: 'ManualStop' });
     await closed;
@@ -195,7 +200,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
       { prefixes: this.desired.size, restartTimeSec: this.config.gracefulRestartTimeSec },
       'graceful restart: closing without NOTIFICATION; the peer keeps our routes until we are back',
     );
-    this.stopped = true;
+    this.isStopped = true;
     const closed = this.connections.closed();
     this.timers.clear();
     this.output.cancelWake();
@@ -210,7 +215,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
    * negotiated the peer keeps our routes until we are back with End-of-RIB (RFC 4724 §4.2).
    */
   abort(): void {
-    this.stopped = true;
+    this.isStopped = true;
     this.dropEverything();
     this.deps.metrics?.untrack(this.peer);
   }
@@ -300,7 +305,7 @@ export class BgpSession extends EventEmitter<{ state: [FsmStateName] }> {
         nextConnection: before.nextConnection,
         rng: before.rng,
       };
-      if (!this.stopped) {
+      if (!this.isStopped) {
         this.timers.start('idleHold', backoffMs(before.config, failures - 1, (before.rng >>> 0) / 2 ** 32));
       }
       if (before.name !== 'Idle') {

@@ -24,6 +24,8 @@ export interface BgpManagerOptions {
   readonly socketOptions: SocketOptions | undefined;
   /** Listen for incoming sessions on this port (179); 0: active only. */
   readonly listenPort: number;
+  /** Listen on this address only; every address when unset. */
+  readonly listenHost?: string;
   /** IPv4 addresses of this node, for the router ID when a peer sets none. */
   readonly nodeAddresses: () => readonly string[];
   /** Called on every session state change and peer set change. */
@@ -71,6 +73,11 @@ export class BgpManager {
       });
   }
 
+  /** The peer addresses the listener hands incoming connections to, sorted (none without one). */
+  get acceptingFrom(): string[] {
+    return this.#listener?.peerAddresses ?? [];
+  }
+
   /**
    * Applies the plan's peers through peerChanges (speaker/announce): new peers start, a changed
    * peer restarts only its own session, removed peers close, and a peer whose routes alone
@@ -82,8 +89,7 @@ export class BgpManager {
     const changes = peerChanges(this.#previous, peers);
     for (const plan of changes.stop) {
       const running = this.#sessions.get(plan.peer.name);
-      this.#sessions.delete(plan.peer.name);
-      this.#o.bfd?.detach(plan.peer.name);
+      this.#forget(plan.peer.name, running);
       this.#o.log.info(
         { peer: plan.peer.name },
         'BGP peer no longer selected for this node; closing its session',
@@ -92,8 +98,7 @@ export class BgpManager {
     }
     for (const plan of changes.restart) {
       const running = this.#sessions.get(plan.peer.name);
-      this.#sessions.delete(plan.peer.name);
-      this.#o.bfd?.detach(plan.peer.name);
+      this.#forget(plan.peer.name, running);
       this.#o.log.info({ peer: plan.peer.name }, 'BGPPeer changed; restarting only its session');
       if (running) {
         await closeSession(
@@ -113,6 +118,17 @@ export class BgpManager {
     this.#previous = peers.filter((p) => this.#sessions.has(p.peer.name));
     this.#o.bfd?.sync();
     return problems;
+  }
+
+  /**
+   * Takes a session out of every map before it is closed, so that a connection from its address
+   * arriving while it closes, or any time after, is refused as from an unknown peer rather than
+   * handed to a stopped session (which a removed peer's address would otherwise keep forever).
+   */
+  #forget(name: string, running: Running | undefined): void {
+    this.#sessions.delete(name);
+    this.#o.bfd?.detach(name);
+    if (running) this.#listener?.remove(running.session);
   }
 
   async #start(plan: PeerPlan): Promise<string | undefined> {
@@ -204,7 +220,7 @@ export class BgpManager {
     this.#listener = listener;
     for (const running of this.#sessions.values()) listener.add(running.session);
     listener.add(session);
-    this.#listening = listener.listen(this.#o.listenPort).catch((error: unknown) => {
+    this.#listening = listener.listen(this.#o.listenPort, this.#o.listenHost).catch((error: unknown) => {
       this.#o.log.warn(
         { port: this.#o.listenPort, err: String(error) },
         'cannot listen for BGP connections; sessions connect actively only',
