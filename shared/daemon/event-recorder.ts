@@ -151,8 +151,8 @@ export class EventRecorder {
    * the object is deleted, so that objects created and deleted by the thousand leave nothing here.
    */
   forgetObject(target: ObjectRef): void {
+    const key = objectKey(target);
     for (const memory of [this.#lastMessage, this.#posted] as Memory<unknown>[]) {
-      const key = objectKey(target);
       this.#remembered -= memory.get(key)?.size ?? 0;
       memory.delete(key);
     }
