@@ -8,7 +8,14 @@ import { canonicalIp } from '../../speaker/l2/frames/addr.ts';
 import { L2Announcer, L2AnnouncerError } from '../../speaker/l2/io/announcer.ts';
 import { registerL2Metrics, registerLoopMetrics } from '../../speaker/l2/io/metrics.ts';
 import type { GlobalOptions } from '../program.ts';
-import { commandLogger, listenOption, regexOption, serveMetricsOption } from './options.ts';
+import {
+  commandLogger,
+  listenOption,
+  networkThreadPriorityFlag,
+  networkThreadPriorityOption,
+  regexOption,
+  serveMetricsOption,
+} from './options.ts';
 
 interface L2Options {
   announce: string;
@@ -23,6 +30,7 @@ interface L2Options {
   answerLimit: string;
   answerBurst: string;
   setArpSysctls: boolean;
+  networkThreadPriority: string;
   debugBusyMainThreadMs: string | undefined;
 }
 
@@ -64,6 +72,7 @@ export function l2Command(): Command {
       'if the kernel would answer ARP for an announced IP too, set arp_ignore=1 / arp_announce=2 instead of warning',
       false,
     )
+    .addOption(networkThreadPriorityFlag())
     .addOption(
       new Option('--debug-busy-main-thread-ms <ms>', 'keep the main thread busy (benchmarks)').hideHelp(),
     )
@@ -84,6 +93,7 @@ export function l2Command(): Command {
         .map((s) => s.trim())
         .filter(Boolean);
       const exclude = regexOption('--exclude-interfaces', options.excludeInterfaces);
+      const networkThreadPriority = networkThreadPriorityOption(options.networkThreadPriority);
       const metricsAt =
         options.metricsListen === undefined
           ? undefined
@@ -116,6 +126,7 @@ export function l2Command(): Command {
           overallRateLimit,
           ...(exclude ? { excludeInterfaces: exclude } : {}),
           kernelArp: options.setArpSysctls ? 'set' : 'warn',
+          networkThreadPriority,
           onFatal: (error) => fatal(error),
         });
       } catch (error) {

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import type { Logger } from 'pino';
 import { CliError } from '../../shared/cli/errors.ts';
 import { type EndpointsServer, serveEndpoints } from '../../shared/daemon/endpoints.ts';
@@ -9,6 +10,10 @@ import {
 } from '../../shared/daemon/host-port.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import type { Registry } from '../../shared/metrics/metrics.ts';
+import {
+  DEFAULT_NETWORK_THREAD_PRIORITY,
+  MAX_NETWORK_THREAD_PRIORITY,
+} from '../../speaker/network-thread/scheduling.ts';
 import type { GlobalOptions } from '../program.ts';
 
 // Option parsing the commands share: one reading of HOST:PORT, regular expressions and the
@@ -67,6 +72,31 @@ export async function serveMetricsOption(
     const text = at.host === undefined ? `:${at.port}` : formatHostPort(at.host, at.port);
     throw listenFailure('--metrics-listen', text, error) ?? error;
   }
+}
+
+/** An integer option from `min` to `max`, or a CliError naming the flag and the range. */
+export function integerOption(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CliError(`${flag}: "${text}" is not an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * `--network-thread-priority <n>` (ADR 0014), for every command that runs the network thread
+ * (`speaker`, `l2`): read it with {@link networkThreadPriorityOption}.
+ */
+export function networkThreadPriorityFlag(): Option {
+  return new Option(
+    '--network-thread-priority <n>',
+    'SCHED_FIFO priority of the network thread (ARP/NDP; in the speaker also membership and BFD), so it never waits for a core behind ordinary tasks; needs CAP_SYS_NICE, else a warning and a short slice. 0: none',
+  ).default(String(DEFAULT_NETWORK_THREAD_PRIORITY));
+}
+
+/** The value of {@link networkThreadPriorityFlag}: 0 (none) to 99, or a CliError naming the flag. */
+export function networkThreadPriorityOption(text: string): number {
+  return integerOption('--network-thread-priority', text, 0, MAX_NETWORK_THREAD_PRIORITY);
 }
 
 /** A regular expression option, or a CliError naming the flag and what is wrong. */

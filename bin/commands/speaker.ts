@@ -1,13 +1,17 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { CliError } from '../../shared/cli/errors.ts';
-import {
-  DEFAULT_NETWORK_THREAD_PRIORITY,
-  MAX_NETWORK_THREAD_PRIORITY,
-} from '../../speaker/network-thread/scheduling.ts';
 import type { GlobalOptions } from '../program.ts';
 import { connectToCluster } from './cluster.ts';
-import { commandLogger, listenFailure, listenOption, regexOption } from './options.ts';
+import {
+  commandLogger,
+  integerOption,
+  listenFailure,
+  listenOption,
+  networkThreadPriorityFlag,
+  networkThreadPriorityOption,
+  regexOption,
+} from './options.ts';
 
 interface SpeakerCliOptions {
   nodeName?: string;
@@ -30,14 +34,6 @@ interface SpeakerCliOptions {
 
 /** RFC 1123 subdomain: what a Kubernetes Node name is. */
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function integer(flag: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new CliError(`${flag}: "${text}" is not an integer from ${min} to ${max}`);
-  }
-  return value;
-}
 
 /** `metalbeacon speaker`: announces this node's share of the Service IPs (speaker/shell). */
 export function speakerCommand(): Command {
@@ -91,11 +87,7 @@ export function speakerCommand(): Command {
         "read the BGPPeers' password Secrets again this often (they are never watched)",
       ).default('60'),
     )
-    .option(
-      '--network-thread-priority <n>',
-      'SCHED_FIFO priority of the network thread (ARP/NDP, membership, BFD), so it never waits for a core behind ordinary tasks; needs CAP_SYS_NICE, else a warning and a short slice. 0: none',
-      String(DEFAULT_NETWORK_THREAD_PRIORITY),
-    )
+    .addOption(networkThreadPriorityFlag())
     .action(async (options: SpeakerCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & SpeakerCliOptions>();
       const nodeName = options.nodeName ?? process.env.NODE_NAME;
@@ -108,18 +100,13 @@ export function speakerCommand(): Command {
         throw new CliError(`--node-name: "${nodeName}" is not a Kubernetes Node name (RFC 1123 subdomain)`);
       }
       const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
-      const membershipPort = integer('--membership-port', options.membershipPort, 1, 65535);
-      const drainSec = integer('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
-      const bgpListenPort = integer('--bgp-listen-port', options.bgpListenPort, 0, 65535);
-      const handoverMs = integer('--handover-ms', options.handoverMs, 0, 60_000);
-      const restartHoldSec = integer('--restart-hold', options.restartHold, 0, 60);
-      const secretRefreshSec = integer('--secret-refresh', options.secretRefresh, 1, 86_400);
-      const networkThreadPriority = integer(
-        '--network-thread-priority',
-        options.networkThreadPriority,
-        0,
-        MAX_NETWORK_THREAD_PRIORITY,
-      );
+      const membershipPort = integerOption('--membership-port', options.membershipPort, 1, 65535);
+      const drainSec = integerOption('--bgp-shutdown-drain', options.bgpShutdownDrain, 0, 3600);
+      const bgpListenPort = integerOption('--bgp-listen-port', options.bgpListenPort, 0, 65535);
+      const handoverMs = integerOption('--handover-ms', options.handoverMs, 0, 60_000);
+      const restartHoldSec = integerOption('--restart-hold', options.restartHold, 0, 60);
+      const secretRefreshSec = integerOption('--secret-refresh', options.secretRefresh, 1, 86_400);
+      const networkThreadPriority = networkThreadPriorityOption(options.networkThreadPriority);
       const metricsListen = listenOption('--metrics-listen', options.metricsListen);
       const excludeInterfaces = regexOption('--exclude-interfaces', options.excludeInterfaces);
       const log = commandLogger(globals, 'speaker');
