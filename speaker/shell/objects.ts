@@ -3,6 +3,11 @@ import { isConflict, isNotFound, type KubeClient } from '../../shared/k8s/client
 import type { KubeObject } from '../../shared/k8s/informer.ts';
 import { type StatusObject, sameStatus } from '../status/status-objects.ts';
 
+/** Where writes are counted: a Counter with the labels verb and result. */
+export interface WriteCounter {
+  inc(labels: { verb: string; result: 'ok' | 'error' }): void;
+}
+
 /** A cached object of ours as the informer holds it. */
 export type CachedObject = KubeObject & { status?: Record<string, unknown> };
 
@@ -27,12 +32,17 @@ function sameLabels(
 export class StatusObjects {
   readonly #client: KubeClient;
   readonly #namespace: string;
-  readonly #onWrite: (verb: string, ok: boolean) => void;
+  readonly #writes: WriteCounter;
 
-  constructor(client: KubeClient, namespace: string, onWrite: (verb: string, ok: boolean) => void) {
+  /** `writes` counts every write by verb and result (metrics.ts `statusWrites`). */
+  constructor(client: KubeClient, namespace: string, writes: WriteCounter) {
     this.#client = client;
     this.#namespace = namespace;
-    this.#onWrite = onWrite;
+    this.#writes = writes;
+  }
+
+  #onWrite(verb: string, ok: boolean): void {
+    this.#writes.inc({ verb, result: ok ? 'ok' : 'error' });
   }
 
   /** The collection of `plural` in our namespace, or one object of it. */

@@ -15,8 +15,6 @@ import { StatusObjects } from './objects.ts';
 import type { SpeakerHandle, SpeakerOptions } from './options.ts';
 import { PlanLoop } from './plan-loop.ts';
 import { ServiceEvents, speakerRecorder } from './service-events.ts';
-import { SessionStates } from './session-states.ts';
-import { StatusGarbage } from './status-garbage.ts';
 import { StatusWriter } from './status-writer.ts';
 
 export type { SpeakerHandle, SpeakerOptions } from './options.ts';
@@ -40,9 +38,6 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   const abandon = (error: unknown) => life.abandon(error);
   const stopping = () => life.stopping;
   const recorder = speakerRecorder({ client, log, now, timers });
-  const objects = new StatusObjects(client, namespace, (verb, ok) =>
-    metrics.statusWrites.inc({ verb, result: ok ? 'ok' : 'error' }),
-  );
 
   const caches = new SpeakerCaches({ ...options, log, stopping });
   const config = new ConfigKeeper({ namespace, inputs: () => caches.configInputs(), metrics, log });
@@ -122,11 +117,11 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     onApplied: () => statuses.schedule(),
     stopping,
   });
-  const sessions = new SessionStates({ objects, nodeName, log, reports: () => bgp.reports() });
-  const pods = () => caches.pods.list();
-  const garbage = new StatusGarbage({ objects, nodeName, pods, sessionStates: () => !sessions.missing });
-  const statuses = new StatusWriter({
-    ...{ objects, nodeName, namespace, log, timers, own: caches.own, sessions, garbage, stopping },
+  const statuses = StatusWriter.forNode({
+    ...{ nodeName, namespace, log, timers, own: caches.own, stopping },
+    objects: new StatusObjects(client, namespace, metrics.statusWrites),
+    reports: () => bgp.reports(),
+    pods: () => caches.pods.list(),
     plan: () => plans.lastPlan,
     isolated: () => guard.isolated,
   });
@@ -159,7 +154,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
 
   // What a previous run of this node left behind is deleted by the first status sync (ours and
   // not wanted); session states are listed so the same happens to them.
-  await sessions.load().catch(abandon);
+  await statuses.load().catch(abandon);
   config.rebuild();
   plans.schedule(0);
 

@@ -1,16 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualTimers } from '../../shared/daemon/manual-timers.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 import type { NodePlan } from '../announce/types.ts';
+import { sessionReport } from '../status/test-helpers.ts';
 import { StatusWriter } from './status-writer.ts';
 import { capturedLog, l2At, MemoryObjects, peerPlan, planOf, route } from './test-helpers.ts';
 
 const L2 = 'servicel2statuses';
 const BGP = 'servicebgpstatuses';
+const SESSIONS = 'bgpsessionstates';
 const both = planOf(
   [l2At('198.51.100.1', ['default/web'])],
   [peerPlan('r1', [route('198.51.100.2/32', ['default/api'])])],
 );
+
+/** This node's objects of both kinds, "cached" straight from the store (an informer in sync). */
+const ownOf = (objects: MemoryObjects) =>
+  [L2, BGP].map((plural) => ({
+    plural,
+    cache: {
+      list: () => [...(objects.store.get(plural)?.values() ?? [])],
+      get: (name: string) => objects.store.get(plural)?.get(name),
+    },
+  }));
+
+/** What every writer here writes as: node-a, over `objects`, its own objects cached from them. */
+const nodeA = (objects: MemoryObjects, log: Logger, timers: ManualTimers) => ({
+  objects,
+  nodeName: 'node-a',
+  namespace: 'metalbeacon-system',
+  log,
+  timers,
+  own: ownOf(objects),
+});
 
 /**
  * A writer over objects in memory; this node's objects are "cached" straight from the store (an
@@ -29,21 +52,10 @@ function writer() {
     collections: 0,
     sessionsMissing: false,
   };
-  const cacheOf = (plural: string) => ({
-    list: () => [...(objects.store.get(plural)?.values() ?? [])],
-    get: (name: string) => objects.store.get(plural)?.get(name),
-  });
   const statuses = new StatusWriter({
-    objects,
-    nodeName: 'node-a',
-    namespace: 'metalbeacon-system',
-    log,
-    timers,
-    own: [
-      { plural: L2, cache: cacheOf(L2) },
-      { plural: BGP, cache: cacheOf(BGP) },
-    ],
+    ...nodeA(objects, log, timers),
     sessions: {
+      load: async () => {},
       sync: async () => void world.sessionSyncs++,
       get missing() {
         return world.sessionsMissing;
@@ -154,5 +166,52 @@ describe('StatusWriter', () => {
     assert.deepEqual(objects.names(L2), ['node-b-x']);
     assert.deepEqual(objects.names('bgpsessionstates'), ['node-a-x', 'node-b-x']);
     assert.ok(messages().includes('could not delete own status objects'));
+  });
+});
+
+describe('StatusWriter.forNode (with its real helpers, over objects in memory)', () => {
+  /** node-a's writer; node-b's speaker Pod is gone and it left objects; `reports` are node-a's sessions. */
+  async function nodeWriter(sessionStatesInstalled: boolean) {
+    const timers = new ManualTimers();
+    const objects = new MemoryObjects();
+    const { log, lines } = capturedLog();
+    const leave = async (plural: string, name: string, node: string) =>
+      objects.put(
+        { kind: 'X', plural, name, labels: { 'metalbeacon.io/node': node }, status: {} },
+        undefined,
+      );
+    await leave(L2, 'node-b-x', 'node-b');
+    await leave(SESSIONS, 'node-b.r1', 'node-b');
+    await leave(SESSIONS, 'node-a.gone', 'node-a');
+    if (!sessionStatesInstalled) objects.missing.add(SESSIONS);
+    const statuses = StatusWriter.forNode({
+      ...nodeA(objects, log, timers),
+      reports: () => [sessionReport('r1')],
+      pods: () => [{ spec: { nodeName: 'node-a' } }],
+      plan: () => both,
+      isolated: () => false,
+      stopping: () => false,
+    });
+    await statuses.load();
+    statuses.schedule();
+    await timers.advance(50);
+    return { objects, warnings: lines.filter((l) => l.level >= 40).map((l) => l.msg) };
+  }
+
+  it('one pass writes the plan, replaces what an earlier run left with the sessions now, and collects a gone node', async () => {
+    const { objects, warnings } = await nodeWriter(true);
+    assert.equal(objects.names(L2).length, 1);
+    assert.ok(objects.names(L2)[0] !== 'node-b-x', "node-b's object is gone, node-a's written");
+    assert.equal(objects.names(BGP).length, 1);
+    assert.deepEqual(objects.names(SESSIONS), ['node-a.r1']);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('without the BGPSessionState CRD the rest is written and collected all the same', async () => {
+    const { objects, warnings } = await nodeWriter(false);
+    assert.equal(objects.names(L2).length, 1);
+    assert.ok(objects.names(L2)[0] !== 'node-b-x');
+    assert.equal(objects.names(BGP).length, 1);
+    assert.deepEqual(warnings, []);
   });
 });

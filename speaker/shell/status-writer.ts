@@ -2,11 +2,12 @@ import { CoalescingTask } from '../../shared/daemon/coalescing-task.ts';
 import { every, systemTimers, type Timers } from '../../shared/daemon/timers.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { NodePlan } from '../announce/types.ts';
-import { desiredStatusObjects, nodeSelector } from '../status/status-objects.ts';
+import { desiredStatusObjects, nodeSelector, type SessionReport } from '../status/status-objects.ts';
 import { statusPlurals, statusWrites } from '../status/status-sync.ts';
 import { type CachedObject, describe, type StatusObjects } from './objects.ts';
-import type { SessionStates } from './session-states.ts';
-import type { StatusGarbage } from './status-garbage.ts';
+import { SessionStates } from './session-states.ts';
+import { StatusGarbage } from './status-garbage.ts';
+import type { CachedPod } from './trim.ts';
 
 /** This node's objects of one kind as its informer caches them (selected by the node label). */
 export interface OwnObjects {
@@ -24,7 +25,7 @@ export interface StatusWriterOptions {
   readonly log: Logger;
   /** ServiceL2Status and ServiceBGPStatus, in that order. */
   readonly own: readonly OwnObjects[];
-  readonly sessions: Pick<SessionStates, 'sync' | 'missing' | 'prefixesMoved'>;
+  readonly sessions: Pick<SessionStates, 'load' | 'sync' | 'missing' | 'prefixesMoved'>;
   readonly garbage: Pick<StatusGarbage, 'collect'>;
   /** What the last plan really announced (plan-loop.ts); undefined before the first. */
   readonly plan: () => NodePlan | undefined;
@@ -32,6 +33,14 @@ export interface StatusWriterOptions {
   readonly isolated: () => boolean;
   readonly stopping: () => boolean;
   readonly timers?: Timers;
+}
+
+/** What {@link StatusWriter.forNode} makes the writer's two helpers from. */
+export interface NodeStatusOptions extends Omit<StatusWriterOptions, 'sessions' | 'garbage'> {
+  /** The BGP sessions running now (bgp-manager.ts), for BGPSessionState. */
+  readonly reports: () => readonly SessionReport[];
+  /** The speaker Pods now: a node without one has its objects collected (status-garbage.ts). */
+  readonly pods: () => readonly CachedPod[];
 }
 
 /**
@@ -56,6 +65,29 @@ export class StatusWriter {
       onError: (error) => options.log.warn({ err: describe(error) }, 'status write failed; retrying in 2 s'),
       timers: this.#timers,
     });
+  }
+
+  /**
+   * The writer with its helpers, BGPSessionState (session-states.ts) and the objects of nodes
+   * without a speaker (status-garbage.ts): both write through the same objects, and only as a
+   * step of its pass, so it is the one that owns them.
+   */
+  static forNode(options: NodeStatusOptions): StatusWriter {
+    const { objects, nodeName, log } = options;
+    const sessions = new SessionStates({ objects, nodeName, log, reports: options.reports });
+    const garbage = new StatusGarbage({
+      ...{ objects, nodeName, pods: options.pods },
+      sessionStates: () => !sessions.missing,
+    });
+    return new StatusWriter({ ...options, sessions, garbage });
+  }
+
+  /**
+   * Lists the session states a previous run of this node left behind, so that the first pass
+   * deletes or rewrites them as it does the other objects; throws on any failure but a missing CRD.
+   */
+  load(): Promise<void> {
+    return this.#o.sessions.load();
   }
 
   /** Starts watching the prefix counts. */
