@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BgpMessage, OpenMessage } from '../codec/index.ts';
-import { backoffMs, initialState, step, validateFsmConfig } from './fsm.ts';
+import { backoffMs } from './backoff.ts';
+import { validateFsmConfig } from './config.ts';
+import { initialState, step } from './fsm.ts';
 import { CONFIG, PEER_OPEN } from './test-config.ts';
 import type { FsmAction, FsmEvent, FsmState, FsmStateName } from './types.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toHex } from '../codec/test-helpers.ts';
-import { validateFsmConfig } from './fsm.ts';
+import { validateFsmConfig } from './config.ts';
 import { buildOpen, holdTimeAcceptable, negotiate } from './negotiation.ts';
 import { CONFIG, PEER_OPEN } from './test-config.ts';
 import type { Negotiated } from './types.ts';
