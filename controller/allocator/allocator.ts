@@ -1,14 +1,32 @@
-import { matchesSelector } from '../../shared/config/selectors.ts';
 import type { Pool } from '../../shared/config/types.ts';
-import {
-  FAMILY_BITS,
-  formatIpValue,
-  type IpFamily,
-  type IpRange,
-  type IpValue,
-} from '../../shared/net/ip.ts';
+import { FAMILY_BITS, type IpFamily, type IpValue } from '../../shared/net/ip.ts';
+import { familyPlans, orderByFamilies } from './families.ts';
 import { IntervalSet } from './interval-set.ts';
+import {
+  comparePools,
+  hasFamily,
+  isBuggyIp,
+  isPinned,
+  poolRefusal,
+  rangesContain,
+  usableSize,
+} from './pool-rules.ts';
 import { ReleasedQueue } from './released-queue.ts';
+import { type AddressLookup, requestRefusal } from './request-rules.ts';
+import { sharingRefusal } from './sharing.ts';
+import {
+  type AllocationResult,
+  type AllocatorOptions,
+  type Assignment,
+  type AssignOptions,
+  type Holder,
+  type PoolChange,
+  type PoolCounts,
+  type PoolState,
+  type Refusal,
+  RefusalReason,
+  type ServiceFacts,
+} from './types.ts';
 
 /**
  * The IP allocator: pure state, no I/O, no clock. It holds which Service has which IPs from
@@ -25,113 +43,26 @@ import { ReleasedQueue } from './released-queue.ts';
  * evicted addresses (lowest first), then the pool's released queue (oldest release first). So a
  * just-freed IP is the last one handed out again. Every step is O(log n) in the number of
  * fragments / held addresses; nothing enumerates a pool, and a /64 costs one fragment.
+ *
+ * This file keeps that bookkeeping; the rules it applies are beside it, each pure: what a pool
+ * says (./pool-rules.ts), sharing an IP (./sharing.ts), dual stack (./families.ts), IPs given to
+ * a Service (./request-rules.ts); the vocabulary is ./types.ts.
  */
 
-/** `spec.ipFamilyPolicy` of a Service. */
-export type FamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
-
-/** One (protocol, port) of a Service; sharers of an IP must not overlap on these. */
-export interface ServicePort {
-  readonly protocol: string;
-  readonly port: number;
-}
-
-/** What the allocator needs to know about a Service (built by the reconciler). */
-export interface ServiceFacts {
-  /** `namespace/name`. */
-  readonly key: string;
-  readonly namespace: string;
-  readonly namespaceLabels: Readonly<Record<string, string>>;
-  readonly labels: Readonly<Record<string, string>>;
-  /** `spec.ipFamilies`, in order (primary first); one or two entries. */
-  readonly families: readonly IpFamily[];
-  readonly familyPolicy: FamilyPolicy;
-  /** Annotation `metalbeacon.io/address-pool`. */
-  readonly pool: string | undefined;
-  /** Annotation `metalbeacon.io/allow-shared-ip`. */
-  readonly sharingKey: string | undefined;
-  /** '' for externalTrafficPolicy Cluster; the canonical pod selector for Local. */
-  readonly backendKey: string;
-  readonly ports: readonly ServicePort[];
-}
-
-/** Why a pool (or a requested IP) was refused. Stable strings: used in events and metrics. */
-export const RefusalReason = {
-  NoPools: 'NoPools',
-  PoolNotFound: 'PoolNotFound',
-  NamespaceNotAllowed: 'NamespaceNotAllowed',
-  ServiceSelectorMismatch: 'ServiceSelectorMismatch',
-  AutoAssignOff: 'AutoAssignOff',
-  FamilyMissing: 'FamilyMissing',
-  Exhausted: 'Exhausted',
-  NotInAnyPool: 'NotInAnyPool',
-  NotInRequestedPool: 'NotInRequestedPool',
-  DifferentPools: 'DifferentPools',
-  WrongFamily: 'WrongFamily',
-  DuplicateFamily: 'DuplicateFamily',
-  BuggyIp: 'BuggyIp',
-  Taken: 'Taken',
-  SharingKeyMismatch: 'SharingKeyMismatch',
-  BackendKeyMismatch: 'BackendKeyMismatch',
-  PortConflict: 'PortConflict',
-  NotAssigned: 'NotAssigned',
-  RequestChanged: 'RequestChanged',
-  FamilyChanged: 'FamilyChanged',
-} as const;
-export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
-
-/** One refusal: the pool it concerns (if any), a stable reason and a sentence for humans. */
-export interface Refusal {
-  readonly pool: string | undefined;
-  readonly reason: RefusalReason;
-  readonly message: string;
-}
-
-/** A Service's IPs (ordered as its `ipFamilies`) and the pool they come from. */
-export interface Assignment {
-  readonly pool: string;
-  readonly ips: readonly IpValue[];
-}
-
-export type AllocationResult =
-  | { readonly ok: true; readonly assignment: Assignment }
-  | { readonly ok: false; readonly refusals: readonly Refusal[] };
-
-/** Exact address counts of one pool, per family. */
-export interface PoolCounts {
-  readonly assigned: Readonly<Record<IpFamily, bigint>>;
-  readonly available: Readonly<Record<IpFamily, bigint>>;
-}
-
-/** What {@link Allocator.setPools} did to existing assignments. */
-export interface PoolChange {
-  /** Services whose IPs left every pool: their assignment is gone. */
-  readonly dropped: readonly string[];
-  /** Services that lost some of their IPs (one family left the pools) but keep the others. */
-  readonly trimmed: readonly string[];
-  /** Services whose IPs now belong to a differently named pool. */
-  readonly rehomed: readonly string[];
-}
-
-export interface AssignOptions {
-  /** Accept one family for a RequireDualStack Service (the other is added next). */
-  readonly allowPartial?: boolean;
-}
-
-export interface AllocatorOptions {
-  /** Released addresses remembered per pool and family, in release order (default 16384). */
-  readonly releasedHistoryPerPool?: number;
-}
-
-interface Holder {
-  readonly family: IpFamily;
-  readonly value: bigint;
-  pool: string;
-  sharingKey: string | undefined;
-  backendKey: string;
-  /** service key -> its ports on this IP */
-  readonly services: Map<string, readonly ServicePort[]>;
-}
+export { isBuggyIp, poolRefusal } from './pool-rules.ts';
+export {
+  type AllocationResult,
+  type AllocatorOptions,
+  type Assignment,
+  type AssignOptions,
+  type FamilyPolicy,
+  type PoolChange,
+  type PoolCounts,
+  type Refusal,
+  RefusalReason,
+  type ServiceFacts,
+  type ServicePort,
+} from './types.ts';
 
 interface ServiceRecord {
   facts: ServiceFacts;
@@ -139,112 +70,10 @@ interface ServiceRecord {
   ips: IpValue[];
 }
 
-interface PoolState {
-  readonly pool: Pool;
-  /** released addresses, oldest release first */
-  readonly released: Record<IpFamily, ReleasedQueue>;
-  readonly usable: Record<IpFamily, bigint>;
-  readonly assignedUsable: Record<IpFamily, bigint>;
-  readonly assigned: Record<IpFamily, bigint>;
-}
-
 const FAMILIES: readonly IpFamily[] = ['IPv4', 'IPv6'];
-
-/** Whether an IPv4 address ends in .0 or .255 (dropped by some old equipment). */
-export function isBuggyIp(family: IpFamily, value: bigint): boolean {
-  if (family !== 'IPv4') return false;
-  const low = value & 255n;
-  return low === 0n || low === 255n;
-}
-
-/** Number of x in [first, last] with x mod 256 === residue. */
-function countResidue(first: bigint, last: bigint, residue: bigint): bigint {
-  const upTo = (x: bigint): bigint => (x < residue ? 0n : (x - residue) / 256n + 1n);
-  return upTo(last) - (first === 0n ? 0n : upTo(first - 1n));
-}
-
-function usableSize(pool: Pool, family: IpFamily): bigint {
-  let total = 0n;
-  for (const range of pool.ranges) {
-    if (range.family !== family) continue;
-    total += range.last - range.first + 1n;
-    if (pool.avoidBuggyIPs && family === 'IPv4') {
-      total -= countResidue(range.first, range.last, 0n) + countResidue(range.first, range.last, 255n);
-    }
-  }
-  return total;
-}
-
-/** Binary search: does a sorted, non-overlapping range list contain the address? */
-function rangesContain(ranges: readonly IpRange[], family: IpFamily, value: bigint): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const range = ranges[mid]!;
-    if (range.family < family || (range.family === family && range.last < value)) lo = mid + 1;
-    else if (range.family > family || range.first > value) hi = mid - 1;
-    else return true;
-  }
-  return false;
-}
 
 function familyCounts(): Record<IpFamily, bigint> {
   return { IPv4: 0n, IPv6: 0n };
-}
-
-function formatIpOf(ip: IpValue): string {
-  return formatIpValue(ip.family, ip.value);
-}
-
-function portText(port: ServicePort): string {
-  return `${port.protocol}/${port.port}`;
-}
-
-/** Lower priority number first, unset last (MetalLB); then pinned pools; then by name. */
-function comparePools(a: Pool, b: Pool, pinned: (pool: Pool) => boolean): number {
-  const pa = a.serviceAllocation?.priority ?? Number.POSITIVE_INFINITY;
-  const pb = b.serviceAllocation?.priority ?? Number.POSITIVE_INFINITY;
-  if (pa !== pb) return pa < pb ? -1 : 1;
-  const ra = pinned(a) ? 0 : 1;
-  const rb = pinned(b) ? 0 : 1;
-  if (ra !== rb) return ra - rb;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** A pool restricted by namespace or selector (and matching, since it was found compatible). */
-function isPinned(pool: Pool): boolean {
-  const sa = pool.serviceAllocation;
-  return (
-    sa !== undefined &&
-    (sa.namespaces.length > 0 || sa.namespaceSelectors.length > 0 || sa.serviceSelectors.length > 0)
-  );
-}
-
-/** Why the pool's serviceAllocation refuses the Service, if it does. */
-export function poolRefusal(pool: Pool, facts: ServiceFacts): Refusal | undefined {
-  const sa = pool.serviceAllocation;
-  if (!sa) return undefined;
-  if (sa.namespaces.length > 0 || sa.namespaceSelectors.length > 0) {
-    const allowed =
-      sa.namespaces.includes(facts.namespace) ||
-      sa.namespaceSelectors.some((selector) => matchesSelector(selector, facts.namespaceLabels));
-    if (!allowed) {
-      return {
-        pool: pool.name,
-        reason: RefusalReason.NamespaceNotAllowed,
-        message: `namespace ${facts.namespace} is not allowed by serviceAllocation.namespaces/namespaceSelectors`,
-      };
-    }
-  }
-  if (sa.serviceSelectors.length > 0 && !sa.serviceSelectors.some((s) => matchesSelector(s, facts.labels))) {
-    return {
-      pool: pool.name,
-      reason: RefusalReason.ServiceSelectorMismatch,
-      message: 'the Service labels match none of serviceAllocation.serviceSelectors',
-    };
-  }
-  return undefined;
 }
 
 /** The allocator. Mutable, but deterministic and free of I/O; see the file comment. */
@@ -258,6 +87,11 @@ export class Allocator {
   readonly #untouched: Record<IpFamily, IntervalSet>;
   readonly #evicted: Record<IpFamily, IntervalSet> = { IPv4: new IntervalSet(7), IPv6: new IntervalSet(11) };
   #sequence = 0;
+  /** For the rules of request-rules.ts. */
+  readonly #lookup: AddressLookup = {
+    pool: (ip) => this.#poolContaining(ip.family, ip.value),
+    holder: (ip) => this.#held[ip.family].get(ip.value),
+  };
 
   constructor(pools: readonly Pool[] = [], options: AllocatorOptions = {}) {
     this.#historyLimit = options.releasedHistoryPerPool ?? 16384;
@@ -392,7 +226,7 @@ export class Allocator {
    * Replaces a different current assignment only when the new one is valid. Idempotent.
    */
   assign(facts: ServiceFacts, ips: readonly IpValue[], options: AssignOptions = {}): AllocationResult {
-    const refusal = this.#checkAssign(facts, ips, options);
+    const refusal = requestRefusal(facts, ips, options, this.#lookup);
     if (refusal) return { ok: false, refusals: [refusal] };
     const pool = this.#poolContaining(ips[0]!.family, ips[0]!.value)!;
     const previous = this.#services.get(facts.key);
@@ -537,81 +371,6 @@ export class Allocator {
     this.#services.delete(key);
   }
 
-  #checkAssign(facts: ServiceFacts, ips: readonly IpValue[], options: AssignOptions): Refusal | undefined {
-    if (ips.length === 0) {
-      return { pool: undefined, reason: RefusalReason.FamilyMissing, message: 'no IP given' };
-    }
-    const seen = new Set<IpFamily>();
-    for (const ip of ips) {
-      if (seen.has(ip.family)) {
-        return {
-          pool: undefined,
-          reason: RefusalReason.DuplicateFamily,
-          message: `more than one ${ip.family} address requested (${ips.map(formatIpOf).join(', ')}); at most one per family`,
-        };
-      }
-      seen.add(ip.family);
-      const allowed = facts.familyPolicy === 'SingleStack' ? facts.families.slice(0, 1) : facts.families;
-      if (!allowed.includes(ip.family)) {
-        return {
-          pool: undefined,
-          reason: RefusalReason.WrongFamily,
-          message: `${formatIpOf(ip)} is ${ip.family} but the Service's ipFamilies are [${allowed.join(', ')}] (${facts.familyPolicy})`,
-        };
-      }
-    }
-    if (facts.familyPolicy === 'RequireDualStack' && ips.length < 2 && !options.allowPartial) {
-      return {
-        pool: undefined,
-        reason: RefusalReason.FamilyMissing,
-        message: `ipFamilyPolicy RequireDualStack needs one IPv4 and one IPv6 address, got ${ips.map(formatIpOf).join(', ')}`,
-      };
-    }
-    let pool: PoolState | undefined;
-    for (const ip of ips) {
-      // Formatting an address is costly: only error paths do it.
-      const text = (): string => formatIpOf(ip);
-      const state = this.#poolContaining(ip.family, ip.value);
-      if (!state) {
-        return {
-          pool: undefined,
-          reason: RefusalReason.NotInAnyPool,
-          message: `${text()} is in no IPAddressPool`,
-        };
-      }
-      if (pool && pool !== state) {
-        return {
-          pool: state.pool.name,
-          reason: RefusalReason.DifferentPools,
-          message: `${formatIpOf(ips[0]!)} is in pool ${pool.pool.name} but ${text()} is in pool ${state.pool.name}; a Service's IPs come from one pool`,
-        };
-      }
-      pool = state;
-      if (facts.pool !== undefined && facts.pool !== state.pool.name) {
-        return {
-          pool: facts.pool,
-          reason: RefusalReason.NotInRequestedPool,
-          message: `${text()} is in pool ${state.pool.name}, not in pool ${facts.pool} named by metalbeacon.io/address-pool`,
-        };
-      }
-      const refused = poolRefusal(state.pool, facts);
-      if (refused) return { ...refused, message: `${text()}: ${refused.message}` };
-      if (state.pool.avoidBuggyIPs && isBuggyIp(ip.family, ip.value)) {
-        return {
-          pool: state.pool.name,
-          reason: RefusalReason.BuggyIp,
-          message: `${text()} ends in .0 or .255 and the pool sets avoidBuggyIPs`,
-        };
-      }
-      const holder = this.#held[ip.family].get(ip.value);
-      if (holder) {
-        const conflict = sharingRefusal(holder, facts);
-        if (conflict) return { ...conflict, message: `${text()} ${conflict.message}` };
-      }
-    }
-    return undefined;
-  }
-
   /** A free (or compatibly shareable) address of the family in the pool, without taking it. */
   #pick(state: PoolState, family: IpFamily, facts: ServiceFacts): bigint | undefined {
     if (facts.sharingKey !== undefined) {
@@ -736,70 +495,4 @@ export class Allocator {
 
 function fail(refusal: Refusal): AllocationResult {
   return { ok: false, refusals: [refusal] };
-}
-
-function hasFamily(pool: Pool, family: IpFamily): boolean {
-  return pool.ranges.some((range) => range.family === family);
-}
-
-/** Families to try, in order: each entry is one complete attempt. */
-function familyPlans(facts: ServiceFacts): IpFamily[][] {
-  const [primary, secondary] = facts.families;
-  if (primary === undefined) return [['IPv4']];
-  switch (facts.familyPolicy) {
-    case 'SingleStack':
-      return [[primary]];
-    case 'RequireDualStack':
-      return secondary === undefined ? [[]] : [[primary, secondary]];
-    case 'PreferDualStack':
-      return secondary === undefined ? [[primary]] : [[primary, secondary], [primary], [secondary]];
-  }
-}
-
-function orderByFamilies(ips: readonly IpValue[], families: readonly IpFamily[]): IpValue[] {
-  const rank = (ip: IpValue): number => {
-    const index = families.indexOf(ip.family);
-    return index < 0 ? families.length : index;
-  };
-  return [...ips].sort((a, b) => rank(a) - rank(b));
-}
-
-/** Why the Service may not join the IP's current holders, if it may not. */
-function sharingRefusal(holder: Holder, facts: ServiceFacts): Refusal | undefined {
-  const others = [...holder.services.keys()].filter((key) => key !== facts.key);
-  if (others.length === 0) return undefined;
-  const who = others.join(', ');
-  if (holder.sharingKey === undefined || facts.sharingKey === undefined) {
-    return {
-      pool: holder.pool,
-      reason: RefusalReason.Taken,
-      message: `is already used by ${who} and ${facts.sharingKey === undefined ? 'this Service has' : 'they have'} no metalbeacon.io/allow-shared-ip key`,
-    };
-  }
-  if (holder.sharingKey !== facts.sharingKey) {
-    return {
-      pool: holder.pool,
-      reason: RefusalReason.SharingKeyMismatch,
-      message: `is used by ${who} with sharing key "${holder.sharingKey}", not "${facts.sharingKey}"`,
-    };
-  }
-  if (holder.backendKey !== facts.backendKey) {
-    return {
-      pool: holder.pool,
-      reason: RefusalReason.BackendKeyMismatch,
-      message: `is used by ${who}, whose externalTrafficPolicy/selector differ (Local Services share only with identical selectors)`,
-    };
-  }
-  for (const key of others) {
-    for (const theirs of holder.services.get(key) ?? []) {
-      if (facts.ports.some((mine) => mine.protocol === theirs.protocol && mine.port === theirs.port)) {
-        return {
-          pool: holder.pool,
-          reason: RefusalReason.PortConflict,
-          message: `is used by ${key}, which already has port ${portText(theirs)}`,
-        };
-      }
-    }
-  }
-  return undefined;
 }
