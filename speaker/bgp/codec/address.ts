@@ -1,22 +1,12 @@
 import type { IpFamily } from '../../../shared/net/ip.ts';
+import { formatIpv4, formatIpv6, formatIpv6Words, parseIpv4Into } from '../../../shared/net/octets.ts';
 import { BgpEncodeError } from './errors.ts';
+
+// Address text to and from octets is shared with the L2 frames (../../../shared/net/octets.ts).
+export { formatIpv4, formatIpv6 };
 
 /** Address length in octets per family. */
 export const ADDRESS_BYTES = { IPv4: 4, IPv6: 16 } as const satisfies Record<IpFamily, number>;
-
-/** Parses a dotted-quad IPv4 address into out[offset..offset+4]; false when it is not one. */
-function parseIpv4Into(text: string, out: Uint8Array, offset: number): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i]!;
-    if (!/^\d{1,3}$/.test(part) || (part.length > 1 && part[0] === '0')) return false;
-    const value = Number(part);
-    if (value > 255) return false;
-    out[offset + i] = value;
-  }
-  return true;
-}
 
 /** Parses an IPv6 address (RFC 4291 §2.2 text forms, including a trailing dotted quad). */
 function parseIpv6Into(text: string, out: Uint8Array, offset: number): boolean {
@@ -76,50 +66,6 @@ export function addressBytes(text: string, family: IpFamily, what: string): Uint
     throw new BgpEncodeError(`${what}: "${text}" is not an ${family} address`);
   }
   return parsed.bytes;
-}
-
-/** Dotted-quad text of 4 octets at offset. */
-export function formatIpv4(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-}
-
-/** RFC 5952 canonical text of eight 16-bit words (lower case, longest zero run compressed). */
-function formatIpv6Words(words: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  // RFC 5952 §4.2.2: a single zero group is not compressed.
-  if (bestLength < 2) bestStart = -1;
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += i === 0 ? '::' : ':';
-      i += bestLength - 1;
-      continue;
-    }
-    text += words[i]!.toString(16);
-    if (i < 7) text += ':';
-  }
-  return text;
-}
-
-/** RFC 5952 canonical text of 16 octets at offset. */
-export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const words: number[] = new Array(8);
-  for (let i = 0; i < 8; i++) words[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
-  return formatIpv6Words(words);
 }
 
 /** Text of an address of a family from octets. */

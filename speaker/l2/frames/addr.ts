@@ -1,4 +1,8 @@
 import { parseIp } from '../../../shared/net/ip.ts';
+import { formatIpv4, formatIpv6, parseIpv4Into } from '../../../shared/net/octets.ts';
+
+// Address text to and from octets is shared with the BGP codec (../../../shared/net/octets.ts).
+export { formatIpv4, formatIpv6 };
 
 /** Ethernet broadcast address. */
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
@@ -33,22 +37,8 @@ export function formatMac(bytes: Uint8Array, offset = 0): string {
 
 /** Dotted quad → 4 bytes; undefined if not an IPv4 address. */
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] ?? '';
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const value = Number(part);
-    if (value > 255) return undefined;
-    bytes[i] = value;
-  }
-  return bytes;
-}
-
-/** Four bytes at `offset` → dotted quad. */
-export function formatIpv4(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  return parseIpv4Into(text, bytes, 0) ? bytes : undefined;
 }
 
 /** IPv6 text (any valid form, no zone) → 16 bytes; undefined if not an IPv6 address. */
@@ -62,37 +52,6 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     value >>= 8n;
   }
   return bytes;
-}
-
-/** Sixteen bytes at `offset` → RFC 5952 canonical text (lower case, longest zero run as `::`). */
-export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++)
-    groups.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
-  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first on a tie.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number) => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups
-    .slice(bestStart + bestLength)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
 }
 
 /** Canonical text of an IPv4 or IPv6 address, or undefined if the text is neither. */
