@@ -7,6 +7,7 @@ export interface LanEngine {
   sendMembership(iface: string, destinationMac: string, payload: Uint8Array): boolean;
   broadcastMembership(payload: Uint8Array): void;
   pinInterfaces(interfaces: ReadonlySet<string>): void;
+  listenForMembership(on: boolean): void;
 }
 
 /**
@@ -24,6 +25,7 @@ export class LanLink implements LanPort, LanHooks {
   attachEngine(engine: LanEngine | undefined): void {
     this.#engine = engine;
     engine?.pinInterfaces(new Set(this.#pinned));
+    engine?.listenForMembership(this.#receiver !== undefined);
   }
 
   frame(iface: string, sourceMac: string, payload: Uint8Array): void {
@@ -47,7 +49,9 @@ export class LanLink implements LanPort, LanHooks {
     this.#engine?.pinInterfaces(new Set(interfaces));
   }
 
+  /** Membership starts (or stops: undefined) hearing the LAN path: the engine keeps every usable interface open for it. */
   listen(receiver: LanReceiver | undefined): void {
     this.#receiver = receiver;
+    this.#engine?.listenForMembership(receiver !== undefined);
   }
 }

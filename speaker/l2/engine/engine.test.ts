@@ -354,4 +354,42 @@ describe('L2Engine: the membership LAN path', () => {
     assert.equal(sockets[0]!.closed, true);
     assert.deepEqual(engine.active(), []);
   });
+
+  test('while membership listens, every usable interface stays open with nothing announced, and hears a broadcast Claim', () => {
+    const heard: string[] = [];
+    const { engine, sockets } = harness({
+      frame: (iface, mac) => heard.push(`frame ${iface} ${mac}`),
+      conflict: () => {},
+    });
+    engine.setInterfaces([ETH0]);
+    assert.equal(sockets.length, 0, 'nothing announced, nothing pinned: no socket');
+    engine.listenForMembership(true);
+    assert.deepEqual(
+      sockets.map((s) => [s.iface, s.closed]),
+      [['eth0', false]],
+    );
+    // A peer that lost us on the membership port broadcasts its Claim: we hear it and can answer.
+    sockets[0]!.deliver(
+      Buffer.from(encodeMembershipFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:0c', new Uint8Array(80))),
+    );
+    assert.deepEqual(heard, ['frame eth0 02:00:00:00:00:0c']);
+    assert.equal(engine.sendMembership('eth0', '02:00:00:00:00:0c', new Uint8Array(70)), true);
+    // An interface that appears is opened; one that goes is closed; an IP withdrawn keeps it open.
+    engine.setInterfaces([ETH0, ETH1]);
+    engine.announce('198.51.100.7', ['eth1']);
+    engine.withdraw('198.51.100.7');
+    assert.deepEqual(
+      sockets.map((s) => [s.iface, s.closed]),
+      [
+        ['eth0', false],
+        ['eth1', false],
+      ],
+    );
+    engine.setInterfaces([ETH1]);
+    assert.equal(sockets[0]!.closed, true);
+    assert.deepEqual(engine.active(), []);
+    // Membership stops: the sockets it alone kept open close.
+    engine.listenForMembership(false);
+    assert.equal(sockets[1]!.closed, true);
+  });
 });

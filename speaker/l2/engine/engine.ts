@@ -89,6 +89,8 @@ export class L2Engine {
   readonly #defended = new Map<string, number>();
   /** Interfaces kept open for membership's LAN path even when nothing is announced there. */
   #pinned: ReadonlySet<string> = new Set();
+  /** Membership runs on this thread: every usable interface stays open to hear its LAN path. */
+  #membershipListens = false;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -139,6 +141,20 @@ export class L2Engine {
     this.#converge('');
   }
 
+  /**
+   * Keeps a socket open on every usable interface while membership listens (`on`), whatever is
+   * announced there. The LAN path starts with a broadcast Claim from a speaker that lost a peer
+   * on the membership port: a speaker that announced nothing had no socket, so it neither heard
+   * that Claim nor could send its own, and the two counted each other dead for as long as the
+   * port stayed blocked (ADR 0009). With nothing announced, the kernel filter passes only
+   * membership frames (../bpf/bpf.ts ownedAddressFilter), so such a socket costs no answer work.
+   */
+  listenForMembership(on: boolean): void {
+    if (this.#membershipListens === on) return;
+    this.#membershipListens = on;
+    this.#converge('');
+  }
+
   /** Sends a membership message in a frame to `destinationMac` on `iface`; false when no socket is open there. */
   sendMembership(iface: string, destinationMac: string, payload: Uint8Array): boolean {
     const open = this.#open.get(iface);
@@ -171,6 +187,7 @@ export class L2Engine {
   stop(): void {
     this.#desired.clear();
     this.#pinned = new Set();
+    this.#membershipListens = false;
     this.#converge();
     if (this.#refreshTimer !== undefined) this.#deps.clearTimer(this.#refreshTimer);
     this.#refreshTimer = undefined;
@@ -197,6 +214,11 @@ export class L2Engine {
     if (this.#lastLogged.size > 10_000) this.#lastLogged.clear();
     this.#lastLogged.set(key, now);
     return false;
+  }
+
+  /** Whether an interface with nothing announced stays open for membership's LAN path. */
+  #keptOpen(name: string): boolean {
+    return this.#pinned.has(name) || (this.#membershipListens && this.#available.has(name));
   }
 
   /** Desired (IP, interface) pairs given what is available now. */
@@ -228,7 +250,7 @@ export class L2Engine {
         this.#defended.delete(pairKey(ip, open.info));
         if (isIpv6(ip)) this.#leaveGroup(open, ip);
       }
-      if ((open.owned.size === 0 && !this.#pinned.has(name)) || !sameLink) {
+      if ((open.owned.size === 0 && !this.#keptOpen(name)) || !sameLink) {
         open.socket.close();
         this.#open.delete(name);
         for (const ip of open.owned) this.#cancelBurst(pairKey(ip, open.info));
@@ -255,7 +277,7 @@ export class L2Engine {
       this.#startBurst(key, ip, open);
       this.#event('info', 'announcing', { ip, interface: iface.name, mac: iface.mac });
     }
-    for (const name of this.#pinned) {
+    for (const name of this.#membershipListens ? this.#available.keys() : this.#pinned) {
       const iface = this.#available.get(name);
       if (!iface || this.#open.has(name)) continue;
       try {
