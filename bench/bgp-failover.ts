@@ -22,9 +22,10 @@ import { startTopology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { countFlaps } from './failover/flaps.ts';
 import { summarize } from './failover/measure.ts';
+import { speakerNodeArgs } from './speaker-flags.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '--lite-mode').split(' ').filter((a) => a !== '');
+const nodeArgs = speakerNodeArgs();
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import { METALBEACON, NODE } from '../lab/bgp-speaker.ts';
 import { frameMessage, MessageType } from '../speaker/bgp/codec/index.ts';
 import { freePort, PeerListener, peerOpen } from './bgp-hostile-peer.ts';
+import { speakerNodeArgs, speakerNodeOptions } from './speaker-flags.ts';
 
 const PREFIXES = 5000;
 const REFRESHES = Number(process.env.REFRESHES ?? 20_000);
 const PHASE_MS = 10_000;
-const SPEAKER_NODE_ARGS = (process.env.SPEAKER_NODE_ARGS ?? '--lite-mode').split(' ').filter((a) => a !== '');
-const SPEAKER_NODE_OPTIONS = process.env.SPEAKER_NODE_OPTIONS ?? '--max-semi-space-size=1';
+const SPEAKER_NODE_ARGS = speakerNodeArgs();
+const SPEAKER_NODE_OPTIONS = speakerNodeOptions();
 
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

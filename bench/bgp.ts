@@ -21,16 +21,17 @@ import { Bird } from '../lab/peers/bird.ts';
 import { Gobgp } from '../lab/peers/gobgp.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { ipv6Prefixes, mrtIpv6Dump } from './bgp-mrt.ts';
+import {
+  SHIPPED_NODE_ARGS,
+  SHIPPED_NODE_OPTIONS,
+  speakerNodeArgs,
+  speakerNodeOptions,
+} from './speaker-flags.ts';
 
 const SIZES = (process.env.BENCH_BGP_SIZES ?? '10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_BGP_RUNS ?? 3);
-/** What deploy/ sets for the speaker (the DaemonSet's command line and NODE_OPTIONS). */
-const SHIPPED_NODE_ARGS = '--lite-mode';
-const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=1';
-const SPEAKER_NODE_ARGS = (process.env.SPEAKER_NODE_ARGS ?? SHIPPED_NODE_ARGS)
-  .split(' ')
-  .filter((a) => a !== '');
-const SPEAKER_NODE_OPTIONS = process.env.SPEAKER_NODE_OPTIONS ?? SHIPPED_NODE_OPTIONS;
+const SPEAKER_NODE_ARGS = speakerNodeArgs();
+const SPEAKER_NODE_OPTIONS = speakerNodeOptions();
 /** Our speaker's environment: NODE_OPTIONS as chosen above (never the bench's own). */
 const SPEAKER_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: SPEAKER_NODE_OPTIONS };
 

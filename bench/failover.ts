@@ -21,9 +21,10 @@ import { startTopology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
+import { speakerNodeArgs } from './speaker-flags.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '--lite-mode').split(' ').filter((a) => a !== '');
+const nodeArgs = speakerNodeArgs();
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

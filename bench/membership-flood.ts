@@ -42,13 +42,14 @@ import { LAB_ADDRESSES, startTopology, type Topology } from '../lab/topology.ts'
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { DEFAULT_NETWORK_THREAD_PRIORITY } from '../speaker/network-thread/scheduling.ts';
 import type { FloodPlan } from './membership-flood/flooder.ts';
+import { speakerNodeArgs } from './speaker-flags.ts';
 import { NETWORK_THREAD, threadScheduling } from './thread-scheduling.ts';
 import { dumpWire } from './wire-dump.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const FLOODER = fileURLToPath(new URL('./membership-flood/flooder.ts', import.meta.url));
 const WIRE_PROBE = fileURLToPath(new URL('./wire-probe.ts', import.meta.url));
-const nodeArgs = (process.env.SPEAKER_NODE_ARGS ?? '--lite-mode').split(' ').filter((a) => a !== '');
+const nodeArgs = speakerNodeArgs();
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '30' },
