@@ -8,8 +8,9 @@
  * the answer of the first good one after it (lab/probe.ts). Five runs per contender.
  *
  * Options: --runs N (default 5), --rest-seconds S (API requests window, default 60),
- * --services N (footprint, default 1000), --skip-keepalived. SPEAKER_NODE_ARGS: flags for the
- * speakers' node (V8's); default what deploy/ ships (`--lite-mode`), '' for Node's defaults.
+ * --services N (footprint, default 1000), --skip-keepalived. SPEAKER_NODE_ARGS and
+ * SPEAKER_NODE_OPTIONS (bench/speaker-flags.ts): the speakers' V8 flags, both on node's command
+ * line; default what deploy/ ships, '' for Node's defaults.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,10 +22,10 @@ import { startTopology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
 import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
-import { speakerNodeArgs } from './speaker-flags.ts';
+import { speakerNodeArgs, speakerNodeOptions } from './speaker-flags.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const nodeArgs = speakerNodeArgs();
+const nodeArgs = [...speakerNodeArgs(), ...speakerNodeOptions().split(' ').filter((a) => a !== '')];
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
