@@ -25,7 +25,12 @@ import { type FailoverSample, measureFailover, summarize } from './failover/meas
 import { speakerNodeArgs, speakerNodeOptions } from './speaker-flags.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const nodeArgs = [...speakerNodeArgs(), ...speakerNodeOptions().split(' ').filter((a) => a !== '')];
+const nodeArgs = [
+  ...speakerNodeArgs(),
+  ...speakerNodeOptions()
+    .split(' ')
+    .filter((a) => a !== ''),
+];
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
