@@ -55,21 +55,45 @@ export function routerBirdConfig(o: RouterConfigOptions): string {
   ];
   for (const n of o.neighbors) {
     lines.push(
-      `protocol bgp ${n.name} {`,
-      `  local ${o.localAddress} as ${o.localAs};`,
-      `  neighbor ${n.address} as ${o.peerAs};`,
-      '  strict bind on;',
-      '  connect retry time 1;',
-      '  error wait time 1, 5;',
-      ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
-      ...(o.bfd ? [`  bfd ${o.bfd.graceful ? 'graceful' : 'on'};`] : []),
-      // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
-      '  ipv4 { import filter gshut; export none; };',
-      '  ipv6 { import filter gshut; export none; };',
-      '}',
+      ...birdBgpProtocol({ ...n, localAddress: o.localAddress, localAs: o.localAs, peerAs: o.peerAs }, [
+        ...(o.holdTimeSec !== undefined ? [`  hold time ${o.holdTimeSec};`] : []),
+        ...(o.bfd ? [`  bfd ${o.bfd.graceful ? 'graceful' : 'on'};`] : []),
+        // eBGP needs explicit import (RFC 8212 default in BIRD); the router exports nothing back.
+        '  ipv4 { import filter gshut; export none; };',
+        '  ipv6 { import filter gshut; export none; };',
+      ]),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The two ends of one BGP session in BIRD's terms. */
+export interface BirdBgpSession {
+  /** BIRD protocol name (letters, digits, underscores). */
+  readonly name: string;
+  readonly localAddress: string;
+  readonly localAs: number;
+  readonly address: string;
+  readonly peerAs: number;
+}
+
+/**
+ * A `protocol bgp` block as every BIRD of the lab runs it: listening on its own address only
+ * (`strict bind`), and retrying after seconds instead of BIRD's default minutes, so a session
+ * the lab breaks on purpose comes back within a test's wait; `options` are the indented lines
+ * particular to the session (hold time, BFD, channels).
+ */
+export function birdBgpProtocol(session: BirdBgpSession, options: readonly string[]): string[] {
+  return [
+    `protocol bgp ${session.name} {`,
+    `  local ${session.localAddress} as ${session.localAs};`,
+    `  neighbor ${session.address} as ${session.peerAs};`,
+    '  strict bind on;',
+    '  connect retry time 1;',
+    '  error wait time 1, 5;',
+    ...options,
+    '}',
+  ];
 }
 
 /** BIRD's `protocol bfd`: the timers of its sessions, single hop and multihop alike. */

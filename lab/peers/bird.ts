@@ -6,6 +6,7 @@ import {
   type BirdBfd,
   type BirdBfdSession,
   birdBfdProtocol,
+  birdBgpProtocol,
   GRACEFUL_SHUTDOWN_FILTER,
   parseBirdBfdSessions,
 } from '../router.ts';
@@ -71,22 +72,19 @@ export class Bird {
     for (const n of neighbors) {
       const families = n.families ?? ['ipv4', 'ipv6'];
       lines.push(
-        `protocol bgp ${n.name} {`,
-        `  local ${n.localAddress} as ${n.localAs};`,
-        `  neighbor ${n.address} as ${n.as};`,
-        '  strict bind on;',
-        '  connect retry time 1;',
-        '  error wait time 1, 5;',
-        ...(n.holdTimeSec !== undefined ? [`  hold time ${n.holdTimeSec};`, '  startup hold time 240;'] : []),
-        ...(n.password !== undefined ? [`  password "${n.password}";`] : []),
-        ...(n.bfd ? ['  bfd on;'] : []),
-        ...(n.gracefulRestart ? ['  graceful restart on;', '  graceful restart time 120;'] : []),
-        ...families.map(
-          (f) =>
-            `  ${f} { import filter gshut; export ${n.exportStatic ? 'where source = RTS_STATIC' : 'none'}; };`,
-        ),
-        ...(n.extra ? [n.extra] : []),
-        '}',
+        ...birdBgpProtocol({ ...n, peerAs: n.as }, [
+          ...(n.holdTimeSec !== undefined
+            ? [`  hold time ${n.holdTimeSec};`, '  startup hold time 240;']
+            : []),
+          ...(n.password !== undefined ? [`  password "${n.password}";`] : []),
+          ...(n.bfd ? ['  bfd on;'] : []),
+          ...(n.gracefulRestart ? ['  graceful restart on;', '  graceful restart time 120;'] : []),
+          ...families.map(
+            (f) =>
+              `  ${f} { import filter gshut; export ${n.exportStatic ? 'where source = RTS_STATIC' : 'none'}; };`,
+          ),
+          ...(n.extra ? [n.extra] : []),
+        ]),
       );
     }
     return `${lines.join('\n')}\n`;
