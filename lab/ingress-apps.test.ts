@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CurlResult } from './curl.ts';
 import { APP_A, APP_B, backendAnswer, nginxConfig, parseBackendAnswer } from './ingress-apps.ts';
 import { ingressRequests, wrongAnswer } from './ingress-report.ts';
-import type { CurlResult } from './topology.ts';
 
 describe('the lab ingress rules', () => {
   it('a backend answer names app and node, and only such a body parses', () => {

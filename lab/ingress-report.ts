@@ -3,8 +3,10 @@
  * `curl -H 'Host: b.example' http://VIP/` through a VIP, each line naming the backend and the
  * node that answered (nginx on that node routed it), and whether that was the right backend.
  */
+
+import type { CurlResult } from './curl.ts';
 import { APP_A, APP_B, parseBackendAnswer } from './ingress-apps.ts';
-import type { CurlResult, Topology } from './topology.ts';
+import type { Topology } from './topology.ts';
 
 /** The base URL of a VIP (`http://198.51.100.1`, `http://[2001:db8:100::1]`), no slash. */
 export function vipBase(ip: string): string {

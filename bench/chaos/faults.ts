@@ -3,8 +3,10 @@
  * planned time and undoes it (a killed process is started again, a cut cable restored). Thin
  * shell over lab/topology.ts's hooks; which fault and when is schedule.ts's.
  */
+
+import { controllerCommand } from '../../lab/metalbeacon-daemons.ts';
 import type { LabDaemon } from '../../lab/netns.ts';
-import { METALBEACON_BIN, type Topology } from '../../lab/topology.ts';
+import type { Topology } from '../../lab/topology.ts';
 import { DEFAULT_NAMESPACE } from '../../shared/api/names.ts';
 import { DEFAULT_MEMBERSHIP_PORT } from '../../speaker/membership/protocol/config.ts';
 import { MEMBERSHIP_BLOCK_BOUND_MS } from './invariants.ts';
@@ -26,20 +28,11 @@ export class ControllerPair {
   /** Starts one replica (leader election on: the replicas share the Lease). */
   start(): LabDaemon {
     const name = `controller-${++this.#started}`;
-    const daemon = this.#topo.lab.spawnHost(
-      [
-        process.execPath,
-        ...(this.#topo.nodeFlags.controller ?? []),
-        METALBEACON_BIN,
-        '--log-format',
-        'json',
-        'controller',
-        '--metrics-listen',
-        '127.0.0.1:0',
-      ],
-      // In-cluster over HTTPS with the controller's token, as the install runs it.
-      { logFile: `${this.#topo.runDir}/logs/${name}.log`, env: this.#topo.controllerEnv() },
-    );
+    // In-cluster over HTTPS with the controller's token, as the install runs it.
+    const daemon = this.#topo.lab.spawnHost(controllerCommand(this.#topo.nodeFlags), {
+      logFile: `${this.#topo.runDir}/logs/${name}.log`,
+      env: this.#topo.controllerEnv(),
+    });
     this.replicas.push(daemon);
     return daemon;
   }
