@@ -1,43 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PeerConfig } from '../../shared/config/types.ts';
 import { parseIp } from '../../shared/net/ip.ts';
 import { GRACEFUL_RESTART_TIME_SEC, routerIdFor, routesFor, sessionPeerConfig } from './bgp-peers.ts';
-
-const peer = (extra: Partial<PeerConfig> = {}): PeerConfig => ({
-  name: 'router',
-  myAsn: 64512,
-  peerAsn: 64513,
-  ibgp: false,
-  peerAddress: parseIp('192.0.2.1')!,
-  peerPort: 179,
-  sourceAddress: undefined,
-  routerId: undefined,
-  holdTimeSec: 90,
-  keepaliveTimeSec: 30,
-  connectTimeSec: undefined,
-  ebgpMultiHop: false,
-  nodes: [],
-  nodeSelectors: [],
-  password: undefined,
-  bfdProfile: undefined,
-  enableGracefulRestart: false,
-  dualStackAddressFamily: false,
-  ...extra,
-});
+import { peerConfig } from './test-helpers.ts';
 
 describe('routerIdFor', () => {
   it('takes the configured router ID first', () => {
-    assert.equal(routerIdFor(peer({ routerId: parseIp('192.0.2.200')! }), ['192.0.2.11']), '192.0.2.200');
+    assert.equal(
+      routerIdFor(peerConfig({ routerId: parseIp('192.0.2.200')! }), ['192.0.2.11']),
+      '192.0.2.200',
+    );
   });
   it('else the first non-loopback IPv4 of the node', () => {
-    assert.equal(routerIdFor(peer(), ['2001:db8::1', '127.0.0.1', '192.0.2.11', '192.0.2.12']), '192.0.2.11');
+    assert.equal(
+      routerIdFor(peerConfig(), ['2001:db8::1', '127.0.0.1', '192.0.2.11', '192.0.2.12']),
+      '192.0.2.11',
+    );
   });
 });
 
 describe('sessionPeerConfig', () => {
   it('maps a plain eBGP peer', () => {
-    assert.deepEqual(sessionPeerConfig(peer(), '192.0.2.11'), {
+    assert.deepEqual(sessionPeerConfig(peerConfig(), '192.0.2.11'), {
       localAs: 64512,
       peerAs: 64513,
       peerAddress: '192.0.2.1',
@@ -49,7 +33,7 @@ describe('sessionPeerConfig', () => {
   });
   it('maps source, connect time, multihop, password and graceful restart', () => {
     const config = sessionPeerConfig(
-      peer({
+      peerConfig({
         peerAddress: parseIp('2001:db8:0:1::1')!,
         sourceAddress: parseIp('2001:db8:0:1::11')!,
         connectTimeSec: 3,
@@ -70,7 +54,10 @@ describe('sessionPeerConfig', () => {
     assert.equal(config.keepaliveSec, undefined, 'no keepalive with hold time 0');
   });
   it('does not set a multihop TTL on iBGP (255 already)', () => {
-    const config = sessionPeerConfig(peer({ ibgp: true, peerAsn: 64512, ebgpMultiHop: true }), '192.0.2.11');
+    const config = sessionPeerConfig(
+      peerConfig({ ibgp: true, peerAsn: 64512, ebgpMultiHop: true }),
+      '192.0.2.11',
+    );
     assert.equal(config.ebgpMultiHop, undefined);
   });
 });

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
+import type { PeerConfig } from '../../shared/config/types.ts';
 import { ApiError } from '../../shared/k8s/client.ts';
 import { parseIp } from '../../shared/net/ip.ts';
 import type { BgpRoute, L2Announcement, NodePlan, PeerPlan } from '../announce/types.ts';
@@ -35,6 +36,29 @@ export const route = (prefix: string, services: string[]): BgpRoute => ({
   communities: [],
   services,
   advertisements: ['bgp'],
+});
+
+/** A validated BGPPeer as the configuration holds it: plain eBGP to 192.0.2.1:179, defaults elsewhere. */
+export const peerConfig = (extra: Partial<PeerConfig> = {}): PeerConfig => ({
+  name: 'router',
+  myAsn: 64512,
+  peerAsn: 64513,
+  ibgp: false,
+  peerAddress: parseIp('192.0.2.1')!,
+  peerPort: 179,
+  sourceAddress: undefined,
+  routerId: undefined,
+  holdTimeSec: 90,
+  keepaliveTimeSec: 30,
+  connectTimeSec: undefined,
+  ebgpMultiHop: false,
+  nodes: [],
+  nodeSelectors: [],
+  password: undefined,
+  bfdProfile: undefined,
+  enableGracefulRestart: false,
+  dualStackAddressFamily: false,
+  ...extra,
 });
 
 export const peerPlan = (name: string, routes: BgpRoute[]): PeerPlan => ({
