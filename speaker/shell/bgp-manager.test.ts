@@ -5,11 +5,10 @@ import { Registry } from '../../shared/metrics/metrics.ts';
 import { parseIp } from '../../shared/net/ip.ts';
 import type { PeerPlan } from '../announce/types.ts';
 import { BgpFramer, type BgpMessage, encodeMessage } from '../bgp/codec/index.ts';
-import { BgpMetrics } from '../bgp/metrics.ts';
 import { nativeSocketOptions } from '../bgp/native-socket.ts';
 import type { SocketOptions } from '../bgp/socket-options.ts';
 import { BgpManager } from './bgp-manager.ts';
-import { capturedLog } from './test-helpers.ts';
+import { capturedLog, peerConfig } from './test-helpers.ts';
 
 // The BGP manager's listener over loopback: BGPPeers at 127.0.0.x, a router that connects to
 // the speaker from the peer's address. Each session also connects out to its peer's address,
@@ -45,29 +44,15 @@ async function silentServer(host: string): Promise<{ port: number; close: () => 
 }
 
 function plan(name: string, address: string, peerPort: number, password?: string): PeerPlan {
-  return {
-    peer: {
-      name,
-      myAsn: 65001,
-      peerAsn: 65000,
-      ibgp: false,
-      peerAddress: parseIp(address)!,
-      peerPort,
-      sourceAddress: undefined,
-      routerId: undefined,
-      holdTimeSec: 90,
-      keepaliveTimeSec: 30,
-      connectTimeSec: undefined,
-      ebgpMultiHop: false,
-      nodes: [],
-      nodeSelectors: [],
-      password,
-      bfdProfile: undefined,
-      enableGracefulRestart: false,
-      dualStackAddressFamily: false,
-    },
-    routes: [],
-  };
+  const peer = peerConfig({
+    name,
+    myAsn: 65001,
+    peerAsn: 65000,
+    peerAddress: parseIp(address)!,
+    peerPort,
+    password,
+  });
+  return { peer, routes: [] };
 }
 
 /**
@@ -116,7 +101,7 @@ describe('BgpManager: the listener follows the BGPPeers', () => {
     const listenPort = await freePort();
     const bgp = new BgpManager({
       log,
-      metrics: new BgpMetrics(new Registry()),
+      registry: new Registry(),
       socketOptions,
       listenPort,
       listenHost: '127.0.0.1',

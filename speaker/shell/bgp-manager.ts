@@ -1,11 +1,12 @@
 import { compareText } from '../../shared/config/names.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Registry } from '../../shared/metrics/metrics.ts';
 import { peerChanges } from '../announce/peer-changes.ts';
 import type { PeerPlan } from '../announce/types.ts';
 import type { PeerBfd } from '../bfd/io/peer-bfd.ts';
 import { CeaseSubcode, shutdownNotification } from '../bgp/codec/index.ts';
 import { BgpListener } from '../bgp/listener.ts';
-import type { BgpMetrics } from '../bgp/metrics.ts';
+import { BgpMetrics } from '../bgp/metrics.ts';
 import { BgpSession } from '../bgp/session.ts';
 import type { SocketOptions } from '../bgp/socket-options.ts';
 import type { SessionReport } from '../status/status-objects.ts';
@@ -18,12 +19,14 @@ interface Running {
 }
 
 export interface BgpManagerOptions {
+  /** The speaker's log; the manager's lines carry `component: bgp`. */
   readonly log: Logger;
-  readonly metrics: BgpMetrics;
+  /** Where the sessions' metrics (speaker/bgp/metrics.ts) register. */
+  readonly registry: Registry;
   /** TCP MD5 / TTL support from the native addon, when built. */
   readonly socketOptions: SocketOptions | undefined;
-  /** Listen for incoming sessions on this port (179); 0: active only. */
-  readonly listenPort: number;
+  /** Listen for incoming sessions on this port, default 179 (BGP's); 0: active only. */
+  readonly listenPort?: number | undefined;
   /** Listen on this address only; every address when unset. */
   readonly listenHost?: string;
   /** IPv4 addresses of this node, for the router ID when a peer sets none. */
@@ -42,6 +45,9 @@ export interface BgpManagerOptions {
  */
 export class BgpManager {
   readonly #o: BgpManagerOptions;
+  readonly #log: Logger;
+  readonly #metrics: BgpMetrics;
+  readonly #listenPort: number;
   /** BGPPeer name -> its running session */
   readonly #sessions = new Map<string, Running>();
   #listener: BgpListener | undefined;
@@ -52,6 +58,9 @@ export class BgpManager {
 
   constructor(options: BgpManagerOptions) {
     this.#o = options;
+    this.#log = options.log.child({ component: 'bgp' });
+    this.#metrics = new BgpMetrics(options.registry);
+    this.#listenPort = options.listenPort ?? 179;
     this.#startedAtMs = options.now();
   }
 
@@ -90,7 +99,7 @@ export class BgpManager {
     for (const plan of changes.stop) {
       const running = this.#sessions.get(plan.peer.name);
       this.#forget(plan.peer.name, running);
-      this.#o.log.info(
+      this.#log.info(
         { peer: plan.peer.name },
         'BGP peer no longer selected for this node; closing its session',
       );
@@ -99,7 +108,7 @@ export class BgpManager {
     for (const plan of changes.restart) {
       const running = this.#sessions.get(plan.peer.name);
       this.#forget(plan.peer.name, running);
-      this.#o.log.info({ peer: plan.peer.name }, 'BGPPeer changed; restarting only its session');
+      this.#log.info({ peer: plan.peer.name }, 'BGPPeer changed; restarting only its session');
       if (running) {
         await closeSession(
           running.session,
@@ -138,8 +147,8 @@ export class BgpManager {
     let session: BgpSession;
     try {
       session = new BgpSession(sessionPeerConfig(plan.peer, routerId), {
-        logger: this.#o.log.child({ bgpPeer: plan.peer.name }),
-        metrics: this.#o.metrics,
+        logger: this.#log.child({ bgpPeer: plan.peer.name }),
+        metrics: this.#metrics,
         ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
         // RFC 4724: a speaker up for less than a minute is restarting (its routes were kept).
         restarting: this.#o.now() - this.#startedAtMs < 60_000,
@@ -165,7 +174,7 @@ export class BgpManager {
           }
         })
         .catch((error: unknown) =>
-          this.#o.log.error({ peer: plan.peer.name, err: error }, 'cannot report the BGP session error'),
+          this.#log.error({ peer: plan.peer.name, err: error }, 'cannot report the BGP session error'),
         );
       this.#o.onChange();
     });
@@ -184,7 +193,7 @@ export class BgpManager {
    */
   async #errorCounts(peer: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    const m = this.#o.metrics;
+    const m = this.#metrics;
     for (const [counter, verb] of [
       [m.notificationsReceived, 'NOTIFICATION received'],
       [m.notificationsSent, 'NOTIFICATION sent'],
@@ -203,7 +212,7 @@ export class BgpManager {
   }
 
   async #ensureListener(session: BgpSession): Promise<void> {
-    if (this.#o.listenPort === 0) return;
+    if (this.#listenPort === 0) return;
     if (this.#listener && session.config.password === undefined) {
       this.#listener.add(session);
       return;
@@ -214,15 +223,15 @@ export class BgpManager {
     await this.#listening;
     void this.#listener?.close().catch(() => undefined);
     const listener = new BgpListener({
-      logger: this.#o.log,
+      logger: this.#log,
       ...(this.#o.socketOptions ? { socketOptions: this.#o.socketOptions } : {}),
     });
     this.#listener = listener;
     for (const running of this.#sessions.values()) listener.add(running.session);
     listener.add(session);
-    this.#listening = listener.listen(this.#o.listenPort, this.#o.listenHost).catch((error: unknown) => {
-      this.#o.log.warn(
-        { port: this.#o.listenPort, err: String(error) },
+    this.#listening = listener.listen(this.#listenPort, this.#o.listenHost).catch((error: unknown) => {
+      this.#log.warn(
+        { port: this.#listenPort, err: String(error) },
         'cannot listen for BGP connections; sessions connect actively only',
       );
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expectConfig } from '../../shared/config/test-helpers.ts';
-import { settle } from '../../shared/daemon/manual-timers.ts';
+import { ManualTimers, settle } from '../../shared/daemon/manual-timers.ts';
 import {
   ApiError,
   type KubeClient,
@@ -74,8 +74,7 @@ async function started() {
     speakersChanged: () => reactions.push('speakersChanged'),
     nodesChanged: () => reactions.push('nodesChanged'),
   });
-  await caches.informers.start();
-  await caches.readPasswords();
+  await caches.sync();
   await settle();
   return { api, caches, reactions, messages };
 }
@@ -168,18 +167,24 @@ describe('SpeakerCaches', () => {
       },
     ]);
 
-    // Rotated: the refresh reads it again and says so; unchanged, it says nothing.
+    // Rotated: the periodic refresh reads it again and says so; unchanged, it says nothing.
+    const timers = new ManualTimers();
+    const stopRefresh = caches.refreshPasswordsEvery(timers, 60_000);
     api.named.set(path, secret('two'));
     reactions.length = 0;
-    caches.refreshPasswords();
+    await timers.advance(59_999);
+    assert.deepEqual(api.gets, [path], 'not before the period');
+    await timers.advance(1);
     await settle();
     assert.deepEqual(reactions, ['reconfigure']);
     assert.equal(caches.configInputs().secrets?.[0]?.data?.password, Buffer.from('two').toString('base64'));
     reactions.length = 0;
-    caches.refreshPasswords();
+    await timers.advance(60_000);
     await settle();
     assert.deepEqual(reactions, []);
     assert.deepEqual(api.gets, [path, path, path]);
+    stopRefresh();
+    assert.equal(timers.pending, 0);
     caches.informers.stop();
   });
 });

@@ -4,6 +4,7 @@ import type { ConfigInputs } from '../../shared/config/build-config.ts';
 import { passwordSecretNames } from '../../shared/config/peers.ts';
 import type { Config } from '../../shared/config/types.ts';
 import { InformerSet } from '../../shared/daemon/informer-set.ts';
+import { every, type Timers } from '../../shared/daemon/timers.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { Informer, type InformerOptions, type KubeObject } from '../../shared/k8s/informer.ts';
 import type { Logger } from '../../shared/log/logger.ts';
@@ -124,6 +125,23 @@ export class SpeakerCaches {
       log: options.log,
       onChange: () => this.#passwordsChanged(),
     });
+  }
+
+  /**
+   * Starts the informers and, once they are synced, reads the password Secrets the BGPPeers name,
+   * so that the first configuration is built with them.
+   */
+  async sync(): Promise<void> {
+    await this.informers.start();
+    await this.readPasswords();
+  }
+
+  /**
+   * Reads the password Secrets again every `everyMs` (no watch tells of a change: the speaker
+   * may not watch Secrets); returns the stopper.
+   */
+  refreshPasswordsEvery(timers: Timers, everyMs: number): () => void {
+    return every(timers, everyMs, () => this.refreshPasswords());
   }
 
   /** Reads the password Secrets the BGPPeers name now (after the first sync, and on a change). */

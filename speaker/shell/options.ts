@@ -1,5 +1,5 @@
 import type { HostPort } from '../../shared/daemon/host-port.ts';
-import type { Timers } from '../../shared/daemon/timers.ts';
+import { systemTimers, type Timers } from '../../shared/daemon/timers.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { NodePlan } from '../announce/types.ts';
@@ -37,7 +37,10 @@ export interface SpeakerOptions {
    * docs/adr/0013-l2-restart-in-place.md) instead of leaving; 0 or undefined: leave and hand over.
    */
   readonly restartHoldMs?: number;
-  /** Quiet time after an API change before the plan is recomputed. Membership changes replan at once. */
+  /**
+   * Quiet time after an API change before the plan is recomputed, default 100 ms. Membership
+   * changes replan at once.
+   */
   readonly debounceMs?: number;
   readonly socketOptions?: SocketOptions | undefined;
   /**
@@ -54,6 +57,24 @@ export interface SpeakerOptions {
   readonly now?: () => number;
   /** The daemon's timers (plan and status loops, probes, handover window). Default the process's. */
   readonly timers?: Timers;
+}
+
+/** The options with the defaults named above filled in, as the speaker's parts read them. */
+export type ResolvedSpeakerOptions = SpeakerOptions &
+  Required<Pick<SpeakerOptions, 'now' | 'timers' | 'debounceMs' | 'secretRefreshMs'>>;
+
+/**
+ * Fills in the defaults of the options the wiring hands to several parts; a default only one part
+ * reads stays with that part (the BGP listen port in bgp-manager.ts).
+ */
+export function withDefaults(options: SpeakerOptions): ResolvedSpeakerOptions {
+  return {
+    ...options,
+    now: options.now ?? Date.now,
+    timers: options.timers ?? systemTimers,
+    debounceMs: options.debounceMs ?? 100,
+    secretRefreshMs: options.secretRefreshMs ?? 60_000,
+  };
 }
 
 /** A running speaker. */

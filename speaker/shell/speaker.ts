@@ -1,6 +1,4 @@
-import { every, systemTimers } from '../../shared/daemon/timers.ts';
 import { clusterHoldings } from '../announce/holdings.ts';
-import { BgpMetrics } from '../bgp/metrics.ts';
 import { speakerBfd } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
 import { SpeakerCaches } from './caches.ts';
@@ -12,13 +10,10 @@ import { trimMallocEvery } from './malloc-trim.ts';
 import { membershipKeys, SpeakerMembership, workerMembership } from './membership.ts';
 import { SpeakerMetrics } from './metrics.ts';
 import { StatusObjects } from './objects.ts';
-import type { SpeakerHandle, SpeakerOptions } from './options.ts';
+import { type SpeakerHandle, type SpeakerOptions, withDefaults } from './options.ts';
 import { PlanLoop } from './plan-loop.ts';
 import { ServiceEvents, speakerRecorder } from './service-events.ts';
 import { StatusWriter } from './status-writer.ts';
-
-export type { SpeakerHandle, SpeakerOptions } from './options.ts';
-export type { Planner } from './plan-loop.ts';
 
 /**
  * The speaker daemon's wiring: which part starts when, and who triggers whom. Each part does one
@@ -27,12 +22,10 @@ export type { Planner } from './plan-loop.ts';
  * status-writer.ts with session-states.ts and status-garbage.ts, bfd-events.ts, lifecycle.ts
  * (stop orders).
  */
-export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHandle> {
-  const { client, namespace, nodeName } = options;
+export async function startSpeaker(given: SpeakerOptions): Promise<SpeakerHandle> {
+  const options = withDefaults(given);
+  const { client, namespace, nodeName, now, timers, debounceMs } = options;
   const log = options.log.child({ node: nodeName });
-  const now = options.now ?? Date.now;
-  const timers = options.timers ?? systemTimers;
-  const debounceMs = options.debounceMs ?? 100;
   const metrics = new SpeakerMetrics();
   const life = new Lifecycle({ ...options, log, timers });
   const abandon = (error: unknown) => life.abandon(error);
@@ -46,8 +39,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   // The install makes the membership Secret; /healthz answers while the speaker waits for it.
   const keys = await membershipKeys(client, namespace, options.membershipSecret, log, timers).catch(abandon);
   life.started({ informers: caches.informers });
-  await caches.informers.start().catch(abandon);
-  await caches.readPasswords();
+  await caches.sync().catch(abandon);
   config.rebuild();
   log.info({ ...caches.counts(), configLoaded: config.current !== undefined }, 'caches synced');
 
@@ -67,10 +59,10 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
     changed: () => statuses.schedule(),
   });
   const bgp = new BgpManager({
-    log: log.child({ component: 'bgp' }),
-    metrics: new BgpMetrics(metrics.registry),
+    log,
+    registry: metrics.registry,
     socketOptions: options.socketOptions,
-    listenPort: options.bgpListenPort ?? 179,
+    listenPort: options.bgpListenPort,
     nodeAddresses: () => caches.nodeAddresses(),
     onChange: () => statuses.schedule(),
     now,
@@ -127,7 +119,7 @@ export async function startSpeaker(options: SpeakerOptions): Promise<SpeakerHand
   });
   statuses.start();
   const stopTrimming = trimMallocEvery();
-  const stopPasswords = every(timers, options.secretRefreshMs ?? 60_000, () => caches.refreshPasswords());
+  const stopPasswords = caches.refreshPasswordsEvery(timers, options.secretRefreshMs);
   life.started({
     ...{ plans, statuses, events: recorder },
     loops: [plans, statuses],

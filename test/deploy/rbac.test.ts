@@ -17,7 +17,7 @@ import { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { statusLabelValue } from '../../speaker/announce/statuses.ts';
 import { nativeSocketOptions } from '../../speaker/bgp/native-socket.ts';
-import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
+import type { SpeakerHandle } from '../../speaker/shell/options.ts';
 import { type ForwardingProxy, startProxy } from '../controller/proxy.ts';
 import {
   type Bed,

@@ -22,7 +22,8 @@ import { membershipSecretObject } from '../../lab/objects.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { planNode } from '../../speaker/announce/plan.ts';
-import { type SpeakerHandle, type SpeakerOptions, startSpeaker } from '../../speaker/shell/speaker.ts';
+import type { SpeakerHandle, SpeakerOptions } from '../../speaker/shell/options.ts';
+import { startSpeaker } from '../../speaker/shell/speaker.ts';
 import { kubeClientFromText, kubeConfigFor } from '../support/kube-client.ts';
 import { acceptVips } from '../support/lan.ts';
 

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { membershipSecretObject } from '../../lab/objects.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
+import type { SpeakerHandle } from '../../speaker/shell/options.ts';
 import { kubeClientFromText } from '../support/kube-client.ts';
 import { type Bed, createNode, createSpeakerPod, NS, startBed } from './harness.ts';
 

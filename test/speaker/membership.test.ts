@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
-import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
+import type { SpeakerHandle } from '../../speaker/shell/options.ts';
 import {
   type Bed,
   createCr,

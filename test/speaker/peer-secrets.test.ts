@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../../scripts/sync-config.ts';
 import type { KubeClient } from '../../shared/k8s/client.ts';
 import { waitFor } from '../../shared/runtime/wait-for.ts';
 import { nativeSocketOptions } from '../../speaker/bgp/native-socket.ts';
-import type { SpeakerHandle } from '../../speaker/shell/speaker.ts';
+import type { SpeakerHandle } from '../../speaker/shell/options.ts';
 import { kubeClientFromText } from '../support/kube-client.ts';
 import { type Bed, createCr, createNode, createSpeakerPod, NS, startBed } from './harness.ts';
 
