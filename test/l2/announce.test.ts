@@ -162,26 +162,12 @@ describe('one node announcing IPv4 and IPv6', () => {
       const n = await metric('node1', 7473, malformedLine);
       return n >= 4 ? n : undefined;
     });
-    const truncated = await metric(
-      'node1',
-      7473,
-      /^metalbeacon_l2_malformed_dropped_total\{.*reason="truncated"/,
-    );
-    const badHardware = await metric(
-      'node1',
-      7473,
-      /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-hardware-type"/,
-    );
-    const badChecksum = await metric(
-      'node1',
-      7473,
-      /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-checksum"/,
-    );
-    const badHopLimit = await metric(
-      'node1',
-      7473,
-      /^metalbeacon_l2_malformed_dropped_total\{.*reason="bad-hop-limit"/,
-    );
+    const dropped = (reason: string) =>
+      metric('node1', 7473, new RegExp(`^metalbeacon_l2_malformed_dropped_total\\{.*reason="${reason}"`));
+    const truncated = await dropped('truncated');
+    const badHardware = await dropped('bad-hardware-type');
+    const badChecksum = await dropped('bad-checksum');
+    const badHopLimit = await dropped('bad-hop-limit');
     const counts = `malformed ${malformed}, truncated ${truncated}, bad hw ${badHardware}, bad checksum ${badChecksum}, bad hop limit ${badHopLimit}`;
     assert.ok(truncated >= 3 && badHardware >= 1 && badChecksum === 1 && badHopLimit === 1, counts);
     assert.equal(l2.child.exitCode, null, 'the responder is still running');
