@@ -9,6 +9,8 @@ export interface JsonLinesChild {
   /** The exit code (null after a signal, -1 when it could not start). */
   readonly exited: Promise<number | null>;
   running(): boolean;
+  /** The script's process ID (`ip netns exec` runs it in its own place), undefined if it could not start. */
+  readonly pid: number | undefined;
   /** What the script wrote on stderr (the first 100 kB), for error messages. */
   stderr(): string;
   /** SIGTERM, SIGKILL after 5 s; waits for the exit. */
@@ -71,6 +73,7 @@ export function spawnJsonLines(
     },
     exited,
     running: () => !done,
+    pid: child.pid,
     stderr: () => stderr,
     async stop() {
       if (!done) {

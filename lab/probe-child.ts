@@ -9,8 +9,18 @@
  * `{"seq":0,"start":…,"end":…,"ok":true,"status":200,"body":"node-1"}` (times in epoch
  * milliseconds with sub-millisecond precision). First line: `{"ready":true}`. It stops and
  * exits 0 on SIGTERM or when stdin closes, after the requests in flight have finished.
+ *
+ * The bound is on the time this process ran, not on the wall clock: on a loaded machine the
+ * probe itself may not be scheduled for hundreds of milliseconds, and its deadline timer then
+ * fires, after the stall, before the answer that arrived meanwhile is read (Node runs timers
+ * before I/O). Such a request was answered; the network and the node did nothing wrong. So a
+ * deadline that finds the process stalled since the request started waits that much longer
+ * (client-stall.ts), and the record says how long the client stood still (`stalledMs`). A
+ * timeout says whether the TCP connection was up (`connected`): no means the SYN or its answer
+ * was lost, yes that the server did not answer in time.
  */
 import { request } from 'node:http';
+import { deadlineVerdict, nextSlotMs, StallMeter } from './client-stall.ts';
 
 const [url, intervalArg = '20', timeoutArg = '500'] = process.argv.slice(2);
 if (url === undefined || !/^http:\/\//.test(url)) {
@@ -25,6 +35,10 @@ if (!(intervalMs > 0) || !(timeoutMs > 0)) {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+/** Beats every STALL_BEAT_MS; a beat over twice that late is a stall of this process. */
+const STALL_BEAT_MS = 10;
+const stalls = new StallMeter(STALL_BEAT_MS, now());
+const beat = setInterval(() => stalls.beat(now()), STALL_BEAT_MS);
 let seq = 0;
 let inFlight = 0;
 let stopping = false;
@@ -35,20 +49,28 @@ function emit(record: Record<string, unknown>): void {
 }
 
 function finishIfIdle(): void {
-  if (stopping && inFlight === 0) process.exit(0);
+  if (stopping && inFlight === 0) {
+    clearInterval(beat);
+    process.exit(0);
+  }
 }
 
 function probeOnce(): void {
   const id = seq++;
   const start = now();
+  const stalledAtStart = stalls.beat(start);
   inFlight++;
   let done = false;
+  let connected = false;
+  let extendedMs = 0;
   const finish = (ok: boolean, extra: Record<string, unknown>) => {
     if (done) return;
     done = true;
     clearTimeout(deadline);
     inFlight--;
-    emit({ seq: id, start, end: now(), ok, ...extra });
+    const end = now();
+    const stalledMs = Math.round(stalls.beat(end) - stalledAtStart);
+    emit({ seq: id, start, end, ok, ...extra, ...(stalledMs > 0 ? { stalledMs } : {}) });
     finishIfIdle();
   };
   const req = request(url as string, { agent: false, headers: { connection: 'close' } }, (res) => {
@@ -63,22 +85,36 @@ function probeOnce(): void {
     });
     res.on('error', (error) => finish(false, { error: error.message }));
   });
-  const deadline = setTimeout(() => {
+  const onDeadline = (): void => {
+    const verdict = deadlineVerdict(stalls.beat(now()) - stalledAtStart, extendedMs);
+    if (verdict.kind === 'extend') {
+      // Stood still: what arrived meanwhile is read after this timer; the bound counts run time.
+      extendedMs += verdict.byMs;
+      deadline = setTimeout(onDeadline, verdict.byMs);
+      return;
+    }
     req.destroy();
-    finish(false, { error: 'timeout' });
-  }, timeoutMs);
+    finish(false, { error: 'timeout', connected });
+  };
+  let deadline = setTimeout(onDeadline, timeoutMs);
+  req.on('socket', (socket) =>
+    socket.once('connect', () => {
+      connected = true;
+    }),
+  );
   req.on('error', (error) =>
     finish(false, { error: (error as NodeJS.ErrnoException).code ?? error.message }),
   );
   req.end();
 }
 
-// Self-correcting schedule: request n goes out at t0 + n * interval, whatever the timer drift.
+// Self-correcting schedule: requests go out at t0 + n * interval, whatever the timer drift;
+// slots missed while this process stood still are skipped (nextSlotMs).
 const t0 = now();
 function tick(): void {
   if (stopping) return;
   probeOnce();
-  timer = setTimeout(tick, Math.max(0, t0 + seq * intervalMs - now()));
+  timer = setTimeout(tick, Math.max(0, nextSlotMs(t0, intervalMs, now()) - now()));
 }
 
 function stop(): void {

@@ -13,6 +13,13 @@ export interface ProbeRecord {
   body?: string;
   /** Why it failed: `timeout`, `ECONNREFUSED`, `ECONNRESET`, … */
   error?: string;
+  /** A timeout: whether the TCP connection was up (no: the SYN or its answer was lost; yes: no answer in time). */
+  connected?: boolean;
+  /**
+   * How long the probe process itself stood still (not scheduled) while the request ran; its
+   * bound counts only the time it ran (probe-child.ts). Absent when it did not stall.
+   */
+  stalledMs?: number;
 }
 
 /** A span in which the client was not served. */
@@ -102,6 +109,8 @@ export interface Probe {
   stop(): Promise<ProbeRecord[]>;
   /** Everything the child wrote on stderr (diagnostics). */
   stderr(): string;
+  /** The client process's ID (tests stop it to stand for a loaded machine). */
+  readonly pid: number | undefined;
 }
 
 /** Options of {@link startProbe}. */
@@ -112,7 +121,10 @@ export interface ProbeOptions {
   url: string;
   /** Default 20 ms. */
   intervalMs?: number;
-  /** Per-request bound, default 500 ms (below the 1 s TCP SYN retransmission). */
+  /**
+   * Per-request bound, default 500 ms (below the 1 s TCP SYN retransmission), on the time the
+   * probe process ran: its own stalls on a loaded machine do not count (probe-child.ts).
+   */
   timeoutMs?: number;
 }
 
@@ -165,5 +177,6 @@ export async function startProbe(options: ProbeOptions): Promise<Probe> {
     },
     stop,
     stderr: () => child.stderr(),
+    pid: child.pid,
   };
 }

@@ -301,6 +301,9 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       // A lost request must have been in flight when the set changed: started before ip printed
       // the change, ended after the kernel made it (ip prints it a little later, hence up to
       // 1 s of slack, still short of the seconds between two changes).
+      // (The probe's bound counts only the time its own process ran: a stall of the client on a
+      // loaded machine is no lost request, lab/probe-child.ts. A timeout names whether the
+      // connection was up: no, a packet was lost on the way; yes, the node did not answer in time.)
       const unexplained = probe
         .records()
         .filter((r) => r.start >= since && !r.ok)
@@ -314,8 +317,10 @@ describe('announcements end to end', { timeout: 240_000 }, () => {
       // pins the trade-off the README states (graceful restart avoids it, next test).
       const broken = (await held.finish()).filter((r) => !r.ok);
       const errors = [...new Set(broken.map((r) => r.error))].join(', ');
+      const stalls = probe.records().filter((r) => r.start >= since && (r.stalledMs ?? 0) > 0);
       t.diagnostic(
-        `probe: lost ${report.lost} of ${report.requests}; held requests broken: ${broken.length} of ${HELD} (${errors})`,
+        `probe: lost ${report.lost} of ${report.requests}; held requests broken: ${broken.length} of ${HELD} (${errors}); ` +
+          `the probe stood still during ${stalls.length} requests (longest ${Math.max(0, ...stalls.map((r) => r.stalledMs ?? 0))} ms)`,
       );
       assert.ok(broken.length > 0, 'every held request survived six next-hop changes: no ECMP rehash?');
     } finally {
