@@ -20,6 +20,7 @@ import { announcers } from '../lab/neighbours.ts';
 import { type Probe, startProbe } from '../lab/probe.ts';
 import { startTopology } from '../lab/topology.ts';
 import { waitFor } from '../shared/runtime/wait-for.ts';
+import { speakerDetail } from './failover/footprint-read.ts';
 import { startKeepalived, type VrrpNode } from './failover/keepalived.ts';
 import { type FailoverSample, measureFailover, summarize } from './failover/measure.ts';
 import { speakerNodeArgs, speakerNodeOptions } from './speaker-flags.ts';
@@ -167,6 +168,7 @@ try {
   // Footprint: default speakers, SERVICES BGP Services (one IPv6 each) announced to BIRD.
   await Promise.all(topo.nodes.map((n) => topo.startSpeaker(n.name, [], { timeoutMs: 60_000, nodeArgs })));
   const rssBefore = topo.nodes.map((n) => vmRssMb(n.speaker?.pid ?? -1));
+  const detailBefore = topo.nodes.map((n) => speakerDetail(n.speaker?.pid ?? -1));
   topo.applyManifests([
     {
       apiVersion: 'metalbeacon.io/v1beta1',
@@ -214,6 +216,7 @@ try {
   const statusWrites = writesSinceAnnounce;
   log(`last speaker write ${quietS.toFixed(1)} s after creation (${statusWrites} writes)`);
   const rssAfter = topo.nodes.map((n) => vmRssMb(n.speaker?.pid ?? -1));
+  const detailAfter = topo.nodes.map((n) => speakerDetail(n.speaker?.pid ?? -1));
   const hwm = topo.nodes.map((n) => vmField(n.speaker?.pid ?? -1, 'VmHWM'));
 
   log(`counting API requests for ${REST_SECONDS} s at rest`);
@@ -264,6 +267,8 @@ try {
   out.push(
     `  VmRSS before: ${rssBefore.map((v) => `${v.toFixed(1)} MB`).join(', ')}; with ${SERVICES}: ${rssAfter.map((v) => `${v.toFixed(1)} MB`).join(', ')} (target <= 80 MB) -> ${Math.max(...rssAfter) <= 80 ? 'met' : 'NOT met'}`,
   );
+  for (const [i, node] of topo.nodes.entries())
+    out.push(`  ${node.name}: before ${detailBefore[i]}; with ${SERVICES}: ${detailAfter[i]}`);
   out.push(
     `  VmHWM (peak): ${hwm.map((v) => `${v.toFixed(1)} MB`).join(', ')}; all announced to BIRD ${announceS.toFixed(1)} s after creation`,
   );
