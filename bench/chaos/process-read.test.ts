@@ -56,6 +56,8 @@ describe('soak readings', () => {
       'nodejs_eventloop_lag_p99_seconds 0.0123 1700000000000',
       'nodejs_eventloop_lag_max_seconds NaN',
       'nodejs_heap_size_used_bytes_extra 1',
+      'nodejs_heap_size_total_bytes 23456789',
+      'nodejs_external_memory_bytes 3.5e+06',
     ].join('\n');
     assert.equal(metricValue(text, 'nodejs_heap_size_used_bytes'), 12_345_678);
     assert.equal(metricValue(text, 'nodejs_eventloop_lag_p99_seconds'), 0.0123);
@@ -64,6 +66,8 @@ describe('soak readings', () => {
     assert.equal(metricValue(text, 'absent'), undefined);
     const stats = nodeStatsOf(text);
     assert.equal(stats.heapUsedBytes, 12_345_678);
+    assert.equal(stats.heapTotalBytes, 23_456_789);
+    assert.equal(stats.externalBytes, 3_500_000);
     assert.ok(Math.abs((stats.loopDelayP99Ms ?? 0) - 12.3) < 1e-9, `${stats.loopDelayP99Ms}`);
     assert.deepEqual(nodeStatsOf('<html>not metrics</html>'), {});
   });

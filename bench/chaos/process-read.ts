@@ -1,7 +1,7 @@
 /**
  * What the soak reads about one process of the lab, from text the sampler fetched: the resident
  * set from /proc/PID/status, descriptors and sockets from the targets of /proc/PID/fd/*, the V8
- * heap and event-loop delay from a /metrics page, and where a daemon serves /metrics from its
+ * heap (used and committed), external memory and event-loop delay from a /metrics page, and where a daemon serves /metrics from its
  * log. Pure: the sampler (sampler.ts) does the reading.
  */
 
@@ -45,16 +45,30 @@ export function metricValue(text: string, name: string): number | undefined {
 /** What a Node process of ours reports about itself, read from its /metrics page. */
 export interface NodeStats {
   readonly heapUsedBytes?: number;
+  /**
+   * The V8 heap committed (used, plus pages V8 keeps for the next allocations): private memory
+   * that a flat heap used can hide when V8 grows its spaces without filling them.
+   */
+  readonly heapTotalBytes?: number;
+  /**
+   * Memory outside the V8 heap that JavaScript objects hold (Buffers, ArrayBuffers, TLS and
+   * zlib state Node reports to V8): the next suspect when private memory grows and the heap not.
+   */
+  readonly externalBytes?: number;
   /** p99 of the event-loop delay since the previous scrape (the histogram restarts per scrape). */
   readonly loopDelayP99Ms?: number;
 }
 
-/** Heap used and event-loop delay p99 from a /metrics page (shared/metrics/process-metrics.ts's names). */
+/** Heap used and committed, external memory and event-loop delay p99 from a /metrics page (shared/metrics/process-metrics.ts's names). */
 export function nodeStatsOf(metrics: string): NodeStats {
   const heap = metricValue(metrics, 'nodejs_heap_size_used_bytes');
+  const total = metricValue(metrics, 'nodejs_heap_size_total_bytes');
+  const external = metricValue(metrics, 'nodejs_external_memory_bytes');
   const p99 = metricValue(metrics, 'nodejs_eventloop_lag_p99_seconds');
   return {
     ...(heap === undefined ? {} : { heapUsedBytes: heap }),
+    ...(total === undefined ? {} : { heapTotalBytes: total }),
+    ...(external === undefined ? {} : { externalBytes: external }),
     ...(p99 === undefined ? {} : { loopDelayP99Ms: p99 * 1000 }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The soak's sampler: every interval, every process of the chaos lab is read — resident set,
- * descriptors and sockets from /proc, and for our Node processes the V8 heap and event-loop
- * delay from their /metrics (the runner's own from its process) — into a {@link SoakBook}.
+ * descriptors and sockets from /proc, and for our Node processes the V8 heap (used and
+ * committed), external memory and event-loop delay from their /metrics (the runner's own from its process) — into a {@link SoakBook}.
  * Thin shell: parsing is process-read.ts's, the figures soak.ts's.
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
@@ -148,12 +148,15 @@ export class SoakSampler {
     this.#intervalMs = intervalMs;
   }
 
-  /** This process's own heap and event-loop delay p99 since the last call. */
+  /** This process's own heap, external memory and event-loop delay p99 since the last call. */
   runnerStats(): NodeStats {
     const p99 = this.#delay.count > 0 ? this.#delay.percentile(99) / 1e6 : undefined;
     this.#delay.reset();
+    const memory = process.memoryUsage();
     return {
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      externalBytes: memory.external,
       ...(p99 === undefined ? {} : { loopDelayP99Ms: p99 }),
     };
   }

@@ -71,6 +71,8 @@ describe('soak figures', () => {
       sockets: 8 + m,
       fds: 20 + m,
       heapUsedBytes: (10 + 0.05 * m) * MB,
+      heapTotalBytes: (20 + 0.1 * m) * MB,
+      externalBytes: (2 + 0.01 * m) * MB,
       loopDelayP99Ms: m === 30 ? 80 : 11,
     })))
       book.add(s);
@@ -84,9 +86,13 @@ describe('soak figures', () => {
     assert.ok(Math.abs((speaker?.rssMbPerH ?? 0) - 6) < 1e-6);
     assert.ok(Math.abs((speaker?.socketsPerH ?? 0) - 60) < 1e-6);
     assert.ok(Math.abs((speaker?.heapMbPerH ?? 0) - 3) < 1e-6);
+    assert.ok(Math.abs((speaker?.heapTotalMbPerH ?? 0) - 6) < 1e-6);
+    assert.ok(Math.abs((speaker?.externalMbPerH ?? 0) - 0.6) < 1e-6);
     assert.deepEqual(speaker?.loopDelayP99Ms, { median: 11, max: 80 });
     assert.equal(speaker?.met, false);
     assert.equal(controller?.heapMbPerH, undefined, 'no heap readings: no heap slope');
+    assert.equal(controller?.heapTotalMbPerH, undefined);
+    assert.equal(controller?.externalMbPerH, undefined);
     assert.equal(bird?.met, true);
     assert.equal(bird?.loopDelayP99Ms, undefined);
     // Without the warm-up the controller's start-up would read as growth.
@@ -142,7 +148,11 @@ describe('soak figures', () => {
     });
     assert.match(text, /a sample every 60 s; .* from 10\.0 min after its first/);
     assert.match(text, /^process +pid +samples +fitted +RSS MB +RSS MB\/h +private MB\/h/m);
-    assert.match(text, /^speaker node-3 +5 +12 +2 \(1 min\) +50\.0 +- +- +- +20 +- +8 +- +- +-$/m);
+    assert.match(
+      text,
+      /^process +pid +samples +fitted +RSS MB +RSS MB\/h +private MB\/h +heap MB\/h +heap total MB\/h +external MB\/h +fds/m,
+    );
+    assert.match(text, /^speaker node-3 +5 +12 +2 \(1 min\) +50\.0 +- +- +- +- +- +20 +- +8 +- +- +-$/m);
     assert.match(text, /^runner \(pid 6\): holds the records$/m);
   });
 

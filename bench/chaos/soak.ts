@@ -1,7 +1,8 @@
 /**
- * The soak's figures (issue 18 item 4): a series of samples per process (resident set, V8 heap,
- * descriptors, sockets, event-loop delay), and per series the growth after a warm-up as the
- * least-squares slope, next to the targets (< 2 MB/h resident, no descriptor growth). A process
+ * The soak's figures (issue 18 item 4): a series of samples per process (resident set, V8 heap
+ * used and committed, external memory, descriptors, sockets, event-loop delay), and per series
+ * the growth after a warm-up as the least-squares slope, next to the targets (< 2 MB/h
+ * resident, no descriptor growth). A process
  * a fault restarted comes back with another PID and starts a series of its own, so a restart
  * neither looks like a leak (the new process is smaller) nor hides one (each life is fitted
  * alone). Pure: samples in, rows and text out; the sampler (sampler.ts) takes the samples.
@@ -23,6 +24,10 @@ export interface ProcessSample {
   readonly sockets: number;
   /** Our Node processes only (from their /metrics, or the runner's own). */
   readonly heapUsedBytes?: number;
+  /** The V8 heap committed (process-read.ts's NodeStats); our Node processes only. */
+  readonly heapTotalBytes?: number;
+  /** Memory outside the V8 heap held by JavaScript objects; our Node processes only. */
+  readonly externalBytes?: number;
   /** p99 of the event-loop delay since the previous sample (ms); our Node processes only. */
   readonly loopDelayP99Ms?: number;
 }
@@ -114,6 +119,12 @@ export interface SoakRow {
   /** The private resident set's slope (RssAnon), the one the target applies to. */
   readonly privateMbPerH: number | undefined;
   readonly heapMbPerH: number | undefined;
+  /**
+   * The heap committed and external memory, which show where private growth under a flat heap
+   * used goes: V8 pages kept unused, or buffers outside the heap; neither, native allocations.
+   */
+  readonly heapTotalMbPerH: number | undefined;
+  readonly externalMbPerH: number | undefined;
   readonly fds: number;
   readonly fdsPerH: number | undefined;
   readonly sockets: number;
@@ -138,6 +149,8 @@ const slopeOf = (
   return points.length < MIN_FIT_SAMPLES ? undefined : slopePerHour(points);
 };
 
+const mb = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : bytes / MB);
+
 /** A row per series; slopes over the samples at least `warmupMs` after the series' first. */
 export function soakRows(series: readonly Series[], options: { warmupMs: number }): SoakRow[] {
   return series.map((s) => {
@@ -147,9 +160,7 @@ export function soakRows(series: readonly Series[], options: { warmupMs: number 
     const after = s.samples.filter((x) => x.atMs - first.atMs >= options.warmupMs);
     const spanH = after.length > 1 ? ((after.at(-1)?.atMs ?? 0) - (after[0]?.atMs ?? 0)) / HOUR_MS : 0;
     const rssMbPerH = slopeOf(after, (x) => x.rssBytes / MB);
-    const privateMbPerH = slopeOf(after, (x) =>
-      x.privateRssBytes === undefined ? undefined : x.privateRssBytes / MB,
-    );
+    const privateMbPerH = slopeOf(after, (x) => mb(x.privateRssBytes));
     const memoryMbPerH = privateMbPerH ?? rssMbPerH;
     const fdsPerH = slopeOf(after, (x) => x.fds);
     const socketsPerH = slopeOf(after, (x) => x.sockets);
@@ -166,7 +177,9 @@ export function soakRows(series: readonly Series[], options: { warmupMs: number 
       rssMb: last.rssBytes / MB,
       rssMbPerH,
       privateMbPerH,
-      heapMbPerH: slopeOf(after, (x) => (x.heapUsedBytes === undefined ? undefined : x.heapUsedBytes / MB)),
+      heapMbPerH: slopeOf(after, (x) => mb(x.heapUsedBytes)),
+      heapTotalMbPerH: slopeOf(after, (x) => mb(x.heapTotalBytes)),
+      externalMbPerH: slopeOf(after, (x) => mb(x.externalBytes)),
       fds: last.fds,
       fdsPerH,
       sockets: last.sockets,
@@ -204,6 +217,8 @@ export function formatSoak(
     'RSS MB/h',
     'private MB/h',
     'heap MB/h',
+    'heap total MB/h',
+    'external MB/h',
     'fds',
     'fds/h',
     'sockets',
@@ -220,6 +235,8 @@ export function formatSoak(
     num(r.rssMbPerH, 2),
     num(r.privateMbPerH, 2),
     num(r.heapMbPerH, 2),
+    num(r.heapTotalMbPerH, 2),
+    num(r.externalMbPerH, 2),
     String(r.fds),
     num(r.fdsPerH, 2),
     String(r.sockets),
@@ -230,6 +247,7 @@ export function formatSoak(
   lines.push(...alignColumns([header, ...table]));
   lines.push(
     'RSS = private (RssAnon) + pages of the executable and libraries touched so far (shared, clean, bounded by the files)',
+    'heap = V8 heap used; heap total = committed (used + pages V8 keeps); external = buffers outside the heap held by JavaScript; private growth none of them shows is native (malloc)',
     "loop p99: the event-loop delay p99 of each sample (since the one before), median/max; Node's histogram samples every 20 ms and counts that period in, so an idle loop reads about 20-24 ms",
   );
   for (const r of rows.filter((x) => x.note !== undefined)) lines.push(`${r.role} (pid ${r.pid}): ${r.note}`);

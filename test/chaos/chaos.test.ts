@@ -38,8 +38,8 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
     assert.ok(result.settled.answeredIps >= 2 * result.settled.rounds, report);
     assert.ok(result.settled.routedIps >= result.settled.rounds, report);
     assert.deepEqual(result.violations, [], report);
-    // The soak's sampler read every process of the lab, and our Node processes' heap and
-    // event-loop delay (the soak's slopes are `npm run chaos -- --soak`'s to report).
+    // The soak's sampler read every process of the lab, and our Node processes' heap (used and
+    // committed), external memory and event-loop delay (the soak's slopes are `npm run chaos -- --soak`'s to report).
     const series = result.soak ?? [];
     const roles = new Set(series.map((s) => s.role.replace(/ node-\d$/, '')));
     for (const role of ['runner', 'controller', 'speaker', 'bird', 'ingress', 'api relay', 'api tls relay'])
@@ -54,7 +54,9 @@ describe('chaos run (seeded, 3 minutes)', { timeout: 420_000 }, () => {
     )) {
       const samples = series.filter((s) => s.role === role).flatMap((s) => s.samples);
       assert.ok(
-        samples.some((x) => x.heapUsedBytes && x.loopDelayP99Ms !== undefined),
+        samples.some(
+          (x) => x.heapUsedBytes && x.heapTotalBytes && x.externalBytes && x.loopDelayP99Ms !== undefined,
+        ),
         role,
       );
     }
