@@ -1,4 +1,4 @@
-// Giving freed heap memory back to the kernel (speaker/shell/malloc-trim.ts).
+// Giving freed heap memory back to the kernel (shared/daemon/malloc-trim.ts).
 //
 // glibc keeps what the program frees in its arenas for reuse and returns to the kernel only
 // the free top of the main arena. A daemon that parses a burst of API lists at start, then

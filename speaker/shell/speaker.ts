@@ -1,3 +1,4 @@
+import { trimMallocEvery } from '../../shared/daemon/malloc-trim.ts';
 import { clusterHoldings } from '../announce/holdings.ts';
 import { speakerBfd } from './bfd-events.ts';
 import { BgpManager } from './bgp-manager.ts';
@@ -6,7 +7,6 @@ import { ConfigKeeper } from './config-keeper.ts';
 import { apiAnswers, IsolationGuard } from './isolation-guard.ts';
 import { L2Applier } from './l2-applier.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { trimMallocEvery } from './malloc-trim.ts';
 import { membershipKeys, SpeakerMembership, workerMembership } from './membership.ts';
 import { SpeakerMetrics } from './metrics.ts';
 import { StatusObjects } from './objects.ts';
