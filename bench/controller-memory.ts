@@ -30,7 +30,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readManifests } from '../apiserver/manifests.ts';
 import { type ApiServerHandle, startApiServer } from '../apiserver/server.ts';
@@ -81,7 +81,11 @@ function parseVariant(text: string): Variant {
       env[name!] = value;
     }
   }
-  return { label: text, faults, env, flags };
+  // Another build is named by its directory (`/tmp/before/dist/metalbeacon.mjs`: `build:before`).
+  const label = text.replace(/@METALBEACON_ENTRY=([^@^]+)/, (_, file: string) => {
+    return `@build:${basename(dirname(dirname(file)))}`;
+  });
+  return { label, faults, env, flags };
 }
 const variants = (positionals.length > 0 ? positionals : ['none', 'restart+cut+churn+pool']).map(
   parseVariant,
